@@ -1,0 +1,543 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// DocumentError locates a decoding error in a multi-document input. It
+// wraps the document's error (a *StatusError), so IsInvalid and
+// FieldErrors see through it.
+type DocumentError struct {
+	// Index is the 0-based position of the document in the input, counting
+	// empty documents; the message counts from 1.
+	Index int
+	Err   error
+}
+
+// Error returns "document N: <error>".
+func (e *DocumentError) Error() string {
+	return fmt.Sprintf("document %d: %v", e.Index+1, e.Err)
+}
+
+// Unwrap returns the document's error.
+func (e *DocumentError) Unwrap() error { return e.Err }
+
+// Decode decodes exactly one object from JSON or YAML with the default
+// scheme; see [Scheme.Decode].
+func Decode(data []byte) (Object, error) { return defaultScheme.Decode(data) }
+
+// DecodeAll decodes every object of a JSON or multi-document YAML input
+// with the default scheme; see [Scheme.DecodeAll].
+func DecodeAll(data []byte) ([]Object, error) { return defaultScheme.DecodeAll(data) }
+
+// DecodeInto strictly decodes JSON or YAML into obj with the default
+// scheme; see [Scheme.DecodeInto].
+func DecodeInto(data []byte, obj Object) error { return defaultScheme.DecodeInto(data, obj) }
+
+// Decode decodes a single object. It is DecodeAll that requires exactly one
+// non-empty document; it returns a BadRequest error if the input holds none
+// or several.
+func (s *Scheme) Decode(data []byte) (Object, error) {
+	objs, err := s.DecodeAll(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) != 1 {
+		return nil, NewBadRequest(fmt.Sprintf("expected exactly one object, found %d", len(objs)))
+	}
+	return objs[0], nil
+}
+
+// DecodeAll decodes a JSON object, a stream of JSON objects, or YAML with
+// "---" separated documents (comments allowed, empty documents skipped).
+// A document of kind "List" (apiVersion v1) contributes its items.
+//
+// Decoding is strict: every document must name a registered apiVersion and
+// kind, and an unknown or misspelled field (matched case-sensitively), a
+// value of the wrong JSON type or a malformed quantity, time or
+// int-or-string is an error. Errors are *DocumentError values wrapping an
+// Invalid *StatusError that lists every bad field path of the document
+// (syntax errors wrap a BadRequest one); errors of several documents are
+// joined with errors.Join. On error no objects are returned.
+//
+// Decoded objects are not defaulted; call Default.
+func (s *Scheme) DecodeAll(data []byte) ([]Object, error) {
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return nil, err
+	}
+	var objs []Object
+	var errs []error
+	for _, d := range docs {
+		got, err := s.decodeDocument(d.json, true)
+		if err != nil {
+			errs = append(errs, &DocumentError{Index: d.index, Err: err})
+			continue
+		}
+		objs = append(objs, got...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return objs, nil
+}
+
+// DecodeInto strictly decodes a single JSON or YAML document into obj,
+// whose Go type decides the schema (as an API server decodes a request
+// body). apiVersion and kind may be omitted; if present they must match
+// obj's kind. Errors are as for DecodeAll, not wrapped in DocumentError.
+func (s *Scheme) DecodeInto(data []byte, obj Object) error {
+	info, ok := s.KindFor(obj)
+	if !ok {
+		return fmt.Errorf("api: DecodeInto: %T is not a registered kind", obj)
+	}
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return err
+	}
+	if len(docs) != 1 {
+		return NewBadRequest(fmt.Sprintf("expected exactly one %s, found %d documents", info.Kind, len(docs)))
+	}
+	tree, err := parseTree(docs[0].json)
+	if err != nil {
+		return err
+	}
+	m, ok := tree.(map[string]any)
+	if !ok {
+		return NewBadRequest("expected a JSON/YAML object, got " + jsonTypeName(tree))
+	}
+	var errs FieldErrorList
+	if v, ok := m["apiVersion"]; ok && v != info.APIVersion {
+		errs = append(errs, NotSupported(NewPath("apiVersion"), v, info.APIVersion))
+	}
+	if v, ok := m["kind"]; ok && v != info.Kind {
+		errs = append(errs, NotSupported(NewPath("kind"), v, info.Kind))
+	}
+	errs = append(errs, checkStrict(tree, reflect.TypeOf(obj).Elem(), Path{})...)
+	if len(errs) > 0 {
+		return NewInvalid(info.Kind, nameOf(m), errs)
+	}
+	fresh := info.New()
+	if err := json.Unmarshal(docs[0].json, fresh); err != nil {
+		return NewBadRequest(err.Error())
+	}
+	reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(fresh).Elem())
+	return nil
+}
+
+type document struct {
+	index int
+	json  []byte
+}
+
+// splitDocuments turns the input into JSON documents, dropping empty ones.
+func splitDocuments(data []byte) ([]document, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		// JSON: one object or a stream of them.
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		var docs []document
+		for i := 0; ; i++ {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err == io.EOF {
+				return docs, nil
+			} else if err != nil {
+				return nil, &DocumentError{Index: i, Err: NewBadRequest("malformed JSON: " + err.Error())}
+			}
+			docs = append(docs, document{index: i, json: raw})
+		}
+	}
+	var docs []document
+	var errs []error
+	for i, y := range splitYAML(data) {
+		j, err := yaml.YAMLToJSONStrict(y)
+		if err != nil {
+			errs = append(errs, &DocumentError{Index: i, Err: NewBadRequest("malformed YAML: " + err.Error())})
+			continue
+		}
+		if t := bytes.TrimSpace(j); len(t) == 0 || string(t) == "null" {
+			continue
+		}
+		docs = append(docs, document{index: i, json: j})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return docs, nil
+}
+
+// splitYAML splits at lines that start a new document ("---", optionally
+// followed by blanks or a comment). Content after "--- " on the same line
+// belongs to the new document.
+func splitYAML(data []byte) [][]byte {
+	var docs [][]byte
+	var cur []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		body := bytes.TrimRight(line, "\r\n")
+		if bytes.HasPrefix(body, []byte("---")) && (len(body) == 3 || body[3] == ' ' || body[3] == '\t') {
+			docs = append(docs, cur)
+			rest := bytes.TrimSpace(body[3:])
+			cur = nil
+			if len(rest) > 0 && rest[0] != '#' {
+				cur = append(append(cur, rest...), '\n')
+			}
+			continue
+		}
+		cur = append(cur, line...)
+	}
+	return append(docs, cur)
+}
+
+func parseTree(j []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, NewBadRequest("malformed JSON: " + err.Error())
+	}
+	return tree, nil
+}
+
+func nameOf(m map[string]any) string {
+	if md, ok := m["metadata"].(map[string]any); ok {
+		if n, ok := md["name"].(string); ok {
+			return n
+		}
+	}
+	return ""
+}
+
+func (s *Scheme) decodeDocument(j []byte, allowList bool) ([]Object, error) {
+	tree, err := parseTree(j)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := tree.(map[string]any)
+	if !ok {
+		return nil, NewBadRequest("expected a JSON/YAML object, got " + jsonTypeName(tree))
+	}
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	if allowList && kind == "List" && apiVersion == CoreV1 {
+		return s.decodeList(m)
+	}
+	var errs FieldErrorList
+	for _, f := range []string{"apiVersion", "kind"} {
+		if v, ok := m[f]; ok {
+			if _, isString := v.(string); !isString {
+				errs = append(errs, Invalid(NewPath(f), v, "must be a string"))
+			}
+		}
+	}
+	info, rerrs := s.resolve(apiVersion, kind)
+	errs = append(errs, rerrs...)
+	if len(errs) > 0 {
+		return nil, NewInvalid(kind, nameOf(m), errs)
+	}
+	obj := info.New()
+	if errs := checkStrict(tree, reflect.TypeOf(obj).Elem(), Path{}); len(errs) > 0 {
+		return nil, NewInvalid(kind, nameOf(m), errs)
+	}
+	if err := json.Unmarshal(j, obj); err != nil {
+		// checkStrict accepts only what Unmarshal accepts; this is a
+		// safety net, not an expected path.
+		return nil, NewBadRequest(err.Error())
+	}
+	return []Object{obj}, nil
+}
+
+func (s *Scheme) decodeList(m map[string]any) ([]Object, error) {
+	var errs FieldErrorList
+	for k := range m {
+		switch k {
+		case "apiVersion", "kind", "metadata", "items":
+		default:
+			errs = append(errs, Unknown(NewPath(k)))
+		}
+	}
+	items, ok := m["items"].([]any)
+	if m["items"] != nil && !ok {
+		errs = append(errs, Invalid(NewPath("items"), nil, "must be a list"))
+	}
+	var objs []Object
+	for i, it := range items {
+		p := NewPath("items").Index(i)
+		raw, _ := json.Marshal(it)
+		got, err := s.decodeDocument(raw, false)
+		if err != nil {
+			fe := FieldErrors(err)
+			if len(fe) == 0 {
+				fe = FieldErrorList{Invalid(p, nil, err.Error())}
+			} else {
+				fe = fe.Prefix(p)
+			}
+			errs = append(errs, fe...)
+			continue
+		}
+		objs = append(objs, got...)
+	}
+	if len(errs) > 0 {
+		return nil, NewInvalid("List", "", errs)
+	}
+	return objs, nil
+}
+
+func jsonTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+var jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// jsonFields collects the JSON-visible fields of a struct type, flattening
+// inline embedded structs as encoding/json does.
+func jsonFields(t reflect.Type, out map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				jsonFields(ft, out)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+}
+
+// checkStrict compares a generic JSON tree with the Go type it will be
+// decoded into and reports, with paths, every unknown field (exact,
+// case-sensitive names), every value of the wrong JSON type, and every
+// value a custom unmarshaler (Quantity, Time, IntOrString) rejects.
+func checkStrict(v any, t reflect.Type, p Path) FieldErrorList {
+	if v == nil {
+		return nil // null leaves the zero value, as encoding/json does
+	}
+	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+		raw, _ := json.Marshal(v)
+		u := reflect.New(t).Interface().(json.Unmarshaler)
+		if err := u.UnmarshalJSON(raw); err != nil {
+			return FieldErrorList{Invalid(p, badValue(v), err.Error())}
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return checkStrict(v, t.Elem(), p)
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be an object")}
+		}
+		fields := map[string]reflect.Type{}
+		jsonFields(t, fields)
+		var errs FieldErrorList
+		for _, k := range sortedKeys(m) {
+			ft, ok := fields[k]
+			if !ok {
+				errs = append(errs, Unknown(p.Child(k)))
+				continue
+			}
+			errs = append(errs, checkStrict(m[k], ft, p.Child(k))...)
+		}
+		return errs
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be an object")}
+		}
+		var errs FieldErrorList
+		for _, k := range sortedKeys(m) {
+			errs = append(errs, checkStrict(m[k], t.Elem(), p.Key(k))...)
+		}
+		return errs
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			s, ok := v.(string)
+			if !ok {
+				return FieldErrorList{Invalid(p, badValue(v), "must be a base64 string")}
+			}
+			if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+				return FieldErrorList{Invalid(p, "<binary>", "must be valid base64")}
+			}
+			return nil
+		}
+		l, ok := v.([]any)
+		if !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be a list")}
+		}
+		var errs FieldErrorList
+		for i, e := range l {
+			errs = append(errs, checkStrict(e, t.Elem(), p.Index(i))...)
+		}
+		return errs
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be a string")}
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be a boolean")}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be an integer")}
+		}
+		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
+			return FieldErrorList{Invalid(p, badValue(v), fmt.Sprintf("must be an integer that fits in %d bits", t.Bits()))}
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be a non-negative integer")}
+		}
+		if _, err := strconv.ParseUint(string(n), 10, t.Bits()); err != nil {
+			return FieldErrorList{Invalid(p, badValue(v), fmt.Sprintf("must be a non-negative integer that fits in %d bits", t.Bits()))}
+		}
+	case reflect.Float32, reflect.Float64:
+		if _, ok := v.(json.Number); !ok {
+			return FieldErrorList{Invalid(p, badValue(v), "must be a number")}
+		}
+	case reflect.Interface:
+		return nil
+	}
+	return nil
+}
+
+// badValue shortens composite values for messages.
+func badValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return "<object>"
+	case []any:
+		return "<list>"
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		return string(x)
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}
+
+// EncodeJSON returns obj as compact JSON with the default scheme; see
+// [Scheme.EncodeJSON].
+func EncodeJSON(obj Object) ([]byte, error) { return defaultScheme.EncodeJSON(obj) }
+
+// EncodeYAML returns obj as YAML with the default scheme; see
+// [Scheme.EncodeYAML].
+func EncodeYAML(obj Object) ([]byte, error) { return defaultScheme.EncodeYAML(obj) }
+
+// EncodeYAMLAll returns objs as one multi-document YAML stream ("---"
+// separated) with the default scheme.
+func EncodeYAMLAll(objs []Object) ([]byte, error) { return defaultScheme.EncodeYAMLAll(objs) }
+
+// EncodeJSON returns obj as compact JSON. If obj's apiVersion or kind are
+// empty they are written from its Go type (obj is not modified). It
+// returns an error if obj's type is not registered.
+func (s *Scheme) EncodeJSON(obj Object) ([]byte, error) {
+	info, ok := s.KindFor(obj)
+	if !ok {
+		return nil, fmt.Errorf("api: EncodeJSON: %T is not a registered kind", obj)
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("api: EncodeJSON %s: %w", info.Kind, err)
+	}
+	tm := obj.GetTypeMeta()
+	if tm.APIVersion != "" && tm.Kind != "" {
+		return b, nil
+	}
+	// TypeMeta is the first field and omitted when empty: rewrite it.
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("api: EncodeJSON %s: %w", info.Kind, err)
+	}
+	m["apiVersion"], _ = json.Marshal(info.APIVersion)
+	m["kind"], _ = json.Marshal(info.Kind)
+	return json.Marshal(m)
+}
+
+// EncodeYAML returns obj as YAML (keys sorted), with apiVersion and kind
+// filled in as EncodeJSON does.
+func (s *Scheme) EncodeYAML(obj Object) ([]byte, error) {
+	j, err := s.EncodeJSON(obj)
+	if err != nil {
+		return nil, err
+	}
+	y, err := yaml.JSONToYAML(j)
+	if err != nil {
+		return nil, fmt.Errorf("api: EncodeYAML: %w", err)
+	}
+	return y, nil
+}
+
+// EncodeYAMLAll returns objs as a multi-document YAML stream that DecodeAll
+// reads back.
+func (s *Scheme) EncodeYAMLAll(objs []Object) ([]byte, error) {
+	var buf bytes.Buffer
+	for i, o := range objs {
+		y, err := s.EncodeYAML(o)
+		if err != nil {
+			return nil, fmt.Errorf("object %d: %w", i, err)
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(y)
+	}
+	return buf.Bytes(), nil
+}

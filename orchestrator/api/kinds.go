@@ -1,0 +1,340 @@
+// Code written for each kind; keep in step with the registry in scheme.go.
+package api
+
+import "fmt"
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Namespace) DeepCopy() *Namespace {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Namespace) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *NamespaceList) DeepCopy() *NamespaceList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *NamespaceList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *NamespaceList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Namespace.
+func (l *NamespaceList) SetItems(items []Object) error {
+	out := make([]Namespace, len(items))
+	for i, it := range items {
+		o, ok := it.(*Namespace)
+		if !ok || o == nil {
+			return fmt.Errorf("api: NamespaceList.SetItems: item %d is %T, want *Namespace", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Node) DeepCopy() *Node {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Node) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *NodeList) DeepCopy() *NodeList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *NodeList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *NodeList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Node.
+func (l *NodeList) SetItems(items []Object) error {
+	out := make([]Node, len(items))
+	for i, it := range items {
+		o, ok := it.(*Node)
+		if !ok || o == nil {
+			return fmt.Errorf("api: NodeList.SetItems: item %d is %T, want *Node", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Pod) DeepCopy() *Pod {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Pod) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *PodList) DeepCopy() *PodList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *PodList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *PodList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Pod.
+func (l *PodList) SetItems(items []Object) error {
+	out := make([]Pod, len(items))
+	for i, it := range items {
+		o, ok := it.(*Pod)
+		if !ok || o == nil {
+			return fmt.Errorf("api: PodList.SetItems: item %d is %T, want *Pod", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Deployment) DeepCopy() *Deployment {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Deployment) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *DeploymentList) DeepCopy() *DeploymentList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *DeploymentList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *DeploymentList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Deployment.
+func (l *DeploymentList) SetItems(items []Object) error {
+	out := make([]Deployment, len(items))
+	for i, it := range items {
+		o, ok := it.(*Deployment)
+		if !ok || o == nil {
+			return fmt.Errorf("api: DeploymentList.SetItems: item %d is %T, want *Deployment", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *ReplicaSet) DeepCopy() *ReplicaSet {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *ReplicaSet) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *ReplicaSetList) DeepCopy() *ReplicaSetList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *ReplicaSetList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *ReplicaSetList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *ReplicaSet.
+func (l *ReplicaSetList) SetItems(items []Object) error {
+	out := make([]ReplicaSet, len(items))
+	for i, it := range items {
+		o, ok := it.(*ReplicaSet)
+		if !ok || o == nil {
+			return fmt.Errorf("api: ReplicaSetList.SetItems: item %d is %T, want *ReplicaSet", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *ConfigMap) DeepCopy() *ConfigMap {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *ConfigMap) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *ConfigMapList) DeepCopy() *ConfigMapList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *ConfigMapList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *ConfigMapList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *ConfigMap.
+func (l *ConfigMapList) SetItems(items []Object) error {
+	out := make([]ConfigMap, len(items))
+	for i, it := range items {
+		o, ok := it.(*ConfigMap)
+		if !ok || o == nil {
+			return fmt.Errorf("api: ConfigMapList.SetItems: item %d is %T, want *ConfigMap", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Event) DeepCopy() *Event {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Event) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *EventList) DeepCopy() *EventList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *EventList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *EventList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Event.
+func (l *EventList) SetItems(items []Object) error {
+	out := make([]Event, len(items))
+	for i, it := range items {
+		o, ok := it.(*Event)
+		if !ok || o == nil {
+			return fmt.Errorf("api: EventList.SetItems: item %d is %T, want *Event", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}

@@ -1,0 +1,615 @@
+package api
+
+// Pod is a group of containers scheduled together on one Node.
+type Pod struct {
+	TypeMeta   `json:",inline"`
+	ObjectMeta `json:"metadata,omitzero"`
+	Spec       PodSpec   `json:"spec,omitzero"`
+	Status     PodStatus `json:"status,omitzero"`
+}
+
+// PodList is a list of Pods.
+type PodList struct {
+	TypeMeta `json:",inline"`
+	ListMeta `json:"metadata,omitzero"`
+	Items    []Pod `json:"items"`
+}
+
+// PodTemplateSpec is the Pod a workload controller creates.
+type PodTemplateSpec struct {
+	ObjectMeta `json:"metadata,omitzero"`
+	Spec       PodSpec `json:"spec,omitzero"`
+}
+
+// RestartPolicy says when the agent restarts a Pod's exited containers.
+type RestartPolicy string
+
+// Restart policies.
+const (
+	RestartPolicyAlways    RestartPolicy = "Always"
+	RestartPolicyOnFailure RestartPolicy = "OnFailure"
+	RestartPolicyNever     RestartPolicy = "Never"
+)
+
+// DNSPolicy is accepted for compatibility; Flotilla does not run DNS.
+type DNSPolicy string
+
+// PodSpec is the desired state of a Pod.
+type PodSpec struct {
+	// Volumes can be mounted by the Pod's containers.
+	Volumes []Volume `json:"volumes,omitempty"`
+	// InitContainers run to completion, in order, before Containers start.
+	// Flotilla decodes and validates them; running them comes later.
+	InitContainers []Container `json:"initContainers,omitempty"`
+	// Containers is required: at least one.
+	Containers []Container `json:"containers"`
+	// RestartPolicy defaults to Always.
+	RestartPolicy RestartPolicy `json:"restartPolicy,omitempty"`
+	// TerminationGracePeriodSeconds is the time between SIGTERM and SIGKILL
+	// on deletion; defaults to 30.
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+	// ActiveDeadlineSeconds bounds the Pod's run time.
+	ActiveDeadlineSeconds *int64    `json:"activeDeadlineSeconds,omitempty"`
+	DNSPolicy             DNSPolicy `json:"dnsPolicy,omitempty"`
+	// NodeSelector restricts the Pod to Nodes with these labels.
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// ServiceAccountName names the Pod's identity; "default" if empty.
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+	// DeprecatedServiceAccount is the old name of ServiceAccountName.
+	DeprecatedServiceAccount     string `json:"serviceAccount,omitempty"`
+	AutomountServiceAccountToken *bool  `json:"automountServiceAccountToken,omitempty"`
+	// NodeName binds the Pod to a Node; set by the scheduler.
+	NodeName string `json:"nodeName,omitempty"`
+	// HostNetwork puts the Pod in the node's network namespace.
+	HostNetwork bool   `json:"hostNetwork,omitempty"`
+	HostPID     bool   `json:"hostPID,omitempty"`
+	HostIPC     bool   `json:"hostIPC,omitempty"`
+	Hostname    string `json:"hostname,omitempty"`
+	Subdomain   string `json:"subdomain,omitempty"`
+	// Affinity holds scheduling constraints; only NodeAffinity is used now.
+	Affinity *Affinity `json:"affinity,omitempty"`
+	// SchedulerName is accepted for compatibility.
+	SchedulerName string       `json:"schedulerName,omitempty"`
+	Tolerations   []Toleration `json:"tolerations,omitempty"`
+	// PriorityClassName and Priority are accepted for compatibility.
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+	Priority          *int32 `json:"priority,omitempty"`
+	// SecurityContext is accepted for compatibility and partly honoured by
+	// runtimes.
+	SecurityContext    *PodSecurityContext    `json:"securityContext,omitempty"`
+	ImagePullSecrets   []LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	EnableServiceLinks *bool                  `json:"enableServiceLinks,omitempty"`
+}
+
+// PodSecurityContext holds pod-level security settings.
+type PodSecurityContext struct {
+	RunAsUser    *int64 `json:"runAsUser,omitempty"`
+	RunAsGroup   *int64 `json:"runAsGroup,omitempty"`
+	RunAsNonRoot *bool  `json:"runAsNonRoot,omitempty"`
+	FSGroup      *int64 `json:"fsGroup,omitempty"`
+}
+
+// SecurityContext holds container-level security settings.
+type SecurityContext struct {
+	RunAsUser                *int64 `json:"runAsUser,omitempty"`
+	RunAsGroup               *int64 `json:"runAsGroup,omitempty"`
+	RunAsNonRoot             *bool  `json:"runAsNonRoot,omitempty"`
+	ReadOnlyRootFilesystem   *bool  `json:"readOnlyRootFilesystem,omitempty"`
+	Privileged               *bool  `json:"privileged,omitempty"`
+	AllowPrivilegeEscalation *bool  `json:"allowPrivilegeEscalation,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	Name string `json:"name,omitempty"`
+}
+
+// PullPolicy says when the agent pulls an image.
+type PullPolicy string
+
+// Pull policies.
+const (
+	PullAlways       PullPolicy = "Always"
+	PullNever        PullPolicy = "Never"
+	PullIfNotPresent PullPolicy = "IfNotPresent"
+)
+
+// Container is one container of a Pod.
+type Container struct {
+	// Name is a DNS-1123 label unique within the Pod.
+	Name string `json:"name"`
+	// Image is required.
+	Image string `json:"image,omitempty"`
+	// Command replaces the image's entrypoint.
+	Command []string `json:"command,omitempty"`
+	// Args replace the image's cmd.
+	Args       []string        `json:"args,omitempty"`
+	WorkingDir string          `json:"workingDir,omitempty"`
+	Ports      []ContainerPort `json:"ports,omitempty"`
+	EnvFrom    []EnvFromSource `json:"envFrom,omitempty"`
+	Env        []EnvVar        `json:"env,omitempty"`
+	// Resources holds requests (for scheduling) and limits (enforced).
+	Resources    ResourceRequirements `json:"resources,omitzero"`
+	VolumeMounts []VolumeMount        `json:"volumeMounts,omitempty"`
+	// LivenessProbe restarts the container when it fails.
+	LivenessProbe *Probe `json:"livenessProbe,omitempty"`
+	// ReadinessProbe removes the Pod from endpoints when it fails.
+	ReadinessProbe *Probe `json:"readinessProbe,omitempty"`
+	// StartupProbe gates the other probes until it succeeds once.
+	StartupProbe *Probe     `json:"startupProbe,omitempty"`
+	Lifecycle    *Lifecycle `json:"lifecycle,omitempty"`
+	// TerminationMessagePath is where the container may write a message
+	// reported on termination.
+	TerminationMessagePath   string `json:"terminationMessagePath,omitempty"`
+	TerminationMessagePolicy string `json:"terminationMessagePolicy,omitempty"`
+	// ImagePullPolicy defaults to IfNotPresent (also for ":latest": Flotilla
+	// assumes no registry).
+	ImagePullPolicy PullPolicy       `json:"imagePullPolicy,omitempty"`
+	SecurityContext *SecurityContext `json:"securityContext,omitempty"`
+	Stdin           bool             `json:"stdin,omitempty"`
+	StdinOnce       bool             `json:"stdinOnce,omitempty"`
+	TTY             bool             `json:"tty,omitempty"`
+}
+
+// Protocol is a network protocol.
+type Protocol string
+
+// Protocols.
+const (
+	ProtocolTCP  Protocol = "TCP"
+	ProtocolUDP  Protocol = "UDP"
+	ProtocolSCTP Protocol = "SCTP"
+)
+
+// ContainerPort is a port a container listens on.
+type ContainerPort struct {
+	// Name is an IANA_SVC_NAME (up to 15 lowercase alphanumerics and
+	// dashes), unique within the Pod; probes may refer to it.
+	Name string `json:"name,omitempty"`
+	// HostPort exposes the port on the node; 0 means not exposed.
+	HostPort int32 `json:"hostPort,omitempty"`
+	// ContainerPort is required, 1-65535.
+	ContainerPort int32 `json:"containerPort"`
+	// Protocol defaults to TCP.
+	Protocol Protocol `json:"protocol,omitempty"`
+	HostIP   string   `json:"hostIP,omitempty"`
+}
+
+// EnvVar is one environment variable: a literal Value or a ValueFrom
+// source, not both.
+type EnvVar struct {
+	Name      string        `json:"name"`
+	Value     string        `json:"value,omitempty"`
+	ValueFrom *EnvVarSource `json:"valueFrom,omitempty"`
+}
+
+// EnvVarSource takes a variable's value from exactly one source.
+type EnvVarSource struct {
+	FieldRef         *ObjectFieldSelector   `json:"fieldRef,omitempty"`
+	ResourceFieldRef *ResourceFieldSelector `json:"resourceFieldRef,omitempty"`
+	ConfigMapKeyRef  *ConfigMapKeySelector  `json:"configMapKeyRef,omitempty"`
+	SecretKeyRef     *SecretKeySelector     `json:"secretKeyRef,omitempty"`
+}
+
+// ObjectFieldSelector selects a field of the Pod, e.g. "metadata.name".
+type ObjectFieldSelector struct {
+	APIVersion string `json:"apiVersion,omitempty"`
+	FieldPath  string `json:"fieldPath"`
+}
+
+// ResourceFieldSelector selects a container's resource, e.g. "limits.cpu".
+type ResourceFieldSelector struct {
+	ContainerName string    `json:"containerName,omitempty"`
+	Resource      string    `json:"resource"`
+	Divisor       *Quantity `json:"divisor,omitempty"`
+}
+
+// ConfigMapKeySelector selects a key of a ConfigMap.
+type ConfigMapKeySelector struct {
+	LocalObjectReference `json:",inline"`
+	Key                  string `json:"key"`
+	Optional             *bool  `json:"optional,omitempty"`
+}
+
+// SecretKeySelector selects a key of a Secret.
+type SecretKeySelector struct {
+	LocalObjectReference `json:",inline"`
+	Key                  string `json:"key"`
+	Optional             *bool  `json:"optional,omitempty"`
+}
+
+// EnvFromSource imports all keys of a ConfigMap or Secret as variables.
+type EnvFromSource struct {
+	Prefix       string              `json:"prefix,omitempty"`
+	ConfigMapRef *ConfigMapEnvSource `json:"configMapRef,omitempty"`
+	SecretRef    *SecretEnvSource    `json:"secretRef,omitempty"`
+}
+
+// ConfigMapEnvSource names a ConfigMap for EnvFromSource.
+type ConfigMapEnvSource struct {
+	LocalObjectReference `json:",inline"`
+	Optional             *bool `json:"optional,omitempty"`
+}
+
+// SecretEnvSource names a Secret for EnvFromSource.
+type SecretEnvSource struct {
+	LocalObjectReference `json:",inline"`
+	Optional             *bool `json:"optional,omitempty"`
+}
+
+// ResourceRequirements holds a container's requests and limits. A request
+// must not exceed the limit of the same resource.
+type ResourceRequirements struct {
+	Limits   ResourceList `json:"limits,omitempty"`
+	Requests ResourceList `json:"requests,omitempty"`
+}
+
+// VolumeMount mounts a Pod volume into a container.
+type VolumeMount struct {
+	Name      string `json:"name"`
+	ReadOnly  bool   `json:"readOnly,omitempty"`
+	MountPath string `json:"mountPath"`
+	SubPath   string `json:"subPath,omitempty"`
+}
+
+// Volume is a named volume of a Pod with exactly one source.
+type Volume struct {
+	Name         string `json:"name"`
+	VolumeSource `json:",inline"`
+}
+
+// VolumeSource is the source of a Volume; exactly one member is set.
+type VolumeSource struct {
+	HostPath              *HostPathVolumeSource              `json:"hostPath,omitempty"`
+	EmptyDir              *EmptyDirVolumeSource              `json:"emptyDir,omitempty"`
+	Secret                *SecretVolumeSource                `json:"secret,omitempty"`
+	PersistentVolumeClaim *PersistentVolumeClaimVolumeSource `json:"persistentVolumeClaim,omitempty"`
+	ConfigMap             *ConfigMapVolumeSource             `json:"configMap,omitempty"`
+}
+
+// HostPathVolumeSource mounts a path of the node.
+type HostPathVolumeSource struct {
+	Path string  `json:"path"`
+	Type *string `json:"type,omitempty"`
+}
+
+// EmptyDirVolumeSource is a scratch directory that lives as long as the Pod.
+type EmptyDirVolumeSource struct {
+	Medium    string    `json:"medium,omitempty"`
+	SizeLimit *Quantity `json:"sizeLimit,omitempty"`
+}
+
+// KeyToPath projects one key to a file path.
+type KeyToPath struct {
+	Key  string `json:"key"`
+	Path string `json:"path"`
+	Mode *int32 `json:"mode,omitempty"`
+}
+
+// SecretVolumeSource mounts a Secret's keys as files.
+type SecretVolumeSource struct {
+	SecretName  string      `json:"secretName,omitempty"`
+	Items       []KeyToPath `json:"items,omitempty"`
+	DefaultMode *int32      `json:"defaultMode,omitempty"`
+	Optional    *bool       `json:"optional,omitempty"`
+}
+
+// ConfigMapVolumeSource mounts a ConfigMap's keys as files.
+type ConfigMapVolumeSource struct {
+	LocalObjectReference `json:",inline"`
+	Items                []KeyToPath `json:"items,omitempty"`
+	DefaultMode          *int32      `json:"defaultMode,omitempty"`
+	Optional             *bool       `json:"optional,omitempty"`
+}
+
+// PersistentVolumeClaimVolumeSource mounts a claimed volume.
+type PersistentVolumeClaimVolumeSource struct {
+	ClaimName string `json:"claimName"`
+	ReadOnly  bool   `json:"readOnly,omitempty"`
+}
+
+// Probe describes a health check. Exactly one handler (Exec, HTTPGet,
+// TCPSocket or GRPC) must be set.
+type Probe struct {
+	ProbeHandler `json:",inline"`
+	// InitialDelaySeconds waits after container start; default 0.
+	InitialDelaySeconds int32 `json:"initialDelaySeconds,omitempty"`
+	// TimeoutSeconds bounds one probe; default 1.
+	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
+	// PeriodSeconds is the interval between probes; default 10.
+	PeriodSeconds int32 `json:"periodSeconds,omitempty"`
+	// SuccessThreshold is the consecutive successes to pass; default 1,
+	// and it must be 1 for liveness and startup probes.
+	SuccessThreshold int32 `json:"successThreshold,omitempty"`
+	// FailureThreshold is the consecutive failures to fail; default 3.
+	FailureThreshold int32 `json:"failureThreshold,omitempty"`
+	// TerminationGracePeriodSeconds overrides the Pod's grace period when
+	// a liveness or startup probe kills the container.
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+	// PeriodMilliseconds is a Flotilla extension (not in Kubernetes): when
+	// set (> 0) it replaces PeriodSeconds, allowing sub-second probe
+	// intervals in tests. Kubernetes rejects manifests that use it.
+	PeriodMilliseconds int32 `json:"periodMilliseconds,omitempty"`
+}
+
+// ProbeHandler is the action of a probe or lifecycle hook.
+type ProbeHandler struct {
+	Exec      *ExecAction      `json:"exec,omitempty"`
+	HTTPGet   *HTTPGetAction   `json:"httpGet,omitempty"`
+	TCPSocket *TCPSocketAction `json:"tcpSocket,omitempty"`
+	GRPC      *GRPCAction      `json:"grpc,omitempty"`
+}
+
+// ExecAction runs a command in the container; exit 0 is success.
+type ExecAction struct {
+	Command []string `json:"command,omitempty"`
+}
+
+// URIScheme is HTTP or HTTPS.
+type URIScheme string
+
+// URI schemes.
+const (
+	URISchemeHTTP  URIScheme = "HTTP"
+	URISchemeHTTPS URIScheme = "HTTPS"
+)
+
+// HTTPGetAction sends GET; a status 200-399 is success.
+type HTTPGetAction struct {
+	// Path defaults to "/".
+	Path string `json:"path,omitempty"`
+	// Port is a number or the name of a declared container port.
+	Port IntOrString `json:"port"`
+	// Host defaults to the Pod IP.
+	Host string `json:"host,omitempty"`
+	// Scheme defaults to HTTP.
+	Scheme      URIScheme    `json:"scheme,omitempty"`
+	HTTPHeaders []HTTPHeader `json:"httpHeaders,omitempty"`
+}
+
+// HTTPHeader is one request header.
+type HTTPHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// TCPSocketAction opens a TCP connection; success if it connects.
+type TCPSocketAction struct {
+	Port IntOrString `json:"port"`
+	Host string      `json:"host,omitempty"`
+}
+
+// GRPCAction calls the gRPC health checking protocol.
+type GRPCAction struct {
+	Port int32 `json:"port"`
+	// Service is the health service name; nil means "".
+	Service *string `json:"service,omitempty"`
+}
+
+// Lifecycle holds hooks run around container start and stop.
+type Lifecycle struct {
+	PostStart *LifecycleHandler `json:"postStart,omitempty"`
+	PreStop   *LifecycleHandler `json:"preStop,omitempty"`
+}
+
+// LifecycleHandler is a hook action; exactly one member is set.
+type LifecycleHandler struct {
+	Exec      *ExecAction      `json:"exec,omitempty"`
+	HTTPGet   *HTTPGetAction   `json:"httpGet,omitempty"`
+	TCPSocket *TCPSocketAction `json:"tcpSocket,omitempty"`
+	Sleep     *SleepAction     `json:"sleep,omitempty"`
+}
+
+// SleepAction sleeps before the container is stopped.
+type SleepAction struct {
+	Seconds int64 `json:"seconds"`
+}
+
+// TolerationOperator is Exists or Equal.
+type TolerationOperator string
+
+// Toleration operators.
+const (
+	TolerationOpExists TolerationOperator = "Exists"
+	TolerationOpEqual  TolerationOperator = "Equal"
+)
+
+// Toleration lets a Pod be placed on Nodes with a matching taint.
+type Toleration struct {
+	// Key empty with operator Exists tolerates everything.
+	Key      string             `json:"key,omitempty"`
+	Operator TolerationOperator `json:"operator,omitempty"`
+	Value    string             `json:"value,omitempty"`
+	// Effect empty matches all effects.
+	Effect            TaintEffect `json:"effect,omitempty"`
+	TolerationSeconds *int64      `json:"tolerationSeconds,omitempty"`
+}
+
+// Affinity holds scheduling constraints.
+type Affinity struct {
+	NodeAffinity *NodeAffinity `json:"nodeAffinity,omitempty"`
+	// PodAffinity and PodAntiAffinity are decoded and kept; the scheduler
+	// may honour them in later versions.
+	PodAffinity     *PodAffinity     `json:"podAffinity,omitempty"`
+	PodAntiAffinity *PodAntiAffinity `json:"podAntiAffinity,omitempty"`
+}
+
+// NodeAffinity constrains the Nodes a Pod may run on.
+type NodeAffinity struct {
+	RequiredDuringSchedulingIgnoredDuringExecution  *NodeSelector             `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
+	PreferredDuringSchedulingIgnoredDuringExecution []PreferredSchedulingTerm `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
+}
+
+// NodeSelector is satisfied if any of its terms is (terms are ORed).
+type NodeSelector struct {
+	NodeSelectorTerms []NodeSelectorTerm `json:"nodeSelectorTerms"`
+}
+
+// NodeSelectorTerm is satisfied if all its requirements are (ANDed).
+type NodeSelectorTerm struct {
+	MatchExpressions []NodeSelectorRequirement `json:"matchExpressions,omitempty"`
+	MatchFields      []NodeSelectorRequirement `json:"matchFields,omitempty"`
+}
+
+// NodeSelectorOperator relates a node label to values.
+type NodeSelectorOperator string
+
+// Node selector operators.
+const (
+	NodeSelectorOpIn           NodeSelectorOperator = "In"
+	NodeSelectorOpNotIn        NodeSelectorOperator = "NotIn"
+	NodeSelectorOpExists       NodeSelectorOperator = "Exists"
+	NodeSelectorOpDoesNotExist NodeSelectorOperator = "DoesNotExist"
+	NodeSelectorOpGt           NodeSelectorOperator = "Gt"
+	NodeSelectorOpLt           NodeSelectorOperator = "Lt"
+)
+
+// NodeSelectorRequirement is one condition on a node label or field.
+type NodeSelectorRequirement struct {
+	Key      string               `json:"key"`
+	Operator NodeSelectorOperator `json:"operator"`
+	Values   []string             `json:"values,omitempty"`
+}
+
+// PreferredSchedulingTerm is a weighted soft node constraint.
+type PreferredSchedulingTerm struct {
+	Weight     int32            `json:"weight"`
+	Preference NodeSelectorTerm `json:"preference"`
+}
+
+// PodAffinity attracts a Pod to Nodes running matching Pods.
+type PodAffinity struct {
+	RequiredDuringSchedulingIgnoredDuringExecution  []PodAffinityTerm         `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
+	PreferredDuringSchedulingIgnoredDuringExecution []WeightedPodAffinityTerm `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
+}
+
+// PodAntiAffinity repels a Pod from Nodes running matching Pods.
+type PodAntiAffinity struct {
+	RequiredDuringSchedulingIgnoredDuringExecution  []PodAffinityTerm         `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
+	PreferredDuringSchedulingIgnoredDuringExecution []WeightedPodAffinityTerm `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
+}
+
+// PodAffinityTerm selects Pods in a topology domain.
+type PodAffinityTerm struct {
+	LabelSelector *LabelSelector `json:"labelSelector,omitempty"`
+	Namespaces    []string       `json:"namespaces,omitempty"`
+	TopologyKey   string         `json:"topologyKey"`
+}
+
+// WeightedPodAffinityTerm is a soft PodAffinityTerm.
+type WeightedPodAffinityTerm struct {
+	Weight          int32           `json:"weight"`
+	PodAffinityTerm PodAffinityTerm `json:"podAffinityTerm"`
+}
+
+// PodPhase is the coarse lifecycle state of a Pod.
+type PodPhase string
+
+// Pod phases.
+const (
+	PodPending   PodPhase = "Pending"
+	PodRunning   PodPhase = "Running"
+	PodSucceeded PodPhase = "Succeeded"
+	PodFailed    PodPhase = "Failed"
+	PodUnknown   PodPhase = "Unknown"
+)
+
+// PodConditionType names a Pod condition.
+type PodConditionType string
+
+// Pod condition types.
+const (
+	PodScheduled    PodConditionType = "PodScheduled"
+	PodInitialized  PodConditionType = "Initialized"
+	ContainersReady PodConditionType = "ContainersReady"
+	PodReady        PodConditionType = "Ready"
+)
+
+// PodCondition is one aspect of a Pod's state.
+type PodCondition struct {
+	Type               PodConditionType `json:"type"`
+	ObservedGeneration int64            `json:"observedGeneration,omitempty"`
+	Status             ConditionStatus  `json:"status"`
+	LastProbeTime      Time             `json:"lastProbeTime,omitzero"`
+	LastTransitionTime Time             `json:"lastTransitionTime,omitzero"`
+	Reason             string           `json:"reason,omitempty"`
+	Message            string           `json:"message,omitempty"`
+}
+
+// PodIP is one IP address of a Pod.
+type PodIP struct {
+	IP string `json:"ip"`
+}
+
+// PodStatus is the observed state of a Pod, written by the scheduler and
+// the node agent.
+type PodStatus struct {
+	// ObservedGeneration is the metadata.generation the status reflects.
+	ObservedGeneration    int64             `json:"observedGeneration,omitempty"`
+	Phase                 PodPhase          `json:"phase,omitempty"`
+	Conditions            []PodCondition    `json:"conditions,omitempty"`
+	Message               string            `json:"message,omitempty"`
+	Reason                string            `json:"reason,omitempty"`
+	NominatedNodeName     string            `json:"nominatedNodeName,omitempty"`
+	HostIP                string            `json:"hostIP,omitempty"`
+	HostIPs               []HostIP          `json:"hostIPs,omitempty"`
+	PodIP                 string            `json:"podIP,omitempty"`
+	PodIPs                []PodIP           `json:"podIPs,omitempty"`
+	StartTime             *Time             `json:"startTime,omitempty"`
+	InitContainerStatuses []ContainerStatus `json:"initContainerStatuses,omitempty"`
+	ContainerStatuses     []ContainerStatus `json:"containerStatuses,omitempty"`
+	QOSClass              string            `json:"qosClass,omitempty"`
+}
+
+// HostIP is one IP address of the Pod's node.
+type HostIP struct {
+	IP string `json:"ip"`
+}
+
+// ContainerStatus is the observed state of one container.
+type ContainerStatus struct {
+	Name string `json:"name"`
+	// State is the current state; exactly one member is set.
+	State ContainerState `json:"state,omitzero"`
+	// LastTerminationState is the previous run's termination, if any.
+	LastTerminationState ContainerState `json:"lastState,omitzero"`
+	// Ready is true once the readiness probe passed (or there is none).
+	Ready        bool   `json:"ready"`
+	RestartCount int32  `json:"restartCount"`
+	Image        string `json:"image"`
+	ImageID      string `json:"imageID"`
+	ContainerID  string `json:"containerID,omitempty"`
+	// Started is true once the startup probe passed (or there is none).
+	Started *bool `json:"started,omitempty"`
+}
+
+// ContainerState is a container's state; at most one member is set, none
+// meaning Waiting.
+type ContainerState struct {
+	Waiting    *ContainerStateWaiting    `json:"waiting,omitempty"`
+	Running    *ContainerStateRunning    `json:"running,omitempty"`
+	Terminated *ContainerStateTerminated `json:"terminated,omitempty"`
+}
+
+// ContainerStateWaiting says why a container is not running, e.g.
+// "CrashLoopBackOff".
+type ContainerStateWaiting struct {
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// ContainerStateRunning says since when a container runs.
+type ContainerStateRunning struct {
+	StartedAt Time `json:"startedAt,omitzero"`
+}
+
+// ContainerStateTerminated describes a finished container run.
+type ContainerStateTerminated struct {
+	ExitCode    int32  `json:"exitCode"`
+	Signal      int32  `json:"signal,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Message     string `json:"message,omitempty"`
+	StartedAt   Time   `json:"startedAt,omitzero"`
+	FinishedAt  Time   `json:"finishedAt,omitzero"`
+	ContainerID string `json:"containerID,omitempty"`
+}
