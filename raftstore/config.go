@@ -1,0 +1,271 @@
+package raftstore
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Config configures one Store. Build it from DefaultConfig, FastConfig or
+// TestConfig and change what you need; a zero duration or size means "the
+// default from DefaultConfig". The Config must not change after New.
+type Config struct {
+	// NodeID names this server in the Raft configuration. Required; at most
+	// 128 bytes, no whitespace. It must stay the same across restarts from
+	// the same DataDir.
+	NodeID string
+
+	// BindAddr is the host:port the node listens on for Raft and for
+	// forwarded requests (one port for both). Port 0 picks a free port;
+	// Store.Addr tells the chosen one after Start. With Network set it is the
+	// node's name on the in-memory network instead (default: NodeID).
+	BindAddr string
+
+	// AdvertiseAddr is the address peers dial. Default: the bound address.
+	// Required when BindAddr's host is unspecified (0.0.0.0 or ::).
+	AdvertiseAddr string
+
+	// Network, if set, connects the node over an in-memory network instead
+	// of TCP; tests use it to run many nodes without ports and to cut links.
+	Network *InmemNetwork
+
+	// DataDir holds the Raft log, stable store and snapshots
+	// (raft-boltdb and a file snapshot store). Empty keeps everything in
+	// memory: nothing survives Shutdown.
+	DataDir string
+
+	// HeartbeatTimeout is how long a follower waits without contact from a
+	// leader before it starts an election. ElectionTimeout is how long a
+	// candidate waits for votes. ElectionTimeout must be at least
+	// HeartbeatTimeout. LeaderLeaseTimeout (at most HeartbeatTimeout) is how
+	// long a leader stays leader without reaching a quorum. CommitTimeout
+	// bounds how long a follower may lag behind a commit when the leader is
+	// idle and must be below HeartbeatTimeout.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+
+	// SnapshotInterval is how often Raft checks whether to snapshot;
+	// SnapshotThreshold is how many new log entries trigger one;
+	// TrailingLogs is how many entries stay in the log after a snapshot so a
+	// briefly lagging follower catches up without a snapshot transfer.
+	SnapshotInterval  time.Duration
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	// RetainSnapshots is how many snapshots stay on disk (default 2).
+	RetainSnapshots int
+
+	// MaxValueSize is the largest value accepted, in bytes (default
+	// 1.5 MiB, at most 64 MiB). Keys are limited to MaxKeySize.
+	MaxValueSize int
+
+	// HistorySize is how many recent events are kept in memory for watches
+	// to replay (default 10,000). A watch from an older revision gets
+	// ErrTooOld; so does a watcher that falls this far behind.
+	HistorySize int
+	// WatchBuffer is each watcher's channel capacity (default 256).
+	WatchBuffer int
+
+	// RequestTimeout bounds a write or linearizable read whose context has
+	// no deadline (default 10 s), so a call made while there is no leader
+	// fails with ErrNoLeader instead of hanging.
+	RequestTimeout time.Duration
+
+	// MaxBatch is the most requests one Raft entry carries (group commit;
+	// default 256). 1 disables batching.
+	MaxBatch int
+
+	// EncryptionKeys, if any, encrypt every value at rest with AES-256-GCM:
+	// values are sealed before they enter the Raft log, so the log, stable
+	// store and snapshots never hold plaintext. The first key encrypts new
+	// writes; the others only decrypt (key rotation). Keys themselves
+	// (names) are not encrypted. All nodes need the same keys.
+	EncryptionKeys []EncryptionKey
+
+	// Logger receives the store's and Raft's logs. Default: zap.NewNop().
+	Logger *zap.Logger
+
+	// Registerer, if set, receives the store's Prometheus metrics
+	// (flotilla_raftstore_*).
+	Registerer prometheus.Registerer
+}
+
+// DefaultConfig is for production on a LAN: Raft's default timings (1 s
+// heartbeat and election timeouts), snapshots every 8,192 entries.
+func DefaultConfig() Config {
+	return Config{
+		BindAddr:           "0.0.0.0:7946",
+		HeartbeatTimeout:   time.Second,
+		ElectionTimeout:    time.Second,
+		LeaderLeaseTimeout: 500 * time.Millisecond,
+		CommitTimeout:      50 * time.Millisecond,
+		SnapshotInterval:   2 * time.Minute,
+		SnapshotThreshold:  8192,
+		TrailingLogs:       10240,
+		RetainSnapshots:    2,
+		MaxValueSize:       3 << 19, // 1.5 MiB
+		HistorySize:        10000,
+		WatchBuffer:        256,
+		RequestTimeout:     10 * time.Second,
+		MaxBatch:           256,
+	}
+}
+
+// FastConfig is DefaultConfig with timings for a small cluster on a good
+// network: a dead leader is replaced in well under a second.
+func FastConfig() Config {
+	c := DefaultConfig()
+	c.HeartbeatTimeout = 200 * time.Millisecond
+	c.ElectionTimeout = 200 * time.Millisecond
+	c.LeaderLeaseTimeout = 100 * time.Millisecond
+	c.CommitTimeout = 10 * time.Millisecond
+	return c
+}
+
+// TestConfig is for tests in one process: node id, an in-memory network
+// address equal to the id (set Network), in-memory storage and 50 ms
+// timings.
+func TestConfig(id string) Config {
+	c := DefaultConfig()
+	c.NodeID = id
+	c.BindAddr = ""
+	c.HeartbeatTimeout = 50 * time.Millisecond
+	c.ElectionTimeout = 50 * time.Millisecond
+	c.LeaderLeaseTimeout = 50 * time.Millisecond
+	c.CommitTimeout = 5 * time.Millisecond
+	c.SnapshotInterval = time.Second
+	c.RequestTimeout = 5 * time.Second
+	return c
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	setDur := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setDur(&c.HeartbeatTimeout, d.HeartbeatTimeout)
+	setDur(&c.ElectionTimeout, d.ElectionTimeout)
+	setDur(&c.LeaderLeaseTimeout, d.LeaderLeaseTimeout)
+	setDur(&c.CommitTimeout, d.CommitTimeout)
+	setDur(&c.SnapshotInterval, d.SnapshotInterval)
+	setDur(&c.RequestTimeout, d.RequestTimeout)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = d.SnapshotThreshold
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = d.TrailingLogs
+	}
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt(&c.RetainSnapshots, d.RetainSnapshots)
+	setInt(&c.MaxValueSize, d.MaxValueSize)
+	setInt(&c.HistorySize, d.HistorySize)
+	setInt(&c.WatchBuffer, d.WatchBuffer)
+	setInt(&c.MaxBatch, d.MaxBatch)
+	if c.Network != nil && c.BindAddr == "" {
+		c.BindAddr = c.NodeID
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c
+}
+
+// Validate reports every problem with the configuration at once, each
+// naming its field. Zero values that have defaults are not problems.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("raftstore: config: %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	switch {
+	case c.NodeID == "":
+		bad("NodeID", "required")
+	case len(c.NodeID) > 128:
+		bad("NodeID", "%d bytes, at most 128", len(c.NodeID))
+	case strings.ContainsAny(c.NodeID, " \t\r\n"):
+		bad("NodeID", "%q contains whitespace", c.NodeID)
+	}
+	if c.Network == nil {
+		host, port, err := net.SplitHostPort(c.BindAddr)
+		switch {
+		case c.BindAddr == "":
+			bad("BindAddr", "required without Network")
+		case err != nil:
+			bad("BindAddr", "%q is not host:port: %v", c.BindAddr, err)
+		default:
+			if _, err := net.LookupPort("tcp", port); err != nil {
+				bad("BindAddr", "port %q: %v", port, err)
+			}
+			if ip := net.ParseIP(host); (host == "" || (ip != nil && ip.IsUnspecified())) && c.AdvertiseAddr == "" {
+				bad("AdvertiseAddr", "required when BindAddr %q has no specific host", c.BindAddr)
+			}
+		}
+		if c.AdvertiseAddr != "" {
+			if _, port, err := net.SplitHostPort(c.AdvertiseAddr); err != nil || port == "0" {
+				bad("AdvertiseAddr", "%q must be host:port with a fixed port", c.AdvertiseAddr)
+			}
+		}
+	}
+	if c.HeartbeatTimeout < 5*time.Millisecond {
+		bad("HeartbeatTimeout", "%v is below 5ms", c.HeartbeatTimeout)
+	}
+	if c.ElectionTimeout < c.HeartbeatTimeout {
+		bad("ElectionTimeout", "%v must be at least HeartbeatTimeout %v", c.ElectionTimeout, c.HeartbeatTimeout)
+	}
+	if c.LeaderLeaseTimeout > c.HeartbeatTimeout {
+		bad("LeaderLeaseTimeout", "%v must not exceed HeartbeatTimeout %v", c.LeaderLeaseTimeout, c.HeartbeatTimeout)
+	}
+	if c.LeaderLeaseTimeout < 5*time.Millisecond {
+		bad("LeaderLeaseTimeout", "%v is below 5ms", c.LeaderLeaseTimeout)
+	}
+	if c.CommitTimeout < time.Millisecond || c.CommitTimeout >= c.HeartbeatTimeout {
+		bad("CommitTimeout", "%v must be at least 1ms and below HeartbeatTimeout %v", c.CommitTimeout, c.HeartbeatTimeout)
+	}
+	if c.SnapshotInterval < 5*time.Millisecond {
+		bad("SnapshotInterval", "%v is below 5ms", c.SnapshotInterval)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"RetainSnapshots", c.RetainSnapshots}, {"MaxValueSize", c.MaxValueSize},
+		{"HistorySize", c.HistorySize}, {"WatchBuffer", c.WatchBuffer}, {"MaxBatch", c.MaxBatch}} {
+		if f.v < 0 {
+			bad(f.name, "%d is negative", f.v)
+		}
+	}
+	if c.MaxValueSize > maxValueSizeLimit {
+		bad("MaxValueSize", "%d exceeds the limit of %d", c.MaxValueSize, maxValueSizeLimit)
+	}
+	if c.RequestTimeout < 0 {
+		bad("RequestTimeout", "%v is negative", c.RequestTimeout)
+	}
+	seen := map[string]bool{}
+	for i, k := range c.EncryptionKeys {
+		field := fmt.Sprintf("EncryptionKeys[%d]", i)
+		if k.ID == "" || len(k.ID) > 255 {
+			bad(field+".ID", "must be 1 to 255 bytes")
+		}
+		if seen[k.ID] {
+			bad(field+".ID", "%q is repeated", k.ID)
+		}
+		seen[k.ID] = true
+		if len(k.Secret) != 32 {
+			bad(field+".Secret", "is %d bytes, AES-256 needs 32", len(k.Secret))
+		}
+	}
+	return errors.Join(errs...)
+}

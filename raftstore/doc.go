@@ -1,0 +1,62 @@
+// Package raftstore is a replicated, revisioned key-value store on
+// hashicorp/raft: the part of etcd that an orchestrator needs, as a library.
+//
+// Every write is applied at a revision equal to the Raft index of the log
+// entry that carried it, so revisions only grow and order all changes.
+// Objects stored by the orchestrator carry that revision as their
+// resourceVersion.
+//
+// # Using it
+//
+//  1. Build a Config from DefaultConfig (LAN timings), FastConfig (small
+//     clusters, sub-second failover) or TestConfig (in-process tests), set
+//     NodeID, BindAddr (port 0 is fine) and DataDir (empty: in memory).
+//  2. New(cfg) checks the configuration and returns a Store; Start(ctx)
+//     listens, opens the data dir and starts Raft. One port carries both
+//     Raft and the store's own forwarding RPC.
+//  3. On the first start of a new cluster, call Bootstrap on every founding
+//     node with the same server list (or on one node with none to found a
+//     single-node cluster). A node restarted from its DataDir needs nothing:
+//     it rejoins. Grow or shrink a running cluster with AddVoter,
+//     AddNonvoter and RemoveServer on the leader.
+//  4. Write with Create, Put, Update, Delete (compare-and-swap on the
+//     expected revision) or Txn (several ops, atomically) on any node:
+//     followers forward to the leader, and requests that arrive together
+//     share one Raft entry (group commit) without delaying a lone request.
+//  5. Read with Get and List from local state (fast, possibly stale on a
+//     follower) or with the Linearizable option (read index: sees every
+//     write acknowledged before the call). List returns the revision it is
+//     consistent at.
+//  6. Watch(ctx, prefix, rev) replays recent history after rev and then
+//     streams changes in revision order without gaps or duplicates. A
+//     revision older than the retained history returns ErrTooOld: list
+//     again and watch from the list's revision (Kubernetes' 410 Gone).
+//  7. Shutdown(ctx) stops everything the Store started. For a graceful stop
+//     of a leader, call TransferLeadership first.
+//
+// Errors are sentinels (ErrNotFound, ErrConflict, ErrNoLeader, ...) wrapped
+// with context; test them with errors.Is or IsNotFound, IsConflict, IsTooOld
+// and IsRetryable. Writes made while there is no leader wait for one until
+// the context's deadline (or Config.RequestTimeout) and then fail with
+// ErrNoLeader, which is retryable and guarantees nothing was applied.
+// ErrUnknownOutcome and ErrStopped during a write mean it may or may not
+// have been applied.
+//
+// With Config.EncryptionKeys every value is sealed with AES-256-GCM before
+// it is proposed, so no plaintext value reaches the Raft log, the stable
+// store or a snapshot; keys carry an id so they can be rotated.
+//
+// # What it does not do
+//
+//   - It keeps the whole key space in memory (as etcd's index does, plus the
+//     values); it is meant for cluster state, not bulk data.
+//   - It does not compact revisions of live keys: each key holds only its
+//     latest value, and history for watches is a bounded in-memory ring
+//     (Config.HistorySize), not a multi-version store. There are no
+//     range-at-revision reads.
+//   - It does not encrypt keys, Raft traffic or the forwarding RPC; run it
+//     on a trusted network or add TLS at the transport (planned).
+//   - Raft's own metrics go to hashicorp/go-metrics' global sink, which
+//     this package does not install; the store's metrics are Prometheus
+//     collectors registered on Config.Registerer.
+package raftstore

@@ -1,0 +1,71 @@
+package raftstore
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the store's own counters. Raft reports its metrics through
+// go-metrics; see the package documentation.
+type metrics struct {
+	writesOK     prometheus.Counter
+	writesFailed prometheus.Counter
+	forwardedOut prometheus.Counter
+	forwardedIn  prometheus.Counter
+	appliedReqs  prometheus.Counter
+	batchSize    prometheus.Histogram
+	watchers     prometheus.Gauge
+	events       prometheus.Counter
+	leader       prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
+	labels := prometheus.Labels{"node": node}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "flotilla", Subsystem: "raftstore", Name: name, Help: help, ConstLabels: labels})
+	}
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flotilla", Subsystem: "raftstore", Name: name, Help: help, ConstLabels: labels})
+	}
+	m := &metrics{
+		writesOK:     counter("writes_total", "Write requests (Create, Put, Update, Delete, Txn) that succeeded."),
+		writesFailed: counter("write_failures_total", "Write requests that returned an error."),
+		forwardedOut: counter("forwarded_requests_total", "Requests this node sent to the leader."),
+		forwardedIn:  counter("forwarded_received_total", "Requests this node received from followers as leader."),
+		appliedReqs:  counter("applied_requests_total", "Write requests applied to the local state."),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "flotilla", Subsystem: "raftstore", Name: "batch_requests",
+			Help: "Requests per Raft entry (group commit).", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
+		watchers: gauge("watchers", "Open watches."),
+		events:   counter("watch_events_total", "Events delivered to watchers."),
+		leader:   gauge("leader", "1 if this node is the ready leader."),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.leader} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("raftstore: register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) write(ok bool) {
+	if ok {
+		m.writesOK.Inc()
+	} else {
+		m.writesFailed.Inc()
+	}
+}
+
+func (m *metrics) applied(n int)   { m.appliedReqs.Add(float64(n)) }
+func (m *metrics) batch(n int)     { m.batchSize.Observe(float64(n)) }
+func (m *metrics) delivered(n int) { m.events.Add(float64(n)) }
+
+func (m *metrics) setLeader(ready bool) {
+	if ready {
+		m.leader.Set(1)
+	} else {
+		m.leader.Set(0)
+	}
+}

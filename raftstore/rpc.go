@@ -1,0 +1,272 @@
+package raftstore
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Followers forward writes and read-index requests to the leader over a
+// multiplexed connection on the leader's Raft port:
+//
+//	frame    = uint32(len) payload
+//	request  = uvarint(id) method body
+//	response = uvarint(id) code uvarint(rev) uvarint(failedOp)
+//
+// Many requests share one connection; responses may come out of order.
+
+const (
+	methodWrite     byte = 1
+	methodReadIndex byte = 2
+)
+
+type rpcResp struct {
+	code  byte
+	rev   int64
+	index int
+}
+
+func readFrame(r *bufio.Reader, limit int) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if int64(n) > int64(limit) {
+		return nil, fmt.Errorf("%w: frame of %d bytes exceeds %d", ErrCorrupt, n, limit)
+	}
+	buf := make([]byte, n)
+	_, err := io.ReadFull(r, buf)
+	return buf, err
+}
+
+func writeFrame(w *bufio.Writer, payload []byte) error {
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(payload)))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(payload); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// serveRPC answers forwarded requests on one connection until it closes.
+func (s *Store) serveRPC(c net.Conn) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	r := bufio.NewReaderSize(c, 64<<10)
+	w := bufio.NewWriterSize(c, 16<<10)
+	var wmu sync.Mutex
+	for {
+		frame, err := readFrame(r, s.maxRequest+64)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrClosedPipe) {
+				s.log.Debug("forwarding connection closed", zap.Error(err))
+			}
+			return
+		}
+		d := decoder{b: frame}
+		id := d.uvarint()
+		method := d.byte()
+		if d.err != nil {
+			s.log.Warn("malformed forwarded request", zap.Error(d.err))
+			return
+		}
+		body := d.b
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := s.handleRPC(method, body)
+			out := binary.AppendUvarint(nil, id)
+			out = append(out, resp.code)
+			out = binary.AppendUvarint(out, uint64(resp.rev))
+			out = binary.AppendUvarint(out, uint64(resp.index))
+			wmu.Lock()
+			defer wmu.Unlock()
+			_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := writeFrame(w, out); err != nil {
+				c.Close()
+			}
+		}()
+	}
+}
+
+func (s *Store) handleRPC(method byte, body []byte) rpcResp {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	switch method {
+	case methodWrite:
+		if _, err := decodeRequest(body, s.cfg.MaxValueSize); err != nil {
+			return rpcResp{code: codeInvalid}
+		}
+		s.metrics.forwardedIn.Inc()
+		res, err := s.proposeLocal(ctx, body)
+		if err != nil {
+			return rpcResp{code: errCode(err)}
+		}
+		return rpcResp{code: res.code, rev: res.rev, index: res.index}
+	case methodReadIndex:
+		rev, err := s.readIndexLocal(ctx)
+		return rpcResp{code: errCode(err), rev: rev}
+	}
+	return rpcResp{code: codeInvalid}
+}
+
+// rpcClient keeps one multiplexed connection per leader address.
+type rpcClient struct {
+	s     *Store
+	mu    sync.Mutex
+	conns map[string]*rpcConn
+	done  bool
+}
+
+type rpcConn struct {
+	c   net.Conn
+	wmu sync.Mutex
+	w   *bufio.Writer
+
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]chan rpcResp
+	dead    chan struct{}
+}
+
+// errNotSent marks a request that never left this node; it is always safe
+// to retry.
+var errNotSent = errors.New("raftstore: request not sent")
+
+func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
+	rc.mu.Lock()
+	if rc.done {
+		rc.mu.Unlock()
+		return nil, ErrStopped
+	}
+	if c, ok := rc.conns[addr]; ok {
+		rc.mu.Unlock()
+		return c, nil
+	}
+	rc.mu.Unlock()
+	nc, err := rc.s.mux.dialProto(ctx, addr, muxRPC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dial leader %s: %v", errNotSent, addr, err)
+	}
+	c := &rpcConn{c: nc, w: bufio.NewWriterSize(nc, 64<<10), pending: map[uint64]chan rpcResp{}, dead: make(chan struct{})}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.done {
+		nc.Close()
+		return nil, ErrStopped
+	}
+	if old, ok := rc.conns[addr]; ok {
+		nc.Close()
+		return old, nil
+	}
+	rc.conns[addr] = c
+	rc.s.wg.Add(1)
+	go rc.readLoop(addr, c)
+	return c, nil
+}
+
+func (rc *rpcClient) readLoop(addr string, c *rpcConn) {
+	defer rc.s.wg.Done()
+	r := bufio.NewReaderSize(c.c, 16<<10)
+	for {
+		frame, err := readFrame(r, 64)
+		if err != nil {
+			break
+		}
+		d := decoder{b: frame}
+		id := d.uvarint()
+		resp := rpcResp{code: d.byte(), rev: int64(d.uvarint()), index: int(d.uvarint())}
+		if d.err != nil {
+			break
+		}
+		c.mu.Lock()
+		ch := c.pending[id]
+		delete(c.pending, id)
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- resp
+		}
+	}
+	c.c.Close()
+	rc.mu.Lock()
+	if rc.conns[addr] == c {
+		delete(rc.conns, addr)
+	}
+	rc.mu.Unlock()
+	c.mu.Lock()
+	close(c.dead)
+	c.mu.Unlock()
+}
+
+// call sends one request and waits for its answer.
+func (rc *rpcClient) call(ctx context.Context, addr string, method byte, body []byte) (rpcResp, error) {
+	c, err := rc.conn(ctx, addr)
+	if err != nil {
+		return rpcResp{}, err
+	}
+	ch := make(chan rpcResp, 1)
+	c.mu.Lock()
+	select {
+	case <-c.dead:
+		c.mu.Unlock()
+		return rpcResp{}, fmt.Errorf("%w: connection to %s closed", errNotSent, addr)
+	default:
+	}
+	c.nextID++
+	id := c.nextID
+	c.pending[id] = ch
+	c.mu.Unlock()
+
+	payload := binary.AppendUvarint(make([]byte, 0, len(body)+12), id)
+	payload = append(payload, method)
+	payload = append(payload, body...)
+	c.wmu.Lock()
+	_ = c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	err = writeFrame(c.w, payload)
+	c.wmu.Unlock()
+	if err != nil {
+		c.c.Close()
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return rpcResp{}, fmt.Errorf("%w: write to %s: %v", errNotSent, addr, err)
+	}
+	select {
+	case resp := <-ch:
+		return resp, nil
+	case <-c.dead:
+		select {
+		case resp := <-ch:
+			return resp, nil
+		default:
+		}
+		return rpcResp{}, fmt.Errorf("%w: connection to leader %s lost", ErrUnknownOutcome, addr)
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return rpcResp{}, ctx.Err()
+	}
+}
+
+// close shuts every connection; read loops exit and are awaited by Store.
+func (rc *rpcClient) close() {
+	rc.mu.Lock()
+	rc.done = true
+	for _, c := range rc.conns {
+		c.c.Close()
+	}
+	rc.mu.Unlock()
+}

@@ -1,0 +1,419 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// KV is one key with its value and revisions.
+type KV struct {
+	Key   string
+	Value []byte // a copy the caller owns
+	// CreateRevision is the revision at which the key was created;
+	// ModRevision the revision of its last write (use it for
+	// compare-and-swap). Version counts writes since creation.
+	CreateRevision int64
+	ModRevision    int64
+	Version        int64
+}
+
+// request is one caller's encoded operations waiting for the batcher.
+type request struct {
+	data []byte
+	done chan reqResult // buffered 1: the completer never blocks on it
+}
+
+type pendingBatch struct {
+	f     raft.ApplyFuture
+	batch []*request
+}
+
+// Create stores key only if it does not exist and returns the revision.
+//
+// Errors: ErrAlreadyExists; ErrInvalidArgument or ErrTooLarge for a bad key
+// or value; ErrNoLeader if no leader was found before ctx's deadline (or
+// RequestTimeout); ErrUnknownOutcome; ErrStopped; ErrNotStarted;
+// ctx.Err(). Key errors are *KeyError.
+func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
+	return s.single(ctx, OpCreate(key, value))
+}
+
+// Put stores key whether or not it exists. Errors as Create, without
+// ErrAlreadyExists.
+func (s *Store) Put(ctx context.Context, key string, value []byte) (int64, error) {
+	return s.single(ctx, OpPut(key, value))
+}
+
+// Update overwrites an existing key; expectedRev 0 accepts any revision,
+// otherwise it must equal the key's ModRevision.
+//
+// Errors: ErrNotFound; ErrConflict; and those of Create.
+func (s *Store) Update(ctx context.Context, key string, value []byte, expectedRev int64) (int64, error) {
+	return s.single(ctx, OpUpdate(key, value, expectedRev))
+}
+
+// Delete removes an existing key, with the revision rule of Update, and
+// returns the revision of the deletion. Errors as Update.
+func (s *Store) Delete(ctx context.Context, key string, expectedRev int64) (int64, error) {
+	return s.single(ctx, OpDelete(key, expectedRev))
+}
+
+func (s *Store) single(ctx context.Context, op Op) (int64, error) {
+	rev, err := s.Txn(ctx, op)
+	var te *TxnError
+	if errors.As(err, &te) {
+		return 0, te.Err
+	}
+	return rev, err
+}
+
+// Txn applies ops atomically: either all of them take effect at one
+// revision, which it returns, or none does.
+//
+// Errors: *TxnError naming the failing op (wrapping a *KeyError with
+// ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalidArgument or
+// ErrTooLarge); ErrInvalidArgument for no ops; ErrTooLarge when the ops
+// together exceed four times MaxValueSize; and the errors of Create.
+func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
+	if len(ops) == 0 {
+		return 0, fmt.Errorf("%w: txn has no operations", ErrInvalidArgument)
+	}
+	if err := s.running(); err != nil {
+		return 0, err
+	}
+	size := 0
+	for i := range ops {
+		if err := ops[i].validate(s.cfg.MaxValueSize); err != nil {
+			return 0, &TxnError{Index: i, Err: err}
+		}
+		size += len(ops[i].key) + len(ops[i].value)
+	}
+	if size > s.maxRequest-64<<10 {
+		return 0, fmt.Errorf("%w: txn carries %d bytes, limit %d", ErrTooLarge, size, s.maxRequest-64<<10)
+	}
+	if s.keys != nil {
+		sealed := make([]Op, len(ops))
+		for i, o := range ops {
+			if o.kind == opCreate || o.kind == opPut || o.kind == opUpdate {
+				v, err := s.keys.seal(o.key, o.value)
+				if err != nil {
+					return 0, err
+				}
+				o.value, o.flags = v, o.flags|flagEncrypted
+			}
+			sealed[i] = o
+		}
+		ops = sealed
+	}
+	res, err := s.submit(ctx, appendRequest(nil, ops))
+	s.metrics.write(err == nil && res.code == codeOK)
+	if err != nil {
+		return 0, err
+	}
+	if res.code != codeOK {
+		cause := codeErr(res.code)
+		if res.index >= 0 && res.index < len(ops) {
+			return 0, &TxnError{Index: res.index, Err: &KeyError{Key: ops[res.index].key, Err: cause}}
+		}
+		return 0, cause
+	}
+	return res.rev, nil
+}
+
+// submit gets one encoded request applied, on this node if it leads or
+// through the leader otherwise, retrying while that is safe.
+func (s *Store) submit(ctx context.Context, data []byte) (reqResult, error) {
+	ctx, cancel := s.requestContext(ctx)
+	defer cancel()
+	var lastErr error = ErrNoLeader
+	backoff := time.Millisecond
+	for {
+		if s.raft.State() == raft.Leader {
+			res, err := s.proposeLocal(ctx, data)
+			if err == nil && res.code != codeNotLeader {
+				return res, nil
+			}
+			if err != nil && !errors.Is(err, errNotSent) {
+				return res, err
+			}
+			lastErr = ErrNoLeader
+		} else if addr, _ := s.raft.LeaderWithID(); addr != "" {
+			s.metrics.forwardedOut.Inc()
+			resp, err := s.rpc.call(ctx, string(addr), methodWrite, data)
+			switch {
+			case err == nil && resp.code != codeNotLeader && resp.code != codeNoLeader:
+				return reqResult{rev: resp.rev, code: resp.code, index: resp.index}, nil
+			case err != nil && !errors.Is(err, errNotSent):
+				return reqResult{}, err
+			case err != nil:
+				lastErr = err
+			default:
+				lastErr = ErrNoLeader
+			}
+		}
+		if err := s.pause(ctx, backoff); err != nil {
+			return reqResult{}, retryErr(lastErr, err)
+		}
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+// retryErr says why retrying stopped: the store stopped, or the deadline
+// passed while no leader could take the request.
+func retryErr(last, err error) error {
+	if errors.Is(err, ErrStopped) {
+		return ErrStopped
+	}
+	if errors.Is(last, ErrNoLeader) {
+		return fmt.Errorf("%w: %w", ErrNoLeader, err)
+	}
+	return fmt.Errorf("%w: %w (last attempt: %v)", ErrNoLeader, err, last)
+}
+
+// pause waits d, or returns early with ctx's error or ErrStopped.
+func (s *Store) pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.ctx.Done():
+		return ErrStopped
+	}
+}
+
+// proposeLocal hands a request to this node's batcher and waits for its
+// result. A result with codeNotLeader means nothing was appended.
+func (s *Store) proposeLocal(ctx context.Context, data []byte) (reqResult, error) {
+	req := &request{data: data, done: make(chan reqResult, 1)}
+	select {
+	case s.reqCh <- req:
+	case <-ctx.Done():
+		return reqResult{}, fmt.Errorf("%w: %w", errNotSent, ctx.Err())
+	case <-s.ctx.Done():
+		return reqResult{}, ErrStopped
+	}
+	select {
+	case res := <-req.done:
+		return res, nil
+	case <-ctx.Done():
+		return reqResult{}, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
+	case <-s.ctx.Done():
+		return reqResult{}, ErrStopped
+	}
+}
+
+// batchLoop is the group commit: it takes every request that is waiting
+// (up to MaxBatch and 1 MiB) into one Raft entry. A lone request goes at
+// once, so batching never adds latency; under load, requests pile up while
+// Raft is busy with the previous entry and leave together.
+func (s *Store) batchLoop() {
+	defer s.wg.Done()
+	defer close(s.inflight)
+	const maxEntryBytes = 1 << 20
+	var datas [][]byte
+	for {
+		var first *request
+		select {
+		case first = <-s.reqCh:
+		case <-s.ctx.Done():
+			return
+		}
+		batch := []*request{first}
+		size := len(first.data)
+	drain:
+		for len(batch) < s.cfg.MaxBatch && size < maxEntryBytes {
+			select {
+			case r := <-s.reqCh:
+				batch = append(batch, r)
+				size += len(r.data)
+			default:
+				break drain
+			}
+		}
+		datas = datas[:0]
+		for _, r := range batch {
+			datas = append(datas, r.data)
+		}
+		s.metrics.batch(len(batch))
+		f := s.raft.Apply(encodeEntry(datas), 0)
+		select {
+		case s.inflight <- &pendingBatch{f: f, batch: batch}:
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// completeLoop hands each entry's results to its callers, in log order.
+func (s *Store) completeLoop() {
+	defer s.wg.Done()
+	for p := range s.inflight {
+		err := p.f.Error()
+		var results []reqResult
+		code := codeOK
+		if err == nil {
+			switch r := p.f.Response().(type) {
+			case []reqResult:
+				results = r
+			default:
+				code = codeCorrupt
+			}
+		} else {
+			code = errCode(mapRaftErr(err))
+		}
+		for i, req := range p.batch {
+			if i < len(results) {
+				req.done <- results[i]
+			} else {
+				req.done <- reqResult{code: code, index: -1}
+			}
+		}
+	}
+}
+
+// ReadOption changes how Get and List read.
+type ReadOption func(*readOptions)
+
+type readOptions struct {
+	linearizable bool
+	limit        int
+}
+
+// Linearizable makes a read reflect every write acknowledged before it
+// started, on any node: the node confirms the leader's applied revision
+// (one heartbeat round on the leader) and waits until it has applied as
+// much. Without it a read is served from local state at once and may be
+// stale on a follower.
+func Linearizable() ReadOption { return func(o *readOptions) { o.linearizable = true } }
+
+// Limit makes List return at most n keys (n <= 0: no limit).
+func Limit(n int) ReadOption { return func(o *readOptions) { o.limit = max(n, 0) } }
+
+func (s *Store) readOpts(ctx context.Context, opts []ReadOption) (readOptions, error) {
+	var o readOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := s.running(); err != nil {
+		return o, err
+	}
+	if o.linearizable {
+		return o, s.linearize(ctx)
+	}
+	return o, nil
+}
+
+// Get returns the value of key.
+//
+// Errors: *KeyError wrapping ErrNotFound or ErrDecrypt; ErrInvalidArgument
+// for an empty key; with Linearizable, ErrNoLeader and ctx.Err();
+// ErrNotStarted; ErrStopped.
+func (s *Store) Get(ctx context.Context, key string, opts ...ReadOption) (KV, error) {
+	if key == "" {
+		return KV{}, fmt.Errorf("%w: key is empty", ErrInvalidArgument)
+	}
+	if _, err := s.readOpts(ctx, opts); err != nil {
+		return KV{}, err
+	}
+	e, _ := s.fsm.get(key)
+	if e == nil {
+		return KV{}, &KeyError{Key: key, Err: ErrNotFound}
+	}
+	return s.toKV(e)
+}
+
+// List returns the keys under prefix in key order ("" lists everything)
+// and the revision the result is consistent at; watch from that revision to
+// follow later changes.
+//
+// Errors: as Get, without ErrNotFound (an empty prefix range is an empty
+// list).
+func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]KV, int64, error) {
+	o, err := s.readOpts(ctx, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	entries, rev := s.fsm.list(prefix, o.limit)
+	out := make([]KV, 0, len(entries))
+	for _, e := range entries {
+		kv, err := s.toKV(e)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, kv)
+	}
+	return out, rev, nil
+}
+
+// Revision returns the last revision this node has applied.
+func (s *Store) Revision() int64 { return s.fsm.revision() }
+
+func (s *Store) value(e *entry) ([]byte, error) {
+	if e.flags&flagEncrypted != 0 {
+		return s.keys.open(e.key, e.value)
+	}
+	return append([]byte(nil), e.value...), nil
+}
+
+func (s *Store) toKV(e *entry) (KV, error) {
+	v, err := s.value(e)
+	if err != nil {
+		return KV{}, err
+	}
+	return KV{Key: e.key, Value: v, CreateRevision: e.createRev, ModRevision: e.modRev, Version: e.version}, nil
+}
+
+// linearize waits until this node has applied every write acknowledged
+// before the call (read-index protocol).
+func (s *Store) linearize(ctx context.Context) error {
+	ctx, cancel := s.requestContext(ctx)
+	defer cancel()
+	backoff := time.Millisecond
+	var lastErr error = ErrNoLeader
+	for {
+		var rev int64
+		var err error
+		if s.raft.State() == raft.Leader {
+			rev, err = s.readIndexLocal(ctx)
+		} else if addr, _ := s.raft.LeaderWithID(); addr != "" {
+			var resp rpcResp
+			resp, err = s.rpc.call(ctx, string(addr), methodReadIndex, nil)
+			if err == nil {
+				rev, err = resp.rev, codeErr(resp.code)
+			}
+		} else {
+			err = ErrNoLeader
+		}
+		if err == nil {
+			return s.fsm.waitApplied(ctx, rev)
+		}
+		if !IsRetryable(err) && !errors.Is(err, errNotSent) {
+			return err
+		}
+		lastErr = err
+		if err := s.pause(ctx, backoff); err != nil {
+			return retryErr(lastErr, err)
+		}
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+// readIndexLocal returns, on the ready leader, a revision that covers every
+// acknowledged write, after confirming leadership with a quorum.
+func (s *Store) readIndexLocal(ctx context.Context) (int64, error) {
+	if !s.IsLeader() {
+		return 0, ErrNotLeader
+	}
+	rev := s.fsm.revision()
+	if err := s.waitFuture(ctx, s.raft.VerifyLeader()); err != nil {
+		return 0, err
+	}
+	return rev, nil
+}
