@@ -77,7 +77,9 @@ func OpUpdate(key string, value []byte, expectedRev int64) Op {
 }
 
 // OpDelete deletes an existing key, with the same revision rule as OpUpdate.
-func OpDelete(key string, expectedRev int64) Op { return Op{kind: opDelete, key: key, rev: expectedRev} }
+func OpDelete(key string, expectedRev int64) Op {
+	return Op{kind: opDelete, key: key, rev: expectedRev}
+}
 
 // OpCheck writes nothing; it fails the Txn unless key exists (and, when
 // expectedRev is not 0, has that ModRevision).

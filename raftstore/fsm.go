@@ -66,9 +66,9 @@ type Event struct {
 }
 
 type histEvent struct {
-	typ   EventType
-	e     *entry // for a delete: the entry as it was before the delete
-	rev   int64
+	typ EventType
+	e   *entry // for a delete: the entry as it was before the delete
+	rev int64
 }
 
 // history is a ring of the most recent events. The event with sequence

@@ -37,11 +37,11 @@ func TestFSMRejectsCorruptEntries(t *testing.T) {
 		{0x00, entryVersion, 1},
 		good[:len(good)-1],
 		append(append([]byte(nil), good...), 0),
-		{entryMagic, entryVersion, 0xff, 0xff, 0xff, 0xff, 0x0f},   // huge count
-		{entryMagic, entryVersion, 1, 1, byte(opPut), 0, 0, 0, 0},   // empty key
-		{entryMagic, entryVersion, 1, 1, 99, 0, 0, 1, 'k', 0},       // unknown op
+		{entryMagic, entryVersion, 0xff, 0xff, 0xff, 0xff, 0x0f},       // huge count
+		{entryMagic, entryVersion, 1, 1, byte(opPut), 0, 0, 0, 0},      // empty key
+		{entryMagic, entryVersion, 1, 1, 99, 0, 0, 1, 'k', 0},          // unknown op
 		{entryMagic, entryVersion, 1, 1, byte(opPut), 4, 0, 1, 'k', 0}, // unknown flag
-		{entryMagic, entryVersion, 1, 0},                            // empty request
+		{entryMagic, entryVersion, 1, 0},                               // empty request
 	}
 	for i, data := range bad {
 		res := f.Apply(&raft.Log{Index: uint64(i + 1), Type: raft.LogCommand, Data: data})

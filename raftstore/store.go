@@ -42,9 +42,9 @@ type Server struct {
 // State is a point-in-time view of the node for health checks and status.
 type State struct {
 	ID           string
-	Addr         string   // the address peers dial
-	Role         string   // "leader", "follower", "candidate" or "shutdown"
-	LeaderID     string   // empty when no leader is known
+	Addr         string // the address peers dial
+	Role         string // "leader", "follower", "candidate" or "shutdown"
+	LeaderID     string // empty when no leader is known
 	LeaderAddr   string
 	Term         uint64
 	CommitIndex  uint64
