@@ -53,6 +53,7 @@ const (
 	ErrorTypeForbidden    FieldErrorType = "FieldValueForbidden"
 	ErrorTypeTooLong      FieldErrorType = "FieldValueTooLong"
 	ErrorTypeTooMany      FieldErrorType = "FieldValueTooMany"
+	ErrorTypeNotFound     FieldErrorType = "FieldValueNotFound"
 	// ErrorTypeUnknown reports a field the schema does not have (strict
 	// decoding): a misspelling or a field of a newer version.
 	ErrorTypeUnknown FieldErrorType = "FieldValueUnknown"
@@ -75,6 +76,8 @@ func (t FieldErrorType) String() string {
 		return "Too long"
 	case ErrorTypeTooMany:
 		return "Too many"
+	case ErrorTypeNotFound:
+		return "Not found"
 	case ErrorTypeUnknown:
 		return "Unknown field"
 	}
@@ -102,7 +105,7 @@ func (e *FieldError) Error() string {
 	}
 	b.WriteString(e.Type.String())
 	switch e.Type {
-	case ErrorTypeInvalid, ErrorTypeNotSupported, ErrorTypeDuplicate:
+	case ErrorTypeInvalid, ErrorTypeNotSupported, ErrorTypeDuplicate, ErrorTypeNotFound:
 		b.WriteString(": ")
 		b.WriteString(formatBadValue(e.BadValue))
 	}
@@ -165,6 +168,12 @@ func NotSupported[T ~string](path Path, value any, supported ...T) *FieldError {
 // Duplicate returns a FieldValueDuplicate error for path.
 func Duplicate(path Path, value any) *FieldError {
 	return &FieldError{Type: ErrorTypeDuplicate, Field: path.String(), BadValue: value}
+}
+
+// NotFound returns a FieldValueNotFound error: value refers to something
+// that does not exist (e.g. a volume mount naming no volume).
+func NotFound(path Path, value any) *FieldError {
+	return &FieldError{Type: ErrorTypeNotFound, Field: path.String(), BadValue: value}
 }
 
 // Forbidden returns a FieldValueForbidden error for path.
