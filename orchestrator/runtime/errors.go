@@ -19,6 +19,9 @@ var (
 	ErrUnavailable     = errors.New("runtime: runtime unavailable")
 	ErrClosed          = errors.New("runtime: closed")
 	ErrNotStarted      = errors.New("runtime: not started")
+	// ErrEngine is any other failure reported by the underlying engine;
+	// the *Error's Message holds the engine's words.
+	ErrEngine = errors.New("runtime: engine error")
 )
 
 // Error describes a failed runtime operation. Kind is one of the sentinels

@@ -79,11 +79,12 @@ type Runtime interface {
 // container (exec probes, `flotilla exec`).
 type Execer interface {
 	// Exec runs cmd in the container and waits for it to finish. A non-zero
-	// exit code is not an error; it is reported in the result. Stdout and
-	// stderr are each truncated to MaxExecOutput bytes. Errors: ErrNotFound;
-	// ErrInvalid for an empty cmd; ErrNotRunning when the container does
-	// not run; ErrStartFailed when the command cannot be started (for
-	// example no such file in the image).
+	// exit code is not an error; it is reported in the result, and a
+	// command that cannot be started (no such file in the image) exits 126
+	// or 127 with the engine's message in the output, as in a shell.
+	// Stdout and stderr are each truncated to MaxExecOutput bytes. Errors:
+	// ErrNotFound; ErrInvalid for an empty cmd; ErrNotRunning when the
+	// container does not run.
 	Exec(ctx context.Context, id string, cmd []string) (*ExecResult, error)
 }
 

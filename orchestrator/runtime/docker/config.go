@@ -1,0 +1,59 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"go.uber.org/zap"
+)
+
+// Config configures a Docker runtime.
+type Config struct {
+	// ClusterID and NodeName are written into the labels of everything the
+	// runtime creates, and the runtime only ever lists, adopts and reports
+	// objects carrying both, so several nodes (and clusters) can share one
+	// daemon. Required; lower-case DNS-1123 names of at most 63 characters.
+	ClusterID string
+	NodeName  string
+	// Network is the Docker network Pod sandboxes join; the Pod IP is the
+	// sandbox's address on it. Empty means Docker's default "bridge".
+	Network string
+	// CreateNetwork makes Start create Network (a bridge network labelled
+	// with the cluster ID) when it does not exist. It is never removed by
+	// the runtime; Purge removes it. Ignored when Network is empty.
+	CreateNetwork bool
+	// Client is the Engine API client to use; nil means one built with
+	// client.FromEnv (DOCKER_HOST, DOCKER_API_VERSION, DOCKER_CERT_PATH,
+	// DOCKER_TLS_VERIFY) and API version negotiation. A given client is
+	// not closed by Close.
+	Client *client.Client
+	// EventQueue is each event subscriber's queue length; 0 means 4096.
+	EventQueue int
+	// ReconnectDelay is the pause between attempts to re-open a lost
+	// Docker event stream; 0 means 200 ms.
+	ReconnectDelay time.Duration
+	// Logger receives the runtime's logs; nil means zap.NewNop().
+	Logger *zap.Logger
+}
+
+var networkName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// Validate returns every problem of c at once, each naming its field and
+// wrapping runtime.ErrInvalid.
+func (c *Config) Validate() error {
+	errs := []error{runtime.ValidateName("ClusterID", c.ClusterID), runtime.ValidateName("NodeName", c.NodeName)}
+	if c.Network != "" && !networkName.MatchString(c.Network) {
+		errs = append(errs, fmt.Errorf("%w: Network: %q is not a valid Docker network name", runtime.ErrInvalid, c.Network))
+	}
+	if c.EventQueue < 0 {
+		errs = append(errs, fmt.Errorf("%w: EventQueue: %d must not be negative", runtime.ErrInvalid, c.EventQueue))
+	}
+	if c.ReconnectDelay < 0 {
+		errs = append(errs, fmt.Errorf("%w: ReconnectDelay: %v must not be negative", runtime.ErrInvalid, c.ReconnectDelay))
+	}
+	return errors.Join(errs...)
+}

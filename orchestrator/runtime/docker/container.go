@@ -1,0 +1,363 @@
+package docker
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+)
+
+func containerName(cluster string, sb map[string]string, cfg *runtime.ContainerConfig) string {
+	return fmt.Sprintf("flotilla_%s_%s_%s_%s_%s_%d", cluster, sb[runtime.LabelNamespace], sb[runtime.LabelPodName],
+		sb[runtime.LabelPodUID], cfg.Name, cfg.RestartCount)
+}
+
+// emptyDirVolume names the Docker volume backing a Pod's emptyDir.
+func emptyDirVolume(cluster, uid, name string) string {
+	return fmt.Sprintf("flotilla_%s_%s_%s", cluster, uid, name)
+}
+
+// CreateContainer implements runtime.Runtime. The container joins the
+// sandbox's network and IPC namespaces, runs under Docker's init (tini) so
+// signals reach the program, has restart policy "no", and gets the
+// sandbox's Pod labels plus its own. MountFiles are copied into the
+// container's filesystem before it starts. Errors: as runtime.Runtime;
+// ErrImageNeverPull carries the daemon's "No such image" message.
+func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *runtime.ContainerConfig) (string, error) {
+	const op = "CreateContainer"
+	if err := runtime.ValidateContainerConfig(cfg); err != nil {
+		return "", &runtime.Error{Op: op, Kind: runtime.ErrInvalid, Err: err}
+	}
+	sb, err := r.sandboxLabels(ctx, op, sandboxID)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	k, ok := r.known[sandboxID]
+	r.mu.Unlock()
+	if ok && k.state == runtime.ContainerExited {
+		return "", runtime.Errorf(op, sandboxID, runtime.ErrSandboxNotReady, "sandbox is not running")
+	}
+	labels := r.ownLabels(runtime.KindContainer)
+	maps.Copy(labels, cfg.Labels)
+	for _, key := range []string{runtime.LabelNamespace, runtime.LabelPodName, runtime.LabelPodUID} {
+		labels[key] = sb[key]
+	}
+	labels[runtime.LabelSandboxID] = sandboxID
+	labels[runtime.LabelContainerName] = cfg.Name
+	labels[runtime.LabelRestartCount] = strconv.Itoa(cfg.RestartCount)
+
+	env := make([]string, len(cfg.Env))
+	for i, e := range cfg.Env {
+		env[i] = e.Name + "=" + e.Value
+	}
+	cc := &container.Config{Image: cfg.Image, Env: env, WorkingDir: cfg.WorkingDir, Labels: labels, StopSignal: cfg.StopSignal}
+	if len(cfg.Command) > 0 {
+		cc.Entrypoint = slices.Clone(cfg.Command)
+	}
+	if len(cfg.Args) > 0 {
+		cc.Cmd = slices.Clone(cfg.Args)
+	}
+	yes := true
+	hc := &container.HostConfig{
+		NetworkMode:   container.NetworkMode("container:" + sandboxID),
+		IpcMode:       container.IpcMode("container:" + sandboxID),
+		Init:          &yes,
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
+		Resources:     container.Resources{NanoCPUs: cfg.Resources.CPUMillis * 1_000_000, Memory: cfg.Resources.MemoryBytes},
+	}
+	var files []runtime.Mount
+	for _, m := range cfg.Mounts {
+		switch m.Type {
+		case runtime.MountBind:
+			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		case runtime.MountVolume:
+			if err := r.ensureVolume(ctx, m.Source, nil); err != nil {
+				return "", err
+			}
+			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		case runtime.MountEmptyDir:
+			name := emptyDirVolume(r.cfg.ClusterID, sb[runtime.LabelPodUID], m.Source)
+			if err := r.ensureVolume(ctx, name, map[string]string{runtime.LabelPodUID: sb[runtime.LabelPodUID],
+				runtime.LabelNode: r.cfg.NodeName, runtime.LabelEmptyDir: m.Source}); err != nil {
+				return "", err
+			}
+			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: m.Target, ReadOnly: m.ReadOnly})
+		case runtime.MountFiles:
+			files = append(files, m)
+		}
+	}
+	name := containerName(r.cfg.ClusterID, sb, cfg)
+	resp, err := r.cli.ContainerCreate(ctx, cc, hc, nil, nil, name)
+	if err != nil {
+		switch {
+		case cerrdefs.IsConflict(err):
+			return "", &runtime.Error{Op: op, ID: name, Kind: runtime.ErrAlreadyExists, Message: cerrMessage(err), Err: err}
+		case cerrdefs.IsNotFound(err) && strings.Contains(err.Error(), "image"):
+			return "", &runtime.Error{Op: op, ID: cfg.Image, Kind: runtime.ErrImageNeverPull, Message: cerrMessage(err), Err: err}
+		case cerrdefs.IsNotFound(err):
+			return "", &runtime.Error{Op: op, ID: sandboxID, Kind: runtime.ErrNotFound, Message: cerrMessage(err), Err: err}
+		}
+		return "", r.wrap(op, name, err)
+	}
+	if len(files) > 0 {
+		if err := r.copyFiles(ctx, resp.ID, files); err != nil {
+			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = r.cli.ContainerRemove(rmCtx, resp.ID, container.RemoveOptions{Force: true})
+			return "", err
+		}
+	}
+	return resp.ID, nil
+}
+
+// ensureVolume creates a labelled volume unless it exists (an existing
+// volume keeps its labels).
+func (r *Runtime) ensureVolume(ctx context.Context, name string, extra map[string]string) error {
+	labels := map[string]string{runtime.LabelManaged: "true", runtime.LabelKind: runtime.KindVolume, runtime.LabelClusterID: r.cfg.ClusterID}
+	maps.Copy(labels, extra)
+	if _, err := r.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: labels}); err != nil {
+		return r.wrap("CreateContainer", name, fmt.Errorf("create volume: %w", err))
+	}
+	return nil
+}
+
+// copyFiles writes the files of MountFiles mounts into a created container
+// with one tar (directories 0755, files with their mode, root owned).
+func (r *Runtime) copyFiles(ctx context.Context, id string, mounts []runtime.Mount) error {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
+	var mkdir func(string) error
+	mkdir = func(d string) error {
+		if d == "/" || d == "." || dirs[d] {
+			return nil
+		}
+		if err := mkdir(path.Dir(d)); err != nil {
+			return err
+		}
+		dirs[d] = true
+		return tw.WriteHeader(&tar.Header{Name: strings.TrimPrefix(d, "/") + "/", Mode: 0o755, Typeflag: tar.TypeDir, ModTime: time.Now()})
+	}
+	for _, m := range mounts {
+		for _, f := range m.Files {
+			p := path.Join(m.Target, f.Path)
+			if err := mkdir(path.Dir(p)); err != nil {
+				return err
+			}
+			mode := int64(f.Mode)
+			if mode == 0 {
+				mode = 0o644
+			}
+			if err := tw.WriteHeader(&tar.Header{Name: strings.TrimPrefix(p, "/"), Mode: mode, Size: int64(len(f.Data)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+				return err
+			}
+			if _, err := tw.Write(f.Data); err != nil {
+				return err
+			}
+		}
+		if len(m.Files) == 0 {
+			if err := mkdir(path.Clean(m.Target)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := r.cli.CopyToContainer(ctx, id, "/", &buf, container.CopyToContainerOptions{}); err != nil {
+		return r.wrap("CreateContainer", id, fmt.Errorf("copy files: %w", err))
+	}
+	return nil
+}
+
+// StartContainer implements runtime.Runtime. Starting an exited container
+// runs it again (same ID), as Docker does; the agent normally creates a
+// new container with a higher restart count instead. Errors:
+// ErrStartFailed with the daemon's message (e.g. the executable is missing);
+// ErrSandboxNotReady when the sandbox is not running.
+func (r *Runtime) StartContainer(ctx context.Context, id string) error {
+	const op = "StartContainer"
+	err := r.cli.ContainerStart(ctx, id, container.StartOptions{})
+	if err == nil {
+		return nil
+	}
+	werr := r.wrap(op, id, err)
+	if runtime.IsNotFound(werr) || runtime.IsUnavailable(werr) || ctx.Err() != nil {
+		return werr
+	}
+	msg := cerrMessage(err)
+	if strings.Contains(msg, "join") && strings.Contains(msg, "non running container") {
+		return &runtime.Error{Op: op, ID: id, Kind: runtime.ErrSandboxNotReady, Message: msg, Err: err}
+	}
+	return &runtime.Error{Op: op, ID: id, Kind: runtime.ErrStartFailed, Message: msg, Err: err}
+}
+
+// StopContainer implements runtime.Runtime with millisecond grace periods:
+// it sends the stop signal, waits for the exit up to grace, then SIGKILL.
+// If ctx ends first it returns ctx's error and the container may still be
+// stopping.
+func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Duration) error {
+	const op = "StopContainer"
+	if err := runtime.ValidateGrace(grace); err != nil {
+		return &runtime.Error{Op: op, ID: id, Kind: runtime.ErrInvalid, Err: err}
+	}
+	in, err := r.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return r.wrap(op, id, err)
+	}
+	if in.State == nil || !in.State.Running {
+		return nil
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	waitC, errC := r.cli.ContainerWait(wctx, id, container.WaitConditionNotRunning)
+	sig := "SIGKILL"
+	if grace > 0 {
+		sig = "SIGTERM"
+		if in.Config != nil && in.Config.StopSignal != "" {
+			sig = in.Config.StopSignal
+		}
+	}
+	if err := r.kill(ctx, id, sig); err != nil {
+		return err
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	for {
+		select {
+		case <-waitC:
+			return nil
+		case err := <-errC:
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s %s: %w", op, id, ctx.Err())
+			}
+			if cerrdefs.IsNotFound(err) {
+				return nil // removed meanwhile
+			}
+			return r.wrap(op, id, err)
+		case <-timer.C:
+			if err := r.kill(ctx, id, "SIGKILL"); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s: %w", op, id, ctx.Err())
+		}
+	}
+}
+
+// kill signals a container; "not running" counts as done.
+func (r *Runtime) kill(ctx context.Context, id, sig string) error {
+	err := r.cli.ContainerKill(ctx, id, sig)
+	if err == nil || cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is not running") {
+		return nil
+	}
+	return r.wrap("StopContainer", id, err)
+}
+
+// RemoveContainer implements runtime.Runtime.
+func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
+	return r.wrap("RemoveContainer", id, r.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true}))
+}
+
+var exitedRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
+
+// ListContainers implements runtime.Runtime from one container list call:
+// the statuses carry IDs, names, image, state, exit code (parsed from
+// Docker's summary), creation time, restart count and labels, but not
+// StartedAt, FinishedAt, Reason or IP; use ContainerStatus for those.
+func (r *Runtime) ListContainers(ctx context.Context, f *runtime.ContainerFilter) ([]*runtime.ContainerStatus, error) {
+	if f == nil {
+		f = &runtime.ContainerFilter{}
+	}
+	extra := maps.Clone(f.Labels)
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	if f.SandboxID != "" {
+		extra[runtime.LabelSandboxID] = f.SandboxID
+	}
+	if f.PodUID != "" {
+		extra[runtime.LabelPodUID] = f.PodUID
+	}
+	opts := container.ListOptions{All: true, Filters: r.ownFilter(runtime.KindContainer, extra)}
+	if f.ID != "" {
+		opts.Filters.Add("id", f.ID)
+	}
+	list, err := r.cli.ContainerList(ctx, opts)
+	if err != nil {
+		return nil, r.wrap("ListContainers", "", err)
+	}
+	out := make([]*runtime.ContainerStatus, 0, len(list))
+	for _, c := range list {
+		s := statusFromLabels(c.ID, c.Labels)
+		s.Image, s.ImageID, s.State, s.CreatedAt = c.Image, c.ImageID, stateOf(string(c.State)), time.Unix(c.Created, 0)
+		if m := exitedRE.FindStringSubmatch(c.Status); m != nil {
+			s.ExitCode, _ = strconv.Atoi(m[1])
+		}
+		if f.State != "" && f.State != s.State {
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *runtime.ContainerStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+func statusFromLabels(id string, l map[string]string) *runtime.ContainerStatus {
+	return &runtime.ContainerStatus{ID: id, SandboxID: l[runtime.LabelSandboxID], Name: l[runtime.LabelContainerName],
+		PodName: l[runtime.LabelPodName], Namespace: l[runtime.LabelNamespace], PodUID: l[runtime.LabelPodUID],
+		RestartCount: runtime.RestartCountOf(l), Labels: l}
+}
+
+// ContainerStatus implements runtime.Runtime (one inspect of the container
+// and one of its sandbox for the IP).
+func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.ContainerStatus, error) {
+	const op = "ContainerStatus"
+	in, err := r.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return nil, r.wrap(op, id, err)
+	}
+	if in.Config == nil || !r.ours(in.Config.Labels, runtime.KindContainer) {
+		return nil, runtime.Errorf(op, id, runtime.ErrNotFound, "no container %s of cluster %s on node %s", id, r.cfg.ClusterID, r.cfg.NodeName)
+	}
+	s := statusFromLabels(in.ID, in.Config.Labels)
+	s.Image, s.ImageID, s.CreatedAt = in.Config.Image, in.Image, parseTime(in.Created)
+	s.State = runtime.ContainerUnknown
+	if st := in.State; st != nil {
+		s.State = stateOf(st.Status)
+		s.StartedAt, s.FinishedAt = parseTime(st.StartedAt), parseTime(st.FinishedAt)
+		if s.State == runtime.ContainerExited || st.Error != "" {
+			s.ExitCode = st.ExitCode
+			switch {
+			case st.OOMKilled:
+				s.Reason = runtime.ReasonOOMKilled
+			case st.Error != "":
+				s.Reason, s.Message = runtime.ReasonStartError, st.Error
+			case st.ExitCode == 0:
+				s.Reason = runtime.ReasonCompleted
+			default:
+				s.Reason = runtime.ReasonError
+			}
+		}
+	}
+	if s.State == runtime.ContainerRunning {
+		if sb, err := r.cli.ContainerInspect(ctx, s.SandboxID); err == nil && sb.State != nil && sb.State.Running {
+			s.IP = ipOf(sb.NetworkSettings, r.network)
+		}
+	}
+	return s, nil
+}

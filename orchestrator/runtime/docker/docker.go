@@ -1,0 +1,421 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/internal/eventbus"
+	"go.uber.org/zap"
+)
+
+// Runtime runs Pods as Docker containers. It implements runtime.Runtime,
+// runtime.Execer and runtime.LogReader. Build it with New, call Start, and
+// Close it when done; Close leaves containers running (they are adopted by
+// the next Runtime with the same cluster ID and node name).
+type Runtime struct {
+	cfg       Config
+	cli       *client.Client
+	ownClient bool
+	log       *zap.Logger
+	bus       *eventbus.Bus
+	network   string
+
+	pauseMu  sync.Mutex
+	pauseRef string // set once the infra image is present
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	known   map[string]known // container ID -> last state seen (events + lists)
+	// sandboxes caches sandbox labels (immutable) by ID.
+	sandboxes map[string]map[string]string
+	wg      sync.WaitGroup
+}
+
+// known is what the runtime last saw of a container, to turn the Docker
+// event stream and re-lists into state-change events without duplicates.
+type known struct {
+	state  runtime.ContainerState
+	labels map[string]string
+}
+
+var (
+	_ runtime.Runtime   = (*Runtime)(nil)
+	_ runtime.Execer    = (*Runtime)(nil)
+	_ runtime.LogReader = (*Runtime)(nil)
+)
+
+// New validates cfg, connects to the daemon (API version negotiation) and
+// pings it. It starts no goroutines of its own. Errors: the problems of
+// cfg.Validate (runtime.ErrInvalid); runtime.ErrUnavailable naming
+// DOCKER_HOST or the socket when the daemon cannot be reached.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Runtime{cfg: cfg, cli: cfg.Client, log: cfg.Logger, network: cfg.Network, known: map[string]known{}}
+	if r.log == nil {
+		r.log = zap.NewNop()
+	}
+	r.log = r.log.Named("docker")
+	if r.network == "" {
+		r.network = "bridge"
+	}
+	if r.cli == nil {
+		cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+		if err != nil {
+			return nil, &runtime.Error{Op: "New", Kind: runtime.ErrInvalid, Message: "docker client from environment (DOCKER_HOST, DOCKER_CERT_PATH...): " + err.Error(), Err: err}
+		}
+		r.cli, r.ownClient = cli, true
+	}
+	if _, err := r.cli.Ping(ctx); err != nil {
+		if r.ownClient {
+			_ = r.cli.Close()
+		}
+		return nil, &runtime.Error{Op: "New", Kind: runtime.ErrUnavailable,
+			Message: "cannot reach the Docker daemon at " + daemonAddr(r.cli) + ": " + err.Error(), Err: err}
+	}
+	r.cli.NegotiateAPIVersion(ctx)
+	r.bus = eventbus.New(cfg.EventQueue)
+	return r, nil
+}
+
+// Client returns the Engine API client the runtime uses.
+func (r *Runtime) Client() *client.Client { return r.cli }
+
+// Start makes the infra image present, creates the network if configured,
+// lists the containers of this cluster and node (adoption) and starts
+// following the Docker event stream. Calling it again is a no-op. Errors:
+// runtime.ErrClosed; runtime.ErrUnavailable; image import failures.
+func (r *Runtime) Start(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return &runtime.Error{Op: "Start", Kind: runtime.ErrClosed}
+	}
+	if r.started {
+		r.mu.Unlock()
+		return nil
+	}
+	r.mu.Unlock()
+	if _, err := r.ensurePause(ctx); err != nil {
+		return err
+	}
+	if r.cfg.CreateNetwork && r.cfg.Network != "" {
+		if err := r.ensureNetwork(ctx); err != nil {
+			return err
+		}
+	}
+	since := time.Now().Add(-time.Second) // tolerate small clock differences; duplicates are filtered
+	if err := r.relist(ctx, false); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return &runtime.Error{Op: "Start", Kind: runtime.ErrClosed}
+	}
+	if r.started {
+		return nil
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.started = cancel, true
+	r.wg.Add(1)
+	go r.watch(loopCtx, since)
+	return nil
+}
+
+// Close stops following events, ends all subscriptions and waits for the
+// runtime's goroutines. Containers keep running. It is idempotent.
+func (r *Runtime) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	r.wg.Wait()
+	r.bus.Close()
+	if r.ownClient {
+		r.mu.Lock()
+		own := r.ownClient
+		r.ownClient = false
+		r.mu.Unlock()
+		if own {
+			return r.cli.Close()
+		}
+	}
+	return nil
+}
+
+// Events implements runtime.Runtime. Errors: runtime.ErrNotStarted before
+// Start, runtime.ErrClosed after Close.
+func (r *Runtime) Events(ctx context.Context) (<-chan runtime.Event, error) {
+	r.mu.Lock()
+	started, closed := r.started, r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, &runtime.Error{Op: "Events", Kind: runtime.ErrClosed}
+	}
+	if !started {
+		return nil, &runtime.Error{Op: "Events", Kind: runtime.ErrNotStarted}
+	}
+	ch, err := r.bus.Subscribe(ctx)
+	if err != nil {
+		return nil, &runtime.Error{Op: "Events", Kind: runtime.ErrClosed}
+	}
+	return ch, nil
+}
+
+func (r *Runtime) ownLabels(kind string) map[string]string {
+	return map[string]string{
+		runtime.LabelManaged: "true", runtime.LabelKind: kind,
+		runtime.LabelClusterID: r.cfg.ClusterID, runtime.LabelNode: r.cfg.NodeName,
+	}
+}
+
+// ownFilter selects this cluster's and node's objects of kind ("" = all).
+func (r *Runtime) ownFilter(kind string, extra map[string]string) filters.Args {
+	f := filters.NewArgs(
+		filters.Arg("label", runtime.LabelClusterID+"="+r.cfg.ClusterID),
+		filters.Arg("label", runtime.LabelNode+"="+r.cfg.NodeName),
+	)
+	if kind != "" {
+		f.Add("label", runtime.LabelKind+"="+kind)
+	}
+	for k, v := range extra {
+		f.Add("label", k+"="+v)
+	}
+	return f
+}
+
+func (r *Runtime) ensureNetwork(ctx context.Context) error {
+	_, err := r.cli.NetworkInspect(ctx, r.cfg.Network, network.InspectOptions{})
+	if err == nil {
+		return nil
+	}
+	labels := map[string]string{runtime.LabelManaged: "true", runtime.LabelKind: runtime.KindNetwork, runtime.LabelClusterID: r.cfg.ClusterID}
+	_, err = r.cli.NetworkCreate(ctx, r.cfg.Network, network.CreateOptions{Driver: "bridge", Labels: labels})
+	if err != nil {
+		// Another node of the cluster may have created it concurrently.
+		if _, ierr := r.cli.NetworkInspect(ctx, r.cfg.Network, network.InspectOptions{}); ierr == nil {
+			return nil
+		}
+		return r.wrap("Start", r.cfg.Network, fmt.Errorf("create network: %w", err))
+	}
+	r.log.Info("created network", zap.String("network", r.cfg.Network))
+	return nil
+}
+
+// stateOf maps Docker's state words to ContainerState.
+func stateOf(s string) runtime.ContainerState {
+	switch s {
+	case "created":
+		return runtime.ContainerCreated
+	case "running", "paused", "restarting":
+		return runtime.ContainerRunning
+	case "exited", "dead", "removing":
+		return runtime.ContainerExited
+	}
+	return runtime.ContainerUnknown
+}
+
+// relist lists every container of this node, refreshes the known states
+// and, when publish is set, emits events for differences (after a lost
+// event stream) followed by EventResync.
+func (r *Runtime) relist(ctx context.Context, publish bool) error {
+	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: r.ownFilter("", nil)})
+	if err != nil {
+		return r.wrap("List", "", err)
+	}
+	seen := make(map[string]known, len(list))
+	for _, c := range list {
+		seen[c.ID] = known{state: stateOf(string(c.State)), labels: c.Labels}
+	}
+	r.mu.Lock()
+	old := r.known
+	r.known = seen
+	r.mu.Unlock()
+	if !publish {
+		return nil
+	}
+	now := time.Now()
+	for id, k := range seen {
+		o, had := old[id]
+		if had && o.state == k.state {
+			continue
+		}
+		switch k.state {
+		case runtime.ContainerRunning:
+			r.publish(eventType(k.labels, runtime.EventContainerStarted), id, k.labels, 0, now)
+		case runtime.ContainerExited:
+			code := 0
+			if in, err := r.cli.ContainerInspect(ctx, id); err == nil && in.State != nil {
+				code = in.State.ExitCode
+			}
+			r.publish(eventType(k.labels, runtime.EventContainerExited), id, k.labels, code, now)
+		case runtime.ContainerCreated:
+			r.publish(eventType(k.labels, runtime.EventContainerCreated), id, k.labels, 0, now)
+		}
+	}
+	for id, o := range old {
+		if _, ok := seen[id]; !ok {
+			r.publish(eventType(o.labels, runtime.EventContainerRemoved), id, o.labels, 0, now)
+		}
+	}
+	r.bus.Publish(runtime.Event{Type: runtime.EventResync, Time: now})
+	return nil
+}
+
+// eventType maps a container event type to the sandbox's for sandboxes.
+func eventType(labels map[string]string, t runtime.EventType) runtime.EventType {
+	if labels[runtime.LabelKind] != runtime.KindSandbox {
+		return t
+	}
+	switch t {
+	case runtime.EventContainerStarted:
+		return runtime.EventSandboxReady
+	case runtime.EventContainerExited:
+		return runtime.EventSandboxNotReady
+	case runtime.EventContainerRemoved:
+		return runtime.EventSandboxRemoved
+	}
+	return ""
+}
+
+func (r *Runtime) publish(t runtime.EventType, id string, labels map[string]string, code int, at time.Time) {
+	if t == "" {
+		return
+	}
+	ev := runtime.Event{Type: t, Time: at, PodUID: labels[runtime.LabelPodUID], ExitCode: code, Labels: maps.Clone(labels)}
+	if labels[runtime.LabelKind] == runtime.KindSandbox {
+		ev.SandboxID = id
+	} else {
+		ev.ContainerID, ev.SandboxID, ev.Name = id, labels[runtime.LabelSandboxID], labels[runtime.LabelContainerName]
+	}
+	r.bus.Publish(ev)
+}
+
+// watch follows the Docker event stream until ctx ends. A lost stream is
+// re-opened from the last event's time (Since), and the containers are
+// listed again so nothing is missed even if the daemon restarted.
+func (r *Runtime) watch(ctx context.Context, since time.Time) {
+	defer r.wg.Done()
+	delay := r.cfg.ReconnectDelay
+	if delay == 0 {
+		delay = 200 * time.Millisecond
+	}
+	var lastNano int64
+	lastKey := ""
+	first := true
+	for {
+		f := r.ownFilter("", nil)
+		f.Add("type", "container")
+		for _, a := range []string{"create", "start", "die", "oom", "destroy"} {
+			f.Add("event", a)
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		msgs, errs := r.cli.Events(sctx, events.ListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), Filters: f})
+		if !first {
+			if err := r.relist(ctx, true); err != nil {
+				r.log.Warn("re-list after event stream reconnect failed", zap.Error(err))
+			}
+		}
+		first = false
+	stream:
+		for {
+			select {
+			case <-ctx.Done():
+				cancel()
+				return
+			case err := <-errs:
+				if ctx.Err() != nil {
+					cancel()
+					return
+				}
+				r.log.Warn("docker event stream lost; reconnecting", zap.Error(err))
+				break stream
+			case m := <-msgs:
+				key := m.Actor.ID + "/" + string(m.Action)
+				if m.TimeNano < lastNano || (m.TimeNano == lastNano && key == lastKey) {
+					continue // replayed by Since after a reconnect
+				}
+				lastNano, lastKey = m.TimeNano, key
+				since = time.Unix(0, m.TimeNano)
+				r.handle(m)
+			}
+		}
+		cancel()
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// handle turns one Docker event into a runtime event if it changes the
+// container's known state (OOM always passes).
+func (r *Runtime) handle(m events.Message) {
+	labels := m.Actor.Attributes
+	id := m.Actor.ID
+	at := time.Unix(0, m.TimeNano)
+	var t runtime.EventType
+	var state runtime.ContainerState
+	code := 0
+	switch m.Action {
+	case events.ActionCreate:
+		t, state = runtime.EventContainerCreated, runtime.ContainerCreated
+	case events.ActionStart:
+		t, state = runtime.EventContainerStarted, runtime.ContainerRunning
+	case events.ActionDie:
+		t, state = runtime.EventContainerExited, runtime.ContainerExited
+		code, _ = strconv.Atoi(labels["exitCode"])
+	case events.ActionOOM:
+		r.publish(eventType(labels, runtime.EventContainerOOM), id, ownOnly(labels), 0, at)
+		return
+	case events.ActionDestroy:
+		t, state = runtime.EventContainerRemoved, runtime.ContainerUnknown
+	default:
+		return
+	}
+	r.mu.Lock()
+	old, had := r.known[id]
+	if state == runtime.ContainerUnknown {
+		delete(r.known, id)
+	} else {
+		r.known[id] = known{state: state, labels: ownOnly(labels)}
+	}
+	r.mu.Unlock()
+	if had && old.state == state {
+		return
+	}
+	r.publish(eventType(labels, t), id, ownOnly(labels), code, at)
+}
+
+// ownOnly drops the non-label attributes Docker mixes into event actors.
+func ownOnly(attrs map[string]string) map[string]string {
+	out := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		switch k {
+		case "name", "image", "exitCode", "signal", "execDuration":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,215 @@
+package docker_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
+	"go.uber.org/goleak"
+	"go.uber.org/zap/zaptest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// testImage is built once per test binary from internal/testapp.
+const testImage = "flotilla-test/testapp:dev"
+
+var (
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// dockerClient returns a client to the local daemon, closed at the end of
+// the test. Without a daemon the test is skipped, or fails under CI=true.
+func dockerClient(t testing.TB) *client.Client {
+	t.Helper()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = cli.Ping(ctx)
+		cancel()
+		if err != nil {
+			cli.Close()
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and the Docker daemon is unreachable: %v", err)
+		}
+		t.Skipf("Docker daemon unreachable (set CI=true to make this a failure): %v", err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+func buildTestImage(t testing.TB, cli *client.Client) {
+	t.Helper()
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		buildErr = dockerimage.BuildGo(ctx, cli, "./internal/testapp", testImage)
+	})
+	if buildErr != nil {
+		t.Fatalf("build test image: %v", buildErr)
+	}
+}
+
+func uniqueID(prefix string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// env is one test's cluster on the real daemon: a unique cluster ID, a
+// private network, and a cleanup that removes everything labelled with the
+// cluster ID and checks nothing is left.
+type env struct {
+	t       testing.TB
+	cli     *client.Client
+	cluster string
+	network string
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	cli := dockerClient(t)
+	buildTestImage(t, cli)
+	e := &env{t: t, cli: cli, cluster: uniqueID("t"), network: uniqueID("flotilla-test-")}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := docker.Purge(ctx, cli, e.cluster, ""); err != nil {
+			t.Errorf("purge: %v", err)
+		}
+		f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+e.cluster))
+		cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+		ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+		if len(cs)+len(vs.Volumes)+len(ns) != 0 {
+			t.Errorf("left behind: %d containers, %d volumes, %d networks", len(cs), len(vs.Volumes), len(ns))
+		}
+	})
+	return e
+}
+
+// runtime returns a started runtime for node, closed at test end.
+func (e *env) runtime(node string) *docker.Runtime {
+	e.t.Helper()
+	r, err := docker.New(ctx, docker.Config{ClusterID: e.cluster, NodeName: node, Network: e.network, CreateNetwork: true, Logger: zaptest.NewLogger(e.t)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = r.Close() })
+	if err := r.Start(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+var ctx = context.Background()
+
+type events struct {
+	t  testing.TB
+	ch <-chan runtime.Event
+}
+
+func subscribe(t testing.TB, r runtime.Runtime) *events {
+	t.Helper()
+	c, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	ch, err := r.Events(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &events{t: t, ch: ch}
+}
+
+// want waits up to 20 s for an event of type typ about id (container or
+// sandbox), skipping others.
+func (e *events) want(typ runtime.EventType, id string) runtime.Event {
+	e.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev, ok := <-e.ch:
+			if !ok {
+				e.t.Fatal("event channel closed")
+			}
+			if ev.Type == typ && (ev.ContainerID == id || (ev.ContainerID == "" && ev.SandboxID == id)) {
+				return ev
+			}
+		case <-deadline:
+			e.t.Fatalf("no %s event for %.12s within 20s", typ, id)
+		}
+	}
+}
+
+func sandbox(t testing.TB, r runtime.Runtime, name string, ports ...runtime.PortMapping) string {
+	t.Helper()
+	id, err := r.RunPodSandbox(ctx, &runtime.PodSandboxConfig{Name: name, Namespace: "default", UID: uniqueID("uid-"), PortMappings: ports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func startContainer(t testing.TB, r runtime.Runtime, sb string, cfg *runtime.ContainerConfig) string {
+	t.Helper()
+	if cfg.Image == "" {
+		cfg.Image = testImage
+	}
+	id, err := r.CreateContainer(ctx, sb, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func execOK(t testing.TB, r runtime.Runtime, id string, cmd ...string) string {
+	t.Helper()
+	res, err := r.(runtime.Execer).Exec(ctx, id, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("exec %v: exit %d, stdout %q, stderr %q", cmd, res.ExitCode, res.Stdout, res.Stderr)
+	}
+	return string(res.Stdout)
+}
+
+// waitFor polls cond every 20 ms until it holds or 20 s pass.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func logs(t testing.TB, r runtime.Runtime, id string, opts runtime.LogOptions) string {
+	t.Helper()
+	var out strings.Builder
+	if err := r.(runtime.LogReader).Logs(ctx, id, opts, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
