@@ -129,6 +129,9 @@ func formatBadValue(v any) string {
 	}
 	switch x := v.(type) {
 	case string:
+		if len(x) > 128 {
+			return strconv.Quote(x[:64]) + fmt.Sprintf("... (%d bytes)", len(x))
+		}
 		return strconv.Quote(x)
 	case fmt.Stringer:
 		return strconv.Quote(x.String())

@@ -6,9 +6,11 @@ import (
 )
 
 func mustTime(t testing.TB, s string) time.Time {
-	t.Helper()
 	tm, err := time.Parse(time.RFC3339, s)
 	if err != nil {
+		if t == nil {
+			panic(err)
+		}
 		t.Fatal(err)
 	}
 	return tm
