@@ -344,7 +344,10 @@ func TestValidateUpdate(t *testing.T) {
 		}, []string{"metadata.name", "metadata.namespace", "metadata.uid", "metadata.creationTimestamp"}},
 		{"replicaset selector immutable", &ReplicaSet{ObjectMeta: ObjectMeta{Name: "rs", Namespace: "d"}, Spec: ReplicaSetSpec{
 			Replicas: Ptr(int32(1)), Selector: &LabelSelector{MatchLabels: map[string]string{"app": "web"}}, Template: validDeployment().Spec.Template}},
-			func(o Object) { o.(*ReplicaSet).Spec.Selector.MatchLabels = nil; o.(*ReplicaSet).Spec.Selector.MatchExpressions = []LabelSelectorRequirement{{Key: "app", Operator: LabelSelectorOpExists}} },
+			func(o Object) {
+				o.(*ReplicaSet).Spec.Selector.MatchLabels = nil
+				o.(*ReplicaSet).Spec.Selector.MatchExpressions = []LabelSelectorRequirement{{Key: "app", Operator: LabelSelectorOpExists}}
+			},
 			[]string{"spec.selector"}},
 		{"pod image, deadline, tolerations and binding allowed", validPod(), func(o Object) {
 			p := o.(*Pod)
