@@ -1,0 +1,188 @@
+package membership
+
+import (
+	"context"
+	"bytes"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+func TestMain(m *testing.M) {
+	// This is goleak.VerifyTestMain with more patience: memberlist does not
+	// wait for its goroutines on Shutdown, and a probe in flight still waits
+	// for its ack timer (up to ProbeInterval times the awareness multiplier,
+	// seconds with LANTiming), longer than VerifyTestMain retries.
+	code := m.Run()
+	if code == 0 {
+		deadline := time.Now().Add(15 * time.Second)
+		err := goleak.Find()
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			err = goleak.Find()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testConfig(tb testing.TB, nw *InmemNetwork, name string) Config {
+	cfg := FastConfig()
+	cfg.NodeName = name
+	cfg.Network = nw
+	cfg.BindPort = 0
+	cfg.Logger = testLogger(tb).Named(name)
+	return cfg
+}
+
+// startNode starts a node from cfg and shuts it down at cleanup.
+func startNode(tb testing.TB, cfg Config) *Membership {
+	tb.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		tb.Fatalf("New(%s): %v", cfg.NodeName, err)
+	}
+	tb.Cleanup(func() { _ = m.Shutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		tb.Fatalf("Start(%s): %v", cfg.NodeName, err)
+	}
+	return m
+}
+
+// startCluster starts n nodes on nw; every node joins through node 0.
+func startCluster(tb testing.TB, nw *InmemNetwork, n int, mod func(*Config)) []*Membership {
+	tb.Helper()
+	nodes := make([]*Membership, n)
+	for i := range n {
+		cfg := testConfig(tb, nw, fmt.Sprintf("node-%02d", i))
+		if i > 0 {
+			cfg.Join = []string{nodes[0].Addr()}
+		}
+		if mod != nil {
+			mod(&cfg)
+		}
+		nodes[i] = startNode(tb, cfg)
+	}
+	return nodes
+}
+
+func countStatus(m *Membership, s Status) int {
+	c := 0
+	for _, mem := range m.Members() {
+		if mem.Status == s {
+			c++
+		}
+	}
+	return c
+}
+
+func allSeeAlive(nodes []*Membership, n int) func() bool {
+	return func() bool {
+		for _, m := range nodes {
+			if countStatus(m, StatusAlive) != n {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func statusOf(m *Membership, name string) Status {
+	for _, mem := range m.Members() {
+		if mem.Name == name {
+			return mem.Status
+		}
+	}
+	return 0
+}
+
+// eventLog drains a node's Events channel in the background until cleanup.
+type eventLog struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func recordEvents(tb testing.TB, m *Membership) *eventLog {
+	l := &eventLog{}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case ev := <-m.Events():
+				l.mu.Lock()
+				l.events = append(l.events, ev)
+				l.mu.Unlock()
+			case <-done:
+				return
+			}
+		}
+	}()
+	tb.Cleanup(func() { close(done); wg.Wait() })
+	return l
+}
+
+func (l *eventLog) has(typ EventType, name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ev := range l.events {
+		if ev.Type == typ && ev.Member.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// testLogger logs to tb (shown on failure or with -v) until tb's cleanup,
+// then discards: memberlist goroutines may still log briefly after Shutdown
+// returns, and logging to a finished test is a data race.
+func testLogger(tb testing.TB) *zap.Logger {
+	w := &gatedWriter{tb: tb}
+	tb.Cleanup(func() {
+		w.mu.Lock()
+		w.closed = true
+		w.mu.Unlock()
+	})
+	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zap.InfoLevel))
+}
+
+type gatedWriter struct {
+	tb     testing.TB
+	mu     sync.RWMutex
+	closed bool
+}
+
+func (w *gatedWriter) Write(p []byte) (int, error) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if !w.closed {
+		w.tb.Logf("%s", bytes.TrimRight(p, "\n"))
+	}
+	return len(p), nil
+}
