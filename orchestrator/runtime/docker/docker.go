@@ -40,7 +40,7 @@ type Runtime struct {
 	known   map[string]known // container ID -> last state seen (events + lists)
 	// sandboxes caches sandbox labels (immutable) by ID.
 	sandboxes map[string]map[string]string
-	wg      sync.WaitGroup
+	wg        sync.WaitGroup
 }
 
 // known is what the runtime last saw of a container, to turn the Docker

@@ -451,3 +451,15 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("foreign sandbox status: %v", err)
 	}
 }
+
+func TestReadJSONStreamDetectsDaemonErrors(t *testing.T) {
+	ok := `{"status":"Pulling"}` + "\n" + `{"status":"Done"}` + "\n"
+	if err := docker.ReadJSONStream(strings.NewReader(ok)); err != nil {
+		t.Fatalf("clean stream: %v", err)
+	}
+	bad := `{"status":"Importing"}` + "\n" + `{"errorDetail":{"message":"archive/tar: invalid tar header"},"error":"archive/tar: invalid tar header"}` + "\n"
+	err := docker.ReadJSONStream(strings.NewReader(bad))
+	if err == nil || !strings.Contains(err.Error(), "invalid tar header") {
+		t.Fatalf("error inside a 200 stream not detected: %v", err)
+	}
+}

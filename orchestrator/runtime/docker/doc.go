@@ -1,0 +1,60 @@
+// Package docker runs Flotilla Pods as Docker containers through the Docker
+// Engine API (github.com/docker/docker/client). It implements
+// runtime.Runtime, runtime.Execer and runtime.LogReader and needs no image
+// registry.
+//
+// # Usage
+//
+//  1. New(ctx, Config{ClusterID: "prod", NodeName: "node-1", Network:
+//     "flotilla", CreateNetwork: true}) connects with client.FromEnv and API
+//     version negotiation and pings the daemon: an unreachable daemon is a
+//     runtime.ErrUnavailable naming DOCKER_HOST or the socket.
+//  2. Start(ctx) imports the infra image if missing, creates the network,
+//     lists this node's containers (adoption) and follows the event stream.
+//  3. Subscribe with Events, then list (ListPodSandboxes, ListContainers)
+//     and drive Pods as described in package runtime.
+//  4. Close when done: containers keep running and the next Runtime with the
+//     same ClusterID and NodeName adopts them. Purge removes everything of a
+//     cluster (tests, examples, decommissioning).
+//
+// Build application images without a registry with the dockerimage
+// sub-package (a Go package becomes a FROM scratch image).
+//
+// # How Pods map to Docker
+//
+// A Pod sandbox is an infra container on Config.Network (default "bridge")
+// that owns the Pod's network and IPC namespaces, publishes its host ports
+// and whose address is the Pod IP. It runs a program Flotilla generates
+// itself — a static ELF executable of a few bytes of machine code (amd64
+// and arm64) that blocks in a system call — imported from an in-memory tar
+// as the image flotilla/pause:<content hash>: no pause image is pulled and
+// no Go toolchain is needed at run time. Application containers join the
+// sandbox's namespaces (network mode container:<sandbox>), so the containers
+// of a Pod reach each other on localhost.
+//
+// Every container is labelled with the cluster ID, node, namespace, Pod
+// name and UID, container name and restart count (runtime.Label*), and
+// named deterministically (flotilla_<cluster>_<ns>_<pod>_<uid>_<name>_<restart>)
+// so a restarted agent can never create a duplicate. Containers run under
+// Docker's init (tini) so signals reach the program, with restart policy
+// "no": restarts are the agent's decision. CPU and memory limits become
+// NanoCPUs and Memory; emptyDir volumes are Docker volumes labelled with the
+// Pod UID and removed with the Pod's sandbox; MountFiles are copied into the
+// container before it starts.
+//
+// Exits, OOM kills and removals are learned from the Docker event stream,
+// filtered by the cluster and node labels and subscribed with Since the last
+// event seen, so a lost stream is re-opened without a gap; after a reconnect
+// the runtime also lists its containers again, emits events for any
+// difference, then runtime.EventResync.
+//
+// # What it does not do
+//
+// No registry authentication (pulls are anonymous, and with no registry
+// they fail with the daemon's message), no Secrets in tmpfs (MountFiles land
+// in the container's writable layer), no user namespaces, security options,
+// health checks, log rotation settings or network policies, no Windows
+// containers. ListContainers reports what one list call gives (no
+// StartedAt/FinishedAt/Reason/IP; use ContainerStatus). With Docker's init a
+// missing executable is exit code 127 after start rather than a start error.
+package docker
