@@ -1,8 +1,8 @@
 package membership
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"sync"
