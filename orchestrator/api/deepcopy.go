@@ -7,11 +7,13 @@ import (
 // Clone returns a deep copy of v: maps, slices and pointers reachable
 // through exported fields are duplicated, so the copy shares no mutable
 // memory with v. It works on any of this package's types (objects, specs,
-// lists, ResourceList ...). It is reflection-based; see
-// BenchmarkDeepCopyPod for its cost.
+// lists, ResourceList ...) and on other plain data types. It is
+// reflection-based, guided by per-type copy plans computed once at package
+// initialisation for the registered kinds; see BenchmarkDeepCopyPod for
+// its cost.
 //
 // Clone never fails; channels and functions, which no API type contains,
-// are copied by reference.
+// are copied by reference, as are unexported fields.
 func Clone[T any](v T) T {
 	rv := reflect.ValueOf(&v).Elem()
 	out := reflect.New(rv.Type()).Elem()
@@ -26,7 +28,79 @@ var (
 	intOrStringType = reflect.TypeFor[IntOrString]()
 )
 
-// copyInto sets dst (settable, same type, zero) to a deep copy of src.
+// copyPlans maps every struct type reachable from the built-in kinds to the
+// indices of its fields that need a deep copy. It is built at package
+// initialisation and only read afterwards.
+var copyPlans = func() map[reflect.Type][]int {
+	plans := map[reflect.Type][]int{}
+	for _, k := range builtinKinds() {
+		planFor(reflect.TypeOf(k.New()).Elem(), plans)
+		planFor(reflect.TypeOf(k.NewList()).Elem(), plans)
+	}
+	planFor(reflect.TypeFor[Status](), plans)
+	return plans
+}()
+
+// planFor computes (and records in plans, if not nil) the deep-copy plan
+// of every struct type reachable from t, returning whether t is flat
+// (copyable by assignment).
+func planFor(t reflect.Type, plans map[reflect.Type][]int) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.String:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		if plans != nil {
+			if t.Kind() == reflect.Map {
+				planFor(t.Key(), plans)
+			}
+			planFor(t.Elem(), plans)
+		}
+		return false
+	case reflect.Array:
+		return planFor(t.Elem(), plans)
+	case reflect.Struct:
+		if t == timeType || t == quantityType || t == intOrStringType {
+			return true
+		}
+		if plans != nil {
+			if p, ok := plans[t]; ok {
+				return len(p) == 0
+			}
+			plans[t] = nil // cycle guard; the final plan replaces it
+		}
+		var deep []int
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if !planFor(f.Type, plans) {
+				deep = append(deep, i)
+			}
+		}
+		if plans != nil {
+			plans[t] = deep
+		}
+		return len(deep) == 0
+	}
+	return false // interfaces, channels, functions
+}
+
+// isFlat reports whether values of t can be copied by assignment.
+func isFlat(t reflect.Type) bool {
+	if t.Kind() == reflect.Struct {
+		if p, ok := copyPlans[t]; ok {
+			return len(p) == 0
+		}
+	}
+	return planFor(t, nil)
+}
+
+// copyInto sets dst (settable, same type) to a deep copy of src. dst may
+// hold src's shallow value: every branch either overwrites it or leaves a
+// value that is nil in src (and so in dst) untouched.
 func copyInto(dst, src reflect.Value) {
 	switch src.Kind() {
 	case reflect.Pointer:
@@ -42,9 +116,8 @@ func copyInto(dst, src reflect.Value) {
 		}
 		n := src.Len()
 		s := reflect.MakeSlice(src.Type(), n, n)
-		if isFlat(src.Type().Elem()) {
-			reflect.Copy(s, src)
-		} else {
+		reflect.Copy(s, src)
+		if !isFlat(src.Type().Elem()) {
 			for i := 0; i < n; i++ {
 				copyInto(s.Index(i), src.Index(i))
 			}
@@ -68,19 +141,18 @@ func copyInto(dst, src reflect.Value) {
 		}
 		dst.Set(m)
 	case reflect.Struct:
-		dst.Set(src) // copies unexported fields of leaf types too
+		dst.Set(src) // copies flat and unexported fields
 		t := src.Type()
-		if t == timeType || t == quantityType || t == intOrStringType {
-			return
-		}
-		for i := 0; i < src.NumField(); i++ {
-			f := src.Field(i)
-			if !t.Field(i).IsExported() || isFlat(f.Type()) {
-				continue
+		plan, ok := copyPlans[t]
+		if !ok {
+			for i := 0; i < t.NumField(); i++ {
+				if f := t.Field(i); f.IsExported() && !isFlat(f.Type) {
+					plan = append(plan, i)
+				}
 			}
-			nv := reflect.New(f.Type()).Elem()
-			copyInto(nv, f)
-			dst.Field(i).Set(nv)
+		}
+		for _, i := range plan {
+			copyInto(dst.Field(i), src.Field(i))
 		}
 	case reflect.Interface:
 		if src.IsNil() {
@@ -97,18 +169,4 @@ func copyInto(dst, src reflect.Value) {
 	default:
 		dst.Set(src)
 	}
-}
-
-// isFlat reports whether values of t can be copied by assignment: scalars
-// and the leaf types. Structs are not inspected deeply (cheap check).
-func isFlat(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.String:
-		return true
-	case reflect.Struct:
-		return t == timeType || t == quantityType || t == intOrStringType
-	}
-	return false
 }
