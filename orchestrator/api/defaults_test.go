@@ -14,14 +14,14 @@ func TestDefaultDeployment(t *testing.T) {
 				ObjectMeta: ObjectMeta{Labels: map[string]string{"app": "web"}},
 				Spec: PodSpec{Containers: []Container{{
 					Name: "web", Image: "web:latest",
-					Ports:     []ContainerPort{{ContainerPort: 80}},
-					Resources: ResourceRequirements{Limits: ResourceList{ResourceCPU: MustParse("500m")}},
-					Env:       []EnvVar{{Name: "N", ValueFrom: &EnvVarSource{FieldRef: &ObjectFieldSelector{FieldPath: "metadata.name"}}}},
+					Ports:         []ContainerPort{{ContainerPort: 80}},
+					Resources:     ResourceRequirements{Limits: ResourceList{ResourceCPU: MustParse("500m")}},
+					Env:           []EnvVar{{Name: "N", ValueFrom: &EnvVarSource{FieldRef: &ObjectFieldSelector{FieldPath: "metadata.name"}}}},
 					LivenessProbe: &Probe{ProbeHandler: ProbeHandler{HTTPGet: &HTTPGetAction{Port: FromInt(80)}}},
 					StartupProbe:  &Probe{ProbeHandler: ProbeHandler{TCPSocket: &TCPSocketAction{Port: FromInt(80)}}, PeriodSeconds: 2},
 					Lifecycle:     &Lifecycle{PreStop: &LifecycleHandler{HTTPGet: &HTTPGetAction{Port: FromInt(80)}}},
 				}},
-					Volumes: []Volume{{Name: "c", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{LocalObjectReference: LocalObjectReference{Name: "c"}}}}},
+					Volumes:     []Volume{{Name: "c", VolumeSource: VolumeSource{ConfigMap: &ConfigMapVolumeSource{LocalObjectReference: LocalObjectReference{Name: "c"}}}}},
 					Tolerations: []Toleration{{Key: "k", Value: "v"}},
 				},
 			},
@@ -84,7 +84,10 @@ func TestDefaultOtherKinds(t *testing.T) {
 		obj   Object
 		check func(Object) bool
 	}{
-		{&Pod{}, func(o Object) bool { p := o.(*Pod); return p.Namespace == "default" && p.Spec.RestartPolicy == RestartPolicyAlways }},
+		{&Pod{}, func(o Object) bool {
+			p := o.(*Pod)
+			return p.Namespace == "default" && p.Spec.RestartPolicy == RestartPolicyAlways
+		}},
 		{&Pod{ObjectMeta: ObjectMeta{Namespace: "x"}}, func(o Object) bool { return o.GetNamespace() == "x" }},
 		{&Node{}, func(o Object) bool { return o.GetNamespace() == "" }},
 		{&Namespace{}, func(o Object) bool { return o.(*Namespace).Status.Phase == NamespaceActive && o.GetNamespace() == "" }},

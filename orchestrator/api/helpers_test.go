@@ -45,7 +45,6 @@ func TestPodTemplateHash(t *testing.T) {
 
 const pinnedTemplateHash = "c654646"
 
-
 func TestOwnerRefs(t *testing.T) {
 	d := validDeployment()
 	d.UID = "d-uid"
