@@ -70,8 +70,8 @@ type Runtime interface {
 	// is buffered; the runtime never blocks on a slow subscriber: when a
 	// subscriber falls more than its buffer behind, queued events are
 	// dropped and the next event it receives is EventResync, meaning "list
-	// again". Errors: ErrClosed, ErrNotStarted (implementations that need
-	// Start first).
+	// again". Subscribe before listing so nothing falls between the two.
+	// Errors: ErrClosed.
 	Events(ctx context.Context) (<-chan Event, error)
 }
 

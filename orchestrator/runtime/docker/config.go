@@ -23,8 +23,9 @@ type Config struct {
 	// sandbox's address on it. Empty means Docker's default "bridge".
 	Network string
 	// CreateNetwork makes Start create Network (a bridge network labelled
-	// with the cluster ID) when it does not exist. It is never removed by
-	// the runtime; Purge removes it. Ignored when Network is empty.
+	// with the cluster ID) when it does not exist; without it a missing
+	// Network is an error at Start. It is never removed by the runtime;
+	// Purge removes it. Ignored when Network is empty.
 	CreateNetwork bool
 	// Client is the Engine API client to use; nil means one built with
 	// client.FromEnv (DOCKER_HOST, DOCKER_API_VERSION, DOCKER_CERT_PATH,

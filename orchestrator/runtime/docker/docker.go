@@ -2,9 +2,13 @@ package docker
 
 import (
 	"context"
+
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +32,8 @@ type Runtime struct {
 	ownClient bool
 	log       *zap.Logger
 	bus       *eventbus.Bus
-	network   string
+	network   string // name, for reading addresses
+	networkID string // resolved by Start; guarded by mu
 
 	pauseMu  sync.Mutex
 	pauseRef string // set once the infra image is present
@@ -112,7 +117,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if _, err := r.ensurePause(ctx); err != nil {
 		return err
 	}
-	if r.cfg.CreateNetwork && r.cfg.Network != "" {
+	if r.cfg.Network != "" {
 		if err := r.ensureNetwork(ctx); err != nil {
 			return err
 		}
@@ -142,36 +147,24 @@ func (r *Runtime) Close() error {
 	r.mu.Lock()
 	r.closed = true
 	cancel := r.cancel
+	own := r.ownClient
+	r.ownClient = false
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 	r.wg.Wait()
 	r.bus.Close()
-	if r.ownClient {
-		r.mu.Lock()
-		own := r.ownClient
-		r.ownClient = false
-		r.mu.Unlock()
-		if own {
-			return r.cli.Close()
-		}
+	if own {
+		return r.cli.Close()
 	}
 	return nil
 }
 
-// Events implements runtime.Runtime. Errors: runtime.ErrNotStarted before
-// Start, runtime.ErrClosed after Close.
+// Events implements runtime.Runtime. A subscription may be made before
+// Start; events flow once Start has run. Errors: runtime.ErrClosed after
+// Close.
 func (r *Runtime) Events(ctx context.Context) (<-chan runtime.Event, error) {
-	r.mu.Lock()
-	started, closed := r.started, r.closed
-	r.mu.Unlock()
-	if closed {
-		return nil, &runtime.Error{Op: "Events", Kind: runtime.ErrClosed}
-	}
-	if !started {
-		return nil, &runtime.Error{Op: "Events", Kind: runtime.ErrNotStarted}
-	}
 	ch, err := r.bus.Subscribe(ctx)
 	if err != nil {
 		return nil, &runtime.Error{Op: "Events", Kind: runtime.ErrClosed}
@@ -201,22 +194,72 @@ func (r *Runtime) ownFilter(kind string, extra map[string]string) filters.Args {
 	return f
 }
 
+// ensureNetwork finds (and with CreateNetwork, creates) Config.Network and
+// remembers its ID. Docker before API 1.44 may create several networks of
+// one name when nodes start at once; all runtimes then pick the same one
+// (oldest, then lowest ID), and each removes the duplicate it made.
 func (r *Runtime) ensureNetwork(ctx context.Context) error {
-	_, err := r.cli.NetworkInspect(ctx, r.cfg.Network, network.InspectOptions{})
-	if err == nil {
-		return nil
-	}
-	labels := map[string]string{runtime.LabelManaged: "true", runtime.LabelKind: runtime.KindNetwork, runtime.LabelClusterID: r.cfg.ClusterID}
-	_, err = r.cli.NetworkCreate(ctx, r.cfg.Network, network.CreateOptions{Driver: "bridge", Labels: labels})
-	if err != nil {
-		// Another node of the cluster may have created it concurrently.
-		if _, ierr := r.cli.NetworkInspect(ctx, r.cfg.Network, network.InspectOptions{}); ierr == nil {
-			return nil
+	pick := func() (network.Summary, []network.Summary, error) {
+		list, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", r.cfg.Network))})
+		if err != nil {
+			return network.Summary{}, nil, r.wrap("Start", r.cfg.Network, err)
 		}
-		return r.wrap("Start", r.cfg.Network, fmt.Errorf("create network: %w", err))
+		list = slices.DeleteFunc(list, func(n network.Summary) bool { return n.Name != r.cfg.Network })
+		slices.SortFunc(list, func(a, b network.Summary) int {
+			if c := a.Created.Compare(b.Created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		if len(list) == 0 {
+			return network.Summary{}, nil, nil
+		}
+		return list[0], list[1:], nil
 	}
-	r.log.Info("created network", zap.String("network", r.cfg.Network))
+	winner, _, err := pick()
+	if err != nil {
+		return err
+	}
+	if winner.ID == "" {
+		if !r.cfg.CreateNetwork {
+			return runtime.Errorf("Start", r.cfg.Network, runtime.ErrNotFound, "network %q does not exist (set CreateNetwork to create it)", r.cfg.Network)
+		}
+		labels := map[string]string{runtime.LabelManaged: "true", runtime.LabelKind: runtime.KindNetwork, runtime.LabelClusterID: r.cfg.ClusterID}
+		created, err := r.cli.NetworkCreate(ctx, r.cfg.Network, network.CreateOptions{Driver: "bridge", Labels: labels})
+		if err != nil && !cerrdefs.IsConflict(err) {
+			return r.wrap("Start", r.cfg.Network, fmt.Errorf("create network: %w", err))
+		}
+		var dups []network.Summary
+		if winner, dups, err = pick(); err != nil {
+			return err
+		}
+		for _, d := range dups {
+			if d.ID == created.ID {
+				_ = r.cli.NetworkRemove(ctx, d.ID)
+			}
+		}
+		if winner.ID == created.ID {
+			r.log.Info("created network", zap.String("network", r.cfg.Network))
+		}
+	}
+	if winner.ID == "" {
+		return runtime.Errorf("Start", r.cfg.Network, runtime.ErrNotFound, "network %q vanished while starting", r.cfg.Network)
+	}
+	r.mu.Lock()
+	r.networkID = winner.ID
+	r.mu.Unlock()
 	return nil
+}
+
+// networkMode is the sandbox network to join: the resolved network ID
+// once Start ran, else the name.
+func (r *Runtime) networkMode() container.NetworkMode {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.networkID != "" {
+		return container.NetworkMode(r.networkID)
+	}
+	return container.NetworkMode(r.network)
 }
 
 // stateOf maps Docker's state words to ContainerState.
@@ -320,6 +363,7 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 	var lastNano int64
 	lastKey := ""
 	first := true
+	failures := 0
 	for {
 		f := r.ownFilter("", nil)
 		f.Add("type", "container")
@@ -330,7 +374,10 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 		msgs, errs := r.cli.Events(sctx, events.ListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), Filters: f})
 		if !first {
 			if err := r.relist(ctx, true); err != nil {
+				failures++
 				r.log.Warn("re-list after event stream reconnect failed", zap.Error(err))
+			} else {
+				failures = 0
 			}
 		}
 		first = false
@@ -358,7 +405,12 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 			}
 		}
 		cancel()
-		t := time.NewTimer(delay)
+		// Back off while the daemon stays unreachable: delay, 2x, 4x ... 5 s.
+		wait := delay << min(failures, 5)
+		if wait > 5*time.Second {
+			wait = 5 * time.Second
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -1,6 +1,7 @@
 package docker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
@@ -108,6 +110,13 @@ func TestPodLifecycle(t *testing.T) {
 	if res, err := r.Exec(ctx, id, []string{"/nonexistent"}); err != nil || res.ExitCode == 0 {
 		t.Fatalf("exec of a missing binary: %+v %v", res, err)
 	}
+	// An exec probe's timeout: ctx ends the wait.
+	tctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = r.Exec(tctx, id, []string{"/app", "sleep", "30s"})
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("exec past its deadline: %v", err)
+	}
 	list, err := r.ListContainers(ctx, &runtime.ContainerFilter{SandboxID: sb, State: runtime.ContainerRunning})
 	if err != nil || len(list) != 1 || list[0].ID != id || list[0].Image != testImage || list[0].RestartCount != 4 {
 		t.Fatalf("list: %v %v", list, err)
@@ -172,6 +181,7 @@ func freePort(t *testing.T) int {
 func TestPodNetworkSharingAndPorts(t *testing.T) {
 	e := newEnv(t)
 	r := e.runtime("node-1")
+	ev := subscribe(t, r)
 	hostPort := freePort(t)
 	sb := sandbox(t, r, "pair", runtime.PortMapping{ContainerPort: 8080, HostPort: hostPort, HostIP: "127.0.0.1"})
 	a := startContainer(t, r, sb, &runtime.ContainerConfig{Name: "a"})
@@ -220,6 +230,8 @@ func TestPodNetworkSharingAndPorts(t *testing.T) {
 	if err := r.StopPodSandbox(ctx, sb); err != nil {
 		t.Fatal(err)
 	}
+	ev.want(runtime.EventContainerExited, a)
+	ev.want(runtime.EventSandboxNotReady, sb)
 	st, _ = r.PodSandboxStatus(ctx, sb)
 	if st.State != runtime.SandboxNotReady || st.IP != "" {
 		t.Fatalf("after stop %+v", st)
@@ -461,5 +473,34 @@ func TestReadJSONStreamDetectsDaemonErrors(t *testing.T) {
 	err := docker.ReadJSONStream(strings.NewReader(bad))
 	if err == nil || !strings.Contains(err.Error(), "invalid tar header") {
 		t.Fatalf("error inside a 200 stream not detected: %v", err)
+	}
+}
+
+// Three nodes of one cluster starting at once on one daemon share one
+// network (the quickstart does this).
+func TestConcurrentStartSharesNetwork(t *testing.T) {
+	e := newEnv(t)
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			r, err := docker.New(ctx, docker.Config{ClusterID: e.cluster, NodeName: fmt.Sprintf("node-%d", i), Network: e.network, CreateNetwork: true})
+			if err == nil {
+				err = r.Start(ctx)
+				_ = r.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	nets, err := e.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", e.network))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nets) != 1 {
+		t.Fatalf("%d networks named %s", len(nets), e.network)
 	}
 }

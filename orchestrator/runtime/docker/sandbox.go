@@ -55,7 +55,7 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	name := sandboxName(r.cfg.ClusterID, cfg)
 	resp, err := r.cli.ContainerCreate(ctx,
 		&container.Config{Image: pause, Hostname: hostname, Labels: labels, ExposedPorts: exposed},
-		&container.HostConfig{NetworkMode: container.NetworkMode(r.network), IpcMode: "shareable", PortBindings: bindings,
+		&container.HostConfig{NetworkMode: r.networkMode(), IpcMode: "shareable", PortBindings: bindings,
 			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}},
 		nil, nil, name)
 	if cerrdefs.IsConflict(err) {

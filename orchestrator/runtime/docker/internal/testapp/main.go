@@ -8,6 +8,7 @@
 //	testapp cat PATH       print a file
 //	testapp write PATH S   write S to a file
 //	testapp exit CODE      exit with CODE
+//	testapp sleep DURATION sleep, e.g. "10s"
 //
 // HTTP endpoints: /healthz (200, or 503 after /health?ok=false),
 // /exit?code=N, /alloc?mb=N (allocates and touches memory).
@@ -97,6 +98,15 @@ func run(args []string) error {
 			return err
 		}
 		return os.WriteFile(args[1], []byte(args[2]), 0o644)
+	case "sleep":
+		if err := need(1); err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			return err
+		}
+		time.Sleep(d)
 	case "exit":
 		if err := need(1); err != nil {
 			return err
