@@ -9,8 +9,10 @@
 //
 // # Usage
 //
-//  1. Build a runtime (docker.New or fake.New) and start it if it has a
-//     Start method; the program that built it closes it.
+//  1. Build a runtime (docker.New or fake.New) and call its Start(ctx)
+//     method; both implementations have Start(ctx) error and Close() error,
+//     deliberately outside the interface: the program that built the
+//     runtime owns its lifecycle, the agent only drives it.
 //  2. Subscribe to [Runtime.Events] before listing, so no change between the
 //     list and the subscription is missed; on [EventResync] list again.
 //  3. List what exists ([Runtime.ListPodSandboxes], [Runtime.ListContainers]

@@ -107,3 +107,10 @@ func ExampleMessageOf() {
 	}
 	// Output: ErrImageNeverPull: No such image: web:v1
 }
+
+func TestLongPodNameAccepted(t *testing.T) {
+	name := strings.Repeat("a", 100) + ".b"
+	if err := runtime.ValidateSandboxConfig(&runtime.PodSandboxConfig{Name: name, Namespace: "ns", UID: "u"}); err != nil {
+		t.Fatalf("253-character Pod names are legal: %v", err)
+	}
+}

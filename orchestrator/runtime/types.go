@@ -48,16 +48,17 @@ type PortMapping struct {
 
 // PodSandboxConfig describes the sandbox of one Pod.
 type PodSandboxConfig struct {
-	// Name, Namespace and UID identify the Pod. Name and Namespace must be
-	// DNS-1123 labels or subdomains; UID must be non-empty and use only
-	// [A-Za-z0-9-].
+	// Name, Namespace and UID identify the Pod. Name must be a DNS-1123
+	// subdomain (at most 253 characters), Namespace a DNS-1123 label; UID
+	// must be 1-64 characters of [A-Za-z0-9-].
 	Name      string
 	Namespace string
 	UID       string
 	// Attempt numbers sandboxes of the same Pod (a new sandbox after the
 	// old one died gets Attempt+1).
 	Attempt int
-	// Hostname is the Pod's hostname; empty means Name.
+	// Hostname is the Pod's hostname (a DNS-1123 label); empty means Name
+	// cut to 63 characters.
 	Hostname string
 	// PortMappings publish ports on the host. Containers share the
 	// sandbox's network namespace, so host ports are published here, on
@@ -85,7 +86,9 @@ type PodSandboxStatus struct {
 	UID       string
 	Attempt   int
 	State     SandboxState
-	// IP is the Pod IP; empty when the sandbox is not ready.
+	// IP is the Pod IP; empty when the sandbox is not ready. Implementations
+	// without a host-reachable network (the fake) also implement
+	// NetworkProber.
 	IP           string
 	PortMappings []PortMapping
 	CreatedAt    time.Time

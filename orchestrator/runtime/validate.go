@@ -41,8 +41,8 @@ func ValidateSandboxConfig(cfg *PodSandboxConfig) error {
 		return invalid("config", "must not be nil")
 	}
 	var errs []error
-	if err := ValidateName("name", cfg.Name); err != nil {
-		errs = append(errs, err)
+	if cfg.Name == "" || len(cfg.Name) > 253 || !dnsSubdomain.MatchString(cfg.Name) {
+		errs = append(errs, invalid("name", "%q must be a DNS-1123 subdomain of at most 253 characters", cfg.Name))
 	}
 	if cfg.Namespace == "" || len(cfg.Namespace) > 63 || !dnsLabel.MatchString(cfg.Namespace) {
 		errs = append(errs, invalid("namespace", "%q must be a DNS-1123 label", cfg.Namespace))

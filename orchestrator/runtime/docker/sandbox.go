@@ -44,7 +44,7 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	labels[runtime.LabelAttempt] = strconv.Itoa(cfg.Attempt)
 	hostname := cfg.Hostname
 	if hostname == "" {
-		hostname = cfg.Name
+		hostname = strings.TrimRight(cfg.Name[:min(len(cfg.Name), 63)], "-.")
 	}
 	exposed, bindings := nat.PortSet{}, nat.PortMap{}
 	for _, p := range cfg.PortMappings {

@@ -20,7 +20,7 @@ import (
 
 // Runtime is an in-memory runtime.Runtime. It also implements
 // runtime.Execer, runtime.LogReader and runtime.NetworkProber. Create it
-// with New; it needs no Start and must be closed with Close.
+// with New; Start is optional (a no-op) and Close must be called.
 type Runtime struct {
 	cluster, node string
 	now           func() time.Time
@@ -108,6 +108,17 @@ func New(cfg Config) (*Runtime, error) {
 		r.images[img] = imageID(img)
 	}
 	return r, nil
+}
+
+// Start exists for symmetry with the Docker runtime: the fake needs no
+// start and works from New on. Errors: runtime.ErrClosed after Close.
+func (r *Runtime) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return &runtime.Error{Op: "Start", Kind: runtime.ErrClosed}
+	}
+	return ctx.Err()
 }
 
 // Close stops every timer, ends all event subscriptions and waits for the

@@ -559,6 +559,9 @@ func TestIPsUniqueAndReused(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	r, _ := fake.New(fake.Config{ImageBehaviors: map[string]fake.Behavior{"i": {ExitAfter: time.Hour}}})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	ch, _ := r.Events(ctx)
 	sb := pod(t, r, "p")
 	start(t, r, sb, &runtime.ContainerConfig{Name: "a", Image: "i"})
@@ -571,6 +574,9 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := r.Events(ctx); !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("events after close: %v", err)
+	}
+	if err := r.Start(ctx); !errors.Is(err, runtime.ErrClosed) {
+		t.Fatalf("start after close: %v", err)
 	}
 }
 
