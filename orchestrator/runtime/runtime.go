@@ -24,7 +24,9 @@ type Runtime interface {
 
 	// RunPodSandbox creates and starts the sandbox of a Pod and returns its
 	// ID. It is idempotent per (Pod UID, Attempt): if that sandbox already
-	// exists it returns the existing ID (adoption after an agent restart).
+	// exists it returns the existing ID, whatever its state (adoption after
+	// an agent restart); check PodSandboxStatus and use Attempt+1 for a new
+	// sandbox when the old one is NotReady.
 	// Errors: ErrInvalid naming the bad fields, ErrUnavailable.
 	RunPodSandbox(ctx context.Context, cfg *PodSandboxConfig) (string, error)
 	// StopPodSandbox stops every container of the sandbox (SIGKILL, callers

@@ -308,8 +308,8 @@ func (r *Runtime) ListContainers(ctx context.Context, f *runtime.ContainerFilter
 		if m := exitedRE.FindStringSubmatch(c.Status); m != nil {
 			s.ExitCode, _ = strconv.Atoi(m[1])
 		}
-		if f.State != "" && f.State != s.State {
-			continue
+		if (f.State != "" && f.State != s.State) || (f.ID != "" && f.ID != c.ID) {
+			continue // Docker's id filter also matches prefixes
 		}
 		out = append(out, s)
 	}

@@ -449,6 +449,7 @@ func (r *Runtime) handle(m events.Message) {
 	old, had := r.known[id]
 	if state == runtime.ContainerUnknown {
 		delete(r.known, id)
+		delete(r.sandboxes, id)
 	} else {
 		r.known[id] = known{state: state, labels: ownOnly(labels)}
 	}

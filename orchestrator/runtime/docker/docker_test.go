@@ -217,6 +217,15 @@ func TestPodNetworkSharingAndPorts(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].IP != st.IP || list[0].State != runtime.SandboxReady || len(list[0].PortMappings) != 1 {
 		t.Fatalf("list sandboxes %+v %v", list, err)
 	}
+	if l, _ := r.ListContainers(ctx, &runtime.ContainerFilter{ID: a}); len(l) != 1 || l[0].ID != a {
+		t.Fatalf("list by ID: %v", l)
+	}
+	if l, _ := r.ListContainers(ctx, &runtime.ContainerFilter{ID: a[:12]}); len(l) != 0 {
+		t.Fatalf("list by an ID prefix matched: %v", l)
+	}
+	if l, _ := r.ListPodSandboxes(ctx, &runtime.PodSandboxFilter{ID: sb[:12]}); len(l) != 0 {
+		t.Fatalf("sandbox list by an ID prefix matched: %v", l)
+	}
 	// A second Pod asking for the same host port fails to start, cleanly.
 	_, err = r.RunPodSandbox(ctx, &runtime.PodSandboxConfig{Name: "clash", Namespace: "default", UID: uniqueID("u"),
 		PortMappings: []runtime.PortMapping{{ContainerPort: 8080, HostPort: hostPort, HostIP: "127.0.0.1"}}})

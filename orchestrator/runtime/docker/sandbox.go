@@ -309,8 +309,8 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 					HostIP: p.IP, Protocol: runtime.Protocol(strings.ToUpper(p.Type))})
 			}
 		}
-		if f.State != "" && f.State != s.State {
-			continue
+		if (f.State != "" && f.State != s.State) || (f.ID != "" && f.ID != c.ID) {
+			continue // Docker's id filter also matches prefixes
 		}
 		out = append(out, s)
 	}
