@@ -32,6 +32,11 @@ type Config struct {
 	// DOCKER_TLS_VERIFY) and API version negotiation. A given client is
 	// not closed by Close.
 	Client *client.Client
+	// LogMaxBytes caps the output kept per container: Docker's json-file
+	// log driver rotates at this size and keeps two files, so Logs can
+	// always read it back whatever the daemon's default driver is. 0 means
+	// 10 MiB (Kubernetes' kubelet default); it must be at least 64 KiB.
+	LogMaxBytes int64
 	// EventQueue is each event subscriber's queue length; 0 means 4096.
 	EventQueue int
 	// ReconnectDelay is the pause between attempts to re-open a lost
@@ -49,6 +54,9 @@ func (c *Config) Validate() error {
 	errs := []error{runtime.ValidateName("ClusterID", c.ClusterID), runtime.ValidateName("NodeName", c.NodeName)}
 	if c.Network != "" && !networkName.MatchString(c.Network) {
 		errs = append(errs, fmt.Errorf("%w: Network: %q is not a valid Docker network name", runtime.ErrInvalid, c.Network))
+	}
+	if c.LogMaxBytes != 0 && c.LogMaxBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("%w: LogMaxBytes: %d must be 0 (10 MiB) or at least 65536", runtime.ErrInvalid, c.LogMaxBytes))
 	}
 	if c.EventQueue < 0 {
 		errs = append(errs, fmt.Errorf("%w: EventQueue: %d must not be negative", runtime.ErrInvalid, c.EventQueue))

@@ -78,6 +78,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		Init:          &yes,
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
 		Resources:     container.Resources{NanoCPUs: cfg.Resources.CPUMillis * 1_000_000, Memory: cfg.Resources.MemoryBytes},
+		LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.FormatInt(r.logMax(), 10), "max-file": "2"}},
 	}
 	var files []runtime.Mount
 	for _, m := range cfg.Mounts {
@@ -122,6 +123,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		}
 	}
 	return resp.ID, nil
+}
+
+func (r *Runtime) logMax() int64 {
+	if r.cfg.LogMaxBytes == 0 {
+		return 10 << 20
+	}
+	return r.cfg.LogMaxBytes
 }
 
 // ensureVolume creates a labelled volume unless it exists (an existing

@@ -20,8 +20,8 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
-	err := (&docker.Config{ClusterID: "", NodeName: "Bad_Node", Network: "-x", EventQueue: -1, ReconnectDelay: -1}).Validate()
-	for _, f := range []string{"ClusterID", "NodeName", "Network", "EventQueue", "ReconnectDelay"} {
+	err := (&docker.Config{ClusterID: "", NodeName: "Bad_Node", Network: "-x", EventQueue: -1, ReconnectDelay: -1, LogMaxBytes: 10}).Validate()
+	for _, f := range []string{"ClusterID", "NodeName", "Network", "EventQueue", "ReconnectDelay", "LogMaxBytes"} {
 		if !strings.Contains(err.Error(), f+":") {
 			t.Errorf("error does not name %s: %v", f, err)
 		}
@@ -91,6 +91,9 @@ func TestPodLifecycle(t *testing.T) {
 	if hc.NanoCPUs != 250_000_000 || hc.Memory != 64<<20 || hc.Init == nil || !*hc.Init || hc.RestartPolicy.Name != container.RestartPolicyDisabled ||
 		string(hc.NetworkMode) != "container:"+sb || in.Config.WorkingDir != "/tmp" {
 		t.Fatalf("host config: cpus %d mem %d init %v restart %q net %q wd %q", hc.NanoCPUs, hc.Memory, hc.Init, hc.RestartPolicy.Name, hc.NetworkMode, in.Config.WorkingDir)
+	}
+	if hc.LogConfig.Type != "json-file" || hc.LogConfig.Config["max-size"] != "10485760" {
+		t.Fatalf("log config %+v", hc.LogConfig)
 	}
 	if got := execOK(t, r, id, "/app", "env", "GREETING"); got != "hello world\n" {
 		t.Fatalf("env: %q", got)
