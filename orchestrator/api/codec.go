@@ -519,11 +519,41 @@ func (s *Scheme) EncodeYAML(obj Object) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := yaml.JSONToYAML(j)
+	y, err := yaml.JSONToYAML(escapeForYAMLReader(j))
 	if err != nil {
 		return nil, fmt.Errorf("api: EncodeYAML: %w", err)
 	}
 	return y, nil
+}
+
+// escapeForYAMLReader rewrites, as \u escapes, the characters that
+// encoding/json writes raw but the YAML reader rejects as non-printable
+// (DEL, C1 controls other than NEL, U+FFFE, U+FFFF). They can only occur
+// inside JSON strings, where the escape means the same character.
+func escapeForYAMLReader(j []byte) []byte {
+	needs := false
+	for _, r := range string(j) {
+		if yamlUnprintable(r) {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return j
+	}
+	var b bytes.Buffer
+	for _, r := range string(j) {
+		if yamlUnprintable(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.Bytes()
+}
+
+func yamlUnprintable(r rune) bool {
+	return r >= 0x7f && r <= 0x9f && r != 0x85 || r == 0xfffe || r == 0xffff
 }
 
 // EncodeYAMLAll returns objs as a multi-document YAML stream that DecodeAll
