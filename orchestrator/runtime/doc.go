@@ -29,6 +29,9 @@
 //  7. Use optional abilities by type assertion: [Execer], [LogReader], and
 //     [NetworkProber] for runtimes whose Pod IPs the host cannot reach.
 //
+// New implementations should pass the conformance suite in
+// runtime/runtimetest, which both bundled implementations run.
+//
 // Errors are *[Error] values wrapping one of the sentinels; test them with
 // [IsNotFound], [IsImageNeverPull], [IsImagePull], [IsInvalid] and friends.
 // [MessageOf] returns the engine's own message for Pod status.
