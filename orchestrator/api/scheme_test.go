@@ -63,8 +63,8 @@ func TestNewSchemeErrors(t *testing.T) {
 	kinds := builtinKinds()
 	bad := []KindInfo{
 		kinds[0],
-		kinds[0],                             // duplicate kind
-		{Kind: "X"},                          // missing fields
+		kinds[0],    // duplicate kind
+		{Kind: "X"}, // missing fields
 		{APIVersion: "v2", Kind: "Pod2", Resource: "ns", New: kinds[2].New, NewList: kinds[2].NewList}, // wrong TypeMeta, clashing resource
 	}
 	_, err := NewScheme(bad...)
