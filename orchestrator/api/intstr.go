@@ -60,8 +60,12 @@ func (v IntOrString) MarshalJSON() ([]byte, error) {
 	return strconv.AppendInt(nil, int64(v.IntVal), 10), nil
 }
 
-// UnmarshalJSON accepts a JSON string or an integer that fits in int32.
+// UnmarshalJSON accepts a JSON string or an integer that fits in int32;
+// null leaves v unchanged, as encoding/json does for other types.
 func (v *IntOrString) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
 	if len(data) > 0 && data[0] == '"' {
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {

@@ -180,3 +180,27 @@ type keyError struct{ key string }
 func (e *keyError) Error() string {
 	return "api: malformed object key " + quote(e.key) + ": want \"namespace/name\" or \"name\""
 }
+
+// DeletionPropagation says what happens to an object's dependents (objects
+// whose ownerReferences name it) when it is deleted.
+type DeletionPropagation string
+
+// Deletion propagation policies, as in Kubernetes.
+const (
+	// DeletePropagationBackground deletes the owner at once and lets the
+	// garbage collector delete the dependents afterwards.
+	DeletePropagationBackground DeletionPropagation = "Background"
+	// DeletePropagationForeground keeps the owner, with a deletionTimestamp
+	// and the foregroundDeletion finalizer, until every dependent with
+	// blockOwnerDeletion is gone.
+	DeletePropagationForeground DeletionPropagation = "Foreground"
+	// DeletePropagationOrphan deletes the owner and removes it from the
+	// dependents' ownerReferences, leaving them running.
+	DeletePropagationOrphan DeletionPropagation = "Orphan"
+)
+
+// Finalizers the garbage collector understands.
+const (
+	FinalizerForegroundDeletion = "foregroundDeletion"
+	FinalizerOrphanDependents   = "orphan"
+)

@@ -172,3 +172,15 @@ func TestScaledValueFromIntOrPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestNullValues(t *testing.T) {
+	in := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: null, creationTimestamp: null}\nspec:\n  containers:\n  - name: a\n    image: b\n    livenessProbe:\n      httpGet: {port: null, path: /}\n    resources: {limits: {cpu: null}}\n"
+	obj, err := Decode([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := obj.(*Pod)
+	if p.Spec.Containers[0].LivenessProbe.HTTPGet.Port != (IntOrString{}) || !p.Spec.Containers[0].Resources.Limits.Cpu().IsZero() {
+		t.Errorf("nulls decoded as %+v", p.Spec.Containers[0])
+	}
+}

@@ -1,0 +1,164 @@
+package api_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+)
+
+// Decode a manifest, apply defaults and validate it, as the API server does.
+func Example() {
+	manifest := []byte(`
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: example/web:1.0
+        ports: [{name: http, containerPort: 8080}]
+        resources:
+          requests: {cpu: 250m, memory: 64Mi}
+        readinessProbe:
+          httpGet: {path: /ready, port: http}
+`)
+	obj, err := api.Decode(manifest)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := api.DefaultAndValidate(obj); err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := obj.(*api.Deployment)
+	c := d.Spec.Template.Spec.Containers[0]
+	fmt.Println(api.KeyOf(d), *d.Spec.Replicas, d.Spec.Strategy.Type, d.Spec.Strategy.RollingUpdate.MaxSurge)
+	fmt.Println(c.ImagePullPolicy, c.ReadinessProbe.PeriodSeconds, c.Resources.Requests.Cpu().MilliValue())
+	// Output:
+	// default/web 3 RollingUpdate 25%
+	// IfNotPresent 10 250
+}
+
+// Every bad field is reported at once, with its path.
+func ExampleValidate() {
+	obj, err := api.Decode([]byte(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: -1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: web
+        ports: [{containerPort: 70000}]
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = api.DefaultAndValidate(obj)
+	fmt.Println(api.IsInvalid(err))
+	for _, fe := range api.FieldErrors(err) {
+		fmt.Println(fe)
+	}
+	// Output:
+	// true
+	// spec.replicas: Invalid value: -1: must be greater than or equal to 0
+	// spec.template.metadata.labels: Invalid value: {"app":"api"}: `selector` does not match template `labels`
+	// spec.template.spec.containers[0].image: Required value
+	// spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive
+}
+
+// Strict decoding names the document and the misspelled field.
+func ExampleDecodeAll() {
+	_, err := api.DecodeAll([]byte(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: shop}
+dta: {a: b}
+`))
+	fmt.Println(err)
+	var de *api.DocumentError
+	fmt.Println(errors.As(err, &de), de.Index)
+	// Output:
+	// document 2: ConfigMap "cfg" is invalid: dta: Unknown field
+	// true 1
+}
+
+func ExampleParseQuantity() {
+	for _, s := range []string{"100m", "0.5", "1.5Gi", "1e3", "2k", "1000m"} {
+		q, _ := api.ParseQuantity(s)
+		fmt.Printf("%s -> %s (milli %d)\n", s, q, q.MilliValue())
+	}
+	_, err := api.ParseQuantity("12MB")
+	fmt.Println(err != nil)
+	// Output:
+	// 100m -> 100m (milli 100)
+	// 0.5 -> 500m (milli 500)
+	// 1.5Gi -> 1536Mi (milli 1610612736000)
+	// 1e3 -> 1e3 (milli 1000000)
+	// 2k -> 2k (milli 2000000)
+	// 1000m -> 1 (milli 1000)
+	// true
+}
+
+func ExampleParseSelector() {
+	sel, err := api.ParseSelector("app=web,tier!=db,env in (a,b),!legacy,gpu")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sel.Matches(map[string]string{"app": "web", "env": "a", "gpu": "1"}))
+	fmt.Println(sel.Matches(map[string]string{"app": "web", "env": "c", "gpu": "1"}))
+	_, err = api.ParseSelector("app in (a,b")
+	fmt.Println(err)
+	// Output:
+	// true
+	// false
+	// invalid selector "app in (a,b": missing ')' in values of "app"
+}
+
+func ExampleMergePatch() {
+	out, _ := api.MergePatch(
+		[]byte(`{"spec":{"replicas":3,"paused":true}}`),
+		[]byte(`{"spec":{"replicas":5,"paused":null}}`))
+	fmt.Println(string(out))
+	// Output:
+	// {"spec":{"replicas":5}}
+}
+
+func ExampleIsNotFound() {
+	err := fmt.Errorf("get pod: %w", api.NewNotFound("Pod", "web-1"))
+	fmt.Println(api.IsNotFound(err), api.IgnoreNotFound(err) == nil)
+	fmt.Println(err)
+	// Output:
+	// true true
+	// get pod: Pod "web-1" not found
+}
+
+func ExamplePodTemplateHash() {
+	tmpl := &api.PodTemplateSpec{
+		ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "x"}},
+		Spec:       api.PodSpec{Containers: []api.Container{{Name: "x", Image: "x:1"}}},
+	}
+	fmt.Println("x-" + api.PodTemplateHash(tmpl, nil))
+	// Output:
+	// x-c654646
+}
