@@ -246,8 +246,10 @@ func (s *Scheme) decodeDocument(j []byte, allowList bool) ([]Object, error) {
 			}
 		}
 	}
-	info, rerrs := s.resolve(apiVersion, kind)
-	errs = append(errs, rerrs...)
+	if len(errs) > 0 {
+		return nil, NewInvalid(kind, nameOf(m), errs)
+	}
+	info, errs := s.resolve(apiVersion, kind)
 	if len(errs) > 0 {
 		return nil, NewInvalid(kind, nameOf(m), errs)
 	}

@@ -221,6 +221,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown top-level", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nspec: {}\n", 0, []string{"spec"}, true},
 		{"missing apiVersion and kind", "metadata: {name: x}\n", 0, []string{"apiVersion", "kind"}, true},
 		{"unknown kind", "apiVersion: v1\nkind: Widget\n", 0, []string{"kind"}, true},
+		{"non-string apiVersion", "apiVersion: 1\nkind: Pod\n", 0, []string{"apiVersion"}, true},
 		{"wrong apiVersion for kind", "apiVersion: v1\nkind: Deployment\n", 0, []string{"apiVersion"}, true},
 		{"extensions Deployment", "apiVersion: extensions/v1beta1\nkind: Deployment\n", 0, []string{"apiVersion"}, true},
 		{"malformed quantity", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    resources:\n      requests: {memory: 12MB, cpu: 1}\n", 0,

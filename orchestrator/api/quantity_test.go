@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -49,6 +50,16 @@ func TestParseQuantityCanonical(t *testing.T) {
 		{"12e-3", "12e-3", 12, 1},
 		{"12000e-3", "12", 12000, 12},
 		{"1e-9", "1e-9", 1, 1},
+		{"100.035k", "100035", 100035000, 100035},
+		{"1.01E", "1010P", 1010e15 * 1000 / 1000, 101e16},
+		{"3.001n", "4n", 1, 1},
+		{"0.00000012345", "124n", 1, 1},
+		{"1.2e3", "1200", 1200000, 1200},
+		{"1.3E+6", "1300e3", 1300000000, 1300000},
+		{"1.G", "1G", 1e12, 1e9},
+		{"1000E", "1e21", 0, 0},
+		{"100.035Ki", "102435840m", 102435840, 102436},
+		{"-9.01", "-9010m", -9010, -10},
 		{"1n", "1n", 1, 1},
 	}
 	for _, tt := range tests {
@@ -60,7 +71,14 @@ func TestParseQuantityCanonical(t *testing.T) {
 		if got := q.String(); got != tt.canonical {
 			t.Errorf("ParseQuantity(%q).String() = %q, want %q", tt.in, got, tt.canonical)
 		}
-		if tt.in != "1E" {
+		if tt.in == "1000E" {
+			// Beyond int64: Value and MilliValue saturate.
+			if q.Value() != math.MaxInt64 || q.MilliValue() != math.MaxInt64 {
+				t.Errorf("saturation: %d %d", q.Value(), q.MilliValue())
+			}
+			continue
+		}
+		if tt.in != "1E" && tt.in != "1.01E" {
 			if got := q.MilliValue(); got != tt.milli {
 				t.Errorf("ParseQuantity(%q).MilliValue() = %d, want %d", tt.in, got, tt.milli)
 			}
@@ -80,7 +98,7 @@ func TestParseQuantityErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "abc", "1.2.3", "1Gb", "1K", "1 Gi", " 1", "1e", "1e+", "1e3.5", "--1",
 		"1i", "Mi", ".", "+", "1MiB", "0x10", "1e1000", "12345678901234567890123",
-		"1Gi ", "∞",
+		"1Gi ", "∞", "1+1.0M", "0.1mi", "0.1am", ".5i", "-3.01e-", "1.1.M", "1Ei2",
 	} {
 		q, err := ParseQuantity(in)
 		if err == nil {
