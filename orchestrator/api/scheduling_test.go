@@ -40,7 +40,9 @@ func TestToleratesTaint(t *testing.T) {
 func TestPodMatchesNode(t *testing.T) {
 	node := &Node{ObjectMeta: ObjectMeta{Name: "n1", Labels: map[string]string{
 		"disktype": "ssd", LabelTopologyZone: "eu-1a", "cores": "8"}}}
-	term := func(reqs ...NodeSelectorRequirement) NodeSelectorTerm { return NodeSelectorTerm{MatchExpressions: reqs} }
+	term := func(reqs ...NodeSelectorRequirement) NodeSelectorTerm {
+		return NodeSelectorTerm{MatchExpressions: reqs}
+	}
 	req := func(terms ...NodeSelectorTerm) *Affinity {
 		return &Affinity{NodeAffinity: &NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &NodeSelector{NodeSelectorTerms: terms}}}
 	}
