@@ -135,6 +135,8 @@ func newStatusError(reason StatusReason, code int32, kind, name, msg string) *St
 
 func describe(kind, name string) string {
 	switch {
+	case kind == "" && name == "":
+		return "object"
 	case kind == "":
 		return fmt.Sprintf("%q", name)
 	case name == "":

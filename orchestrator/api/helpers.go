@@ -122,11 +122,34 @@ func SetPodCondition(status *PodStatus, cond PodCondition, now Time) bool {
 	} else {
 		cond.LastTransitionTime = cur.LastTransitionTime
 	}
-	if *cur == cond {
+	if podConditionEqual(*cur, cond) {
 		return false
 	}
 	*cur = cond
 	return true
+}
+
+// The condition comparisons use Time.Equal: the same instant may be held
+// with different locations or monotonic readings.
+func podConditionEqual(a, b PodCondition) bool {
+	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
+		a.ObservedGeneration == b.ObservedGeneration && a.LastProbeTime.Equal(b.LastProbeTime) &&
+		a.LastTransitionTime.Equal(b.LastTransitionTime)
+}
+
+func deploymentConditionEqual(a, b DeploymentCondition) bool {
+	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
+		a.LastUpdateTime.Equal(b.LastUpdateTime) && a.LastTransitionTime.Equal(b.LastTransitionTime)
+}
+
+func replicaSetConditionEqual(a, b ReplicaSetCondition) bool {
+	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
+		a.LastTransitionTime.Equal(b.LastTransitionTime)
+}
+
+func nodeConditionEqual(a, b NodeCondition) bool {
+	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
+		a.LastHeartbeatTime.Equal(b.LastHeartbeatTime) && a.LastTransitionTime.Equal(b.LastTransitionTime)
 }
 
 // GetDeploymentCondition returns the condition of the given type, or nil.
@@ -161,7 +184,7 @@ func SetDeploymentCondition(status *DeploymentStatus, cond DeploymentCondition, 
 		cond.LastTransitionTime = now
 	}
 	cond.LastUpdateTime = cur.LastUpdateTime
-	if *cur == cond {
+	if deploymentConditionEqual(*cur, cond) {
 		return false
 	}
 	cond.LastUpdateTime = now
@@ -208,7 +231,7 @@ func SetReplicaSetCondition(status *ReplicaSetStatus, cond ReplicaSetCondition, 
 	} else if cond.LastTransitionTime.IsZero() {
 		cond.LastTransitionTime = now
 	}
-	if *cur == cond {
+	if replicaSetConditionEqual(*cur, cond) {
 		return false
 	}
 	*cur = cond
@@ -242,7 +265,7 @@ func SetNodeCondition(status *NodeStatus, cond NodeCondition, now Time) bool {
 	} else if cond.LastTransitionTime.IsZero() {
 		cond.LastTransitionTime = now
 	}
-	if *cur == cond {
+	if nodeConditionEqual(*cur, cond) {
 		return false
 	}
 	*cur = cond

@@ -229,3 +229,13 @@ func TestKey(t *testing.T) {
 		t.Error("KeyOf")
 	}
 }
+
+func TestConditionTimeEquality(t *testing.T) {
+	// The same instant in another location is not a change.
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ps PodStatus
+	SetPodCondition(&ps, PodCondition{Type: PodReady, Status: ConditionTrue, LastProbeTime: Time{t0}}, NewTime(t0))
+	if SetPodCondition(&ps, PodCondition{Type: PodReady, Status: ConditionTrue, LastProbeTime: Time{t0.In(time.FixedZone("x", 3600))}}, NewTime(t0)) {
+		t.Error("same instant in another zone reported as a change")
+	}
+}

@@ -177,7 +177,9 @@ func divRoundAway(v, d *big.Int) {
 	}
 }
 
-// quantityFromBig builds a normalized Quantity from v×10^scale. Precision
+// quantityFromBig builds a normalized Quantity from v×10^scale (scale stays
+// far inside the int32 range: parsed exponents are bounded by ±100 and
+// digits by 40, and sums only lower the scale to at least -9). Precision
 // finer than 10^-9 is rounded up; if the result needs more than 18 digits it
 // is rounded up to fewer digits and exact is false.
 func quantityFromBig(v *big.Int, scale int64, format QuantityFormat) (q Quantity, exact bool) {
@@ -204,10 +206,6 @@ func quantityFromBig(v *big.Int, scale int64, format QuantityFormat) (q Quantity
 	for !v.IsInt64() || v.CmpAbs(big.NewInt(999_999_999_999_999_999)) > 0 {
 		divRoundAway(v, bigTen)
 		scale++
-		exact = false
-	}
-	if scale > math.MaxInt32/2 {
-		scale = math.MaxInt32 / 2 // unreachable in practice: inputs are bounded
 		exact = false
 	}
 	return Quantity{value: v.Int64(), scale: int32(scale), format: format}, exact

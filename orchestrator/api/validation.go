@@ -948,7 +948,8 @@ func validateSelectorAndTemplate(sel *LabelSelector, tmpl *PodTemplateSpec, p Pa
 		}
 	}
 	errs = append(errs, ValidatePodSpec(&tmpl.Spec, tp.Child("spec"))...)
-	if rp := tmpl.Spec.RestartPolicy; rp != "" && rp != RestartPolicyAlways {
+	// Other values are already reported by ValidatePodSpec.
+	if rp := tmpl.Spec.RestartPolicy; rp == RestartPolicyOnFailure || rp == RestartPolicyNever {
 		errs = append(errs, NotSupported(tp.Child("spec", "restartPolicy"), rp, RestartPolicyAlways))
 	}
 	return errs

@@ -146,7 +146,7 @@ func TestValidateDeployment(t *testing.T) {
 		{"template restartPolicy", func(d *Deployment) { d.Spec.Template.Spec.RestartPolicy = RestartPolicyNever },
 			[]string{"spec.template.spec.restartPolicy"}},
 		{"unknown restartPolicy", func(d *Deployment) { d.Spec.Template.Spec.RestartPolicy = "Sometimes" },
-			[]string{"spec.template.spec.restartPolicy", "spec.template.spec.restartPolicy"}},
+			[]string{"spec.template.spec.restartPolicy"}},
 		{"wrong apiVersion for kind", func(d *Deployment) { d.APIVersion = "v1" }, []string{"apiVersion"}},
 		{"wrong kind", func(d *Deployment) { d.Kind = "ReplicaSet" }, []string{"kind"}},
 		{"progress deadline not above minReady", func(d *Deployment) {

@@ -1,0 +1,55 @@
+package api
+
+import "testing"
+
+func TestStatusHelpers(t *testing.T) {
+	for _, tt := range []struct {
+		obj  Object
+		want bool
+	}{{&Pod{}, true}, {&Deployment{}, true}, {&Node{}, true}, {&Namespace{}, true}, {&ReplicaSet{}, true}, {&ConfigMap{}, false}, {&Event{}, false}} {
+		if got := HasStatus(tt.obj); got != tt.want {
+			t.Errorf("HasStatus(%T) = %v", tt.obj, got)
+		}
+	}
+	src := &Pod{Status: PodStatus{Phase: PodRunning, Conditions: []PodCondition{{Type: PodReady, Status: ConditionTrue}}}}
+	dst := &Pod{Spec: PodSpec{NodeName: "n"}}
+	if err := CopyStatus(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Status.Phase != PodRunning || dst.Spec.NodeName != "n" {
+		t.Errorf("CopyStatus = %+v", dst)
+	}
+	dst.Status.Conditions[0].Status = ConditionFalse
+	if src.Status.Conditions[0].Status != ConditionTrue {
+		t.Error("CopyStatus shares memory")
+	}
+	if err := CopyStatus(&ConfigMap{}, &ConfigMap{}); err == nil {
+		t.Error("CopyStatus on a kind without status")
+	}
+	if err := CopyStatus(&Pod{}, &Node{}); err == nil {
+		t.Error("CopyStatus across kinds")
+	}
+}
+
+func TestSpecEqual(t *testing.T) {
+	a := validDeployment()
+	b := a.DeepCopy()
+	b.Status.Replicas = 5
+	b.Labels["x"] = "y"
+	b.ResourceVersion = "9"
+	if !SpecEqual(a, b) {
+		t.Error("status/metadata changes counted as spec changes")
+	}
+	b.Spec.Template.Spec.Containers[0].Image = "web:2"
+	if SpecEqual(a, b) {
+		t.Error("image change not seen")
+	}
+	c1 := &ConfigMap{Data: map[string]string{"a": "1"}}
+	c2 := &ConfigMap{Data: map[string]string{"a": "2"}}
+	if SpecEqual(c1, c2) || !SpecEqual(c1, c1.DeepCopy()) {
+		t.Error("ConfigMap data comparison")
+	}
+	if SpecEqual(&Pod{}, &Node{}) {
+		t.Error("different kinds equal")
+	}
+}
