@@ -98,6 +98,9 @@ func (s *Scheme) DecodeAll(data []byte) ([]Object, error) {
 // body). apiVersion and kind may be omitted; if present they must match
 // obj's kind. Errors are as for DecodeAll, not wrapped in DocumentError.
 func (s *Scheme) DecodeInto(data []byte, obj Object) error {
+	if isNilObject(obj) {
+		return fmt.Errorf("api: DecodeInto: nil target")
+	}
 	info, ok := s.KindFor(obj)
 	if !ok {
 		return fmt.Errorf("api: DecodeInto: %T is not a registered kind", obj)
@@ -490,8 +493,11 @@ func EncodeYAMLAll(objs []Object) ([]byte, error) { return defaultScheme.EncodeY
 
 // EncodeJSON returns obj as compact JSON. If obj's apiVersion or kind are
 // empty they are written from its Go type (obj is not modified). It
-// returns an error if obj's type is not registered.
+// returns an error if obj is nil or its type is not registered.
 func (s *Scheme) EncodeJSON(obj Object) ([]byte, error) {
+	if isNilObject(obj) {
+		return nil, fmt.Errorf("api: EncodeJSON: nil object")
+	}
 	info, ok := s.KindFor(obj)
 	if !ok {
 		return nil, fmt.Errorf("api: EncodeJSON: %T is not a registered kind", obj)

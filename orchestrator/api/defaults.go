@@ -22,8 +22,8 @@ const (
 func Default(obj Object) { defaultScheme.Default(obj) }
 
 // Default fills unset fields of obj in place, as the Kubernetes API server
-// does before validation. It is idempotent and never fails; objects of
-// unregistered types are left alone except for their metadata.
+// does before validation. It is idempotent and never fails; a nil object is
+// left alone.
 //
 //   - metadata.namespace: "default" for namespaced kinds.
 //   - Pod spec (also in templates): restartPolicy Always,
@@ -40,6 +40,9 @@ func Default(obj Object) { defaultScheme.Default(obj) }
 //   - Namespace: status.phase Active.
 //   - Event: type Normal, count 1.
 func (s *Scheme) Default(obj Object) {
+	if isNilObject(obj) {
+		return
+	}
 	if info, ok := s.KindFor(obj); ok {
 		m := obj.GetObjectMeta()
 		if info.Namespaced && m.Namespace == "" {

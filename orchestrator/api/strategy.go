@@ -17,14 +17,14 @@ func HasStatus(obj Object) bool {
 }
 
 // CopyStatus sets dst's status to a deep copy of src's. It returns an error
-// if dst and src are of different types or the kind has no status.
+// if either is nil, they are of different types or the kind has no status.
 func CopyStatus(dst, src Object) error {
+	if isNilObject(dst) || isNilObject(src) {
+		return fmt.Errorf("api: CopyStatus: nil object")
+	}
 	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
 	if dv.Type() != sv.Type() {
 		return fmt.Errorf("api: CopyStatus: %T and %T differ", dst, src)
-	}
-	if dv.IsNil() || sv.IsNil() {
-		return fmt.Errorf("api: CopyStatus: nil object")
 	}
 	df := dv.Elem().FieldByName("Status")
 	if !df.IsValid() {
@@ -37,12 +37,15 @@ func CopyStatus(dst, src Object) error {
 // SpecEqual reports whether a and b have the same desired state: all
 // top-level fields except apiVersion/kind, metadata and status are deeply
 // equal (for ConfigMap the data, for Event the event fields). Objects of
-// different types are never equal. The server increments
+// different types, and nil objects, are never equal. The server increments
 // metadata.generation when an update is not SpecEqual to the stored
 // object.
 func SpecEqual(a, b Object) bool {
+	if isNilObject(a) || isNilObject(b) {
+		return false
+	}
 	av, bv := reflect.ValueOf(a), reflect.ValueOf(b)
-	if av.Type() != bv.Type() || av.Kind() != reflect.Pointer || av.IsNil() || bv.IsNil() {
+	if av.Type() != bv.Type() {
 		return false
 	}
 	av, bv = av.Elem(), bv.Elem()

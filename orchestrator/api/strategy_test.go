@@ -53,3 +53,25 @@ func TestSpecEqual(t *testing.T) {
 		t.Error("different kinds equal")
 	}
 }
+
+func TestNilObjects(t *testing.T) {
+	var p *Pod
+	for _, obj := range []Object{nil, p} {
+		Default(obj) // must not panic
+		if err := Validate(obj); !IsBadRequest(err) {
+			t.Errorf("Validate(%#v) = %v", obj, err)
+		}
+		if err := ValidateUpdate(obj, &Pod{}); !IsBadRequest(err) {
+			t.Errorf("ValidateUpdate(%#v) = %v", obj, err)
+		}
+		if _, err := EncodeJSON(obj); err == nil {
+			t.Errorf("EncodeJSON(%#v) succeeded", obj)
+		}
+		if HasStatus(obj) || SpecEqual(obj, obj) || CopyStatus(obj, &Pod{}) == nil || CopyStatus(&Pod{}, obj) == nil {
+			t.Errorf("status helpers accepted %#v", obj)
+		}
+		if err := DecodeInto([]byte(`{}`), obj); err == nil {
+			t.Errorf("DecodeInto(%#v) succeeded", obj)
+		}
+	}
+}

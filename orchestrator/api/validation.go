@@ -28,9 +28,12 @@ func DefaultAndValidate(obj Object) error {
 //
 // It checks the object's apiVersion and kind against its Go type (when
 // set), metadata (names, generateName, namespace, labels, annotations,
-// owner references, finalizers) and the kind's spec. An object of an
-// unregistered type gives a BadRequest error.
+// owner references, finalizers) and the kind's spec. A nil object or one of
+// an unregistered type gives a BadRequest error.
 func (s *Scheme) Validate(obj Object) error {
+	if isNilObject(obj) {
+		return NewBadRequest("cannot validate a nil object")
+	}
 	info, ok := s.KindFor(obj)
 	if !ok {
 		return NewBadRequest("cannot validate unregistered type " + reflect.TypeOf(obj).String())
@@ -51,6 +54,9 @@ func (s *Scheme) Validate(obj Object) error {
 // Invalid error listing every problem, or a BadRequest error when the two
 // objects are of different or unregistered types.
 func (s *Scheme) ValidateUpdate(oldObj, newObj Object) error {
+	if isNilObject(oldObj) || isNilObject(newObj) {
+		return NewBadRequest("cannot validate an update from or to a nil object")
+	}
 	info, ok := s.KindFor(newObj)
 	if !ok {
 		return NewBadRequest("cannot validate unregistered type " + reflect.TypeOf(newObj).String())
