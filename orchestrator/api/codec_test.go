@@ -318,3 +318,40 @@ func TestEncodeUnregistered(t *testing.T) {
 		t.Error("EncodeJSON of an unregistered type succeeded")
 	}
 }
+
+func TestDecodeKubectlGetOutput(t *testing.T) {
+	obj, err := Decode(readTestdata(t, "kubectl-get-pod.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := obj.(*Pod)
+	if p.ResourceVersion != "48213" || p.CreationTimestamp.Unix() != mustTime(t, "2024-06-01T12:00:00Z").Unix() ||
+		GetControllerOf(p).Kind != "ReplicaSet" || p.Labels[PodTemplateHashLabel] != "6d4cf56db6" {
+		t.Errorf("metadata = %+v", p.ObjectMeta)
+	}
+	if len(p.ManagedFields) != 1 || !strings.Contains(string(p.ManagedFields[0].FieldsV1.Raw), `"f:app":{}`) {
+		t.Errorf("managedFields = %+v", p.ManagedFields)
+	}
+	if !IsPodReady(p) || p.Status.Phase != PodRunning || p.Status.PodIPs[0].IP != "10.244.1.7" {
+		t.Errorf("status = %+v", p.Status)
+	}
+	cs := GetContainerStatus(&p.Status, "web")
+	if cs == nil || cs.RestartCount != 1 || cs.LastTerminationState.Terminated.ExitCode != 137 || cs.State.Running == nil {
+		t.Errorf("container status = %+v", cs)
+	}
+	if p.Spec.Volumes[0].Projected.Sources[0].ServiceAccountToken.Path != "token" {
+		t.Errorf("projected volume = %+v", p.Spec.Volumes[0])
+	}
+	if err := DefaultAndValidate(p); err != nil {
+		t.Errorf("kubectl output invalid: %v", err)
+	}
+	// And it survives a round trip.
+	y, err := EncodeYAML(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(y)
+	if err != nil || !reflect.DeepEqual(back, obj) {
+		t.Errorf("round trip: %v\n%s", err, y)
+	}
+}

@@ -1,5 +1,10 @@
 package api
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // TypeMeta names an object's schema: its API version and kind, as in
 // Kubernetes ("apps/v1", "Deployment"). It is embedded inline in every kind.
 type TypeMeta struct {
@@ -50,6 +55,47 @@ type ObjectMeta struct {
 	OwnerReferences []OwnerReference `json:"ownerReferences,omitempty"`
 	// Finalizers must all be removed before a deleted object disappears.
 	Finalizers []string `json:"finalizers,omitempty"`
+	// SelfLink is accepted for compatibility with old Kubernetes output.
+	SelfLink string `json:"selfLink,omitempty"`
+	// ManagedFields is accepted and kept, so that `kubectl get -o yaml`
+	// output decodes; Flotilla does not maintain it.
+	ManagedFields []ManagedFieldsEntry `json:"managedFields,omitempty"`
+}
+
+// ManagedFieldsEntry records which manager set which fields (Kubernetes
+// server-side apply bookkeeping, kept opaque).
+type ManagedFieldsEntry struct {
+	Manager     string   `json:"manager,omitempty"`
+	Operation   string   `json:"operation,omitempty"`
+	APIVersion  string   `json:"apiVersion,omitempty"`
+	Time        *Time    `json:"time,omitempty"`
+	FieldsType  string   `json:"fieldsType,omitempty"`
+	FieldsV1    *RawJSON `json:"fieldsV1,omitempty"`
+	Subresource string   `json:"subresource,omitempty"`
+}
+
+// RawJSON holds an arbitrary JSON value verbatim (compacted).
+type RawJSON struct {
+	Raw []byte
+}
+
+// MarshalJSON returns the stored JSON, or null when empty.
+func (r RawJSON) MarshalJSON() ([]byte, error) {
+	if len(r.Raw) == 0 {
+		return []byte("null"), nil
+	}
+	return r.Raw, nil
+}
+
+// UnmarshalJSON stores a compacted copy of data; it fails only on invalid
+// JSON.
+func (r *RawJSON) UnmarshalJSON(data []byte) error {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return err
+	}
+	r.Raw = buf.Bytes()
+	return nil
 }
 
 // UID is a unique identifier assigned by the server.

@@ -94,6 +94,15 @@ type NodeStatus struct {
 	DaemonEndpoints *NodeDaemonEndpoints `json:"daemonEndpoints,omitempty"`
 	NodeInfo        NodeSystemInfo       `json:"nodeInfo,omitzero"`
 	Images          []ContainerImage     `json:"images,omitempty"`
+	// VolumesInUse and VolumesAttached are accepted for compatibility.
+	VolumesInUse    []string         `json:"volumesInUse,omitempty"`
+	VolumesAttached []AttachedVolume `json:"volumesAttached,omitempty"`
+}
+
+// AttachedVolume is a volume attached to a node.
+type AttachedVolume struct {
+	Name       string `json:"name"`
+	DevicePath string `json:"devicePath"`
 }
 
 // NodeDaemonEndpoints lists the ports of daemons on a node.
@@ -237,6 +246,15 @@ type Event struct {
 	Action              string `json:"action,omitempty"`
 	ReportingController string `json:"reportingComponent,omitempty"`
 	ReportingInstance   string `json:"reportingInstance,omitempty"`
+	// Series and Related are accepted for compatibility.
+	Series  *EventSeries     `json:"series,omitempty"`
+	Related *ObjectReference `json:"related,omitempty"`
+}
+
+// EventSeries describes a series of repeated events.
+type EventSeries struct {
+	Count            int32 `json:"count,omitempty"`
+	LastObservedTime *Time `json:"lastObservedTime,omitempty"`
 }
 
 // EventSource names the component and host that reported an event.

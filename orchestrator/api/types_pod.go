@@ -79,24 +79,104 @@ type PodSpec struct {
 	SecurityContext    *PodSecurityContext    `json:"securityContext,omitempty"`
 	ImagePullSecrets   []LocalObjectReference `json:"imagePullSecrets,omitempty"`
 	EnableServiceLinks *bool                  `json:"enableServiceLinks,omitempty"`
+
+	// The fields below are accepted and kept for compatibility with
+	// Kubernetes manifests; Flotilla does not act on them yet.
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	DNSConfig                 *PodDNSConfig              `json:"dnsConfig,omitempty"`
+	HostAliases               []HostAlias                `json:"hostAliases,omitempty"`
+	ShareProcessNamespace     *bool                      `json:"shareProcessNamespace,omitempty"`
+	RuntimeClassName          *string                    `json:"runtimeClassName,omitempty"`
+	PreemptionPolicy          *string                    `json:"preemptionPolicy,omitempty"`
+	ReadinessGates            []PodReadinessGate         `json:"readinessGates,omitempty"`
+	SetHostnameAsFQDN         *bool                      `json:"setHostnameAsFQDN,omitempty"`
+	OS                        *PodOS                     `json:"os,omitempty"`
+	HostUsers                 *bool                      `json:"hostUsers,omitempty"`
+	Overhead                  ResourceList               `json:"overhead,omitempty"`
+}
+
+// TopologySpreadConstraint spreads matching Pods across topology domains.
+type TopologySpreadConstraint struct {
+	MaxSkew            int32          `json:"maxSkew"`
+	TopologyKey        string         `json:"topologyKey"`
+	WhenUnsatisfiable  string         `json:"whenUnsatisfiable"`
+	LabelSelector      *LabelSelector `json:"labelSelector,omitempty"`
+	MinDomains         *int32         `json:"minDomains,omitempty"`
+	NodeAffinityPolicy *string        `json:"nodeAffinityPolicy,omitempty"`
+	NodeTaintsPolicy   *string        `json:"nodeTaintsPolicy,omitempty"`
+	MatchLabelKeys     []string       `json:"matchLabelKeys,omitempty"`
+}
+
+// PodDNSConfig adjusts a Pod's resolver configuration.
+type PodDNSConfig struct {
+	Nameservers []string             `json:"nameservers,omitempty"`
+	Searches    []string             `json:"searches,omitempty"`
+	Options     []PodDNSConfigOption `json:"options,omitempty"`
+}
+
+// PodDNSConfigOption is one resolver option.
+type PodDNSConfigOption struct {
+	Name  string  `json:"name,omitempty"`
+	Value *string `json:"value,omitempty"`
+}
+
+// HostAlias adds entries to a Pod's /etc/hosts.
+type HostAlias struct {
+	IP        string   `json:"ip"`
+	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// PodReadinessGate names an extra condition a Pod needs to be ready.
+type PodReadinessGate struct {
+	ConditionType PodConditionType `json:"conditionType"`
+}
+
+// PodOS names the operating system a Pod needs.
+type PodOS struct {
+	Name string `json:"name"`
 }
 
 // PodSecurityContext holds pod-level security settings.
 type PodSecurityContext struct {
-	RunAsUser    *int64 `json:"runAsUser,omitempty"`
-	RunAsGroup   *int64 `json:"runAsGroup,omitempty"`
-	RunAsNonRoot *bool  `json:"runAsNonRoot,omitempty"`
-	FSGroup      *int64 `json:"fsGroup,omitempty"`
+	RunAsUser           *int64          `json:"runAsUser,omitempty"`
+	RunAsGroup          *int64          `json:"runAsGroup,omitempty"`
+	RunAsNonRoot        *bool           `json:"runAsNonRoot,omitempty"`
+	FSGroup             *int64          `json:"fsGroup,omitempty"`
+	SupplementalGroups  []int64         `json:"supplementalGroups,omitempty"`
+	FSGroupChangePolicy *string         `json:"fsGroupChangePolicy,omitempty"`
+	SeccompProfile      *SeccompProfile `json:"seccompProfile,omitempty"`
+	Sysctls             []Sysctl        `json:"sysctls,omitempty"`
+}
+
+// SeccompProfile selects a seccomp profile.
+type SeccompProfile struct {
+	Type             string  `json:"type"`
+	LocalhostProfile *string `json:"localhostProfile,omitempty"`
+}
+
+// Sysctl is one namespaced kernel parameter.
+type Sysctl struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Capabilities adds and drops Linux capabilities.
+type Capabilities struct {
+	Add  []string `json:"add,omitempty"`
+	Drop []string `json:"drop,omitempty"`
 }
 
 // SecurityContext holds container-level security settings.
 type SecurityContext struct {
-	RunAsUser                *int64 `json:"runAsUser,omitempty"`
-	RunAsGroup               *int64 `json:"runAsGroup,omitempty"`
-	RunAsNonRoot             *bool  `json:"runAsNonRoot,omitempty"`
-	ReadOnlyRootFilesystem   *bool  `json:"readOnlyRootFilesystem,omitempty"`
-	Privileged               *bool  `json:"privileged,omitempty"`
-	AllowPrivilegeEscalation *bool  `json:"allowPrivilegeEscalation,omitempty"`
+	RunAsUser                *int64          `json:"runAsUser,omitempty"`
+	RunAsGroup               *int64          `json:"runAsGroup,omitempty"`
+	RunAsNonRoot             *bool           `json:"runAsNonRoot,omitempty"`
+	ReadOnlyRootFilesystem   *bool           `json:"readOnlyRootFilesystem,omitempty"`
+	Privileged               *bool           `json:"privileged,omitempty"`
+	AllowPrivilegeEscalation *bool           `json:"allowPrivilegeEscalation,omitempty"`
+	Capabilities             *Capabilities   `json:"capabilities,omitempty"`
+	SeccompProfile           *SeccompProfile `json:"seccompProfile,omitempty"`
+	ProcMount                *string         `json:"procMount,omitempty"`
 }
 
 // LocalObjectReference names an object in the same namespace.
@@ -149,6 +229,24 @@ type Container struct {
 	Stdin           bool             `json:"stdin,omitempty"`
 	StdinOnce       bool             `json:"stdinOnce,omitempty"`
 	TTY             bool             `json:"tty,omitempty"`
+	// The fields below are accepted and kept for compatibility; Flotilla
+	// does not act on them yet.
+	ResizePolicy  []ContainerResizePolicy `json:"resizePolicy,omitempty"`
+	RestartPolicy *string                 `json:"restartPolicy,omitempty"`
+	VolumeDevices []VolumeDevice          `json:"volumeDevices,omitempty"`
+}
+
+// ContainerResizePolicy says whether resizing a resource restarts the
+// container.
+type ContainerResizePolicy struct {
+	ResourceName  ResourceName `json:"resourceName"`
+	RestartPolicy string       `json:"restartPolicy"`
+}
+
+// VolumeDevice maps a raw block volume into a container.
+type VolumeDevice struct {
+	Name       string `json:"name"`
+	DevicePath string `json:"devicePath"`
 }
 
 // Protocol is a network protocol.
@@ -250,6 +348,11 @@ type VolumeMount struct {
 	ReadOnly  bool   `json:"readOnly,omitempty"`
 	MountPath string `json:"mountPath"`
 	SubPath   string `json:"subPath,omitempty"`
+	// MountPropagation, SubPathExpr and RecursiveReadOnly are accepted for
+	// compatibility.
+	MountPropagation  *string `json:"mountPropagation,omitempty"`
+	SubPathExpr       string  `json:"subPathExpr,omitempty"`
+	RecursiveReadOnly *string `json:"recursiveReadOnly,omitempty"`
 }
 
 // Volume is a named volume of a Pod with exactly one source.
@@ -265,6 +368,63 @@ type VolumeSource struct {
 	Secret                *SecretVolumeSource                `json:"secret,omitempty"`
 	PersistentVolumeClaim *PersistentVolumeClaimVolumeSource `json:"persistentVolumeClaim,omitempty"`
 	ConfigMap             *ConfigMapVolumeSource             `json:"configMap,omitempty"`
+	DownwardAPI           *DownwardAPIVolumeSource           `json:"downwardAPI,omitempty"`
+	Projected             *ProjectedVolumeSource             `json:"projected,omitempty"`
+}
+
+// DownwardAPIVolumeSource exposes Pod fields as files.
+type DownwardAPIVolumeSource struct {
+	Items       []DownwardAPIVolumeFile `json:"items,omitempty"`
+	DefaultMode *int32                  `json:"defaultMode,omitempty"`
+}
+
+// DownwardAPIVolumeFile is one file of a downward API volume.
+type DownwardAPIVolumeFile struct {
+	Path             string                 `json:"path"`
+	FieldRef         *ObjectFieldSelector   `json:"fieldRef,omitempty"`
+	ResourceFieldRef *ResourceFieldSelector `json:"resourceFieldRef,omitempty"`
+	Mode             *int32                 `json:"mode,omitempty"`
+}
+
+// ProjectedVolumeSource merges several sources into one directory (every
+// Kubernetes Pod has one for its service account token).
+type ProjectedVolumeSource struct {
+	Sources     []VolumeProjection `json:"sources"`
+	DefaultMode *int32             `json:"defaultMode,omitempty"`
+}
+
+// VolumeProjection is one source of a projected volume.
+type VolumeProjection struct {
+	Secret              *SecretProjection              `json:"secret,omitempty"`
+	DownwardAPI         *DownwardAPIProjection         `json:"downwardAPI,omitempty"`
+	ConfigMap           *ConfigMapProjection           `json:"configMap,omitempty"`
+	ServiceAccountToken *ServiceAccountTokenProjection `json:"serviceAccountToken,omitempty"`
+}
+
+// SecretProjection projects a Secret's keys.
+type SecretProjection struct {
+	LocalObjectReference `json:",inline"`
+	Items                []KeyToPath `json:"items,omitempty"`
+	Optional             *bool       `json:"optional,omitempty"`
+}
+
+// ConfigMapProjection projects a ConfigMap's keys.
+type ConfigMapProjection struct {
+	LocalObjectReference `json:",inline"`
+	Items                []KeyToPath `json:"items,omitempty"`
+	Optional             *bool       `json:"optional,omitempty"`
+}
+
+// DownwardAPIProjection projects Pod fields.
+type DownwardAPIProjection struct {
+	Items []DownwardAPIVolumeFile `json:"items,omitempty"`
+}
+
+// ServiceAccountTokenProjection projects a service account token.
+type ServiceAccountTokenProjection struct {
+	Audience          string `json:"audience,omitempty"`
+	ExpirationSeconds *int64 `json:"expirationSeconds,omitempty"`
+	Path              string `json:"path"`
 }
 
 // HostPathVolumeSource mounts a path of the node.
@@ -559,6 +719,9 @@ type PodStatus struct {
 	InitContainerStatuses []ContainerStatus `json:"initContainerStatuses,omitempty"`
 	ContainerStatuses     []ContainerStatus `json:"containerStatuses,omitempty"`
 	QOSClass              string            `json:"qosClass,omitempty"`
+	// EphemeralContainerStatuses and Resize are accepted for compatibility.
+	EphemeralContainerStatuses []ContainerStatus `json:"ephemeralContainerStatuses,omitempty"`
+	Resize                     string            `json:"resize,omitempty"`
 }
 
 // HostIP is one IP address of the Pod's node.
@@ -581,6 +744,19 @@ type ContainerStatus struct {
 	ContainerID  string `json:"containerID,omitempty"`
 	// Started is true once the startup probe passed (or there is none).
 	Started *bool `json:"started,omitempty"`
+	// AllocatedResources, Resources and VolumeMounts are accepted for
+	// compatibility with Kubernetes output.
+	AllocatedResources ResourceList          `json:"allocatedResources,omitempty"`
+	Resources          *ResourceRequirements `json:"resources,omitempty"`
+	VolumeMounts       []VolumeMountStatus   `json:"volumeMounts,omitempty"`
+}
+
+// VolumeMountStatus reports a mounted volume.
+type VolumeMountStatus struct {
+	Name              string  `json:"name"`
+	MountPath         string  `json:"mountPath"`
+	ReadOnly          bool    `json:"readOnly,omitempty"`
+	RecursiveReadOnly *string `json:"recursiveReadOnly,omitempty"`
 }
 
 // ContainerState is a container's state; at most one member is set, none

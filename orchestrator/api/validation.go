@@ -409,6 +409,12 @@ func validateVolumes(vols []Volume, p Path) (map[string]bool, FieldErrorList) {
 			}
 			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("configMap", "items"))...)
 		}
+		if v.DownwardAPI != nil {
+			n++
+		}
+		if v.Projected != nil {
+			n++
+		}
 		if s := v.PersistentVolumeClaim; s != nil {
 			n++
 			if s.ClaimName == "" {
@@ -417,7 +423,7 @@ func validateVolumes(vols []Volume, p Path) (map[string]bool, FieldErrorList) {
 		}
 		switch {
 		case n == 0:
-			errs = append(errs, Required(vp, "must specify a volume type (emptyDir, configMap, secret, hostPath or persistentVolumeClaim)"))
+			errs = append(errs, Required(vp, "must specify a volume type (emptyDir, configMap, secret, hostPath, persistentVolumeClaim, downwardAPI or projected)"))
 		case n > 1:
 			errs = append(errs, Forbidden(vp, "may not specify more than 1 volume type"))
 		}
