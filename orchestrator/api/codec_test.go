@@ -355,3 +355,30 @@ func TestDecodeKubectlGetOutput(t *testing.T) {
 		t.Errorf("round trip: %v\n%s", err, y)
 	}
 }
+
+func TestDecodeKubectlGetNode(t *testing.T) {
+	obj, err := Decode(readTestdata(t, "kubectl-get-node.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := obj.(*Node)
+	if !IsNodeReady(n) || n.Spec.Taints[0].Value != "web" || n.Status.NodeInfo.KubeletVersion != "v1.31.0" {
+		t.Errorf("node = %+v", n)
+	}
+	if got := n.Status.Allocatable.Memory().Value(); got != 16179448*1024 {
+		t.Errorf("allocatable memory = %d", got)
+	}
+	if got := n.Status.Capacity[ResourceEphemeralStorage].String(); got != "103612Mi" {
+		t.Errorf("ephemeral-storage = %s", got)
+	}
+	if n.Status.Allocatable.Pods().Value() != 110 || n.Status.Allocatable.Cpu().MilliValue() != 4000 {
+		t.Errorf("allocatable = %v", n.Status.Allocatable)
+	}
+	if err := DefaultAndValidate(n); err != nil {
+		t.Error(err)
+	}
+	y, _ := EncodeYAML(n)
+	if back, err := Decode(y); err != nil || !reflect.DeepEqual(back, n) {
+		t.Errorf("round trip: %v\n%s", err, y)
+	}
+}

@@ -12,6 +12,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	f.Add(readTestdata(f, "web.yaml"))
 	f.Add(readTestdata(f, "kubectl-get-pod.yaml"))
+	f.Add(readTestdata(f, "kubectl-get-node.yaml"))
 	f.Add([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"b","ports":[{"containerPort":80}]}]}}`))
 	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: -1\n  strategy: {rollingUpdate: {maxSurge: '150%'}}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, binaryData: {a: AAEC}}\n"))

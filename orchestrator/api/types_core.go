@@ -30,7 +30,17 @@ type NamespaceSpec struct {
 
 // NamespaceStatus is the observed state of a Namespace.
 type NamespaceStatus struct {
-	Phase NamespacePhase `json:"phase,omitempty"`
+	Phase      NamespacePhase       `json:"phase,omitempty"`
+	Conditions []NamespaceCondition `json:"conditions,omitempty"`
+}
+
+// NamespaceCondition reports progress of a Namespace's deletion.
+type NamespaceCondition struct {
+	Type               string          `json:"type"`
+	Status             ConditionStatus `json:"status"`
+	LastTransitionTime Time            `json:"lastTransitionTime,omitzero"`
+	Reason             string          `json:"reason,omitempty"`
+	Message            string          `json:"message,omitempty"`
 }
 
 // NamespaceList is a list of Namespaces.
@@ -61,6 +71,9 @@ type NodeSpec struct {
 	Unschedulable bool `json:"unschedulable,omitempty"`
 	// Taints repel Pods that do not tolerate them.
 	Taints []Taint `json:"taints,omitempty"`
+	// ConfigSource and DoNotUseExternalID are accepted for compatibility.
+	ConfigSource       *RawJSON `json:"configSource,omitempty"`
+	DoNotUseExternalID string   `json:"externalID,omitempty"`
 }
 
 // TaintEffect is what a taint does to Pods that do not tolerate it.
@@ -97,6 +110,11 @@ type NodeStatus struct {
 	// VolumesInUse and VolumesAttached are accepted for compatibility.
 	VolumesInUse    []string         `json:"volumesInUse,omitempty"`
 	VolumesAttached []AttachedVolume `json:"volumesAttached,omitempty"`
+	// Config, RuntimeHandlers and Features are kept verbatim for
+	// compatibility with Kubernetes output.
+	Config          *RawJSON `json:"config,omitempty"`
+	RuntimeHandlers *RawJSON `json:"runtimeHandlers,omitempty"`
+	Features        *RawJSON `json:"features,omitempty"`
 }
 
 // AttachedVolume is a volume attached to a node.
@@ -184,6 +202,8 @@ type NodeSystemInfo struct {
 	KubeProxyVersion string `json:"kubeProxyVersion,omitempty"`
 	OperatingSystem  string `json:"operatingSystem,omitempty"`
 	Architecture     string `json:"architecture,omitempty"`
+	// Swap is kept verbatim for compatibility.
+	Swap *RawJSON `json:"swap,omitempty"`
 }
 
 // NodeList is a list of Nodes.
