@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // MaxRecordSize is the largest encoded node record, in bytes. It is memberlist's
@@ -47,7 +48,8 @@ type Record struct {
 	Name string `json:"n"`
 	// Role is RoleServer or RoleAgent. Required.
 	Role Role `json:"r"`
-	// RPCAddr is the Raft and RPC address (host:port); servers must set it.
+	// RPCAddr is the Raft and RPC address (host:port, or a node name on an
+	// in-memory test network); servers must set it.
 	RPCAddr string `json:"rpc,omitempty"`
 	// APIAddr is the client API address (host:port), optional.
 	APIAddr string `json:"api,omitempty"`
@@ -92,12 +94,12 @@ func (r Record) Validate() error {
 		bad("role: %q is not %q or %q", r.Role, RoleServer, RoleAgent)
 	}
 	if r.RPCAddr != "" {
-		if err := checkHostPort(r.RPCAddr); err != nil {
+		if err := checkAddr(r.RPCAddr); err != nil {
 			bad("rpcAddr: %v", err)
 		}
 	}
 	if r.APIAddr != "" {
-		if err := checkHostPort(r.APIAddr); err != nil {
+		if err := checkAddr(r.APIAddr); err != nil {
 			bad("apiAddr: %v", err)
 		}
 	}
@@ -121,10 +123,24 @@ func (r Record) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkHostPort(s string) error {
+// checkAddr accepts host:port, or (for in-memory test networks, such as
+// raftstore's) a plain name; either way printable, without spaces, at most
+// 255 bytes. A host:port must have a valid port.
+func checkAddr(s string) error {
+	if len(s) > 255 {
+		return fmt.Errorf("%d bytes, at most 255", len(s))
+	}
+	for _, c := range s {
+		if c <= ' ' || c == 0x7f {
+			return fmt.Errorf("%q contains a space or control character", s)
+		}
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return err
+		if strings.Contains(s, ":") {
+			return fmt.Errorf("%q: %v", s, err)
+		}
+		return nil // an in-memory address such as "s1"
 	}
 	if host == "" {
 		return fmt.Errorf("%q has no host", s)
