@@ -45,9 +45,9 @@ func DecodeAll(data []byte) ([]Object, error) { return defaultScheme.DecodeAll(d
 // scheme; see [Scheme.DecodeInto].
 func DecodeInto(data []byte, obj Object) error { return defaultScheme.DecodeInto(data, obj) }
 
-// Decode decodes a single object. It is DecodeAll that requires exactly one
-// non-empty document; it returns a BadRequest error if the input holds none
-// or several.
+// Decode decodes a single object: it is DecodeAll for inputs that must hold
+// exactly one non-empty document. It returns DecodeAll's errors, and a
+// BadRequest error if the input holds no object or several.
 func (s *Scheme) Decode(data []byte) (Object, error) {
 	objs, err := s.DecodeAll(data)
 	if err != nil {
@@ -521,7 +521,7 @@ func (s *Scheme) EncodeJSON(obj Object) ([]byte, error) {
 }
 
 // EncodeYAML returns obj as YAML (keys sorted), with apiVersion and kind
-// filled in as EncodeJSON does.
+// filled in as EncodeJSON does. Its errors are EncodeJSON's.
 func (s *Scheme) EncodeYAML(obj Object) ([]byte, error) {
 	j, err := s.EncodeJSON(obj)
 	if err != nil {
@@ -565,7 +565,7 @@ func yamlUnprintable(r rune) bool {
 }
 
 // EncodeYAMLAll returns objs as a multi-document YAML stream that DecodeAll
-// reads back.
+// reads back. An error names the index of the object EncodeYAML failed on.
 func (s *Scheme) EncodeYAMLAll(objs []Object) ([]byte, error) {
 	var buf bytes.Buffer
 	for i, o := range objs {

@@ -15,7 +15,7 @@ func Validate(obj Object) error { return defaultScheme.Validate(obj) }
 func ValidateUpdate(oldObj, newObj Object) error { return defaultScheme.ValidateUpdate(oldObj, newObj) }
 
 // DefaultAndValidate applies Default and then Validate with the default
-// scheme, as the API server does on create.
+// scheme, as the API server does on create, and returns Validate's error.
 func DefaultAndValidate(obj Object) error {
 	Default(obj)
 	return Validate(obj)
