@@ -175,7 +175,7 @@ type Object interface {
 type ObjectList interface {
 	GetTypeMeta() *TypeMeta
 	GetListMeta() *ListMeta
-	// GetItems returns pointers to copies-free views of the items: each
+	// GetItems returns pointers to the list's items (not copies): each
 	// element points into the list's Items slice.
 	GetItems() []Object
 	// SetItems replaces the items; every element must be of the list's

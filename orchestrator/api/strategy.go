@@ -35,8 +35,8 @@ func CopyStatus(dst, src Object) error {
 }
 
 // SpecEqual reports whether a and b have the same desired state: all
-// top-level fields except apiVersion/kind, metadata and status are deeply
-// equal (for ConfigMap the data, for Event the event fields). Objects of
+// top-level fields except apiVersion/kind, metadata and status have the
+// same JSON form (so nil and empty maps are equal) (for ConfigMap the data, for Event the event fields). Objects of
 // different types, and nil objects, are never equal. The server increments
 // metadata.generation when an update is not SpecEqual to the stored
 // object.
@@ -55,7 +55,7 @@ func SpecEqual(a, b Object) bool {
 		case "TypeMeta", "ObjectMeta", "Status":
 			continue
 		}
-		if !reflect.DeepEqual(av.Field(i).Interface(), bv.Field(i).Interface()) {
+		if !semanticEqual(av.Field(i).Interface(), bv.Field(i).Interface()) {
 			return false
 		}
 	}

@@ -75,3 +75,40 @@ func TestNilObjects(t *testing.T) {
 		}
 	}
 }
+
+func TestSemanticComparisons(t *testing.T) {
+	// nil and empty collections are the same on the wire.
+	a := validDeployment()
+	b := a.DeepCopy()
+	b.Spec.Template.Spec.NodeSelector = map[string]string{}
+	b.Spec.Selector.MatchExpressions = []LabelSelectorRequirement{}
+	if !SpecEqual(a, b) {
+		t.Error("empty vs nil counted as a spec change")
+	}
+	if err := ValidateUpdate(a, b); err != nil {
+		t.Errorf("empty vs nil selector counted as a change: %v", err)
+	}
+	// Reordered expressions are the same selector.
+	a.Spec.Selector.MatchExpressions = []LabelSelectorRequirement{
+		{Key: "x", Operator: LabelSelectorOpDoesNotExist}, {Key: "y", Operator: LabelSelectorOpDoesNotExist}}
+	b = a.DeepCopy()
+	b.Spec.Selector.MatchExpressions[0], b.Spec.Selector.MatchExpressions[1] = b.Spec.Selector.MatchExpressions[1], b.Spec.Selector.MatchExpressions[0]
+	if err := ValidateUpdate(a, b); err != nil {
+		t.Errorf("reordered selector counted as a change: %v", err)
+	}
+	p := validPod()
+	q := p.DeepCopy()
+	q.Spec.NodeSelector = map[string]string{}
+	if err := ValidateUpdate(p, q); err != nil {
+		t.Errorf("empty nodeSelector counted as a pod spec change: %v", err)
+	}
+	c := &ConfigMap{ObjectMeta: ObjectMeta{Name: "c", Namespace: "d"}, Immutable: Ptr(true)}
+	c2 := c.DeepCopy()
+	c2.Data = map[string]string{}
+	if err := ValidateUpdate(c, c2); err != nil {
+		t.Errorf("empty data counted as a change: %v", err)
+	}
+	if selectorsEqual(nil, &LabelSelector{}) || !selectorsEqual(nil, nil) {
+		t.Error("nil selector selects nothing, empty selects everything")
+	}
+}

@@ -69,12 +69,12 @@ func (s *Scheme) ValidateUpdate(oldObj, newObj Object) error {
 	switch n := newObj.(type) {
 	case *Deployment:
 		o := oldObj.(*Deployment)
-		if !reflect.DeepEqual(o.Spec.Selector, n.Spec.Selector) {
+		if !selectorsEqual(o.Spec.Selector, n.Spec.Selector) {
 			errs = append(errs, Invalid(NewPath("spec", "selector"), n.Spec.Selector, "field is immutable"))
 		}
 	case *ReplicaSet:
 		o := oldObj.(*ReplicaSet)
-		if !reflect.DeepEqual(o.Spec.Selector, n.Spec.Selector) {
+		if !selectorsEqual(o.Spec.Selector, n.Spec.Selector) {
 			errs = append(errs, Invalid(NewPath("spec", "selector"), n.Spec.Selector, "field is immutable"))
 		}
 	case *Pod:
@@ -85,10 +85,10 @@ func (s *Scheme) ValidateUpdate(oldObj, newObj Object) error {
 			if n.Immutable == nil || !*n.Immutable {
 				errs = append(errs, Forbidden(NewPath("immutable"), "field is immutable when `immutable` is set"))
 			}
-			if !reflect.DeepEqual(o.Data, n.Data) {
+			if !semanticEqual(o.Data, n.Data) {
 				errs = append(errs, Forbidden(NewPath("data"), "field is immutable when `immutable` is set"))
 			}
-			if !reflect.DeepEqual(o.BinaryData, n.BinaryData) {
+			if !semanticEqual(o.BinaryData, n.BinaryData) {
 				errs = append(errs, Forbidden(NewPath("binaryData"), "field is immutable when `immutable` is set"))
 			}
 		}
@@ -127,7 +127,7 @@ func validatePodSpecUpdate(o, n *PodSpec) FieldErrorList {
 	for i, t := range o.Tolerations {
 		found := false
 		for _, nt := range n.Tolerations {
-			if reflect.DeepEqual(t, nt) {
+			if semanticEqual(t, nt) {
 				found = true
 				break
 			}
@@ -149,7 +149,7 @@ func validatePodSpecUpdate(o, n *PodSpec) FieldErrorList {
 			s.InitContainers[i].Image = ""
 		}
 	}
-	if !reflect.DeepEqual(a, b) {
+	if !semanticEqual(a, b) {
 		errs = append(errs, Forbidden(p, "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.nodeName` (only when unset)"))
 	}
 	return errs
