@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -380,5 +381,43 @@ func TestDecodeKubectlGetNode(t *testing.T) {
 	y, _ := EncodeYAML(n)
 	if back, err := Decode(y); err != nil || !reflect.DeepEqual(back, n) {
 		t.Errorf("round trip: %v\n%s", err, y)
+	}
+}
+
+// TestInvalidManifestGolden decodes, defaults and validates a file full of
+// mistakes and compares every reported problem with a golden file
+// (go test -run TestInvalidManifestGolden -update rewrites it).
+func TestInvalidManifestGolden(t *testing.T) {
+	data := readTestdata(t, "invalid.yaml")
+	var report strings.Builder
+	_, err := DecodeAll(data)
+	report.WriteString("== DecodeAll\n")
+	for _, fe := range FieldErrors(err) {
+		report.WriteString(fe.Error() + "\n")
+	}
+	// Validate the documents that decode on their own.
+	for i, doc := range splitYAML(data) {
+		obj, err := Decode(doc)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&report, "== Validate document %d\n", i+1)
+		for _, fe := range FieldErrors(DefaultAndValidate(obj)) {
+			report.WriteString(fe.Error() + "\n")
+		}
+	}
+	got := []byte(report.String())
+	golden := filepath.Join("testdata", "invalid.golden.txt")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("report differs from %s (run with -update after checking):\n%s", golden, got)
 	}
 }

@@ -26,7 +26,7 @@ const (
 
 // ErrQuantityFormat is wrapped by every error ParseQuantity returns for
 // malformed input.
-var ErrQuantityFormat = errors.New("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+var ErrQuantityFormat = errors.New("a quantity must be a number with an optional suffix n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or e<exponent> (e.g. 100m, 0.5, 1.5Gi, 1e3)")
 
 // ErrQuantityRange is wrapped by ParseQuantity's error for a well-formed
 // quantity that has more than 18 significant digits or an exponent beyond
@@ -140,7 +140,7 @@ func parseQuantity(s string) (Quantity, error) {
 		exp10 = e
 		format = DecimalExponent
 	} else {
-		return Quantity{}, fmt.Errorf("%w (unknown suffix %q)", ErrQuantityFormat, suffix)
+		return Quantity{}, fmt.Errorf("unknown suffix %q: %w", suffix, ErrQuantityFormat)
 	}
 
 	digits := strings.TrimLeft(intPart+fracPart, "0")
