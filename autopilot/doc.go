@@ -56,7 +56,10 @@
 //     leadership; nor does it remove the leader itself.
 //   - It does not repair a cluster that lost quorum (that needs an operator
 //     and Raft's recovery procedure).
-//   - A server wiped of its data dir but keeping its name rejoins as a new
-//     server: the leader sees an alive member already in the configuration
-//     and leaves it, so the wiped node catches up from the leader.
+//   - It does not tell a wiped server from a restarted one. A server that
+//     lost its data dir but kept its name is still in the configuration
+//     (unless it was removed meanwhile, then it is added as new): the leader
+//     replicates everything to it from the start and it advertises its new
+//     Raft state. Raft assumes a voter's vote survives restarts, so for strict
+//     safety remove a server (Leave) before wiping it.
 package autopilot

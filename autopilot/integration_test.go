@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -68,7 +69,12 @@ type env struct {
 }
 
 func newEnv(tb testing.TB, loopback bool) *env {
-	e := &env{tb: tb, loopback: loopback, dir: tb.TempDir(), log: testLogger(tb)}
+	e := &env{tb: tb, loopback: loopback, dir: tb.TempDir()}
+	if _, ok := tb.(*testing.B); ok {
+		e.log = zap.NewNop()
+	} else {
+		e.log = testLogger(tb)
+	}
 	if !loopback {
 		e.raftNet = raftstore.NewInmemNetwork()
 		e.gossipNet = membership.NewInmemNetwork()
@@ -415,4 +421,34 @@ func TestLoopbackThreeServers(t *testing.T) {
 		}
 		return true
 	})
+}
+
+func TestWipedServerRejoins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test; run without -short")
+	}
+	e := newEnv(t, false)
+	servers := e.startAll(map[string][]string{
+		"s1": {gossipAddr("s2")},
+		"s2": {gossipAddr("s1")},
+		"s3": {gossipAddr("s1")},
+	})
+	eventually(t, 15*time.Second, "voters s1-s3", votersAre(servers, "s1", "s2", "s3"))
+	ctx := context.Background()
+	if _, err := servers["s1"].store.Put(ctx, "k", []byte("before wipe")); err != nil {
+		t.Fatal(err)
+	}
+	servers["s3"].stop(false)
+	if err := os.RemoveAll(filepath.Join(e.dir, "s3")); err != nil {
+		t.Fatal(err)
+	}
+	servers["s3"] = e.start("s3", gossipAddr("s1"))
+	eventually(t, 15*time.Second, "the wiped server to catch up", func() bool {
+		kv, err := servers["s3"].store.Get(ctx, "k")
+		return err == nil && string(kv.Value) == "before wipe"
+	})
+	eventually(t, 10*time.Second, "voters s1-s3", votersAre(servers, "s1", "s2", "s3"))
+	if _, err := servers["s3"].store.Put(ctx, "k2", []byte("after")); err != nil {
+		t.Fatalf("write through the rejoined server: %v", err)
+	}
 }
