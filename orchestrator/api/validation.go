@@ -202,9 +202,14 @@ func ValidateObjectMeta(m *ObjectMeta, namespaced bool, nameFn func(string) []st
 		}
 	}
 	if m.GenerateName != "" {
-		// The server appends an alphanumeric suffix, so a trailing '-' is
-		// fine: check the prefix as it will be completed.
-		for _, msg := range nameFn(m.GenerateName + "a") {
+		// The server appends an alphanumeric suffix (truncating a long
+		// prefix), so a trailing '-' is fine: check the prefix with that
+		// dash masked, as Kubernetes does.
+		prefix := m.GenerateName
+		if strings.HasSuffix(prefix, "-") {
+			prefix = prefix[:len(prefix)-1] + "a"
+		}
+		for _, msg := range nameFn(prefix) {
 			errs = append(errs, Invalid(p.Child("generateName"), m.GenerateName, msg))
 		}
 	}

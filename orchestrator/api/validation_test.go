@@ -57,6 +57,8 @@ func TestValidateDeployment(t *testing.T) {
 		{"name too long", func(d *Deployment) { d.Name = strings.Repeat("a", 254) }, []string{"metadata.name"}},
 		{"no name", func(d *Deployment) { d.Name = "" }, []string{"metadata.name"}},
 		{"bad generateName", func(d *Deployment) { d.Name = ""; d.GenerateName = "Web-" }, []string{"metadata.generateName"}},
+		{"long generateName is fine", func(d *Deployment) { d.Name = ""; d.GenerateName = strings.Repeat("a", 252) + "-" }, nil},
+		{"generateName too long", func(d *Deployment) { d.Name = ""; d.GenerateName = strings.Repeat("a", 254) }, []string{"metadata.generateName"}},
 		{"no namespace", func(d *Deployment) { d.Namespace = "" }, []string{"metadata.namespace"}},
 		{"bad namespace", func(d *Deployment) { d.Namespace = "a.b" }, []string{"metadata.namespace"}},
 		{"bad label key and value", func(d *Deployment) {
