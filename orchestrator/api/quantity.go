@@ -44,7 +44,9 @@ const minScale = -9
 //
 // Quantity is a comparable value type; two quantities that are numerically
 // equal but were written in different formats (1Ki and 1024) compare unequal
-// with ==; use [Quantity.Cmp] or [Quantity.Equal].
+// with ==; use [Quantity.Cmp] or [Quantity.Equal]. Zero has a single
+// representation, the zero value, so a zero quantity survives an
+// encode/decode round trip unchanged.
 type Quantity struct {
 	value  int64 // normalized: no trailing decimal zeros unless zero
 	scale  int32 // >= minScale; 0 when value is 0
@@ -145,7 +147,7 @@ func parseQuantity(s string) (Quantity, error) {
 
 	digits := strings.TrimLeft(intPart+fracPart, "0")
 	if digits == "" {
-		return Quantity{format: format}, nil
+		return Quantity{}, nil // zero has one representation, whatever its notation
 	}
 	if len(digits) > 40 {
 		return Quantity{}, ErrQuantityRange
@@ -191,7 +193,7 @@ func quantityFromBig(v *big.Int, scale int64, format QuantityFormat) (q Quantity
 		scale = minScale
 	}
 	if v.Sign() == 0 {
-		return Quantity{format: format}, exact
+		return Quantity{}, exact
 	}
 	var m big.Int
 	for {

@@ -146,6 +146,10 @@ func TestQuantityArithmetic(t *testing.T) {
 	if got := z.Add(MustParse("1Gi")).String(); got != "1Gi" {
 		t.Errorf("zero + 1Gi = %s", got)
 	}
+	// Zero is always the zero value.
+	if MustParse("0Mi") != (Quantity{}) || MustParse("1Gi").Sub(MustParse("1Gi")) != (Quantity{}) {
+		t.Error("zero quantities are not the zero value")
+	}
 	// Overflow degrades precision instead of wrapping.
 	big := MustParse("999999999999999999")
 	if s := big.Add(MustParse("2")); s.Cmp(big) <= 0 {
