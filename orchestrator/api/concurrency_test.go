@@ -1,0 +1,39 @@
+package api
+
+import (
+	"sync"
+	"testing"
+)
+
+// The package holds no mutable state: decoding, defaulting, validation,
+// copying and hashing may run concurrently (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	data := readTestdata(t, "web.yaml")
+	shared := validDeployment()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				objs, err := DecodeAll(data)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, o := range objs {
+					Default(o)
+					if err := Validate(o); err != nil {
+						t.Error(err)
+					}
+				}
+				c := shared.DeepCopy()
+				c.Spec.Replicas = Ptr(int32(j))
+				_ = PodTemplateHash(&shared.Spec.Template, nil)
+				_, _ = EncodeYAML(shared)
+				_ = ValidateUpdate(shared, c)
+			}
+		}()
+	}
+	wg.Wait()
+}
