@@ -17,6 +17,10 @@ var (
 	ErrNotStarted = errors.New("membership: not started")
 	// ErrShutdown is returned by calls made after Shutdown.
 	ErrShutdown = errors.New("membership: shut down")
+	// ErrLeft is returned by Join and UpdateRecord after Leave: the node
+	// announced its departure and must not reappear; create a new
+	// Membership to come back.
+	ErrLeft = errors.New("membership: node has left the cluster")
 	// ErrAlreadyStarted is returned by a second call to Start.
 	ErrAlreadyStarted = errors.New("membership: already started")
 	// ErrJoinFailed is returned when no join address could be reached before

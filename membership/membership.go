@@ -342,6 +342,9 @@ func (m *Membership) running() (*memberlist.Memberlist, error) {
 	case stateShutdown:
 		return nil, ErrShutdown
 	}
+	if m.left {
+		return nil, ErrLeft
+	}
 	return m.ml, nil
 }
 
@@ -351,7 +354,7 @@ func (m *Membership) running() (*memberlist.Memberlist, error) {
 // so a node may start before its seeds. Each attempt can block up to
 // Timing.TCPTimeout per unreachable address.
 //
-// Errors: ErrNotStarted, ErrShutdown; ErrJoinFailed naming every address and
+// Errors: ErrNotStarted, ErrShutdown, ErrLeft; ErrJoinFailed naming every address and
 // its last error when ctx ends first; ErrGossipKey, ErrProtocolMismatch or
 // ErrNameConflict immediately, because retrying would not help.
 func (m *Membership) Join(ctx context.Context, addrs ...string) error {
@@ -497,7 +500,7 @@ func (m *Membership) Shutdown() error {
 // Every member then reports EventUpdate.
 //
 // Errors: ErrInvalidRecord or ErrRecordTooLarge (nothing changed),
-// ErrNotStarted, ErrShutdown, or a broadcast timeout (the record has changed
+// ErrNotStarted, ErrShutdown, ErrLeft, or a broadcast timeout (the record has changed
 // and still spreads by gossip).
 func (m *Membership) UpdateRecord(ctx context.Context, update func(r *Record)) error {
 	m.life.Lock()
@@ -507,6 +510,9 @@ func (m *Membership) UpdateRecord(ctx context.Context, update func(r *Record)) e
 		return ErrNotStarted
 	case stateShutdown:
 		return ErrShutdown
+	}
+	if m.left {
+		return ErrLeft
 	}
 	m.mu.Lock()
 	cur := m.record.Clone()

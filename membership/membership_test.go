@@ -435,6 +435,12 @@ func TestLifecycleErrors(t *testing.T) {
 	if err := m.Leave(ctx); err != nil {
 		t.Errorf("second Leave: %v", err)
 	}
+	if err := m.UpdateRecord(ctx, func(*Record) {}); !errors.Is(err, ErrLeft) {
+		t.Errorf("UpdateRecord after Leave: %v", err)
+	}
+	if err := m.Join(ctx, "127.0.0.1:1"); !errors.Is(err, ErrLeft) {
+		t.Errorf("Join after Leave: %v", err)
+	}
 	for range 2 {
 		if err := m.Shutdown(); err != nil {
 			t.Errorf("Shutdown: %v", err)
