@@ -57,6 +57,12 @@
 //     so objects survive a round trip unchanged.
 //   - Quantities keep at most 18 significant digits; longer numbers are
 //     rejected at parse time (Kubernetes keeps arbitrary precision).
+//   - Kubernetes fields Flotilla does not act on yet (topologySpreadConstraints,
+//     dnsConfig, projected and downwardAPI volumes, managedFields, several
+//     status fields ...) are decoded and kept, so that real manifests and
+//     `kubectl get -o yaml` output decode; they have no effect. Fields that
+//     Kubernetes does not define are errors.
+//   - DecodeAll expands a "kind: List" document into its items.
 //
 // # Adding a kind
 //
