@@ -166,6 +166,10 @@ func parseQuantity(s string) (Quantity, error) {
 
 var bigTen = big.NewInt(10)
 
+// maxMantissa bounds the stored value to 18 significant digits.
+const maxMantissa = 999_999_999_999_999_999
+
+
 // divRoundAway divides v by d in place, rounding away from zero.
 func divRoundAway(v, d *big.Int) {
 	var m big.Int
@@ -205,7 +209,7 @@ func quantityFromBig(v *big.Int, scale int64, format QuantityFormat) (q Quantity
 		v = &qv
 		scale++
 	}
-	for !v.IsInt64() || v.CmpAbs(big.NewInt(999_999_999_999_999_999)) > 0 {
+	for !v.IsInt64() || v.CmpAbs(big.NewInt(maxMantissa)) > 0 {
 		divRoundAway(v, bigTen)
 		scale++
 		exact = false
@@ -268,13 +272,55 @@ func aligned(a, b Quantity) (x, y *big.Int, scale int32) {
 	return x, y, scale
 }
 
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// alignedInt64 is aligned without allocation, when both values fit in an
+// int64 at the common scale.
+func alignedInt64(a, b Quantity) (x, y int64, scale int32, ok bool) {
+	x, y, scale = a.value, b.value, min(a.scale, b.scale)
+	if d := int(a.scale - scale); d > 0 {
+		if x, ok = mulPow10(x, d); !ok {
+			return 0, 0, 0, false
+		}
+	}
+	if d := int(b.scale - scale); d > 0 {
+		if y, ok = mulPow10(y, d); !ok {
+			return 0, 0, 0, false
+		}
+	}
+	return x, y, scale, true
+}
+
+func mulPow10(v int64, d int) (int64, bool) {
+	if d >= len(pow10) {
+		return 0, v == 0
+	}
+	p := pow10[d]
+	if v > math.MaxInt64/p || v < math.MinInt64/p {
+		return 0, false
+	}
+	return v * p, true
+}
+
+// normalized strips trailing decimal zeros from v×10^scale.
+func normalized(v int64, scale int32, format QuantityFormat) Quantity {
+	if v == 0 {
+		return Quantity{}
+	}
+	for v%10 == 0 {
+		v /= 10
+		scale++
+	}
+	return Quantity{value: v, scale: scale, format: format}
+}
+
 // Cmp returns -1, 0 or +1 as q is less than, equal to or greater than y.
 func (q Quantity) Cmp(y Quantity) int {
-	if q.scale == y.scale {
+	if x, yy, _, ok := alignedInt64(q, y); ok {
 		switch {
-		case q.value < y.value:
+		case x < yy:
 			return -1
-		case q.value > y.value:
+		case x > yy:
 			return 1
 		}
 		return 0
@@ -295,6 +341,11 @@ func (q Quantity) Equal(y Quantity) bool { return q.Cmp(y) == 0 }
 // Add returns q+y in q's format, or in y's format when q is zero (as
 // Kubernetes does, so summing into an empty list keeps "Mi"). A sum beyond 18 significant digits is rounded up.
 func (q Quantity) Add(y Quantity) Quantity {
+	if x, yy, scale, ok := alignedInt64(q, y); ok {
+		if sum := x + yy; (sum > x) == (yy > 0) && -maxMantissa <= sum && sum <= maxMantissa {
+			return normalized(sum, scale, q.pickFormat(y))
+		}
+	}
 	x, yy, scale := aligned(q, y)
 	r, _ := quantityFromBig(x.Add(x, yy), int64(scale), q.pickFormat(y))
 	return r
@@ -303,6 +354,11 @@ func (q Quantity) Add(y Quantity) Quantity {
 // Sub returns q-y in q's format, or in y's format when q is zero. A difference beyond 18 significant digits
 // is rounded away from zero.
 func (q Quantity) Sub(y Quantity) Quantity {
+	if x, yy, scale, ok := alignedInt64(q, y); ok {
+		if diff := x - yy; (diff < x) == (yy > 0) && -maxMantissa <= diff && diff <= maxMantissa {
+			return normalized(diff, scale, q.pickFormat(y))
+		}
+	}
 	x, yy, scale := aligned(q, y)
 	r, _ := quantityFromBig(x.Sub(x, yy), int64(scale), q.pickFormat(y))
 	return r

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"testing"
 )
 
@@ -227,5 +228,37 @@ func BenchmarkQuantityCmp(b *testing.B) {
 	x, y := MustParse("1500m"), MustParse("2")
 	for b.Loop() {
 		_ = x.Cmp(y)
+	}
+}
+
+// The allocation-free int64 paths of Cmp, Add and Sub agree with exact
+// big-number arithmetic on every pair of a varied set.
+func TestQuantityFastPathsAgreeWithBig(t *testing.T) {
+	inputs := []string{"0", "1", "-1", "100m", "1n", "-7n", "1.5Gi", "999999999999999999", "-999999999999999999",
+		"999999999999999999n", "1E", "9E", "123456789012345678k", "1e100", "-1e100", "3e-9", "12345.6789", "8Ei", "7Ei"}
+	var qs []Quantity
+	for _, s := range inputs {
+		q, err := ParseQuantity(s)
+		if err != nil {
+			continue // 8Ei is out of range
+		}
+		qs = append(qs, q)
+	}
+	for _, a := range qs {
+		for _, b := range qs {
+			x, y, scale := aligned(a, b)
+			if got, want := a.Cmp(b), x.Cmp(y); got != want {
+				t.Errorf("Cmp(%s, %s) = %d, want %d", a, b, got, want)
+			}
+			sum, _ := quantityFromBig(new(big.Int).Add(x, y), int64(scale), a.pickFormat(b))
+			if got := a.Add(b); got != sum {
+				t.Errorf("%s + %s = %#v, want %#v", a, b, got, sum)
+			}
+			x, y, scale = aligned(a, b)
+			diff, _ := quantityFromBig(new(big.Int).Sub(x, y), int64(scale), a.pickFormat(b))
+			if got := a.Sub(b); got != diff {
+				t.Errorf("%s - %s = %#v, want %#v", a, b, got, diff)
+			}
+		}
 	}
 }
