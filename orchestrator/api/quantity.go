@@ -169,7 +169,6 @@ var bigTen = big.NewInt(10)
 // maxMantissa bounds the stored value to 18 significant digits.
 const maxMantissa = 999_999_999_999_999_999
 
-
 // divRoundAway divides v by d in place, rounding away from zero.
 func divRoundAway(v, d *big.Int) {
 	var m big.Int
