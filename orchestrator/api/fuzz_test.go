@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math/big"
 	"reflect"
 	"testing"
 )
@@ -78,7 +79,15 @@ func FuzzParseQuantity(f *testing.F) {
 			t.Fatalf("%q -> %q -> %q", s, q.String(), back.String())
 		}
 		_ = q.MilliValue()
-		_ = q.Add(back).Sub(q)
+		if !q.Sub(back).IsZero() {
+			t.Fatalf("%q - itself = %s", s, q.Sub(back))
+		}
+		// The int64 fast path agrees with exact arithmetic.
+		x, y, scale := aligned(q, back)
+		want, _ := quantityFromBig(new(big.Int).Add(x, y), int64(scale), q.pickFormat(back))
+		if got := q.Add(back); got != want {
+			t.Fatalf("%q doubled = %#v, want %#v", s, got, want)
+		}
 	})
 }
 
