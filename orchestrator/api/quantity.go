@@ -29,9 +29,13 @@ const (
 var ErrQuantityFormat = errors.New("a quantity must be a number with an optional suffix n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or e<exponent> (e.g. 100m, 0.5, 1.5Gi, 1e3)")
 
 // ErrQuantityRange is wrapped by ParseQuantity's error for a well-formed
-// quantity that has more than 18 significant digits or an exponent beyond
-// ±100.
-var ErrQuantityRange = errors.New("quantity is out of the supported range (at most 18 significant digits, exponent within ±100)")
+// quantity that has more than 18 significant digits or a magnitude beyond
+// 10^1018.
+var ErrQuantityRange = errors.New("quantity is out of the supported range (at most 18 significant digits, exponents within ±1000)")
+
+// maxScale bounds the decimal exponent of a Quantity, so that every
+// canonical form parses back; arithmetic beyond it saturates.
+const maxScale = 1000
 
 // minScale is the finest precision a Quantity keeps: 10^-9 (the "n" suffix).
 // Finer input is rounded up (away from zero), as in Kubernetes.
@@ -136,7 +140,7 @@ func parseQuantity(s string) (Quantity, error) {
 			return Quantity{}, ErrQuantityFormat
 		}
 		e, err := strconv.ParseInt(es, 10, 32)
-		if err != nil || e < -100 || e > 100 {
+		if err != nil || e < -maxScale || e > maxScale {
 			return Quantity{}, ErrQuantityRange
 		}
 		exp10 = e
@@ -182,11 +186,10 @@ func divRoundAway(v, d *big.Int) {
 	}
 }
 
-// quantityFromBig builds a normalized Quantity from v×10^scale (scale stays
-// far inside the int32 range: parsed exponents are bounded by ±100 and
-// digits by 40, and sums only lower the scale to at least -9). Precision
+// quantityFromBig builds a normalized Quantity from v×10^scale. Precision
 // finer than 10^-9 is rounded up; if the result needs more than 18 digits it
-// is rounded up to fewer digits and exact is false.
+// is rounded up to fewer digits, and beyond 10^maxScale it saturates; in
+// both cases exact is false.
 func quantityFromBig(v *big.Int, scale int64, format QuantityFormat) (q Quantity, exact bool) {
 	v = new(big.Int).Set(v)
 	exact = true
@@ -212,6 +215,13 @@ func quantityFromBig(v *big.Int, scale int64, format QuantityFormat) (q Quantity
 		divRoundAway(v, bigTen)
 		scale++
 		exact = false
+	}
+	if scale > maxScale {
+		m := int64(maxMantissa)
+		if v.Sign() < 0 {
+			m = -m
+		}
+		return Quantity{value: m, scale: maxScale, format: format}, false
 	}
 	return Quantity{value: v.Int64(), scale: int32(scale), format: format}, exact
 }
