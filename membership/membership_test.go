@@ -535,3 +535,46 @@ func TestRecordValidate(t *testing.T) {
 		t.Errorf("oversize: %v", err)
 	}
 }
+
+func TestSlowConsumerNeverStallsGossip(t *testing.T) {
+	nw := NewInmemNetwork()
+	// Nobody reads node 0's events and its buffer holds one event.
+	nodes := startCluster(t, nw, 6, func(c *Config) { c.EventBuffer = 1 })
+	waitFor(t, 20*time.Second, "convergence despite full event channels", allSeeAlive(nodes, 6))
+	if nodes[0].DroppedEvents() == 0 {
+		t.Fatal("expected dropped events with a 1-slot buffer and no reader")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := nodes[3].UpdateRecord(ctx, func(r *Record) { r.Labels = map[string]string{"x": "y"} }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "update seen by the node nobody reads", func() bool {
+		for _, m := range nodes[0].Members() {
+			if m.Name == "node-03" {
+				return m.Record.Labels["x"] == "y"
+			}
+		}
+		return false
+	})
+}
+
+func TestIsolateAndHeal(t *testing.T) {
+	nw := NewInmemNetwork()
+	nodes := startCluster(t, nw, 4, nil)
+	waitFor(t, 10*time.Second, "convergence", allSeeAlive(nodes, 4))
+	cut := nodes[3]
+	nw.Isolate(cut.Addr())
+	waitFor(t, 15*time.Second, "the isolated node to be declared failed", func() bool {
+		for _, m := range nodes[:3] {
+			if statusOf(m, "node-03") != StatusFailed {
+				return false
+			}
+		}
+		return true
+	})
+	nw.Heal(cut.Addr())
+	// Gossip still reaches dead nodes for GossipToTheDeadTime; the healed
+	// node learns it was declared dead, refutes, and is alive again.
+	waitFor(t, 20*time.Second, "the healed node to be alive everywhere", allSeeAlive(nodes, 4))
+}
