@@ -320,6 +320,10 @@ func normalized(v int64, scale int32, format QuantityFormat) Quantity {
 		v /= 10
 		scale++
 	}
+	if scale > maxScale {
+		q, _ := quantityFromBig(big.NewInt(v), int64(scale), format) // saturates
+		return q
+	}
 	return Quantity{value: v, scale: scale, format: format}
 }
 
