@@ -55,8 +55,10 @@
 //     compare-and-swap update instead of a binding subresource).
 //   - [Time] has second precision on the wire; [Now] truncates to the second
 //     so objects survive a round trip unchanged.
-//   - Quantities keep at most 18 significant digits; longer numbers are
-//     rejected at parse time (Kubernetes keeps arbitrary precision).
+//   - Quantities keep at most 18 significant digits and exponents within
+//     ±1000; other numbers are rejected at parse time and arithmetic beyond
+//     them saturates (Kubernetes keeps arbitrary precision). Finer than
+//     10^-9 rounds up, as in Kubernetes.
 //   - Kubernetes fields Flotilla does not act on yet (topologySpreadConstraints,
 //     dnsConfig, projected and downwardAPI volumes, managedFields, several
 //     status fields ...) are decoded and kept, so that real manifests and
