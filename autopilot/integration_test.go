@@ -301,9 +301,6 @@ func (w *writer) finish() (int, []error) {
 }
 
 func TestClusterFormsGrowsHealsAndRestarts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test; run without -short")
-	}
 	e := newEnv(t, false)
 	// One join address each, in a ring: every server may start before its seed.
 	joins := map[string][]string{
@@ -398,9 +395,6 @@ func TestClusterFormsGrowsHealsAndRestarts(t *testing.T) {
 }
 
 func TestLoopbackThreeServers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test; run without -short")
-	}
 	e := newEnv(t, true)
 	servers := map[string]*testServer{}
 	servers["s1"] = e.start("s1")
@@ -424,9 +418,6 @@ func TestLoopbackThreeServers(t *testing.T) {
 }
 
 func TestWipedServerRejoins(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test; run without -short")
-	}
 	e := newEnv(t, false)
 	servers := e.startAll(map[string][]string{
 		"s1": {gossipAddr("s2")},
