@@ -170,6 +170,29 @@ func (e *env) start(id string, join ...string) *testServer {
 	return s
 }
 
+// startAgent starts a gossip-only agent node (no Raft, no autopilot).
+func (e *env) startAgent(id string, join ...string) *membership.Membership {
+	e.tb.Helper()
+	mc := membership.FastConfig()
+	mc.NodeName = id
+	mc.Join = join
+	mc.Network = e.gossipNet
+	mc.BindPort = 0
+	mc.Logger = e.log.Named(id).WithOptions(zap.IncreaseLevel(zap.WarnLevel))
+	mc.Record = membership.Record{Role: membership.RoleAgent}
+	m, err := membership.New(mc)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	e.tb.Cleanup(func() { _ = m.Shutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		e.tb.Fatal(err)
+	}
+	return m
+}
+
 // stop shuts the server down; with leave it first leaves gossip gracefully.
 func (s *testServer) stop(leave bool) {
 	s.once.Do(func() {
@@ -309,6 +332,9 @@ func TestClusterFormsGrowsHealsAndRestarts(t *testing.T) {
 		"s3": {gossipAddr("s2")},
 	}
 	servers := e.startAll(joins)
+	// An agent in the same gossip cluster must never enter Raft: every
+	// votersAre check below also requires no non-voters.
+	agent := e.startAgent("a1", gossipAddr("s1"))
 	eventually(t, 15*time.Second, "one leader with voters s1-s3", votersAre(servers, "s1", "s2", "s3"))
 	leaders := 0
 	for _, s := range servers {
@@ -362,6 +388,9 @@ func TestClusterFormsGrowsHealsAndRestarts(t *testing.T) {
 		t.Fatalf("killed server removed after %v, before FailedServerTimeout %v", d, e.apCfg.FailedServerTimeout)
 	}
 
+	if got := len(agent.Members()); got < 4 {
+		t.Fatalf("agent sees %d members", got)
+	}
 	n, errs := w.finish()
 	if len(errs) > 0 {
 		t.Fatalf("%d of %d writes failed while servers joined, left and died (quorum lost?): %v", len(errs), n, errs)
