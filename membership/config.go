@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -226,6 +227,12 @@ type Config struct {
 	// Logger receives structured logs, memberlist's own log lines included
 	// (bridged at their level). nil means zap.NewNop().
 	Logger *zap.Logger
+
+	// Registerer, if set, receives this node's Prometheus metrics while it
+	// is started (registered by Start, unregistered by Shutdown); names are
+	// flotilla_membership_*, with the constant label node=NodeName.
+	// memberlist's own metrics go to go-metrics' global sink regardless.
+	Registerer prometheus.Registerer
 
 	// Network, when set, replaces UDP/TCP with an in-process network (tests).
 	Network *InmemNetwork

@@ -54,7 +54,9 @@
 //     last record update reaching a peer before its leave message; a peer
 //     that had already declared the node dead, or missed that update, reports
 //     it as failed.
-//   - Metrics: memberlist reports through go-metrics' process-wide default
-//     sink (that is memberlist's choice, not ours); this package installs
-//     no sink. Traffic gives per-node byte counts without global state.
+//   - It installs no go-metrics sink: memberlist reports its own metrics
+//     through go-metrics' process-wide default sink (memberlist's choice);
+//     bridge that sink once in the program if you want them. This package's
+//     metrics (members by status, events, dropped events, gossip bytes,
+//     health score) are Prometheus collectors on Config.Registerer.
 package membership

@@ -109,11 +109,13 @@ const (
 // Membership is one node's view of the cluster, kept up to date by gossip.
 // Create it with New, then Start it. All methods are safe for concurrent use.
 type Membership struct {
-	cfg     Config
-	log     *zap.Logger
-	proto   int
-	events  chan Event
-	dropped atomic.Uint64
+	cfg         Config
+	log         *zap.Logger
+	proto       int
+	events      chan Event
+	dropped     atomic.Uint64
+	eventCounts eventCounters
+	collector   *collector // registered on Config.Registerer while started
 
 	// life serializes Start, Join's setup, Leave, UpdateRecord and Shutdown.
 	// It may be held while calling into memberlist.
@@ -200,7 +202,9 @@ func (m *Membership) DroppedEvents() uint64 { return m.dropped.Load() }
 // If joining fails, everything started is stopped again and Start may be
 // called again.
 //
-// Errors: ErrAlreadyStarted, ErrShutdown, a bind error, or any error of Join.
+// Errors: ErrAlreadyStarted, ErrShutdown, a bind error, a metrics
+// registration error (a second Membership with the same NodeName on the same
+// Registerer), or any error of Join.
 func (m *Membership) Start(ctx context.Context) error {
 	m.life.Lock()
 	switch m.state {
@@ -215,6 +219,16 @@ func (m *Membership) Start(ctx context.Context) error {
 		m.life.Unlock()
 		return err
 	}
+	if reg := m.cfg.Registerer; reg != nil {
+		c := newCollector(m)
+		if err := reg.Register(c); err != nil {
+			_ = m.ml.Shutdown()
+			m.ml, m.transport = nil, nil
+			m.life.Unlock()
+			return fmt.Errorf("membership: register metrics: %w", err)
+		}
+		m.collector = c
+	}
 	m.state = stateStarted
 	m.life.Unlock()
 
@@ -226,6 +240,7 @@ func (m *Membership) Start(ctx context.Context) error {
 		defer m.life.Unlock()
 		if m.state == stateStarted {
 			_ = m.ml.Shutdown()
+			m.unregisterLocked()
 			m.ml, m.transport, m.left = nil, nil, false
 			m.state = stateNew
 			m.mu.Lock()
@@ -293,6 +308,13 @@ func (m *Membership) startLocked() error {
 	m.transport = ct
 	m.log.Debug("membership started", zap.String("addr", m.addrLocked()))
 	return nil
+}
+
+func (m *Membership) unregisterLocked() {
+	if m.collector != nil {
+		m.cfg.Registerer.Unregister(m.collector)
+		m.collector = nil
+	}
 }
 
 func (m *Membership) netTransport() (*memberlist.NetTransport, error) {
@@ -487,6 +509,7 @@ func (m *Membership) Shutdown() error {
 		return nil
 	}
 	err := m.ml.Shutdown()
+	m.unregisterLocked()
 	m.log.Debug("membership shut down")
 	if err != nil {
 		return fmt.Errorf("membership: shutdown: %w", err)
@@ -658,6 +681,9 @@ func (m *Membership) ring() (*memberlist.Keyring, error) {
 
 // emit sends ev without blocking; callers hold m.mu.
 func (m *Membership) emit(ev Event) {
+	if i := int(ev.Type) - 1; i >= 0 && i < len(m.eventCounts) {
+		m.eventCounts[i].Add(1)
+	}
 	select {
 	case m.events <- ev:
 	default:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestJoinLeaveFailEvents(t *testing.T) {
@@ -579,4 +580,59 @@ func TestIsolateAndHeal(t *testing.T) {
 	// Gossip still reaches dead nodes for GossipToTheDeadTime; the healed
 	// node learns it was declared dead, refutes, and is alive again.
 	waitFor(t, 20*time.Second, "the healed node to be alive everywhere", allSeeAlive(nodes, 4))
+}
+
+func TestMetrics(t *testing.T) {
+	nw := NewInmemNetwork()
+	reg := prometheus.NewRegistry()
+	nodes := startCluster(t, nw, 3, func(c *Config) {
+		if c.NodeName == "node-00" {
+			c.Registerer = reg
+		}
+	})
+	waitFor(t, 10*time.Second, "convergence", allSeeAlive(nodes, 3))
+	got := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range m.GetLabel() {
+				if l.GetName() != "node" {
+					key += "/" + l.GetValue()
+				}
+			}
+			switch {
+			case m.GetGauge() != nil:
+				got[key] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				got[key] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if got["flotilla_membership_members/alive"] != 3 {
+		t.Errorf("members alive = %v; all: %v", got["flotilla_membership_members/alive"], got)
+	}
+	if got["flotilla_membership_events_total/join"] < 3 || got["flotilla_membership_sent_bytes_total/packet"] == 0 {
+		t.Errorf("counters not counting: %v", got)
+	}
+	// A second node with the same name on the same registry cannot start.
+	cfg := testConfig(t, nw, "node-00-dup")
+	cfg.NodeName = "node-00"
+	cfg.Registerer = reg
+	dup, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dup.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "metrics") {
+		t.Errorf("duplicate registration: %v", err)
+	}
+	_ = dup.Shutdown()
+	// Shutdown unregisters, so a successor can register again.
+	_ = nodes[0].Shutdown()
+	if families, _ := reg.Gather(); len(families) != 0 {
+		t.Errorf("metrics still registered after Shutdown: %d families", len(families))
+	}
 }
