@@ -51,7 +51,8 @@
 //   - It cannot make servers that see different gossip views agree: if the
 //     founders' views still differ after StableTime, they may bootstrap
 //     different configurations. Give every founder join addresses so gossip
-//     converges, and keep StableTime well above the gossip convergence time.
+//     converges, and keep StableTime well above the gossip convergence time
+//     plus Interval (the time a new cluster needs to advertise its state).
 //   - It does not demote voters, balance voters across zones, or transfer
 //     leadership; nor does it remove the leader itself.
 //   - It does not repair a cluster that lost quorum (that needs an operator
