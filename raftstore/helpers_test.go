@@ -1,10 +1,12 @@
 package raftstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -124,6 +126,9 @@ func (c *testCluster) start(i int) *Store {
 func (c *testCluster) stop(i int) {
 	c.t.Helper()
 	if err := c.stores[i].Shutdown(ctxT(c.t)); err != nil {
+		var buf bytes.Buffer
+		_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+		c.t.Logf("goroutines:\n%s", buf.String())
 		c.t.Fatalf("shutdown %s: %v", c.stores[i].ID(), err)
 	}
 }

@@ -106,11 +106,12 @@ func (s *Store) handleRPC(method byte, body []byte) rpcResp {
 	defer cancel()
 	switch method {
 	case methodWrite:
-		if _, err := decodeRequest(body, s.cfg.MaxValueSize); err != nil {
+		ops, err := decodeRequest(body, s.cfg.MaxValueSize)
+		if err != nil {
 			return rpcResp{code: codeInvalid}
 		}
 		s.metrics.forwardedIn.Inc()
-		res, err := s.proposeLocal(ctx, body)
+		res, err := s.proposeLocal(ctx, body, opKeys(ops))
 		if err != nil {
 			return rpcResp{code: errCode(err)}
 		}

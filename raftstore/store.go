@@ -74,6 +74,12 @@ type Store struct {
 	ctx    context.Context // ends at Shutdown
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// raftOps counts goroutines that wait on Raft futures. Shutdown waits
+	// for them before it stops Raft: a future whose entry was committed but
+	// not yet applied when Raft stops is never answered, so nobody may be
+	// waiting on one then. While Raft runs, every future is answered (the
+	// entry applies, or the leader steps down within its lease).
+	raftOps sync.WaitGroup
 
 	raft   *raft.Raft
 	trans  *raft.NetworkTransport
@@ -87,6 +93,7 @@ type Store struct {
 
 	reqCh    chan *request
 	inflight chan *pendingBatch
+	readCh   chan readReq
 
 	leaderMu      sync.Mutex
 	leaderReady   bool
@@ -122,6 +129,7 @@ func New(cfg Config) (*Store, error) {
 		stopDone:      make(chan struct{}),
 		reqCh:         make(chan *request, 4*cfg.MaxBatch),
 		inflight:      make(chan *pendingBatch, 64),
+		readCh:        make(chan readReq, 1024),
 		leaderChanged: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -224,7 +232,8 @@ func (s *Store) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("raftstore: start raft: %w", err)
 	}
 	s.mux.start(s.serveRPC)
-	s.wg.Add(3)
+	s.raftOps.Add(4)
+	go s.readLoop()
 	go s.batchLoop()
 	go s.completeLoop()
 	go s.leaderLoop()
@@ -278,6 +287,7 @@ func (s *Store) Shutdown(ctx context.Context) error {
 		if !started {
 			return
 		}
+		s.raftOps.Wait()
 		var errs []error
 		if err := s.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("raftstore: raft shutdown: %w", err))
@@ -359,7 +369,7 @@ func (s *Store) Bootstrap(ctx context.Context, servers ...Server) error {
 	if !self {
 		return fmt.Errorf("%w: servers do not include this node %q", ErrInvalidArgument, s.cfg.NodeID)
 	}
-	err := s.waitFuture(ctx, s.raft.BootstrapCluster(conf))
+	err := s.raftCall(ctx, func() raft.Future { return s.raft.BootstrapCluster(conf) })
 	if errors.Is(err, raft.ErrCantBootstrap) {
 		return ErrAlreadyBootstrapped
 	}
@@ -373,14 +383,24 @@ func toRaftSuffrage(s Suffrage) raft.ServerSuffrage {
 	return raft.Voter
 }
 
-// waitFuture waits for a Raft future or ctx, whichever ends first, and maps
-// Raft's errors to ours. The future always resolves (at the latest when
-// Raft shuts down), so the helper goroutine always exits.
-func (s *Store) waitFuture(ctx context.Context, f raft.Future) error {
+// raftCall starts a Raft operation and waits for its future or ctx,
+// whichever ends first, mapping Raft's errors to ours. The waiting
+// goroutine counts in raftOps so that Shutdown lets it finish first.
+//
+// Errors: ErrStopped once Shutdown has begun; Raft's error, mapped;
+// ctx.Err().
+func (s *Store) raftCall(ctx context.Context, call func() raft.Future) error {
+	s.lifeMu.Lock()
+	if s.stopped {
+		s.lifeMu.Unlock()
+		return ErrStopped
+	}
+	s.raftOps.Add(1)
+	s.lifeMu.Unlock()
+	f := call()
 	done := make(chan error, 1)
-	s.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.raftOps.Done()
 		done <- f.Error()
 	}()
 	select {
@@ -406,7 +426,7 @@ func mapRaftErr(err error) error {
 }
 
 // configChange runs a membership change on the leader.
-func (s *Store) configChange(ctx context.Context, change func(timeout time.Duration) raft.IndexFuture) error {
+func (s *Store) configChange(ctx context.Context, change func(timeout time.Duration) raft.Future) error {
 	if err := s.running(); err != nil {
 		return err
 	}
@@ -416,7 +436,7 @@ func (s *Store) configChange(ctx context.Context, change func(timeout time.Durat
 	ctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	timeout := time.Until(deadline(ctx))
-	return s.waitFuture(ctx, change(timeout))
+	return s.raftCall(ctx, func() raft.Future { return change(timeout) })
 }
 
 func deadline(ctx context.Context) time.Time {
@@ -432,7 +452,7 @@ func (s *Store) AddVoter(ctx context.Context, id, addr string) error {
 	if id == "" || addr == "" {
 		return fmt.Errorf("%w: id and addr are required", ErrInvalidArgument)
 	}
-	return s.configChange(ctx, func(t time.Duration) raft.IndexFuture {
+	return s.configChange(ctx, func(t time.Duration) raft.Future {
 		return s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, t)
 	})
 }
@@ -443,7 +463,7 @@ func (s *Store) AddNonvoter(ctx context.Context, id, addr string) error {
 	if id == "" || addr == "" {
 		return fmt.Errorf("%w: id and addr are required", ErrInvalidArgument)
 	}
-	return s.configChange(ctx, func(t time.Duration) raft.IndexFuture {
+	return s.configChange(ctx, func(t time.Duration) raft.Future {
 		return s.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, t)
 	})
 }
@@ -457,7 +477,7 @@ func (s *Store) RemoveServer(ctx context.Context, id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: id is required", ErrInvalidArgument)
 	}
-	return s.configChange(ctx, func(t time.Duration) raft.IndexFuture {
+	return s.configChange(ctx, func(t time.Duration) raft.Future {
 		return s.raft.RemoveServer(raft.ServerID(id), 0, t)
 	})
 }
@@ -470,8 +490,8 @@ func (s *Store) Servers(ctx context.Context) ([]Server, error) {
 	if err := s.running(); err != nil {
 		return nil, err
 	}
-	f := s.raft.GetConfiguration()
-	if err := s.waitFuture(ctx, f); err != nil {
+	var f raft.ConfigurationFuture
+	if err := s.raftCall(ctx, func() raft.Future { f = s.raft.GetConfiguration(); return f }); err != nil {
 		return nil, err
 	}
 	var out []Server
@@ -497,7 +517,7 @@ func (s *Store) TransferLeadership(ctx context.Context) error {
 	if s.raft.State() != raft.Leader {
 		return ErrNotLeader
 	}
-	return s.waitFuture(ctx, s.raft.LeadershipTransfer())
+	return s.raftCall(ctx, s.raft.LeadershipTransfer)
 }
 
 // Snapshot takes a snapshot now (Raft also takes them on its own per
@@ -509,7 +529,7 @@ func (s *Store) Snapshot(ctx context.Context) error {
 	if err := s.running(); err != nil {
 		return err
 	}
-	err := s.waitFuture(ctx, s.raft.Snapshot())
+	err := s.raftCall(ctx, func() raft.Future { return s.raft.Snapshot() })
 	if errors.Is(err, raft.ErrNothingNewToSnapshot) {
 		return nil
 	}
@@ -548,15 +568,17 @@ func (s *Store) setLeader(ready bool) {
 // so that every entry of earlier terms is in its state before it serves
 // linearizable reads or reports itself leader.
 func (s *Store) leaderLoop() {
-	defer s.wg.Done()
+	defer s.raftOps.Done()
 	for {
 		select {
 		case <-s.ctx.Done():
 			s.setLeader(false)
 			return
 		case isLeader := <-s.raft.LeaderCh():
+			// Readiness belongs to one term: drop it before earning it anew,
+			// in case leadership was lost and regained unseen.
+			s.setLeader(false)
 			if !isLeader {
-				s.setLeader(false)
 				continue
 			}
 			if err := s.raft.Barrier(0).Error(); err != nil {

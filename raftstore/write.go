@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -24,7 +25,19 @@ type KV struct {
 // request is one caller's encoded operations waiting for the batcher.
 type request struct {
 	data []byte
+	keys []string       // keys the request writes or checks
 	done chan reqResult // buffered 1: the completer never blocks on it
+}
+
+// opKeys lists the distinct keys of ops.
+func opKeys(ops []Op) []string {
+	keys := make([]string, 0, len(ops))
+	for _, o := range ops {
+		if !slices.Contains(keys, o.key) {
+			keys = append(keys, o.key)
+		}
+	}
+	return keys
 }
 
 type pendingBatch struct {
@@ -109,7 +122,7 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 		}
 		ops = sealed
 	}
-	res, err := s.submit(ctx, appendRequest(nil, ops))
+	res, err := s.submit(ctx, appendRequest(nil, ops), opKeys(ops))
 	s.metrics.write(err == nil && res.code == codeOK)
 	if err != nil {
 		return 0, err
@@ -126,14 +139,14 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 
 // submit gets one encoded request applied, on this node if it leads or
 // through the leader otherwise, retrying while that is safe.
-func (s *Store) submit(ctx context.Context, data []byte) (reqResult, error) {
+func (s *Store) submit(ctx context.Context, data []byte, keys []string) (reqResult, error) {
 	ctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	var lastErr error = ErrNoLeader
 	backoff := time.Millisecond
 	for {
 		if s.raft.State() == raft.Leader {
-			res, err := s.proposeLocal(ctx, data)
+			res, err := s.proposeLocal(ctx, data, keys)
 			if err == nil && res.code != codeNotLeader {
 				return res, nil
 			}
@@ -190,8 +203,8 @@ func (s *Store) pause(ctx context.Context, d time.Duration) error {
 
 // proposeLocal hands a request to this node's batcher and waits for its
 // result. A result with codeNotLeader means nothing was appended.
-func (s *Store) proposeLocal(ctx context.Context, data []byte) (reqResult, error) {
-	req := &request{data: data, done: make(chan reqResult, 1)}
+func (s *Store) proposeLocal(ctx context.Context, data []byte, keys []string) (reqResult, error) {
+	req := &request{data: data, keys: keys, done: make(chan reqResult, 1)}
 	select {
 	case s.reqCh <- req:
 	case <-ctx.Done():
@@ -213,17 +226,33 @@ func (s *Store) proposeLocal(ctx context.Context, data []byte) (reqResult, error
 // (up to MaxBatch and 1 MiB) into one Raft entry. A lone request goes at
 // once, so batching never adds latency; under load, requests pile up while
 // Raft is busy with the previous entry and leave together.
+//
+// Two requests for the same key never share an entry: they would share a
+// revision, and a client that wrote first could then compare-and-swap
+// against the revision of a write it never saw. Such a request starts the
+// next entry instead.
 func (s *Store) batchLoop() {
-	defer s.wg.Done()
+	defer s.raftOps.Done()
 	defer close(s.inflight)
 	const maxEntryBytes = 1 << 20
-	var datas [][]byte
+	var (
+		datas [][]byte
+		carry *request
+		keys  = map[string]struct{}{}
+	)
 	for {
-		var first *request
-		select {
-		case first = <-s.reqCh:
-		case <-s.ctx.Done():
-			return
+		first := carry
+		carry = nil
+		if first == nil {
+			select {
+			case first = <-s.reqCh:
+			case <-s.ctx.Done():
+				return
+			}
+		}
+		clear(keys)
+		for _, k := range first.keys {
+			keys[k] = struct{}{}
 		}
 		batch := []*request{first}
 		size := len(first.data)
@@ -231,6 +260,15 @@ func (s *Store) batchLoop() {
 		for len(batch) < s.cfg.MaxBatch && size < maxEntryBytes {
 			select {
 			case r := <-s.reqCh:
+				for _, k := range r.keys {
+					if _, dup := keys[k]; dup {
+						carry = r
+						break drain
+					}
+				}
+				for _, k := range r.keys {
+					keys[k] = struct{}{}
+				}
 				batch = append(batch, r)
 				size += len(r.data)
 			default:
@@ -253,7 +291,7 @@ func (s *Store) batchLoop() {
 
 // completeLoop hands each entry's results to its callers, in log order.
 func (s *Store) completeLoop() {
-	defer s.wg.Done()
+	defer s.raftOps.Done()
 	for p := range s.inflight {
 		err := p.f.Error()
 		var results []reqResult
@@ -405,15 +443,73 @@ func (s *Store) linearize(ctx context.Context) error {
 	}
 }
 
-// readIndexLocal returns, on the ready leader, a revision that covers every
-// acknowledged write, after confirming leadership with a quorum.
+// readIndexLocal returns, on the leader, a revision that covers every
+// write acknowledged before the call. It queues the caller for the next
+// Raft barrier: the barrier commits through a quorum (so this node still
+// leads) and is applied only after every entry before it, including those
+// of earlier terms. Concurrent callers share one barrier.
 func (s *Store) readIndexLocal(ctx context.Context) (int64, error) {
-	if !s.IsLeader() {
-		return 0, ErrNotLeader
+	req := readReq{done: make(chan readRes, 1)}
+	select {
+	case s.readCh <- req:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-s.ctx.Done():
+		return 0, ErrStopped
 	}
-	rev := s.fsm.revision()
-	if err := s.waitFuture(ctx, s.raft.VerifyLeader()); err != nil {
-		return 0, err
+	select {
+	case r := <-req.done:
+		return r.rev, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-s.ctx.Done():
+		return 0, ErrStopped
 	}
-	return rev, nil
+}
+
+type readReq struct{ done chan readRes }
+
+type readRes struct {
+	rev int64
+	err error
+}
+
+// readLoop serves read-index requests in rounds of one barrier each. A
+// request that arrives while a barrier is in flight waits for the next one,
+// whose start follows its arrival.
+//
+// (Raft's VerifyLeader would avoid the log entry, but a verify request
+// queued just before Raft shuts down is never answered, which would leave a
+// goroutine waiting forever; barriers are always answered.)
+func (s *Store) readLoop() {
+	defer s.raftOps.Done()
+	for {
+		var batch []readReq
+		select {
+		case r := <-s.readCh:
+			batch = append(batch, r)
+		case <-s.ctx.Done():
+			return
+		}
+	drain:
+		for {
+			select {
+			case r := <-s.readCh:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		var res readRes
+		if s.raft.State() != raft.Leader {
+			res.err = ErrNotLeader
+		} else if err := s.raft.Barrier(0).Error(); err != nil {
+			res.err = mapRaftErr(err)
+		} else {
+			res.rev = s.fsm.revision()
+		}
+		for _, r := range batch {
+			r.done <- res
+		}
+	}
 }
