@@ -93,73 +93,114 @@ func IsControlledBy(obj, owner Object) bool {
 
 // ---- conditions ----
 
-// GetPodCondition returns the condition of the given type, or nil.
-func GetPodCondition(status *PodStatus, t PodConditionType) *PodCondition {
-	for i := range status.Conditions {
-		if status.Conditions[i].Type == t {
-			return &status.Conditions[i]
+// condition is what the condition helpers need of each kind's condition
+// type; *PodCondition, *DeploymentCondition, *ReplicaSetCondition and
+// *NodeCondition implement it.
+type condition[C any] interface {
+	*C
+	typeName() string
+	status() ConditionStatus
+	transitionTime() *Time
+	equal(*C) bool
+}
+
+func getCondition[C any, P condition[C]](conds []C, typ string) *C {
+	for i := range conds {
+		if P(&conds[i]).typeName() == typ {
+			return &conds[i]
 		}
 	}
 	return nil
 }
 
-// SetPodCondition adds or updates a condition. LastTransitionTime is kept
-// when the status does not change and set to now (if cond does not carry
-// one) when it does. It reports whether anything changed.
-func SetPodCondition(status *PodStatus, cond PodCondition, now Time) bool {
-	cur := GetPodCondition(status, cond.Type)
+// setCondition adds cond or replaces the condition of its type. The
+// transition time is kept when the status stays the same and set to now
+// (unless cond carries one) when it changes. prepare, if not nil, adjusts
+// cond against the current one (nil when absent) before the comparison. It
+// reports whether anything changed.
+func setCondition[C any, P condition[C]](conds *[]C, cond C, now Time, prepare func(cur, next *C)) bool {
+	next := P(&cond)
+	cur := getCondition[C, P](*conds, next.typeName())
 	if cur == nil {
-		if cond.LastTransitionTime.IsZero() {
-			cond.LastTransitionTime = now
+		if next.transitionTime().IsZero() {
+			*next.transitionTime() = now
 		}
-		status.Conditions = append(status.Conditions, cond)
+		if prepare != nil {
+			prepare(nil, &cond)
+		}
+		*conds = append(*conds, cond)
 		return true
 	}
-	if cur.Status != cond.Status {
-		if cond.LastTransitionTime.IsZero() {
-			cond.LastTransitionTime = now
-		}
-	} else {
-		cond.LastTransitionTime = cur.LastTransitionTime
+	if P(cur).status() == next.status() {
+		*next.transitionTime() = *P(cur).transitionTime()
+	} else if next.transitionTime().IsZero() {
+		*next.transitionTime() = now
 	}
-	if podConditionEqual(*cur, cond) {
+	if prepare != nil {
+		prepare(cur, &cond)
+	}
+	if P(cur).equal(&cond) {
 		return false
 	}
 	*cur = cond
 	return true
 }
 
-// The condition comparisons use Time.Equal: the same instant may be held
-// with different locations or monotonic readings.
-func podConditionEqual(a, b PodCondition) bool {
-	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
-		a.ObservedGeneration == b.ObservedGeneration && a.LastProbeTime.Equal(b.LastProbeTime) &&
-		a.LastTransitionTime.Equal(b.LastTransitionTime)
+func (c *PodCondition) typeName() string        { return string(c.Type) }
+func (c *PodCondition) status() ConditionStatus { return c.Status }
+func (c *PodCondition) transitionTime() *Time   { return &c.LastTransitionTime }
+func (c *DeploymentCondition) typeName() string { return string(c.Type) }
+func (c *DeploymentCondition) status() ConditionStatus {
+	return c.Status
+}
+func (c *DeploymentCondition) transitionTime() *Time { return &c.LastTransitionTime }
+func (c *ReplicaSetCondition) typeName() string      { return string(c.Type) }
+func (c *ReplicaSetCondition) status() ConditionStatus {
+	return c.Status
+}
+func (c *ReplicaSetCondition) transitionTime() *Time { return &c.LastTransitionTime }
+func (c *NodeCondition) typeName() string            { return string(c.Type) }
+func (c *NodeCondition) status() ConditionStatus     { return c.Status }
+func (c *NodeCondition) transitionTime() *Time       { return &c.LastTransitionTime }
+
+// The comparisons use Time.Equal: the same instant may be held with
+// different locations or monotonic readings.
+func (c *PodCondition) equal(b *PodCondition) bool {
+	return c.Type == b.Type && c.Status == b.Status && c.Reason == b.Reason && c.Message == b.Message &&
+		c.ObservedGeneration == b.ObservedGeneration && c.LastProbeTime.Equal(b.LastProbeTime) &&
+		c.LastTransitionTime.Equal(b.LastTransitionTime)
 }
 
-func deploymentConditionEqual(a, b DeploymentCondition) bool {
-	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
-		a.LastUpdateTime.Equal(b.LastUpdateTime) && a.LastTransitionTime.Equal(b.LastTransitionTime)
+func (c *DeploymentCondition) equal(b *DeploymentCondition) bool {
+	return c.Type == b.Type && c.Status == b.Status && c.Reason == b.Reason && c.Message == b.Message &&
+		c.LastUpdateTime.Equal(b.LastUpdateTime) && c.LastTransitionTime.Equal(b.LastTransitionTime)
 }
 
-func replicaSetConditionEqual(a, b ReplicaSetCondition) bool {
-	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
-		a.LastTransitionTime.Equal(b.LastTransitionTime)
+func (c *ReplicaSetCondition) equal(b *ReplicaSetCondition) bool {
+	return c.Type == b.Type && c.Status == b.Status && c.Reason == b.Reason && c.Message == b.Message &&
+		c.LastTransitionTime.Equal(b.LastTransitionTime)
 }
 
-func nodeConditionEqual(a, b NodeCondition) bool {
-	return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
-		a.LastHeartbeatTime.Equal(b.LastHeartbeatTime) && a.LastTransitionTime.Equal(b.LastTransitionTime)
+func (c *NodeCondition) equal(b *NodeCondition) bool {
+	return c.Type == b.Type && c.Status == b.Status && c.Reason == b.Reason && c.Message == b.Message &&
+		c.LastHeartbeatTime.Equal(b.LastHeartbeatTime) && c.LastTransitionTime.Equal(b.LastTransitionTime)
+}
+
+// GetPodCondition returns the condition of the given type, or nil.
+func GetPodCondition(status *PodStatus, t PodConditionType) *PodCondition {
+	return getCondition(status.Conditions, string(t))
+}
+
+// SetPodCondition adds or updates a condition. LastTransitionTime is kept
+// when the status does not change and set to now (if cond does not carry
+// one) when it does. It reports whether anything changed.
+func SetPodCondition(status *PodStatus, cond PodCondition, now Time) bool {
+	return setCondition(&status.Conditions, cond, now, nil)
 }
 
 // GetDeploymentCondition returns the condition of the given type, or nil.
 func GetDeploymentCondition(status *DeploymentStatus, t DeploymentConditionType) *DeploymentCondition {
-	for i := range status.Conditions {
-		if status.Conditions[i].Type == t {
-			return &status.Conditions[i]
-		}
-	}
-	return nil
+	return getCondition(status.Conditions, string(t))
 }
 
 // SetDeploymentCondition adds or updates a condition, keeping
@@ -167,29 +208,20 @@ func GetDeploymentCondition(status *DeploymentStatus, t DeploymentConditionType)
 // set to now whenever the condition changes. It reports whether anything
 // changed.
 func SetDeploymentCondition(status *DeploymentStatus, cond DeploymentCondition, now Time) bool {
-	cur := GetDeploymentCondition(status, cond.Type)
-	if cur == nil {
-		if cond.LastTransitionTime.IsZero() {
-			cond.LastTransitionTime = now
+	return setCondition(&status.Conditions, cond, now, func(cur, next *DeploymentCondition) {
+		switch {
+		case cur == nil:
+			if next.LastUpdateTime.IsZero() {
+				next.LastUpdateTime = now
+			}
+		case cur.LastUpdateTime.Equal(next.LastUpdateTime) || next.LastUpdateTime.IsZero():
+			// Compare without the update time; stamp it only on a change.
+			next.LastUpdateTime = cur.LastUpdateTime
+			if !cur.equal(next) {
+				next.LastUpdateTime = now
+			}
 		}
-		if cond.LastUpdateTime.IsZero() {
-			cond.LastUpdateTime = now
-		}
-		status.Conditions = append(status.Conditions, cond)
-		return true
-	}
-	if cur.Status == cond.Status {
-		cond.LastTransitionTime = cur.LastTransitionTime
-	} else if cond.LastTransitionTime.IsZero() {
-		cond.LastTransitionTime = now
-	}
-	cond.LastUpdateTime = cur.LastUpdateTime
-	if deploymentConditionEqual(*cur, cond) {
-		return false
-	}
-	cond.LastUpdateTime = now
-	*cur = cond
-	return true
+	})
 }
 
 // RemoveDeploymentCondition removes the condition of the given type and
@@ -206,70 +238,26 @@ func RemoveDeploymentCondition(status *DeploymentStatus, t DeploymentConditionTy
 
 // GetReplicaSetCondition returns the condition of the given type, or nil.
 func GetReplicaSetCondition(status *ReplicaSetStatus, t ReplicaSetConditionType) *ReplicaSetCondition {
-	for i := range status.Conditions {
-		if status.Conditions[i].Type == t {
-			return &status.Conditions[i]
-		}
-	}
-	return nil
+	return getCondition(status.Conditions, string(t))
 }
 
 // SetReplicaSetCondition adds or updates a condition, keeping
 // LastTransitionTime when the status does not change. It reports whether
 // anything changed.
 func SetReplicaSetCondition(status *ReplicaSetStatus, cond ReplicaSetCondition, now Time) bool {
-	cur := GetReplicaSetCondition(status, cond.Type)
-	if cur == nil {
-		if cond.LastTransitionTime.IsZero() {
-			cond.LastTransitionTime = now
-		}
-		status.Conditions = append(status.Conditions, cond)
-		return true
-	}
-	if cur.Status == cond.Status {
-		cond.LastTransitionTime = cur.LastTransitionTime
-	} else if cond.LastTransitionTime.IsZero() {
-		cond.LastTransitionTime = now
-	}
-	if replicaSetConditionEqual(*cur, cond) {
-		return false
-	}
-	*cur = cond
-	return true
+	return setCondition(&status.Conditions, cond, now, nil)
 }
 
 // GetNodeCondition returns the condition of the given type, or nil.
 func GetNodeCondition(status *NodeStatus, t NodeConditionType) *NodeCondition {
-	for i := range status.Conditions {
-		if status.Conditions[i].Type == t {
-			return &status.Conditions[i]
-		}
-	}
-	return nil
+	return getCondition(status.Conditions, string(t))
 }
 
 // SetNodeCondition adds or updates a condition, keeping LastTransitionTime
 // when the status does not change (LastHeartbeatTime is taken from cond).
 // It reports whether anything changed.
 func SetNodeCondition(status *NodeStatus, cond NodeCondition, now Time) bool {
-	cur := GetNodeCondition(status, cond.Type)
-	if cur == nil {
-		if cond.LastTransitionTime.IsZero() {
-			cond.LastTransitionTime = now
-		}
-		status.Conditions = append(status.Conditions, cond)
-		return true
-	}
-	if cur.Status == cond.Status {
-		cond.LastTransitionTime = cur.LastTransitionTime
-	} else if cond.LastTransitionTime.IsZero() {
-		cond.LastTransitionTime = now
-	}
-	if nodeConditionEqual(*cur, cond) {
-		return false
-	}
-	*cur = cond
-	return true
+	return setCondition(&status.Conditions, cond, now, nil)
 }
 
 // IsNodeReady reports whether the node's Ready condition is True.
