@@ -209,17 +209,16 @@ func GetDeploymentCondition(status *DeploymentStatus, t DeploymentConditionType)
 // changed.
 func SetDeploymentCondition(status *DeploymentStatus, cond DeploymentCondition, now Time) bool {
 	return setCondition(&status.Conditions, cond, now, func(cur, next *DeploymentCondition) {
-		switch {
-		case cur == nil:
+		if cur == nil {
 			if next.LastUpdateTime.IsZero() {
 				next.LastUpdateTime = now
 			}
-		case cur.LastUpdateTime.Equal(next.LastUpdateTime) || next.LastUpdateTime.IsZero():
-			// Compare without the update time; stamp it only on a change.
-			next.LastUpdateTime = cur.LastUpdateTime
-			if !cur.equal(next) {
-				next.LastUpdateTime = now
-			}
+			return
+		}
+		// Compare without the update time; stamp it only on a change.
+		next.LastUpdateTime = cur.LastUpdateTime
+		if !cur.equal(next) {
+			next.LastUpdateTime = now
 		}
 	})
 }
