@@ -1,0 +1,742 @@
+// Package registry stores typed API objects in a raftstore.Store: the part
+// of an API server between admission and etcd.
+//
+// Every object lives under /registry/<resource>/<namespace>/<name> (or
+// /registry/<resource>/<name> for cluster-scoped kinds) as its JSON form
+// without resourceVersion; the resourceVersion is the key's raftstore
+// ModRevision, as a decimal string. Create defaults and validates, assigns
+// uid, creationTimestamp and generation 1 and resolves generateName;
+// Update is compare-and-swap on resourceVersion, bumps generation on spec
+// changes and keeps the stored status; Delete honours finalizers and
+// propagation policies (the garbage collector does the rest); Watch turns
+// raftstore events into ADDED/MODIFIED/DELETED.
+//
+// What it does not do: no namespace existence checks, no graceful Pod
+// deletion (a Pod is removed at once; its agent then stops the containers),
+// no cluster-wide name uniqueness beyond the key, no event TTL.
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/raftstore"
+)
+
+// Prefix is the root of every key the registry writes.
+const Prefix = "/registry/"
+
+// KV is the part of *raftstore.Store the registry uses.
+type KV interface {
+	Create(ctx context.Context, key string, value []byte) (int64, error)
+	Update(ctx context.Context, key string, value []byte, expectedRev int64) (int64, error)
+	Delete(ctx context.Context, key string, expectedRev int64) (int64, error)
+	Get(ctx context.Context, key string, opts ...raftstore.ReadOption) (raftstore.KV, error)
+	List(ctx context.Context, prefix string, opts ...raftstore.ReadOption) ([]raftstore.KV, int64, error)
+	Watch(ctx context.Context, prefix string, fromRev int64) (*raftstore.Watcher, error)
+	Revision() int64
+}
+
+// Registry stores objects of the kinds of its scheme. Safe for concurrent
+// use.
+type Registry struct {
+	kv     KV
+	scheme *api.Scheme
+}
+
+// New returns a Registry over kv for the kinds of scheme (nil: the default
+// scheme).
+func New(kv KV, scheme *api.Scheme) *Registry {
+	if scheme == nil {
+		scheme = api.DefaultScheme()
+	}
+	return &Registry{kv: kv, scheme: scheme}
+}
+
+// Scheme returns the registry's scheme.
+func (r *Registry) Scheme() *api.Scheme { return r.scheme }
+
+// Revision returns the last revision the local store applied.
+func (r *Registry) Revision() int64 { return r.kv.Revision() }
+
+// ReadOptions say how Get and List read.
+type ReadOptions struct {
+	// Consistent makes the read linearizable (sees every acknowledged
+	// write); otherwise it is served from the local replica.
+	Consistent bool
+}
+
+func (o ReadOptions) raft() []raftstore.ReadOption {
+	if o.Consistent {
+		return []raftstore.ReadOption{raftstore.Linearizable()}
+	}
+	return nil
+}
+
+// Info returns the kind of obj.
+//
+// Errors: BadRequest if obj is nil or its type is not registered.
+func (r *Registry) Info(obj any) (api.KindInfo, error) {
+	if obj == nil {
+		return api.KindInfo{}, api.NewBadRequest("registry: nil object")
+	}
+	info, ok := r.scheme.KindFor(obj)
+	if !ok {
+		return api.KindInfo{}, api.NewBadRequest(fmt.Sprintf("registry: type %T is not a registered kind", obj))
+	}
+	return info, nil
+}
+
+// KeyPrefix returns the key prefix of a kind's objects in namespace ("" =
+// all namespaces, or a cluster-scoped kind).
+func KeyPrefix(info api.KindInfo, namespace string) string {
+	if !info.Namespaced || namespace == "" {
+		return Prefix + info.Resource + "/"
+	}
+	return Prefix + info.Resource + "/" + namespace + "/"
+}
+
+// StoreKey returns the key of one object.
+func StoreKey(info api.KindInfo, namespace, name string) string {
+	if !info.Namespaced {
+		return Prefix + info.Resource + "/" + name
+	}
+	return Prefix + info.Resource + "/" + namespace + "/" + name
+}
+
+func (r *Registry) decode(info api.KindInfo, kv raftstore.KV) (api.Object, error) {
+	obj := info.New()
+	if err := json.Unmarshal(kv.Value, obj); err != nil {
+		return nil, api.NewInternalError(fmt.Errorf("registry: decode %s: %w", kv.Key, err))
+	}
+	tm := obj.GetTypeMeta()
+	tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+	obj.SetResourceVersion(strconv.FormatInt(kv.ModRevision, 10))
+	return obj, nil
+}
+
+func encode(obj api.Object) ([]byte, error) {
+	rv := obj.GetResourceVersion()
+	obj.SetResourceVersion("")
+	b, err := json.Marshal(obj)
+	obj.SetResourceVersion(rv)
+	if err != nil {
+		return nil, api.NewInternalError(fmt.Errorf("registry: encode: %w", err))
+	}
+	return b, nil
+}
+
+// ParseResourceVersion parses a resourceVersion; "" is 0.
+//
+// Errors: BadRequest naming the value.
+func ParseResourceVersion(rv string) (int64, error) {
+	if rv == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(rv, 10, 64)
+	if err != nil || n < 0 {
+		return 0, api.NewBadRequest(fmt.Sprintf("invalid resourceVersion %q: want a decimal revision", rv))
+	}
+	return n, nil
+}
+
+// storeErr maps a raftstore error to an API error.
+func storeErr(err error, info api.KindInfo, name string) error {
+	switch {
+	case err == nil:
+		return nil
+	case raftstore.IsNotFound(err):
+		return api.NewNotFound(info.Kind, name)
+	case raftstore.IsAlreadyExists(err):
+		return api.NewAlreadyExists(info.Kind, name)
+	case raftstore.IsConflict(err):
+		return api.NewConflict(info.Kind, name, errors.New("the object has been modified; please apply your changes to the latest version and try again"))
+	case raftstore.IsTooOld(err):
+		return api.NewTooOld(err.Error())
+	case errors.Is(err, raftstore.ErrNoLeader), errors.Is(err, raftstore.ErrUnknownOutcome):
+		return fmt.Errorf("%w: %w", api.NewServiceUnavailable(err.Error()), err)
+	case errors.Is(err, raftstore.ErrTooLarge):
+		return api.NewBadRequest(err.Error())
+	}
+	return err
+}
+
+func randomSuffix(n int) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func newUID() api.UID {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return api.UID(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+}
+
+// Create stores a new object. obj is defaulted and, on success, updated in
+// place to the stored object (name, uid, resourceVersion, ...).
+//
+// Errors: Invalid listing every bad field path (nothing stored);
+// AlreadyExists; BadRequest for an unregistered type; ServiceUnavailable
+// when no leader is reachable; ctx.Err().
+func (r *Registry) Create(ctx context.Context, obj api.Object) error {
+	info, err := r.Info(obj)
+	if err != nil {
+		return err
+	}
+	m := obj.GetObjectMeta()
+	r.scheme.Default(obj)
+	tm := obj.GetTypeMeta()
+	if tm.APIVersion == "" && tm.Kind == "" {
+		tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+	}
+	generated := m.Name == "" && m.GenerateName != ""
+	m.UID = newUID()
+	m.CreationTimestamp = api.Now()
+	m.Generation = 1
+	m.ResourceVersion = ""
+	m.DeletionTimestamp = nil
+	m.DeletionGracePeriodSeconds = nil
+	for attempt := 0; ; attempt++ {
+		if generated {
+			prefix := m.GenerateName
+			if len(prefix) > 58 {
+				prefix = prefix[:58]
+			}
+			m.Name = prefix + randomSuffix(5)
+		}
+		if err := r.scheme.Validate(obj); err != nil {
+			if generated {
+				m.Name = ""
+			}
+			return err
+		}
+		data, err := encode(obj)
+		if err != nil {
+			return err
+		}
+		rev, err := r.kv.Create(ctx, StoreKey(info, m.Namespace, m.Name), data)
+		if err != nil {
+			if generated && raftstore.IsAlreadyExists(err) && attempt < 8 {
+				continue
+			}
+			if generated {
+				name := m.Name
+				m.Name = ""
+				return storeErr(err, info, name)
+			}
+			return storeErr(err, info, m.Name)
+		}
+		m.ResourceVersion = strconv.FormatInt(rev, 10)
+		return nil
+	}
+}
+
+// Get reads one object into out (whose type selects the kind).
+//
+// Errors: NotFound; BadRequest for an unregistered type; with Consistent,
+// ServiceUnavailable when no leader answers; ctx.Err().
+func (r *Registry) Get(ctx context.Context, namespace, name string, out api.Object, o ReadOptions) error {
+	info, err := r.Info(out)
+	if err != nil {
+		return err
+	}
+	obj, err := r.get(ctx, info, namespace, name, o)
+	if err != nil {
+		return err
+	}
+	return copyInto(out, obj)
+}
+
+func (r *Registry) get(ctx context.Context, info api.KindInfo, namespace, name string, o ReadOptions) (api.Object, error) {
+	if name == "" {
+		return nil, api.NewNotFound(info.Kind, name)
+	}
+	kv, err := r.kv.Get(ctx, StoreKey(info, namespace, name), o.raft()...)
+	if err != nil {
+		return nil, storeErr(err, info, name)
+	}
+	return r.decode(info, kv)
+}
+
+// copyInto sets *dst to *src; src must not be used afterwards.
+func copyInto(dst, src api.Object) error {
+	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
+	if dv.Type() != sv.Type() {
+		return api.NewBadRequest(fmt.Sprintf("registry: want %T, have %T", src, dst))
+	}
+	dv.Elem().Set(sv.Elem())
+	return nil
+}
+
+// ListOptions select objects.
+type ListOptions struct {
+	Namespace string
+	Labels    api.Selector
+	Fields    api.FieldSelector
+	ReadOptions
+}
+
+// List reads the objects of list's kind that match o into list and sets
+// its resourceVersion to the revision the result is consistent at.
+//
+// Errors: BadRequest for an unregistered list type or a field selector on
+// an unsupported field; ServiceUnavailable; ctx.Err().
+func (r *Registry) List(ctx context.Context, list api.ObjectList, o ListOptions) error {
+	info, err := r.Info(list)
+	if err != nil {
+		return err
+	}
+	objs, rev, err := r.ListObjects(ctx, info, o)
+	if err != nil {
+		return err
+	}
+	if err := list.SetItems(objs); err != nil {
+		return api.NewInternalError(err)
+	}
+	lm := list.GetListMeta()
+	lm.ResourceVersion = strconv.FormatInt(rev, 10)
+	tm := list.GetTypeMeta()
+	tm.APIVersion, tm.Kind = info.APIVersion, info.Kind+"List"
+	return nil
+}
+
+// ListObjects is List returning the objects and revision.
+func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o ListOptions) ([]api.Object, int64, error) {
+	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), o.raft()...)
+	if err != nil {
+		return nil, 0, storeErr(err, info, "")
+	}
+	objs := make([]api.Object, 0, len(kvs))
+	for _, kv := range kvs {
+		obj, err := r.decode(info, kv)
+		if err != nil {
+			return nil, 0, err
+		}
+		ok, err := Matches(obj, o.Labels, o.Fields)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			objs = append(objs, obj)
+		}
+	}
+	return objs, rev, nil
+}
+
+// Matches reports whether obj matches both selectors.
+//
+// Errors: BadRequest for a field selector on an unsupported field.
+func Matches(obj api.Object, labels api.Selector, fields api.FieldSelector) (bool, error) {
+	if !labels.Matches(obj.GetLabels()) {
+		return false, nil
+	}
+	if fields.Empty() {
+		return true, nil
+	}
+	ok, err := fields.MatchesFields(obj)
+	if err != nil {
+		return false, api.NewBadRequest(err.Error())
+	}
+	return ok, nil
+}
+
+// Update replaces the spec and metadata of a stored object with obj's,
+// keeping the stored status, uid, creationTimestamp and deletion state.
+// With a resourceVersion on obj it is compare-and-swap; without one it
+// applies to the latest version. obj is updated to the stored object.
+// Removing the last finalizer of an object being deleted deletes it.
+//
+// Errors: NotFound; Conflict for a stale resourceVersion; Invalid with
+// every bad field path (including changed immutable fields);
+// ServiceUnavailable; ctx.Err().
+func (r *Registry) Update(ctx context.Context, obj api.Object) error {
+	return r.update(ctx, obj, false)
+}
+
+// UpdateStatus replaces only the status of a stored object with obj's.
+// Errors as Update.
+func (r *Registry) UpdateStatus(ctx context.Context, obj api.Object) error {
+	return r.update(ctx, obj, true)
+}
+
+func (r *Registry) update(ctx context.Context, obj api.Object, status bool) error {
+	info, err := r.Info(obj)
+	if err != nil {
+		return err
+	}
+	if status && !api.HasStatus(obj) {
+		return api.NewBadRequest(fmt.Sprintf("%s has no status", info.Kind))
+	}
+	m := obj.GetObjectMeta()
+	want, err := ParseResourceVersion(m.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	for {
+		cur, err := r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: want == 0})
+		if err != nil {
+			return err
+		}
+		curRev, _ := ParseResourceVersion(cur.GetResourceVersion())
+		if want != 0 && want != curRev && want < curRev {
+			return storeErr(raftstore.ErrConflict, info, m.Name)
+		}
+		expected := want
+		if expected == 0 {
+			expected = curRev
+		}
+		var next api.Object
+		if status {
+			next = cur.DeepCopyObject()
+			if err := api.CopyStatus(next, obj); err != nil {
+				return api.NewInternalError(err)
+			}
+		} else {
+			next = obj.DeepCopyObject()
+			r.scheme.Default(next)
+			if api.HasStatus(next) {
+				if err := api.CopyStatus(next, cur); err != nil {
+					return api.NewInternalError(err)
+				}
+			}
+			nm, cm := next.GetObjectMeta(), cur.GetObjectMeta()
+			nm.DeletionTimestamp = cm.DeletionTimestamp
+			nm.DeletionGracePeriodSeconds = cm.DeletionGracePeriodSeconds
+			nm.Generation = cm.Generation
+			if nm.UID == "" {
+				nm.UID = cm.UID
+			}
+			if nm.CreationTimestamp.IsZero() {
+				nm.CreationTimestamp = cm.CreationTimestamp
+			}
+			if tm := next.GetTypeMeta(); tm.APIVersion == "" && tm.Kind == "" {
+				tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+			}
+			if !api.SpecEqual(cur, next) {
+				nm.Generation++
+			}
+		}
+		if err := r.scheme.ValidateUpdate(cur, next); err != nil {
+			return err
+		}
+		nm := next.GetObjectMeta()
+		key := StoreKey(info, nm.Namespace, nm.Name)
+		if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
+			_, err := r.kv.Delete(ctx, key, expected)
+			if err != nil {
+				if want == 0 && raftstore.IsConflict(err) {
+					continue
+				}
+				return storeErr(err, info, nm.Name)
+			}
+			return copyInto(obj, next)
+		}
+		data, err := encode(next)
+		if err != nil {
+			return err
+		}
+		rev, err := r.kv.Update(ctx, key, data, expected)
+		if err != nil {
+			if want == 0 && raftstore.IsConflict(err) {
+				continue
+			}
+			return storeErr(err, info, nm.Name)
+		}
+		next.SetResourceVersion(strconv.FormatInt(rev, 10))
+		return copyInto(obj, next)
+	}
+}
+
+// Patch applies a JSON merge patch (RFC 7386) to the stored object named
+// by obj's namespace and name and stores the result as Update would
+// (retrying on concurrent writes unless the patch names a
+// resourceVersion). obj receives the result.
+//
+// Errors: NotFound; BadRequest for a malformed patch; Invalid when the
+// result has unknown fields or fails validation; Conflict; ctx.Err().
+func (r *Registry) Patch(ctx context.Context, obj api.Object, patch []byte) error {
+	info, err := r.Info(obj)
+	if err != nil {
+		return err
+	}
+	m := obj.GetObjectMeta()
+	for {
+		cur, err := r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: true})
+		if err != nil {
+			return err
+		}
+		curJSON, err := json.Marshal(cur)
+		if err != nil {
+			return api.NewInternalError(err)
+		}
+		merged, err := api.MergePatch(curJSON, patch)
+		if err != nil {
+			return api.NewBadRequest(err.Error())
+		}
+		next := info.New()
+		if err := r.scheme.DecodeInto(merged, next); err != nil {
+			return err
+		}
+		explicitRV := next.GetResourceVersion() != cur.GetResourceVersion()
+		if !explicitRV {
+			next.SetResourceVersion(cur.GetResourceVersion())
+		}
+		err = r.Update(ctx, next)
+		if api.IsConflict(err) && !explicitRV {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return copyInto(obj, next)
+	}
+}
+
+// DeleteOptions say how Delete treats dependents and preconditions.
+type DeleteOptions struct {
+	// Propagation: Background (default) deletes the object now and lets the
+	// garbage collector delete its dependents; Foreground keeps it (with a
+	// deletionTimestamp and the foregroundDeletion finalizer) until its
+	// blocking dependents are gone; Orphan removes the owner reference
+	// from dependents before the object goes.
+	Propagation api.DeletionPropagation
+	// ResourceVersion, if set, must match the stored object.
+	ResourceVersion string
+}
+
+// Delete deletes the object of obj's kind with the given name. An object
+// with finalizers is only marked (deletionTimestamp); it disappears when
+// the last finalizer is removed. obj receives the last state.
+//
+// Errors: NotFound; Conflict when the precondition fails; BadRequest for
+// an unknown propagation policy; ServiceUnavailable; ctx.Err().
+func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.Object, o DeleteOptions) error {
+	info, err := r.Info(obj)
+	if err != nil {
+		return err
+	}
+	want, err := ParseResourceVersion(o.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	var finalizer string
+	switch o.Propagation {
+	case "", api.DeletePropagationBackground:
+	case api.DeletePropagationForeground:
+		finalizer = api.FinalizerForegroundDeletion
+	case api.DeletePropagationOrphan:
+		finalizer = api.FinalizerOrphanDependents
+	default:
+		return api.NewBadRequest(fmt.Sprintf("unknown propagationPolicy %q: want Background, Foreground or Orphan", o.Propagation))
+	}
+	for {
+		cur, err := r.get(ctx, info, namespace, name, ReadOptions{Consistent: true})
+		if err != nil {
+			return err
+		}
+		curRev, _ := ParseResourceVersion(cur.GetResourceVersion())
+		if want != 0 && want != curRev {
+			return storeErr(raftstore.ErrConflict, info, name)
+		}
+		cm := cur.GetObjectMeta()
+		key := StoreKey(info, namespace, name)
+		if finalizer != "" && !slices.Contains(cm.Finalizers, finalizer) {
+			cm.Finalizers = append(cm.Finalizers, finalizer)
+		}
+		if len(cm.Finalizers) == 0 {
+			if _, err := r.kv.Delete(ctx, key, curRev); err != nil {
+				if want == 0 && raftstore.IsConflict(err) {
+					continue
+				}
+				return storeErr(err, info, name)
+			}
+			return copyInto(obj, cur)
+		}
+		if cm.DeletionTimestamp == nil {
+			cm.DeletionTimestamp = api.NewTimePtr(api.Now().Time)
+			cm.DeletionGracePeriodSeconds = api.Ptr(int64(0))
+		}
+		data, err := encode(cur)
+		if err != nil {
+			return err
+		}
+		rev, err := r.kv.Update(ctx, key, data, curRev)
+		if err != nil {
+			if want == 0 && raftstore.IsConflict(err) {
+				continue
+			}
+			return storeErr(err, info, name)
+		}
+		cur.SetResourceVersion(strconv.FormatInt(rev, 10))
+		return copyInto(obj, cur)
+	}
+}
+
+// Bind sets spec.nodeName of an unbound Pod and its PodScheduled condition
+// in one compare-and-swap write at the Pod's resourceVersion (the
+// scheduler's binding).
+//
+// Errors: NotFound; Conflict when the Pod changed or is already bound;
+// ServiceUnavailable; ctx.Err().
+func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string) (*api.Pod, error) {
+	info, _ := r.Info(pod)
+	rev, err := ParseResourceVersion(pod.ResourceVersion)
+	if err != nil {
+		return nil, err
+	}
+	if pod.Spec.NodeName != "" {
+		return nil, api.NewConflict("Pod", pod.Name, fmt.Errorf("pod is already bound to %q", pod.Spec.NodeName))
+	}
+	next := pod.DeepCopyObject().(*api.Pod)
+	next.Spec.NodeName = nodeName
+	api.SetPodCondition(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionTrue}, api.Now())
+	data, err := encode(next)
+	if err != nil {
+		return nil, err
+	}
+	nrev, err := r.kv.Update(ctx, StoreKey(info, pod.Namespace, pod.Name), data, rev)
+	if err != nil {
+		return nil, storeErr(err, info, pod.Name)
+	}
+	next.ResourceVersion = strconv.FormatInt(nrev, 10)
+	return next, nil
+}
+
+// EventType is the type of a watch event.
+type EventType string
+
+// Watch event types, Kubernetes' names.
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+)
+
+// WatchEvent is one change of one object. For Deleted, Object is the last
+// state with the deletion's resourceVersion.
+type WatchEvent struct {
+	Type     EventType
+	Object   api.Object
+	Revision int64
+}
+
+// Watcher streams WatchEvents. Read Events until it is closed, then Err
+// tells why.
+type Watcher struct {
+	w      *raftstore.Watcher
+	ch     chan WatchEvent
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// Events delivers changes in revision order; it is closed when the watch
+// ends. Unbuffered beyond the store's watch buffer: a reader that falls far
+// behind ends the watch with a TooOld error.
+func (w *Watcher) Events() <-chan WatchEvent { return w.ch }
+
+// Err says why the watch ended once Events is closed: a TooOld error
+// (re-list and watch from the list's resourceVersion), ServiceUnavailable
+// when the store stopped, or the context's error after Stop. nil before.
+func (w *Watcher) Err() error {
+	select {
+	case <-w.done:
+		return w.err
+	default:
+		return nil
+	}
+}
+
+// Stop ends the watch and waits for its goroutine. Safe to call twice.
+func (w *Watcher) Stop() {
+	w.cancel()
+	<-w.done
+}
+
+// Watch streams changes to objects of info's kind matching o after
+// revision fromRV ("" or "0": from now).
+//
+// Errors: TooOld when fromRV is older than the retained history;
+// BadRequest for a malformed resourceVersion; ServiceUnavailable when the
+// store is stopped.
+func (r *Registry) Watch(ctx context.Context, info api.KindInfo, fromRV string, o ListOptions) (*Watcher, error) {
+	from, err := ParseResourceVersion(fromRV)
+	if err != nil {
+		return nil, err
+	}
+	if from == 0 {
+		from = r.kv.Revision()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	rw, err := r.kv.Watch(ctx, KeyPrefix(info, o.Namespace), from)
+	if err != nil {
+		cancel()
+		return nil, storeErr(err, info, "")
+	}
+	w := &Watcher{w: rw, ch: make(chan WatchEvent), cancel: cancel, done: make(chan struct{})}
+	go w.run(ctx, r, info, o)
+	return w, nil
+}
+
+func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o ListOptions) {
+	defer close(w.done)
+	defer close(w.ch)
+	defer w.w.Stop()
+	prefix := KeyPrefix(info, o.Namespace)
+	for {
+		select {
+		case <-ctx.Done():
+			w.err = ctx.Err()
+			return
+		case ev, ok := <-w.w.Events():
+			if !ok {
+				w.err = storeErr(w.w.Err(), info, "")
+				if w.err == nil || errors.Is(w.w.Err(), raftstore.ErrStopped) {
+					w.err = api.NewServiceUnavailable("registry: watch ended: store stopped")
+				}
+				return
+			}
+			if !info.Namespaced && strings.Contains(ev.Key[len(prefix):], "/") {
+				continue
+			}
+			obj, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
+			if err != nil {
+				w.err = err
+				return
+			}
+			if ok, _ := Matches(obj, o.Labels, o.Fields); !ok {
+				continue
+			}
+			t := Modified
+			switch {
+			case ev.Type == raftstore.EventDelete:
+				t = Deleted
+			case ev.Version == 1:
+				t = Added
+			}
+			select {
+			case w.ch <- WatchEvent{Type: t, Object: obj, Revision: ev.Revision}:
+			case <-ctx.Done():
+				w.err = ctx.Err()
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package registry_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newReg(t *testing.T) *registry.Registry {
+	return registry.New(testutil.Store(t), nil)
+}
+
+func deployment(name string) *api.Deployment {
+	return &api.Deployment{
+		ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"app": name}},
+		Spec: api.DeploymentSpec{
+			Replicas: api.Ptr(int32(2)),
+			Selector: &api.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: api.PodTemplateSpec{
+				ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "img:1"}}},
+			},
+		},
+	}
+}
+
+func TestCRUD(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	d := deployment("web")
+	if err := r.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if d.UID == "" || d.ResourceVersion == "" || d.Generation != 1 || d.CreationTimestamp.IsZero() {
+		t.Fatalf("server fields not set: %+v", d.ObjectMeta)
+	}
+	if err := r.Create(ctx, deployment("web")); !api.IsAlreadyExists(err) {
+		t.Fatalf("second create: %v", err)
+	}
+	var got api.Deployment
+	if err := r.Get(ctx, "default", "web", &got, registry.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got.ResourceVersion != d.ResourceVersion || got.UID != d.UID {
+		t.Fatalf("get: rv %s uid %s, want %s %s", got.ResourceVersion, got.UID, d.ResourceVersion, d.UID)
+	}
+	// Status is kept by Update and generation bumps on spec changes only.
+	st := got.DeepCopyObject().(*api.Deployment)
+	st.Status.Replicas = 7
+	if err := r.UpdateStatus(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	got.Spec.Replicas = api.Ptr(int32(5))
+	if err := r.Update(ctx, &got); !api.IsConflict(err) {
+		t.Fatalf("stale update: %v", err)
+	}
+	st.Spec.Replicas = api.Ptr(int32(5))
+	st.Status.Replicas = 99
+	if err := r.Update(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Generation != 2 || st.Status.Replicas != 7 {
+		t.Fatalf("after update: generation %d status.replicas %d, want 2 and 7", st.Generation, st.Status.Replicas)
+	}
+	st.Labels["x"] = "y"
+	if err := r.Update(ctx, st); err != nil || st.Generation != 2 {
+		t.Fatalf("label update: %v generation %d", err, st.Generation)
+	}
+	// Immutable selector.
+	bad := st.DeepCopyObject().(*api.Deployment)
+	bad.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
+	bad.Spec.Template.Labels = map[string]string{"app": "other"}
+	if err := r.Update(ctx, bad); !api.IsInvalid(err) {
+		t.Fatalf("selector change: %v", err)
+	}
+	// Patch.
+	var p api.Deployment
+	p.Name, p.Namespace = "web", "default"
+	if err := r.Patch(ctx, &p, []byte(`{"spec":{"replicas":3}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if *p.Spec.Replicas != 3 || p.Generation != 3 {
+		t.Fatalf("patch: replicas %d generation %d", *p.Spec.Replicas, p.Generation)
+	}
+	if err := r.Patch(ctx, &p, []byte(`{"spec":{"replicaz":3}}`)); !api.IsInvalid(err) {
+		t.Fatalf("patch with unknown field: %v", err)
+	}
+	// List with selectors.
+	if err := r.Create(ctx, deployment("db")); err != nil {
+		t.Fatal(err)
+	}
+	var list api.DeploymentList
+	sel, _ := api.ParseSelector("app=db")
+	if err := r.List(ctx, &list, registry.ListOptions{Namespace: "default", Labels: sel}); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 1 || list.Items[0].Name != "db" || list.ResourceVersion == "" {
+		t.Fatalf("list: %+v", list)
+	}
+	fs, _ := api.ParseFieldSelector("metadata.name=web")
+	if err := r.List(ctx, &list, registry.ListOptions{Fields: fs}); err != nil || len(list.Items) != 1 || list.Items[0].Name != "web" {
+		t.Fatalf("field list: %v %d", err, len(list.Items))
+	}
+	// Delete.
+	if err := r.Delete(ctx, "default", "db", &api.Deployment{}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Get(ctx, "default", "db", &got, registry.ReadOptions{}); !api.IsNotFound(err) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if err := r.Delete(ctx, "default", "db", &api.Deployment{}, registry.DeleteOptions{}); !api.IsNotFound(err) {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func TestGenerateNameAndFinalizers(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{GenerateName: "cfg-", Namespace: "default", Finalizers: []string{"example.com/keep"}}}
+	if err := r.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	if len(cm.Name) != len("cfg-")+5 {
+		t.Fatalf("generated name %q", cm.Name)
+	}
+	var out api.ConfigMap
+	if err := r.Delete(ctx, "default", cm.Name, &out, registry.DeleteOptions{Propagation: api.DeletePropagationForeground}); err != nil {
+		t.Fatal(err)
+	}
+	if out.DeletionTimestamp == nil || len(out.Finalizers) != 2 {
+		t.Fatalf("marked for deletion: %+v", out.ObjectMeta)
+	}
+	out.Finalizers = nil
+	if err := r.Update(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Get(ctx, "default", cm.Name, &out, registry.ReadOptions{}); !api.IsNotFound(err) {
+		t.Fatalf("finalized object still there: %v", err)
+	}
+}
+
+func TestBadInputStoresNothing(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	d := deployment("Bad_Name")
+	d.Spec.Replicas = api.Ptr(int32(-1))
+	d.Spec.Template.Labels = map[string]string{"app": "other"}
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, api.Container{Name: "c"})
+	err := r.Create(ctx, d)
+	if !api.IsInvalid(err) {
+		t.Fatalf("want invalid, got %v", err)
+	}
+	paths := map[string]bool{}
+	for _, fe := range api.FieldErrors(err) {
+		paths[fe.Field] = true
+	}
+	for _, p := range []string{"metadata.name", "spec.replicas", "spec.template.metadata.labels", "spec.template.spec.containers[1].name", "spec.template.spec.containers[1].image"} {
+		if !paths[p] {
+			t.Errorf("missing error for %s in %v", p, err)
+		}
+	}
+	var list api.DeploymentList
+	if err := r.List(ctx, &list, registry.ListOptions{}); err != nil || len(list.Items) != 0 {
+		t.Fatalf("stored something: %v %d", err, len(list.Items))
+	}
+}
+
+func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "counter", Namespace: "default"}, Data: map[string]string{}}
+	if err := r.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 4, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				for {
+					var cur api.ConfigMap
+					if err := r.Get(ctx, "default", "counter", &cur, registry.ReadOptions{Consistent: true}); err != nil {
+						t.Error(err)
+						return
+					}
+					if cur.Data == nil {
+						cur.Data = map[string]string{}
+					}
+					cur.Data[string(rune('a'+w))+string(rune('a'+i))] = "x"
+					err := r.Update(ctx, &cur)
+					if api.IsConflict(err) {
+						continue
+					}
+					if err != nil {
+						t.Error(err)
+					}
+					break
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var got api.ConfigMap
+	if err := r.Get(ctx, "default", "counter", &got, registry.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != writers*each {
+		t.Fatalf("lost updates: %d keys, want %d", len(got.Data), writers*each)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	info, _ := r.Info(&api.ConfigMap{})
+	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "a", Namespace: "default"}}
+	if err := r.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	w, err := r.Watch(ctx, info, "1", registry.ListOptions{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	cm.Data = map[string]string{"k": "v"}
+	if err := r.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, "default", "a", &api.ConfigMap{}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var types []registry.EventType
+	timeout := time.After(10 * time.Second)
+	for len(types) < 3 {
+		select {
+		case ev := <-w.Events():
+			if ev.Object.GetName() != "a" {
+				t.Fatalf("event for %s", ev.Object.GetName())
+			}
+			types = append(types, ev.Type)
+		case <-timeout:
+			t.Fatalf("events so far: %v", types)
+		}
+	}
+	if types[0] != registry.Added || types[1] != registry.Modified || types[2] != registry.Deleted {
+		t.Fatalf("events %v", types)
+	}
+}

@@ -1,0 +1,50 @@
+// Package testutil holds helpers for the orchestrator's internal tests:
+// a started single-node raftstore and condition polling.
+package testutil
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/raftstore"
+	"go.uber.org/zap/zaptest"
+)
+
+// Store starts a single-node in-memory raftstore that is leader when it
+// returns; t.Cleanup shuts it down.
+func Store(tb testing.TB) *raftstore.Store {
+	tb.Helper()
+	cfg := raftstore.TestConfig("n1")
+	cfg.Network = raftstore.NewInmemNetwork()
+	cfg.Logger = zaptest.NewLogger(tb).Named("raft")
+	cfg.HistorySize = 100000
+	s, err := raftstore.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	if err := s.Bootstrap(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	Eventually(tb, 10*time.Second, "store leader", func() bool { return s.IsLeader() })
+	return s
+}
+
+// Eventually polls cond every few milliseconds until it holds or the
+// deadline passes, then fails the test naming what.
+func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
