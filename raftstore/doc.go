@@ -56,7 +56,8 @@
 //     range-at-revision reads.
 //   - It does not encrypt keys, Raft traffic or the forwarding RPC; run it
 //     on a trusted network or add TLS at the transport (planned).
-//   - Raft's own metrics go to hashicorp/go-metrics' global sink, which
-//     this package does not install; the store's metrics are Prometheus
-//     collectors registered on Config.Registerer.
+//   - Raft's own metrics go to hashicorp/go-metrics' process-global sink,
+//     which this package never touches; call gometrics.Install once per
+//     process to send them to Prometheus. The store's own metrics
+//     (flotilla_raftstore_*) are collectors on Config.Registerer.
 package raftstore
