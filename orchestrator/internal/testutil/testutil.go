@@ -15,10 +15,19 @@ import (
 // returns; t.Cleanup shuts it down.
 func Store(tb testing.TB) *raftstore.Store {
 	tb.Helper()
+	return StoreWith(tb, nil)
+}
+
+// StoreWith is Store with a hook to change the configuration.
+func StoreWith(tb testing.TB, change func(*raftstore.Config)) *raftstore.Store {
+	tb.Helper()
 	cfg := raftstore.TestConfig("n1")
 	cfg.Network = raftstore.NewInmemNetwork()
 	cfg.Logger = zaptest.NewLogger(tb).Named("raft")
 	cfg.HistorySize = 100000
+	if change != nil {
+		change(&cfg)
+	}
 	s, err := raftstore.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
