@@ -56,7 +56,7 @@
 //     it as failed.
 //   - It installs no go-metrics sink: memberlist reports its own metrics
 //     through go-metrics' process-wide default sink (memberlist's choice);
-//     bridge that sink once in the program if you want them. This package's
+//     gometrics.Install bridges that sink to Prometheus. This package's
 //     metrics (members by status, events, dropped events, gossip bytes,
 //     health score) are Prometheus collectors on Config.Registerer.
 package membership
