@@ -1,0 +1,44 @@
+// Package rollout holds the arithmetic of Deployment rollouts as pure
+// functions, for the Deployment controller: how far to scale the new and
+// old ReplicaSets in one step of a RollingUpdate or Recreate rollout,
+// revision annotations, the choice of old ReplicaSets to prune, and the
+// "rollout status" message.
+//
+// # Usage
+//
+//  1. Resolve the strategy's bounds against the desired replicas with
+//     ResolveBounds (maxSurge rounds up, maxUnavailable rounds down, and
+//     1 unavailable is allowed when both come out 0, as in Kubernetes).
+//  2. Describe the new ReplicaSet and the old ones with FromReplicaSet
+//     (spec.replicas and status.availableReplicas) and call
+//     PlanRollingUpdate or PlanRecreate. Apply the returned replica counts
+//     (only those that differ) to the ReplicaSets' specs.
+//  3. Run again whenever a ReplicaSet's status changes (level-triggered):
+//     each plan is one safe step computed from observed state only, so a
+//     missed event or a controller restart loses nothing.
+//  4. Give a new ReplicaSet NextRevision(all ReplicaSets) with SetRevision;
+//     find a rollback target with FindRevision or PreviousRevision.
+//  5. After a step, delete the ReplicaSets HistoryToDelete returns.
+//  6. Report progress with Status.
+//
+// # Guarantees of PlanRollingUpdate
+//
+// Given observed counts, a plan never makes the sum of spec.replicas over
+// all ReplicaSets exceed replicas+maxSurge (it only scales up into the
+// room left) and never scales down available Pods when that could take
+// the available count below replicas-maxUnavailable. Old Pods that are not
+// available are removed first, since that costs no availability. A new
+// version that never becomes available therefore stalls the rollout with
+// the old Pods still serving.
+//
+// # What it does not do
+//
+// It reads and writes nothing: no API calls, no Pods, no events, no
+// timers. It does not decide which Pods a ReplicaSet deletes (its
+// controller should delete unavailable Pods first), does not compute
+// template hashes (api.PodTemplateHash), progress deadlines or
+// conditions, and does not do proportional scaling of several ReplicaSets
+// when a Deployment is resized mid-rollout (a plan scales the new
+// ReplicaSet towards replicas and the old ones down, which is safe but
+// not proportional).
+package rollout
