@@ -523,7 +523,8 @@ type DeleteOptions struct {
 
 // Delete deletes the object of obj's kind with the given name. An object
 // with finalizers is only marked (deletionTimestamp); it disappears when
-// the last finalizer is removed. obj receives the last state.
+// the last finalizer is removed. obj receives the last state, with the
+// resourceVersion of the deletion (or of the marking write).
 //
 // Errors: NotFound; Conflict when the precondition fails; BadRequest for
 // an unknown propagation policy; ServiceUnavailable; ctx.Err().
@@ -561,12 +562,14 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 			cm.Finalizers = append(cm.Finalizers, finalizer)
 		}
 		if len(cm.Finalizers) == 0 {
-			if _, err := r.kv.Delete(ctx, key, curRev); err != nil {
+			rev, err := r.kv.Delete(ctx, key, curRev)
+			if err != nil {
 				if want == 0 && raftstore.IsConflict(err) {
 					continue
 				}
 				return storeErr(err, info, name)
 			}
+			cur.SetResourceVersion(strconv.FormatInt(rev, 10))
 			return copyInto(obj, cur)
 		}
 		if cm.DeletionTimestamp == nil {

@@ -1,0 +1,356 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/flotilla-io/flotilla/autopilot"
+	"github.com/flotilla-io/flotilla/membership"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/raftstore"
+	"go.uber.org/zap"
+)
+
+// Cluster is one node of a Flotilla cluster: a Raft server holding the
+// cluster state, a gossip member, Autopilot (Raft membership from gossip),
+// a node agent running this node's Pods, and — while this node is the Raft
+// leader — the controllers and the scheduler. Several Clusters may run in
+// one process (tests do).
+//
+// Create it with New, then Start; Shutdown when done.
+type Cluster struct {
+	cfg    Config
+	timing Timing
+	log    *zap.Logger
+
+	store *raftstore.Store
+	gosp  *membership.Membership
+	pilot *autopilot.Autopilot
+	reg   *registry.Registry
+
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New checks cfg and returns an unstarted Cluster. It starts no goroutines
+// and opens no ports or files.
+//
+// Errors: every problem of cfg.Validate, joined, each naming its field;
+// an error of raftstore.New or membership.New for settings they reject.
+func New(cfg Config) (*Cluster, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Role == "" {
+		cfg.Role = RoleServer
+	}
+	if len(cfg.Capacity) == 0 {
+		cfg.Capacity = ResourceList{
+			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("110"),
+		}
+	}
+	c := &Cluster{cfg: cfg, timing: cfg.Timing.withDefaults(), log: cfg.Logger.With(zap.String("node", cfg.NodeName))}
+
+	var rc raftstore.Config
+	switch c.timing.Raft {
+	case "default":
+		rc = raftstore.DefaultConfig()
+	case "fast":
+		rc = raftstore.FastConfig()
+	default:
+		rc = raftstore.TestConfig(cfg.NodeName)
+	}
+	rc.NodeID = cfg.NodeName
+	rc.DataDir = cfg.DataDir
+	rc.Logger = c.log.Named("raftstore")
+	rc.Network = cfg.RaftNetwork
+	rc.BindAddr = cfg.RaftBindAddr
+	if rc.BindAddr == "" {
+		if cfg.RaftNetwork != nil {
+			rc.BindAddr = cfg.NodeName
+		} else {
+			rc.BindAddr = "127.0.0.1:0"
+		}
+	}
+	store, err := raftstore.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: raft store: %w", err)
+	}
+	c.store = store
+	c.reg = registry.New(store, nil)
+	return c, nil
+}
+
+// Start starts the node: Raft, gossip (joining Config.Join, retrying until
+// ctx ends), Autopilot or the explicit bootstrap, the agent and the
+// leadership watch that runs the controllers while this node leads. It
+// does not wait for a leader; Client calls made before there is one wait
+// for it (up to their context deadline).
+//
+// Errors: an address cannot be bound; the data dir cannot be opened;
+// joining gossip failed before ctx ended; Start was called twice or after
+// Shutdown. On error everything started is stopped again.
+func (c *Cluster) Start(ctx context.Context) (err error) {
+	c.mu.Lock()
+	if c.started || c.stopped {
+		c.mu.Unlock()
+		return errors.New("orchestrator: Start: already started or shut down")
+	}
+	c.started = true
+	c.mu.Unlock()
+	defer func() {
+		if err != nil {
+			_ = c.stop(context.Background(), false)
+		}
+	}()
+	if err := c.store.Start(ctx); err != nil {
+		return fmt.Errorf("orchestrator: raft store: %w", err)
+	}
+	var mc membership.Config
+	if c.cfg.GossipNetwork != nil {
+		mc = membership.FastConfig()
+	} else {
+		mc = membership.DefaultConfig()
+	}
+	mc.Timing = c.timing.Gossip
+	mc.NodeName = c.cfg.NodeName
+	mc.BindAddr = c.cfg.GossipBindAddr
+	mc.BindPort = c.cfg.GossipBindPort
+	if c.cfg.GossipPickPort || c.cfg.GossipNetwork != nil {
+		mc.BindPort = c.cfg.GossipBindPort
+	} else if mc.BindPort == 0 {
+		mc.BindPort = 7946
+	}
+	mc.Join = c.cfg.Join
+	mc.Network = c.cfg.GossipNetwork
+	mc.Logger = c.log.Named("membership")
+	mc.Record = membership.Record{Role: membership.RoleServer, RPCAddr: c.store.Addr()}
+	if q, ok := c.cfg.Capacity[api.ResourceCPU]; ok {
+		mc.Record.Capacity.MilliCPU = q.MilliValue()
+	}
+	if q, ok := c.cfg.Capacity[api.ResourceMemory]; ok {
+		mc.Record.Capacity.MemoryBytes = q.Value()
+	}
+	if q, ok := c.cfg.Capacity[api.ResourcePods]; ok {
+		mc.Record.Capacity.Pods = int(q.Value())
+	}
+	gosp, err := membership.New(mc)
+	if err != nil {
+		return fmt.Errorf("orchestrator: gossip: %w", err)
+	}
+	c.mu.Lock()
+	c.gosp = gosp
+	c.mu.Unlock()
+	if err := gosp.Start(ctx); err != nil {
+		return fmt.Errorf("orchestrator: gossip: %w", err)
+	}
+	expect := c.cfg.BootstrapExpect
+	if len(c.cfg.BootstrapServers) > 0 {
+		expect = 0
+		has, err := c.store.HasState()
+		if err != nil {
+			return fmt.Errorf("orchestrator: raft store: %w", err)
+		}
+		if !has {
+			servers := make([]raftstore.Server, 0, len(c.cfg.BootstrapServers))
+			for _, s := range c.cfg.BootstrapServers {
+				servers = append(servers, raftstore.Server{ID: s.Name, Address: s.RaftAddr, Suffrage: raftstore.Voter})
+			}
+			if err := c.store.Bootstrap(ctx, servers...); err != nil && !errors.Is(err, raftstore.ErrAlreadyBootstrapped) {
+				return fmt.Errorf("orchestrator: bootstrap: %w", err)
+			}
+		}
+	}
+	pilot, err := autopilot.New(autopilot.Config{
+		Raft: c.store, Gossip: gosp, BootstrapExpect: expect,
+		StableTime: c.timing.AutopilotStableTime, FailedServerTimeout: c.timing.AutopilotFailedServerTimeout,
+		Interval: min(c.timing.AutopilotStableTime/5, c.timing.HeartbeatInterval*10),
+		Logger:   c.log.Named("autopilot"),
+	})
+	if err != nil {
+		return fmt.Errorf("orchestrator: autopilot: %w", err)
+	}
+	c.mu.Lock()
+	c.pilot = pilot
+	c.mu.Unlock()
+	if err := pilot.Start(ctx); err != nil {
+		return fmt.Errorf("orchestrator: autopilot: %w", err)
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.cancel = cancel
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); c.leadership(runCtx) }()
+	if !c.cfg.DisableAgent {
+		host, _, _ := net.SplitHostPort(gosp.Addr())
+		addrs := []api.NodeAddress{{Type: api.NodeHostName, Address: c.cfg.NodeName}}
+		if host != "" {
+			addrs = append([]api.NodeAddress{{Type: api.NodeInternalIP, Address: host}}, addrs...)
+		}
+		a := agent.New(agent.Config{
+			NodeName: c.cfg.NodeName, Registry: c.reg, Runtime: c.cfg.Runtime,
+			Recorder: events.New(c.reg, "agent", c.cfg.NodeName, c.log),
+			Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
+			HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
+			BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
+			StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Logger: c.log.Named("agent"),
+		})
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); a.Run(runCtx) }()
+	}
+	c.log.Info("node started", zap.String("raft", c.store.Addr()), zap.String("gossip", gosp.Addr()))
+	return nil
+}
+
+// leadership runs the controllers and scheduler while this node leads.
+func (c *Cluster) leadership(ctx context.Context) {
+	var (
+		mgrCancel context.CancelFunc
+		mgrDone   chan struct{}
+	)
+	stopMgr := func() {
+		if mgrCancel != nil {
+			mgrCancel()
+			<-mgrDone
+			mgrCancel = nil
+			c.log.Info("controllers stopped")
+		}
+	}
+	defer stopMgr()
+	for {
+		leader, changed := c.store.Leadership()
+		if leader && mgrCancel == nil {
+			mctx, cancel := context.WithCancel(ctx)
+			mgrCancel, mgrDone = cancel, make(chan struct{})
+			done := mgrDone
+			go func() {
+				defer close(done)
+				controller.Run(mctx, controller.Config{
+					Registry: c.reg, NodeName: c.cfg.NodeName,
+					NodeMonitorGracePeriod: c.timing.NodeMonitorGracePeriod,
+					PodEvictionTimeout:     c.timing.PodEvictionTimeout,
+					SchedulerRetryInterval: c.timing.SchedulerRetryInterval,
+					NodeFailed:             c.nodeFailed,
+					Logger:                 c.log.Named("controller"),
+				})
+			}()
+		} else if !leader {
+			stopMgr()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+func (c *Cluster) nodeFailed(name string) bool {
+	for _, m := range c.gosp.Members() {
+		if m.Name == name {
+			return m.Status == membership.StatusFailed || m.Status == membership.StatusLeft
+		}
+	}
+	return false
+}
+
+// Client returns the in-process Client, which reads and writes through
+// this node. Usable after Start; calls before Start fail.
+func (c *Cluster) Client() Client { return &localClient{reg: c.reg} }
+
+// NodeName returns the node's name.
+func (c *Cluster) NodeName() string { return c.cfg.NodeName }
+
+// RaftAddr returns the Raft address peers dial (empty before Start).
+func (c *Cluster) RaftAddr() string { return c.store.Addr() }
+
+// GossipAddr returns the gossip address to give other nodes in
+// Config.Join (empty before Start).
+func (c *Cluster) GossipAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gosp == nil {
+		return ""
+	}
+	return c.gosp.Addr()
+}
+
+// IsLeader reports whether this node is the Raft leader (and runs the
+// controllers).
+func (c *Cluster) IsLeader() bool { return c.store.IsLeader() }
+
+// RaftState returns the node's Raft state (leader, term, peers, ...).
+func (c *Cluster) RaftState() raftstore.State { return c.store.State() }
+
+// Shutdown stops the node gracefully: it stops the controllers and the
+// agent (stopping Pods if Config.StopPodsOnShutdown), hands off Raft
+// leadership if it leads, leaves gossip (so the leader removes it from
+// Raft) and stops Raft. It is safe to call twice and before Start and
+// returns when every goroutine the Cluster started has stopped.
+//
+// Errors: ctx.Err() if ctx ended first (the shutdown still completes);
+// an error Raft reported while closing.
+func (c *Cluster) Shutdown(ctx context.Context) error { return c.stop(ctx, true) }
+
+// Stop halts the node without handing off leadership or leaving gossip:
+// to its peers it looks like a crash (test clusters use it for fault
+// injection). Pods are left running. Safe to call twice; errors as
+// Shutdown.
+func (c *Cluster) Stop(ctx context.Context) error { return c.stop(ctx, false) }
+
+func (c *Cluster) stop(ctx context.Context, graceful bool) error {
+	c.stopOnce.Do(func() {
+		c.mu.Lock()
+		c.stopped = true
+		cancel, gosp, pilot := c.cancel, c.gosp, c.pilot
+		c.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		c.wg.Wait()
+		var errs []error
+		if pilot != nil {
+			if err := pilot.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if graceful && c.store.IsLeader() {
+			if err := c.store.TransferLeadership(ctx); err != nil {
+				c.log.Debug("leadership transfer", zap.Error(err))
+			}
+		}
+		if gosp != nil {
+			if graceful {
+				if err := gosp.Leave(ctx); err != nil {
+					c.log.Debug("gossip leave", zap.Error(err))
+				}
+			}
+			if err := gosp.Shutdown(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := c.store.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		c.stopErr = errors.Join(errs...)
+		c.log.Info("node stopped", zap.Bool("graceful", graceful))
+	})
+	return c.stopErr
+}

@@ -1,0 +1,275 @@
+package orchestrator
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flotilla-io/flotilla/membership"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/raftstore"
+	"go.uber.org/zap"
+)
+
+// Role says what a node does.
+type Role string
+
+// Roles.
+const (
+	// RoleServer nodes are Raft voters (or non-voters beyond
+	// Autopilot's voter count), run the controllers and scheduler while
+	// they lead, and run Pods unless DisableAgent is set.
+	RoleServer Role = "server"
+	// RoleAgent nodes only run Pods. Not supported yet: an agent needs the
+	// remote API client that comes with the API server issue.
+	RoleAgent Role = "agent"
+)
+
+// Config configures one node of a cluster. Build it from DefaultConfig
+// (production timings) or TestConfig (in-process tests) and set at least
+// NodeName and Runtime. A Config must not change after New.
+type Config struct {
+	// NodeName names this node in Raft, gossip and the Node object. It is
+	// required, a DNS-1123 subdomain, and must stay the same across
+	// restarts from the same DataDir.
+	NodeName string
+	// Role is RoleServer (the zero value means server).
+	Role Role
+	// DataDir holds the Raft log and snapshots. Empty keeps everything in
+	// memory: nothing survives Shutdown.
+	DataDir string
+
+	// RaftBindAddr is the host:port for Raft and request forwarding
+	// (port 0 picks one; Cluster.RaftAddr tells which after Start). Empty
+	// means "127.0.0.1:0". With RaftNetwork it is the node's name on that
+	// network (empty: NodeName).
+	RaftBindAddr string
+	// GossipBindAddr and GossipBindPort are where gossip listens (empty
+	// and 0: all interfaces, port 7946 — set 0 explicitly via
+	// GossipPickPort to pick a free port). Cluster.GossipAddr tells the
+	// address to give other nodes in Join.
+	GossipBindAddr string
+	GossipBindPort int
+	// GossipPickPort makes gossip bind a free port instead of 7946.
+	GossipPickPort bool
+	// Join lists gossip addresses of existing members (any one is enough).
+	Join []string
+
+	// BootstrapExpect is how many servers found a new cluster: once this
+	// many see each other by gossip, they bootstrap Raft together
+	// (Autopilot). 1 founds a single-node cluster at once. 0 only joins an
+	// existing cluster. Ignored when BootstrapServers is set.
+	BootstrapExpect int
+	// BootstrapServers, if set, founds the cluster at once with exactly
+	// these servers (every founder must pass the same list) instead of
+	// waiting for gossip; in-process test clusters use it.
+	BootstrapServers []BootstrapServer
+
+	// Runtime runs this node's containers. Required unless DisableAgent.
+	// The caller starts and closes it.
+	Runtime runtime.Runtime
+	// DisableAgent keeps Pods off this node (a control-plane-only server).
+	DisableAgent bool
+	// StopPodsOnShutdown stops and removes this node's Pods on Shutdown;
+	// by default they are left running and adopted on restart.
+	StopPodsOnShutdown bool
+	// Capacity is what this node offers to Pods: cpu, memory and pods
+	// (e.g. {"cpu": 4, "memory": 8Gi, "pods": 110}). Empty means
+	// cpu 4, memory 8Gi, pods 110.
+	Capacity ResourceList
+	// Labels are the Node's labels (the scheduler matches nodeSelector
+	// against them). kubernetes.io/hostname is added.
+	Labels map[string]string
+
+	// Timing holds failure detection and control loop timings.
+	Timing Timing
+
+	// Logger receives logs; nil means zap.NewNop().
+	Logger *zap.Logger
+
+	// RaftNetwork and GossipNetwork, if set, connect the node over
+	// in-memory networks instead of TCP/UDP (in-process test clusters).
+	RaftNetwork   *raftstore.InmemNetwork
+	GossipNetwork *membership.InmemNetwork
+}
+
+// BootstrapServer is one founding server: its NodeName and Raft address.
+type BootstrapServer struct {
+	Name     string
+	RaftAddr string
+}
+
+// Timing holds the timings that trade failure detection speed for
+// stability. Zero fields take DefaultTiming's values.
+type Timing struct {
+	// Raft selects Raft's timings: "default" (LAN, 1 s election),
+	// "fast" (sub-second failover) or "test" (50 ms, one process).
+	Raft string
+	// Gossip is memberlist's timing; the zero value means FastTiming.
+	Gossip membership.Timing
+	// HeartbeatInterval is how often each agent renews its Node status.
+	HeartbeatInterval time.Duration
+	// NodeMonitorGracePeriod: a Node not renewed for this long, or failed
+	// by gossip, is marked NotReady. Must exceed HeartbeatInterval.
+	NodeMonitorGracePeriod time.Duration
+	// PodEvictionTimeout: the Pods of a Node NotReady this long are deleted
+	// and replaced elsewhere.
+	PodEvictionTimeout time.Duration
+	// RestartBackoff and MaxRestartBackoff bound container restart
+	// backoff (doubling from the first to the second).
+	RestartBackoff    time.Duration
+	MaxRestartBackoff time.Duration
+	// ResyncInterval is how often agents re-check every Pod.
+	ResyncInterval time.Duration
+	// SchedulerRetryInterval: unschedulable Pods are retried at least this
+	// often.
+	SchedulerRetryInterval time.Duration
+	// AutopilotStableTime and AutopilotFailedServerTimeout: see
+	// autopilot.Config (StableTime, FailedServerTimeout).
+	AutopilotStableTime          time.Duration
+	AutopilotFailedServerTimeout time.Duration
+}
+
+// DefaultTiming is for production: a lost node's Pods are replaced within
+// about 10 s (5 s grace, 3 s eviction, then scheduling and start).
+func DefaultTiming() Timing {
+	return Timing{
+		Raft:                         "fast",
+		Gossip:                       membership.FastTiming(),
+		HeartbeatInterval:            time.Second,
+		NodeMonitorGracePeriod:       5 * time.Second,
+		PodEvictionTimeout:           3 * time.Second,
+		RestartBackoff:               10 * time.Second,
+		MaxRestartBackoff:            300 * time.Second,
+		ResyncInterval:               10 * time.Second,
+		SchedulerRetryInterval:       5 * time.Second,
+		AutopilotStableTime:          10 * time.Second,
+		AutopilotFailedServerTimeout: 2 * time.Minute,
+	}
+}
+
+// TestTiming is for in-process test clusters: everything in tens to
+// hundreds of milliseconds.
+func TestTiming() Timing {
+	return Timing{
+		Raft:                         "test",
+		Gossip:                       membership.FastTiming(),
+		HeartbeatInterval:            100 * time.Millisecond,
+		NodeMonitorGracePeriod:       600 * time.Millisecond,
+		PodEvictionTimeout:           200 * time.Millisecond,
+		RestartBackoff:               20 * time.Millisecond,
+		MaxRestartBackoff:            time.Second,
+		ResyncInterval:               time.Second,
+		SchedulerRetryInterval:       500 * time.Millisecond,
+		AutopilotStableTime:          500 * time.Millisecond,
+		AutopilotFailedServerTimeout: 30 * time.Second,
+	}
+}
+
+// DefaultConfig returns a server configuration with DefaultTiming.
+func DefaultConfig() Config {
+	return Config{Role: RoleServer, Timing: DefaultTiming()}
+}
+
+// TestConfig returns a server configuration with TestTiming named name.
+func TestConfig(name string) Config {
+	return Config{NodeName: name, Role: RoleServer, Timing: TestTiming(), GossipPickPort: true}
+}
+
+func (t Timing) withDefaults() Timing {
+	d := DefaultTiming()
+	set := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	if t.Raft == "" {
+		t.Raft = d.Raft
+	}
+	if t.Gossip == (membership.Timing{}) {
+		t.Gossip = d.Gossip
+	}
+	set(&t.HeartbeatInterval, d.HeartbeatInterval)
+	set(&t.NodeMonitorGracePeriod, d.NodeMonitorGracePeriod)
+	set(&t.PodEvictionTimeout, d.PodEvictionTimeout)
+	set(&t.RestartBackoff, d.RestartBackoff)
+	set(&t.MaxRestartBackoff, d.MaxRestartBackoff)
+	set(&t.ResyncInterval, d.ResyncInterval)
+	set(&t.SchedulerRetryInterval, d.SchedulerRetryInterval)
+	set(&t.AutopilotStableTime, d.AutopilotStableTime)
+	set(&t.AutopilotFailedServerTimeout, d.AutopilotFailedServerTimeout)
+	return t
+}
+
+// Validate reports every problem with c at once, each naming its field.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("orchestrator: Config.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.NodeName == "" {
+		bad("NodeName", "required")
+	} else if msgs := api.IsDNS1123Subdomain(c.NodeName); len(msgs) > 0 {
+		bad("NodeName", "%q: %s", c.NodeName, msgs[0])
+	}
+	switch c.Role {
+	case "", RoleServer:
+	case RoleAgent:
+		bad("Role", "agent nodes are not supported yet (they need the remote API client); use server")
+	default:
+		bad("Role", "%q: want server or agent", c.Role)
+	}
+	if c.Runtime == nil && !c.DisableAgent {
+		bad("Runtime", "required unless DisableAgent is set")
+	}
+	if c.BootstrapExpect < 0 {
+		bad("BootstrapExpect", "must not be negative, got %d", c.BootstrapExpect)
+	}
+	if len(c.BootstrapServers) > 0 {
+		self := false
+		seen := map[string]bool{}
+		for i, s := range c.BootstrapServers {
+			if s.Name == "" || s.RaftAddr == "" {
+				bad(fmt.Sprintf("BootstrapServers[%d]", i), "Name and RaftAddr are required")
+			}
+			if seen[s.Name] {
+				bad(fmt.Sprintf("BootstrapServers[%d].Name", i), "duplicate %q", s.Name)
+			}
+			seen[s.Name] = true
+			self = self || s.Name == c.NodeName
+		}
+		if !self {
+			bad("BootstrapServers", "must include this node (%q)", c.NodeName)
+		}
+	}
+	if c.GossipBindPort < 0 || c.GossipBindPort > 65535 {
+		bad("GossipBindPort", "%d out of range 0-65535", c.GossipBindPort)
+	}
+	for name, q := range c.Capacity {
+		if q.Sign() < 0 {
+			bad("Capacity["+string(name)+"]", "must not be negative")
+		}
+	}
+	if errs := api.ValidateLabels(c.Labels, api.NewPath("Labels")); len(errs) > 0 {
+		for _, e := range errs {
+			bad("Labels", "%s", e.Error())
+		}
+	}
+	t := c.Timing.withDefaults()
+	switch t.Raft {
+	case "default", "fast", "test":
+	default:
+		bad("Timing.Raft", "%q: want default, fast or test", c.Timing.Raft)
+	}
+	if t.NodeMonitorGracePeriod <= t.HeartbeatInterval {
+		bad("Timing.NodeMonitorGracePeriod", "%v must exceed Timing.HeartbeatInterval %v", t.NodeMonitorGracePeriod, t.HeartbeatInterval)
+	}
+	if t.MaxRestartBackoff < t.RestartBackoff {
+		bad("Timing.MaxRestartBackoff", "%v is below Timing.RestartBackoff %v", t.MaxRestartBackoff, t.RestartBackoff)
+	}
+	if t.AutopilotFailedServerTimeout < t.AutopilotStableTime {
+		bad("Timing.AutopilotFailedServerTimeout", "%v is below Timing.AutopilotStableTime %v", t.AutopilotFailedServerTimeout, t.AutopilotStableTime)
+	}
+	return errors.Join(errs...)
+}

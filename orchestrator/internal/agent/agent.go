@@ -1,0 +1,635 @@
+// Package agent is the node agent (Kubernetes' kubelet): it registers its
+// Node and renews the Node's heartbeat, runs the Pods bound to it through a
+// runtime.Runtime, restarts their containers per restartPolicy with
+// backoff, writes their status, and stops Pods that were deleted.
+//
+// Usage: New(Config), then Run(ctx) in a goroutine; cancel ctx to stop.
+//
+// What it does not do yet: probes (a container is Ready when it runs),
+// init containers, volumes other than what the runtime does by itself,
+// ConfigMap/Secret env, graceful Pod deletion (the registry deletes a Pod at
+// once; the agent then stops its containers with the Pod's grace period).
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"go.uber.org/zap"
+)
+
+// Config configures an Agent. Zero durations take the defaults named.
+type Config struct {
+	NodeName string
+	Registry *registry.Registry
+	Runtime  runtime.Runtime
+	// Recorder, if set, records the agent's Events; Run runs it.
+	Recorder *events.Recorder
+	// Capacity is the Node's capacity and allocatable (cpu, memory, pods).
+	Capacity  api.ResourceList
+	Labels    map[string]string
+	Addresses []api.NodeAddress
+	// HeartbeatInterval is how often the Node status is renewed (1 s).
+	HeartbeatInterval time.Duration
+	// ResyncInterval is how often every Pod and the runtime are re-checked
+	// (10 s).
+	ResyncInterval time.Duration
+	// BackoffBase and BackoffMax bound the restart backoff (10 s, 300 s):
+	// the n-th restart waits BackoffBase*2^n, at most BackoffMax.
+	BackoffBase, BackoffMax time.Duration
+	// StopPodsOnShutdown stops and removes every Pod when Run ends.
+	StopPodsOnShutdown bool
+	// Workers is the number of Pods synced in parallel (8).
+	Workers int
+	Logger  *zap.Logger
+}
+
+// Agent runs the Pods of one node.
+type Agent struct {
+	cfg   Config
+	log   *zap.Logger
+	pods  *informer.Informer
+	queue *workqueue.Queue
+
+	mu      sync.Mutex
+	pullErr map[string]string // pod key -> last image error
+}
+
+// New returns an Agent; it starts nothing.
+func New(cfg Config) *Agent {
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = 10 * time.Second
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 10 * time.Second
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 300 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	a := &Agent{cfg: cfg, log: cfg.Logger, pullErr: map[string]string{}}
+	a.pods = informer.New(cfg.Registry, &api.Pod{}, registry.ListOptions{
+		Fields: api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
+	}, cfg.Logger)
+	a.queue = workqueue.New(cfg.BackoffBase/10+time.Millisecond, cfg.BackoffMax)
+	a.pods.AddHandler(informer.Handler{
+		OnAdd:    func(o api.Object) { a.queue.Add(api.KeyOf(o)) },
+		OnUpdate: func(_, o api.Object) { a.queue.Add(api.KeyOf(o)) },
+		OnDelete: func(o api.Object) { a.queue.Add(api.KeyOf(o)) },
+	})
+	return a
+}
+
+// Run registers the Node, keeps its heartbeat and runs Pods until ctx
+// ends; it returns when every goroutine it started has stopped.
+func (a *Agent) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		a.queue.Shutdown()
+		wg.Wait()
+		if a.cfg.StopPodsOnShutdown {
+			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+			a.stopAll(sctx)
+			scancel()
+		}
+	}()
+	evs, err := a.cfg.Runtime.Events(ctx)
+	if err != nil {
+		a.log.Error("runtime events unavailable; relying on resync", zap.Error(err))
+	}
+	wg.Add(3)
+	if a.cfg.Recorder != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.cfg.Recorder.Run(ctx) }()
+	}
+	go func() { defer wg.Done(); a.heartbeat(ctx) }()
+	go func() { defer wg.Done(); a.pods.Run(ctx) }()
+	go func() { defer wg.Done(); a.runtimeEvents(ctx, evs) }()
+	if err := a.pods.WaitSynced(ctx); err != nil {
+		return
+	}
+	for range a.cfg.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.worker(ctx) }()
+	}
+	a.resync(ctx)
+	t := time.NewTicker(a.cfg.ResyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.resync(ctx)
+		}
+	}
+}
+
+// resync queues every Pod bound here and every Pod the runtime still runs.
+func (a *Agent) resync(ctx context.Context) {
+	for _, o := range a.pods.List() {
+		a.queue.Add(api.KeyOf(o))
+	}
+	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
+	if err != nil {
+		return
+	}
+	for _, sb := range sbs {
+		a.queue.Add(api.Key(sb.Namespace, sb.Name))
+	}
+}
+
+func (a *Agent) runtimeEvents(ctx context.Context, evs <-chan runtime.Event) {
+	if evs == nil {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-evs:
+			if !ok {
+				return
+			}
+			if ev.Type == runtime.EventResync {
+				a.resync(ctx)
+				continue
+			}
+			ns, name := ev.Labels[runtime.LabelNamespace], ev.Labels[runtime.LabelPodName]
+			if name != "" {
+				a.queue.Add(api.Key(ns, name))
+			}
+		}
+	}
+}
+
+func (a *Agent) worker(ctx context.Context) {
+	for {
+		key, ok := a.queue.Get()
+		if !ok {
+			return
+		}
+		requeue, err := a.syncPod(ctx, key)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Debug("pod sync failed", zap.String("pod", key), zap.Error(err))
+			a.queue.AddRateLimited(key)
+		case requeue > 0:
+			a.queue.Forget(key)
+			a.queue.AddAfter(key, requeue)
+		default:
+			a.queue.Forget(key)
+		}
+		a.queue.Done(key)
+	}
+}
+
+// ---- Node registration and heartbeat ----
+
+func (a *Agent) nodeObject() *api.Node {
+	labels := map[string]string{api.LabelHostname: a.cfg.NodeName}
+	for k, v := range a.cfg.Labels {
+		labels[k] = v
+	}
+	n := &api.Node{ObjectMeta: api.ObjectMeta{Name: a.cfg.NodeName, Labels: labels}}
+	a.fillStatus(n)
+	return n
+}
+
+func (a *Agent) fillStatus(n *api.Node) {
+	now := api.Now()
+	n.Status.Capacity = a.cfg.Capacity
+	n.Status.Allocatable = a.cfg.Capacity
+	n.Status.Addresses = a.cfg.Addresses
+	api.SetNodeCondition(&n.Status, api.NodeCondition{
+		Type: api.NodeReady, Status: api.ConditionTrue, Reason: "AgentReady",
+		Message: "flotilla agent is posting ready status", LastHeartbeatTime: now,
+	}, now)
+	if c := api.GetNodeCondition(&n.Status, api.NodeReady); c != nil {
+		c.LastHeartbeatTime = now
+	}
+}
+
+func (a *Agent) heartbeat(ctx context.Context) {
+	t := time.NewTicker(a.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		if err := a.renew(ctx); err != nil && ctx.Err() == nil {
+			a.log.Debug("node heartbeat failed", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *Agent) renew(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*a.cfg.HeartbeatInterval)
+	defer cancel()
+	var n api.Node
+	err := a.cfg.Registry.Get(ctx, "", a.cfg.NodeName, &n, registry.ReadOptions{})
+	if api.IsNotFound(err) {
+		err = a.cfg.Registry.Create(ctx, a.nodeObject())
+		if err == nil {
+			a.log.Info("node registered", zap.String("node", a.cfg.NodeName))
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	a.fillStatus(&n)
+	return a.cfg.Registry.UpdateStatus(ctx, &n)
+}
+
+// ---- Pods ----
+
+func (a *Agent) stopAll(ctx context.Context) {
+	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
+	if err != nil {
+		return
+	}
+	for _, sb := range sbs {
+		a.killSandbox(ctx, sb, 30*time.Second)
+	}
+}
+
+func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, grace time.Duration) {
+	cs, _ := a.cfg.Runtime.ListContainers(ctx, &runtime.ContainerFilter{SandboxID: sb.ID})
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		if c.State == runtime.ContainerRunning {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = a.cfg.Runtime.StopContainer(ctx, c.ID, grace)
+			}()
+		}
+	}
+	wg.Wait()
+	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
+		a.log.Debug("remove sandbox", zap.String("sandbox", sb.ID), zap.Error(err))
+	}
+}
+
+func graceOf(p *api.Pod) time.Duration {
+	if p != nil && p.Spec.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*p.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// syncPod converges one Pod and returns a delay after which it wants to be
+// looked at again (restart backoff), if any.
+func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) {
+	ns, name, err := api.SplitKey(key)
+	if err != nil {
+		return 0, nil
+	}
+	var pod *api.Pod
+	if o, ok := a.pods.Get(key); ok {
+		pod = o.(*api.Pod)
+	}
+	rt := a.cfg.Runtime
+	sbs, err := rt.ListPodSandboxes(ctx, &runtime.PodSandboxFilter{Labels: map[string]string{
+		runtime.LabelNamespace: ns, runtime.LabelPodName: name,
+	}})
+	if err != nil {
+		return 0, err
+	}
+	if pod == nil || pod.DeletionTimestamp != nil || pod.Spec.NodeName != a.cfg.NodeName {
+		for _, sb := range sbs {
+			a.log.Debug("stopping pod", zap.String("pod", key))
+			a.killSandbox(ctx, sb, graceOf(pod))
+		}
+		return 0, nil
+	}
+	var sb *runtime.PodSandboxStatus
+	for _, s := range sbs {
+		if s.UID != string(pod.UID) {
+			a.killSandbox(ctx, s, graceOf(pod))
+			continue
+		}
+		if sb == nil || s.Attempt > sb.Attempt {
+			sb = s
+		}
+	}
+	if api.IsPodTerminal(pod) {
+		return 0, nil
+	}
+	if sb == nil || sb.State != runtime.SandboxReady {
+		attempt := 0
+		if sb != nil {
+			attempt = sb.Attempt + 1
+			a.killSandbox(ctx, sb, 0)
+		}
+		id, err := rt.RunPodSandbox(ctx, &runtime.PodSandboxConfig{
+			Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
+			PortMappings: portMappings(pod),
+		})
+		if err != nil {
+			return 0, err
+		}
+		if sb, err = rt.PodSandboxStatus(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	all, err := rt.ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID)})
+	if err != nil {
+		return 0, err
+	}
+	var requeue time.Duration
+	waiting := map[string]*api.ContainerStateWaiting{}
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		d, w, err := a.syncContainer(ctx, pod, sb, c, byName(all, c.Name))
+		if err != nil {
+			return 0, err
+		}
+		if w != nil {
+			waiting[c.Name] = w
+		}
+		if d > 0 && (requeue == 0 || d < requeue) {
+			requeue = d
+		}
+	}
+	all, err = rt.ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID)})
+	if err != nil {
+		return 0, err
+	}
+	return requeue, a.writeStatus(ctx, pod, sb, all, waiting)
+}
+
+func portMappings(p *api.Pod) []runtime.PortMapping {
+	var out []runtime.PortMapping
+	for _, c := range p.Spec.Containers {
+		for _, port := range c.Ports {
+			if port.HostPort > 0 {
+				proto := runtime.ProtocolTCP
+				if port.Protocol == api.ProtocolUDP {
+					proto = runtime.ProtocolUDP
+				}
+				out = append(out, runtime.PortMapping{ContainerPort: int(port.ContainerPort), HostPort: int(port.HostPort), HostIP: port.HostIP, Protocol: proto})
+			}
+		}
+	}
+	return out
+}
+
+// byName returns the Pod's containers with that name, newest restart first.
+func byName(all []*runtime.ContainerStatus, name string) []*runtime.ContainerStatus {
+	var out []*runtime.ContainerStatus
+	for _, c := range all {
+		if c.Name == name {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(x, y *runtime.ContainerStatus) int { return y.RestartCount - x.RestartCount })
+	return out
+}
+
+func shouldRestart(policy api.RestartPolicy, exitCode int) bool {
+	switch policy {
+	case api.RestartPolicyNever:
+		return false
+	case api.RestartPolicyOnFailure:
+		return exitCode != 0
+	}
+	return true
+}
+
+func (a *Agent) backoff(restarts int) time.Duration {
+	d := a.cfg.BackoffBase
+	for i := 0; i < restarts && d < a.cfg.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, a.cfg.BackoffMax)
+}
+
+// syncContainer makes one Pod container run (or stay exited per policy).
+func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, c *api.Container, existing []*runtime.ContainerStatus) (time.Duration, *api.ContainerStateWaiting, error) {
+	rt := a.cfg.Runtime
+	var latest *runtime.ContainerStatus
+	if len(existing) > 0 {
+		latest = existing[0]
+	}
+	restartCount := 0
+	if latest != nil {
+		if latest.SandboxID == sb.ID {
+			switch latest.State {
+			case runtime.ContainerRunning:
+				return 0, nil, nil
+			case runtime.ContainerCreated:
+				if err := rt.StartContainer(ctx, latest.ID); err != nil && !errors.Is(err, runtime.ErrStartFailed) {
+					return 0, nil, err
+				}
+				return 0, nil, nil
+			}
+			if !shouldRestart(pod.Spec.RestartPolicy, latest.ExitCode) {
+				return 0, nil, nil
+			}
+			wait := a.backoff(latest.RestartCount) - time.Since(latest.FinishedAt)
+			if wait > 0 {
+				return wait, &api.ContainerStateWaiting{Reason: "CrashLoopBackOff",
+					Message: fmt.Sprintf("back-off %v restarting failed container %s", a.backoff(latest.RestartCount).Round(time.Millisecond), c.Name)}, nil
+			}
+		}
+		restartCount = latest.RestartCount + 1
+	}
+	policy := runtime.PullPolicy(c.ImagePullPolicy)
+	if _, err := rt.EnsureImage(ctx, c.Image, policy); err != nil {
+		reason := "ErrImagePull"
+		if runtime.IsImageNeverPull(err) {
+			reason = "ErrImageNeverPull"
+		} else if runtime.IsImagePull(err) {
+			reason = "ImagePullBackOff"
+		} else {
+			return 0, nil, err
+		}
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, runtime.MessageOf(err))
+		return a.backoff(0), &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
+	}
+	cfg := &runtime.ContainerConfig{
+		Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
+		RestartCount: restartCount,
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			cfg.Env = append(cfg.Env, runtime.EnvVar{Name: e.Name, Value: e.Value})
+		}
+	}
+	for _, p := range c.Ports {
+		proto := runtime.ProtocolTCP
+		if p.Protocol == api.ProtocolUDP {
+			proto = runtime.ProtocolUDP
+		}
+		cfg.Ports = append(cfg.Ports, runtime.ContainerPort{Name: p.Name, ContainerPort: int(p.ContainerPort), Protocol: proto})
+	}
+	if l, ok := c.Resources.Limits[api.ResourceCPU]; ok {
+		cfg.Resources.CPUMillis = l.MilliValue()
+	}
+	if l, ok := c.Resources.Limits[api.ResourceMemory]; ok {
+		cfg.Resources.MemoryBytes = l.Value()
+	}
+	id, err := rt.CreateContainer(ctx, sb.ID, cfg)
+	if err != nil {
+		if runtime.IsAlreadyExists(err) {
+			return 0, nil, nil
+		}
+		return 0, nil, err
+	}
+	if err := rt.StartContainer(ctx, id); err != nil {
+		if !errors.Is(err, runtime.ErrStartFailed) {
+			return 0, nil, err
+		}
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Error: container %s failed to start: %s", c.Name, runtime.MessageOf(err))
+	}
+	if restartCount > 0 {
+		a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Started", "Restarted container %s (restart %d)", c.Name, restartCount)
+	}
+	// Keep the previous instance (for logs --previous); remove older ones.
+	for _, old := range existing[min(1, len(existing)):] {
+		_ = rt.RemoveContainer(ctx, old.ID)
+	}
+	return 0, nil, nil
+}
+
+func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, all []*runtime.ContainerStatus, waiting map[string]*api.ContainerStateWaiting) error {
+	st := api.Clone(pod.Status)
+	now := api.Now()
+	st.ContainerStatuses = nil
+	allReady := true
+	anyRunning, anyRestarting, allDone, anyFailed := false, false, true, false
+	for _, c := range pod.Spec.Containers {
+		cs := api.ContainerStatus{Name: c.Name, Image: c.Image}
+		list := byName(all, c.Name)
+		var latest *runtime.ContainerStatus
+		if len(list) > 0 {
+			latest = list[0]
+		}
+		if len(list) > 1 && list[1].State == runtime.ContainerExited {
+			cs.LastTerminationState.Terminated = terminated(list[1])
+		}
+		switch {
+		case waiting[c.Name] != nil:
+			cs.State.Waiting = waiting[c.Name]
+			allDone = false
+			if latest != nil {
+				anyRestarting = true
+				cs.LastTerminationState.Terminated = terminated(latest)
+			}
+		case latest == nil:
+			cs.State.Waiting = &api.ContainerStateWaiting{Reason: "ContainerCreating"}
+			allDone = false
+		case latest.State == runtime.ContainerRunning:
+			cs.State.Running = &api.ContainerStateRunning{StartedAt: api.NewTime(latest.StartedAt)}
+			anyRunning = true
+			allDone = false
+		case latest.State == runtime.ContainerExited:
+			cs.State.Terminated = terminated(latest)
+			if shouldRestart(pod.Spec.RestartPolicy, latest.ExitCode) {
+				allDone = false
+				anyRestarting = true
+			} else if latest.ExitCode != 0 {
+				anyFailed = true
+			}
+		default:
+			cs.State.Waiting = &api.ContainerStateWaiting{Reason: "ContainerCreating"}
+			allDone = false
+		}
+		if latest != nil {
+			cs.RestartCount = int32(latest.RestartCount)
+			cs.ContainerID = "flotilla://" + latest.ID
+			cs.ImageID = latest.ImageID
+		}
+		cs.Ready = cs.State.Running != nil
+		started := cs.State.Running != nil
+		cs.Started = &started
+		if !cs.Ready {
+			allReady = false
+		}
+		st.ContainerStatuses = append(st.ContainerStatuses, cs)
+	}
+	switch {
+	case allDone && anyFailed:
+		st.Phase = api.PodFailed
+	case allDone:
+		st.Phase = api.PodSucceeded
+	case anyRunning || anyRestarting:
+		st.Phase = api.PodRunning
+	default:
+		st.Phase = api.PodPending
+	}
+	st.PodIP = sb.IP
+	st.PodIPs = nil
+	if sb.IP != "" {
+		st.PodIPs = []api.PodIP{{IP: sb.IP}}
+	}
+	if len(a.cfg.Addresses) > 0 {
+		st.HostIP = a.cfg.Addresses[0].Address
+	}
+	if st.StartTime == nil {
+		st.StartTime = &now
+	}
+	st.ObservedGeneration = pod.Generation
+	cond := func(t api.PodConditionType, ok bool) {
+		s := api.ConditionFalse
+		if ok {
+			s = api.ConditionTrue
+		}
+		api.SetPodCondition(&st, api.PodCondition{Type: t, Status: s}, now)
+	}
+	cond(api.PodScheduled, true)
+	cond(api.PodInitialized, true)
+	ready := allReady && st.Phase == api.PodRunning
+	cond(api.ContainersReady, ready)
+	cond(api.PodReady, ready)
+	if jsonEqual(st, pod.Status) {
+		return nil
+	}
+	next := pod.DeepCopyObject().(*api.Pod)
+	next.Status = st
+	err := a.cfg.Registry.UpdateStatus(ctx, next)
+	if api.IsConflict(err) || api.IsNotFound(err) {
+		return nil // a newer version or the deletion is on its way through the informer
+	}
+	return err
+}
+
+func terminated(c *runtime.ContainerStatus) *api.ContainerStateTerminated {
+	return &api.ContainerStateTerminated{
+		ExitCode: int32(c.ExitCode), Reason: c.Reason, Message: c.Message,
+		StartedAt: api.NewTime(c.StartedAt), FinishedAt: api.NewTime(c.FinishedAt),
+		ContainerID: "flotilla://" + c.ID,
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}

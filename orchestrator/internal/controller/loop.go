@@ -1,0 +1,72 @@
+// Package controller holds Flotilla's leader-side control loops —
+// ReplicaSet, Deployment, garbage collector and node lifecycle — and the
+// Manager that runs them with the scheduler while this node leads.
+//
+// Every loop is level-triggered: reconcile reads the desired and observed
+// state from informer caches and takes idempotent steps, so a missed event
+// or a change of leader loses nothing. After its own writes a loop waits
+// until its cache has seen them (informer.WaitForRevision) before it reads
+// again, which is what keeps a ReplicaSet from creating a Pod twice.
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
+	"go.uber.org/zap"
+)
+
+// reconcileFunc handles one key and may ask to be called again after a
+// delay.
+type reconcileFunc func(ctx context.Context, key string) (requeueAfter time.Duration, err error)
+
+type loop struct {
+	name      string
+	queue     *workqueue.Queue
+	workers   int
+	reconcile reconcileFunc
+	log       *zap.Logger
+}
+
+func newLoop(name string, workers int, log *zap.Logger, r reconcileFunc) *loop {
+	return &loop{
+		name: name, workers: workers, reconcile: r, log: log.Named(name),
+		queue: workqueue.New(5*time.Millisecond, 10*time.Second),
+	}
+}
+
+// run processes keys until ctx ends and returns when its workers stopped.
+func (l *loop) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range l.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				key, ok := l.queue.Get()
+				if !ok {
+					return
+				}
+				after, err := l.reconcile(ctx, key)
+				switch {
+				case err != nil:
+					if ctx.Err() == nil {
+						l.log.Debug("reconcile failed; retrying", zap.String("key", key), zap.Error(err))
+						l.queue.AddRateLimited(key)
+					}
+				case after > 0:
+					l.queue.Forget(key)
+					l.queue.AddAfter(key, after)
+				default:
+					l.queue.Forget(key)
+				}
+				l.queue.Done(key)
+			}
+		}()
+	}
+	<-ctx.Done()
+	l.queue.Shutdown()
+	wg.Wait()
+}

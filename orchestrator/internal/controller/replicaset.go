@@ -1,0 +1,345 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"go.uber.org/zap"
+)
+
+// maxBurst bounds the Pods one reconcile creates or deletes; the rest
+// follow in the next pass.
+const maxBurst = 500
+
+type replicaSetController struct {
+	reg  *registry.Registry
+	pods *informer.Informer
+	rss  *informer.Informer
+	rec  *events.Recorder
+	log  *zap.Logger
+	*loop
+}
+
+func newReplicaSetController(reg *registry.Registry, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *replicaSetController {
+	c := &replicaSetController{reg: reg, pods: pods, rss: rss, rec: rec, log: log.Named("replicaset")}
+	c.loop = newLoop("replicaset", 4, log, c.reconcile)
+	enqueueRS := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
+	rss.AddHandler(informer.Handler{OnAdd: enqueueRS, OnUpdate: func(_, o api.Object) { enqueueRS(o) }, OnDelete: enqueueRS})
+	podEvent := func(o api.Object) {
+		if ref := api.GetControllerOf(o); ref != nil {
+			if ref.Kind == "ReplicaSet" {
+				c.queue.Add(api.Key(o.GetNamespace(), ref.Name))
+			}
+			return
+		}
+		// An orphan: any ReplicaSet whose selector matches may adopt it.
+		for _, r := range rss.ByIndex(informer.IndexNamespace, o.GetNamespace()) {
+			rs := r.(*api.ReplicaSet)
+			if sel, err := api.LabelSelectorAsSelector(rs.Spec.Selector); err == nil && sel.Matches(o.GetLabels()) {
+				c.queue.Add(api.KeyOf(rs))
+			}
+		}
+	}
+	pods.AddHandler(informer.Handler{OnAdd: podEvent, OnUpdate: func(_, o api.Object) { podEvent(o) }, OnDelete: podEvent})
+	return c
+}
+
+func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.Duration, error) {
+	o, ok := c.rss.Get(key)
+	if !ok {
+		return 0, nil // its Pods are the garbage collector's
+	}
+	rs := o.(*api.ReplicaSet)
+	if rs.DeletionTimestamp != nil {
+		return 0, nil
+	}
+	sel, err := api.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		return 0, nil // validation keeps this from happening
+	}
+	var lastRev int64
+	note := func(rv string) {
+		if n, _ := registry.ParseResourceVersion(rv); n > lastRev {
+			lastRev = n
+		}
+	}
+	var active, terminal []*api.Pod
+	for _, po := range c.pods.ByIndex(informer.IndexNamespace, rs.Namespace) {
+		p := po.(*api.Pod)
+		ref := api.GetControllerOf(p)
+		switch {
+		case ref != nil && ref.UID != rs.UID:
+			continue
+		case ref == nil:
+			if p.DeletionTimestamp != nil || api.IsPodTerminal(p) || !sel.Matches(p.Labels) {
+				continue
+			}
+			adopted := p.DeepCopyObject().(*api.Pod)
+			adopted.OwnerReferences = append(adopted.OwnerReferences, api.NewControllerRef(rs))
+			if err := c.reg.Update(ctx, adopted); err != nil {
+				if api.IsConflict(err) || api.IsNotFound(err) {
+					continue
+				}
+				return 0, err
+			}
+			note(adopted.ResourceVersion)
+			p = adopted
+		case !sel.Matches(p.Labels):
+			// Owned but no longer selected: release it.
+			released := p.DeepCopyObject().(*api.Pod)
+			released.OwnerReferences = slices.DeleteFunc(released.OwnerReferences, func(r api.OwnerReference) bool { return r.UID == rs.UID })
+			if err := c.reg.Update(ctx, released); err != nil && !api.IsConflict(err) && !api.IsNotFound(err) {
+				return 0, err
+			}
+			note(released.ResourceVersion)
+			continue
+		}
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		if api.IsPodTerminal(p) {
+			terminal = append(terminal, p)
+			continue
+		}
+		active = append(active, p)
+	}
+	want := int(*rs.Spec.Replicas)
+	diff := len(active) - want
+	var createErr error
+	switch {
+	case diff < 0:
+		n := min(-diff, maxBurst)
+		rev, created, err := c.createPods(ctx, rs, n)
+		note(rev)
+		createErr = err
+		if created > 0 {
+			c.rec.Eventf(rs, api.EventTypeNormal, "SuccessfulCreate", "Created %d pod(s)", created)
+		}
+		if err != nil {
+			c.rec.Eventf(rs, api.EventTypeWarning, "FailedCreate", "Error creating pods: %v", err)
+		}
+	case diff > 0:
+		sortForDeletion(active)
+		victims := active[:min(diff, maxBurst)]
+		rev, deleted, err := c.deletePods(ctx, victims)
+		note(rev)
+		if deleted > 0 {
+			c.rec.Eventf(rs, api.EventTypeNormal, "SuccessfulDelete", "Deleted %d pod(s)", deleted)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	// Failed Pods have been replaced above (they are not active); remove
+	// them so they do not pile up.
+	if len(terminal) > 0 {
+		rev, _, err := c.deletePods(ctx, terminal)
+		note(rev)
+		if err != nil {
+			return 0, err
+		}
+	}
+	if lastRev > 0 {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.pods.WaitForRevision(wctx, lastRev)
+		cancel()
+		if err != nil {
+			return 0, err
+		}
+	}
+	after, err := c.updateStatus(ctx, rs, sel, createErr)
+	if err != nil {
+		return 0, err
+	}
+	if createErr != nil {
+		return 0, createErr
+	}
+	if diff < -maxBurst || diff > maxBurst {
+		return time.Millisecond, nil
+	}
+	return after, nil
+}
+
+func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSet, n int) (string, int, error) {
+	var mu sync.Mutex
+	var lastRev int64
+	var firstErr error
+	created := 0
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p := podFromTemplate(rs)
+			err := c.reg.Create(ctx, p)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			created++
+			if rv, _ := registry.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
+				lastRev = rv
+			}
+		}()
+	}
+	wg.Wait()
+	return fmt.Sprint(lastRev), created, firstErr
+}
+
+func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) (string, int, error) {
+	var mu sync.Mutex
+	var lastRev int64
+	var errs []error
+	deleted := 0
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for _, p := range pods {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var out api.Pod
+			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, registry.DeleteOptions{ResourceVersion: p.ResourceVersion})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if !api.IsNotFound(err) && !api.IsConflict(err) {
+					errs = append(errs, err)
+				}
+				return
+			}
+			deleted++
+			if rv, _ := registry.ParseResourceVersion(out.ResourceVersion); rv > lastRev {
+				lastRev = rv
+			}
+		}()
+	}
+	wg.Wait()
+	return fmt.Sprint(lastRev), deleted, errors.Join(errs...)
+}
+
+func podFromTemplate(rs *api.ReplicaSet) *api.Pod {
+	t := api.Clone(rs.Spec.Template)
+	return &api.Pod{
+		ObjectMeta: api.ObjectMeta{
+			GenerateName:    rs.Name + "-",
+			Namespace:       rs.Namespace,
+			Labels:          maps.Clone(t.Labels),
+			Annotations:     maps.Clone(t.Annotations),
+			OwnerReferences: []api.OwnerReference{api.NewControllerRef(rs)},
+		},
+		Spec: t.Spec,
+	}
+}
+
+// sortForDeletion orders Pods so the ones to delete first come first:
+// unbound before bound, Pending before Running, not ready before ready,
+// more restarts first, newer before older.
+func sortForDeletion(pods []*api.Pod) {
+	rank := func(p *api.Pod) int {
+		switch p.Status.Phase {
+		case api.PodPending, "":
+			return 0
+		case api.PodUnknown:
+			return 1
+		}
+		return 2
+	}
+	restarts := func(p *api.Pod) int32 {
+		var n int32
+		for _, cs := range p.Status.ContainerStatuses {
+			n = max(n, cs.RestartCount)
+		}
+		return n
+	}
+	slices.SortStableFunc(pods, func(a, b *api.Pod) int {
+		if (a.Spec.NodeName == "") != (b.Spec.NodeName == "") {
+			if a.Spec.NodeName == "" {
+				return -1
+			}
+			return 1
+		}
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		if ra, rb := api.IsPodReady(a), api.IsPodReady(b); ra != rb {
+			if !ra {
+				return -1
+			}
+			return 1
+		}
+		if ra, rb := restarts(a), restarts(b); ra != rb {
+			return int(rb - ra)
+		}
+		return b.CreationTimestamp.Compare(a.CreationTimestamp.Time)
+	})
+}
+
+func (c *replicaSetController) updateStatus(ctx context.Context, rs *api.ReplicaSet, sel api.Selector, createErr error) (time.Duration, error) {
+	// Re-read: the cache has our writes now.
+	o, ok := c.rss.Get(api.KeyOf(rs))
+	if !ok {
+		return 0, nil
+	}
+	rs = o.(*api.ReplicaSet)
+	now := api.Now()
+	var st api.ReplicaSetStatus
+	st.Conditions = slices.Clone(rs.Status.Conditions)
+	var requeue time.Duration
+	for _, po := range c.pods.ByIndex(informer.IndexOwner, string(rs.UID)) {
+		p := po.(*api.Pod)
+		if !api.IsControlledBy(p, rs) || p.DeletionTimestamp != nil || api.IsPodTerminal(p) {
+			continue
+		}
+		st.Replicas++
+		if api.SelectorFromSet(rs.Spec.Template.Labels).Matches(p.Labels) {
+			st.FullyLabeledReplicas++
+		}
+		if api.IsPodReady(p) {
+			st.ReadyReplicas++
+			if api.IsPodAvailable(p, rs.Spec.MinReadySeconds, now) {
+				st.AvailableReplicas++
+			} else if rs.Spec.MinReadySeconds > 0 {
+				requeue = time.Duration(rs.Spec.MinReadySeconds) * time.Second
+			}
+		}
+	}
+	st.ObservedGeneration = rs.Generation
+	if createErr != nil && !errors.Is(createErr, context.Canceled) {
+		api.SetReplicaSetCondition(&st, api.ReplicaSetCondition{Type: api.ReplicaSetReplicaFailure, Status: api.ConditionTrue, Reason: "FailedCreate", Message: createErr.Error()}, now)
+	} else {
+		st.Conditions = slices.DeleteFunc(st.Conditions, func(c api.ReplicaSetCondition) bool { return c.Type == api.ReplicaSetReplicaFailure })
+		if len(st.Conditions) == 0 {
+			st.Conditions = nil
+		}
+	}
+	if jsonEqual(st, rs.Status) {
+		return requeue, nil
+	}
+	next := rs.DeepCopyObject().(*api.ReplicaSet)
+	next.Status = st
+	if err := c.reg.UpdateStatus(ctx, next); err != nil {
+		if api.IsConflict(err) || api.IsNotFound(err) {
+			return 0, nil // the newer version re-queues us
+		}
+		return 0, err
+	}
+	return requeue, nil
+}

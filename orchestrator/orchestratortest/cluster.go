@@ -1,0 +1,398 @@
+package orchestratortest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/membership"
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
+	"github.com/flotilla-io/flotilla/raftstore"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+// Option changes how NewCluster builds its nodes.
+type Option func(*options)
+
+type options struct {
+	capacity  orchestrator.ResourceList
+	labels    func(i int) map[string]string
+	timing    *orchestrator.Timing
+	dataDirs  bool
+	configure func(i int, cfg *orchestrator.Config)
+	fakeCfg   func(i int, cfg *fake.Config)
+	logger    *zap.Logger
+	timeout   time.Duration
+}
+
+// WithCapacity sets every node's capacity (default cpu 4, memory 8Gi,
+// pods 500).
+func WithCapacity(c orchestrator.ResourceList) Option { return func(o *options) { o.capacity = c } }
+
+// WithNodeLabels sets the labels of node i.
+func WithNodeLabels(f func(i int) map[string]string) Option { return func(o *options) { o.labels = f } }
+
+// WithTiming replaces orchestrator.TestTiming.
+func WithTiming(t orchestrator.Timing) Option { return func(o *options) { o.timing = &t } }
+
+// WithDataDirs keeps each node's Raft data in a t.TempDir, so RestartNode
+// restarts from it.
+func WithDataDirs() Option { return func(o *options) { o.dataDirs = true } }
+
+// WithConfig lets the caller change node i's Config last.
+func WithConfig(f func(i int, cfg *orchestrator.Config)) Option {
+	return func(o *options) { o.configure = f }
+}
+
+// WithFakeRuntime lets the caller change node i's fake runtime Config.
+func WithFakeRuntime(f func(i int, cfg *fake.Config)) Option {
+	return func(o *options) { o.fakeCfg = f }
+}
+
+// WithLogger replaces the zaptest logger.
+func WithLogger(l *zap.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithReadyTimeout bounds how long NewCluster waits for readiness
+// (default 30 s).
+func WithReadyTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// TestCluster is an in-process cluster. Its methods are safe for
+// concurrent use; they fail the test on errors.
+type TestCluster struct {
+	tb      testing.TB
+	opts    options
+	raftNet *raftstore.InmemNetwork
+	gossip  *membership.InmemNetwork
+	servers []orchestrator.BootstrapServer
+
+	mu       sync.Mutex
+	nodes    []*orchestrator.Cluster
+	runtimes []*fake.Runtime
+	cfgs     []orchestrator.Config
+	gaddrs   []string
+	stopped  []bool
+	dirs     []string
+}
+
+// NewCluster starts n nodes and returns when a leader is elected and all n
+// Nodes are Ready; t.Cleanup shuts everything down. It fails the test if
+// the cluster is not ready within the ready timeout.
+func NewCluster(tb testing.TB, n int, opts ...Option) *TestCluster {
+	tb.Helper()
+	if n < 1 {
+		tb.Fatalf("orchestratortest: NewCluster needs at least 1 node, got %d", n)
+	}
+	o := options{timeout: 30 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel))
+	}
+	if o.capacity == nil {
+		o.capacity = orchestrator.ResourceList{
+			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("500"),
+		}
+	}
+	c := &TestCluster{
+		tb: tb, opts: o, raftNet: raftstore.NewInmemNetwork(), gossip: membership.NewInmemNetwork(),
+		nodes: make([]*orchestrator.Cluster, n), runtimes: make([]*fake.Runtime, n),
+		cfgs: make([]orchestrator.Config, n), gaddrs: make([]string, n), stopped: make([]bool, n), dirs: make([]string, n),
+	}
+	for i := range n {
+		c.servers = append(c.servers, orchestrator.BootstrapServer{Name: nodeName(i), RaftAddr: nodeName(i)})
+		if o.dataDirs {
+			c.dirs[i] = filepath.Join(tb.TempDir(), nodeName(i))
+		}
+	}
+	tb.Cleanup(c.shutdown)
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	// Start node 0 first so the others can join its gossip address;
+	// the rest start in parallel.
+	c.startNode(ctx, 0, true)
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.startNode(ctx, i, true) }()
+	}
+	wg.Wait()
+	if tb.Failed() {
+		tb.FailNow()
+	}
+	c.WaitReady(o.timeout)
+	return c
+}
+
+func nodeName(i int) string { return fmt.Sprintf("node-%d", i) }
+
+func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
+	name := nodeName(i)
+	fc := fake.Config{ClusterID: "test", NodeName: name, PodCIDR: fmt.Sprintf("10.%d.0.0/16", 100+i%150),
+		Logger: c.opts.logger.Named(name).Named("runtime")}
+	if c.opts.fakeCfg != nil {
+		c.opts.fakeCfg(i, &fc)
+	}
+	c.mu.Lock()
+	rt := c.runtimes[i]
+	c.mu.Unlock()
+	if rt == nil {
+		var err error
+		rt, err = fake.New(fc)
+		if err != nil {
+			c.tb.Errorf("orchestratortest: fake runtime for %s: %v", name, err)
+			return
+		}
+	}
+	cfg := orchestrator.TestConfig(name)
+	if c.opts.timing != nil {
+		cfg.Timing = *c.opts.timing
+	}
+	cfg.Runtime = rt
+	cfg.Capacity = c.opts.capacity
+	if c.opts.labels != nil {
+		cfg.Labels = c.opts.labels(i)
+	}
+	cfg.RaftNetwork = c.raftNet
+	cfg.GossipNetwork = c.gossip
+	cfg.DataDir = c.dirs[i]
+	cfg.Logger = c.opts.logger.Named(name)
+	if bootstrap {
+		cfg.BootstrapServers = c.servers
+	}
+	if i != 0 {
+		c.mu.Lock()
+		cfg.Join = []string{c.gaddrs[0]}
+		if c.stopped[0] || cfg.Join[0] == "" {
+			cfg.Join = nil
+			for j, a := range c.gaddrs {
+				if j != i && !c.stopped[j] && a != "" {
+					cfg.Join = []string{a}
+					break
+				}
+			}
+		}
+		c.mu.Unlock()
+	} else if !bootstrap {
+		c.mu.Lock()
+		for j, a := range c.gaddrs {
+			if j != i && !c.stopped[j] && a != "" {
+				cfg.Join = []string{a}
+				break
+			}
+		}
+		c.mu.Unlock()
+	}
+	if c.opts.configure != nil {
+		c.opts.configure(i, &cfg)
+	}
+	node, err := orchestrator.New(cfg)
+	if err != nil {
+		c.tb.Errorf("orchestratortest: %s: %v", name, err)
+		return
+	}
+	if err := node.Start(ctx); err != nil {
+		c.tb.Errorf("orchestratortest: start %s: %v", name, err)
+		return
+	}
+	c.mu.Lock()
+	c.nodes[i], c.runtimes[i], c.cfgs[i], c.gaddrs[i], c.stopped[i] = node, rt, cfg, node.GossipAddr(), false
+	c.mu.Unlock()
+}
+
+func (c *TestCluster) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.mu.Lock()
+	nodes := append([]*orchestrator.Cluster(nil), c.nodes...)
+	rts := append([]*fake.Runtime(nil), c.runtimes...)
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		if n != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = n.Stop(ctx) }()
+		}
+	}
+	wg.Wait()
+	for _, rt := range rts {
+		if rt != nil {
+			_ = rt.Close()
+		}
+	}
+}
+
+// Len returns the number of nodes.
+func (c *TestCluster) Len() int { return len(c.nodes) }
+
+// Node returns node i.
+func (c *TestCluster) Node(i int) *orchestrator.Cluster {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[i]
+}
+
+// NodeName returns the name of node i ("node-<i>").
+func (c *TestCluster) NodeName(i int) string { return nodeName(i) }
+
+// Runtime returns node i's fake runtime (it survives RestartNode).
+func (c *TestCluster) Runtime(i int) *fake.Runtime {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.runtimes[i]
+}
+
+// Client returns a Client through a running node (the first one not
+// stopped).
+func (c *TestCluster) Client() orchestrator.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, n := range c.nodes {
+		if !c.stopped[i] && n != nil {
+			return n.Client()
+		}
+	}
+	c.tb.Fatalf("orchestratortest: no running node")
+	return nil
+}
+
+// Leader returns the index of the current leader, or -1.
+func (c *TestCluster) Leader() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, n := range c.nodes {
+		if !c.stopped[i] && n != nil && n.IsLeader() {
+			return i
+		}
+	}
+	return -1
+}
+
+// Eventually polls cond until it holds, failing the test after timeout.
+func (c *TestCluster) Eventually(timeout time.Duration, what string, cond func() bool) {
+	c.tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.tb.Fatalf("orchestratortest: timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WaitReady waits until a leader exists and every running node's Node is
+// Ready.
+func (c *TestCluster) WaitReady(timeout time.Duration) {
+	c.tb.Helper()
+	c.Eventually(timeout, "a leader and all Nodes Ready", func() bool {
+		if c.Leader() < 0 {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		var nodes api.NodeList
+		if err := c.Client().List(ctx, &nodes); err != nil {
+			return false
+		}
+		ready := map[string]bool{}
+		for i := range nodes.Items {
+			ready[nodes.Items[i].Name] = api.IsNodeReady(&nodes.Items[i])
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i := range c.nodes {
+			if !c.stopped[i] && !ready[nodeName(i)] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// StopNode stops node i as a crash looks to its peers (no leave, no
+// leadership hand-off). Its Pods keep running in its fake runtime.
+func (c *TestCluster) StopNode(i int) {
+	c.tb.Helper()
+	c.mu.Lock()
+	n := c.nodes[i]
+	c.stopped[i] = true
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.Stop(ctx); err != nil {
+		c.tb.Logf("orchestratortest: stop %s: %v", nodeName(i), err)
+	}
+}
+
+// RestartNode starts a stopped node again with the same name and fake
+// runtime (whose containers its agent adopts), from its data dir with
+// WithDataDirs. It returns once the node runs; use WaitReady to wait for
+// its Node to be Ready again.
+func (c *TestCluster) RestartNode(i int) {
+	c.tb.Helper()
+	c.mu.Lock()
+	if !c.stopped[i] {
+		c.mu.Unlock()
+		c.tb.Fatalf("orchestratortest: RestartNode(%d): node is running", i)
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.timeout)
+	defer cancel()
+	c.startNode(ctx, i, false)
+	if c.tb.Failed() {
+		c.tb.FailNow()
+	}
+}
+
+// Partition cuts the given nodes off from all others (Raft and gossip)
+// until Heal.
+func (c *TestCluster) Partition(nodes ...int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, i := range nodes {
+		c.raftNet.Isolate(nodeName(i))
+		c.gossip.Isolate(c.gaddrs[i])
+	}
+}
+
+// Heal restores every link cut by Partition.
+func (c *TestCluster) Heal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.raftNet.Heal()
+	for _, a := range c.gaddrs {
+		if a != "" {
+			c.gossip.Heal(a)
+		}
+	}
+}
+
+// CrashContainer makes a running container of a Pod exit with exitCode on
+// the node it runs on.
+func (c *TestCluster) CrashContainer(pod *api.Pod, container string, exitCode int) {
+	c.tb.Helper()
+	ctx := context.Background()
+	for i := range c.nodes {
+		rt := c.Runtime(i)
+		cs, err := rt.ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID), State: runtime.ContainerRunning})
+		if err != nil {
+			continue
+		}
+		for _, s := range cs {
+			if s.Name == container {
+				if err := rt.Crash(s.ID, exitCode); err != nil {
+					c.tb.Fatalf("orchestratortest: crash %s/%s: %v", pod.Name, container, err)
+				}
+				return
+			}
+		}
+	}
+	c.tb.Fatalf("orchestratortest: no running container %q of pod %s", container, pod.Name)
+}
