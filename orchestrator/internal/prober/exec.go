@@ -1,0 +1,184 @@
+package prober
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+)
+
+const (
+	userAgent = "flotilla-probe/1"
+	// maxBody is how much of a response body an HTTP probe reads (and
+	// discards) before closing, as the kubelet's 10 KiB.
+	maxBody = 10 << 10
+	// maxRedirects bounds same-host redirects an HTTP probe follows.
+	maxRedirects = 10
+	// maxMessage bounds a failure message taken from exec output.
+	maxMessage = 1 << 10
+)
+
+// outcome is the result of one probe attempt.
+type outcome struct {
+	ok  bool
+	msg string // why it failed ("" on success)
+}
+
+func fail(format string, args ...any) outcome { return outcome{msg: fmt.Sprintf(format, args...)} }
+
+// executor runs probe attempts. It is shared by all workers of a Manager.
+type executor struct {
+	execer  runtime.Execer
+	network runtime.NetworkProber
+	http    *http.Client
+	grpc    *http.Client
+}
+
+func newExecutor(rt runtime.Runtime) *executor {
+	e := &executor{}
+	if rt != nil {
+		e.execer, _ = rt.(runtime.Execer)
+		e.network, _ = rt.(runtime.NetworkProber)
+	}
+	dialer := &net.Dialer{}
+	// Probes dial each target afresh, as the kubelet does: a kept-alive
+	// connection would hide a server that no longer accepts connections.
+	// No proxy from the environment: the target is a Pod.
+	e.http = &http.Client{
+		Transport: &http.Transport{
+			DialContext:            dialer.DialContext,
+			DisableKeepAlives:      true,
+			TLSClientConfig:        &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // probes do not verify, as in Kubernetes
+			MaxResponseHeaderBytes: 64 << 10,
+			DisableCompression:     true,
+		},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			// A redirect to another host is not followed; its 3xx status
+			// then counts as success, as in Kubernetes.
+			if req.URL.Hostname() != via[0].URL.Hostname() {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	e.grpc = &http.Client{Transport: &http.Transport{
+		DialContext:       dialer.DialContext,
+		DisableKeepAlives: true,
+		Protocols:         &h2c,
+	}}
+	return e
+}
+
+func (e *executor) close() {
+	e.http.CloseIdleConnections()
+	e.grpc.CloseIdleConnections()
+}
+
+// run performs one attempt of s against the container, bounded by the
+// probe's timeout.
+func (e *executor) run(ctx context.Context, s *spec, t *target) outcome {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var o outcome
+	switch s.handler {
+	case handlerHTTP:
+		o = e.runHTTP(ctx, s, t)
+	case handlerTCP:
+		o = e.runTCP(ctx, s, t)
+	case handlerExec:
+		o = e.runExec(ctx, s, t)
+	case handlerGRPC:
+		o = e.runGRPC(ctx, s, t)
+	}
+	if !o.ok && ctx.Err() == context.DeadlineExceeded {
+		o.msg = fmt.Sprintf("timeout after %v: %s", s.timeout, o.msg)
+	}
+	return o
+}
+
+// viaNetworkProber reports whether s must go through the runtime's
+// NetworkProber: the runtime has one and the probe targets the Pod IP.
+func (e *executor) viaNetworkProber(s *spec) bool { return e.network != nil && s.host == "" }
+
+func (e *executor) runHTTP(ctx context.Context, s *spec, t *target) outcome {
+	if e.viaNetworkProber(s) {
+		code, err := e.network.ProbeHTTP(ctx, t.podIP, s.port, s.path)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return httpStatus(code)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.urls[kindIndex(s.kind)], nil)
+	if err != nil {
+		return fail("%v", err)
+	}
+	req.Header = s.headers.Clone() // the client may add to it on redirects
+	if s.hostHdr != "" {
+		req.Host = s.hostHdr
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return fail("%v", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	_ = resp.Body.Close()
+	return httpStatus(resp.StatusCode)
+}
+
+func httpStatus(code int) outcome {
+	if code >= 200 && code < 400 {
+		return outcome{ok: true}
+	}
+	return fail("HTTP probe failed with statuscode: %d", code)
+}
+
+func (e *executor) runTCP(ctx context.Context, s *spec, t *target) outcome {
+	if e.viaNetworkProber(s) {
+		if err := e.network.ProbeTCP(ctx, t.podIP, s.port); err != nil {
+			return fail("%v", err)
+		}
+		return outcome{ok: true}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", s.addr(t.podIP))
+	if err != nil {
+		return fail("%v", err)
+	}
+	_ = conn.Close()
+	return outcome{ok: true}
+}
+
+func (e *executor) runExec(ctx context.Context, s *spec, t *target) outcome {
+	if e.execer == nil {
+		return fail("exec probes are not supported: the runtime does not implement runtime.Execer")
+	}
+	res, err := e.execer.Exec(ctx, t.containerID, s.command)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return fail("command %q timed out", strings.Join(s.command, " "))
+		}
+		return fail("exec %q: %v", strings.Join(s.command, " "), err)
+	}
+	if res.ExitCode == 0 {
+		return outcome{ok: true}
+	}
+	out := strings.TrimSpace(string(res.Stdout) + string(res.Stderr))
+	if len(out) > maxMessage {
+		out = out[:maxMessage] + "..."
+	}
+	if out == "" {
+		return fail("command %q exited with %d", strings.Join(s.command, " "), res.ExitCode)
+	}
+	return fail("command %q exited with %d: %s", strings.Join(s.command, " "), res.ExitCode, out)
+}
