@@ -3,8 +3,11 @@ package orchestratortest
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -93,9 +97,11 @@ func NewCluster(tb testing.TB, n int, opts ...Option) *TestCluster {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	muted := new(atomic.Bool)
 	if o.logger == nil {
 		o.logger = zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel))
 	}
+	o.logger = o.logger.WithOptions(zap.WrapCore(func(core zapcore.Core) zapcore.Core { return muteCore{Core: core, muted: muted} }))
 	if o.capacity == nil {
 		o.capacity = orchestrator.ResourceList{
 			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("500"),
@@ -112,7 +118,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) *TestCluster {
 			c.dirs[i] = filepath.Join(tb.TempDir(), nodeName(i))
 		}
 	}
-	tb.Cleanup(c.shutdown)
+	tb.Cleanup(func() { c.shutdown(); muted.Store(true) })
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	// Start node 0 first so the others can join its gossip address;
@@ -190,6 +196,16 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 		}
 		c.mu.Unlock()
 	}
+	c.mu.Lock()
+	if prev := c.gaddrs[i]; prev != "" {
+		// Come back on the same gossip address: peers accept a restarted
+		// node there at once (a new address would be a name conflict
+		// until they declare the old one failed).
+		if _, port, err := net.SplitHostPort(prev); err == nil {
+			cfg.GossipBindPort, _ = strconv.Atoi(port)
+		}
+	}
+	c.mu.Unlock()
 	if c.opts.configure != nil {
 		c.opts.configure(i, &cfg)
 	}
