@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/goleak"
 )
 
@@ -254,5 +256,19 @@ func TestWatch(t *testing.T) {
 	}
 	if types[0] != registry.Added || types[1] != registry.Modified || types[2] != registry.Deleted {
 		t.Fatalf("events %v", types)
+	}
+}
+
+func TestWatchTooOld(t *testing.T) {
+	r := registry.New(testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }), nil)
+	ctx := context.Background()
+	for i := range 10 {
+		if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("c%d", i), Namespace: "default"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, _ := r.Info(&api.ConfigMap{})
+	if _, err := r.Watch(ctx, info, "1", registry.ListOptions{}); !api.IsTooOld(err) {
+		t.Fatalf("want TooOld, got %v", err)
 	}
 }
