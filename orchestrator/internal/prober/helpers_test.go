@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,13 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(benchServerEnv) != "" {
+		runBenchServer() // the benchmark's target, in its own process
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // eventually polls cond until it holds or the deadline passes.
 func eventually(tb testing.TB, timeout time.Duration, what string, cond func() bool) {

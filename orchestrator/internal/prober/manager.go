@@ -160,11 +160,13 @@ type target struct {
 	urls        [3]string     // httpGet URLs, indexed like specs
 	startedCh   chan struct{} // closed when the startup probe passed (or there is none)
 	startOnce   sync.Once
+	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 
-	mu     sync.Mutex
-	status [3]ProbeStatus
+	mu      sync.Mutex
+	stopped bool
+	status  [3]ProbeStatus
 }
 
 var kinds = [3]Kind{Startup, Liveness, Readiness}
@@ -200,11 +202,13 @@ func (m *Manager) AddContainer(c Container) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
+		t.cancel()
 		return ErrClosed
 	}
 	old := m.containers[t.key]
 	if old != nil && old.containerID == t.containerID {
 		m.mu.Unlock()
+		t.cancel()
 		return nil
 	}
 	m.containers[t.key] = t
@@ -267,26 +271,35 @@ func (m *Manager) newTarget(c Container) (*target, error) {
 	if t.specs[0] == nil {
 		t.markStarted()
 	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
 }
 
 func (t *target) markStarted() { t.startOnce.Do(func() { close(t.startedCh) }) }
 
+// stop ends the target's workers and waits for them; workers are never
+// started after it (start checks stopped under the same lock).
 func (t *target) stop() {
+	t.mu.Lock()
+	t.stopped = true
+	t.mu.Unlock()
 	t.cancel()
 	t.wg.Wait()
 }
 
 func (m *Manager) start(t *target) {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.cancel = cancel
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
 	for i, s := range t.specs {
 		if s == nil {
 			continue
 		}
 		w := &worker{m: m, t: t, s: s, idx: i}
 		t.wg.Add(1)
-		go w.run(ctx)
+		go w.run(t.ctx)
 	}
 }
 

@@ -2,11 +2,14 @@ package prober
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,7 +131,6 @@ func TestHTTPDetails(t *testing.T) {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
-
 
 // closedPort returns a loopback port nothing listens on.
 func closedPort(t *testing.T) int32 {
@@ -441,5 +443,64 @@ func TestDefaults(t *testing.T) {
 	s, _ = buildSpec(Readiness, &api.Probe{ProbeHandler: httpGet(80, "x"), PeriodSeconds: 5, PeriodMilliseconds: 250}, &api.Container{})
 	if s.period != 250*time.Millisecond || s.path != "/x" {
 		t.Fatalf("periodMilliseconds did not win: %+v", s)
+	}
+}
+
+// Close racing with AddContainer leaves no worker behind (goleak checks
+// at the end of the package) and delivers nothing afterwards.
+func TestCloseRacesAdd(t *testing.T) {
+	srv := newFlipServer(t, http.StatusInternalServerError)
+	ip, port := hostPort(t, srv.Listener.Addr().String())
+	for round := range 20 {
+		var delivered atomic.Int64
+		var closed atomic.Bool
+		m := New(Config{OnResult: func(Result) {
+			if closed.Load() {
+				delivered.Add(1)
+			}
+		}})
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = m.AddContainer(Container{PodUID: fmt.Sprintf("p%d-%d", round, i), ContainerID: "c", PodIP: ip,
+					Spec: api.Container{Name: "a", ReadinessProbe: fast(httpGet(port, "/"))}})
+			}()
+		}
+		m.Close()
+		closed.Store(true)
+		wg.Wait()
+		time.Sleep(30 * time.Millisecond) // a period and a half: would show a stray worker
+		if n := delivered.Load(); n != 0 {
+			t.Fatalf("round %d: %d results after Close", round, n)
+		}
+	}
+}
+
+// A callback that blocks holds back only its own probe.
+func TestBlockingCallbackStallsOnlyItsProbe(t *testing.T) {
+	srv := newFlipServer(t, http.StatusInternalServerError)
+	ip, port := hostPort(t, srv.Listener.Addr().String())
+	release := make(chan struct{})
+	var others atomic.Int64
+	m := New(Config{OnResult: func(r Result) {
+		if r.PodUID == "stuck" {
+			<-release
+			return
+		}
+		others.Add(1)
+	}})
+	defer m.Close()
+	defer close(release)
+	for _, pod := range []string{"stuck", "free"} {
+		if err := m.AddContainer(Container{PodUID: pod, ContainerID: "c", PodIP: ip,
+			Spec: api.Container{Name: "a", ReadinessProbe: fast(httpGet(port, "/"))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, waitLong, "results of the free probe", func() bool { return others.Load() >= 10 })
+	if st := status(t, m, "stuck", "a", Readiness); st.Attempts != 1 {
+		t.Fatalf("stuck probe made %d attempts while its callback blocked", st.Attempts)
 	}
 }
