@@ -19,9 +19,14 @@
 //  4. Read the state when writing Pod status: Ready, Started and Status
 //     (counts and last failure message per probe).
 //  5. When the container is restarted, AddContainer again with the new
-//     container ID (the old probes stop, counts start afresh); when it
+//     container ID (the old probes stop, counts start afresh and readiness
+//     is false again until the new instance passes); when it
 //     stops for good, RemoveContainer; when the Pod goes, RemovePod.
-//  6. Close on agent shutdown: it stops every worker and waits for them.
+//  6. Before stopping a container, run its preStop hook with RunHook and a
+//     context that ends with the termination grace period (and postStart
+//     after starting it): the same httpGet/exec/tcpSocket machinery, plus
+//     sleep.
+//  7. Close on agent shutdown: it stops every worker and waits for them.
 //
 // # Semantics
 //
@@ -57,8 +62,8 @@
 // # What it does not do
 //
 // It does not kill or restart containers, write Pod status or Events, or
-// watch the runtime: the agent does, from the Results. It does not run
-// lifecycle hooks (preStop/postStart). It keeps no state across a Manager's
+// watch the runtime: the agent does, from the Results. It does not decide
+// when hooks run or stop a container after one. It keeps no state across a Manager's
 // life: after an agent restart every probe starts from its initial state
 // (readiness false), as the kubelet's do. grpc over TLS is not supported
 // (neither is it in Kubernetes).

@@ -86,10 +86,13 @@ func (e *executor) close() {
 }
 
 // run performs one attempt of s against the container, bounded by the
-// probe's timeout.
+// probe's timeout (by ctx alone when the timeout is 0, for hooks).
 func (e *executor) run(ctx context.Context, s *spec, t *target) outcome {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	var o outcome
 	switch s.handler {
 	case handlerHTTP:

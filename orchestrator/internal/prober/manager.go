@@ -96,6 +96,10 @@ type ProbeStatus struct {
 	LastProbeTime time.Time
 	// Attempts counts all attempts.
 	Attempts int64
+	// RestartRequested is set once a liveness or startup probe reached
+	// its failureThreshold (the state behind Result.Restart, for an agent
+	// that reconciles from Status rather than from every Result).
+	RestartRequested bool
 }
 
 // Container names a running container whose probes a Manager runs.
@@ -488,6 +492,7 @@ func (w *worker) probe(ctx context.Context) bool {
 				st.Passing, r.Changed = false, true
 			}
 			r.Restart = w.s.kind != Readiness
+			st.RestartRequested = r.Restart
 		}
 	}
 	r.Passing, r.LastFailure = st.Passing, st.LastFailure

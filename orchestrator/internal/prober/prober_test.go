@@ -171,6 +171,9 @@ func TestTCPSocket(t *testing.T) {
 	if r.Kind != Liveness || r.ConsecutiveFailures != 2 || r.Passing || !r.Changed || !strings.Contains(r.Message, "refused") {
 		t.Fatalf("restart result %+v", r)
 	}
+	if st := status(t, m, "u", "db", Liveness); !st.RestartRequested || st.Passing {
+		t.Fatalf("status after restart request: %+v", st)
+	}
 	// The liveness worker holds after asking for a restart.
 	attempts := status(t, m, "u", "db", Liveness).Attempts
 	time.Sleep(100 * time.Millisecond) // five periods: proves absence of probing

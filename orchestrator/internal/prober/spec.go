@@ -29,8 +29,11 @@ func (k Kind) field() string {
 		return "livenessProbe"
 	case Readiness:
 		return "readinessProbe"
+	case Startup:
+		return "startupProbe"
 	}
-	return "startupProbe"
+	return string(k) // a lifecycle hook's field path
+
 }
 
 // handlerKind is the probe's action.
