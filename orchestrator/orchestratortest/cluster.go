@@ -76,13 +76,14 @@ type TestCluster struct {
 	gossip  *membership.InmemNetwork
 	servers []orchestrator.BootstrapServer
 
-	mu       sync.Mutex
-	nodes    []*orchestrator.Cluster
-	runtimes []*fake.Runtime
-	cfgs     []orchestrator.Config
-	gaddrs   []string
-	stopped  []bool
-	dirs     []string
+	closeOnce sync.Once
+	mu        sync.Mutex
+	nodes     []*orchestrator.Cluster
+	runtimes  []*fake.Runtime
+	cfgs      []orchestrator.Config
+	gaddrs    []string
+	stopped   []bool
+	dirs      []string
 }
 
 // NewCluster starts n nodes and returns when a leader is elected and all n
@@ -118,7 +119,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) *TestCluster {
 			c.dirs[i] = filepath.Join(tb.TempDir(), nodeName(i))
 		}
 	}
-	tb.Cleanup(func() { c.shutdown(); muted.Store(true) })
+	tb.Cleanup(func() { c.Close(); muted.Store(true) })
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	// Start node 0 first so the others can join its gossip address;
@@ -221,6 +222,12 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 	c.mu.Lock()
 	c.nodes[i], c.runtimes[i], c.cfgs[i], c.gaddrs[i], c.stopped[i] = node, rt, cfg, node.GossipAddr(), false
 	c.mu.Unlock()
+}
+
+// Close stops every node and fake runtime now instead of at t.Cleanup
+// (benchmarks that start many clusters use it). Safe to call twice.
+func (c *TestCluster) Close() {
+	c.closeOnce.Do(c.shutdown)
 }
 
 func (c *TestCluster) shutdown() {

@@ -1,0 +1,125 @@
+package orchestratortest_test
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"go.uber.org/zap"
+)
+
+func quiet() orchestratortest.Option { return orchestratortest.WithLogger(zap.NewNop()) }
+
+func p50(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// BenchmarkNewCluster3 measures NewCluster(b, 3) until ready (leader
+// elected, all Nodes Ready) and the heap the ready cluster holds.
+func BenchmarkNewCluster3(b *testing.B) {
+	var times []time.Duration
+	var heap uint64
+	for range b.N {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		c := orchestratortest.NewCluster(b, 3, quiet())
+		times = append(times, time.Since(start))
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		if after.HeapAlloc > before.HeapAlloc {
+			heap = max(heap, after.HeapAlloc-before.HeapAlloc)
+		}
+		c.Close()
+	}
+	b.ReportMetric(float64(p50(times).Milliseconds()), "p50-ready-ms")
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+}
+
+func bigCapacity() orchestratortest.Option {
+	return orchestratortest.WithCapacity(orchestrator.ResourceList{
+		api.ResourceCPU: api.MustParse("64"), api.ResourceMemory: api.MustParse("256Gi"), api.ResourcePods: api.MustParse("1000"),
+	})
+}
+
+func countRunning(ctx context.Context, c orchestrator.Client, avoid string) int {
+	var pods orchestrator.PodList
+	if err := c.List(ctx, &pods, orchestrator.MatchingFields{"status.phase": "Running"}); err != nil {
+		return 0
+	}
+	n := 0
+	for _, p := range pods.Items {
+		if p.Spec.NodeName != avoid && p.DeletionTimestamp == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// BenchmarkDeployment1000 measures a 1,000-replica Deployment on 3 fake
+// nodes from Create until all 1,000 Pods are Running.
+func BenchmarkDeployment1000(b *testing.B) {
+	var times []time.Duration
+	for range b.N {
+		b.StopTimer()
+		c := orchestratortest.NewCluster(b, 3, quiet(), bigCapacity())
+		ctx := context.Background()
+		b.StartTimer()
+		start := time.Now()
+		if err := c.Client().Create(ctx, web(1000)); err != nil {
+			b.Fatal(err)
+		}
+		c.Eventually(60*time.Second, "1000 pods running", func() bool { return countRunning(ctx, c.Client(), "") == 1000 })
+		times = append(times, time.Since(start))
+		b.StopTimer()
+		c.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(p50(times).Seconds(), "p50-all-running-s")
+}
+
+// BenchmarkNodeLoss measures, with 30 Pods on 3 nodes, the time from a
+// non-leader node's crash until all 30 Pods run on the other nodes.
+func BenchmarkNodeLoss(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		timing orchestrator.Timing
+	}{
+		{"test-timing", orchestrator.TestTiming()},
+		{"default-timing", orchestrator.DefaultTiming()},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var times []time.Duration
+			for range b.N {
+				b.StopTimer()
+				c := orchestratortest.NewCluster(b, 3, quiet(), orchestratortest.WithTiming(tc.timing))
+				ctx := context.Background()
+				if err := c.Client().Create(ctx, web(30)); err != nil {
+					b.Fatal(err)
+				}
+				c.Eventually(60*time.Second, "30 running", func() bool { return countRunning(ctx, c.Client(), "") == 30 })
+				victim := (c.Leader() + 1) % 3
+				b.StartTimer()
+				start := time.Now()
+				c.StopNode(victim)
+				c.Eventually(60*time.Second, "30 running elsewhere", func() bool {
+					return countRunning(ctx, c.Client(), c.NodeName(victim)) == 30
+				})
+				times = append(times, time.Since(start))
+				b.StopTimer()
+				c.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(p50(times).Seconds(), "p50-replaced-s")
+		})
+	}
+}
+
