@@ -122,4 +122,3 @@ func BenchmarkNodeLoss(b *testing.B) {
 		})
 	}
 }
-
