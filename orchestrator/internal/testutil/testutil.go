@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/raftstore"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -23,7 +24,11 @@ func StoreWith(tb testing.TB, change func(*raftstore.Config)) *raftstore.Store {
 	tb.Helper()
 	cfg := raftstore.TestConfig("n1")
 	cfg.Network = raftstore.NewInmemNetwork()
-	cfg.Logger = zaptest.NewLogger(tb).Named("raft")
+	if _, bench := tb.(*testing.B); bench {
+		cfg.Logger = zap.NewNop() // benchmarks print every log line
+	} else {
+		cfg.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("raft")
+	}
 	cfg.HistorySize = 100000
 	if change != nil {
 		change(&cfg)

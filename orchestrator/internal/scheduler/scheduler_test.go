@@ -1,0 +1,168 @@
+package scheduler_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type env struct {
+	reg  *registry.Registry
+	pods *informer.Informer
+}
+
+func start(t *testing.T) *env {
+	reg := registry.New(testutil.Store(t), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	pods := informer.New(reg, &api.Pod{}, registry.ListOptions{}, nil)
+	nodes := informer.New(reg, &api.Node{}, registry.ListOptions{}, nil)
+	s := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodes, RetryInterval: 50 * time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); pods.Run(ctx) }()
+	go func() { defer wg.Done(); nodes.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		if pods.WaitSynced(ctx) == nil && nodes.WaitSynced(ctx) == nil {
+			s.Run(ctx)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return &env{reg: reg, pods: pods}
+}
+
+func (e *env) boundTo(t *testing.T, name string) string {
+	t.Helper()
+	var node string
+	testutil.Eventually(t, 10*time.Second, "pod "+name+" bound", func() bool {
+		o, ok := e.pods.Get("default/" + name)
+		if ok {
+			node = o.(*api.Pod).Spec.NodeName
+		}
+		return node != ""
+	})
+	return node
+}
+
+func TestFilters(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	mk := func(name string, edit func(*api.Node)) {
+		n := readyNode(name)
+		n.Status.Capacity = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourceMemory: api.MustParse("1Gi"), api.ResourcePods: api.MustParse("10")}
+		n.Status.Allocatable = n.Status.Capacity
+		if edit != nil {
+			edit(n)
+		}
+		if err := e.reg.Create(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("cordoned", func(n *api.Node) { n.Spec.Unschedulable = true })
+	mk("tainted", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintEffectNoSchedule}} })
+	mk("notready", func(n *api.Node) {
+		api.SetNodeCondition(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionFalse}, api.Now())
+	})
+	mk("ssd", func(n *api.Node) { n.Labels["disk"] = "ssd" })
+	mk("plain", nil)
+
+	// nodeSelector.
+	p := pod("wants-ssd", "")
+	p.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+	if err := e.reg.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.boundTo(t, "wants-ssd"); n != "ssd" {
+		t.Fatalf("wants-ssd on %s", n)
+	}
+	// Toleration opens the tainted node; the selector forces it.
+	p = pod("db", "")
+	p.Spec.NodeSelector = map[string]string{api.LabelHostname: "tainted"}
+	p.Spec.Tolerations = []api.Toleration{{Key: "dedicated", Operator: api.TolerationOpEqual, Value: "db", Effect: api.TaintEffectNoSchedule}}
+	if err := e.reg.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.boundTo(t, "db"); n != "tainted" {
+		t.Fatalf("db on %s", n)
+	}
+	// Host ports: two Pods wanting port 80 on ssd/plain go to different nodes.
+	for _, name := range []string{"web-a", "web-b"} {
+		p = pod(name, "")
+		p.Spec.Containers[0].Ports = []api.ContainerPort{{ContainerPort: 80, HostPort: 80}}
+		if err := e.reg.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := e.boundTo(t, "web-a"), e.boundTo(t, "web-b")
+	if a == b || (a != "ssd" && a != "plain") || (b != "ssd" && b != "plain") {
+		t.Fatalf("host port pods on %s and %s", a, b)
+	}
+	// Too big for anyone: unschedulable with a reason per node.
+	p = pod("huge", "")
+	p.Spec.Containers[0].Resources.Requests = api.ResourceList{api.ResourceCPU: api.MustParse("2")}
+	if err := e.reg.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	testutil.Eventually(t, 10*time.Second, "huge unschedulable", func() bool {
+		o, ok := e.pods.Get("default/huge")
+		if !ok {
+			return false
+		}
+		c := api.GetPodCondition(&o.(*api.Pod).Status, api.PodScheduled)
+		if c != nil && c.Status == api.ConditionFalse {
+			msg = c.Message
+			return true
+		}
+		return false
+	})
+	for _, want := range []string{"0/5 nodes are available", "Insufficient cpu", "node(s) were unschedulable", "node(s) were not ready", "untolerated taint"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	// A bigger node appears: the Pod is retried and lands there.
+	mk("big", func(n *api.Node) {
+		n.Status.Capacity[api.ResourceCPU] = api.MustParse("8")
+		n.Status.Allocatable = n.Status.Capacity
+	})
+	if n := e.boundTo(t, "huge"); n != "big" {
+		t.Fatalf("huge on %s", n)
+	}
+}
+
+func TestSpreadsOwnerAcrossNodes(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	for _, n := range []string{"a", "b", "c"} {
+		if err := e.reg.Create(ctx, readyNode(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := &api.ReplicaSet{TypeMeta: api.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}, ObjectMeta: api.ObjectMeta{Name: "rs", UID: "u-1"}}
+	for i := range 9 {
+		p := pod("p"+string(rune('0'+i)), "")
+		p.OwnerReferences = []api.OwnerReference{api.NewControllerRef(owner)}
+		if err := e.reg.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := map[string]int{}
+	for i := range 9 {
+		count[e.boundTo(t, "p"+string(rune('0'+i)))]++
+	}
+	if count["a"] != 3 || count["b"] != 3 || count["c"] != 3 {
+		t.Fatalf("spread %v, want 3 per node", count)
+	}
+}
