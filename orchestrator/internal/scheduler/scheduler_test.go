@@ -70,7 +70,9 @@ func TestFilters(t *testing.T) {
 		}
 	}
 	mk("cordoned", func(n *api.Node) { n.Spec.Unschedulable = true })
-	mk("tainted", func(n *api.Node) { n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintEffectNoSchedule}} })
+	mk("tainted", func(n *api.Node) {
+		n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintEffectNoSchedule}}
+	})
 	mk("notready", func(n *api.Node) {
 		api.SetNodeCondition(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionFalse}, api.Now())
 	})
