@@ -93,6 +93,7 @@ type Store struct {
 
 	reqCh    chan *request
 	inflight chan *pendingBatch
+	slots    chan struct{} // one per Raft entry in flight (maxInflightEntries)
 	readCh   chan readReq
 
 	leaderMu      sync.Mutex
@@ -128,7 +129,8 @@ func New(cfg Config) (*Store, error) {
 		maxRequest:    4*cfg.MaxValueSize + 64<<10,
 		stopDone:      make(chan struct{}),
 		reqCh:         make(chan *request, 4*cfg.MaxBatch),
-		inflight:      make(chan *pendingBatch, 64),
+		inflight:      make(chan *pendingBatch, maxInflightEntries),
+		slots:         make(chan struct{}, maxInflightEntries),
 		readCh:        make(chan readReq, 1024),
 		leaderChanged: make(chan struct{}),
 	}

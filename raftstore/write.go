@@ -171,7 +171,7 @@ func (s *Store) submit(ctx context.Context, data []byte, keys []string) (reqResu
 		if err := s.pause(ctx, backoff); err != nil {
 			return reqResult{}, retryErr(lastErr, err)
 		}
-		backoff = min(2*backoff, 50*time.Millisecond)
+		backoff = min(2*backoff, 20*time.Millisecond)
 	}
 }
 
@@ -222,10 +222,18 @@ func (s *Store) proposeLocal(ctx context.Context, data []byte, keys []string) (r
 	}
 }
 
+// maxInflightEntries bounds the Raft entries proposed and not yet applied.
+// Keeping it small is what makes group commit work: while the entries in
+// flight commit, new requests pile up and leave together in the next one.
+// (Measured with 64 writers: 64 in flight gave 6-11 requests per entry, 1
+// gave 33 and 1.8x the throughput; 2 keeps one entry's preparation
+// overlapping the previous commit.)
+const maxInflightEntries = 2
+
 // batchLoop is the group commit: it takes every request that is waiting
 // (up to MaxBatch and 1 MiB) into one Raft entry. A lone request goes at
 // once, so batching never adds latency; under load, requests pile up while
-// Raft is busy with the previous entry and leave together.
+// the entries in flight commit and leave together.
 //
 // Two requests for the same key never share an entry: they would share a
 // revision, and a client that wrote first could then compare-and-swap
@@ -249,6 +257,11 @@ func (s *Store) batchLoop() {
 			case <-s.ctx.Done():
 				return
 			}
+		}
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.ctx.Done():
+			return
 		}
 		clear(keys)
 		for _, k := range first.keys {
@@ -313,6 +326,7 @@ func (s *Store) completeLoop() {
 				req.done <- reqResult{code: code, index: -1}
 			}
 		}
+		<-s.slots
 	}
 }
 
@@ -439,7 +453,7 @@ func (s *Store) linearize(ctx context.Context) error {
 		if err := s.pause(ctx, backoff); err != nil {
 			return retryErr(lastErr, err)
 		}
-		backoff = min(2*backoff, 50*time.Millisecond)
+		backoff = min(2*backoff, 20*time.Millisecond)
 	}
 }
 
