@@ -63,8 +63,8 @@
 //
 // It does not kill or restart containers, write Pod status or Events, or
 // watch the runtime: the agent does, from the Results. It does not decide
-// when hooks run or stop a container after one. It keeps no state across a Manager's
-// life: after an agent restart every probe starts from its initial state
-// (readiness false), as the kubelet's do. grpc over TLS is not supported
-// (neither is it in Kubernetes).
+// when hooks run, nor stop a container after one. It keeps no state
+// across a Manager's life: after an agent restart every probe starts from
+// its initial state (readiness false), as the kubelet's do. grpc over TLS
+// is not supported (nor is it in Kubernetes).
 package prober

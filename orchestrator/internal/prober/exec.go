@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 )
@@ -34,6 +36,7 @@ func fail(format string, args ...any) outcome { return outcome{msg: fmt.Sprintf(
 
 // executor runs probe attempts. It is shared by all workers of a Manager.
 type executor struct {
+	dialer  *net.Dialer
 	execer  runtime.Execer
 	network runtime.NetworkProber
 	http    *http.Client
@@ -47,6 +50,7 @@ func newExecutor(rt runtime.Runtime) *executor {
 		e.network, _ = rt.(runtime.NetworkProber)
 	}
 	dialer := &net.Dialer{}
+	e.dialer = dialer
 	// Probes dial each target afresh, as the kubelet does: a kept-alive
 	// connection would hide a server that no longer accepts connections.
 	// No proxy from the environment: the target is a Pod.
@@ -104,10 +108,18 @@ func (e *executor) run(ctx context.Context, s *spec, t *target) outcome {
 	case handlerGRPC:
 		o = e.runGRPC(ctx, s, t)
 	}
-	if !o.ok && ctx.Err() == context.DeadlineExceeded {
+	if !o.ok && s.timeout > 0 && timedOut(ctx) {
 		o.msg = fmt.Sprintf("timeout after %v: %s", s.timeout, o.msg)
 	}
 	return o
+}
+
+func timedOut(ctx context.Context) bool {
+	if ctx.Err() == context.DeadlineExceeded {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // viaNetworkProber reports whether s must go through the runtime's
@@ -130,6 +142,18 @@ func (e *executor) runHTTP(ctx context.Context, s *spec, t *target) outcome {
 	if s.hostHdr != "" {
 		req.Host = s.hostHdr
 	}
+	if !s.https {
+		code, err := e.plainGET(ctx, req, s.addr(t.podIP))
+		if err != nil {
+			return fail("%v", err)
+		}
+		if code < 300 || code >= 400 {
+			return httpStatus(code)
+		}
+		// A redirect: let net/http's client follow it by the rules above
+		// (the first request is sent again; redirecting health endpoints
+		// are rare).
+	}
 	resp, err := e.http.Do(req)
 	if err != nil {
 		return fail("%v", err)
@@ -137,6 +161,53 @@ func (e *executor) runHTTP(ctx context.Context, s *spec, t *target) outcome {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	_ = resp.Body.Close()
 	return httpStatus(resp.StatusCode)
+}
+
+// plainGET sends req over a fresh cleartext connection to addr and returns
+// the status code. It is the common case of an HTTP probe without the
+// connection pool and the two goroutines per connection of
+// http.Transport, which at a thousand probes a second is most of the
+// prober's user-space cost; redirects and HTTPS go through http.Client.
+func (e *executor) plainGET(ctx context.Context, req *http.Request, addr string) (int, error) {
+	conn, err := e.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	// Unblock a read or write when ctx ends before its deadline (the
+	// worker is being stopped).
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	req.Close = true
+	bw := bufio.NewWriterSize(conn, 512)
+	if err := req.Write(bw); err != nil {
+		return 0, ctxErr(ctx, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, ctxErr(ctx, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 1024), req)
+	if err != nil {
+		return 0, ctxErr(ctx, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// ctxErr reports the i/o timeout caused by ctx's deadline (which may
+// fire a moment before ctx itself is done) as ctx's error.
+func ctxErr(ctx context.Context, err error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 func httpStatus(code int) outcome {
