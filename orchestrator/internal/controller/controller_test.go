@@ -1,0 +1,102 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestSortForDeletion(t *testing.T) {
+	now := time.Now()
+	mk := func(name, node string, phase api.PodPhase, ready bool, age time.Duration) *api.Pod {
+		p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: name, CreationTimestamp: api.NewTime(now.Add(-age))}}
+		p.Spec.NodeName = node
+		p.Status.Phase = phase
+		s := api.ConditionFalse
+		if ready {
+			s = api.ConditionTrue
+		}
+		api.SetPodCondition(&p.Status, api.PodCondition{Type: api.PodReady, Status: s}, api.Now())
+		return p
+	}
+	pods := []*api.Pod{
+		mk("old-ready", "n", api.PodRunning, true, time.Hour),
+		mk("new-ready", "n", api.PodRunning, true, time.Minute),
+		mk("running-unready", "n", api.PodRunning, false, time.Hour),
+		mk("pending", "n", api.PodPending, false, time.Hour),
+		mk("unbound", "", api.PodPending, false, time.Hour),
+	}
+	sortForDeletion(pods)
+	want := []string{"unbound", "pending", "running-unready", "new-ready", "old-ready"}
+	for i, p := range pods {
+		if p.Name != want[i] {
+			t.Fatalf("order %d: %s, want %s", i, p.Name, want[i])
+		}
+	}
+}
+
+// The manager's ReplicaSet controller creates exactly the replicas asked
+// for (no agent or nodes: the Pods stay pending), and stops cleanly.
+func TestReplicaSetCreatesExactly(t *testing.T) {
+	reg := registry.New(testutil.Store(t), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		Run(ctx, Config{Registry: reg, NodeName: "n1", NodeMonitorGracePeriod: time.Second, PodEvictionTimeout: time.Second})
+	}()
+	defer func() { cancel(); wg.Wait() }()
+	labels := map[string]string{"app": "x"}
+	rs := &api.ReplicaSet{
+		ObjectMeta: api.ObjectMeta{Name: "x", Namespace: "default"},
+		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(int32(25)), Selector: &api.LabelSelector{MatchLabels: labels},
+			Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: labels}, Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}},
+	}
+	if err := reg.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	// An orphan Pod matching the selector is adopted and counts.
+	orphan := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "orphan", Namespace: "default", Labels: labels},
+		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}
+	if err := reg.Create(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (total, owned int) {
+		var pods api.PodList
+		if err := reg.List(ctx, &pods, registry.ListOptions{}); err != nil {
+			return -1, -1
+		}
+		for i := range pods.Items {
+			if api.GetControllerOf(&pods.Items[i]) != nil {
+				owned++
+			}
+		}
+		return len(pods.Items), owned
+	}
+	testutil.Eventually(t, 10*time.Second, "25 owned pods", func() bool { n, o := count(); return n == 25 && o == 25 })
+	testutil.Eventually(t, 10*time.Second, "status.replicas 25", func() bool {
+		var got api.ReplicaSet
+		return reg.Get(ctx, "default", "x", &got, registry.ReadOptions{}) == nil && got.Status.Replicas == 25 && got.Status.ObservedGeneration == got.Generation
+	})
+	var got api.ReplicaSet
+	if err := reg.Get(ctx, "default", "x", &got, registry.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got.Spec.Replicas = api.Ptr(int32(4))
+	if err := reg.Update(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "4 pods", func() bool { n, _ := count(); return n == 4 })
+	if n, _ := count(); n != 4 {
+		t.Fatalf("%d pods", n)
+	}
+}

@@ -1,0 +1,38 @@
+package events_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestRecordsEvents(t *testing.T) {
+	reg := registry.New(testutil.Store(t), nil)
+	rec := events.New(reg, "scheduler", "n1", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); rec.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+	node := &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: "n2"}}
+	rec.Eventf(node, api.EventTypeWarning, "NodeNotReady", "node %s is gone", "n2")
+	var list api.EventList
+	testutil.Eventually(t, 10*time.Second, "event stored", func() bool {
+		return reg.List(ctx, &list, registry.ListOptions{Namespace: "default"}) == nil && len(list.Items) == 1
+	})
+	e := list.Items[0]
+	if e.Reason != "NodeNotReady" || e.Message != "node n2 is gone" || e.InvolvedObject.Kind != "Node" || e.Source.Component != "scheduler" || e.Type != api.EventTypeWarning {
+		t.Fatalf("event %+v", e)
+	}
+	var nilRec *events.Recorder
+	nilRec.Eventf(node, api.EventTypeNormal, "X", "ignored") // a nil recorder drops events
+}
