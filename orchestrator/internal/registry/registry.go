@@ -391,12 +391,25 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool) erro
 	}
 	for {
 		cur, err := r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: want == 0})
-		if err != nil {
+		if err != nil && !api.IsNotFound(err) {
 			return err
 		}
-		curRev, _ := ParseResourceVersion(cur.GetResourceVersion())
-		if want != 0 && want != curRev && want < curRev {
-			return storeErr(raftstore.ErrConflict, info, m.Name)
+		curRev := int64(0)
+		if cur != nil {
+			curRev, _ = ParseResourceVersion(cur.GetResourceVersion())
+		}
+		if want != 0 && want != curRev {
+			// The local replica may lag behind the caller's version: the
+			// stored status and metadata must come from the latest one.
+			if cur, err = r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: true}); err != nil {
+				return err
+			}
+			curRev, _ = ParseResourceVersion(cur.GetResourceVersion())
+			if want != curRev {
+				return storeErr(raftstore.ErrConflict, info, m.Name)
+			}
+		} else if err != nil {
+			return err
 		}
 		expected := want
 		if expected == 0 {
