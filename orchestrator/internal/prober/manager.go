@@ -34,9 +34,10 @@ type Config struct {
 	// OnResult receives results (see Result for which ones). It is called
 	// on the worker goroutine of the probe concerned, so while it runs that
 	// one probe waits and the others go on. It must return quickly (hand
-	// the result to a queue) and must not call RemoveContainer, RemovePod
-	// or Close, which wait for the workers and would deadlock; the other
-	// methods are safe. nil means no callback.
+	// the result to a queue) and must not call RemoveContainer, RemovePod,
+	// Close, or AddContainer with a new ContainerID: they wait for the
+	// workers concerned and could deadlock. Ready, Started, Status and
+	// RunHook are safe. nil means no callback.
 	OnResult func(Result)
 	// Now is the clock for Result.Time and for InitialDelaySeconds, which
 	// counts from the container's start time; nil means time.Now. Periods
