@@ -53,7 +53,9 @@ func (t EventType) String() string {
 type Event struct {
 	Type EventType
 	Key  string
-	// Value is the new value of a Put and the last value of a Delete.
+	// Value is the new value of a Put and the last value of a Delete. It
+	// may be shared by every watcher that receives the event: read it, do
+	// not modify it.
 	Value []byte
 	// Revision is the revision of the write (the Raft index of its entry).
 	// Several events share a revision when one entry carried several
@@ -331,6 +333,13 @@ func (f *fsm) eventsAfter(seq uint64, prefix string, max int, out []histEvent) (
 		}
 	}
 	return out, seq, f.changed, seq == f.hist.nextSeq, nil
+}
+
+// historyStart returns the oldest sequence number still in the history.
+func (f *fsm) historyStart() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.hist.firstSeq
 }
 
 // Snapshot implements raft.FSM. Cloning the tree is O(1); later writes copy

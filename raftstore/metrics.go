@@ -17,6 +17,7 @@ type metrics struct {
 	batchSize    prometheus.Histogram
 	watchers     prometheus.Gauge
 	events       prometheus.Counter
+	demotions    prometheus.Counter
 	leader       prometheus.Gauge
 }
 
@@ -38,10 +39,12 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 			Help: "Requests per Raft entry (group commit).", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
 		watchers: gauge("watchers", "Open watches."),
 		events:   counter("watch_events_total", "Events delivered to watchers."),
-		leader:   gauge("leader", "1 if this node is the ready leader."),
+		demotions: counter("watch_catchups_total",
+			"Times a watcher's buffer was full and it fell back to catching up from the history at its consumer's pace."),
+		leader: gauge("leader", "1 if this node is the ready leader."),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.leader} {
+		for _, c := range []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("raftstore: register metrics: %w", err)
 			}

@@ -95,6 +95,7 @@ type Store struct {
 	inflight chan *pendingBatch
 	slots    chan struct{} // one per Raft entry in flight (maxInflightEntries)
 	readCh   chan readReq
+	hub      watchHub
 
 	leaderMu      sync.Mutex
 	leaderReady   bool
@@ -136,6 +137,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.rpc = &rpcClient{s: s, conns: map[string]*rpcConn{}}
+	s.hub.live = map[*watchState]struct{}{}
 	return s, nil
 }
 
@@ -234,6 +236,8 @@ func (s *Store) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("raftstore: start raft: %w", err)
 	}
 	s.mux.start(s.serveRPC)
+	s.wg.Add(1)
+	go s.dispatch()
 	s.raftOps.Add(4)
 	go s.readLoop()
 	go s.batchLoop()

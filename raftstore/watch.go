@@ -3,6 +3,8 @@ package raftstore
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 )
 
 // Watcher streams the changes under a prefix. Read Events until it is
@@ -60,38 +62,162 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (*Watch
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{events: make(chan Event, s.cfg.WatchBuffer), cancel: cancel, done: make(chan struct{})}
+	ws := &watchState{w: w, prefix: prefix, fromRev: fromRev, wake: make(chan struct{}, 1)}
 	s.wg.Add(1)
 	s.metrics.watchers.Inc()
-	go s.runWatch(ctx, w, prefix, seq, fromRev)
+	go s.runWatch(ctx, ws, seq)
 	return w, nil
 }
 
-func (s *Store) runWatch(ctx context.Context, w *Watcher, prefix string, seq uint64, fromRev int64) {
+// A watcher is in one of two modes. Live, the hub's dispatcher goroutine
+// hands it each new event with a non-blocking send, so one wake-up of one
+// goroutine per apply serves every live watcher. Catching up (at the start,
+// and whenever its channel was full), its own goroutine copies events from
+// the history with blocking sends, at the consumer's pace, until it has
+// reached the dispatcher again; one that falls out of the history is cut
+// loose with ErrTooOld. Either way it never blocks apply or other watchers.
+
+// watchHub is the set of live watchers and how far the dispatcher got.
+type watchHub struct {
+	mu   sync.Mutex
+	live map[*watchState]struct{}
+	seq  uint64 // the next history sequence number the dispatcher handles
+}
+
+type watchState struct {
+	w       *Watcher
+	prefix  string
+	fromRev int64
+	wake    chan struct{} // buffered 1: "you were demoted, catch up"
+	// cursor is the next sequence number to deliver. While live, the
+	// dispatcher owns it (under the hub's lock).
+	cursor uint64
+}
+
+// dispatch feeds live watchers until the Store stops.
+func (s *Store) dispatch() {
+	defer s.wg.Done()
+	const chunk = 1024
+	buf := make([]histEvent, 0, chunk)
+	built := make([]*Event, chunk+64)
+	for {
+		s.hub.mu.Lock()
+		seq := s.hub.seq
+		s.hub.mu.Unlock()
+		evs, next, changed, _, err := s.fsm.eventsAfter(seq, "", chunk, buf[:0])
+		s.hub.mu.Lock()
+		if err != nil {
+			// The history moved past us (a snapshot was restored): every
+			// live watcher must find out for itself, from the history.
+			for ws := range s.hub.live {
+				s.demoteLocked(ws)
+			}
+			s.hub.seq = s.fsm.historyStart()
+			s.hub.mu.Unlock()
+			continue
+		}
+		if len(built) < len(evs) {
+			built = make([]*Event, len(evs))
+		}
+		clear(built)
+		for ws := range s.hub.live {
+			s.feedLocked(ws, evs, built, seq)
+		}
+		s.hub.seq = next
+		s.hub.mu.Unlock()
+		if next-seq >= chunk {
+			continue
+		}
+		select {
+		case <-changed:
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// feedLocked delivers evs (history sequence numbers from seq on) to a live
+// watcher, demoting it if its channel is full. built caches each event's
+// Event value, so live watchers share one copy of each value.
+func (s *Store) feedLocked(ws *watchState, evs []histEvent, built []*Event, seq uint64) {
+	for i := range evs {
+		n := seq + uint64(i)
+		if n < ws.cursor {
+			continue
+		}
+		he := &evs[i]
+		if he.rev > ws.fromRev && strings.HasPrefix(he.e.key, ws.prefix) {
+			if built[i] == nil {
+				ev, err := s.event(he)
+				if err != nil {
+					s.demoteLocked(ws) // the watcher's goroutine meets the error itself
+					return
+				}
+				built[i] = &ev
+			}
+			select {
+			case ws.w.events <- *built[i]:
+				s.metrics.delivered(1)
+			default:
+				s.demoteLocked(ws)
+				return
+			}
+		}
+		ws.cursor = n + 1
+	}
+}
+
+func (s *Store) demoteLocked(ws *watchState) {
+	delete(s.hub.live, ws)
+	s.metrics.demotions.Inc()
+	select {
+	case ws.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) event(he *histEvent) (Event, error) {
+	v, err := s.value(he.e)
+	if err != nil {
+		return Event{}, err
+	}
+	ev := Event{Type: he.typ, Key: he.e.key, Value: v, Revision: he.rev, CreateRevision: he.e.createRev, Version: he.e.version}
+	if he.typ == EventDelete {
+		ev.Version = 0
+	}
+	return ev, nil
+}
+
+// runWatch owns one watcher: it catches up from the history and hands the
+// watcher to the dispatcher whenever it has caught up.
+func (s *Store) runWatch(ctx context.Context, ws *watchState, seq uint64) {
+	w := ws.w
 	defer s.wg.Done()
 	defer s.metrics.watchers.Dec()
 	defer close(w.done)
 	defer close(w.events)
+	defer func() {
+		s.hub.mu.Lock()
+		delete(s.hub.live, ws)
+		s.hub.mu.Unlock()
+	}()
 	defer w.cancel()
 	const chunk = 256
 	buf := make([]histEvent, 0, chunk)
 	for {
-		evs, next, changed, caughtUp, err := s.fsm.eventsAfter(seq, prefix, chunk, buf[:0])
+		evs, next, _, caughtUp, err := s.fsm.eventsAfter(seq, ws.prefix, chunk, buf[:0])
 		if err != nil {
 			w.err = err
 			return
 		}
-		for _, he := range evs {
-			if he.rev <= fromRev {
+		for i := range evs {
+			if evs[i].rev <= ws.fromRev {
 				continue
 			}
-			v, err := s.value(he.e)
+			ev, err := s.event(&evs[i])
 			if err != nil {
 				w.err = err
 				return
-			}
-			ev := Event{Type: he.typ, Key: he.e.key, Value: v, Revision: he.rev, CreateRevision: he.e.createRev, Version: he.e.version}
-			if he.typ == EventDelete {
-				ev.Version = 0
 			}
 			select {
 			case w.events <- ev:
@@ -108,8 +234,20 @@ func (s *Store) runWatch(ctx context.Context, w *Watcher, prefix string, seq uin
 		if !caughtUp {
 			continue
 		}
+		s.hub.mu.Lock()
+		if s.hub.seq > seq {
+			// The dispatcher has handled events we have not read yet.
+			s.hub.mu.Unlock()
+			continue
+		}
+		ws.cursor = seq
+		s.hub.live[ws] = struct{}{}
+		s.hub.mu.Unlock()
 		select {
-		case <-changed:
+		case <-ws.wake:
+			s.hub.mu.Lock()
+			seq = ws.cursor
+			s.hub.mu.Unlock()
 		case <-ctx.Done():
 			w.err = ctx.Err()
 			return
