@@ -1,8 +1,9 @@
 // Package rollout holds the arithmetic of Deployment rollouts as pure
 // functions, for the Deployment controller: how far to scale the new and
 // old ReplicaSets in one step of a RollingUpdate or Recreate rollout,
-// revision annotations, the choice of old ReplicaSets to prune, and the
-// "rollout status" message.
+// revision annotations, the choice of old ReplicaSets to prune, the
+// Progressing and Available conditions with the progress deadline, and
+// the "rollout status" message.
 //
 // # Usage
 //
@@ -19,7 +20,11 @@
 //  4. Give a new ReplicaSet NextRevision(all ReplicaSets) with SetRevision;
 //     find a rollback target with FindRevision or PreviousRevision.
 //  5. After a step, delete the ReplicaSets HistoryToDelete returns.
-//  6. Report progress with Status.
+//  6. With the new status computed, set CreatedCondition when the new
+//     ReplicaSet was just created, else ProgressingCondition (if not nil),
+//     and AvailableCondition, through api.SetDeploymentCondition; requeue
+//     the Deployment after DeadlineCheckIn to notice a stalled rollout.
+//  7. Report progress to users with Status.
 //
 // # Guarantees of PlanRollingUpdate
 //
@@ -36,8 +41,8 @@
 // It reads and writes nothing: no API calls, no Pods, no events, no
 // timers. It does not decide which Pods a ReplicaSet deletes (its
 // controller should delete unavailable Pods first), does not compute
-// template hashes (api.PodTemplateHash), progress deadlines or
-// conditions, and does not do proportional scaling of several ReplicaSets
+// template hashes (api.PodTemplateHash) or status counts, does not read
+// a clock (now is passed in), and does not do proportional scaling of several ReplicaSets
 // when a Deployment is resized mid-rollout (a plan scales the new
 // ReplicaSet towards replicas and the old ones down, which is safe but
 // not proportional).
