@@ -42,8 +42,8 @@
 // timers. It does not decide which Pods a ReplicaSet deletes (its
 // controller should delete unavailable Pods first), does not compute
 // template hashes (api.PodTemplateHash) or status counts, does not read
-// a clock (now is passed in), and does not do proportional scaling of several ReplicaSets
-// when a Deployment is resized mid-rollout (a plan scales the new
-// ReplicaSet towards replicas and the old ones down, which is safe but
-// not proportional).
+// a clock (now is passed in), and does not do proportional scaling of
+// several ReplicaSets when a Deployment is resized mid-rollout (a plan
+// scales the new ReplicaSet towards replicas and the old ones down, which
+// is safe but not proportional).
 package rollout
