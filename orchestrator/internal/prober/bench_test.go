@@ -121,3 +121,45 @@ func BenchmarkHTTPProbeCost(b *testing.B) {
 		b.ReportMetric(mb(live), "live-extra-heap-MB")
 	}
 }
+
+// BenchmarkLivenessDetection measures the prober's share of the issue's
+// "liveness failure -> container restarted <= failureThreshold x period +
+// 1 s": the time from a healthy HTTP target turning 500 to the Restart
+// result, with a 200 ms period and failureThreshold 3. Expected between
+// 2 and 3 periods (the first failing attempt comes up to a period after
+// the flip).
+//
+//	go test -run '^$' -bench LivenessDetection -benchtime 5x ./orchestrator/internal/prober
+func BenchmarkLivenessDetection(b *testing.B) {
+	srv := newFlipServer(b, http.StatusOK)
+	ip, port := hostPort(b, srv.Listener.Addr().String())
+	var worst, total time.Duration
+	n := 0
+	for b.Loop() {
+		srv.status.Store(http.StatusOK)
+		restart := make(chan time.Time, 1)
+		m := New(Config{Logger: zap.NewNop(), OnResult: func(r Result) {
+			if r.Restart {
+				restart <- time.Now()
+			}
+		}})
+		p := &api.Probe{ProbeHandler: httpGet(port, "/"), PeriodMilliseconds: 200, TimeoutSeconds: 1, FailureThreshold: 3}
+		if err := m.AddContainer(Container{PodUID: "u", ContainerID: "c", PodIP: ip, Spec: api.Container{Name: "a", LivenessProbe: p}}); err != nil {
+			b.Fatal(err)
+		}
+		eventually(b, 5*time.Second, "first success", func() bool {
+			st, _ := m.Status("u", "a")
+			return st[0].Attempts > 0
+		})
+		time.Sleep(time.Duration(n%4) * 50 * time.Millisecond) // vary the phase
+		flip := time.Now()
+		srv.status.Store(http.StatusInternalServerError)
+		d := (<-restart).Sub(flip)
+		m.Close()
+		worst = max(worst, d)
+		total += d
+		n++
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(n), "ms-mean-to-restart")
+	b.ReportMetric(float64(worst.Milliseconds()), "ms-worst-to-restart")
+}
