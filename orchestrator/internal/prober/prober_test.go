@@ -193,8 +193,6 @@ func TestHangingTargetTimesOutAndStallsNothing(t *testing.T) {
 	}))
 	defer hang.Close()
 	defer close(release)
-	// A TCP listener that never accepts still completes handshakes (the
-	// kernel does), so use an unroutable address for a hanging connect.
 	ok := newFlipServer(t, http.StatusOK)
 	hip, hport := hostPort(t, hang.Listener.Addr().String())
 	oip, oport := hostPort(t, ok.Listener.Addr().String())
