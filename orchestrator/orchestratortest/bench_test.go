@@ -2,7 +2,11 @@ package orchestratortest_test
 
 import (
 	"context"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"slices"
 	"testing"
 	"time"
@@ -121,4 +125,52 @@ func BenchmarkNodeLoss(b *testing.B) {
 			b.ReportMetric(p50(times).Seconds(), "p50-replaced-s")
 		})
 	}
+}
+
+// podsN is the Pod count of BenchmarkServer10000Pods.
+const podsN = 10000
+
+// BenchmarkServer10000Pods runs one node (server + agent + fake runtime)
+// holding 10,000 running Pods and reports the process's resident memory
+// and live heap once they all run.
+func BenchmarkServer10000Pods(b *testing.B) {
+	for range b.N {
+		c := orchestratortest.NewCluster(b, 1, quiet(), orchestratortest.WithCapacity(orchestrator.ResourceList{
+			api.ResourceCPU: api.MustParse("1000"), api.ResourceMemory: api.MustParse("4Ti"), api.ResourcePods: api.MustParse("20000"),
+		}))
+		ctx := context.Background()
+		start := time.Now()
+		if err := c.Client().Create(ctx, web(podsN)); err != nil {
+			b.Fatal(err)
+		}
+		// Poll gently: listing 10,000 Pods is itself expensive.
+		for countRunning(ctx, c.Client(), "") != podsN {
+			if time.Since(start) > 10*time.Minute {
+				b.Fatal("pods not running after 10 minutes")
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "all-running-s")
+		debug.FreeOSMemory() // return what the polling above allocated
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+		b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MB")
+		c.Close()
+	}
+}
+
+// rssBytes reads VmRSS from /proc/self/status (0 where unavailable).
+func rssBytes() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

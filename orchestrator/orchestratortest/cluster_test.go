@@ -431,3 +431,51 @@ func TestUnschedulableThenScheduled(t *testing.T) {
 		return cl.Get(ctx, orchestrator.KeyFor(pod), &p) == nil && p.Spec.NodeName == c.NodeName(1) && p.Status.Phase == orchestrator.PodRunning
 	})
 }
+
+func TestPartitionedNodeReplacedAndCleanedOnHeal(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	ctx := context.Background()
+	sel := map[string]string{"app": "web"}
+	if err := c.Client().Create(ctx, web(6)); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "6 running", func() bool { return len(runningPods(t, c.Client(), sel)) == 6 })
+	victim := (c.Leader() + 1) % 3
+	lost := c.NodeName(victim)
+	healthy := c.Node((victim + 1) % 3).Client()
+	c.Partition(victim)
+	c.Eventually(20*time.Second, "6 running elsewhere", func() bool {
+		pods := runningPods(t, healthy, sel)
+		for _, p := range pods {
+			if p.Spec.NodeName == lost {
+				return false
+			}
+		}
+		return len(pods) == 6
+	})
+	c.Heal()
+	c.WaitReady(20 * time.Second)
+	c.Eventually(20*time.Second, "stale pods on the healed node stopped", func() bool {
+		sbs, err := c.Runtime(victim).ListPodSandboxes(ctx, nil)
+		if err != nil {
+			return false
+		}
+		var pods orchestrator.PodList
+		if err := healthy.List(ctx, &pods, orchestrator.MatchingFields{"spec.nodeName": lost}); err != nil {
+			return false
+		}
+		live := map[string]bool{}
+		for _, p := range pods.Items {
+			live[string(p.UID)] = true
+		}
+		for _, sb := range sbs {
+			if !live[sb.UID] {
+				return false
+			}
+		}
+		return true
+	})
+	if n := len(runningPods(t, c.Client(), sel)); n != 6 {
+		t.Fatalf("%d running after heal, want 6", n)
+	}
+}

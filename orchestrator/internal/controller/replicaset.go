@@ -303,13 +303,14 @@ func (c *replicaSetController) updateStatus(ctx context.Context, rs *api.Replica
 	var st api.ReplicaSetStatus
 	st.Conditions = slices.Clone(rs.Status.Conditions)
 	var requeue time.Duration
+	templateLabels := api.SelectorFromSet(rs.Spec.Template.Labels)
 	for _, po := range c.pods.ByIndex(informer.IndexOwner, string(rs.UID)) {
 		p := po.(*api.Pod)
 		if !api.IsControlledBy(p, rs) || p.DeletionTimestamp != nil || api.IsPodTerminal(p) {
 			continue
 		}
 		st.Replicas++
-		if api.SelectorFromSet(rs.Spec.Template.Labels).Matches(p.Labels) {
+		if templateLabels.Matches(p.Labels) {
 			st.FullyLabeledReplicas++
 		}
 		if api.IsPodReady(p) {
