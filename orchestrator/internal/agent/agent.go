@@ -63,8 +63,10 @@ type Agent struct {
 	pods  *informer.Informer
 	queue *workqueue.Queue
 
-	mu      sync.Mutex
-	pullErr map[string]string // pod key -> last image error
+	rtc *rtCache
+
+	mu   sync.Mutex
+	gone map[string]map[string]bool // pod key -> UIDs whose sandboxes must go
 }
 
 // New returns an Agent; it starts nothing.
@@ -87,7 +89,7 @@ func New(cfg Config) *Agent {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger, pullErr: map[string]string{}}
+	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{}}
 	a.pods = informer.New(cfg.Registry, &api.Pod{}, registry.ListOptions{
 		Fields: api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
 	}, cfg.Logger)
@@ -95,7 +97,10 @@ func New(cfg Config) *Agent {
 	a.pods.AddHandler(informer.Handler{
 		OnAdd:    func(o api.Object) { a.queue.Add(api.KeyOf(o)) },
 		OnUpdate: func(_, o api.Object) { a.queue.Add(api.KeyOf(o)) },
-		OnDelete: func(o api.Object) { a.queue.Add(api.KeyOf(o)) },
+		OnDelete: func(o api.Object) {
+			a.markGone(api.KeyOf(o), string(o.GetUID()))
+			a.queue.Add(api.KeyOf(o))
+		},
 	})
 	return a
 }
@@ -130,11 +135,11 @@ func (a *Agent) Run(ctx context.Context) {
 	if err := a.pods.WaitSynced(ctx); err != nil {
 		return
 	}
+	a.resync(ctx) // fills the runtime cache before any Pod is synced
 	for range a.cfg.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.worker(ctx) }()
 	}
-	a.resync(ctx)
 	t := time.NewTicker(a.cfg.ResyncInterval)
 	defer t.Stop()
 	for {
@@ -147,17 +152,49 @@ func (a *Agent) Run(ctx context.Context) {
 	}
 }
 
-// resync queues every Pod bound here and every Pod the runtime still runs.
+func (a *Agent) markGone(key, uid string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.gone[key] == nil {
+		a.gone[key] = map[string]bool{}
+	}
+	a.gone[key][uid] = true
+}
+
+func (a *Agent) takeGone(key string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for uid := range a.gone[key] {
+		out = append(out, uid)
+	}
+	delete(a.gone, key)
+	return out
+}
+
+// resync re-lists the runtime into the cache and queues every Pod bound
+// here and every Pod whose sandbox runs here without being bound here.
 func (a *Agent) resync(ctx context.Context) {
+	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
+	if err != nil {
+		a.log.Debug("runtime list failed", zap.Error(err))
+		return
+	}
+	cs, err := a.cfg.Runtime.ListContainers(ctx, nil)
+	if err != nil {
+		a.log.Debug("runtime list failed", zap.Error(err))
+		return
+	}
+	a.rtc.replace(sbs, cs)
 	for _, o := range a.pods.List() {
 		a.queue.Add(api.KeyOf(o))
 	}
-	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
-	if err != nil {
-		return
-	}
 	for _, sb := range sbs {
-		a.queue.Add(api.Key(sb.Namespace, sb.Name))
+		key := api.Key(sb.Namespace, sb.Name)
+		if o, ok := a.pods.Get(key); !ok || string(o.GetUID()) != sb.UID {
+			a.markGone(key, sb.UID)
+			a.queue.Add(key)
+		}
 	}
 }
 
@@ -177,11 +214,47 @@ func (a *Agent) runtimeEvents(ctx context.Context, evs <-chan runtime.Event) {
 				a.resync(ctx)
 				continue
 			}
+			a.refresh(ctx, ev)
 			ns, name := ev.Labels[runtime.LabelNamespace], ev.Labels[runtime.LabelPodName]
 			if name != "" {
 				a.queue.Add(api.Key(ns, name))
 			}
 		}
+	}
+}
+
+// refresh updates the runtime cache for the object an event is about.
+func (a *Agent) refresh(ctx context.Context, ev runtime.Event) {
+	rt := a.cfg.Runtime
+	switch {
+	case ev.ContainerID != "":
+		if ev.Type == runtime.EventContainerRemoved {
+			a.rtc.delContainer(ev.ContainerID)
+			return
+		}
+		a.refreshContainer(ctx, ev.ContainerID)
+	case ev.SandboxID != "":
+		if ev.Type == runtime.EventSandboxRemoved {
+			a.rtc.delSandbox(ev.SandboxID)
+			return
+		}
+		s, err := rt.PodSandboxStatus(ctx, ev.SandboxID)
+		switch {
+		case err == nil:
+			a.rtc.putSandbox(s)
+		case runtime.IsNotFound(err):
+			a.rtc.delSandbox(ev.SandboxID)
+		}
+	}
+}
+
+func (a *Agent) refreshContainer(ctx context.Context, id string) {
+	s, err := a.cfg.Runtime.ContainerStatus(ctx, id)
+	switch {
+	case err == nil:
+		a.rtc.putContainer(s)
+	case runtime.IsNotFound(err):
+		a.rtc.delContainer(id)
 	}
 }
 
@@ -273,16 +346,20 @@ func (a *Agent) stopAll(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	cs, err := a.cfg.Runtime.ListContainers(ctx, nil)
+	if err != nil {
+		return
+	}
+	a.rtc.replace(sbs, cs)
 	for _, sb := range sbs {
 		a.killSandbox(ctx, sb, 30*time.Second)
 	}
 }
 
 func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, grace time.Duration) {
-	cs, _ := a.cfg.Runtime.ListContainers(ctx, &runtime.ContainerFilter{SandboxID: sb.ID})
 	var wg sync.WaitGroup
-	for _, c := range cs {
-		if c.State == runtime.ContainerRunning {
+	for _, c := range a.rtc.containersOf(sb.UID) {
+		if c.SandboxID == sb.ID && c.State != runtime.ContainerExited {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -293,7 +370,9 @@ func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, g
 	wg.Wait()
 	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
 		a.log.Debug("remove sandbox", zap.String("sandbox", sb.ID), zap.Error(err))
+		return
 	}
+	a.rtc.delSandbox(sb.ID)
 }
 
 func graceOf(p *api.Pod) time.Duration {
@@ -306,8 +385,7 @@ func graceOf(p *api.Pod) time.Duration {
 // syncPod converges one Pod and returns a delay after which it wants to be
 // looked at again (restart backoff), if any.
 func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) {
-	ns, name, err := api.SplitKey(key)
-	if err != nil {
+	if _, _, err := api.SplitKey(key); err != nil {
 		return 0, nil
 	}
 	var pod *api.Pod
@@ -315,25 +393,29 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		pod = o.(*api.Pod)
 	}
 	rt := a.cfg.Runtime
-	sbs, err := rt.ListPodSandboxes(ctx, &runtime.PodSandboxFilter{Labels: map[string]string{
-		runtime.LabelNamespace: ns, runtime.LabelPodName: name,
-	}})
-	if err != nil {
-		return 0, err
-	}
+	doomed := a.takeGone(key)
 	if pod == nil || pod.DeletionTimestamp != nil || pod.Spec.NodeName != a.cfg.NodeName {
-		for _, sb := range sbs {
-			a.log.Debug("stopping pod", zap.String("pod", key))
-			a.killSandbox(ctx, sb, graceOf(pod))
+		if pod != nil {
+			doomed = append(doomed, string(pod.UID))
+		}
+		for _, uid := range doomed {
+			for _, sb := range a.rtc.sandboxesOf(uid) {
+				a.log.Debug("stopping pod", zap.String("pod", key), zap.String("uid", uid))
+				a.killSandbox(ctx, sb, graceOf(pod))
+			}
 		}
 		return 0, nil
 	}
-	var sb *runtime.PodSandboxStatus
-	for _, s := range sbs {
-		if s.UID != string(pod.UID) {
-			a.killSandbox(ctx, s, graceOf(pod))
+	for _, uid := range doomed {
+		if uid == string(pod.UID) {
 			continue
 		}
+		for _, sb := range a.rtc.sandboxesOf(uid) {
+			a.killSandbox(ctx, sb, graceOf(pod))
+		}
+	}
+	var sb *runtime.PodSandboxStatus
+	for _, s := range a.rtc.sandboxesOf(string(pod.UID)) {
 		if sb == nil || s.Attempt > sb.Attempt {
 			sb = s
 		}
@@ -357,11 +439,9 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		if sb, err = rt.PodSandboxStatus(ctx, id); err != nil {
 			return 0, err
 		}
+		a.rtc.putSandbox(sb)
 	}
-	all, err := rt.ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID)})
-	if err != nil {
-		return 0, err
-	}
+	all := a.rtc.containersOf(string(pod.UID))
 	var requeue time.Duration
 	waiting := map[string]*api.ContainerStateWaiting{}
 	for i := range pod.Spec.Containers {
@@ -377,10 +457,7 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 			requeue = d
 		}
 	}
-	all, err = rt.ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID)})
-	if err != nil {
-		return 0, err
-	}
+	all = a.rtc.containersOf(string(pod.UID))
 	return requeue, a.writeStatus(ctx, pod, sb, all, waiting)
 }
 
@@ -444,7 +521,9 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 			case runtime.ContainerRunning:
 				return 0, nil, nil
 			case runtime.ContainerCreated:
-				if err := rt.StartContainer(ctx, latest.ID); err != nil && !errors.Is(err, runtime.ErrStartFailed) {
+				err := rt.StartContainer(ctx, latest.ID)
+				a.refreshContainer(ctx, latest.ID)
+				if err != nil && !errors.Is(err, runtime.ErrStartFailed) {
 					return 0, nil, err
 				}
 				return 0, nil, nil
@@ -498,11 +577,14 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 	id, err := rt.CreateContainer(ctx, sb.ID, cfg)
 	if err != nil {
 		if runtime.IsAlreadyExists(err) {
-			return 0, nil, nil
+			// The cache missed it; the next resync or event brings it.
+			return a.cfg.ResyncInterval, nil, nil
 		}
 		return 0, nil, err
 	}
-	if err := rt.StartContainer(ctx, id); err != nil {
+	err = rt.StartContainer(ctx, id)
+	a.refreshContainer(ctx, id)
+	if err != nil {
 		if !errors.Is(err, runtime.ErrStartFailed) {
 			return 0, nil, err
 		}
@@ -513,7 +595,9 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 	}
 	// Keep the previous instance (for logs --previous); remove older ones.
 	for _, old := range existing[min(1, len(existing)):] {
-		_ = rt.RemoveContainer(ctx, old.ID)
+		if err := rt.RemoveContainer(ctx, old.ID); err == nil || runtime.IsNotFound(err) {
+			a.rtc.delContainer(old.ID)
+		}
 	}
 	return 0, nil, nil
 }
