@@ -87,13 +87,21 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 		var got api.ReplicaSet
 		return reg.Get(ctx, "default", "x", &got, registry.ReadOptions{}) == nil && got.Status.Replicas == 25 && got.Status.ObservedGeneration == got.Generation
 	})
-	var got api.ReplicaSet
-	if err := reg.Get(ctx, "default", "x", &got, registry.ReadOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.Replicas = api.Ptr(int32(4))
-	if err := reg.Update(ctx, &got); err != nil {
-		t.Fatal(err)
+	// The controller may write status meanwhile: retry on conflict.
+	for {
+		var got api.ReplicaSet
+		if err := reg.Get(ctx, "default", "x", &got, registry.ReadOptions{Consistent: true}); err != nil {
+			t.Fatal(err)
+		}
+		got.Spec.Replicas = api.Ptr(int32(4))
+		err := reg.Update(ctx, &got)
+		if api.IsConflict(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		break
 	}
 	testutil.Eventually(t, 10*time.Second, "4 pods", func() bool { n, _ := count(); return n == 4 })
 	if n, _ := count(); n != 4 {
