@@ -10,13 +10,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// memberlist's background goroutines exit shortly after Shutdown
-		// returns (memberlist does not wait for them).
-		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"),
-	)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func web(replicas int32) *orchestrator.Deployment {
 	labels := map[string]string{"app": "web"}
