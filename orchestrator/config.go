@@ -42,13 +42,15 @@ type Config struct {
 
 	// RaftBindAddr is the host:port for Raft and request forwarding
 	// (port 0 picks one; Cluster.RaftAddr tells which after Start). Empty
-	// means "127.0.0.1:0". With RaftNetwork it is the node's name on that
-	// network (empty: NodeName).
+	// means "127.0.0.1:0", reachable from this host only: set it to an
+	// address other hosts can reach for a multi-host cluster. With
+	// RaftNetwork it is the node's name on that network (empty: NodeName).
 	RaftBindAddr string
-	// GossipBindAddr and GossipBindPort are where gossip listens (empty
-	// and 0: all interfaces, port 7946 — set 0 explicitly via
-	// GossipPickPort to pick a free port). Cluster.GossipAddr tells the
-	// address to give other nodes in Join.
+	// GossipBindAddr and GossipBindPort are where gossip listens. An empty
+	// GossipBindAddr means all interfaces (advertising a private address
+	// of this host); GossipBindPort 0 means 7946, or a free port when
+	// GossipPickPort is set. Cluster.GossipAddr tells the address to give
+	// other nodes in Join.
 	GossipBindAddr string
 	GossipBindPort int
 	// GossipPickPort makes gossip bind a free port instead of 7946.
