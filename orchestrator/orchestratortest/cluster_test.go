@@ -473,3 +473,23 @@ func TestPartitionedNodeReplacedAndCleanedOnHeal(t *testing.T) {
 		t.Fatalf("%d running after heal, want 6", n)
 	}
 }
+
+func TestRestartFromDataDirs(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3, orchestratortest.WithDataDirs())
+	ctx := context.Background()
+	sel := map[string]string{"app": "web"}
+	if err := c.Client().Create(ctx, web(3)); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "3 running", func() bool { return len(runningPods(t, c.Client(), sel)) == 3 })
+	leader := c.Leader()
+	c.StopNode(leader)
+	c.RestartNode(leader)
+	c.WaitReady(20 * time.Second)
+	// The restarted node serves the data it had and everything since.
+	var d orchestrator.Deployment
+	c.Eventually(20*time.Second, "deployment readable through the restarted node", func() bool {
+		return c.Node(leader).Client().Get(ctx, orchestrator.ObjectKey{Name: "web"}, &d) == nil
+	})
+	c.Eventually(20*time.Second, "3 running", func() bool { return len(runningPods(t, c.Client(), sel)) == 3 })
+}

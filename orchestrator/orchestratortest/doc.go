@@ -22,8 +22,9 @@
 //
 // # What it does not do
 //
-// Nodes restarted with RestartNode come back with empty Raft state unless
-// WithDataDirs is used (the leader then replicates everything to them).
+// Nodes restarted with RestartNode come back with empty Raft state (the
+// leader then replicates everything to them) unless WithDataDirs is used,
+// in which case they restart from their data.
 // Partitions cut both Raft and gossip of the given nodes from all others;
 // partial partitions between two specific nodes are not modelled for gossip.
 package orchestratortest
