@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +157,12 @@ func BenchmarkServer10000Pods(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 		b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MB")
+		if path := os.Getenv("FLOTILLA_HEAPPROFILE"); path != "" {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		}
 		c.Close()
 	}
 }

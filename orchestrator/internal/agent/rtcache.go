@@ -79,6 +79,7 @@ func (c *rtCache) putSandbox(s *runtime.PodSandboxStatus) {
 }
 
 func (c *rtCache) putSandboxLocked(s *runtime.PodSandboxStatus) {
+	s.Labels = nil // unused here; the cache owns s (a runtime copy)
 	if old := c.sandboxes[s.ID]; old != nil && old.State == runtime.SandboxNotReady && s.State == runtime.SandboxReady {
 		return
 	}
@@ -110,6 +111,7 @@ func (c *rtCache) putContainer(s *runtime.ContainerStatus) {
 }
 
 func (c *rtCache) putContainerLocked(s *runtime.ContainerStatus) {
+	s.Labels = nil // unused here; the cache owns s (a runtime copy)
 	if old := c.containers[s.ID]; old != nil && containerRank(old.State) > containerRank(s.State) {
 		return
 	}
