@@ -54,6 +54,19 @@ func TestDeploymentRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "3 pods running", func() bool { return len(runningPods(t, cl, map[string]string{"app": "web"})) == 3 })
+	// Controllers, scheduler and agents say what they did.
+	c.Eventually(20*time.Second, "events", func() bool {
+		var evs orchestrator.EventList
+		if err := cl.List(ctx, &evs, orchestrator.InNamespace("default")); err != nil {
+			return false
+		}
+		reasons := map[string]int{}
+		for _, e := range evs.Items {
+			reasons[e.InvolvedObject.Kind+"/"+e.Reason]++
+		}
+		return reasons["Deployment/ScalingReplicaSet"] >= 1 && reasons["ReplicaSet/SuccessfulCreate"] >= 1 &&
+			reasons["Pod/Scheduled"] == 3 && reasons["Pod/Started"] == 3
+	})
 }
 
 func podsOf(t *testing.T, c orchestrator.Client, labels map[string]string) []orchestrator.Pod {

@@ -590,8 +590,12 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		}
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Error: container %s failed to start: %s", c.Name, runtime.MessageOf(err))
 	}
-	if restartCount > 0 {
-		a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Started", "Restarted container %s (restart %d)", c.Name, restartCount)
+	if err == nil {
+		if restartCount > 0 {
+			a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Started", "Restarted container %s (restart %d)", c.Name, restartCount)
+		} else {
+			a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Started", "Started container %s", c.Name)
+		}
 	}
 	// Keep the previous instance (for logs --previous); remove older ones.
 	for _, old := range existing[min(1, len(existing)):] {

@@ -364,6 +364,7 @@ func (s *Scheduler) binder(ctx context.Context) {
 				continue
 			}
 			s.queue.Forget(key)
+			s.cfg.Recorder.Eventf(req.pod, api.EventTypeNormal, "Scheduled", "Successfully assigned %s to %s", key, req.node)
 		}
 	}
 }
