@@ -160,6 +160,10 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
 	expect := c.cfg.BootstrapExpect
+	if len(c.cfg.BootstrapServers) == 0 && expect == 1 {
+		// A single-server cluster needs no gossip agreement: found it now.
+		c.cfg.BootstrapServers = []BootstrapServer{{Name: c.cfg.NodeName, RaftAddr: c.store.Addr()}}
+	}
 	if len(c.cfg.BootstrapServers) > 0 {
 		expect = 0
 		has, err := c.store.HasState()

@@ -162,8 +162,10 @@ func storeErr(err error, info api.KindInfo, name string) error {
 		return api.NewConflict(info.Kind, name, errors.New("the object has been modified; please apply your changes to the latest version and try again"))
 	case raftstore.IsTooOld(err):
 		return api.NewTooOld(err.Error())
-	case errors.Is(err, raftstore.ErrNoLeader), errors.Is(err, raftstore.ErrUnknownOutcome):
-		return fmt.Errorf("%w: %w", api.NewServiceUnavailable(err.Error()), err)
+	case errors.Is(err, raftstore.ErrNoLeader):
+		return fmt.Errorf("%w (%w)", api.NewServiceUnavailable("the cluster has no leader"), err)
+	case errors.Is(err, raftstore.ErrUnknownOutcome):
+		return fmt.Errorf("%w (%w)", api.NewServiceUnavailable("leadership changed during the request; it may or may not have been applied"), err)
 	case errors.Is(err, raftstore.ErrTooLarge):
 		return api.NewBadRequest(err.Error())
 	}
