@@ -47,13 +47,10 @@ spec:
 		panic(err)
 	}
 	c := cluster.Client()
-	for {
-		// The first write waits for the node to elect itself.
-		if err := c.Apply(ctx, deploy); err == nil {
-			break
-		} else if !orchestrator.IsServiceUnavailable(err) {
-			panic(err)
-		}
+	// The first request waits (up to its context's deadline) for the new
+	// cluster to elect its leader.
+	if err := c.Apply(ctx, deploy); err != nil {
+		panic(err)
 	}
 	for {
 		var pods orchestrator.PodList
