@@ -21,6 +21,9 @@ const (
 
 	// MaxKeySize is the longest key a Store accepts, in bytes.
 	MaxKeySize = 1024
+	// MaxTxnOps is the most operations one Txn may carry (etcd's default
+	// limit too).
+	MaxTxnOps = 128
 	// maxValueSizeLimit caps Config.MaxValueSize.
 	maxValueSizeLimit = 64 << 20
 )

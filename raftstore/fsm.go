@@ -125,9 +125,8 @@ func (h *history) seqAfter(rev int64) uint64 {
 // recent event history. Apply is called by Raft on one goroutine; readers
 // take the read lock.
 type fsm struct {
-	maxValue int
-	log      *zap.Logger
-	metrics  *metrics
+	log     *zap.Logger
+	metrics *metrics
 
 	mu      sync.RWMutex
 	tree    *btree.BTreeG[*entry]
@@ -136,14 +135,13 @@ type fsm struct {
 	changed chan struct{} // closed and replaced after each apply
 }
 
-func newFSM(maxValue, historySize int, log *zap.Logger, m *metrics) *fsm {
+func newFSM(historySize int, log *zap.Logger, m *metrics) *fsm {
 	return &fsm{
-		maxValue: maxValue,
-		log:      log,
-		metrics:  m,
-		tree:     btree.NewG(32, entryLess),
-		hist:     history{buf: make([]histEvent, historySize)},
-		changed:  make(chan struct{}),
+		log:     log,
+		metrics: m,
+		tree:    btree.NewG(32, entryLess),
+		hist:    history{buf: make([]histEvent, historySize)},
+		changed: make(chan struct{}),
 	}
 }
 
@@ -167,7 +165,10 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	reqs, err := decodeEntry(l.Data, f.maxValue)
+	// Entries and snapshots are agreed data: decode them against the fixed
+	// cap, not this node's MaxValueSize, or replicas with different limits
+	// would diverge. The limit is enforced when a write is proposed.
+	reqs, err := decodeEntry(l.Data, maxValueSizeLimit)
 	rev := int64(l.Index)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -411,7 +412,7 @@ func (s *fsmSnapshot) Release() {}
 // tells every watcher to re-list.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	tree, rev, err := readSnapshot(rc, f.maxValue)
+	tree, rev, err := readSnapshot(rc, maxValueSizeLimit)
 	if err != nil {
 		return err
 	}

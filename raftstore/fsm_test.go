@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 )
 
-func newTestFSM() *fsm { return newFSM(1<<20, 100, zap.NewNop(), mustMetrics()) }
+func newTestFSM() *fsm { return newFSM(100, zap.NewNop(), mustMetrics()) }
 
 func mustMetrics() *metrics {
 	m, err := newMetrics(nil, "t")
@@ -129,7 +129,7 @@ func TestSnapshotRoundTripAndCorruption(t *testing.T) {
 }
 
 func TestHistoryEviction(t *testing.T) {
-	f := newFSM(1<<20, 4, zap.NewNop(), mustMetrics())
+	f := newFSM(4, zap.NewNop(), mustMetrics())
 	for i := uint64(1); i <= 6; i++ {
 		apply(f, i*10, []Op{OpPut("k", nil)})
 	}

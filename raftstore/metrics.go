@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,6 +20,9 @@ type metrics struct {
 	events       prometheus.Counter
 	demotions    prometheus.Counter
 	leader       prometheus.Gauge
+
+	reg  prometheus.Registerer
+	once sync.Once
 }
 
 func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
@@ -44,13 +48,34 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		leader: gauge("leader", "1 if this node is the ready leader."),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader} {
+		for i, c := range m.collectors() {
 			if err := reg.Register(c); err != nil {
+				for _, done := range m.collectors()[:i] {
+					reg.Unregister(done)
+				}
 				return nil, fmt.Errorf("raftstore: register metrics: %w", err)
 			}
 		}
+		m.reg = reg
 	}
 	return m, nil
+}
+
+func (m *metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader}
+}
+
+// unregister removes the collectors, so a new Store of the same node may
+// register them again.
+func (m *metrics) unregister() {
+	m.once.Do(func() {
+		if m.reg == nil {
+			return
+		}
+		for _, c := range m.collectors() {
+			m.reg.Unregister(c)
+		}
+	})
 }
 
 func (m *metrics) write(ok bool) {

@@ -67,7 +67,17 @@ func (s *Store) serveRPC(c net.Conn) {
 	r := bufio.NewReaderSize(c, 64<<10)
 	w := bufio.NewWriterSize(c, 16<<10)
 	var wmu sync.Mutex
+	// At most maxConnInflight requests of one connection are handled at a
+	// time; past that the connection is not read, so a peer cannot make
+	// this node hold unbounded memory.
+	const maxConnInflight = 64
+	sem := make(chan struct{}, maxConnInflight)
 	for {
+		select {
+		case sem <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
 		frame, err := readFrame(r, s.maxRequest+64)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrClosedPipe) {
@@ -86,6 +96,7 @@ func (s *Store) serveRPC(c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-sem }()
 			resp := s.handleRPC(method, body)
 			out := binary.AppendUvarint(nil, id)
 			out = append(out, resp.code)
@@ -107,17 +118,25 @@ func (s *Store) handleRPC(method byte, body []byte) rpcResp {
 	switch method {
 	case methodWrite:
 		ops, err := decodeRequest(body, s.cfg.MaxValueSize)
-		if err != nil {
+		if err != nil || len(ops) > MaxTxnOps {
 			return rpcResp{code: codeInvalid}
 		}
 		s.metrics.forwardedIn.Inc()
-		res, err := s.proposeLocal(ctx, body, opKeys(ops))
-		if err != nil {
-			return rpcResp{code: errCode(err)}
+		res, err := s.proposeLocal(ctx, body, len(ops), opKeys(ops))
+		switch {
+		case errors.Is(err, errNotSent):
+			// Never proposed (this node is stopping or too busy): the
+			// follower may safely try again, with the next leader.
+			return rpcResp{code: codeNotLeader}
+		case err != nil:
+			return rpcResp{code: codeUnknownOutcome}
 		}
 		return rpcResp{code: res.code, rev: res.rev, index: res.index}
 	case methodReadIndex:
 		rev, err := s.readIndexLocal(ctx)
+		if errors.Is(err, ErrStopped) {
+			return rpcResp{code: codeNotLeader} // reads are always safe to retry
+		}
 		return rpcResp{code: errCode(err), rev: rev}
 	}
 	return rpcResp{code: codeInvalid}
@@ -258,7 +277,8 @@ func (rc *rpcClient) call(ctx context.Context, addr string, method byte, body []
 		c.mu.Lock()
 		delete(c.pending, id)
 		c.mu.Unlock()
-		return rpcResp{}, ctx.Err()
+		// The leader has the request and may still apply it.
+		return rpcResp{}, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
 	}
 }
 

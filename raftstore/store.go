@@ -126,7 +126,7 @@ func New(cfg Config) (*Store, error) {
 		log:           log,
 		keys:          keys,
 		metrics:       m,
-		fsm:           newFSM(cfg.MaxValueSize, cfg.HistorySize, log, m),
+		fsm:           newFSM(cfg.HistorySize, log, m),
 		maxRequest:    4*cfg.MaxValueSize + 64<<10,
 		stopDone:      make(chan struct{}),
 		reqCh:         make(chan *request, 4*cfg.MaxBatch),
@@ -147,7 +147,9 @@ func New(cfg Config) (*Store, error) {
 //
 // Errors: the address cannot be bound; the data dir cannot be opened (for
 // example, locked by another process); Raft refuses the configuration;
-// ErrStopped after Shutdown; an error if already started.
+// ErrStopped after Shutdown or after an earlier failed Start (a failed Start
+// releases everything and leaves the Store shut down: create a new one);
+// an error if already started.
 func (s *Store) Start(ctx context.Context) (err error) {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
@@ -163,7 +165,13 @@ func (s *Store) Start(ctx context.Context) (err error) {
 	hlog := newHCLogger(s.log.Named("raft"))
 	defer func() {
 		if err != nil {
+			// A Store whose Start failed is spent: everything it opened is
+			// closed and it behaves as shut down (create a new one to retry).
+			s.stopped = true
+			s.cancel()
 			s.closeResources()
+			s.metrics.unregister()
+			close(s.stopDone)
 		}
 	}()
 
@@ -291,6 +299,7 @@ func (s *Store) Shutdown(ctx context.Context) error {
 		defer close(s.stopDone)
 		s.cancel()
 		if !started {
+			s.metrics.unregister()
 			return
 		}
 		s.raftOps.Wait()
@@ -300,6 +309,7 @@ func (s *Store) Shutdown(ctx context.Context) error {
 		}
 		s.closeResources()
 		s.wg.Wait()
+		s.metrics.unregister()
 		s.stopErr = errors.Join(errs...)
 		s.log.Debug("stopped")
 	}()
@@ -543,7 +553,10 @@ func (s *Store) Snapshot(ctx context.Context) error {
 }
 
 // IsLeader reports whether this node is the leader and has applied every
-// entry of earlier terms (so reads on it see every acknowledged write).
+// entry of earlier terms. It is this node's belief: a leader cut off from
+// the others keeps it until its lease runs out (LeaderLeaseTimeout) while a
+// new leader may already serve, so fence leader-only side effects with a
+// write (for example a Txn with an OpCheck) rather than relying on it alone.
 func (s *Store) IsLeader() bool {
 	ready, _ := s.Leadership()
 	return ready

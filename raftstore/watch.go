@@ -63,7 +63,15 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (*Watch
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{events: make(chan Event, s.cfg.WatchBuffer), cancel: cancel, done: make(chan struct{})}
 	ws := &watchState{w: w, prefix: prefix, fromRev: fromRev, wake: make(chan struct{}, 1)}
+	// Checked and counted together, so Shutdown never misses the goroutine.
+	s.lifeMu.Lock()
+	if s.stopped {
+		s.lifeMu.Unlock()
+		cancel()
+		return nil, ErrStopped
+	}
 	s.wg.Add(1)
+	s.lifeMu.Unlock()
 	s.metrics.watchers.Inc()
 	go s.runWatch(ctx, ws, seq)
 	return w, nil
@@ -194,8 +202,9 @@ func (s *Store) runWatch(ctx context.Context, ws *watchState, seq uint64) {
 	w := ws.w
 	defer s.wg.Done()
 	defer s.metrics.watchers.Dec()
-	defer close(w.done)
+	// done first: once Events is closed, Err already tells why.
 	defer close(w.events)
+	defer close(w.done)
 	defer func() {
 		s.hub.mu.Lock()
 		delete(s.hub.live, ws)

@@ -25,6 +25,7 @@ type KV struct {
 // request is one caller's encoded operations waiting for the batcher.
 type request struct {
 	data []byte
+	nops int            // operations, hence at most this many watch events
 	keys []string       // keys the request writes or checks
 	done chan reqResult // buffered 1: the completer never blocks on it
 }
@@ -98,15 +99,13 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 	if err := s.running(); err != nil {
 		return 0, err
 	}
-	size := 0
+	if len(ops) > MaxTxnOps {
+		return 0, fmt.Errorf("%w: txn has %d operations, limit %d", ErrTooLarge, len(ops), MaxTxnOps)
+	}
 	for i := range ops {
 		if err := ops[i].validate(s.cfg.MaxValueSize); err != nil {
 			return 0, &TxnError{Index: i, Err: err}
 		}
-		size += len(ops[i].key) + len(ops[i].value)
-	}
-	if size > s.maxRequest-64<<10 {
-		return 0, fmt.Errorf("%w: txn carries %d bytes, limit %d", ErrTooLarge, size, s.maxRequest-64<<10)
 	}
 	if s.keys != nil {
 		sealed := make([]Op, len(ops))
@@ -122,7 +121,13 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 		}
 		ops = sealed
 	}
-	res, err := s.submit(ctx, appendRequest(nil, ops), opKeys(ops))
+	// The limit applies to the request as sent (encoded, sealed), so what
+	// the leader accepts a follower can forward.
+	data := appendRequest(nil, ops)
+	if len(data) > s.maxRequest {
+		return 0, fmt.Errorf("%w: txn encodes to %d bytes, limit %d", ErrTooLarge, len(data), s.maxRequest)
+	}
+	res, err := s.submit(ctx, data, len(ops), opKeys(ops))
 	s.metrics.write(err == nil && res.code == codeOK)
 	if err != nil {
 		return 0, err
@@ -139,14 +144,14 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 
 // submit gets one encoded request applied, on this node if it leads or
 // through the leader otherwise, retrying while that is safe.
-func (s *Store) submit(ctx context.Context, data []byte, keys []string) (reqResult, error) {
+func (s *Store) submit(ctx context.Context, data []byte, nops int, keys []string) (reqResult, error) {
 	ctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	var lastErr error = ErrNoLeader
 	backoff := time.Millisecond
 	for {
 		if s.raft.State() == raft.Leader {
-			res, err := s.proposeLocal(ctx, data, keys)
+			res, err := s.proposeLocal(ctx, data, nops, keys)
 			if err == nil && res.code != codeNotLeader {
 				return res, nil
 			}
@@ -158,7 +163,7 @@ func (s *Store) submit(ctx context.Context, data []byte, keys []string) (reqResu
 			s.metrics.forwardedOut.Inc()
 			resp, err := s.rpc.call(ctx, string(addr), methodWrite, data)
 			switch {
-			case err == nil && resp.code != codeNotLeader && resp.code != codeNoLeader:
+			case err == nil && resp.code != codeNotLeader && resp.code != codeNoLeader && resp.code != codeStopped:
 				return reqResult{rev: resp.rev, code: resp.code, index: resp.index}, nil
 			case err != nil && !errors.Is(err, errNotSent):
 				return reqResult{}, err
@@ -203,14 +208,14 @@ func (s *Store) pause(ctx context.Context, d time.Duration) error {
 
 // proposeLocal hands a request to this node's batcher and waits for its
 // result. A result with codeNotLeader means nothing was appended.
-func (s *Store) proposeLocal(ctx context.Context, data []byte, keys []string) (reqResult, error) {
-	req := &request{data: data, keys: keys, done: make(chan reqResult, 1)}
+func (s *Store) proposeLocal(ctx context.Context, data []byte, nops int, keys []string) (reqResult, error) {
+	req := &request{data: data, nops: nops, keys: keys, done: make(chan reqResult, 1)}
 	select {
 	case s.reqCh <- req:
 	case <-ctx.Done():
 		return reqResult{}, fmt.Errorf("%w: %w", errNotSent, ctx.Err())
 	case <-s.ctx.Done():
-		return reqResult{}, ErrStopped
+		return reqResult{}, fmt.Errorf("%w: %w", errNotSent, ErrStopped)
 	}
 	select {
 	case res := <-req.done:
@@ -243,6 +248,9 @@ func (s *Store) batchLoop() {
 	defer s.raftOps.Done()
 	defer close(s.inflight)
 	const maxEntryBytes = 1 << 20
+	// One entry carries fewer events than a quarter of the watch history,
+	// so the dispatcher never finds an entry's events already evicted.
+	maxEntryOps := max(1, s.cfg.HistorySize/4)
 	var (
 		datas [][]byte
 		carry *request
@@ -268,11 +276,15 @@ func (s *Store) batchLoop() {
 			keys[k] = struct{}{}
 		}
 		batch := []*request{first}
-		size := len(first.data)
+		size, nops := len(first.data), first.nops
 	drain:
 		for len(batch) < s.cfg.MaxBatch && size < maxEntryBytes {
 			select {
 			case r := <-s.reqCh:
+				if nops+r.nops > maxEntryOps {
+					carry = r
+					break drain
+				}
 				for _, k := range r.keys {
 					if _, dup := keys[k]; dup {
 						carry = r
@@ -284,6 +296,7 @@ func (s *Store) batchLoop() {
 				}
 				batch = append(batch, r)
 				size += len(r.data)
+				nops += r.nops
 			default:
 				break drain
 			}
@@ -320,9 +333,12 @@ func (s *Store) completeLoop() {
 			code = errCode(mapRaftErr(err))
 		}
 		for i, req := range p.batch {
-			if i < len(results) {
+			switch {
+			case i < len(results):
 				req.done <- results[i]
-			} else {
+			case code == codeOK: // fewer results than requests: never trust it
+				req.done <- reqResult{code: codeCorrupt, index: -1}
+			default:
 				req.done <- reqResult{code: code, index: -1}
 			}
 		}
@@ -339,9 +355,9 @@ type readOptions struct {
 }
 
 // Linearizable makes a read reflect every write acknowledged before it
-// started, on any node: the node confirms the leader's applied revision
-// (one heartbeat round on the leader) and waits until it has applied as
-// much. Without it a read is served from local state at once and may be
+// started, on any node: the leader commits a barrier entry through a quorum
+// (concurrent reads share one), and the reading node waits until it has
+// applied as much as the leader had then. Without it a read is served from local state at once and may be
 // stale on a follower.
 func Linearizable() ReadOption { return func(o *readOptions) { o.linearizable = true } }
 
