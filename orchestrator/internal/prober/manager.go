@@ -336,6 +336,11 @@ func (m *Manager) RemovePod(podUID string) {
 
 func stopAll(ts []*target) {
 	for _, t := range ts {
+		// Marked under its lock, so an AddContainer still starting t's
+		// workers either starts none or finishes its wg.Add first.
+		t.mu.Lock()
+		t.stopped = true
+		t.mu.Unlock()
 		t.cancel()
 	}
 	for _, t := range ts {
