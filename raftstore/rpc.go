@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,16 +49,36 @@ func readFrame(r *bufio.Reader, limit int) ([]byte, error) {
 	return buf, err
 }
 
-func writeFrame(w *bufio.Writer, payload []byte) error {
+// frameWriter writes frames from many goroutines and flushes only when no
+// other writer is queued behind it: under load many frames share one
+// system call, and a lone frame still leaves at once.
+type frameWriter struct {
+	mu      sync.Mutex
+	w       *bufio.Writer
+	c       net.Conn
+	waiting atomic.Int32
+}
+
+func newFrameWriter(c net.Conn) *frameWriter {
+	return &frameWriter{w: bufio.NewWriterSize(c, 64<<10), c: c}
+}
+
+func (fw *frameWriter) write(payload []byte) error {
+	fw.waiting.Add(1)
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
 	var hdr [4]byte
 	binary.BigEndian.PutUint32(hdr[:], uint32(len(payload)))
-	if _, err := w.Write(hdr[:]); err != nil {
-		return err
+	_ = fw.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err := fw.w.Write(hdr[:])
+	if err == nil {
+		_, err = fw.w.Write(payload)
 	}
-	if _, err := w.Write(payload); err != nil {
-		return err
+	// The last writer in the queue flushes for everyone before it.
+	if fw.waiting.Add(-1) == 0 && err == nil {
+		err = fw.w.Flush()
 	}
-	return w.Flush()
+	return err
 }
 
 // serveRPC answers forwarded requests on one connection until it closes.
@@ -65,8 +86,7 @@ func (s *Store) serveRPC(c net.Conn) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	r := bufio.NewReaderSize(c, 64<<10)
-	w := bufio.NewWriterSize(c, 16<<10)
-	var wmu sync.Mutex
+	w := newFrameWriter(c)
 	// At most maxConnInflight requests of one connection are handled at a
 	// time; past that the connection is not read, so a peer cannot make
 	// this node hold unbounded memory.
@@ -102,10 +122,7 @@ func (s *Store) serveRPC(c net.Conn) {
 			out = append(out, resp.code)
 			out = binary.AppendUvarint(out, uint64(resp.rev))
 			out = binary.AppendUvarint(out, uint64(resp.index))
-			wmu.Lock()
-			defer wmu.Unlock()
-			_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := writeFrame(w, out); err != nil {
+			if err := w.write(out); err != nil {
 				c.Close()
 			}
 		}()
@@ -151,9 +168,8 @@ type rpcClient struct {
 }
 
 type rpcConn struct {
-	c   net.Conn
-	wmu sync.Mutex
-	w   *bufio.Writer
+	c net.Conn
+	w *frameWriter
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -180,7 +196,7 @@ func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: dial leader %s: %v", errNotSent, addr, err)
 	}
-	c := &rpcConn{c: nc, w: bufio.NewWriterSize(nc, 64<<10), pending: map[uint64]chan rpcResp{}, dead: make(chan struct{})}
+	c := &rpcConn{c: nc, w: newFrameWriter(nc), pending: map[uint64]chan rpcResp{}, dead: make(chan struct{})}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if rc.done {
@@ -252,10 +268,7 @@ func (rc *rpcClient) call(ctx context.Context, addr string, method byte, body []
 	payload := binary.AppendUvarint(make([]byte, 0, len(body)+12), id)
 	payload = append(payload, method)
 	payload = append(payload, body...)
-	c.wmu.Lock()
-	_ = c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	err = writeFrame(c.w, payload)
-	c.wmu.Unlock()
+	err = c.w.write(payload)
 	if err != nil {
 		c.c.Close()
 		c.mu.Lock()
