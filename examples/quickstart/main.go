@@ -1,72 +1,138 @@
 // Command quickstart starts a three-node Flotilla cluster inside this
-// process, deploys a Deployment of three replicas on the in-memory fake
-// container runtime, shows the Pods, stops a node and shows the cluster
-// replacing its Pods elsewhere, then shuts down.
+// process on the local Docker daemon, builds a small Go web app (./app) into
+// a FROM scratch image with no registry, deploys three replicas of it, shows
+// the Pods, kills one container with the Docker API and shows it restarted,
+// scales to five, then removes every container, volume and network it
+// created (the image stays as a build cache). Run it from the repository
+// root:
 //
 //	go run ./examples/quickstart
 //
-// The fake runtime runs "containers" in memory, so no Docker daemon is
-// needed; the Docker runtime becomes the default in a later release.
+// Ctrl-C cleans up too. Without a reachable Docker daemon it says so in one
+// line and runs the same flow on the in-memory fake runtime.
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 	"github.com/flotilla-io/flotilla/raftstore"
 )
 
+// image is the quickstart app's image, built locally and cached by content.
+const image = "flotilla-quickstart/web:dev"
+
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := run(ctx, os.Stdout, options{}); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// Ctrl-C: run has removed what it created.
+			fmt.Fprintln(os.Stderr, "quickstart: interrupted, cleaned up")
+			return
+		}
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+// options are what tests change.
+type options struct {
+	// appDir is the app's package directory; empty finds ./examples/quickstart/app
+	// (from the repository root) or ./app (from this directory).
+	appDir string
+	// requireDocker makes an unreachable daemon an error instead of a fallback.
+	requireDocker bool
+	// clusterID is the run's cluster ID; empty means a random one.
+	clusterID string
+}
+
+// backend is the container runtime the nodes run on: Docker or the fake.
+type backend struct {
+	name     string
+	runtimes []runtime.Runtime
+	// kill ends a container the way a crash or `docker kill` would.
+	kill func(ctx context.Context, id string) error
+	// close closes the runtimes and removes what they created.
+	close func() error
+}
+
+func run(ctx context.Context, out io.Writer, opt options) (err error) {
 	start := time.Now()
 	step := func(format string, args ...any) {
-		fmt.Printf("[%5.2fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+		fmt.Fprintf(out, "[%5.2fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	names := []string{"node-a", "node-b", "node-c"}
+	clusterID := opt.clusterID
+	if clusterID == "" {
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		clusterID = "quickstart-" + hex.EncodeToString(b[:])
 	}
 
-	// 1. Three nodes on in-memory networks, each with its own fake runtime.
+	be, err := dockerBackend(ctx, step, names, clusterID, opt.appDir)
+	if err != nil {
+		if opt.requireDocker || !errors.Is(err, runtime.ErrUnavailable) {
+			return err
+		}
+		fmt.Fprintf(out, "Docker daemon unreachable (%v): running on the in-memory fake runtime instead\n", err)
+		if be, err = fakeBackend(names); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if cerr := be.close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+
+	// 1. Three nodes on in-memory Raft and gossip networks, each with its
+	// own runtime.
 	raftNet, gossipNet := raftstore.NewInmemNetwork(), membership.NewInmemNetwork()
-	names := []string{"node-a", "node-b", "node-c"}
 	var servers []orchestrator.BootstrapServer
 	for _, n := range names {
 		servers = append(servers, orchestrator.BootstrapServer{Name: n, RaftAddr: n})
 	}
 	var nodes []*orchestrator.Cluster
-	var runtimes []*fake.Runtime
 	defer func() {
-		for _, rt := range runtimes {
-			_ = rt.Close()
+		// Stop the agents before the runtimes are purged, so nothing is
+		// restarted while it is being removed.
+		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer scancel()
+		for _, n := range nodes {
+			_ = n.Shutdown(sctx)
 		}
 	}()
 	for i, name := range names {
-		rt, err := fake.New(fake.Config{NodeName: name, PodCIDR: fmt.Sprintf("10.%d.0.0/16", 10+i)})
-		if err != nil {
-			return err
-		}
-		runtimes = append(runtimes, rt)
 		cfg := orchestrator.TestConfig(name)
-		cfg.Timing = orchestrator.TestTiming()
-		cfg.Runtime = rt
+		cfg.Runtime = be.runtimes[i]
 		cfg.BootstrapServers = servers
 		cfg.RaftNetwork, cfg.GossipNetwork = raftNet, gossipNet
-		if i > 0 {
-			cfg.Join = []string{nodes[0].GossipAddr()}
-		}
 		node, err := orchestrator.New(cfg)
 		if err != nil {
 			return err
@@ -76,30 +142,11 @@ func run() error {
 		}
 		nodes = append(nodes, node)
 	}
-	stopped := map[int]bool{}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer scancel()
-		for i, n := range nodes {
-			if !stopped[i] {
-				_ = n.Shutdown(sctx)
-			}
-		}
-	}()
-	step("started 3 nodes: %s", strings.Join(names, ", "))
-
-	client := func() orchestrator.Client {
-		for i, n := range nodes {
-			if !stopped[i] {
-				return n.Client()
-			}
-		}
-		return nil
-	}
-	if err := waitFor(ctx, "all nodes Ready", func() (bool, error) {
+	client := nodes[0].Client()
+	if err := waitFor(ctx, "all nodes Ready", func() bool {
 		var list orchestrator.NodeList
-		if err := client().List(ctx, &list); err != nil {
-			return false, nil // no leader yet
+		if err := client.List(ctx, &list); err != nil {
+			return false // no leader yet
 		}
 		ready := 0
 		for i := range list.Items {
@@ -107,11 +154,11 @@ func run() error {
 				ready++
 			}
 		}
-		return ready == 3, nil
+		return ready == len(names)
 	}); err != nil {
 		return err
 	}
-	step("all 3 nodes Ready")
+	step("3 nodes Ready (%s) on the %s runtime", strings.Join(names, ", "), be.name)
 
 	// 2. A Deployment of three replicas, from YAML as with kubectl.
 	objs, err := orchestrator.DecodeAll([]byte(manifest))
@@ -119,55 +166,79 @@ func run() error {
 		return err
 	}
 	for _, o := range objs {
-		if err := client().Apply(ctx, o); err != nil {
+		if err := client.Apply(ctx, o); err != nil {
 			return err
 		}
 	}
-	step("applied deployment/web (3 replicas)")
-	if err := waitRunning(ctx, client, 3, ""); err != nil {
+	step("applied deployment/web: 3 replicas of %s (readiness and liveness probes declared; "+
+		"probes are not executed yet, so a Pod is Ready when its container runs)", image)
+	if err := waitRunning(ctx, client, 3); err != nil {
 		return err
 	}
-	step("3/3 pods Running")
-	if err := printPods(ctx, client()); err != nil {
+	step("3/3 Pods Running")
+	pods, err := printPods(ctx, out, client)
+	if err != nil {
+		return err
+	}
+	if be.name == "docker" {
+		// Pod IPs are on the run's private bridge network, reachable from
+		// this host.
+		p := pods[0]
+		body, err := get(ctx, "http://"+p.Status.PodIP+":8080/")
+		if err != nil {
+			step("GET http://%s:8080/ failed: %v", p.Status.PodIP, err)
+		} else {
+			step("GET http://%s:8080/ -> %s", p.Status.PodIP, strings.TrimSpace(body))
+		}
+	}
+
+	// 3. Kill one container as a crash would; the node's agent sees the
+	// exit and starts the container again in the same Pod.
+	victim := pods[0]
+	if len(victim.Status.ContainerStatuses) == 0 {
+		return fmt.Errorf("pod %s has no container status", victim.Name)
+	}
+	id := strings.TrimPrefix(victim.Status.ContainerStatuses[0].ContainerID, "flotilla://")
+	killed := time.Now()
+	if err := be.kill(ctx, id); err != nil {
+		return fmt.Errorf("kill container of %s: %w", victim.Name, err)
+	}
+	step("killed the container of Pod %s (%.12s) with SIGKILL", victim.Name, id)
+	if err := waitFor(ctx, "the killed container to be restarted", func() bool {
+		var p orchestrator.Pod
+		if err := client.Get(ctx, orchestrator.KeyFor(victim), &p); err != nil {
+			return false
+		}
+		if len(p.Status.ContainerStatuses) == 0 {
+			return false
+		}
+		cs := p.Status.ContainerStatuses[0]
+		return cs.RestartCount > 0 && cs.Ready && cs.ContainerID != victim.Status.ContainerStatuses[0].ContainerID
+	}); err != nil {
+		return err
+	}
+	step("Pod %s restarted its container in %v", victim.Name, time.Since(killed).Round(time.Millisecond))
+	if err := waitRunning(ctx, client, 3); err != nil {
+		return err
+	}
+	if _, err := printPods(ctx, out, client); err != nil {
 		return err
 	}
 
-	// 3. Stop the node that runs the most Pods and is not the Raft leader;
-	// the cluster notices and replaces its Pods on the other nodes.
-	victim := -1
-	var pods orchestrator.PodList
-	if err := client().List(ctx, &pods, orchestrator.MatchingLabels{"app": "web"}); err != nil {
+	// 4. Scale to five replicas.
+	patch := []byte(`{"spec":{"replicas":5}}`)
+	if err := client.Patch(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: "web", Namespace: orchestrator.DefaultNamespace}}, patch); err != nil {
+		return fmt.Errorf("scale: %w", err)
+	}
+	step("scaled deployment/web to 5 replicas")
+	if err := waitRunning(ctx, client, 5); err != nil {
 		return err
 	}
-	for i, n := range nodes {
-		if n.IsLeader() {
-			continue
-		}
-		for _, p := range pods.Items {
-			if p.Spec.NodeName == names[i] {
-				victim = i
-			}
-		}
-	}
-	if victim < 0 {
-		victim = 1
-		if nodes[1].IsLeader() {
-			victim = 2
-		}
-	}
-	step("stopping %s (as if it crashed)", names[victim])
-	if err := nodes[victim].Stop(ctx); err != nil {
+	step("5/5 Pods Running")
+	if _, err := printPods(ctx, out, client); err != nil {
 		return err
 	}
-	stopped[victim] = true
-	if err := waitRunning(ctx, client, 3, names[victim]); err != nil {
-		return err
-	}
-	step("self-healed: 3/3 pods Running on the remaining nodes")
-	if err := printPods(ctx, client()); err != nil {
-		return err
-	}
-	step("shutting down")
+	step("cleaning up")
 	return nil
 }
 
@@ -183,71 +254,204 @@ spec:
     metadata:
       labels: {app: web}
     spec:
+      terminationGracePeriodSeconds: 5
       containers:
       - name: web
-        image: example/web:1.0
+        image: ` + image + `
+        imagePullPolicy: IfNotPresent
         ports: [{containerPort: 8080}]
         resources:
-          requests: {cpu: 100m, memory: 64Mi}
+          requests: {cpu: 100m, memory: 32Mi}
+          limits: {cpu: 500m, memory: 64Mi}
+        readinessProbe:
+          httpGet: {path: /healthz, port: 8080}
+          periodSeconds: 2
+        livenessProbe:
+          httpGet: {path: /healthz, port: 8080}
+          periodSeconds: 5
 `
 
-func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
-	for {
-		ok, err := cond()
+// dockerBackend builds the app image and starts one Docker runtime per node,
+// all in one cluster ID on one network of their own. Its error wraps
+// runtime.ErrUnavailable when there is no daemon.
+func dockerBackend(ctx context.Context, step func(string, ...any), names []string, clusterID, appDir string) (*backend, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", runtime.ErrUnavailable, err)
+	}
+	pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
+	_, err = cli.Ping(pctx)
+	pcancel()
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("%w: %v", runtime.ErrUnavailable, err)
+	}
+	if appDir == "" {
+		appDir = "./examples/quickstart/app"
+		if _, err := os.Stat(appDir); err != nil {
+			appDir = "./app"
+		}
+	}
+	if err := dockerimage.BuildGo(ctx, cli, appDir, image); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("build %s from %s (run from the repository root): %w", image, appDir, err)
+	}
+	step("built image %s from %s (FROM scratch, cached by content)", image, appDir)
+
+	netName := "flotilla-" + clusterID
+	be := &backend{name: "docker"}
+	var rts []*docker.Runtime
+	be.close = func() error {
+		for _, rt := range rts {
+			_ = rt.Close()
+		}
+		// A fresh context: cleanup must run after Ctrl-C too.
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := docker.Purge(cctx, cli, clusterID, "")
+		if err == nil {
+			err = checkGone(cctx, cli, clusterID)
+		}
+		if err == nil {
+			step("removed every container, volume and network labelled %s=%s (image %s kept as a cache)", runtime.LabelClusterID, clusterID, image)
+		}
+		cli.Close()
+		return err
+	}
+	for _, name := range names {
+		rt, err := docker.New(ctx, docker.Config{ClusterID: clusterID, NodeName: name, Network: netName, CreateNetwork: true, Client: cli})
+		if err == nil {
+			err = rt.Start(ctx)
+			rts = append(rts, rt)
+		}
 		if err != nil {
-			return err
+			return nil, errors.Join(err, be.close())
 		}
-		if ok {
-			return nil
+		be.runtimes = append(be.runtimes, rt)
+	}
+	step("3 Docker runtimes started: cluster ID %s, network %s", clusterID, netName)
+	be.kill = func(ctx context.Context, id string) error { return cli.ContainerKill(ctx, id, "SIGKILL") }
+	return be, nil
+}
+
+// checkGone verifies nothing labelled with the cluster ID is left.
+func checkGone(ctx context.Context, cli *client.Client, clusterID string) error {
+	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+clusterID))
+	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return err
+	}
+	vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	if len(cs)+len(vs.Volumes)+len(ns) > 0 {
+		return fmt.Errorf("left behind: %d containers, %d volumes, %d networks", len(cs), len(vs.Volumes), len(ns))
+	}
+	return nil
+}
+
+func fakeBackend(names []string) (*backend, error) {
+	be := &backend{name: "in-memory fake"}
+	var rts []*fake.Runtime
+	be.close = func() error {
+		for _, rt := range rts {
+			_ = rt.Close()
 		}
+		return nil
+	}
+	for i, name := range names {
+		rt, err := fake.New(fake.Config{NodeName: name, PodCIDR: fmt.Sprintf("10.%d.0.0/16", 10+i)})
+		if err != nil {
+			return nil, errors.Join(err, be.close())
+		}
+		rts = append(rts, rt)
+		be.runtimes = append(be.runtimes, rt)
+	}
+	be.kill = func(_ context.Context, id string) error {
+		for _, rt := range rts {
+			if err := rt.Crash(id, 137); err == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("no container %s", id)
+	}
+	return be, nil
+}
+
+func get(ctx context.Context, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return string(b), err
+}
+
+// waitFor polls cond every 20 ms until it holds or ctx ends.
+func waitFor(ctx context.Context, what string, cond func() bool) error {
+	for !cond() {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	return nil
 }
 
-// waitRunning waits for n Running, Ready Pods of app=web, none on avoid.
-func waitRunning(ctx context.Context, client func() orchestrator.Client, n int, avoid string) error {
-	return waitFor(ctx, fmt.Sprintf("%d running pods", n), func() (bool, error) {
+// waitRunning waits for exactly n Pods of app=web, all Running and Ready.
+func waitRunning(ctx context.Context, c orchestrator.Client, n int) error {
+	return waitFor(ctx, fmt.Sprintf("%d running pods", n), func() bool {
 		var pods orchestrator.PodList
-		lctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		if err := client().List(lctx, &pods, orchestrator.MatchingLabels{"app": "web"}); err != nil {
-			return false, nil // e.g. a new leader is being elected
+		if err := c.List(ctx, &pods, orchestrator.MatchingLabels{"app": "web"}); err != nil {
+			return false
 		}
 		running := 0
 		for i := range pods.Items {
 			p := &pods.Items[i]
-			if p.Spec.NodeName == avoid {
-				return false, nil
-			}
 			if p.Status.Phase == orchestrator.PodRunning && orchestrator.IsPodReady(p) {
 				running++
 			}
 		}
-		return running == n && len(pods.Items) == n, nil
+		return running == n && len(pods.Items) == n
 	})
 }
 
-func printPods(ctx context.Context, c orchestrator.Client) error {
-	var pods orchestrator.PodList
-	if err := c.List(ctx, &pods, orchestrator.MatchingLabels{"app": "web"}); err != nil {
-		return err
+// printPods prints a kubectl-get-style table of the app's Pods and returns
+// them sorted by name.
+func printPods(ctx context.Context, out io.Writer, c orchestrator.Client) ([]*orchestrator.Pod, error) {
+	var list orchestrator.PodList
+	if err := c.List(ctx, &list, orchestrator.MatchingLabels{"app": "web"}); err != nil {
+		return nil, err
 	}
-	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(w, "\tNAME\tNODE\tSTATUS\tREADY\tIP")
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		ready := 0
+	pods := make([]*orchestrator.Pod, len(list.Items))
+	for i := range list.Items {
+		pods[i] = &list.Items[i]
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+	w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(w, "\tNAME\tNODE\tSTATUS\tREADY\tRESTARTS\tIP")
+	for _, p := range pods {
+		ready, restarts := 0, int32(0)
 		for _, cs := range p.Status.ContainerStatuses {
 			if cs.Ready {
 				ready++
 			}
+			restarts += cs.RestartCount
 		}
-		fmt.Fprintf(w, "\t%s\t%s\t%s\t%d/%d\t%s\n", p.Name, p.Spec.NodeName, p.Status.Phase, ready, len(p.Spec.Containers), p.Status.PodIP)
+		fmt.Fprintf(w, "\t%s\t%s\t%s\t%d/%d\t%d\t%s\n", p.Name, p.Spec.NodeName, p.Status.Phase, ready, len(p.Spec.Containers), restarts, p.Status.PodIP)
 	}
-	return w.Flush()
+	return pods, w.Flush()
 }
