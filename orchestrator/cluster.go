@@ -214,6 +214,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
 			HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
 			BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
+			BackoffResetAfter:  c.timing.RestartBackoffReset,
 			StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Logger: c.log.Named("agent"),
 		})
 		c.wg.Add(1)

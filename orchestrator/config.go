@@ -119,9 +119,13 @@ type Timing struct {
 	// and replaced elsewhere.
 	PodEvictionTimeout time.Duration
 	// RestartBackoff and MaxRestartBackoff bound container restart
-	// backoff (doubling from the first to the second).
+	// backoff: the first restart of a streak is immediate, the next waits
+	// RestartBackoff, doubling up to MaxRestartBackoff (CrashLoopBackOff).
 	RestartBackoff    time.Duration
 	MaxRestartBackoff time.Duration
+	// RestartBackoffReset: a container that ran this long before exiting
+	// starts a new back-off streak.
+	RestartBackoffReset time.Duration
 	// ResyncInterval is how often agents re-check every Pod.
 	ResyncInterval time.Duration
 	// SchedulerRetryInterval: unschedulable Pods are retried at least this
@@ -144,6 +148,7 @@ func DefaultTiming() Timing {
 		PodEvictionTimeout:           3 * time.Second,
 		RestartBackoff:               10 * time.Second,
 		MaxRestartBackoff:            300 * time.Second,
+		RestartBackoffReset:          10 * time.Minute,
 		ResyncInterval:               10 * time.Second,
 		SchedulerRetryInterval:       5 * time.Second,
 		AutopilotStableTime:          10 * time.Second,
@@ -162,6 +167,7 @@ func TestTiming() Timing {
 		PodEvictionTimeout:           200 * time.Millisecond,
 		RestartBackoff:               20 * time.Millisecond,
 		MaxRestartBackoff:            time.Second,
+		RestartBackoffReset:          10 * time.Second,
 		ResyncInterval:               time.Second,
 		SchedulerRetryInterval:       500 * time.Millisecond,
 		AutopilotStableTime:          500 * time.Millisecond,
@@ -197,6 +203,7 @@ func (t Timing) withDefaults() Timing {
 	set(&t.PodEvictionTimeout, d.PodEvictionTimeout)
 	set(&t.RestartBackoff, d.RestartBackoff)
 	set(&t.MaxRestartBackoff, d.MaxRestartBackoff)
+	set(&t.RestartBackoffReset, d.RestartBackoffReset)
 	set(&t.ResyncInterval, d.ResyncInterval)
 	set(&t.SchedulerRetryInterval, d.SchedulerRetryInterval)
 	set(&t.AutopilotStableTime, d.AutopilotStableTime)

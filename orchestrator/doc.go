@@ -43,9 +43,9 @@
 //   - The HTTPS API server and a remote Client (same interface) come with
 //     the API server issue; agent-only nodes (RoleAgent) need them and are
 //     rejected by Validate for now.
-//   - Probes are decoded and validated but not run: a container is Ready
-//     when it runs (the probes issue adds them). Restart backoff is a plain
-//     doubling (Timing.RestartBackoff to MaxRestartBackoff) without reset.
+//   - Probe counts and last failure messages are not in Pod status (they
+//     become Events, reason Unhealthy); grpc probes are not supported on
+//     the fake runtime.
 //   - A new Deployment template replaces the old ReplicaSet at once
 //     (scaled to zero while the new one scales up): maxSurge/maxUnavailable
 //     pacing, Recreate ordering, pause, rollback and progress deadlines come

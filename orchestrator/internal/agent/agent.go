@@ -5,8 +5,15 @@
 //
 // Usage: New(Config), then Run(ctx) in a goroutine; cancel ctx to stop.
 //
-// What it does not do yet: probes (a container is Ready when it runs),
-// init containers, volumes other than what the runtime does by itself,
+// Probes run through the prober package (one worker per probe; results
+// queue the Pod for a status sync); a container is Ready when it runs and
+// the prober says so. A liveness or startup failure runs the preStop hook,
+// stops the container with the Pod's grace period and restarts it per
+// restartPolicy. Restarts follow the backoff package: the first at once,
+// then BackoffBase doubling to BackoffMax, reset after BackoffResetAfter of
+// running, shown as the CrashLoopBackOff waiting reason.
+//
+// What it does not do yet: init containers, volumes other than what the runtime does by itself,
 // ConfigMap/Secret env, graceful Pod deletion (the registry deletes a Pod at
 // once; the agent then stops its containers with the Pod's grace period).
 package agent
@@ -16,14 +23,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/backoff"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/prober"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
@@ -47,8 +56,12 @@ type Config struct {
 	// (10 s).
 	ResyncInterval time.Duration
 	// BackoffBase and BackoffMax bound the restart backoff (10 s, 300 s):
-	// the n-th restart waits BackoffBase*2^n, at most BackoffMax.
+	// the first restart of a streak is immediate, the second waits
+	// BackoffBase, doubling up to BackoffMax.
 	BackoffBase, BackoffMax time.Duration
+	// BackoffResetAfter: a container that ran this long before exiting
+	// starts a new back-off streak (10 min).
+	BackoffResetAfter time.Duration
 	// StopPodsOnShutdown stops and removes every Pod when Run ends.
 	StopPodsOnShutdown bool
 	// Workers is the number of Pods synced in parallel (8).
@@ -65,8 +78,17 @@ type Agent struct {
 
 	rtc *rtCache
 
+	prober *prober.Manager
+	bo     *backoff.Backoff
+
 	mu   sync.Mutex
 	gone map[string]map[string]bool // pod key -> UIDs whose sandboxes must go
+	// known maps the UID of each Pod synced here to its last seen object,
+	// for probe results and for the preStop hooks of a deleted Pod.
+	known map[string]*api.Pod
+	// probed maps backoff.Key(uid, name) to the container ID whose probes
+	// run; exited to the ID of the last exit given to bo.
+	probed, exited map[string]string
 }
 
 // New returns an Agent; it starts nothing.
@@ -83,13 +105,26 @@ func New(cfg Config) *Agent {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = 300 * time.Second
 	}
+	if cfg.BackoffMax < cfg.BackoffBase {
+		cfg.BackoffMax = cfg.BackoffBase
+	}
+	if cfg.BackoffResetAfter <= 0 {
+		cfg.BackoffResetAfter = 10 * time.Minute
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{}}
+	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{},
+		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}}
+	bo, err := backoff.New(backoff.Config{Initial: cfg.BackoffBase, Max: cfg.BackoffMax, ResetAfter: cfg.BackoffResetAfter})
+	if err != nil {
+		panic(err) // unreachable: the defaults above make the config valid
+	}
+	a.bo = bo
+	a.prober = prober.New(prober.Config{Runtime: cfg.Runtime, OnResult: a.onProbeResult, Logger: cfg.Logger})
 	a.pods = informer.New(cfg.Registry, &api.Pod{}, registry.ListOptions{
 		Fields: api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
 	}, cfg.Logger)
@@ -119,6 +154,7 @@ func (a *Agent) Run(ctx context.Context) {
 			a.stopAll(sctx)
 			scancel()
 		}
+		a.prober.Close()
 	}()
 	evs, err := a.cfg.Runtime.Events(ctx)
 	if err != nil {
@@ -352,18 +388,52 @@ func (a *Agent) stopAll(ctx context.Context) {
 	}
 	a.rtc.replace(sbs, cs)
 	for _, sb := range sbs {
-		a.killSandbox(ctx, sb, 30*time.Second)
+		pod := a.knownPod(sb.UID)
+		grace := 30 * time.Second
+		if pod != nil {
+			grace = graceOf(pod)
+		}
+		a.killSandbox(ctx, sb, pod, grace)
+		a.forgetPod(sb.UID)
 	}
 }
 
-func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, grace time.Duration) {
+func (a *Agent) knownPod(uid string) *api.Pod {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.known[uid]
+}
+
+// forgetPod drops the probes, back-off and bookkeeping of a Pod UID.
+func (a *Agent) forgetPod(uid string) {
+	a.prober.RemovePod(uid)
+	a.bo.ForgetPod(uid)
+	prefix := uid + "/"
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.known, uid)
+	for _, m := range []map[string]string{a.probed, a.exited} {
+		for k := range m {
+			if strings.HasPrefix(k, prefix) {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// killSandbox stops the sandbox's containers (running their preStop hooks
+// when pod, the sandbox's Pod, is known) and removes the sandbox.
+func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod, grace time.Duration) {
+	if pod != nil && string(pod.UID) != sb.UID {
+		pod = nil
+	}
 	var wg sync.WaitGroup
 	for _, c := range a.rtc.containersOf(sb.UID) {
 		if c.SandboxID == sb.ID && c.State != runtime.ContainerExited {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_ = a.cfg.Runtime.StopContainer(ctx, c.ID, grace)
+				_ = a.stopContainer(ctx, pod, specOf(pod, c.Name), sb.IP, c.ID, grace)
 			}()
 		}
 	}
@@ -373,6 +443,49 @@ func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, g
 		return
 	}
 	a.rtc.delSandbox(sb.ID)
+}
+
+func specOf(pod *api.Pod, name string) *api.Container {
+	if pod == nil {
+		return nil
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// stopContainer runs the container's preStop hook (if spec has one) within
+// the grace period, then stops it with what is left of the grace period.
+func (a *Agent) stopContainer(ctx context.Context, pod *api.Pod, spec *api.Container, podIP, id string, grace time.Duration) error {
+	if spec != nil && pod != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil && grace > 0 {
+		start := time.Now()
+		hctx, cancel := context.WithTimeout(ctx, grace)
+		err := a.prober.RunHook(hctx, prober.Container{PodUID: string(pod.UID), ContainerID: id, PodIP: podIP, Spec: *spec}, prober.PreStop)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed for container %s: %v", spec.Name, err)
+		}
+		grace = max(0, grace-time.Since(start))
+	}
+	return a.cfg.Runtime.StopContainer(ctx, id, grace)
+}
+
+// onProbeResult is the prober's callback: it records failures as Events
+// and queues the Pod when a probe's state changed. It never blocks.
+func (a *Agent) onProbeResult(r prober.Result) {
+	pod := a.knownPod(r.PodUID)
+	if pod == nil {
+		return
+	}
+	if !r.Succeeded {
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Unhealthy", "%s probe failed: %s", r.Kind, r.Message)
+	}
+	if r.Changed || r.Restart {
+		a.queue.Add(api.KeyOf(pod))
+	}
 }
 
 func graceOf(p *api.Pod) time.Duration {
@@ -399,10 +512,16 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 			doomed = append(doomed, string(pod.UID))
 		}
 		for _, uid := range doomed {
+			last := a.knownPod(uid)
+			grace := graceOf(pod)
+			if pod == nil && last != nil {
+				grace = graceOf(last)
+			}
 			for _, sb := range a.rtc.sandboxesOf(uid) {
 				a.log.Debug("stopping pod", zap.String("pod", key), zap.String("uid", uid))
-				a.killSandbox(ctx, sb, graceOf(pod))
+				a.killSandbox(ctx, sb, last, grace)
 			}
+			a.forgetPod(uid)
 		}
 		return 0, nil
 	}
@@ -410,10 +529,15 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		if uid == string(pod.UID) {
 			continue
 		}
+		last := a.knownPod(uid)
 		for _, sb := range a.rtc.sandboxesOf(uid) {
-			a.killSandbox(ctx, sb, graceOf(pod))
+			a.killSandbox(ctx, sb, last, graceOf(pod))
 		}
+		a.forgetPod(uid)
 	}
+	a.mu.Lock()
+	a.known[string(pod.UID)] = pod
+	a.mu.Unlock()
 	var sb *runtime.PodSandboxStatus
 	for _, s := range a.rtc.sandboxesOf(string(pod.UID)) {
 		if sb == nil || s.Attempt > sb.Attempt {
@@ -421,13 +545,14 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		}
 	}
 	if api.IsPodTerminal(pod) {
+		a.prober.RemovePod(string(pod.UID))
 		return 0, nil
 	}
 	if sb == nil || sb.State != runtime.SandboxReady {
 		attempt := 0
 		if sb != nil {
 			attempt = sb.Attempt + 1
-			a.killSandbox(ctx, sb, 0)
+			a.killSandbox(ctx, sb, nil, 0)
 		}
 		id, err := rt.RunPodSandbox(ctx, &runtime.PodSandboxConfig{
 			Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
@@ -458,7 +583,68 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		}
 	}
 	all = a.rtc.containersOf(string(pod.UID))
+	a.syncProbes(pod, sb, all)
 	return requeue, a.writeStatus(ctx, pod, sb, all, waiting)
+}
+
+// syncProbes makes the prober run the probes of each running container of
+// the Pod (its latest instance) and stop those of containers that exited.
+func (a *Agent) syncProbes(pod *api.Pod, sb *runtime.PodSandboxStatus, all []*runtime.ContainerStatus) {
+	uid := string(pod.UID)
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		k := backoff.Key(uid, c.Name)
+		list := byName(all, c.Name)
+		a.mu.Lock()
+		cur := a.probed[k]
+		a.mu.Unlock()
+		if len(list) == 0 || list[0].State != runtime.ContainerRunning || list[0].SandboxID != sb.ID {
+			if cur != "" {
+				a.prober.RemoveContainer(uid, c.Name)
+				a.mu.Lock()
+				delete(a.probed, k)
+				a.mu.Unlock()
+			}
+			continue
+		}
+		latest := list[0]
+		if cur == latest.ID {
+			continue
+		}
+		err := a.prober.AddContainer(prober.Container{
+			PodUID: uid, ContainerID: latest.ID, PodIP: sb.IP, StartedAt: latest.StartedAt, Spec: *c,
+		})
+		if err != nil {
+			// The container stays not ready: its probes cannot run.
+			a.log.Debug("probes not started", zap.String("pod", api.KeyOf(pod)), zap.Error(err))
+			a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Unhealthy", "Probes of container %s not started: %v", c.Name, err)
+		}
+		a.mu.Lock()
+		a.probed[k] = latest.ID
+		a.mu.Unlock()
+	}
+}
+
+// probedAs reports whether the prober runs the probes of container id.
+func (a *Agent) probedAs(uid, name, id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.probed[backoff.Key(uid, name)] == id
+}
+
+// restartRequested returns the kind of the probe (liveness or startup)
+// that asked for container id to be restarted, or "".
+func (a *Agent) restartRequested(uid, name, id string) prober.Kind {
+	if !a.probedAs(uid, name, id) {
+		return ""
+	}
+	st, _ := a.prober.Status(uid, name)
+	for _, s := range st {
+		if s.RestartRequested {
+			return s.Kind
+		}
+	}
+	return ""
 }
 
 func portMappings(p *api.Pod) []runtime.PortMapping {
@@ -490,21 +676,8 @@ func byName(all []*runtime.ContainerStatus, name string) []*runtime.ContainerSta
 }
 
 func shouldRestart(policy api.RestartPolicy, exitCode int) bool {
-	switch policy {
-	case api.RestartPolicyNever:
-		return false
-	case api.RestartPolicyOnFailure:
-		return exitCode != 0
-	}
-	return true
-}
-
-func (a *Agent) backoff(restarts int) time.Duration {
-	d := a.cfg.BackoffBase
-	for i := 0; i < restarts && d < a.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, a.cfg.BackoffMax)
+	ok, err := backoff.ShouldRestart(policy, exitCode)
+	return ok && err == nil
 }
 
 // syncContainer makes one Pod container run (or stay exited per policy).
@@ -519,7 +692,19 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		if latest.SandboxID == sb.ID {
 			switch latest.State {
 			case runtime.ContainerRunning:
-				return 0, nil, nil
+				kind := a.restartRequested(string(pod.UID), c.Name, latest.ID)
+				if kind == "" {
+					return 0, nil, nil
+				}
+				a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Killing", "Container %s failed %s probe, will be restarted", c.Name, strings.ToLower(string(kind)))
+				err := a.stopContainer(ctx, pod, c, sb.IP, latest.ID, graceOf(pod))
+				a.refreshContainer(ctx, latest.ID)
+				if err != nil && !runtime.IsNotFound(err) {
+					return 0, nil, err
+				}
+				// The exit is handled (restart policy, back-off) by the
+				// next sync, which the runtime's event also queues.
+				return time.Millisecond, nil, nil
 			case runtime.ContainerCreated:
 				err := rt.StartContainer(ctx, latest.ID)
 				a.refreshContainer(ctx, latest.ID)
@@ -531,10 +716,24 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 			if !shouldRestart(pod.Spec.RestartPolicy, latest.ExitCode) {
 				return 0, nil, nil
 			}
-			wait := a.backoff(latest.RestartCount) - time.Since(latest.FinishedAt)
-			if wait > 0 {
-				return wait, &api.ContainerStateWaiting{Reason: "CrashLoopBackOff",
-					Message: fmt.Sprintf("back-off %v restarting failed container %s", a.backoff(latest.RestartCount).Round(time.Millisecond), c.Name)}, nil
+			k := backoff.Key(string(pod.UID), c.Name)
+			a.mu.Lock()
+			first := a.exited[k] != latest.ID
+			a.exited[k] = latest.ID
+			a.mu.Unlock()
+			if first {
+				finished := latest.FinishedAt
+				if finished.IsZero() {
+					finished = time.Now()
+				}
+				d := a.bo.Exited(k, latest.StartedAt, finished)
+				if d.Delay > 0 {
+					a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "BackOff", "Back-off %v restarting failed container %s", d.Delay, c.Name)
+				}
+			}
+			if wait, delay, ok := a.bo.Wait(k, time.Now()); ok && wait > 0 {
+				return wait, &api.ContainerStateWaiting{Reason: backoff.Reason,
+					Message: backoff.Message(delay, c.Name, pod.Name, pod.Namespace, string(pod.UID))}, nil
 			}
 		}
 		restartCount = latest.RestartCount + 1
@@ -550,7 +749,7 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 			return 0, nil, err
 		}
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, runtime.MessageOf(err))
-		return a.backoff(0), &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
+		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
 	}
 	cfg := &runtime.ContainerConfig{
 		Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
@@ -654,8 +853,10 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 			cs.ContainerID = "flotilla://" + latest.ID
 			cs.ImageID = latest.ImageID
 		}
-		cs.Ready = cs.State.Running != nil
-		started := cs.State.Running != nil
+		running := cs.State.Running != nil && latest != nil && latest.SandboxID == sb.ID &&
+			a.probedAs(string(pod.UID), c.Name, latest.ID)
+		cs.Ready = running && a.prober.Ready(string(pod.UID), c.Name)
+		started := running && a.prober.Started(string(pod.UID), c.Name)
 		cs.Started = &started
 		if !cs.Ready {
 			allReady = false

@@ -1,0 +1,186 @@
+package orchestratortest_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/backoff"
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
+)
+
+// probedPod is a Pod whose container "app" declares port 8080 and has the
+// given probes.
+func probedPod(name string, liveness, readiness *orchestrator.Probe) *orchestrator.Pod {
+	return &orchestrator.Pod{
+		ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: orchestrator.PodSpec{Containers: []orchestrator.Container{{
+			Name: "app", Image: "web:1",
+			Ports:          []orchestrator.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			LivenessProbe:  liveness,
+			ReadinessProbe: readiness,
+		}}},
+	}
+}
+
+// httpProbe probes GET /healthz on the named port every 50 ms.
+func httpProbe(failureThreshold int32) *orchestrator.Probe {
+	return &orchestrator.Probe{
+		ProbeHandler:       orchestrator.ProbeHandler{HTTPGet: &orchestrator.HTTPGetAction{Path: "/healthz", Port: api.FromString("http")}},
+		PeriodMilliseconds: 50, FailureThreshold: failureThreshold,
+	}
+}
+
+func getPod(t *testing.T, c orchestrator.Client, name string) (orchestrator.Pod, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var p orchestrator.Pod
+	if err := c.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: name}, &p); err != nil {
+		return p, false
+	}
+	return p, len(p.Status.ContainerStatuses) == 1
+}
+
+// podEvent reports whether an Event with reason about Pod name exists
+// whose message contains substr.
+func podEvent(t *testing.T, c orchestrator.Client, name, reason, substr string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var evs orchestrator.EventList
+	if err := c.List(ctx, &evs, orchestrator.InNamespace("default")); err != nil {
+		return false
+	}
+	for _, e := range evs.Items {
+		if e.InvolvedObject.Kind == "Pod" && e.InvolvedObject.Name == name && e.Reason == reason && strings.Contains(e.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestReadinessProbeGatesReady(t *testing.T) {
+	var healthy atomic.Bool
+	c := orchestratortest.NewCluster(t, 1)
+	if err := c.Runtime(0).SetContainerBehavior("app", fake.Behavior{HTTP: func(port int, path string) int {
+		if port != 8080 || path != "/healthz" {
+			return 404
+		}
+		if healthy.Load() {
+			return 200
+		}
+		return 503
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Client()
+	if err := cl.Create(context.Background(), probedPod("ready", nil, httpProbe(1))); err != nil {
+		t.Fatal(err)
+	}
+	// The probe has failed at least once while the container runs: the
+	// Pod runs but is not Ready.
+	c.Eventually(20*time.Second, "failed readiness probe event", func() bool {
+		return podEvent(t, cl, "ready", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503")
+	})
+	p, ok := getPod(t, cl, "ready")
+	if !ok || p.Status.Phase != orchestrator.PodRunning || p.Status.ContainerStatuses[0].State.Running == nil {
+		t.Fatalf("pod not running: %+v", p.Status)
+	}
+	if orchestrator.IsPodReady(&p) || p.Status.ContainerStatuses[0].Ready {
+		t.Fatalf("pod ready before its readiness probe passed: %+v", p.Status)
+	}
+	healthy.Store(true)
+	c.Eventually(20*time.Second, "pod ready", func() bool {
+		p, ok := getPod(t, cl, "ready")
+		return ok && orchestrator.IsPodReady(&p) && p.Status.ContainerStatuses[0].Ready
+	})
+	// Readiness failing again takes the Pod out of Ready without a restart.
+	healthy.Store(false)
+	c.Eventually(20*time.Second, "pod not ready", func() bool {
+		p, ok := getPod(t, cl, "ready")
+		return ok && !orchestrator.IsPodReady(&p) && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	p, _ = getPod(t, cl, "ready")
+	if n := p.Status.ContainerStatuses[0].RestartCount; n != 0 {
+		t.Fatalf("readiness failure restarted the container (restartCount %d)", n)
+	}
+}
+
+func TestLivenessFailureRestartsContainer(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	if err := cl.Create(context.Background(), probedPod("live", httpProbe(2), nil)); err != nil {
+		t.Fatal(err)
+	}
+	var first orchestrator.Pod
+	c.Eventually(20*time.Second, "pod ready", func() bool {
+		var ok bool
+		first, ok = getPod(t, cl, "live")
+		return ok && orchestrator.IsPodReady(&first)
+	})
+	cs := first.Status.ContainerStatuses[0]
+	if cs.Started == nil || !*cs.Started {
+		t.Fatalf("started not set: %+v", cs)
+	}
+	id := strings.TrimPrefix(cs.ContainerID, "flotilla://")
+	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "container restarted", func() bool {
+		p, ok := getPod(t, cl, "live")
+		if !ok {
+			return false
+		}
+		cs := p.Status.ContainerStatuses[0]
+		return p.UID == first.UID && cs.RestartCount == 1 && cs.State.Running != nil &&
+			cs.ContainerID != first.Status.ContainerStatuses[0].ContainerID &&
+			cs.LastTerminationState.Terminated != nil && orchestrator.IsPodReady(&p)
+	})
+	c.Eventually(20*time.Second, "events", func() bool {
+		return podEvent(t, cl, "live", "Unhealthy", "Liveness probe failed") &&
+			podEvent(t, cl, "live", "Killing", "failed liveness probe")
+	})
+}
+
+func TestCrashLoopBackOff(t *testing.T) {
+	timing := orchestrator.TestTiming()
+	timing.RestartBackoff = 2 * time.Second // long enough to be observed
+	timing.MaxRestartBackoff = 2 * time.Second
+	c := orchestratortest.NewCluster(t, 1, orchestratortest.WithTiming(timing))
+	if err := c.Runtime(0).SetContainerBehavior("app", fake.Behavior{ExitAfter: 20 * time.Millisecond, ExitCode: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Client()
+	if err := cl.Create(context.Background(), probedPod("crash", nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	// The first restart is immediate; the next exit waits in
+	// CrashLoopBackOff.
+	c.Eventually(20*time.Second, "CrashLoopBackOff", func() bool {
+		p, ok := getPod(t, cl, "crash")
+		if !ok {
+			return false
+		}
+		cs := p.Status.ContainerStatuses[0]
+		w, last := cs.State.Waiting, cs.LastTerminationState.Terminated
+		return w != nil && w.Reason == backoff.Reason && strings.HasPrefix(w.Message, "back-off 2s restarting failed container=app pod=crash_default(") &&
+			cs.RestartCount >= 1 && last != nil && last.ExitCode == 1 && last.Reason == "Error" &&
+			!last.StartedAt.IsZero() && !last.FinishedAt.IsZero() && !orchestrator.IsPodReady(&p)
+	})
+	// The back-off ends: the container is started again.
+	p, _ := getPod(t, cl, "crash")
+	n := p.Status.ContainerStatuses[0].RestartCount
+	c.Eventually(20*time.Second, "restart after back-off", func() bool {
+		p, ok := getPod(t, cl, "crash")
+		return ok && p.Status.ContainerStatuses[0].RestartCount > n
+	})
+	c.Eventually(20*time.Second, "BackOff event", func() bool {
+		return podEvent(t, cl, "crash", "BackOff", "restarting failed container app")
+	})
+}
