@@ -1,0 +1,24 @@
+// Package e2e holds end-to-end tests and benchmarks of whole Flotilla
+// clusters running real containers on the local Docker daemon: several
+// in-process nodes (orchestratortest.NewCluster), each with its own Docker
+// runtime, sharing one cluster ID and one private bridge network.
+//
+// # Usage
+//
+//  1. go test ./orchestrator/e2e runs the tests; without a reachable daemon
+//     they are skipped, and they fail when CI=true.
+//  2. go test ./orchestrator/e2e -run '^$' -bench . -benchtime 5x runs the
+//     benchmarks (figures as custom metrics: p50 of the iterations).
+//
+// Every test and benchmark uses a random cluster ID, builds the quickstart
+// app (examples/quickstart/app) into the image flotilla-e2e/web:dev with
+// dockerimage.BuildGo (cached by content) and, at the end, purges every
+// container, volume and network labelled with its cluster ID and checks
+// that none is left.
+//
+// # What it does not do
+//
+// No multi-host clusters, no Docker Swarm comparison (that is measured with
+// the docker CLI, see BENCHMARKS.md) and no assertions on timing: figures
+// are benchmark metrics only.
+package e2e

@@ -1,0 +1,272 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// image is the quickstart app, built once per test binary.
+const image = "flotilla-e2e/web:dev"
+
+var (
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// dockerClient returns a client to the local daemon, closed at the end of
+// the test. Without a daemon the test is skipped, or fails under CI=true.
+func dockerClient(tb testing.TB) *client.Client {
+	tb.Helper()
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = cli.Ping(ctx)
+		cancel()
+		if err != nil {
+			cli.Close()
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("CI=true and the Docker daemon is unreachable: %v", err)
+		}
+		tb.Skipf("Docker daemon unreachable (set CI=true to make this a failure): %v", err)
+	}
+	tb.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// dockerCluster is an in-process cluster whose nodes run containers on the
+// local daemon.
+type dockerCluster struct {
+	*orchestratortest.TestCluster
+	tb        testing.TB
+	cli       *client.Client
+	clusterID string
+	runtimes  []*docker.Runtime
+	closeOnce sync.Once
+}
+
+// newDockerCluster starts n nodes, each with a Docker runtime of one random
+// cluster ID on one private network, and registers a cleanup that stops the
+// nodes, purges everything labelled with the cluster ID and fails the test
+// if anything is left. quiet drops the logs (benchmarks).
+func newDockerCluster(tb testing.TB, n int, quiet bool) *dockerCluster {
+	tb.Helper()
+	cli := dockerClient(tb)
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		buildErr = dockerimage.BuildGo(ctx, cli, "../../examples/quickstart/app", image)
+	})
+	if buildErr != nil {
+		tb.Fatalf("build %s: %v", image, buildErr)
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	dc := &dockerCluster{tb: tb, cli: cli, clusterID: "e2e-" + hex.EncodeToString(b[:])}
+	logger := zap.NewNop()
+	if !quiet {
+		logger = zaptest.NewLogger(tb)
+	}
+	tb.Cleanup(func() {
+		if err := dc.close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 0; i < n; i++ {
+		rt, err := docker.New(ctx, docker.Config{
+			ClusterID: dc.clusterID, NodeName: fmt.Sprintf("node-%d", i),
+			Network: "flotilla-" + dc.clusterID, CreateNetwork: true,
+			Client: cli, Logger: logger.Named(fmt.Sprintf("docker-%d", i)),
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dc.runtimes = append(dc.runtimes, rt)
+		if err := rt.Start(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	dc.TestCluster = orchestratortest.NewCluster(tb, n,
+		orchestratortest.WithLogger(logger),
+		orchestratortest.WithCapacity(orchestrator.ResourceList{"cpu": orchestrator.MustParseQuantity("64"), "memory": orchestrator.MustParseQuantity("64Gi"), "pods": orchestrator.MustParseQuantity("200")}),
+		orchestratortest.WithConfig(func(i int, cfg *orchestrator.Config) { cfg.Runtime = dc.runtimes[i] }))
+	return dc
+}
+
+// close stops the nodes (so no agent restarts what is being removed),
+// closes the runtimes, purges the cluster and checks nothing is left.
+func (dc *dockerCluster) close() error {
+	var err error
+	dc.closeOnce.Do(func() {
+		if dc.TestCluster != nil {
+			dc.TestCluster.Close()
+		}
+		for _, rt := range dc.runtimes {
+			_ = rt.Close()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err = docker.Purge(ctx, dc.cli, dc.clusterID, ""); err == nil {
+			err = dc.leftovers(ctx)
+		}
+	})
+	return err
+}
+
+// leftovers returns an error naming what carries the cluster's label.
+func (dc *dockerCluster) leftovers(ctx context.Context) error {
+	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID))
+	cs, err := dc.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return err
+	}
+	vs, err := dc.cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	ns, err := dc.cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	if len(cs)+len(vs.Volumes)+len(ns) > 0 {
+		return fmt.Errorf("cluster %s left %d containers, %d volumes, %d networks", dc.clusterID, len(cs), len(vs.Volumes), len(ns))
+	}
+	return nil
+}
+
+// runningContainers counts the cluster's running application containers
+// (not sandboxes) in the daemon.
+func (dc *dockerCluster) runningContainers(ctx context.Context) (int, error) {
+	f := filters.NewArgs(
+		filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID),
+		filters.Arg("label", runtime.LabelKind+"="+runtime.KindContainer),
+		filters.Arg("status", "running"))
+	cs, err := dc.cli.ContainerList(ctx, container.ListOptions{Filters: f})
+	return len(cs), err
+}
+
+func deployment(name string, replicas int32) *orchestrator.Deployment {
+	labels := map[string]string{"app": name}
+	return &orchestrator.Deployment{
+		ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace},
+		Spec: orchestrator.DeploymentSpec{
+			Replicas: orchestrator.Ptr(replicas),
+			Selector: &orchestrator.LabelSelector{MatchLabels: labels},
+			Template: orchestrator.PodTemplateSpec{
+				ObjectMeta: orchestrator.ObjectMeta{Labels: labels},
+				Spec:       podSpec(),
+			},
+		},
+	}
+}
+
+func podSpec() orchestrator.PodSpec {
+	probe := func(period int32) *orchestrator.Probe {
+		return &orchestrator.Probe{
+			ProbeHandler:  orchestrator.ProbeHandler{HTTPGet: &orchestrator.HTTPGetAction{Path: "/healthz", Port: api.FromInt(8080)}},
+			PeriodSeconds: period,
+		}
+	}
+	return orchestrator.PodSpec{
+		TerminationGracePeriodSeconds: orchestrator.Ptr(int64(2)),
+		Containers: []orchestrator.Container{{
+			Name: "web", Image: image, ImagePullPolicy: api.PullIfNotPresent,
+			Ports:          []orchestrator.ContainerPort{{ContainerPort: 8080}},
+			ReadinessProbe: probe(2),
+			LivenessProbe:  probe(5),
+		}},
+	}
+}
+
+// runningPods returns the Pods labelled app=name that are Running and
+// Ready, and how many Pods there are in all.
+func runningPods(ctx context.Context, c orchestrator.Client, name string) (running []orchestrator.Pod, total int, err error) {
+	var pods orchestrator.PodList
+	if err := c.List(ctx, &pods, orchestrator.MatchingLabels{"app": name}); err != nil {
+		return nil, 0, err
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase == orchestrator.PodRunning && orchestrator.IsPodReady(&p) {
+			running = append(running, p)
+		}
+	}
+	return running, len(pods.Items), nil
+}
+
+// waitRunning polls every 5 ms until exactly n Pods of app=name are Running
+// and Ready, or fails the test after timeout.
+func waitRunning(tb testing.TB, c orchestrator.Client, name string, n int, timeout time.Duration) []orchestrator.Pod {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		running, total, err := runningPods(ctx, c, name)
+		if err == nil && len(running) == n && total == n {
+			return running
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("%d/%d Pods of %s Running after %v (want %d; last error %v)", len(running), total, name, timeout, n, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// waitGone waits until no Pod of app=name exists and the daemon runs none of
+// the cluster's application containers.
+func (dc *dockerCluster) waitGone(name string, timeout time.Duration) {
+	dc.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		_, total, err := runningPods(ctx, dc.Client(), name)
+		n, derr := dc.runningContainers(ctx)
+		if err == nil && derr == nil && total == 0 && n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			dc.tb.Fatalf("%s: %d Pods, %d containers still there after %v", name, total, n, timeout)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func containerID(p *orchestrator.Pod) string {
+	if len(p.Status.ContainerStatuses) == 0 {
+		return ""
+	}
+	id := p.Status.ContainerStatuses[0].ContainerID
+	const prefix = "flotilla://"
+	if len(id) > len(prefix) && id[:len(prefix)] == prefix {
+		return id[len(prefix):]
+	}
+	return id
+}
