@@ -28,7 +28,13 @@
 //     containers, with a Docker Engine implementation that needs no
 //     registry and an in-memory fake with fault injection for tests.
 //
-// The orchestrator that ties these together (scheduler, controllers, node
-// agent and in-process test clusters) is under construction. This package
-// holds only this overview; import the packages above.
+//  6. [github.com/flotilla-io/flotilla/orchestrator] ties them together:
+//     a Cluster per host (Raft server, gossip, node agent, and on the leader
+//     the scheduler and controllers) and a typed Client for Kubernetes-style
+//     objects. [github.com/flotilla-io/flotilla/orchestrator/orchestratortest]
+//     starts whole clusters inside one test.
+//
+// [github.com/flotilla-io/flotilla/gometrics] sends the metrics that Raft and
+// memberlist report to go-metrics' process-global sink to Prometheus. This
+// package holds only this overview; import the packages above.
 package flotilla
