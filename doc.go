@@ -13,17 +13,21 @@
 //     node, local or linearizable reads, ordered watches that resume from a
 //     revision, snapshots, restart from disk and optional encryption at rest.
 //     It is the state store every other layer stands on.
+//
 //  2. [github.com/flotilla-io/flotilla/membership] is gossip membership on
 //     hashicorp/memberlist: nodes find each other from one known address and
 //     learn of joins, updates, departures and failures.
+//
 //  3. [github.com/flotilla-io/flotilla/autopilot] joins the two: servers
 //     that see each other by gossip form one Raft cluster (bootstrap-expect),
 //     and the leader adds new servers and removes departed or dead ones
 //     without ever breaking quorum.
+//
 //  4. [github.com/flotilla-io/flotilla/orchestrator/api] is the object
 //     model: Kubernetes-compatible Pods, Deployments, ReplicaSets, Nodes and
 //     more, decoded strictly from YAML or JSON, defaulted and validated with
 //     field paths.
+//
 //  5. [github.com/flotilla-io/flotilla/orchestrator/runtime] is the seam to
 //     containers, with a Docker Engine implementation that needs no
 //     registry and an in-memory fake with fault injection for tests.
