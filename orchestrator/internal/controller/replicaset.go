@@ -27,6 +27,14 @@ type replicaSetController struct {
 	rec  *events.Recorder
 	log  *zap.Logger
 	*loop
+
+	expMu    sync.Mutex
+	expected map[string]expectation // pod key -> what the cache should show
+}
+
+type expectation struct {
+	present bool
+	until   time.Time // given up after this (the Pod may have changed again since)
 }
 
 func newReplicaSetController(reg *registry.Registry, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *replicaSetController {
@@ -151,6 +159,9 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	if lastRev > 0 {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := c.pods.WaitForRevision(wctx, lastRev)
+		if err == nil {
+			err = c.waitExpected(wctx)
+		}
 		cancel()
 		if err != nil {
 			return 0, err
@@ -170,6 +181,8 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 }
 
 func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSet, n int) (string, int, error) {
+	var names []string
+	defer func() { c.expect(names, true) }()
 	var mu sync.Mutex
 	var lastRev int64
 	var firstErr error
@@ -193,6 +206,7 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 				return
 			}
 			created++
+			names = append(names, api.Key(p.Namespace, p.Name))
 			if rv, _ := registry.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
 				lastRev = rv
 			}
@@ -203,6 +217,8 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 }
 
 func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) (string, int, error) {
+	var names []string
+	defer func() { c.expect(names, false) }()
 	var mu sync.Mutex
 	var lastRev int64
 	var errs []error
@@ -226,6 +242,7 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 				return
 			}
 			deleted++
+			names = append(names, api.Key(p.Namespace, p.Name))
 			if rv, _ := registry.ParseResourceVersion(out.ResourceVersion); rv > lastRev {
 				lastRev = rv
 			}
@@ -233,6 +250,47 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 	}
 	wg.Wait()
 	return fmt.Sprint(lastRev), deleted, errors.Join(errs...)
+}
+
+// expect records Pods this reconcile created (present) or deleted (not
+// present), which waitExpected then waits to see in the Pod cache: the
+// revision of a write does not always tell when the cache has it (a
+// delete's returned object carries the Pod's previous resourceVersion), and
+// a reconcile acting on a cache without them would create or delete again.
+func (c *replicaSetController) expect(keys []string, present bool) {
+	c.expMu.Lock()
+	defer c.expMu.Unlock()
+	if c.expected == nil {
+		c.expected = map[string]expectation{}
+	}
+	until := time.Now().Add(5 * time.Second)
+	for _, k := range keys {
+		c.expected[k] = expectation{present: present, until: until}
+	}
+}
+
+// waitExpected waits until the Pod cache agrees with every expectation,
+// polling, until ctx ends.
+func (c *replicaSetController) waitExpected(ctx context.Context) error {
+	for {
+		c.expMu.Lock()
+		now := time.Now()
+		for k, e := range c.expected {
+			if _, ok := c.pods.Get(k); ok == e.present || now.After(e.until) {
+				delete(c.expected, k)
+			}
+		}
+		left := len(c.expected)
+		c.expMu.Unlock()
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 func podFromTemplate(rs *api.ReplicaSet) *api.Pod {
