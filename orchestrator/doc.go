@@ -46,10 +46,13 @@
 //   - Probe counts and last failure messages are not in Pod status (they
 //     become Events, reason Unhealthy); grpc probes are not supported on
 //     the fake runtime.
-//   - A new Deployment template replaces the old ReplicaSet at once
-//     (scaled to zero while the new one scales up): maxSurge/maxUnavailable
-//     pacing, Recreate ordering, pause, rollback and progress deadlines come
-//     with the rollouts issue.
+//   - Deployments roll out with RollingUpdate (maxSurge/maxUnavailable) or
+//     Recreate, honour paused, minReadySeconds and progressDeadlineSeconds
+//     (the Progressing condition), prune history beyond
+//     revisionHistoryLimit; Rollback and RolloutStatus are the Go helpers.
+//     Scaling a Deployment mid-rollout is not proportional across
+//     ReplicaSets, and the Deployment itself carries no revision
+//     annotation (its ReplicaSets do).
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"time"
 
@@ -12,14 +11,21 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/rollout"
 	"go.uber.org/zap"
 )
 
 // deploymentController keeps one ReplicaSet per Pod template (named
-// <deployment>-<pod-template-hash>) at the Deployment's replicas and scales
-// the others to zero. Rolling-update pacing (maxSurge/maxUnavailable),
-// Recreate ordering, progress deadlines and rollback come with the rollouts
-// issue: a new template replaces the old ReplicaSet at once.
+// <deployment>-<pod-template-hash>, annotated with its revision) and rolls
+// out from the old ones to the new one with the rollout package's plans:
+// RollingUpdate within maxSurge/maxUnavailable (an old ReplicaSet's Pods
+// count until they are gone, even when its spec is already lower) or
+// Recreate; minReadySeconds is passed to the new ReplicaSet (availability);
+// nothing is scaled while paused. Status carries the Available and
+// Progressing conditions (progressDeadlineSeconds, requeued to notice a
+// stall); old ReplicaSets beyond revisionHistoryLimit are deleted. A
+// template equal to an old revision's (a rollback) reuses that ReplicaSet,
+// which becomes the newest revision.
 type deploymentController struct {
 	reg  *registry.Registry
 	deps *informer.Informer
@@ -97,9 +103,24 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 		maxRev = max(maxRev, revisionOf(rs))
 	}
 	want := *d.Spec.Replicas
+	var started *api.DeploymentCondition // set when this sync starts a rollout
 	if !d.Spec.Paused {
+		var live []*api.ReplicaSet // old ReplicaSets not being deleted
+		oldActive := false
+		for _, rs := range owned {
+			if rs != newRS && rs.DeletionTimestamp == nil {
+				live = append(live, rs)
+				if *rs.Spec.Replicas > 0 || rs.Status.Replicas > 0 {
+					oldActive = true
+				}
+			}
+		}
 		if newRS == nil {
-			rs, err := c.createReplicaSet(ctx, d, hash, maxRev+1)
+			initial := want
+			if oldActive {
+				initial = 0 // the rollout plan scales it up
+			}
+			rs, err := c.createReplicaSet(ctx, d, hash, maxRev+1, initial)
 			if err != nil {
 				return 0, err
 			}
@@ -109,39 +130,32 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			note(rs.ResourceVersion)
 			newRS = rs
 			owned = append(owned, rs)
-		} else if *newRS.Spec.Replicas != want || revisionOf(newRS) < maxRev {
+			cc := rollout.CreatedCondition(rs.Name)
+			started = &cc
+		} else if revisionOf(newRS) < maxRev {
+			// A rollback (or a template returning to an old one): the
+			// existing ReplicaSet becomes the newest revision.
 			next := newRS.DeepCopyObject().(*api.ReplicaSet)
-			old := *next.Spec.Replicas
-			next.Spec.Replicas = api.Ptr(want)
-			if revisionOf(newRS) < maxRev {
-				if next.Annotations == nil {
-					next.Annotations = map[string]string{}
-				}
-				next.Annotations[api.RevisionAnnotation] = strconv.FormatInt(maxRev+1, 10)
-			}
+			rollout.SetRevision(&next.ObjectMeta, maxRev+1)
 			if err := c.reg.Update(ctx, next); err != nil {
 				return 0, ignoreConflict(err)
 			}
 			note(next.ResourceVersion)
-			if old != want {
-				c.rec.Eventf(d, api.EventTypeNormal, "ScalingReplicaSet", "Scaled %s replica set %s from %d to %d", direction(old, want), next.Name, old, want)
-			}
+			newRS = next
+			started = &api.DeploymentCondition{Type: api.DeploymentProgressing, Status: api.ConditionTrue,
+				Reason: "FoundNewReplicaSet", Message: fmt.Sprintf("Found new replica set %q", next.Name)}
 		}
-		for _, rs := range owned {
-			if rs == newRS || rs.DeletionTimestamp != nil || *rs.Spec.Replicas == 0 {
-				continue
-			}
-			next := rs.DeepCopyObject().(*api.ReplicaSet)
-			old := *next.Spec.Replicas
-			next.Spec.Replicas = api.Ptr(int32(0))
-			if err := c.reg.Update(ctx, next); err != nil {
-				return 0, ignoreConflict(err)
-			}
-			note(next.ResourceVersion)
-			c.rec.Eventf(d, api.EventTypeNormal, "ScalingReplicaSet", "Scaled down replica set %s from %d to 0", next.Name, old)
-		}
-		if err := c.cleanup(ctx, d, owned, newRS); err != nil {
+		rev, err := c.rollOut(ctx, d, newRS, live)
+		if err != nil {
 			return 0, err
+		}
+		note(rev)
+		for _, rs := range rollout.HistoryToDelete(live, historyLimit(d)) {
+			if err := c.reg.Delete(ctx, rs.Namespace, rs.Name, &api.ReplicaSet{}, registry.DeleteOptions{ResourceVersion: rs.ResourceVersion}); err != nil {
+				if err := ignoreConflict(err); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	if lastRev > 0 {
@@ -152,7 +166,86 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			return 0, err
 		}
 	}
-	return 0, c.updateStatus(ctx, key)
+	return c.updateStatus(ctx, key, started)
+}
+
+func historyLimit(d *api.Deployment) int32 {
+	if d.Spec.RevisionHistoryLimit != nil {
+		return *d.Spec.RevisionHistoryLimit
+	}
+	return api.DefaultRevisionHistoryLimit
+}
+
+// rollOut applies one step of the Deployment's strategy to the new
+// ReplicaSet and the old ones, and returns the resourceVersion of its last
+// write ("" if none).
+func (c *deploymentController) rollOut(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, live []*api.ReplicaSet) (string, error) {
+	want := *d.Spec.Replicas
+	cur := rollout.FromReplicaSet(newRS)
+	var olds []*api.ReplicaSet
+	var old []rollout.ReplicaSet
+	oldPods := 0
+	for _, rs := range live {
+		if *rs.Spec.Replicas == 0 && rs.Status.Replicas == 0 {
+			continue
+		}
+		r := rollout.FromReplicaSet(rs)
+		// Pods an old ReplicaSet still has beyond its spec are on their way
+		// out but count until they are gone, so the surge bound holds.
+		r.Replicas = max(r.Replicas, rs.Status.Replicas)
+		olds = append(olds, rs)
+		old = append(old, r)
+		oldPods += int(rs.Status.Replicas)
+	}
+	var newReplicas int32
+	var oldReplicas []int32
+	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+		p, err := rollout.PlanRecreate(want, cur, old, oldPods)
+		if err != nil {
+			return "", err
+		}
+		newReplicas, oldReplicas = p.NewReplicas, p.OldReplicas
+	} else {
+		b, err := rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want)
+		if err != nil {
+			c.rec.Eventf(d, api.EventTypeWarning, "InvalidStrategy", "%v", err)
+			return "", nil // validation keeps such specs out; nothing to do until the spec changes
+		}
+		p, err := rollout.PlanRollingUpdate(want, b, cur, old)
+		if err != nil {
+			return "", err
+		}
+		newReplicas, oldReplicas = p.NewReplicas, p.OldReplicas
+	}
+	var lastRV string
+	scale := func(rs *api.ReplicaSet, to int32) error {
+		from := *rs.Spec.Replicas
+		next := rs.DeepCopyObject().(*api.ReplicaSet)
+		next.Spec.Replicas = api.Ptr(to)
+		if rs == newRS {
+			next.Spec.MinReadySeconds = d.Spec.MinReadySeconds
+		}
+		if err := c.reg.Update(ctx, next); err != nil {
+			return err
+		}
+		lastRV = next.ResourceVersion
+		c.rec.Eventf(d, api.EventTypeNormal, "ScalingReplicaSet", "Scaled %s replica set %s from %d to %d", direction(from, to), next.Name, from, to)
+		return nil
+	}
+	// Scale down first: the plan made room for the new Pods from it.
+	for i, rs := range olds {
+		if oldReplicas[i] < *rs.Spec.Replicas {
+			if err := scale(rs, oldReplicas[i]); err != nil {
+				return lastRV, ignoreConflict(err)
+			}
+		}
+	}
+	if newReplicas != *newRS.Spec.Replicas || newRS.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
+		if err := scale(newRS, newReplicas); err != nil {
+			return lastRV, ignoreConflict(err)
+		}
+	}
+	return lastRV, nil
 }
 
 func ignoreConflict(err error) error {
@@ -169,7 +262,7 @@ func direction(from, to int32) string {
 	return "down"
 }
 
-func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Deployment, hash string, revision int64) (*api.ReplicaSet, error) {
+func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Deployment, hash string, revision int64, replicas int32) (*api.ReplicaSet, error) {
 	tmpl := api.Clone(d.Spec.Template)
 	if tmpl.Labels == nil {
 		tmpl.Labels = map[string]string{}
@@ -191,7 +284,7 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 			Name: d.Name + "-" + hash, Namespace: d.Namespace, Labels: labels, Annotations: annotations,
 			OwnerReferences: []api.OwnerReference{api.NewControllerRef(d)},
 		},
-		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(*d.Spec.Replicas), MinReadySeconds: d.Spec.MinReadySeconds, Selector: &sel, Template: tmpl},
+		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(replicas), MinReadySeconds: d.Spec.MinReadySeconds, Selector: &sel, Template: tmpl},
 	}
 	err := c.reg.Create(ctx, rs)
 	if api.IsAlreadyExists(err) {
@@ -219,43 +312,21 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 	return rs, nil
 }
 
-// cleanup deletes old, empty ReplicaSets beyond revisionHistoryLimit.
-func (c *deploymentController) cleanup(ctx context.Context, d *api.Deployment, owned []*api.ReplicaSet, newRS *api.ReplicaSet) error {
-	limit := 10
-	if d.Spec.RevisionHistoryLimit != nil {
-		limit = int(*d.Spec.RevisionHistoryLimit)
-	}
-	var old []*api.ReplicaSet
-	for _, rs := range owned {
-		if rs != newRS && rs.DeletionTimestamp == nil && *rs.Spec.Replicas == 0 && rs.Status.Replicas == 0 {
-			old = append(old, rs)
-		}
-	}
-	if len(old) <= limit {
-		return nil
-	}
-	slices.SortFunc(old, func(a, b *api.ReplicaSet) int { return int(revisionOf(a) - revisionOf(b)) })
-	for _, rs := range old[:len(old)-limit] {
-		if err := c.reg.Delete(ctx, rs.Namespace, rs.Name, &api.ReplicaSet{}, registry.DeleteOptions{ResourceVersion: rs.ResourceVersion}); err != nil {
-			if err := ignoreConflict(err); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (c *deploymentController) updateStatus(ctx context.Context, key string) error {
+// updateStatus writes the Deployment's status from its ReplicaSets and
+// returns when to look again for the progress deadline. started, if not
+// nil, is the Progressing condition of a rollout this sync started (a new
+// ReplicaSet created, or an old one made the newest by a rollback); the
+// progress deadline counts from it.
+func (c *deploymentController) updateStatus(ctx context.Context, key string, started *api.DeploymentCondition) (time.Duration, error) {
 	o, ok := c.deps.Get(key)
 	if !ok {
-		return nil
+		return 0, nil
 	}
 	d := o.(*api.Deployment)
 	hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 	st := api.Clone(d.Status)
 	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas, st.UnavailableReplicas = 0, 0, 0, 0, 0
 	var newName string
-	oldPods := int32(0)
 	for _, ro := range c.rss.ByIndex(informer.IndexOwner, string(d.UID)) {
 		rs := ro.(*api.ReplicaSet)
 		if !api.IsControlledBy(rs, d) {
@@ -267,34 +338,33 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string) err
 		if rs.Labels[api.PodTemplateHashLabel] == hash {
 			st.UpdatedReplicas = rs.Status.Replicas
 			newName = rs.Name
-		} else {
-			oldPods += rs.Status.Replicas
 		}
 	}
 	want := *d.Spec.Replicas
 	st.UnavailableReplicas = max(0, want-st.AvailableReplicas)
 	st.ObservedGeneration = d.Generation
 	now := api.Now()
-	maxUnavailable := 0
-	if d.Spec.Strategy.RollingUpdate != nil && d.Spec.Strategy.RollingUpdate.MaxUnavailable != nil {
-		maxUnavailable, _ = api.ScaledValueFromIntOrPercent(d.Spec.Strategy.RollingUpdate.MaxUnavailable, int(want), false)
+	var b rollout.Bounds
+	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType {
+		b, _ = rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want)
 	}
-	if int(st.AvailableReplicas) >= int(want)-maxUnavailable {
-		api.SetDeploymentCondition(&st, api.DeploymentCondition{Type: api.DeploymentAvailable, Status: api.ConditionTrue, Reason: "MinimumReplicasAvailable", Message: "Deployment has minimum availability."}, now)
-	} else {
-		api.SetDeploymentCondition(&st, api.DeploymentCondition{Type: api.DeploymentAvailable, Status: api.ConditionFalse, Reason: "MinimumReplicasUnavailable", Message: "Deployment does not have minimum availability."}, now)
-	}
-	if newName != "" {
-		if st.UpdatedReplicas == want && st.AvailableReplicas == want && oldPods == 0 {
-			api.SetDeploymentCondition(&st, api.DeploymentCondition{Type: api.DeploymentProgressing, Status: api.ConditionTrue, Reason: "NewReplicaSetAvailable", Message: fmt.Sprintf("ReplicaSet %q has successfully progressed.", newName)}, now)
-		} else {
-			api.SetDeploymentCondition(&st, api.DeploymentCondition{Type: api.DeploymentProgressing, Status: api.ConditionTrue, Reason: "ReplicaSetUpdated", Message: fmt.Sprintf("ReplicaSet %q is progressing.", newName)}, now)
-		}
-	}
-	if jsonEqual(st, d.Status) {
-		return nil
+	api.SetDeploymentCondition(&st, rollout.AvailableCondition(d, b, &st), now)
+	if started != nil && !d.Spec.Paused {
+		api.SetDeploymentCondition(&st, *started, now)
+	} else if pc := rollout.ProgressingCondition(d, &st, newName, now.Time); pc != nil {
+		api.SetDeploymentCondition(&st, *pc, now)
 	}
 	next := d.DeepCopyObject().(*api.Deployment)
 	next.Status = st
-	return ignoreConflict(c.reg.UpdateStatus(ctx, next))
+	var requeue time.Duration
+	if left, ok := rollout.DeadlineCheckIn(next, now.Time); ok {
+		requeue = left + 10*time.Millisecond
+	}
+	if jsonEqual(st, d.Status) {
+		return requeue, nil
+	}
+	if err := ignoreConflict(c.reg.UpdateStatus(ctx, next)); err != nil {
+		return 0, err
+	}
+	return requeue, nil
 }

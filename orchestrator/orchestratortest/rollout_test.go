@@ -1,0 +1,275 @@
+package orchestratortest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
+)
+
+// rolling is a Deployment of replicas Pods whose container "app" has a
+// readiness probe every 50 ms; the default strategy (25%/25%).
+func rolling(name string, replicas int32, image string) *orchestrator.Deployment {
+	labels := map[string]string{"app": name}
+	return &orchestrator.Deployment{
+		ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: orchestrator.DeploymentSpec{
+			Replicas: orchestrator.Ptr(replicas),
+			Selector: &orchestrator.LabelSelector{MatchLabels: labels},
+			Template: orchestrator.PodTemplateSpec{
+				ObjectMeta: orchestrator.ObjectMeta{Labels: labels},
+				Spec: orchestrator.PodSpec{Containers: []orchestrator.Container{{
+					Name: "app", Image: image,
+					Ports:          []orchestrator.ContainerPort{{Name: "http", ContainerPort: 8080}},
+					ReadinessProbe: httpProbe(1),
+				}}},
+			},
+		},
+	}
+}
+
+// podWatch follows the Pods with a label set from a List through a Watch
+// and checks, after every event, that ready >= minReady and total <=
+// maxTotal. Stop ends it and returns the violations seen.
+type podWatch struct {
+	t                  *testing.T
+	minReady, maxTotal int
+	cancel             context.CancelFunc
+	done               chan struct{}
+
+	mu         sync.Mutex
+	pods       map[string]*orchestrator.Pod
+	violations []string
+	events     int
+	maxSeen    int
+	minSeen    int
+}
+
+func watchPods(t *testing.T, cl orchestrator.Client, labels map[string]string, minReady, maxTotal int) *podWatch {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var list orchestrator.PodList
+	if err := cl.List(ctx, &list, orchestrator.MatchingLabels(labels)); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	w, err := cl.Watch(ctx, &orchestrator.PodList{}, orchestrator.MatchingLabels(labels), orchestrator.FromResourceVersion(list.ResourceVersion))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	pw := &podWatch{t: t, minReady: minReady, maxTotal: maxTotal, cancel: cancel, done: make(chan struct{}),
+		pods: map[string]*orchestrator.Pod{}, minSeen: 1 << 30}
+	for i := range list.Items {
+		pw.pods[list.Items[i].Name] = &list.Items[i]
+	}
+	pw.check("initial list")
+	go func() {
+		defer close(pw.done)
+		defer w.Stop()
+		for ev := range w.Events() {
+			p, ok := ev.Object.(*orchestrator.Pod)
+			if !ok {
+				continue
+			}
+			pw.mu.Lock()
+			if ev.Type == orchestrator.Deleted || p.DeletionTimestamp != nil {
+				delete(pw.pods, p.Name)
+			} else {
+				pw.pods[p.Name] = p
+			}
+			pw.events++
+			pw.mu.Unlock()
+			pw.check(fmt.Sprintf("%s %s", ev.Type, p.Name))
+		}
+	}()
+	return pw
+}
+
+func (pw *podWatch) counts() (ready, total int) {
+	for _, p := range pw.pods {
+		total++
+		if orchestrator.IsPodReady(p) {
+			ready++
+		}
+	}
+	return ready, total
+}
+
+func (pw *podWatch) check(what string) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	ready, total := pw.counts()
+	pw.maxSeen = max(pw.maxSeen, total)
+	pw.minSeen = min(pw.minSeen, ready)
+	if ready < pw.minReady || total > pw.maxTotal {
+		per := map[string]int{}
+		for _, p := range pw.pods {
+			per[fmt.Sprintf("%s ready=%v", p.Spec.Containers[0].Image, orchestrator.IsPodReady(p))]++
+		}
+		pw.violations = append(pw.violations, fmt.Sprintf("after %s: ready %d (min %d), total %d (max %d): %v", what, ready, pw.minReady, total, pw.maxTotal, per))
+	}
+}
+
+// readyImages counts the ready Pods per image as the watch sees them.
+func (pw *podWatch) readyImages() map[string]int {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	out := map[string]int{}
+	for _, p := range pw.pods {
+		if orchestrator.IsPodReady(p) {
+			out[p.Spec.Containers[0].Image]++
+		}
+	}
+	return out
+}
+
+func (pw *podWatch) stop() {
+	pw.cancel()
+	<-pw.done
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.t.Logf("watch: %d events, at most %d pods, at least %d ready", pw.events, pw.maxSeen, pw.minSeen)
+	for _, v := range pw.violations {
+		pw.t.Errorf("invariant violated %s", v)
+	}
+}
+
+func rolloutStatus(t *testing.T, cl orchestrator.Client, name string, timeout time.Duration) ([]string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var msgs []string
+	err := orchestrator.RolloutStatus(ctx, cl, "default", name, func(m string) { msgs = append(msgs, m) })
+	return msgs, err
+}
+
+func setImage(t *testing.T, cl orchestrator.Client, name, image string) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		var d orchestrator.Deployment
+		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: name}, &d); err != nil {
+			t.Fatal(err)
+		}
+		d.Spec.Template.Spec.Containers[0].Image = image
+		err := cl.Update(ctx, &d)
+		if orchestrator.IsConflict(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+func TestRollingUpdateInvariant(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	cl := c.Client()
+	labels := map[string]string{"app": "roll"}
+	if err := cl.Create(context.Background(), rolling("roll", 10, "web:1")); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "roll", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	// 25%/25% of 10: maxSurge 3 (rounded up), maxUnavailable 2 (down).
+	pw := watchPods(t, cl, labels, 10-2, 10+3)
+	setImage(t, cl, "roll", "web:2")
+	msgs, err := rolloutStatus(t, cl, "roll", 60*time.Second)
+	if err != nil {
+		t.Fatalf("rollout: %v (%q)", err, msgs)
+	}
+	t.Logf("progress: %q", msgs)
+	if len(msgs) == 0 || msgs[len(msgs)-1] != `deployment "roll" successfully rolled out` {
+		t.Fatalf("last message: %q", msgs)
+	}
+	c.Eventually(20*time.Second, "10 ready web:2 pods", func() bool { return pw.readyImages()["web:2"] == 10 })
+	pw.stop()
+	if got := pw.readyImages(); got["web:1"] != 0 {
+		t.Fatalf("old pods left: %v", got)
+	}
+	var rss orchestrator.ReplicaSetList
+	if err := cl.List(context.Background(), &rss, orchestrator.MatchingLabels(labels)); err != nil {
+		t.Fatal(err)
+	}
+	revs := map[string]string{}
+	for _, rs := range rss.Items {
+		revs[rs.Spec.Template.Spec.Containers[0].Image] = rs.Annotations[api.RevisionAnnotation]
+	}
+	if revs["web:1"] != "1" || revs["web:2"] != "2" {
+		t.Fatalf("revisions: %v", revs)
+	}
+}
+
+func TestBadRolloutStallsThenRollback(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	for i := range c.Len() {
+		if err := c.Runtime(i).SetImageBehavior("web:bad", fake.Behavior{HTTP: func(int, string) int { return 503 }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := c.Client()
+	labels := map[string]string{"app": "bad"}
+	d := rolling("bad", 10, "web:1")
+	d.Spec.ProgressDeadlineSeconds = orchestrator.Ptr(int32(1))
+	if err := cl.Create(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "bad", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	pw := watchPods(t, cl, labels, 10-2, 10+3)
+	setImage(t, cl, "bad", "web:bad")
+	msgs, err := rolloutStatus(t, cl, "bad", 60*time.Second)
+	if !errors.Is(err, orchestrator.ErrProgressDeadlineExceeded) {
+		t.Fatalf("bad rollout: err %v, want ErrProgressDeadlineExceeded (%q)", err, msgs)
+	}
+	var got orchestrator.Deployment
+	if err := cl.Get(context.Background(), orchestrator.ObjectKey{Namespace: "default", Name: "bad"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if cond := api.GetDeploymentCondition(&got.Status, api.DeploymentProgressing); cond == nil || cond.Status != orchestrator.ConditionFalse {
+		t.Fatalf("Progressing: %+v", cond)
+	}
+	// The old version keeps serving within the bound.
+	if n := pw.readyImages()["web:1"]; n < 8 {
+		t.Fatalf("%d ready old pods, want >= 8", n)
+	}
+	rev, err := orchestrator.Rollback(context.Background(), cl, "default", "bad", 0)
+	if err != nil || rev != 1 {
+		t.Fatalf("rollback: revision %d, %v", rev, err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "bad", 60*time.Second); err != nil {
+		t.Fatalf("rollout after rollback: %v (%q)", err, msgs)
+	}
+	c.Eventually(20*time.Second, "10 ready web:1 pods, none other", func() bool {
+		got := pw.readyImages()
+		return got["web:1"] == 10 && len(got) == 1
+	})
+	pw.stop()
+	if err := cl.Get(context.Background(), orchestrator.ObjectKey{Namespace: "default", Name: "bad"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if img := got.Spec.Template.Spec.Containers[0].Image; img != "web:1" {
+		t.Fatalf("template image after rollback: %s", img)
+	}
+	var rss orchestrator.ReplicaSetList
+	if err := cl.List(context.Background(), &rss, orchestrator.MatchingLabels(labels)); err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range rss.Items {
+		img, rev := rs.Spec.Template.Spec.Containers[0].Image, rs.Annotations[api.RevisionAnnotation]
+		if (img == "web:1" && rev != "3") || (img == "web:bad" && (rev != "2" || *rs.Spec.Replicas != 0)) {
+			t.Fatalf("replica set %s: image %s revision %s replicas %d", rs.Name, img, rev, *rs.Spec.Replicas)
+		}
+	}
+}
