@@ -41,6 +41,7 @@ func rolling(name string, replicas int32, image string) *orchestrator.Deployment
 type podWatch struct {
 	t                  *testing.T
 	minReady, maxTotal int
+	oneVersion         bool
 	cancel             context.CancelFunc
 	done               chan struct{}
 
@@ -53,6 +54,12 @@ type podWatch struct {
 }
 
 func watchPods(t *testing.T, cl orchestrator.Client, labels map[string]string, minReady, maxTotal int) *podWatch {
+	return watchPodsOneVersion(t, cl, labels, minReady, maxTotal, false)
+}
+
+// watchPodsOneVersion is watchPods that also checks, if oneVersion, that
+// the Pods never run two images at once.
+func watchPodsOneVersion(t *testing.T, cl orchestrator.Client, labels map[string]string, minReady, maxTotal int, oneVersion bool) *podWatch {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var list orchestrator.PodList
@@ -65,7 +72,7 @@ func watchPods(t *testing.T, cl orchestrator.Client, labels map[string]string, m
 		cancel()
 		t.Fatal(err)
 	}
-	pw := &podWatch{t: t, minReady: minReady, maxTotal: maxTotal, cancel: cancel, done: make(chan struct{}),
+	pw := &podWatch{t: t, minReady: minReady, maxTotal: maxTotal, oneVersion: oneVersion, cancel: cancel, done: make(chan struct{}),
 		pods: map[string]*orchestrator.Pod{}, minSeen: 1 << 30}
 	for i := range list.Items {
 		pw.pods[list.Items[i].Name] = &list.Items[i]
@@ -109,7 +116,11 @@ func (pw *podWatch) check(what string) {
 	ready, total := pw.counts()
 	pw.maxSeen = max(pw.maxSeen, total)
 	pw.minSeen = min(pw.minSeen, ready)
-	if ready < pw.minReady || total > pw.maxTotal {
+	images := map[string]bool{}
+	for _, p := range pw.pods {
+		images[p.Spec.Containers[0].Image] = true
+	}
+	if ready < pw.minReady || total > pw.maxTotal || (pw.oneVersion && len(images) > 1) {
 		per := map[string]int{}
 		for _, p := range pw.pods {
 			per[fmt.Sprintf("%s ready=%v", p.Spec.Containers[0].Image, orchestrator.IsPodReady(p))]++
@@ -220,7 +231,9 @@ func TestBadRolloutStallsThenRollback(t *testing.T) {
 	cl := c.Client()
 	labels := map[string]string{"app": "bad"}
 	d := rolling("bad", 10, "web:1")
-	d.Spec.ProgressDeadlineSeconds = orchestrator.Ptr(int32(1))
+	// Condition times have a resolution of a second, so a deadline of 1 s
+	// could end at once; 2 s leaves at least one.
+	d.Spec.ProgressDeadlineSeconds = orchestrator.Ptr(int32(2))
 	if err := cl.Create(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
@@ -272,4 +285,94 @@ func TestBadRolloutStallsThenRollback(t *testing.T) {
 			t.Fatalf("replica set %s: image %s revision %s replicas %d", rs.Name, img, rev, *rs.Spec.Replicas)
 		}
 	}
+}
+
+func TestRecreateNeverMixesVersions(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	labels := map[string]string{"app": "rec"}
+	d := rolling("rec", 4, "web:1")
+	d.Spec.Strategy = orchestrator.DeploymentStrategy{Type: api.RecreateDeploymentStrategyType}
+	if err := cl.Create(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "rec", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	// Recreate: no availability bound, at most the replicas, one version.
+	pw := watchPodsOneVersion(t, cl, labels, 0, 4, true)
+	setImage(t, cl, "rec", "web:2")
+	msgs, err := rolloutStatus(t, cl, "rec", 60*time.Second)
+	if err != nil {
+		t.Fatalf("rollout: %v (%q)", err, msgs)
+	}
+	c.Eventually(20*time.Second, "4 ready web:2 pods", func() bool { return pw.readyImages()["web:2"] == 4 })
+	pw.stop()
+}
+
+func TestPausedAndHistoryLimit(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	ctx := context.Background()
+	labels := map[string]string{"app": "hist"}
+	d := rolling("hist", 2, "web:1")
+	d.Spec.RevisionHistoryLimit = orchestrator.Ptr(int32(1))
+	if err := cl.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "hist", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	setPaused := func(paused bool) {
+		for {
+			var d orchestrator.Deployment
+			if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "hist"}, &d); err != nil {
+				t.Fatal(err)
+			}
+			d.Spec.Paused = paused
+			err := cl.Update(ctx, &d)
+			if orchestrator.IsConflict(err) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	setPaused(true)
+	setImage(t, cl, "hist", "web:2")
+	c.Eventually(20*time.Second, "paused condition", func() bool {
+		var d orchestrator.Deployment
+		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "hist"}, &d); err != nil {
+			return false
+		}
+		cond := api.GetDeploymentCondition(&d.Status, api.DeploymentProgressing)
+		return d.Status.ObservedGeneration == d.Generation && cond != nil && cond.Reason == "DeploymentPaused"
+	})
+	for _, p := range podsOf(t, cl, labels) {
+		if img := p.Spec.Containers[0].Image; img != "web:1" {
+			t.Fatalf("paused deployment rolled out: pod %s runs %s", p.Name, img)
+		}
+	}
+	setPaused(false)
+	if msgs, err := rolloutStatus(t, cl, "hist", 60*time.Second); err != nil {
+		t.Fatalf("resumed rollout: %v (%q)", err, msgs)
+	}
+	setImage(t, cl, "hist", "web:3")
+	if msgs, err := rolloutStatus(t, cl, "hist", 60*time.Second); err != nil {
+		t.Fatalf("third rollout: %v (%q)", err, msgs)
+	}
+	// revisionHistoryLimit 1: the current ReplicaSet and one old one.
+	c.Eventually(20*time.Second, "history pruned to 1", func() bool {
+		var rss orchestrator.ReplicaSetList
+		if err := cl.List(ctx, &rss, orchestrator.MatchingLabels(labels)); err != nil {
+			return false
+		}
+		revs := map[string]string{}
+		for _, rs := range rss.Items {
+			revs[rs.Spec.Template.Spec.Containers[0].Image] = rs.Annotations[api.RevisionAnnotation]
+		}
+		return len(revs) == 2 && revs["web:3"] == "3" && revs["web:2"] == "2"
+	})
 }
