@@ -11,6 +11,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/backoff"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 )
 
@@ -182,5 +183,47 @@ func TestCrashLoopBackOff(t *testing.T) {
 	})
 	c.Eventually(20*time.Second, "BackOff event", func() bool {
 		return podEvent(t, cl, "crash", "BackOff", "restarting failed container app")
+	})
+}
+
+func TestPreStopHookRunsOnLivenessRestartAndDelete(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	var hooks atomic.Int32
+	if err := c.Runtime(0).SetContainerBehavior("app", fake.Behavior{Exec: func(cmd []string) runtime.ExecResult {
+		if len(cmd) == 2 && cmd[0] == "/app" && cmd[1] == "drain" {
+			hooks.Add(1)
+		}
+		return runtime.ExecResult{ExitCode: 0}
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Client()
+	ctx := context.Background()
+	pod := probedPod("hook", httpProbe(2), nil)
+	pod.Spec.Containers[0].Lifecycle = &api.Lifecycle{PreStop: &api.LifecycleHandler{Exec: &api.ExecAction{Command: []string{"/app", "drain"}}}}
+	if err := cl.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	var first orchestrator.Pod
+	c.Eventually(20*time.Second, "pod ready", func() bool {
+		var ok bool
+		first, ok = getPod(t, cl, "hook")
+		return ok && orchestrator.IsPodReady(&first)
+	})
+	id := strings.TrimPrefix(first.Status.ContainerStatuses[0].ContainerID, "flotilla://")
+	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "restart after the preStop hook", func() bool {
+		p, ok := getPod(t, cl, "hook")
+		return ok && p.Status.ContainerStatuses[0].RestartCount == 1 && hooks.Load() == 1
+	})
+	if err := cl.Delete(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "preStop hook on deletion", func() bool { return hooks.Load() == 2 })
+	c.Eventually(20*time.Second, "containers gone", func() bool {
+		cs, err := c.Runtime(0).ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(first.UID)})
+		return err == nil && len(cs) == 0
 	})
 }
