@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+)
+
+// The benchmarks report the p50 of their iterations as custom metrics
+// (ns/op includes only the timed part but is an average). Run them with
+// a fixed iteration count, e.g.
+//
+//	go test ./orchestrator/e2e -run '^$' -bench . -benchtime 5x
+
+func p50ms(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[(len(s)-1)/2].Microseconds()) / 1000
+}
+
+func maxms(d []time.Duration) float64 {
+	return float64(slices.Max(d).Microseconds()) / 1000
+}
+
+func deleteDeployment(b *testing.B, dc *dockerCluster, name string) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := dc.Client().Delete(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace}}); err != nil {
+		b.Fatal(err)
+	}
+	dc.waitGone(name, 60*time.Second)
+}
+
+// BenchmarkDeployment10 measures a 10-replica Deployment across 3
+// in-process nodes on the real daemon, from Create until all 10 Pods are
+// Running (the agents have started their containers and written status).
+func BenchmarkDeployment10(b *testing.B) {
+	dc := newDockerCluster(b, 3, true)
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		name := "d10-" + strconv.Itoa(i)
+		start := time.Now()
+		if err := dc.Client().Create(context.Background(), deployment(name, 10)); err != nil {
+			b.Fatal(err)
+		}
+		waitRunning(b, dc.Client(), name, 10, 30*time.Second)
+		took = append(took, time.Since(start))
+		b.StopTimer()
+		deleteDeployment(b, dc, name)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(p50ms(took), "ms-p50-all-running")
+	b.ReportMetric(maxms(took), "ms-max-all-running")
+}
+
+// BenchmarkScale10To50 measures scaling a running 10-replica Deployment to
+// 50 replicas until all 50 Pods are Running.
+func BenchmarkScale10To50(b *testing.B) {
+	dc := newDockerCluster(b, 3, true)
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		name := "s50-" + strconv.Itoa(i)
+		d := deployment(name, 10)
+		if err := dc.Client().Create(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+		waitRunning(b, dc.Client(), name, 10, 30*time.Second)
+		b.StartTimer()
+		start := time.Now()
+		if err := dc.Client().Patch(context.Background(), d, []byte(`{"spec":{"replicas":50}}`)); err != nil {
+			b.Fatal(err)
+		}
+		waitRunning(b, dc.Client(), name, 50, 60*time.Second)
+		took = append(took, time.Since(start))
+		b.Logf("scale 10 -> 50: all Running after %v", took[len(took)-1])
+		b.StopTimer()
+		deleteDeployment(b, dc, name)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(p50ms(took), "ms-p50-all-running")
+	b.ReportMetric(maxms(took), "ms-max-all-running")
+}
+
+// BenchmarkKillRestart kills the container of a fresh Pod (so the
+// restart is the Pod's first one) with the Docker API and measures, through
+// the API, until the agent has reported it (the Pod's container is no
+// longer the running, ready one) and until the restarted container is
+// Running and Ready. It uses TestTiming, whose first restart backoff is
+// 20 ms (DefaultTiming: 10 s).
+func BenchmarkKillRestart(b *testing.B) {
+	dc := newDockerCluster(b, 3, true)
+	c := dc.Client()
+	var seen, restarted []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		name := "kill-" + strconv.Itoa(i)
+		if err := c.Create(context.Background(), deployment(name, 1)); err != nil {
+			b.Fatal(err)
+		}
+		pod := waitRunning(b, c, name, 1, 30*time.Second)[0]
+		old := containerID(&pod)
+		b.StartTimer()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		start := time.Now()
+		if err := dc.cli.ContainerKill(ctx, old, "SIGKILL"); err != nil {
+			b.Fatal(err)
+		}
+		var sawAt time.Duration
+		for {
+			var p orchestrator.Pod
+			if err := c.Get(ctx, orchestrator.KeyFor(&pod), &p); err == nil && len(p.Status.ContainerStatuses) > 0 {
+				cs := p.Status.ContainerStatuses[0]
+				changed := !cs.Ready || cs.State.Running == nil || containerID(&p) != old
+				if changed && sawAt == 0 {
+					sawAt = time.Since(start)
+				}
+				if containerID(&p) != old && cs.Ready && cs.State.Running != nil {
+					restarted = append(restarted, time.Since(start))
+					seen = append(seen, sawAt)
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				b.Fatalf("pod %s: no restart after kill: %v", pod.Name, ctx.Err())
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+		cancel()
+		b.StopTimer()
+		deleteDeployment(b, dc, name)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(p50ms(seen), "ms-p50-seen")
+	b.ReportMetric(p50ms(restarted), "ms-p50-restarted")
+	b.ReportMetric(maxms(restarted), "ms-max-restarted")
+}
+
+// BenchmarkNodeMemory30Pods runs 30 Pods on a one-node cluster and reports
+// the process's RSS and Go heap. The agent cannot be isolated in-process:
+// the figure is a whole Flotilla node (Raft, gossip, store, controllers,
+// scheduler, agent and Docker runtime) plus the test binary, an upper
+// bound of the agent's share.
+func BenchmarkNodeMemory30Pods(b *testing.B) {
+	dc := newDockerCluster(b, 1, true)
+	for i := 0; i < b.N; i++ {
+		name := "mem-" + strconv.Itoa(i)
+		if err := dc.Client().Create(context.Background(), deployment(name, 30)); err != nil {
+			b.Fatal(err)
+		}
+		waitRunning(b, dc.Client(), name, 30, 60*time.Second)
+		b.StopTimer()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(rssBytes(b))/(1<<20), "MiB-RSS")
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap-inuse")
+		deleteDeployment(b, dc, name)
+		b.StartTimer()
+	}
+}
+
+// rssBytes reads the process's resident set size from /proc (Linux).
+func rssBytes(tb testing.TB) int64 {
+	tb.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		tb.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
