@@ -308,9 +308,21 @@ func dockerBackend(ctx context.Context, step func(string, ...any), names []strin
 		// A fresh context: cleanup must run after Ctrl-C too.
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		err := docker.Purge(cctx, cli, clusterID, "")
-		if err == nil {
-			err = checkGone(cctx, cli, clusterID)
+		// Removals the stopped agents started may still be in progress in
+		// the daemon: purge until nothing is left.
+		var err error
+		for {
+			if err = docker.Purge(cctx, cli, clusterID, ""); err == nil {
+				if err = checkGone(cctx, cli, clusterID); err == nil {
+					break
+				}
+			}
+			select {
+			case <-cctx.Done():
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
+			break
 		}
 		if err == nil {
 			step("removed every container, volume and network labelled %s=%s (image %s kept as a cache)", runtime.LabelClusterID, clusterID, image)
