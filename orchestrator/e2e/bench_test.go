@@ -29,6 +29,18 @@ func maxms(d []time.Duration) float64 {
 	return float64(slices.Max(d).Microseconds()) / 1000
 }
 
+// benchDeployment is deployment without probes: the benchmarks measure
+// scheduling and container start, not probe periods (a readiness probe's
+// first result waits up to its 1 s minimum period).
+func benchDeployment(name string, replicas int32) *orchestrator.Deployment {
+	d := deployment(name, replicas)
+	for i := range d.Spec.Template.Spec.Containers {
+		d.Spec.Template.Spec.Containers[i].ReadinessProbe = nil
+		d.Spec.Template.Spec.Containers[i].LivenessProbe = nil
+	}
+	return d
+}
+
 func deleteDeployment(b *testing.B, dc *dockerCluster, name string) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -49,7 +61,7 @@ func BenchmarkDeployment10(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		name := "d10-" + strconv.Itoa(i)
 		start := time.Now()
-		if err := dc.Client().Create(context.Background(), deployment(name, 10)); err != nil {
+		if err := dc.Client().Create(context.Background(), benchDeployment(name, 10)); err != nil {
 			b.Fatal(err)
 		}
 		waitRunning(b, dc.Client(), name, 10, 30*time.Second)
@@ -72,7 +84,7 @@ func BenchmarkScale10To50(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		name := "s50-" + strconv.Itoa(i)
-		d := deployment(name, 10)
+		d := benchDeployment(name, 10)
 		if err := dc.Client().Create(context.Background(), d); err != nil {
 			b.Fatal(err)
 		}
@@ -108,7 +120,7 @@ func BenchmarkKillRestart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		name := "kill-" + strconv.Itoa(i)
-		if err := c.Create(context.Background(), deployment(name, 1)); err != nil {
+		if err := c.Create(context.Background(), benchDeployment(name, 1)); err != nil {
 			b.Fatal(err)
 		}
 		pod := waitRunning(b, c, name, 1, 30*time.Second)[0]
@@ -160,7 +172,7 @@ func BenchmarkNodeMemory30Pods(b *testing.B) {
 	dc := newDockerCluster(b, 1, true)
 	for i := 0; i < b.N; i++ {
 		name := "mem-" + strconv.Itoa(i)
-		if err := dc.Client().Create(context.Background(), deployment(name, 30)); err != nil {
+		if err := dc.Client().Create(context.Background(), benchDeployment(name, 30)); err != nil {
 			b.Fatal(err)
 		}
 		waitRunning(b, dc.Client(), name, 30, 60*time.Second)

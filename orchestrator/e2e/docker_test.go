@@ -30,8 +30,7 @@ func TestDeploymentOnDocker(t *testing.T) {
 		nodes[pods[i].Spec.NodeName] = true
 	}
 	t.Logf("3 Pods Running on nodes %v", nodes)
-	// Probes are not run yet, so Running means the process has started, not
-	// that it listens: wait for each Pod's real container to serve.
+	// Each Pod's real container serves on the private network.
 	for i := range pods {
 		p := &pods[i]
 		dc.Eventually(10*time.Second, "pod "+p.Name+" serves /healthz from a running container", func() bool {
