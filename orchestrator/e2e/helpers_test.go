@@ -149,9 +149,17 @@ func (dc *dockerCluster) close() error {
 		// Removals the stopped agents started may still be in progress in
 		// the daemon ("removal ... already in progress", "network has
 		// active endpoints"): purge until nothing is left.
+		stale := 0
 		for {
-			if err = docker.Purge(ctx, dc.cli, dc.clusterID, ""); err == nil {
-				if err = dc.leftovers(ctx); err == nil {
+			perr := docker.Purge(ctx, dc.cli, dc.clusterID, "")
+			err = dc.leftovers(ctx)
+			if err == nil {
+				return
+			}
+			if errors.Is(err, errStaleNetwork) {
+				// Only networks are left; give the daemon 2 s to let go.
+				if stale++; stale >= 20 {
+					err = errors.Join(err, perr)
 					return
 				}
 			}
