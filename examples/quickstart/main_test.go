@@ -1,0 +1,33 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestQuickstart runs the README's command end to end: on the local Docker
+// daemon when there is one (required under CI=true), otherwise on the
+// in-memory runtime, as a newcomer would see it.
+func TestQuickstart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	err := run(ctx, &out, options{appDir: "./app", requireDocker: os.Getenv("CI") == "true"})
+	t.Logf("%s", out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"3/3 Pods Running", "5/5 Pods Running"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
