@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
@@ -37,28 +37,8 @@ var (
 	buildErr  error
 )
 
-// dockerClient returns a client to the local daemon, closed at the end of
-// the test. Without a daemon the test is skipped, or fails under CI=true.
-func dockerClient(tb testing.TB) *client.Client {
-	tb.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err = cli.Ping(ctx)
-		cancel()
-		if err != nil {
-			cli.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("CI=true and the Docker daemon is unreachable: %v", err)
-		}
-		tb.Skipf("Docker daemon unreachable (set CI=true to make this a failure): %v", err)
-	}
-	tb.Cleanup(func() { cli.Close() })
-	return cli
-}
+// dockerClient returns a client to the local daemon (see dockertest).
+func dockerClient(tb testing.TB) *client.Client { return dockertest.Client(tb) }
 
 // dockerCluster is an in-process cluster whose nodes run containers on the
 // local daemon.

@@ -5,15 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
@@ -34,19 +33,7 @@ func TestDocker(t *testing.T) {
 		t.Skip("-short: no Docker")
 	}
 	ctx := context.Background()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = cli.Ping(pctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and the Docker daemon is unreachable: %v", err)
-		}
-		t.Skipf("Docker daemon unreachable (set CI=true to make this a failure): %v", err)
-	}
-	defer cli.Close()
+	cli := dockertest.Client(t)
 	bctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	if err := dockerimage.BuildGo(bctx, cli, dockerTestApp, dockerTestImage); err != nil {

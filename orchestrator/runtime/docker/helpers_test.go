@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
@@ -32,28 +32,8 @@ var (
 	buildErr  error
 )
 
-// dockerClient returns a client to the local daemon, closed at the end of
-// the test. Without a daemon the test is skipped, or fails under CI=true.
-func dockerClient(t testing.TB) *client.Client {
-	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err = cli.Ping(ctx)
-		cancel()
-		if err != nil {
-			cli.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and the Docker daemon is unreachable: %v", err)
-		}
-		t.Skipf("Docker daemon unreachable (set CI=true to make this a failure): %v", err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
+// dockerClient returns a client to the local daemon (see dockertest).
+func dockerClient(t testing.TB) *client.Client { return dockertest.Client(t) }
 
 func buildTestImage(t testing.TB, cli *client.Client) {
 	t.Helper()

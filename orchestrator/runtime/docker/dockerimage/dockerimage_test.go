@@ -2,34 +2,20 @@ package dockerimage_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func dockerClient(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		_, err = cli.Ping(context.Background())
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and the Docker daemon is unreachable: %v", err)
-		}
-		t.Skipf("Docker daemon unreachable: %v", err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
+func dockerClient(t *testing.T) *client.Client { return dockertest.Client(t) }
 
 func TestBuildIsCachedByContent(t *testing.T) {
 	cli := dockerClient(t)
