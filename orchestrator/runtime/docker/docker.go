@@ -194,11 +194,19 @@ func (r *Runtime) ownFilter(kind string, extra map[string]string) filters.Args {
 	return f
 }
 
+// networkCreateMu serializes finding-or-creating networks among the
+// runtimes of one process (in-process test clusters and the quickstart start
+// several nodes at once on one daemon). It holds no state; runtimes in
+// different processes rely on the duplicate clean-up below instead.
+var networkCreateMu sync.Mutex
+
 // ensureNetwork finds (and with CreateNetwork, creates) Config.Network and
 // remembers its ID. Docker before API 1.44 may create several networks of
 // one name when nodes start at once; all runtimes then pick the same one
 // (oldest, then lowest ID), and each removes the duplicate it made.
 func (r *Runtime) ensureNetwork(ctx context.Context) error {
+	networkCreateMu.Lock()
+	defer networkCreateMu.Unlock()
 	pick := func() (network.Summary, []network.Summary, error) {
 		list, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", r.cfg.Network))})
 		if err != nil {
