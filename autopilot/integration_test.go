@@ -302,8 +302,15 @@ func startWriter(via *testServer) *writer {
 			w.n++
 			n := w.n
 			w.mu.Unlock()
+			// A Put is idempotent: one caught by a leader election (unknown
+			// outcome, no leader) is retried. Only a cluster that cannot take
+			// writes for 3 s, i.e. lost quorum, makes it fail.
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			_, err := via.store.Put(ctx, fmt.Sprintf("w/%05d", n), []byte("x"))
+			for err != nil && raftstore.IsRetryable(err) && ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+				_, err = via.store.Put(ctx, fmt.Sprintf("w/%05d", n), []byte("x"))
+			}
 			cancel()
 			if err != nil {
 				w.mu.Lock()
