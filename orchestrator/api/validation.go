@@ -718,24 +718,31 @@ func ValidateResourceRequirements(r *ResourceRequirements, p Path) FieldErrorLis
 	return errs
 }
 
-func validateProbe(pr *Probe, p Path, mustSucceedOnce bool, portNames map[string]bool) FieldErrorList {
+// validateCommonHandlers checks the handler kinds probes and lifecycle
+// hooks share and counts how many are set.
+func validateCommonHandlers(exec *ExecAction, httpGet *HTTPGetAction, tcp *TCPSocketAction, p Path, portNames map[string]bool) (int, FieldErrorList) {
 	var errs FieldErrorList
-	h := pr.ProbeHandler
 	n := 0
-	if h.Exec != nil {
+	if exec != nil {
 		n++
-		if len(h.Exec.Command) == 0 {
+		if len(exec.Command) == 0 {
 			errs = append(errs, Required(p.Child("exec", "command"), ""))
 		}
 	}
-	if h.HTTPGet != nil {
+	if httpGet != nil {
 		n++
-		errs = append(errs, validateHTTPGet(h.HTTPGet, p.Child("httpGet"), portNames)...)
+		errs = append(errs, validateHTTPGet(httpGet, p.Child("httpGet"), portNames)...)
 	}
-	if h.TCPSocket != nil {
+	if tcp != nil {
 		n++
-		errs = append(errs, validatePortRef(h.TCPSocket.Port, p.Child("tcpSocket", "port"), portNames)...)
+		errs = append(errs, validatePortRef(tcp.Port, p.Child("tcpSocket", "port"), portNames)...)
 	}
+	return n, errs
+}
+
+func validateProbe(pr *Probe, p Path, mustSucceedOnce bool, portNames map[string]bool) FieldErrorList {
+	h := pr.ProbeHandler
+	n, errs := validateCommonHandlers(h.Exec, h.HTTPGet, h.TCPSocket, p, portNames)
 	if h.GRPC != nil {
 		n++
 		errs = append(errs, validatePortNumber(h.GRPC.Port, p.Child("grpc", "port"))...)
@@ -775,22 +782,7 @@ func validateProbe(pr *Probe, p Path, mustSucceedOnce bool, portNames map[string
 }
 
 func validateLifecycleHandler(h *LifecycleHandler, p Path, portNames map[string]bool) FieldErrorList {
-	var errs FieldErrorList
-	n := 0
-	if h.Exec != nil {
-		n++
-		if len(h.Exec.Command) == 0 {
-			errs = append(errs, Required(p.Child("exec", "command"), ""))
-		}
-	}
-	if h.HTTPGet != nil {
-		n++
-		errs = append(errs, validateHTTPGet(h.HTTPGet, p.Child("httpGet"), portNames)...)
-	}
-	if h.TCPSocket != nil {
-		n++
-		errs = append(errs, validatePortRef(h.TCPSocket.Port, p.Child("tcpSocket", "port"), portNames)...)
-	}
+	n, errs := validateCommonHandlers(h.Exec, h.HTTPGet, h.TCPSocket, p, portNames)
 	if h.Sleep != nil {
 		n++
 		if h.Sleep.Seconds < 0 {
