@@ -1,7 +1,6 @@
 package autopilot
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,40 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/testlog"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
-// testLogger logs to tb (shown on failure or with -v) until tb's cleanup,
-// then discards: Raft and memberlist goroutines may log briefly after their
-// Shutdown returns, and logging to a finished test is a data race.
-func testLogger(tb testing.TB) *zap.Logger {
-	w := &gatedWriter{tb: tb}
-	tb.Cleanup(func() {
-		w.mu.Lock()
-		w.closed = true
-		w.mu.Unlock()
-	})
-	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zap.InfoLevel))
-}
-
-type gatedWriter struct {
-	tb     testing.TB
-	mu     sync.RWMutex
-	closed bool
-}
-
-func (w *gatedWriter) Write(p []byte) (int, error) {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if !w.closed {
-		w.tb.Logf("%s", bytes.TrimRight(p, "\n"))
-	}
-	return len(p), nil
-}
+// testLogger logs to tb until its cleanup (see testlog).
+func testLogger(tb testing.TB) *zap.Logger { return testlog.New(tb) }
 
 func eventually(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
 	tb.Helper()

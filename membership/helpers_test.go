@@ -1,7 +1,6 @@
 package membership
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/testlog"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
 func TestMain(m *testing.M) {
@@ -158,31 +157,5 @@ func (l *eventLog) has(typ EventType, name string) bool {
 	return false
 }
 
-// testLogger logs to tb (shown on failure or with -v) until tb's cleanup,
-// then discards: memberlist goroutines may still log briefly after Shutdown
-// returns, and logging to a finished test is a data race.
-func testLogger(tb testing.TB) *zap.Logger {
-	w := &gatedWriter{tb: tb}
-	tb.Cleanup(func() {
-		w.mu.Lock()
-		w.closed = true
-		w.mu.Unlock()
-	})
-	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zap.InfoLevel))
-}
-
-type gatedWriter struct {
-	tb     testing.TB
-	mu     sync.RWMutex
-	closed bool
-}
-
-func (w *gatedWriter) Write(p []byte) (int, error) {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if !w.closed {
-		w.tb.Logf("%s", bytes.TrimRight(p, "\n"))
-	}
-	return len(p), nil
-}
+// testLogger logs to tb until its cleanup (see testlog).
+func testLogger(tb testing.TB) *zap.Logger { return testlog.New(tb) }
