@@ -231,8 +231,22 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 		return nil
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	waitC, errC := r.cli.ContainerWait(wctx, id, container.WaitConditionNotRunning)
+	answered := false
+	defer func() {
+		// The client's goroutine sends its one result on an unbuffered
+		// channel: unless it was taken, take it once cancel has cut the
+		// request short, or that goroutine blocks forever.
+		cancel()
+		if !answered {
+			go func() {
+				select {
+				case <-waitC:
+				case <-errC:
+				}
+			}()
+		}
+	}()
 	sig := "SIGKILL"
 	if grace > 0 {
 		sig = "SIGTERM"
@@ -248,8 +262,10 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	for {
 		select {
 		case <-waitC:
+			answered = true
 			return nil
 		case err := <-errC:
+			answered = true
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s %s: %w", op, id, ctx.Err())
 			}
