@@ -60,6 +60,9 @@ func BenchmarkDeployment10(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		name := "d10-" + strconv.Itoa(i)
+		b.StopTimer()
+		dc.waitWarm(b)
+		b.StartTimer()
 		start := time.Now()
 		if err := dc.Client().Create(context.Background(), benchDeployment(name, 10)); err != nil {
 			b.Fatal(err)
@@ -89,6 +92,7 @@ func BenchmarkScale10To50(b *testing.B) {
 			b.Fatal(err)
 		}
 		waitRunning(b, dc.Client(), name, 10, 30*time.Second)
+		dc.waitWarm(b)
 		b.StartTimer()
 		start := time.Now()
 		if err := dc.Client().Patch(context.Background(), d, []byte(`{"spec":{"replicas":50}}`)); err != nil {

@@ -209,6 +209,25 @@ func (dc *dockerCluster) leftovers(ctx context.Context) error {
 // endpoint state after many concurrent forced removals, until it restarts.
 var errStaleNetwork = errors.New("e2e: only networks left (the daemon's stale endpoints)")
 
+// waitWarm waits until every node's runtime holds all the warm sandboxes
+// it keeps: the state of a node that has been up a few seconds.
+func (dc *dockerCluster) waitWarm(tb testing.TB) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, rt := range dc.runtimes {
+		for {
+			idle, target := rt.WarmSandboxes()
+			if idle >= target {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("warm sandboxes: %d of %d after 30 s", idle, target)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
 // runningContainers counts the cluster's running application containers
 // (not sandboxes) in the daemon.
 func (dc *dockerCluster) runningContainers(ctx context.Context) (int, error) {

@@ -556,7 +556,7 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		}
 		id, err := rt.RunPodSandbox(ctx, &runtime.PodSandboxConfig{
 			Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
-			PortMappings: portMappings(pod),
+			Hostname: pod.Spec.Hostname, PortMappings: portMappings(pod),
 		})
 		if err != nil {
 			return 0, err

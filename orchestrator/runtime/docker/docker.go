@@ -46,6 +46,8 @@ type Runtime struct {
 	// sandboxes caches sandbox labels (immutable) by ID.
 	sandboxes map[string]map[string]string
 	wg        sync.WaitGroup
+
+	warm *warmPool // nil when Config.WarmSandboxes is negative
 }
 
 // known is what the runtime last saw of a container, to turn the Docker
@@ -53,6 +55,9 @@ type Runtime struct {
 type known struct {
 	state  runtime.ContainerState
 	labels map[string]string
+	// pod is false for an unclaimed warm sandbox, which is no Pod's and
+	// has no events.
+	pod bool
 }
 
 var (
@@ -93,6 +98,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r.cli.NegotiateAPIVersion(ctx)
 	r.bus = eventbus.New(cfg.EventQueue)
+	if r.warmTarget() > 0 {
+		r.warm = &warmPool{wake: make(chan struct{}, 1)}
+	}
 	return r, nil
 }
 
@@ -100,8 +108,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 func (r *Runtime) Client() *client.Client { return r.cli }
 
 // Start makes the infra image present, creates the network if configured,
-// lists the containers of this cluster and node (adoption) and starts
-// following the Docker event stream. Calling it again is a no-op. Errors:
+// lists the containers of this cluster and node (adoption), starts
+// following the Docker event stream and starts keeping the warm sandboxes
+// (Config.WarmSandboxes). Calling it again is a no-op. Errors:
 // runtime.ErrClosed; runtime.ErrUnavailable; image import failures.
 func (r *Runtime) Start(ctx context.Context) error {
 	r.mu.Lock()
@@ -123,7 +132,8 @@ func (r *Runtime) Start(ctx context.Context) error {
 		}
 	}
 	since := time.Now().Add(-time.Second) // tolerate small clock differences; duplicates are filtered
-	if err := r.relist(ctx, false); err != nil {
+	list, err := r.relist(ctx, false)
+	if err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -138,11 +148,17 @@ func (r *Runtime) Start(ctx context.Context) error {
 	r.cancel, r.started = cancel, true
 	r.wg.Add(1)
 	go r.watch(loopCtx, since)
+	r.adoptWarm(list)
+	if r.warm != nil {
+		r.wg.Add(1)
+		go r.keepWarm(loopCtx)
+	}
 	return nil
 }
 
-// Close stops following events, ends all subscriptions and waits for the
-// runtime's goroutines. Containers keep running. It is idempotent.
+// Close stops following events, ends all subscriptions, waits for the
+// runtime's goroutines and removes the idle warm sandboxes. Pods'
+// containers keep running. It is idempotent.
 func (r *Runtime) Close() error {
 	r.mu.Lock()
 	r.closed = true
@@ -154,6 +170,7 @@ func (r *Runtime) Close() error {
 		cancel()
 	}
 	r.wg.Wait()
+	r.drainWarm()
 	r.bus.Close()
 	if own {
 		return r.cli.Close()
@@ -285,26 +302,37 @@ func stateOf(s string) runtime.ContainerState {
 
 // relist lists every container of this node, refreshes the known states
 // and, when publish is set, emits events for differences (after a lost
-// event stream) followed by EventResync.
-func (r *Runtime) relist(ctx context.Context, publish bool) error {
+// event stream) followed by EventResync. It returns the list.
+func (r *Runtime) relist(ctx context.Context, publish bool) ([]container.Summary, error) {
 	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: r.ownFilter("", nil)})
 	if err != nil {
-		return r.wrap("List", "", err)
+		return nil, r.wrap("List", "", err)
 	}
 	seen := make(map[string]known, len(list))
 	for _, c := range list {
-		seen[c.ID] = known{state: stateOf(string(c.State)), labels: c.Labels}
+		name := ""
+		if len(c.Names) > 0 {
+			name = c.Names[0]
+		}
+		labels, pod := r.podIdentity(c.Labels, name)
+		seen[c.ID] = known{state: stateOf(string(c.State)), labels: labels, pod: pod}
 	}
 	r.mu.Lock()
 	old := r.known
 	r.known = seen
 	r.mu.Unlock()
 	if !publish {
-		return nil
+		return list, nil
 	}
 	now := time.Now()
 	for id, k := range seen {
 		o, had := old[id]
+		if !k.pod {
+			if k.state != runtime.ContainerRunning {
+				r.forgetWarm(id)
+			}
+			continue
+		}
 		if had && o.state == k.state {
 			continue
 		}
@@ -323,11 +351,14 @@ func (r *Runtime) relist(ctx context.Context, publish bool) error {
 	}
 	for id, o := range old {
 		if _, ok := seen[id]; !ok {
-			r.publish(eventType(o.labels, runtime.EventContainerRemoved), id, o.labels, 0, now)
+			r.forgetWarm(id)
+			if o.pod {
+				r.publish(eventType(o.labels, runtime.EventContainerRemoved), id, o.labels, 0, now)
+			}
 		}
 	}
 	r.bus.Publish(runtime.Event{Type: runtime.EventResync, Time: now})
-	return nil
+	return list, nil
 }
 
 // eventType maps a container event type to the sandbox's for sandboxes.
@@ -381,12 +412,18 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 		sctx, cancel := context.WithCancel(ctx)
 		msgs, errs := r.cli.Events(sctx, events.ListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), Filters: f})
 		if !first {
-			if err := r.relist(ctx, true); err != nil {
+			if _, err := r.relist(ctx, true); err != nil {
+				// Without the re-list a change made while the stream was
+				// down could go unreported: start over.
 				failures++
 				r.log.Warn("re-list after event stream reconnect failed", zap.Error(err))
-			} else {
-				failures = 0
+				cancel()
+				if !r.pause(ctx, delay, failures) {
+					return
+				}
+				continue
 			}
+			failures = 0
 		}
 		first = false
 	stream:
@@ -413,18 +450,23 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 			}
 		}
 		cancel()
-		// Back off while the daemon stays unreachable: delay, 2x, 4x ... 5 s.
-		wait := delay << min(failures, 5)
-		if wait > 5*time.Second {
-			wait = 5 * time.Second
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !r.pause(ctx, delay, failures) {
 			return
-		case <-t.C:
 		}
+	}
+}
+
+// pause waits before the next attempt to reach a daemon that stays
+// unreachable: delay, 2x, 4x ... 5 s. It reports false when ctx ended.
+func (r *Runtime) pause(ctx context.Context, delay time.Duration, failures int) bool {
+	wait := min(delay<<min(failures, 5), 5*time.Second)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -453,19 +495,30 @@ func (r *Runtime) handle(m events.Message) {
 	default:
 		return
 	}
+	own, pod := r.podIdentity(ownOnly(labels), labels["name"])
 	r.mu.Lock()
 	old, had := r.known[id]
+	if had && old.pod && !pod {
+		// An event from before the warm sandbox was claimed (renamed).
+		own, pod = old.labels, true
+	}
 	if state == runtime.ContainerUnknown {
 		delete(r.known, id)
 		delete(r.sandboxes, id)
 	} else {
-		r.known[id] = known{state: state, labels: ownOnly(labels)}
+		r.known[id] = known{state: state, labels: own, pod: pod}
 	}
 	r.mu.Unlock()
+	if !pod {
+		if state != runtime.ContainerRunning && state != runtime.ContainerCreated {
+			r.forgetWarm(id)
+		}
+		return
+	}
 	if had && old.state == state {
 		return
 	}
-	r.publish(eventType(labels, t), id, ownOnly(labels), code, at)
+	r.publish(eventType(own, t), id, own, code, at)
 }
 
 // ownOnly drops the non-label attributes Docker mixes into event actors.

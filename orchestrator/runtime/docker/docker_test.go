@@ -463,9 +463,11 @@ func TestAPIErrors(t *testing.T) {
 	if _, err := r.Exec(ctx, id, nil); !runtime.IsInvalid(err) {
 		t.Errorf("empty exec: %v", err)
 	}
-	// Long Pod names are legal; the hostname is cut to 63 characters.
+	// Long Pod names are legal; the hostname of a sandbox of its own (not
+	// a warm one) is the name cut to 63 characters.
 	long := strings.Repeat("x", 70) + "-long"
-	lsb, err := r.RunPodSandbox(ctx, &runtime.PodSandboxConfig{Name: long, Namespace: "default", UID: uniqueID("u")})
+	cold := e.runtimeWith("node-3", func(c *docker.Config) { c.WarmSandboxes = -1 })
+	lsb, err := cold.RunPodSandbox(ctx, &runtime.PodSandboxConfig{Name: long, Namespace: "default", UID: uniqueID("u")})
 	if err != nil {
 		t.Fatalf("long Pod name: %v", err)
 	}

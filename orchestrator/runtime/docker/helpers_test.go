@@ -88,7 +88,17 @@ func newEnv(t testing.TB) *env {
 // runtime returns a started runtime for node, closed at test end.
 func (e *env) runtime(node string) *docker.Runtime {
 	e.t.Helper()
-	r, err := docker.New(ctx, docker.Config{ClusterID: e.cluster, NodeName: node, Network: e.network, CreateNetwork: true, Logger: zaptest.NewLogger(e.t)})
+	return e.runtimeWith(node, nil)
+}
+
+// runtimeWith is runtime with a change to the default Config.
+func (e *env) runtimeWith(node string, change func(*docker.Config)) *docker.Runtime {
+	e.t.Helper()
+	cfg := docker.Config{ClusterID: e.cluster, NodeName: node, Network: e.network, CreateNetwork: true, Logger: zaptest.NewLogger(e.t)}
+	if change != nil {
+		change(&cfg)
+	}
+	r, err := docker.New(ctx, cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

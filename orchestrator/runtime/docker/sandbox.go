@@ -19,18 +19,23 @@ import (
 )
 
 func sandboxName(cluster string, cfg *runtime.PodSandboxConfig) string {
-	return fmt.Sprintf("flotilla-sandbox_%s_%s_%s_%s_%d", cluster, cfg.Namespace, cfg.Name, cfg.UID, cfg.Attempt)
+	return fmt.Sprintf("%s%s_%s_%s_%s_%d", sandboxNamePrefix, cluster, cfg.Namespace, cfg.Name, cfg.UID, cfg.Attempt)
 }
 
-// RunPodSandbox implements runtime.Runtime: it creates and starts an infra
-// container running Flotilla's pause program on Config.Network, with the
-// Pod's host ports published and an IPC namespace the Pod's containers
-// share. Errors: as runtime.Runtime, plus runtime.ErrStartFailed with the
-// daemon's message when it cannot start (a host port in use).
+// RunPodSandbox implements runtime.Runtime: it claims a warm sandbox when
+// the Pod can use one (see Config.WarmSandboxes), or else creates and
+// starts an infra container running Flotilla's pause program on
+// Config.Network, with the Pod's host ports published and an IPC namespace
+// the Pod's containers share. Errors: as runtime.Runtime, plus
+// runtime.ErrStartFailed with the daemon's message when it cannot start (a
+// host port in use).
 func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConfig) (string, error) {
 	const op = "RunPodSandbox"
 	if err := runtime.ValidateSandboxConfig(cfg); err != nil {
 		return "", &runtime.Error{Op: op, Kind: runtime.ErrInvalid, Err: err}
+	}
+	if id, err := r.claimWarm(ctx, cfg); err != nil || id != "" {
+		return id, err
 	}
 	pause, err := r.ensurePause(ctx)
 	if err != nil {
@@ -64,7 +69,8 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 		if ierr != nil {
 			return "", r.wrap(op, name, ierr)
 		}
-		r.rememberSandbox(in.ID, in.Config.Labels)
+		l, _ := r.podIdentity(in.Config.Labels, in.Name)
+		r.rememberSandbox(in.ID, l)
 		if in.State != nil && !in.State.Running && in.State.Status == "created" {
 			return in.ID, r.startSandbox(ctx, in.ID)
 		}
@@ -121,11 +127,12 @@ func (r *Runtime) sandboxLabels(ctx context.Context, op, id string) (map[string]
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
-	if !r.ours(in.Config.Labels, runtime.KindSandbox) {
+	l, pod := r.podIdentity(in.Config.Labels, in.Name)
+	if !r.ours(l, runtime.KindSandbox) || !pod {
 		return nil, runtime.Errorf(op, id, runtime.ErrNotFound, "no sandbox %s of cluster %s on node %s", id, r.cfg.ClusterID, r.cfg.NodeName)
 	}
-	r.rememberSandbox(in.ID, in.Config.Labels)
-	return in.Config.Labels, nil
+	r.rememberSandbox(in.ID, l)
+	return l, nil
 }
 
 func (r *Runtime) ours(labels map[string]string, kind string) bool {
@@ -215,7 +222,7 @@ func parseTime(s string) time.Time {
 }
 
 func (r *Runtime) sandboxStatus(in container.InspectResponse) *runtime.PodSandboxStatus {
-	l := in.Config.Labels
+	l, _ := r.podIdentity(in.Config.Labels, in.Name)
 	attempt, _ := strconv.Atoi(l[runtime.LabelAttempt])
 	s := &runtime.PodSandboxStatus{ID: in.ID, Name: l[runtime.LabelPodName], Namespace: l[runtime.LabelNamespace],
 		UID: l[runtime.LabelPodUID], Attempt: attempt, State: runtime.SandboxNotReady, CreatedAt: parseTime(in.Created), Labels: l}
@@ -264,26 +271,21 @@ func (r *Runtime) PodSandboxStatus(ctx context.Context, id string) (*runtime.Pod
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
-	if !r.ours(in.Config.Labels, runtime.KindSandbox) {
+	if _, pod := r.podIdentity(in.Config.Labels, in.Name); !r.ours(in.Config.Labels, runtime.KindSandbox) || !pod {
 		return nil, runtime.Errorf(op, id, runtime.ErrNotFound, "no sandbox %s of cluster %s on node %s", id, r.cfg.ClusterID, r.cfg.NodeName)
 	}
 	return r.sandboxStatus(in), nil
 }
 
 // ListPodSandboxes implements runtime.Runtime from one container list
-// call (no inspect per sandbox).
+// call (no inspect per sandbox). Unclaimed warm sandboxes are no Pod's and
+// are not listed; a claimed one's Pod comes from its name, so the UID and
+// label filters apply here rather than in the daemon.
 func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFilter) ([]*runtime.PodSandboxStatus, error) {
 	if f == nil {
 		f = &runtime.PodSandboxFilter{}
 	}
-	extra := maps.Clone(f.Labels)
-	if extra == nil {
-		extra = map[string]string{}
-	}
-	if f.UID != "" {
-		extra[runtime.LabelPodUID] = f.UID
-	}
-	opts := container.ListOptions{All: true, Filters: r.ownFilter(runtime.KindSandbox, extra)}
+	opts := container.ListOptions{All: true, Filters: r.ownFilter(runtime.KindSandbox, nil)}
 	if f.ID != "" {
 		opts.Filters.Add("id", f.ID)
 	}
@@ -293,7 +295,14 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 	}
 	var out []*runtime.PodSandboxStatus
 	for _, c := range list {
-		l := c.Labels
+		name := ""
+		if len(c.Names) > 0 {
+			name = c.Names[0]
+		}
+		l, pod := r.podIdentity(c.Labels, name)
+		if !pod || (f.UID != "" && l[runtime.LabelPodUID] != f.UID) || !hasLabels(l, f.Labels) {
+			continue
+		}
 		attempt, _ := strconv.Atoi(l[runtime.LabelAttempt])
 		s := &runtime.PodSandboxStatus{ID: c.ID, Name: l[runtime.LabelPodName], Namespace: l[runtime.LabelNamespace], UID: l[runtime.LabelPodUID],
 			Attempt: attempt, State: runtime.SandboxNotReady, CreatedAt: time.Unix(c.Created, 0), Labels: l}
@@ -316,4 +325,14 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 	}
 	slices.SortFunc(out, func(a, b *runtime.PodSandboxStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
+}
+
+// hasLabels reports whether labels hold every key and value of want.
+func hasLabels(labels, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
