@@ -211,6 +211,7 @@ func (a *Agent) takeGone(key string) []string {
 // resync re-lists the runtime into the cache and queues every Pod bound
 // here and every Pod whose sandbox runs here without being bound here.
 func (a *Agent) resync(ctx context.Context) {
+	seq := a.rtc.next()
 	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
 	if err != nil {
 		a.log.Debug("runtime list failed", zap.Error(err))
@@ -221,7 +222,7 @@ func (a *Agent) resync(ctx context.Context) {
 		a.log.Debug("runtime list failed", zap.Error(err))
 		return
 	}
-	a.rtc.replace(sbs, cs)
+	a.rtc.replace(sbs, cs, seq)
 	for _, o := range a.pods.List() {
 		a.queue.Add(api.KeyOf(o))
 	}
@@ -259,38 +260,48 @@ func (a *Agent) runtimeEvents(ctx context.Context, evs <-chan runtime.Event) {
 	}
 }
 
-// refresh updates the runtime cache for the object an event is about.
+// refresh updates the runtime cache for the object an event is about. Its
+// inspect may return after the agent's own newer write; the cache's
+// sequence numbers keep the newer state.
 func (a *Agent) refresh(ctx context.Context, ev runtime.Event) {
-	rt := a.cfg.Runtime
 	switch {
 	case ev.ContainerID != "":
 		if ev.Type == runtime.EventContainerRemoved {
-			a.rtc.delContainer(ev.ContainerID)
+			a.rtc.delContainer(ev.ContainerID, a.rtc.next())
 			return
 		}
 		a.refreshContainer(ctx, ev.ContainerID)
 	case ev.SandboxID != "":
 		if ev.Type == runtime.EventSandboxRemoved {
-			a.rtc.delSandbox(ev.SandboxID)
+			a.rtc.delSandbox(ev.SandboxID, a.rtc.next())
 			return
 		}
-		s, err := rt.PodSandboxStatus(ctx, ev.SandboxID)
-		switch {
-		case err == nil:
-			a.rtc.putSandbox(s)
-		case runtime.IsNotFound(err):
-			a.rtc.delSandbox(ev.SandboxID)
-		}
+		a.refreshSandbox(ctx, ev.SandboxID)
 	}
 }
 
+// refreshSandbox inspects a sandbox into the cache and returns its status
+// (nil on error).
+func (a *Agent) refreshSandbox(ctx context.Context, id string) (*runtime.PodSandboxStatus, error) {
+	seq := a.rtc.next()
+	s, err := a.cfg.Runtime.PodSandboxStatus(ctx, id)
+	switch {
+	case err == nil:
+		a.rtc.putSandbox(s, seq)
+	case runtime.IsNotFound(err):
+		a.rtc.delSandbox(id, seq)
+	}
+	return s, err
+}
+
 func (a *Agent) refreshContainer(ctx context.Context, id string) {
+	seq := a.rtc.next()
 	s, err := a.cfg.Runtime.ContainerStatus(ctx, id)
 	switch {
 	case err == nil:
-		a.rtc.putContainer(s)
+		a.rtc.putContainer(s, seq)
 	case runtime.IsNotFound(err):
-		a.rtc.delContainer(id)
+		a.rtc.delContainer(id, seq)
 	}
 }
 
@@ -378,6 +389,7 @@ func (a *Agent) renew(ctx context.Context) error {
 // ---- Pods ----
 
 func (a *Agent) stopAll(ctx context.Context) {
+	seq := a.rtc.next()
 	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
 	if err != nil {
 		return
@@ -386,7 +398,7 @@ func (a *Agent) stopAll(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	a.rtc.replace(sbs, cs)
+	a.rtc.replace(sbs, cs, seq)
 	for _, sb := range sbs {
 		pod := a.knownPod(sb.UID)
 		grace := 30 * time.Second
@@ -438,11 +450,12 @@ func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, p
 		}
 	}
 	wg.Wait()
+	seq := a.rtc.next()
 	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
 		a.log.Debug("remove sandbox", zap.String("sandbox", sb.ID), zap.Error(err))
 		return
 	}
-	a.rtc.delSandbox(sb.ID)
+	a.rtc.delSandbox(sb.ID, seq)
 }
 
 func specOf(pod *api.Pod, name string) *api.Container {
@@ -561,10 +574,9 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		if err != nil {
 			return 0, err
 		}
-		if sb, err = rt.PodSandboxStatus(ctx, id); err != nil {
+		if sb, err = a.refreshSandbox(ctx, id); err != nil {
 			return 0, err
 		}
-		a.rtc.putSandbox(sb)
 	}
 	all := a.rtc.containersOf(string(pod.UID))
 	var requeue time.Duration
@@ -798,8 +810,9 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 	}
 	// Keep the previous instance (for logs --previous); remove older ones.
 	for _, old := range existing[min(1, len(existing)):] {
+		seq := a.rtc.next()
 		if err := rt.RemoveContainer(ctx, old.ID); err == nil || runtime.IsNotFound(err) {
-			a.rtc.delContainer(old.ID)
+			a.rtc.delContainer(old.ID, seq)
 		}
 	}
 	return 0, nil, nil

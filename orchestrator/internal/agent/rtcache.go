@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
@@ -10,10 +11,19 @@ import (
 // UID, so that syncing one Pod costs no runtime-wide list (a list is O(all
 // containers) in every runtime). It is filled by a full list at start and
 // on every resync, and kept current from runtime events and the agent's own
-// calls. A snapshot fetched earlier never overwrites a later state: states
-// only move forward (Created, Running, Exited; Ready, NotReady).
+// calls.
+//
+// Observations race: an inspect started by an event can return after the
+// agent's own later write (on Docker, a sandbox inspected while "created"
+// reads NotReady after the worker stored it Ready). So every write carries a
+// sequence number from next, taken before the runtime call whose result it
+// applies, and an older observation (put, delete or list) never replaces a
+// newer one of the same object; seen remembers the newest per ID, deletions
+// included, until a list taken later supersedes it.
 type rtCache struct {
 	mu         sync.Mutex
+	seq        uint64
+	seen       map[string]uint64
 	sandboxes  map[string]*runtime.PodSandboxStatus
 	sbByUID    map[string]map[string]bool
 	containers map[string]*runtime.ContainerStatus
@@ -22,6 +32,7 @@ type rtCache struct {
 
 func newRTCache() *rtCache {
 	return &rtCache{
+		seen:      map[string]uint64{},
 		sandboxes: map[string]*runtime.PodSandboxStatus{}, sbByUID: map[string]map[string]bool{},
 		containers: map[string]*runtime.ContainerStatus{}, ctrByUID: map[string]map[string]bool{},
 	}
@@ -39,18 +50,47 @@ func containerRank(s runtime.ContainerState) int {
 	return -1
 }
 
-func (c *rtCache) replace(sbs []*runtime.PodSandboxStatus, cs []*runtime.ContainerStatus) {
+// next returns a new sequence number for an observation about to be made.
+func (c *rtCache) next() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.sandboxes)
-	clear(c.sbByUID)
-	clear(c.containers)
-	clear(c.ctrByUID)
+	c.seq++
+	return c.seq
+}
+
+// observeLocked reports whether an observation of id made at seq is not
+// older than the newest applied, and records it as the newest if so.
+func (c *rtCache) observeLocked(id string, seq uint64) bool {
+	if seq < c.seen[id] {
+		return false
+	}
+	c.seen[id] = seq
+	return true
+}
+
+// replace applies a full list taken at seq: objects (and deletions)
+// observed after seq are kept, everything else is replaced by the list.
+func (c *rtCache) replace(sbs []*runtime.PodSandboxStatus, cs []*runtime.ContainerStatus, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.seen, func(_ string, s uint64) bool { return s <= seq })
+	for id, s := range c.sandboxes {
+		if _, newer := c.seen[id]; !newer {
+			delete(c.sandboxes, id)
+			unindex(c.sbByUID, s.UID, id)
+		}
+	}
+	for id, s := range c.containers {
+		if _, newer := c.seen[id]; !newer {
+			delete(c.containers, id)
+			unindex(c.ctrByUID, s.PodUID, id)
+		}
+	}
 	for _, s := range sbs {
-		c.putSandboxLocked(s)
+		c.putSandboxLocked(s, seq)
 	}
 	for _, s := range cs {
-		c.putContainerLocked(s)
+		c.putContainerLocked(s, seq)
 	}
 }
 
@@ -72,24 +112,30 @@ func unindex(m map[string]map[string]bool, uid, id string) {
 	}
 }
 
-func (c *rtCache) putSandbox(s *runtime.PodSandboxStatus) {
+// putSandbox stores s, observed at seq, unless a newer observation exists.
+func (c *rtCache) putSandbox(s *runtime.PodSandboxStatus, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putSandboxLocked(s)
+	c.putSandboxLocked(s, seq)
 }
 
-func (c *rtCache) putSandboxLocked(s *runtime.PodSandboxStatus) {
+func (c *rtCache) putSandboxLocked(s *runtime.PodSandboxStatus, seq uint64) {
 	s.Labels = nil // unused here; the cache owns s (a runtime copy)
-	if old := c.sandboxes[s.ID]; old != nil && old.State == runtime.SandboxNotReady && s.State == runtime.SandboxReady {
+	if !c.observeLocked(s.ID, seq) {
 		return
 	}
 	c.sandboxes[s.ID] = s
 	index(c.sbByUID, s.UID, s.ID)
 }
 
-func (c *rtCache) delSandbox(id string) {
+// delSandbox removes the sandbox and its containers, found gone at seq,
+// unless a newer observation of the sandbox exists.
+func (c *rtCache) delSandbox(id string, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.observeLocked(id, seq) {
+		return
+	}
 	s := c.sandboxes[id]
 	if s == nil {
 		return
@@ -97,31 +143,43 @@ func (c *rtCache) delSandbox(id string) {
 	delete(c.sandboxes, id)
 	unindex(c.sbByUID, s.UID, id)
 	for cid := range c.ctrByUID[s.UID] {
-		if ct := c.containers[cid]; ct != nil && ct.SandboxID == id {
+		if ct := c.containers[cid]; ct != nil && ct.SandboxID == id && c.observeLocked(cid, seq) {
 			delete(c.containers, cid)
 			unindex(c.ctrByUID, s.UID, cid)
 		}
 	}
 }
 
-func (c *rtCache) putContainer(s *runtime.ContainerStatus) {
+// putContainer stores s, observed at seq, unless a newer observation
+// exists.
+func (c *rtCache) putContainer(s *runtime.ContainerStatus, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putContainerLocked(s)
+	c.putContainerLocked(s, seq)
 }
 
-func (c *rtCache) putContainerLocked(s *runtime.ContainerStatus) {
+func (c *rtCache) putContainerLocked(s *runtime.ContainerStatus, seq uint64) {
 	s.Labels = nil // unused here; the cache owns s (a runtime copy)
+	// Containers are never restarted in place, so their states only move
+	// forward (Created, Running, Exited) whatever the order of observations.
 	if old := c.containers[s.ID]; old != nil && containerRank(old.State) > containerRank(s.State) {
+		return
+	}
+	if !c.observeLocked(s.ID, seq) {
 		return
 	}
 	c.containers[s.ID] = s
 	index(c.ctrByUID, s.PodUID, s.ID)
 }
 
-func (c *rtCache) delContainer(id string) {
+// delContainer removes the container, found gone at seq, unless a newer
+// observation of it exists.
+func (c *rtCache) delContainer(id string, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.observeLocked(id, seq) {
+		return
+	}
 	if s := c.containers[id]; s != nil {
 		delete(c.containers, id)
 		unindex(c.ctrByUID, s.PodUID, id)
