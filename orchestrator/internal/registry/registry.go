@@ -325,6 +325,11 @@ func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o ListOpt
 	if err != nil {
 		return nil, 0, storeErr(err, info, "")
 	}
+	// A store that has applied no write is at revision 0, which Watch
+	// reads as "from now": a watch from that list would miss the writes
+	// made between the two calls. No write has revision 1 (Raft's first
+	// entry is its configuration), so 1 names the same state unambiguously.
+	rev = max(rev, 1)
 	objs := make([]api.Object, 0, len(kvs))
 	for _, kv := range kvs {
 		obj, err := r.decode(info, kv)

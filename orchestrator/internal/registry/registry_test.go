@@ -259,6 +259,38 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// A list of a store that has applied no write yet must name a revision a
+// watch can start from without missing the writes made in between (its
+// revision was 0, which Watch reads as "from now").
+func TestWatchFromListOfEmptyStore(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	info, _ := r.Info(&api.ConfigMap{})
+	_, rev, err := r.ListObjects(ctx, info, registry.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev < 1 {
+		t.Fatalf("list revision %d of an empty store", rev)
+	}
+	if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "between", Namespace: "default"}}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := r.Watch(ctx, info, fmt.Sprint(rev), registry.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	select {
+	case ev := <-w.Events():
+		if ev.Type != registry.Added || ev.Object.GetName() != "between" {
+			t.Fatalf("event %v %s", ev.Type, ev.Object.GetName())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write made between list and watch was not delivered")
+	}
+}
+
 func TestWatchTooOld(t *testing.T) {
 	r := registry.New(testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }), nil)
 	ctx := context.Background()
