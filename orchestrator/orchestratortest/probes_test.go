@@ -227,3 +227,51 @@ func TestPreStopHookRunsOnLivenessRestartAndDelete(t *testing.T) {
 		return err == nil && len(cs) == 0
 	})
 }
+
+// A node restart adopts its running Pods without taking them out of Ready:
+// the readiness probe's first run on an adopted container comes up to a
+// period later, and the Pod must not flip NotReady meanwhile (that would
+// drop it from Services and count it unavailable on every agent restart).
+func TestNodeRestartKeepsPodsReady(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	cl := c.Client()
+	ctx := context.Background()
+	const node = 2
+	slow := &orchestrator.Probe{
+		ProbeHandler:  orchestrator.ProbeHandler{HTTPGet: &orchestrator.HTTPGetAction{Path: "/healthz", Port: api.FromString("http")}},
+		PeriodSeconds: 30,
+	}
+	p := probedPod("steady", nil, slow)
+	p.Spec.Containers[0].StartupProbe = &orchestrator.Probe{
+		ProbeHandler:  orchestrator.ProbeHandler{HTTPGet: &orchestrator.HTTPGetAction{Path: "/healthz", Port: api.FromString("http")}},
+		PeriodSeconds: 30,
+	}
+	p.Spec.NodeName = c.NodeName(node)
+	if err := cl.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "pod ready", func() bool {
+		p, ok := getPod(t, cl, "steady")
+		return ok && orchestrator.IsPodReady(&p)
+	})
+	before, _ := getPod(t, cl, "steady")
+	c.StopNode(node)
+	c.RestartNode(node)
+	c.WaitReady(20 * time.Second)
+	// The restarted agent syncs the Pod at once; watch it for a while.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		p, ok := getPod(t, cl, "steady")
+		if !ok {
+			t.Fatal("pod gone")
+		}
+		cs := p.Status.ContainerStatuses[0]
+		if !orchestrator.IsPodReady(&p) || !cs.Ready || cs.Started == nil || !*cs.Started {
+			t.Fatalf("pod not ready after the node restarted: %+v", p.Status)
+		}
+		if cs.RestartCount != 0 || cs.ContainerID != before.Status.ContainerStatuses[0].ContainerID {
+			t.Fatalf("container replaced: %+v", cs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

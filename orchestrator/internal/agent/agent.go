@@ -125,8 +125,12 @@ func New(cfg Config) *Agent {
 	}
 	a.bo = bo
 	a.prober = prober.New(prober.Config{Runtime: cfg.Runtime, OnResult: a.onProbeResult, Logger: cfg.Logger})
+	// The Pod list is linearizable: a node restarted without its data,
+	// or behind, must not see an empty or old list from its own replica
+	// and stop the running Pods it does not find there.
 	a.pods = informer.New(cfg.Registry, &api.Pod{}, registry.ListOptions{
-		Fields: api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
+		Fields:      api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
+		ReadOptions: registry.ReadOptions{Consistent: true},
 	}, cfg.Logger)
 	a.queue = workqueue.New(cfg.BackoffBase/10+time.Millisecond, cfg.BackoffMax)
 	a.pods.AddHandler(informer.Handler{
@@ -623,9 +627,17 @@ func (a *Agent) syncProbes(pod *api.Pod, sb *runtime.PodSandboxStatus, all []*ru
 		if cur == latest.ID {
 			continue
 		}
-		err := a.prober.AddContainer(prober.Container{
-			PodUID: uid, ContainerID: latest.ID, PodIP: sb.IP, StartedAt: latest.StartedAt, Spec: *c,
-		})
+		pc := prober.Container{PodUID: uid, ContainerID: latest.ID, PodIP: sb.IP, StartedAt: latest.StartedAt, Spec: *c}
+		for _, cs := range pod.Status.ContainerStatuses {
+			// What the status said of this instance: after an agent restart
+			// an adopted container keeps its readiness until a probe says
+			// otherwise.
+			if cs.Name == c.Name && cs.ContainerID == "flotilla://"+latest.ID {
+				pc.WasReady = cs.Ready
+				pc.WasStarted = cs.Started != nil && *cs.Started
+			}
+		}
+		err := a.prober.AddContainer(pc)
 		if err != nil {
 			// The container stays not ready: its probes cannot run.
 			a.log.Debug("probes not started", zap.String("pod", api.KeyOf(pod)), zap.Error(err))

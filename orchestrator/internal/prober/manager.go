@@ -119,6 +119,15 @@ type Container struct {
 	// Spec holds the name, the declared ports (for named probe ports) and
 	// the three probes.
 	Spec api.Container
+	// WasStarted and WasReady carry what the Pod's status last said of
+	// this very instance, for a container that was running before the
+	// agent (re)started: a started one does not run its startup probe
+	// again, and a ready one stays ready until its readiness probe fails
+	// failureThreshold times. Without them an agent restart would take
+	// every adopted Pod out of Ready until its first probe, which comes up
+	// to a period later (jittered, so that adopted probes do not fire in
+	// lockstep).
+	WasStarted, WasReady bool
 }
 
 // Manager runs the probes of the containers added to it: one worker
@@ -165,6 +174,7 @@ type target struct {
 	urls        [3]string     // httpGet URLs, indexed like specs
 	startedCh   chan struct{} // closed when the startup probe passed (or there is none)
 	startOnce   sync.Once
+	skipStartup bool // no startup worker: none, or started before (WasStarted)
 	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -273,8 +283,13 @@ func (m *Manager) newTarget(c Container) (*target, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: container %q: %w", ErrInvalid, c.Spec.Name, errors.Join(errs...))
 	}
-	if t.specs[0] == nil {
+	if t.specs[0] == nil || c.WasStarted {
 		t.markStarted()
+		t.status[0].Passing = t.specs[0] != nil
+		t.skipStartup = true
+	}
+	if c.WasReady && t.specs[2] != nil {
+		t.status[2].Passing = true
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
@@ -299,7 +314,7 @@ func (m *Manager) start(t *target) {
 		return
 	}
 	for i, s := range t.specs {
-		if s == nil {
+		if s == nil || (i == 0 && t.skipStartup) {
 			continue
 		}
 		w := &worker{m: m, t: t, s: s, idx: i}

@@ -505,3 +505,39 @@ func TestBlockingCallbackStallsOnlyItsProbe(t *testing.T) {
 		t.Fatalf("stuck probe made %d attempts while its callback blocked", st.Attempts)
 	}
 }
+
+// An adopted container (running before the agent restarted) keeps what its
+// status said: no startup probe again, and ready until its readiness probe
+// fails failureThreshold times.
+func TestAdoptedContainerKeepsStartedAndReady(t *testing.T) {
+	srv := newFlipServer(t, http.StatusServiceUnavailable)
+	ip, port := hostPort(t, srv.Listener.Addr().String())
+	m, c := newManager(t, Config{})
+	sp := fast(httpGet(port, "/started"))
+	rp := fast(httpGet(port, "/ready"))
+	rp.FailureThreshold = 3
+	err := m.AddContainer(Container{PodUID: "u", ContainerID: "c", PodIP: ip, StartedAt: time.Now().Add(-time.Hour),
+		WasStarted: true, WasReady: true, Spec: api.Container{Name: "app", StartupProbe: sp, ReadinessProbe: rp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Started("u", "app") || !m.Ready("u", "app") {
+		t.Fatalf("adopted container: started %v, ready %v; want both", m.Started("u", "app"), m.Ready("u", "app"))
+	}
+	r := c.wait(t, waitLong, "unready after failures", func(r Result) bool { return r.Kind == Readiness && r.Changed && !r.Passing })
+	if r.ConsecutiveFailures != 3 {
+		t.Fatalf("unready after %d failures, want 3", r.ConsecutiveFailures)
+	}
+	if st := status(t, m, "u", "app", Startup); st.Attempts != 0 || !st.Passing {
+		t.Fatalf("startup probe of a started container: %+v", st)
+	}
+	// Without the flags the same container starts not ready.
+	err = m.AddContainer(Container{PodUID: "u2", ContainerID: "c2", PodIP: ip, StartedAt: time.Now().Add(-time.Hour),
+		Spec: api.Container{Name: "app", ReadinessProbe: rp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Ready("u2", "app") {
+		t.Fatal("ready before any probe without WasReady")
+	}
+}
