@@ -1,6 +1,8 @@
 // Package events records Kubernetes Event objects for what controllers, the
 // scheduler and agents do, without ever blocking them: Eventf queues, one
-// goroutine writes, and events beyond the queue are dropped and counted.
+// goroutine writes (retrying while there is no leader, and flushing the
+// queue when it stops), and events beyond the queue are dropped and
+// counted.
 package events
 
 import (
@@ -9,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
@@ -71,16 +74,55 @@ func (r *Recorder) Eventf(obj api.Object, eventType, reason, format string, args
 	}
 }
 
-// Run writes queued events until ctx ends.
+// flushTimeout bounds the writing of the events still queued when Run
+// stops.
+const flushTimeout = 2 * time.Second
+
+// Run writes queued events until ctx ends, then writes what is still
+// queued within flushTimeout: a controller that just lost leadership has
+// recorded what it did, and the write goes to the new leader.
 func (r *Recorder) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
-		case ev := <-r.ch:
-			if err := r.reg.Create(ctx, ev); err != nil && ctx.Err() == nil {
-				r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Error(err))
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+			defer cancel()
+			for {
+				select {
+				case ev := <-r.ch:
+					r.write(fctx, ev)
+				default:
+					return
+				}
 			}
+		case ev := <-r.ch:
+			r.write(ctx, ev)
 		}
+	}
+}
+
+// write creates ev, retrying while the cluster has no leader or a
+// leadership change left the outcome unknown (an Event's name is its own,
+// so a retry of a write that was applied finds it there and stops).
+func (r *Recorder) write(ctx context.Context, ev *api.Event) {
+	delay := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := r.reg.Create(ctx, ev)
+		if err == nil || api.IsAlreadyExists(err) {
+			return
+		}
+		if !api.IsServiceUnavailable(err) || attempt == 5 || ctx.Err() != nil {
+			r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Error(err))
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Error(err))
+			return
+		case <-t.C:
+		}
+		delay *= 2
 	}
 }

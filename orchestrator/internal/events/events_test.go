@@ -36,3 +36,24 @@ func TestRecordsEvents(t *testing.T) {
 	var nilRec *events.Recorder
 	nilRec.Eventf(node, api.EventTypeNormal, "X", "ignored") // a nil recorder drops events
 }
+
+// Events queued when Run stops (a controller losing leadership) are still
+// written.
+func TestFlushesQueueOnStop(t *testing.T) {
+	reg := registry.New(testutil.Store(t), nil)
+	rec := events.New(reg, "controller", "n1", nil)
+	node := &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: "n2"}}
+	for i := range 20 {
+		rec.Eventf(node, api.EventTypeNormal, "Queued", "event %d", i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Run starts stopped: only the flush writes
+	rec.Run(ctx)
+	var list api.EventList
+	if err := reg.List(context.Background(), &list, registry.ListOptions{Namespace: "default"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 20 {
+		t.Fatalf("%d events written, want 20", len(list.Items))
+	}
+}
