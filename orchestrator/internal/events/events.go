@@ -82,47 +82,63 @@ const flushTimeout = 2 * time.Second
 // queued within flushTimeout: a controller that just lost leadership has
 // recorded what it did, and the write goes to the new leader.
 func (r *Recorder) Run(ctx context.Context) {
-	for {
+	var pending *api.Event // cut short by the end of ctx
+	for pending == nil {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-			defer cancel()
-			for {
-				select {
-				case ev := <-r.ch:
-					r.write(fctx, ev)
-				default:
-					return
-				}
-			}
+			r.flush(ctx, nil)
+			return
 		case ev := <-r.ch:
-			r.write(ctx, ev)
+			if !r.write(ctx, ev) && ctx.Err() != nil {
+				pending = ev
+			}
+		}
+	}
+	r.flush(ctx, pending)
+}
+
+func (r *Recorder) flush(ctx context.Context, first *api.Event) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	if first != nil {
+		r.write(fctx, first)
+	}
+	for {
+		select {
+		case ev := <-r.ch:
+			r.write(fctx, ev)
+		default:
+			return
 		}
 	}
 }
 
 // write creates ev, retrying while the cluster has no leader or a
 // leadership change left the outcome unknown (an Event's name is its own,
-// so a retry of a write that was applied finds it there and stops).
-func (r *Recorder) write(ctx context.Context, ev *api.Event) {
+// so a retry of a write that was applied finds it there and stops). It
+// reports whether the Event is stored.
+func (r *Recorder) write(ctx context.Context, ev *api.Event) bool {
 	delay := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			return false
+		}
 		err := r.reg.Create(ctx, ev)
 		if err == nil || api.IsAlreadyExists(err) {
-			return
+			return true
 		}
 		if !api.IsServiceUnavailable(err) || attempt == 5 || ctx.Err() != nil {
-			r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Error(err))
-			return
+			if ctx.Err() == nil {
+				r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Error(err))
+			}
+			return false
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Error(err))
-			return
 		case <-t.C:
 		}
+		t.Stop()
 		delay *= 2
 	}
 }
