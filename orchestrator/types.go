@@ -17,6 +17,7 @@ type (
 	ConfigMapVolumeSource    = api.ConfigMapVolumeSource
 	Container                = api.Container
 	ContainerPort            = api.ContainerPort
+	ContainerProbeStatus     = api.ContainerProbeStatus
 	ContainerState           = api.ContainerState
 	ContainerStateRunning    = api.ContainerStateRunning
 	ContainerStateTerminated = api.ContainerStateTerminated
@@ -83,6 +84,8 @@ type (
 	PodTemplateSpec          = api.PodTemplateSpec
 	Probe                    = api.Probe
 	ProbeHandler             = api.ProbeHandler
+	ProbeResult              = api.ProbeResult
+	ProbeType                = api.ProbeType
 	Protocol                 = api.Protocol
 	PullPolicy               = api.PullPolicy
 	Quantity                 = api.Quantity
@@ -129,6 +132,13 @@ const (
 	ConditionUnknown = api.ConditionUnknown
 
 	NodeReady = api.NodeReady
+
+	ProbeLiveness  = api.ProbeLiveness
+	ProbeReadiness = api.ProbeReadiness
+	ProbeStartup   = api.ProbeStartup
+	ProbeSuccess   = api.ProbeSuccess
+	ProbeFailure   = api.ProbeFailure
+	ProbeUnknown   = api.ProbeUnknown
 
 	RestartPolicyAlways    = api.RestartPolicyAlways
 	RestartPolicyOnFailure = api.RestartPolicyOnFailure

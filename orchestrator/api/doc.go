@@ -49,6 +49,10 @@
 //   - Probe.PeriodMilliseconds (JSON "periodMilliseconds") is a Flotilla
 //     extension: when > 0 it replaces periodSeconds so tests can probe
 //     several times a second. Kubernetes does not know the field.
+//   - ContainerStatus.Probes (JSON "probes") is a Flotilla extension: per
+//     probe its result, success and failure counts and last failure
+//     message ([ContainerProbeStatus], which says when the agent updates
+//     it). It is omitted when empty, so Kubernetes status round-trips.
 //   - imagePullPolicy defaults to IfNotPresent even for ":latest" images,
 //     because Flotilla assumes no registry.
 //   - A Pod update may set spec.nodeName once (the scheduler binds with a

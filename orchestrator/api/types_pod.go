@@ -744,11 +744,90 @@ type ContainerStatus struct {
 	ContainerID  string `json:"containerID,omitempty"`
 	// Started is true once the startup probe passed (or there is none).
 	Started *bool `json:"started,omitempty"`
+	// Probes is a Flotilla extension (not in Kubernetes): the state of the
+	// container's probes, one entry per probe it declares (startup,
+	// liveness, readiness, in that order), while the node agent runs them
+	// for the current instance of the container. It is empty for a
+	// container without probes, and omitted, so Kubernetes status decodes
+	// and encodes unchanged. See [ContainerProbeStatus] for when it
+	// changes.
+	Probes []ContainerProbeStatus `json:"probes,omitempty"`
 	// AllocatedResources, Resources and VolumeMounts are accepted for
 	// compatibility with Kubernetes output.
 	AllocatedResources ResourceList          `json:"allocatedResources,omitempty"`
 	Resources          *ResourceRequirements `json:"resources,omitempty"`
 	VolumeMounts       []VolumeMountStatus   `json:"volumeMounts,omitempty"`
+}
+
+// ProbeType names one of a container's probes in [ContainerProbeStatus].
+type ProbeType string
+
+// Probe types.
+const (
+	ProbeLiveness  ProbeType = "Liveness"
+	ProbeReadiness ProbeType = "Readiness"
+	ProbeStartup   ProbeType = "Startup"
+)
+
+// ProbeResult is a probe's outcome after its thresholds.
+type ProbeResult string
+
+// Probe results.
+const (
+	// ProbeSuccess: the probe passes (readiness: ready; startup: started;
+	// liveness: alive, which it is from the start and stays below
+	// failureThreshold consecutive failures).
+	ProbeSuccess ProbeResult = "Success"
+	// ProbeFailure: readiness or startup has not passed yet, or the probe
+	// failed failureThreshold times in a row.
+	ProbeFailure ProbeResult = "Failure"
+	// ProbeUnknown: the probe has not run yet (initial delay, or waiting
+	// for the startup probe).
+	ProbeUnknown ProbeResult = "Unknown"
+)
+
+// ContainerProbeStatus is a Flotilla extension (Kubernetes reports probe
+// outcomes only through Ready, Started, restarts and Events): the state of
+// one probe of a container instance, counted from the instance's start
+// (a restarted container starts afresh).
+//
+// To keep the node agent from rewriting Pod status (one Raft write each)
+// on every probe period, an entry is a snapshot taken at the probe's last
+// reported attempt, and only these attempts are reported: the first one;
+// one that changes Result; a success while ConsecutiveSuccesses is at
+// most the successThreshold (so the first success after failures); a
+// failure while ConsecutiveFailures is at most the failureThreshold; and
+// beyond that at most one failure per report interval (10 s by default)
+// while a probe keeps failing, even if its message changes (messages may
+// vary from attempt to attempt). A healthy probe's entry therefore stays
+// unchanged, however many periods pass: its Successes and LastProbeTime
+// are those of the attempt that last changed something, not live
+// counters.
+type ContainerProbeStatus struct {
+	// Type is Liveness, Readiness or Startup.
+	Type ProbeType `json:"type"`
+	// Result is Success, Failure or Unknown (see [ProbeResult]).
+	Result ProbeResult `json:"result"`
+	// ConsecutiveSuccesses counts successes in a row, up to the probe's
+	// successThreshold (reported successes stop there).
+	ConsecutiveSuccesses int32 `json:"consecutiveSuccesses,omitempty"`
+	// ConsecutiveFailures counts failures in a row; 0 after a success.
+	// Beyond failureThreshold it is updated at most once per report
+	// interval.
+	ConsecutiveFailures int32 `json:"consecutiveFailures,omitempty"`
+	// Successes and Failures count all attempts of this container
+	// instance up to the last reported one.
+	Successes int64 `json:"successes,omitempty"`
+	Failures  int64 `json:"failures,omitempty"`
+	// LastProbeTime is when the last reported attempt started.
+	LastProbeTime Time `json:"lastProbeTime,omitzero"`
+	// LastTransitionTime is when Result last changed.
+	LastTransitionTime Time `json:"lastTransitionTime,omitzero"`
+	// LastFailureMessage says why the last failed attempt failed (kept
+	// after successes), e.g. "HTTP probe failed with statuscode: 503".
+	LastFailureMessage string `json:"lastFailureMessage,omitempty"`
+	// LastFailureTime is when that attempt started.
+	LastFailureTime Time `json:"lastFailureTime,omitzero"`
 }
 
 // VolumeMountStatus reports a mounted volume.
