@@ -16,8 +16,10 @@
 //     and restart it as the Pod's restartPolicy says; a Result with Changed
 //     set on a readiness probe means the container's Ready condition
 //     changed. Failed attempts carry a Message for Events.
-//  4. Read the state when writing Pod status: Ready, Started and Status
-//     (counts and last failure message per probe).
+//  4. Read the state when writing Pod status: Ready, Started and Reported
+//     (counts and last failure message per probe, as of the last attempt
+//     worth a status write; Status has the live counters). Write the
+//     status again when a Result has Reported set.
 //  5. When the container is restarted, AddContainer again with the new
 //     container ID (the old probes stop, counts start afresh and readiness
 //     is false again until the new instance passes); when it

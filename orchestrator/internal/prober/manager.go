@@ -46,13 +46,20 @@ type Config struct {
 	// Logger receives debug logs of probe failures and state changes; nil
 	// means zap.NewNop().
 	Logger *zap.Logger
+	// ReportInterval is the least time between two reported failures of a
+	// probe that keeps failing beyond its failureThreshold (see
+	// Reported); 0 means DefaultReportInterval.
+	ReportInterval time.Duration
 }
 
+// DefaultReportInterval is Config.ReportInterval's default.
+const DefaultReportInterval = 10 * time.Second
+
 // Result is a probe outcome delivered to Config.OnResult. It is delivered
-// for every failed attempt (so each can become an Event) and for every
-// attempt that changes the probe's thresholded state (Passing); successful
-// attempts that change nothing are not delivered, only counted (see
-// Manager.Status).
+// for every failed attempt (so each can become an Event), for every
+// attempt that changes the probe's thresholded state (Passing) and for
+// every reported attempt (Reported); other successful attempts are not
+// delivered, only counted (see Manager.Status).
 type Result struct {
 	PodUID        string
 	ContainerName string
@@ -66,6 +73,9 @@ type Result struct {
 	Passing bool
 	// Changed is true when this attempt flipped Passing.
 	Changed bool
+	// Reported is true when this attempt updated the state Manager.Reported
+	// returns: the container's status should be written again.
+	Reported bool
 	// Restart is true when a liveness or startup probe reached its
 	// failureThreshold: the container must be killed (and restarted as
 	// its Pod's restartPolicy says). The probe then stops until the
@@ -95,8 +105,15 @@ type ProbeStatus struct {
 	LastFailure          string
 	// LastProbeTime is the start of the last attempt; zero before the first.
 	LastProbeTime time.Time
-	// Attempts counts all attempts.
-	Attempts int64
+	// Attempts counts all attempts; Successes and Failures split them.
+	Attempts  int64
+	Successes int64
+	Failures  int64
+	// LastFailureTime is the start of the last failed attempt.
+	LastFailureTime time.Time
+	// LastTransitionTime is the start of the attempt that last flipped
+	// Passing; zero while it never did.
+	LastTransitionTime time.Time
 	// RestartRequested is set once a liveness or startup probe reached
 	// its failureThreshold (the state behind Result.Restart, for an agent
 	// that reconciles from Status rather than from every Result).
@@ -133,10 +150,12 @@ type Container struct {
 // Manager runs the probes of the containers added to it: one worker
 // goroutine per probe. Its methods are safe for concurrent use.
 type Manager struct {
-	cfg  Config
-	log  *zap.Logger
-	now  func() time.Time
-	exec *executor
+	cfg Config
+	log *zap.Logger
+	now func() time.Time
+	// reportInterval is cfg.ReportInterval or its default.
+	reportInterval time.Duration
+	exec           *executor
 	// epoch is when the Manager was created: containers that started
 	// before it (adopted after an agent restart) get their first probe
 	// jittered over a period.
@@ -158,6 +177,10 @@ func New(cfg Config) *Manager {
 	m.log = m.log.Named("prober")
 	if m.now == nil {
 		m.now = time.Now
+	}
+	m.reportInterval = cfg.ReportInterval
+	if m.reportInterval <= 0 {
+		m.reportInterval = DefaultReportInterval
 	}
 	m.epoch = m.now()
 	m.exec = newExecutor(cfg.Runtime)
@@ -182,6 +205,9 @@ type target struct {
 	mu      sync.Mutex
 	stopped bool
 	status  [3]ProbeStatus
+	// reported holds the status as of each probe's last reported
+	// attempt (see Manager.Reported).
+	reported [3]ProbeStatus
 }
 
 var kinds = [3]Kind{Startup, Liveness, Readiness}
@@ -279,6 +305,7 @@ func (m *Manager) newTarget(c Container) (*target, error) {
 		}
 		t.specs[i] = s
 		t.status[i] = ProbeStatus{Kind: kinds[i], Passing: kinds[i] == Liveness}
+		t.reported[i] = t.status[i]
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: container %q: %w", ErrInvalid, c.Spec.Name, errors.Join(errs...))
@@ -433,6 +460,32 @@ func (m *Manager) Status(podUID, name string) (st []ProbeStatus, ok bool) {
 	return st, true
 }
 
+// Reported returns the state of the container's probes (in the order of
+// Status) as of each probe's last reported attempt, for writing into Pod
+// status without rewriting it on every period. An attempt is reported
+// when it is the first, flips Passing, is a success while
+// ConsecutiveSuccesses is at most the successThreshold (the first success
+// after failures, or the ones that make readiness pass), or is a failure
+// while ConsecutiveFailures is at most the failureThreshold or at least
+// Config.ReportInterval after the last reported attempt. So a healthy
+// probe's entry does not change, and one that keeps failing changes it at
+// most once per ReportInterval, even when its message varies (an error
+// may name an ephemeral port). ok is false for an unknown container.
+func (m *Manager) Reported(podUID, name string) (st []ProbeStatus, ok bool) {
+	t := m.lookup(podUID, name)
+	if t == nil {
+		return nil, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, s := range t.specs {
+		if s != nil {
+			st = append(st, t.reported[i])
+		}
+	}
+	return st, true
+}
+
 // worker runs one probe of one container.
 type worker struct {
 	m   *Manager
@@ -495,19 +548,23 @@ func (w *worker) probe(ctx context.Context) bool {
 	}
 	t := w.t
 	t.mu.Lock()
-	st := &t.status[w.idx]
+	st, rep := &t.status[w.idx], &t.reported[w.idx]
 	st.Attempts++
 	st.LastProbeTime = at
+	report := st.Attempts == 1
 	if o.ok {
+		st.Successes++
 		st.ConsecutiveSuccesses++
 		st.ConsecutiveFailures = 0
 		if !st.Passing && st.ConsecutiveSuccesses >= w.s.successThreshold {
 			st.Passing, r.Changed = true, true
 		}
+		report = report || st.ConsecutiveSuccesses <= w.s.successThreshold
 	} else {
+		st.Failures++
 		st.ConsecutiveFailures++
 		st.ConsecutiveSuccesses = 0
-		st.LastFailure = o.msg
+		st.LastFailure, st.LastFailureTime = o.msg, at
 		if st.ConsecutiveFailures >= w.s.failureThreshold {
 			if st.Passing {
 				st.Passing, r.Changed = false, true
@@ -515,6 +572,15 @@ func (w *worker) probe(ctx context.Context) bool {
 			r.Restart = w.s.kind != Readiness
 			st.RestartRequested = r.Restart
 		}
+		report = report || st.ConsecutiveFailures <= w.s.failureThreshold ||
+			at.Sub(rep.LastProbeTime) >= w.m.reportInterval
+	}
+	if r.Changed {
+		st.LastTransitionTime = at
+	}
+	if report || r.Changed {
+		*rep = *st
+		r.Reported = true
 	}
 	r.Passing, r.LastFailure = st.Passing, st.LastFailure
 	r.ConsecutiveSuccesses, r.ConsecutiveFailures = st.ConsecutiveSuccesses, st.ConsecutiveFailures
@@ -532,7 +598,7 @@ func (w *worker) probe(ctx context.Context) bool {
 	if startupDone {
 		t.markStarted()
 	}
-	if (r.Changed || !o.ok) && w.m.cfg.OnResult != nil {
+	if (r.Changed || r.Reported || !o.ok) && w.m.cfg.OnResult != nil {
 		w.m.cfg.OnResult(r)
 	}
 	// A startup probe is done once it passed; a liveness or startup probe
