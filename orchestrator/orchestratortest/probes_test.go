@@ -96,10 +96,22 @@ func TestReadinessProbeGatesReady(t *testing.T) {
 	if orchestrator.IsPodReady(&p) || p.Status.ContainerStatuses[0].Ready {
 		t.Fatalf("pod ready before its readiness probe passed: %+v", p.Status)
 	}
+	// The probe's failures are in the container status (a Flotilla
+	// extension).
+	c.Eventually(20*time.Second, "probe failures in status", func() bool {
+		p, ok := getPod(t, cl, "ready")
+		if !ok || len(p.Status.ContainerStatuses[0].Probes) != 1 {
+			return false
+		}
+		ps := p.Status.ContainerStatuses[0].Probes[0]
+		return ps.Type == orchestrator.ProbeReadiness && ps.Result == orchestrator.ProbeFailure && ps.ConsecutiveFailures >= 1 &&
+			ps.LastFailureMessage == "HTTP probe failed with statuscode: 503"
+	})
 	healthy.Store(true)
 	c.Eventually(20*time.Second, "pod ready", func() bool {
 		p, ok := getPod(t, cl, "ready")
-		return ok && orchestrator.IsPodReady(&p) && p.Status.ContainerStatuses[0].Ready
+		return ok && orchestrator.IsPodReady(&p) && p.Status.ContainerStatuses[0].Ready &&
+			len(p.Status.ContainerStatuses[0].Probes) == 1 && p.Status.ContainerStatuses[0].Probes[0].Result == orchestrator.ProbeSuccess
 	})
 	// Readiness failing again takes the Pod out of Ready without a restart.
 	healthy.Store(false)

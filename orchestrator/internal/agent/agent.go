@@ -7,9 +7,11 @@
 //
 // Probes run through the prober package (one worker per probe; results
 // queue the Pod for a status sync); a container is Ready when it runs and
-// the prober says so. A liveness or startup failure runs the preStop hook,
-// stops the container with the Pod's grace period and restarts it per
-// restartPolicy. Restarts follow the backoff package: the first at once,
+// the prober says so. Its status lists its probes' results, counts and last
+// failure message (api.ContainerProbeStatus), rewritten only when the
+// prober reports a change, not every period. A liveness or startup failure
+// runs the preStop hook, stops the container with the Pod's grace period
+// and restarts it per restartPolicy. Restarts follow the backoff package: the first at once,
 // then BackoffBase doubling to BackoffMax, reset after BackoffResetAfter of
 // running, shown as the CrashLoopBackOff waiting reason.
 //
@@ -491,7 +493,9 @@ func (a *Agent) stopContainer(ctx context.Context, pod *api.Pod, spec *api.Conta
 }
 
 // onProbeResult is the prober's callback: it records failures as Events
-// and queues the Pod when a probe's state changed. It never blocks.
+// and queues the Pod when a probe's state changed or a result is to be
+// reported in its status (prober.Result.Reported, which is not every
+// attempt: see api.ContainerProbeStatus). It never blocks.
 func (a *Agent) onProbeResult(r prober.Result) {
 	pod := a.knownPod(r.PodUID)
 	if pod == nil {
@@ -500,7 +504,7 @@ func (a *Agent) onProbeResult(r prober.Result) {
 	if !r.Succeeded {
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Unhealthy", "%s probe failed: %s", r.Kind, r.Message)
 	}
-	if r.Changed || r.Restart {
+	if r.Changed || r.Restart || r.Reported {
 		a.queue.Add(api.KeyOf(pod))
 	}
 }
@@ -883,6 +887,10 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 		cs.Ready = running && a.prober.Ready(string(pod.UID), c.Name)
 		started := running && a.prober.Started(string(pod.UID), c.Name)
 		cs.Started = &started
+		if latest != nil && a.probedAs(string(pod.UID), c.Name, latest.ID) {
+			rep, _ := a.prober.Reported(string(pod.UID), c.Name)
+			cs.Probes = probeStatuses(rep)
+		}
 		if !cs.Ready {
 			allReady = false
 		}
@@ -932,6 +940,35 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 		return nil // a newer version or the deletion is on its way through the informer
 	}
 	return err
+}
+
+// probeStatuses converts the prober's reported state for Pod status.
+func probeStatuses(st []prober.ProbeStatus) []api.ContainerProbeStatus {
+	var out []api.ContainerProbeStatus
+	for _, s := range st {
+		ps := api.ContainerProbeStatus{
+			Type:   api.ProbeType(s.Kind),
+			Result: api.ProbeFailure,
+			// The prober stops reporting successes at successThreshold, so
+			// this count does not grow with every period.
+			ConsecutiveSuccesses: s.ConsecutiveSuccesses,
+			ConsecutiveFailures:  s.ConsecutiveFailures,
+			Successes:            s.Successes,
+			Failures:             s.Failures,
+			LastProbeTime:        api.NewTime(s.LastProbeTime),
+			LastTransitionTime:   api.NewTime(s.LastTransitionTime),
+			LastFailureMessage:   s.LastFailure,
+			LastFailureTime:      api.NewTime(s.LastFailureTime),
+		}
+		switch {
+		case s.Attempts == 0:
+			ps.Result = api.ProbeUnknown
+		case s.Passing:
+			ps.Result = api.ProbeSuccess
+		}
+		out = append(out, ps)
+	}
+	return out
 }
 
 func terminated(c *runtime.ContainerStatus) *api.ContainerStateTerminated {
