@@ -7,6 +7,13 @@ const (
 	// RevisionAnnotation holds a Deployment's and its ReplicaSets'
 	// rollout revision number.
 	RevisionAnnotation = "deployment.kubernetes.io/revision"
+	// DesiredReplicasAnnotation holds, on a Deployment's ReplicaSet, the
+	// Deployment's spec.replicas when the ReplicaSet was last scaled.
+	DesiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas"
+	// MaxReplicasAnnotation holds, on a Deployment's ReplicaSet, the
+	// Deployment's spec.replicas plus maxSurge when the ReplicaSet was
+	// last scaled: the base of proportional scaling.
+	MaxReplicasAnnotation = "deployment.kubernetes.io/max-replicas"
 	// LabelHostname is the node label with the node's name.
 	LabelHostname = "kubernetes.io/hostname"
 	// LabelTopologyZone is the node label with the node's zone.

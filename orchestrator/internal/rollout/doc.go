@@ -1,7 +1,8 @@
 // Package rollout holds the arithmetic of Deployment rollouts as pure
 // functions, for the Deployment controller: how far to scale the new and
 // old ReplicaSets in one step of a RollingUpdate or Recreate rollout,
-// revision annotations, the choice of old ReplicaSets to prune, the
+// how to share a resize among them mid-rollout (proportional scaling),
+// revision and size annotations, the choice of old ReplicaSets to prune, the
 // Progressing and Available conditions with the progress deadline, and
 // the "rollout status" message.
 //
@@ -16,15 +17,23 @@
 //     (only those that differ) to the ReplicaSets' specs.
 //  3. Run again whenever a ReplicaSet's status changes (level-triggered):
 //     each plan is one safe step computed from observed state only, so a
-//     missed event or a controller restart loses nothing.
-//  4. Give a new ReplicaSet NextRevision(all ReplicaSets) with SetRevision;
+//     missed event or a controller restart loses nothing. Whenever a
+//     ReplicaSet is scaled, record the Deployment's size on it with
+//     SetReplicasAnnotations.
+//  4. Before a rollout step, check IsScalingEvent over the active
+//     ReplicaSets: if the Deployment was resized since they were last
+//     scaled, apply PlanScale instead (it shares the change among them in
+//     proportion to their sizes, as Kubernetes does), annotate every
+//     active ReplicaSet with the new size, and leave the rollout step to
+//     the next run. This holds for paused Deployments too.
+//  5. Give a new ReplicaSet NextRevision(all ReplicaSets) with SetRevision;
 //     find a rollback target with FindRevision or PreviousRevision.
-//  5. After a step, delete the ReplicaSets HistoryToDelete returns.
-//  6. With the new status computed, set CreatedCondition when the new
+//  6. After a step, delete the ReplicaSets HistoryToDelete returns.
+//  7. With the new status computed, set CreatedCondition when the new
 //     ReplicaSet was just created, else ProgressingCondition (if not nil),
 //     and AvailableCondition, through api.SetDeploymentCondition; requeue
 //     the Deployment after DeadlineCheckIn to notice a stalled rollout.
-//  7. Report progress to users with Status.
+//  8. Report progress to users with Status.
 //
 // # Guarantees of PlanRollingUpdate
 //
@@ -42,8 +51,7 @@
 // timers. It does not decide which Pods a ReplicaSet deletes (its
 // controller should delete unavailable Pods first), does not compute
 // template hashes (api.PodTemplateHash) or status counts, does not read
-// a clock (now is passed in), and does not do proportional scaling of
-// several ReplicaSets when a Deployment is resized mid-rollout (a plan
-// scales the new ReplicaSet towards replicas and the old ones down, which
-// is safe but not proportional).
+// a clock (now is passed in). PlanScale bounds the total by
+// replicas+maxSurge but, like Kubernetes' proportional scaling, does not
+// weigh availability: a resize is the user's decision.
 package rollout

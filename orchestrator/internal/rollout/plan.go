@@ -23,16 +23,27 @@ type ReplicaSet struct {
 	// Created orders old ReplicaSets: the oldest are scaled down first
 	// (ties by Name).
 	Created time.Time
+	// Desired is the desired-replicas annotation (the Deployment's size
+	// when the ReplicaSet was last scaled), valid when HasDesired.
+	Desired    int32
+	HasDesired bool
+	// MaxReplicas is the max-replicas annotation (that size plus
+	// maxSurge); 0 when absent or invalid. PlanScale scales from it.
+	MaxReplicas int32
 }
 
 // FromReplicaSet reads spec.replicas (nil means 1, the API default),
-// status.availableReplicas and the creation time of rs.
+// status.availableReplicas, the creation time and the desired-replicas
+// and max-replicas annotations of rs (an unreadable one counts as absent).
 func FromReplicaSet(rs *api.ReplicaSet) ReplicaSet {
 	n := int32(1)
 	if rs.Spec.Replicas != nil {
 		n = *rs.Spec.Replicas
 	}
-	return ReplicaSet{Name: rs.Name, Replicas: n, Available: rs.Status.AvailableReplicas, Created: rs.CreationTimestamp.Time}
+	r := ReplicaSet{Name: rs.Name, Replicas: n, Available: rs.Status.AvailableReplicas, Created: rs.CreationTimestamp.Time}
+	r.Desired, r.HasDesired = replicasAnnotation(&rs.ObjectMeta, api.DesiredReplicasAnnotation)
+	r.MaxReplicas, _ = replicasAnnotation(&rs.ObjectMeta, api.MaxReplicasAnnotation)
+	return r
 }
 
 func (r ReplicaSet) available() int32 { return max(0, min(r.Available, r.Replicas)) }
