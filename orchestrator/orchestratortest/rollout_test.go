@@ -376,3 +376,120 @@ func TestPausedAndHistoryLimit(t *testing.T) {
 		return len(revs) == 2 && revs["web:3"] == "3" && revs["web:2"] == "2"
 	})
 }
+
+// updateDeployment applies change to the named Deployment, retrying on
+// conflicts.
+func updateDeployment(t *testing.T, cl orchestrator.Client, name string, change func(*orchestrator.Deployment)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		var d orchestrator.Deployment
+		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: name}, &d); err != nil {
+			t.Fatal(err)
+		}
+		change(&d)
+		err := cl.Update(ctx, &d)
+		if orchestrator.IsConflict(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+// replicaSetSizes maps the image of each ReplicaSet with the labels to
+// its spec.replicas and status.replicas.
+func replicaSetSizes(t *testing.T, cl orchestrator.Client, labels map[string]string) (spec, pods map[string]int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var rss orchestrator.ReplicaSetList
+	if err := cl.List(ctx, &rss, orchestrator.MatchingLabels(labels)); err != nil {
+		t.Fatal(err)
+	}
+	spec, pods = map[string]int32{}, map[string]int32{}
+	for _, rs := range rss.Items {
+		img := rs.Spec.Template.Spec.Containers[0].Image
+		spec[img], pods[img] = *rs.Spec.Replicas, rs.Status.Replicas
+	}
+	return spec, pods
+}
+
+// waitSizes waits until the ReplicaSets (by image) have want as their
+// spec.replicas and as many Pods.
+func waitSizes(t *testing.T, c *orchestratortest.TestCluster, cl orchestrator.Client, labels map[string]string, want map[string]int32) {
+	t.Helper()
+	var spec, pods map[string]int32
+	c.Eventually(30*time.Second, fmt.Sprintf("replica sets at %v", want), func() bool {
+		spec, pods = replicaSetSizes(t, cl, labels)
+		for img, n := range want {
+			if spec[img] != n || pods[img] != n {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestProportionalScalingMidRollout resizes a Deployment whose rollout is
+// stalled halfway (the new version never becomes ready) with old and new
+// Pods: the change is shared in proportion to the ReplicaSets' sizes, as
+// in Kubernetes, within replicas+maxSurge; then, paused, it is resized
+// back.
+func TestProportionalScalingMidRollout(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	for i := range c.Len() {
+		if err := c.Runtime(i).SetImageBehavior("web:bad", fake.Behavior{HTTP: func(int, string) int { return 503 }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := c.Client()
+	labels := map[string]string{"app": "prop"}
+	if err := cl.Create(context.Background(), rolling("prop", 10, "web:1")); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "prop", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	setImage(t, cl, "prop", "web:bad")
+	// 25%/25% of 10: maxSurge 3, maxUnavailable 2. The rollout stalls with
+	// 8 old Pods (10 - 2) and 5 new ones (13 - 8) that never get ready.
+	waitSizes(t, c, cl, labels, map[string]int32{"web:1": 8, "web:bad": 5})
+
+	// At every moment from here: at most 20 + 25% = 25 Pods, and the 8
+	// ready old ones keep serving.
+	pw := watchPods(t, cl, labels, 8, 25)
+	updateDeployment(t, cl, "prop", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(20)) })
+	// From 13 to 25 Pods in proportion: old 8×25/13 = 15.4 -> 15, new
+	// 5×25/13 = 9.6 -> 10 (all of the new version would be 8 and 17).
+	waitSizes(t, c, cl, labels, map[string]int32{"web:1": 15, "web:bad": 10})
+	c.Eventually(30*time.Second, "15 ready old pods", func() bool { return pw.readyImages()["web:1"] == 15 })
+	// The rollout resumes from there and, the new version being bad, stays
+	// put: 15 available old Pods is exactly 20 - maxUnavailable 5.
+	if spec, _ := replicaSetSizes(t, cl, labels); spec["web:1"] != 15 || spec["web:bad"] != 10 {
+		t.Fatalf("after the old pods got ready: %v, want web:1 15, web:bad 10", spec)
+	}
+
+	// Paused, a resize is still shared: 25 -> 13, old 15×13/25 = 7.8 -> 8,
+	// new 10×13/25 = 5.2 -> 5.
+	updateDeployment(t, cl, "prop", func(d *orchestrator.Deployment) {
+		d.Spec.Paused = true
+		d.Spec.Replicas = orchestrator.Ptr(int32(10))
+	})
+	waitSizes(t, c, cl, labels, map[string]int32{"web:1": 8, "web:bad": 5})
+	c.Eventually(30*time.Second, "8 ready old pods", func() bool { return pw.readyImages()["web:1"] == 8 })
+	pw.stop()
+
+	var rss orchestrator.ReplicaSetList
+	if err := cl.List(context.Background(), &rss, orchestrator.MatchingLabels(labels)); err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range rss.Items {
+		if rs.Annotations[api.DesiredReplicasAnnotation] != "10" || rs.Annotations[api.MaxReplicasAnnotation] != "13" {
+			t.Errorf("replica set %s annotations %v, want desired 10 and max 13", rs.Name, rs.Annotations)
+		}
+	}
+}

@@ -20,10 +20,16 @@ import (
 // out from the old ones to the new one with the rollout package's plans:
 // RollingUpdate within maxSurge/maxUnavailable (an old ReplicaSet's Pods
 // count until they are gone, even when its spec is already lower) or
-// Recreate; minReadySeconds is passed to the new ReplicaSet (availability);
-// nothing is scaled while paused. Status carries the Available and
-// Progressing conditions (progressDeadlineSeconds, requeued to notice a
-// stall); old ReplicaSets beyond revisionHistoryLimit are deleted. A
+// Recreate; minReadySeconds is passed to the new ReplicaSet (availability).
+// Every ReplicaSet it scales records the Deployment's size in the
+// desired-replicas and max-replicas annotations; when a RollingUpdate
+// Deployment is resized while several ReplicaSets have replicas (mid-
+// rollout), the change is shared among them in proportion to their sizes
+// (rollout.PlanScale) before the rollout goes on, as in Kubernetes. While
+// paused, only such resizes are applied: no rollout step, no new
+// ReplicaSet (a paused Recreate Deployment is not scaled at all). Status
+// carries the Available and Progressing conditions
+// (progressDeadlineSeconds, requeued to notice a stall); old ReplicaSets beyond revisionHistoryLimit are deleted. A
 // template equal to an old revision's (a rollback) reuses that ReplicaSet,
 // which becomes the newest revision.
 type deploymentController struct {
@@ -104,7 +110,16 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 	}
 	want := *d.Spec.Replicas
 	var started *api.DeploymentCondition // set when this sync starts a rollout
-	if !d.Spec.Paused {
+	resized := false
+	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType {
+		rv, ok, err := c.scaleProportionally(ctx, d, owned)
+		if err != nil {
+			return 0, err
+		}
+		note(rv)
+		resized = ok
+	}
+	if !d.Spec.Paused && !resized {
 		var live []*api.ReplicaSet // old ReplicaSets not being deleted
 		oldActive := false
 		for _, rs := range owned {
@@ -120,7 +135,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			if oldActive {
 				initial = 0 // the rollout plan scales it up
 			}
-			rs, err := c.createReplicaSet(ctx, d, hash, maxRev+1, initial)
+			rs, err := c.createReplicaSet(ctx, d, hash, maxRev+1, initial, maxSurgeOf(d))
 			if err != nil {
 				return 0, err
 			}
@@ -176,6 +191,81 @@ func historyLimit(d *api.Deployment) int32 {
 	return api.DefaultRevisionHistoryLimit
 }
 
+// maxSurgeOf is the Deployment's maxSurge as a count: 0 for Recreate or an
+// invalid strategy (which validation keeps out).
+func maxSurgeOf(d *api.Deployment) int32 {
+	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+		return 0
+	}
+	b, err := rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, *d.Spec.Replicas)
+	if err != nil {
+		return 0
+	}
+	return b.MaxSurge
+}
+
+// scaleProportionally applies a resize of a RollingUpdate Deployment to its
+// active ReplicaSets (those with spec.replicas > 0) when they were last
+// scaled for another size (rollout.IsScalingEvent), sharing the change in
+// proportion to their sizes (rollout.PlanScale), and records the new size
+// on each of them. It reports whether there was such a resize (the rollout
+// step then waits for the next sync) and the resourceVersion of its last
+// write ("" if none).
+func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.Deployment, owned []*api.ReplicaSet) (string, bool, error) {
+	want := *d.Spec.Replicas
+	var rss []*api.ReplicaSet
+	var sets []rollout.ReplicaSet
+	for _, rs := range owned {
+		if rs.DeletionTimestamp != nil {
+			continue
+		}
+		if r := rollout.FromReplicaSet(rs); r.Replicas > 0 {
+			rss, sets = append(rss, rs), append(sets, r)
+		}
+	}
+	if !rollout.IsScalingEvent(want, sets) {
+		return "", false, nil
+	}
+	b, err := rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want)
+	if err != nil {
+		return "", false, nil // rollOut reports it
+	}
+	to, err := rollout.PlanScale(want, b, sets)
+	if err != nil {
+		return "", false, err
+	}
+	// Shrink first, so that the total stays within the bound meanwhile.
+	order := make([]int, 0, len(rss))
+	for i := range rss {
+		if to[i] < sets[i].Replicas {
+			order = append(order, i)
+		}
+	}
+	for i := range rss {
+		if to[i] >= sets[i].Replicas {
+			order = append(order, i)
+		}
+	}
+	var lastRV string
+	for _, i := range order {
+		next := rss[i].DeepCopyObject().(*api.ReplicaSet)
+		annotated := rollout.SetReplicasAnnotations(&next.ObjectMeta, want, b.MaxSurge)
+		if to[i] == sets[i].Replicas && !annotated {
+			continue
+		}
+		next.Spec.Replicas = api.Ptr(to[i])
+		if err := c.reg.Update(ctx, next); err != nil {
+			// A conflict brings the ReplicaSet's event, hence another sync.
+			return lastRV, true, ignoreConflict(err)
+		}
+		lastRV = next.ResourceVersion
+		if from := sets[i].Replicas; from != to[i] {
+			c.rec.Eventf(d, api.EventTypeNormal, "ScalingReplicaSet", "Scaled %s replica set %s from %d to %d", direction(from, to[i]), next.Name, from, to[i])
+		}
+	}
+	return lastRV, true, nil
+}
+
 // rollOut applies one step of the Deployment's strategy to the new
 // ReplicaSet and the old ones, and returns the resourceVersion of its last
 // write ("" if none).
@@ -197,7 +287,7 @@ func (c *deploymentController) rollOut(ctx context.Context, d *api.Deployment, n
 		old = append(old, r)
 		oldPods += int(rs.Status.Replicas)
 	}
-	var newReplicas int32
+	var newReplicas, surge int32
 	var oldReplicas []int32
 	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
 		p, err := rollout.PlanRecreate(want, cur, old, oldPods)
@@ -215,13 +305,14 @@ func (c *deploymentController) rollOut(ctx context.Context, d *api.Deployment, n
 		if err != nil {
 			return "", err
 		}
-		newReplicas, oldReplicas = p.NewReplicas, p.OldReplicas
+		newReplicas, oldReplicas, surge = p.NewReplicas, p.OldReplicas, b.MaxSurge
 	}
 	var lastRV string
 	scale := func(rs *api.ReplicaSet, to int32) error {
 		from := *rs.Spec.Replicas
 		next := rs.DeepCopyObject().(*api.ReplicaSet)
 		next.Spec.Replicas = api.Ptr(to)
+		rollout.SetReplicasAnnotations(&next.ObjectMeta, want, surge)
 		if rs == newRS {
 			next.Spec.MinReadySeconds = d.Spec.MinReadySeconds
 		}
@@ -262,7 +353,7 @@ func direction(from, to int32) string {
 	return "down"
 }
 
-func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Deployment, hash string, revision int64, replicas int32) (*api.ReplicaSet, error) {
+func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Deployment, hash string, revision int64, replicas, maxSurge int32) (*api.ReplicaSet, error) {
 	tmpl := api.Clone(d.Spec.Template)
 	if tmpl.Labels == nil {
 		tmpl.Labels = map[string]string{}
@@ -286,6 +377,7 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 		},
 		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(replicas), MinReadySeconds: d.Spec.MinReadySeconds, Selector: &sel, Template: tmpl},
 	}
+	rollout.SetReplicasAnnotations(&rs.ObjectMeta, *d.Spec.Replicas, maxSurge)
 	err := c.reg.Create(ctx, rs)
 	if api.IsAlreadyExists(err) {
 		var existing api.ReplicaSet
