@@ -43,15 +43,18 @@
 //   - The HTTPS API server and a remote Client (same interface) come with
 //     the API server issue; agent-only nodes (RoleAgent) need them and are
 //     rejected by Validate for now.
-//   - Probe counts and last failure messages are not in Pod status (they
-//     become Events, reason Unhealthy); grpc probes are not supported on
-//     the fake runtime.
+//   - grpc probes are not supported on the fake runtime. (Probe results,
+//     counts and last failure messages are in Pod status through the
+//     Flotilla extension ContainerStatus.Probes, updated on changes and
+//     failures rather than every period; each failure is also an Event,
+//     reason Unhealthy.)
 //   - Deployments roll out with RollingUpdate (maxSurge/maxUnavailable) or
 //     Recreate, honour paused, minReadySeconds and progressDeadlineSeconds
 //     (the Progressing condition), prune history beyond
 //     revisionHistoryLimit; Rollback and RolloutStatus are the Go helpers.
-//     Scaling a Deployment mid-rollout is not proportional across
-//     ReplicaSets, and the Deployment itself carries no revision
+//     Resizing a RollingUpdate Deployment mid-rollout (even paused) shares
+//     the change among its ReplicaSets in proportion to their sizes, as
+//     Kubernetes does. The Deployment itself carries no revision
 //     annotation (its ReplicaSets do).
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
