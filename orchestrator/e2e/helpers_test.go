@@ -57,6 +57,26 @@ type dockerCluster struct {
 // if anything is left. quiet drops the logs (benchmarks).
 func newDockerCluster(tb testing.TB, n int, quiet bool) *dockerCluster {
 	tb.Helper()
+	logger := zap.NewNop()
+	if !quiet {
+		logger = zaptest.NewLogger(tb)
+	}
+	return newDockerClusterLogged(tb, n, logger)
+}
+
+// e2eTiming is the nodes' timing: TestTiming with Raft's "fast" timings
+// (its "test" timings (50 ms) lose leadership when the daemon's container
+// creation loads this machine's CPUs).
+func e2eTiming() orchestrator.Timing {
+	timing := orchestrator.TestTiming()
+	timing.Raft = "fast"
+	return timing
+}
+
+// newDockerClusterLogged is newDockerCluster logging to logger; opts come
+// after the helper's own (a WithTiming among them replaces e2eTiming).
+func newDockerClusterLogged(tb testing.TB, n int, logger *zap.Logger, opts ...orchestratortest.Option) *dockerCluster {
+	tb.Helper()
 	cli := dockerClient(tb)
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -69,10 +89,6 @@ func newDockerCluster(tb testing.TB, n int, quiet bool) *dockerCluster {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	dc := &dockerCluster{tb: tb, cli: cli, clusterID: "e2e-" + hex.EncodeToString(b[:])}
-	logger := zap.NewNop()
-	if !quiet {
-		logger = zaptest.NewLogger(tb)
-	}
 	tb.Cleanup(func() {
 		err := dc.close()
 		if _, isBench := tb.(*testing.B); isBench && errors.Is(err, errStaleNetwork) {
@@ -101,15 +117,13 @@ func newDockerCluster(tb testing.TB, n int, quiet bool) *dockerCluster {
 			tb.Fatal(err)
 		}
 	}
-	// Raft's "test" timings (50 ms) lose leadership when the daemon's
-	// container creation loads this machine's CPUs: use "fast".
-	timing := orchestrator.TestTiming()
-	timing.Raft = "fast"
-	dc.TestCluster = orchestratortest.NewCluster(tb, n,
+	all := append([]orchestratortest.Option{
 		orchestratortest.WithLogger(logger),
-		orchestratortest.WithTiming(timing),
+		orchestratortest.WithTiming(e2eTiming()),
 		orchestratortest.WithCapacity(orchestrator.ResourceList{"cpu": orchestrator.MustParseQuantity("64"), "memory": orchestrator.MustParseQuantity("64Gi"), "pods": orchestrator.MustParseQuantity("200")}),
-		orchestratortest.WithConfig(func(i int, cfg *orchestrator.Config) { cfg.Runtime = dc.runtimes[i] }))
+		orchestratortest.WithConfig(func(i int, cfg *orchestrator.Config) { cfg.Runtime = dc.runtimes[i] }),
+	}, opts...)
+	dc.TestCluster = orchestratortest.NewCluster(tb, n, all...)
 	return dc
 }
 

@@ -91,6 +91,12 @@ type Agent struct {
 	// probed maps backoff.Key(uid, name) to the container ID whose probes
 	// run; exited to the ID of the last exit given to bo.
 	probed, exited map[string]string
+	// initial holds the Pods bound here when Run started that have not
+	// been synced yet; when it empties, the agent has adopted (or
+	// restarted) everything it found, and says so once.
+	initial      map[string]bool
+	initialStart time.Time
+	initialPods  int
 }
 
 // New returns an Agent; it starts nothing.
@@ -149,6 +155,7 @@ func New(cfg Config) *Agent {
 // Run registers the Node, keeps its heartbeat and runs Pods until ctx
 // ends; it returns when every goroutine it started has stopped.
 func (a *Agent) Run(ctx context.Context) {
+	started := time.Now()
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
@@ -177,7 +184,16 @@ func (a *Agent) Run(ctx context.Context) {
 	if err := a.pods.WaitSynced(ctx); err != nil {
 		return
 	}
+	a.mu.Lock()
+	a.initialStart = started
+	a.initial = map[string]bool{}
+	for _, o := range a.pods.List() {
+		a.initial[api.KeyOf(o)] = true
+	}
+	a.initialPods = len(a.initial)
+	a.mu.Unlock()
 	a.resync(ctx) // fills the runtime cache before any Pod is synced
+	a.initialSynced("")
 	for range a.cfg.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.worker(ctx) }()
@@ -318,6 +334,9 @@ func (a *Agent) worker(ctx context.Context) {
 			return
 		}
 		requeue, err := a.syncPod(ctx, key)
+		if err == nil {
+			a.initialSynced(key)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Debug("pod sync failed", zap.String("pod", key), zap.Error(err))
@@ -330,6 +349,23 @@ func (a *Agent) worker(ctx context.Context) {
 		}
 		a.queue.Done(key)
 	}
+}
+
+// initialSynced records that the Pod key was synced since Run started and
+// logs, once, when every Pod bound here at start has been.
+func (a *Agent) initialSynced(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.initial == nil {
+		return
+	}
+	delete(a.initial, key)
+	if len(a.initial) > 0 {
+		return
+	}
+	a.initial = nil
+	a.log.Info("initial sync finished: every Pod bound here at start is running or adopted",
+		zap.Int("pods", a.initialPods), zap.Duration("took", time.Since(a.initialStart)))
 }
 
 // ---- Node registration and heartbeat ----
