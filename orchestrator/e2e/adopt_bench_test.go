@@ -28,7 +28,7 @@ func BenchmarkAgentRestart30(b *testing.B) {
 	// be evicted meanwhile (TestTiming evicts after 0.8 s).
 	timing := e2eTiming()
 	timing.NodeMonitorGracePeriod, timing.PodEvictionTimeout = 10*time.Second, 30*time.Second
-	dc := newDockerClusterLogged(b, 3, zap.New(core), orchestratortest.WithTiming(timing))
+	dc := newDockerClusterWith(b, 3, clusterOptions{logger: zap.New(core), test: []orchestratortest.Option{orchestratortest.WithTiming(timing)}})
 	const node = 2
 	name := "adopt30"
 	d := benchDeployment(name, 30)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
 )
 
 // The benchmarks report the p50 of their iterations as custom metrics
@@ -51,11 +52,24 @@ func deleteDeployment(b *testing.B, dc *dockerCluster, name string) {
 	dc.waitGone(name, 60*time.Second)
 }
 
+// warmVariants runs a benchmark with the runtime's default warm sandboxes
+// and without any (a sandbox started for each Pod), side by side.
+func warmVariants(b *testing.B, run func(b *testing.B, o clusterOptions)) {
+	b.Run("warm=default", func(b *testing.B) { run(b, clusterOptions{}) })
+	b.Run("warm=off", func(b *testing.B) {
+		run(b, clusterOptions{runtime: func(c *docker.Config) { c.WarmSandboxes = -1 }})
+	})
+}
+
 // BenchmarkDeployment10 measures a 10-replica Deployment across 3
 // in-process nodes on the real daemon, from Create until all 10 Pods are
 // Running (the agents have started their containers and written status).
-func BenchmarkDeployment10(b *testing.B) {
-	dc := newDockerCluster(b, 3, true)
+// Each iteration starts with full warm-sandbox pools, as on nodes that have
+// been up for a few seconds.
+func BenchmarkDeployment10(b *testing.B) { warmVariants(b, benchDeployment10) }
+
+func benchDeployment10(b *testing.B, o clusterOptions) {
+	dc := newDockerClusterWith(b, 3, o)
 	var took []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -80,8 +94,10 @@ func BenchmarkDeployment10(b *testing.B) {
 
 // BenchmarkScale10To50 measures scaling a running 10-replica Deployment to
 // 50 replicas until all 50 Pods are Running.
-func BenchmarkScale10To50(b *testing.B) {
-	dc := newDockerCluster(b, 3, true)
+func BenchmarkScale10To50(b *testing.B) { warmVariants(b, benchScale10To50) }
+
+func benchScale10To50(b *testing.B, o clusterOptions) {
+	dc := newDockerClusterWith(b, 3, o)
 	var took []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

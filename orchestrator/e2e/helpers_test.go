@@ -61,7 +61,17 @@ func newDockerCluster(tb testing.TB, n int, quiet bool) *dockerCluster {
 	if !quiet {
 		logger = zaptest.NewLogger(tb)
 	}
-	return newDockerClusterLogged(tb, n, logger)
+	return newDockerClusterWith(tb, n, clusterOptions{logger: logger})
+}
+
+// clusterOptions change what newDockerClusterWith starts.
+type clusterOptions struct {
+	logger *zap.Logger // nil: no logs
+	// test come after the helper's own options (a WithTiming among them
+	// replaces e2eTiming).
+	test []orchestratortest.Option
+	// runtime, if set, changes each node's Docker runtime Config.
+	runtime func(*docker.Config)
 }
 
 // e2eTiming is the nodes' timing: TestTiming with Raft's "fast" timings
@@ -73,10 +83,13 @@ func e2eTiming() orchestrator.Timing {
 	return timing
 }
 
-// newDockerClusterLogged is newDockerCluster logging to logger; opts come
-// after the helper's own (a WithTiming among them replaces e2eTiming).
-func newDockerClusterLogged(tb testing.TB, n int, logger *zap.Logger, opts ...orchestratortest.Option) *dockerCluster {
+// newDockerClusterWith is newDockerCluster with options.
+func newDockerClusterWith(tb testing.TB, n int, o clusterOptions) *dockerCluster {
 	tb.Helper()
+	logger := o.logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
 	cli := dockerClient(tb)
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -104,11 +117,15 @@ func newDockerClusterLogged(tb testing.TB, n int, logger *zap.Logger, opts ...or
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := 0; i < n; i++ {
-		rt, err := docker.New(ctx, docker.Config{
+		cfg := docker.Config{
 			ClusterID: dc.clusterID, NodeName: fmt.Sprintf("node-%d", i),
 			Network: "flotilla-" + dc.clusterID, CreateNetwork: true,
 			Client: cli, Logger: logger.Named(fmt.Sprintf("docker-%d", i)),
-		})
+		}
+		if o.runtime != nil {
+			o.runtime(&cfg)
+		}
+		rt, err := docker.New(ctx, cfg)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -122,7 +139,7 @@ func newDockerClusterLogged(tb testing.TB, n int, logger *zap.Logger, opts ...or
 		orchestratortest.WithTiming(e2eTiming()),
 		orchestratortest.WithCapacity(orchestrator.ResourceList{"cpu": orchestrator.MustParseQuantity("64"), "memory": orchestrator.MustParseQuantity("64Gi"), "pods": orchestrator.MustParseQuantity("200")}),
 		orchestratortest.WithConfig(func(i int, cfg *orchestrator.Config) { cfg.Runtime = dc.runtimes[i] }),
-	}, opts...)
+	}, o.test...)
 	dc.TestCluster = orchestratortest.NewCluster(tb, n, all...)
 	return dc
 }
