@@ -65,12 +65,19 @@ type Event struct {
 	CreateRevision int64
 	// Version counts writes to the key since its creation (1 after create).
 	Version int64
+	// PrevValue is the key's value before this event: nil when a Put
+	// created the key, the overwritten value for any other Put, and the
+	// same bytes as Value for a Delete. Watchers with a filter need it to
+	// tell "stopped matching" from "never matched" (etcd's prev_kv). Shared
+	// like Value: do not modify it.
+	PrevValue []byte
 }
 
 type histEvent struct {
-	typ EventType
-	e   *entry // for a delete: the entry as it was before the delete
-	rev int64
+	typ  EventType
+	e    *entry // for a delete: the entry as it was before the delete
+	prev *entry // for a put: the entry it replaced (nil if it created the key)
+	rev  int64
 }
 
 // history is a ring of the most recent events. The event with sequence
@@ -230,7 +237,7 @@ func (f *fsm) applyTxnLocked(rev int64, ops []Op, stage *[]staged) reqResult {
 	for _, s := range *stage {
 		if s.next != nil {
 			f.tree.ReplaceOrInsert(s.next)
-			f.hist.push(histEvent{typ: EventPut, e: s.next, rev: rev})
+			f.hist.push(histEvent{typ: EventPut, e: s.next, prev: s.prev, rev: rev})
 		} else {
 			f.tree.Delete(s.prev)
 			f.hist.push(histEvent{typ: EventDelete, e: s.prev, rev: rev})

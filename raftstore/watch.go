@@ -190,8 +190,14 @@ func (s *Store) event(he *histEvent) (Event, error) {
 		return Event{}, err
 	}
 	ev := Event{Type: he.typ, Key: he.e.key, Value: v, Revision: he.rev, CreateRevision: he.e.createRev, Version: he.e.version}
-	if he.typ == EventDelete {
+	switch {
+	case he.typ == EventDelete:
 		ev.Version = 0
+		ev.PrevValue = v
+	case he.prev != nil:
+		if ev.PrevValue, err = s.value(he.prev); err != nil {
+			return Event{}, err
+		}
 	}
 	return ev, nil
 }

@@ -173,3 +173,48 @@ func TestWatchAcrossLeaderChange(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchPrevValue checks PrevValue on replayed and live events, with
+// values encrypted at rest (PrevValue must come back in plaintext).
+func TestWatchPrevValue(t *testing.T) {
+	c := newTestCluster(t, 1, withConfig(func(cfg *Config) {
+		cfg.EncryptionKeys = []EncryptionKey{{ID: "k", Secret: make([]byte, 32)}}
+	}))
+	ctx := ctxT(t)
+	s := c.leader()
+	live, err := s.Watch(ctx, "p/", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Stop()
+	r1, _ := s.Put(ctx, "p/a", []byte("1"))
+	if _, err := s.Put(ctx, "p/a", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete(ctx, "p/a", 0); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := s.Watch(ctx, "p/", r1-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Stop()
+	want := []struct {
+		typ         EventType
+		value, prev string
+		prevNil     bool
+	}{
+		{EventPut, "1", "", true},
+		{EventPut, "2", "1", false},
+		{EventDelete, "2", "2", false},
+	}
+	for name, w := range map[string]*Watcher{"live": live, "replay": replay} {
+		for i, wt := range want {
+			ev := next(t, w)
+			if ev.Type != wt.typ || string(ev.Value) != wt.value || string(ev.PrevValue) != wt.prev || (ev.PrevValue == nil) != wt.prevNil {
+				t.Fatalf("%s event %d: %v value %q prev %q (nil %v), want %v %q %q (nil %v)",
+					name, i, ev.Type, ev.Value, ev.PrevValue, ev.PrevValue == nil, wt.typ, wt.value, wt.prev, wt.prevNil)
+			}
+		}
+	}
+}
