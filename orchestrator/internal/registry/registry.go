@@ -9,7 +9,8 @@
 // Update is compare-and-swap on resourceVersion, bumps generation on spec
 // changes and keeps the stored status; Delete honours finalizers and
 // propagation policies (the garbage collector does the rest); Watch turns
-// raftstore events into ADDED/MODIFIED/DELETED.
+// raftstore events into ADDED/MODIFIED/DELETED as seen through the
+// watcher's selectors (an object leaving them is DELETED).
 //
 // What it does not do: no namespace existence checks, no graceful Pod
 // deletion (a Pod is removed at once; its agent then stops the containers),
@@ -654,6 +655,11 @@ const (
 
 // WatchEvent is one change of one object. For Deleted, Object is the last
 // state with the deletion's resourceVersion.
+//
+// With selectors, events follow what the watcher can see: an object that
+// comes to match them is Added, one that matches before and after a
+// change is Modified, and one that stops matching is Deleted, carrying
+// its last matching state with the resourceVersion of the change.
 type WatchEvent struct {
 	Type     EventType
 	Object   api.Object
@@ -694,14 +700,18 @@ func (w *Watcher) Stop() {
 }
 
 // Watch streams changes to objects of info's kind matching o after
-// revision fromRV ("" or "0": from now).
+// revision fromRV ("" or "0": from now). Objects entering and leaving the
+// selectors are Added and Deleted (see WatchEvent).
 //
 // Errors: TooOld when fromRV is older than the retained history;
-// BadRequest for a malformed resourceVersion; ServiceUnavailable when the
-// store is stopped.
+// BadRequest for a malformed resourceVersion or a field selector on an
+// unsupported field; ServiceUnavailable when the store is stopped.
 func (r *Registry) Watch(ctx context.Context, info api.KindInfo, fromRV string, o ListOptions) (*Watcher, error) {
 	from, err := ParseResourceVersion(fromRV)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := Matches(info.New(), o.Labels, o.Fields); err != nil {
 		return nil, err
 	}
 	if from == 0 {
@@ -739,27 +749,55 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o Lis
 			if !info.Namespaced && strings.Contains(ev.Key[len(prefix):], "/") {
 				continue
 			}
-			obj, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
+			we, send, err := r.watchEvent(info, ev, o)
 			if err != nil {
 				w.err = err
 				return
 			}
-			if ok, _ := Matches(obj, o.Labels, o.Fields); !ok {
+			if !send {
 				continue
 			}
-			t := Modified
-			switch {
-			case ev.Type == raftstore.EventDelete:
-				t = Deleted
-			case ev.Version == 1:
-				t = Added
-			}
 			select {
-			case w.ch <- WatchEvent{Type: t, Object: obj, Revision: ev.Revision}:
+			case w.ch <- we:
 			case <-ctx.Done():
 				w.err = ctx.Err()
 				return
 			}
 		}
 	}
+}
+
+// watchEvent turns a store event into what a watcher with selectors o
+// sees, as Kubernetes does: an object that starts matching is ADDED, one
+// that matches before and after is MODIFIED, and one that stops matching
+// is DELETED with its previous (last matching) state at the revision of
+// the change. send is false when the watcher sees nothing.
+func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptions) (_ WatchEvent, send bool, _ error) {
+	obj, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
+	if err != nil {
+		return WatchEvent{}, false, err
+	}
+	cur, _ := Matches(obj, o.Labels, o.Fields)
+	switch {
+	case ev.Type == raftstore.EventDelete:
+		return WatchEvent{Type: Deleted, Object: obj, Revision: ev.Revision}, cur, nil
+	case ev.PrevValue == nil:
+		return WatchEvent{Type: Added, Object: obj, Revision: ev.Revision}, cur, nil
+	case o.Labels.Empty() && o.Fields.Empty():
+		return WatchEvent{Type: Modified, Object: obj, Revision: ev.Revision}, true, nil
+	}
+	prev, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision})
+	if err != nil {
+		return WatchEvent{}, false, err
+	}
+	old, _ := Matches(prev, o.Labels, o.Fields)
+	switch {
+	case cur && old:
+		return WatchEvent{Type: Modified, Object: obj, Revision: ev.Revision}, true, nil
+	case cur:
+		return WatchEvent{Type: Added, Object: obj, Revision: ev.Revision}, true, nil
+	case old:
+		return WatchEvent{Type: Deleted, Object: prev, Revision: ev.Revision}, true, nil
+	}
+	return WatchEvent{}, false, nil
 }

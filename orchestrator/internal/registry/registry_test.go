@@ -304,3 +304,196 @@ func TestWatchTooOld(t *testing.T) {
 		t.Fatalf("want TooOld, got %v", err)
 	}
 }
+
+// nextEvent returns the next event of w, failing the test after 10 s.
+func nextEvent(t *testing.T, w *registry.Watcher) registry.WatchEvent {
+	t.Helper()
+	select {
+	case ev, ok := <-w.Events():
+		if !ok {
+			t.Fatalf("watch ended: %v", w.Err())
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event within 10s")
+	}
+	return registry.WatchEvent{}
+}
+
+func expectEvent(t *testing.T, w *registry.Watcher, typ registry.EventType, name string, check func(api.Object) string) registry.WatchEvent {
+	t.Helper()
+	ev := nextEvent(t, w)
+	if ev.Type != typ || ev.Object.GetName() != name {
+		t.Fatalf("got %s %s, want %s %s", ev.Type, ev.Object.GetName(), typ, name)
+	}
+	if ev.Object.GetResourceVersion() != fmt.Sprint(ev.Revision) {
+		t.Fatalf("%s %s: object resourceVersion %s, event revision %d", ev.Type, name, ev.Object.GetResourceVersion(), ev.Revision)
+	}
+	if check != nil {
+		if msg := check(ev.Object); msg != "" {
+			t.Fatalf("%s %s: %s", typ, name, msg)
+		}
+	}
+	return ev
+}
+
+// TestWatchLabelSelectorTransitions: an object entering a label selector is
+// ADDED, one leaving it is DELETED with its last matching state, and changes
+// while it matches are MODIFIED; objects outside it are never seen.
+func TestWatchLabelSelectorTransitions(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	info, _ := r.Info(&api.ConfigMap{})
+	sel, err := api.ParseSelector("tier=web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := r.Watch(ctx, info, "", registry.ListOptions{Namespace: "default", Labels: sel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	label := func(want string) func(api.Object) string {
+		return func(o api.Object) string {
+			if got := o.GetLabels()["tier"]; got != want {
+				return fmt.Sprintf("label tier=%q, want %q", got, want)
+			}
+			return ""
+		}
+	}
+	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "c", Namespace: "default", Labels: map[string]string{"tier": "db"}}}
+	if err := r.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Labels["tier"] = "web" // enters the selector
+	if err := r.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data = map[string]string{"k": "v"} // still matches
+	if err := r.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Labels["tier"] = "cache" // leaves it
+	if err := r.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["k"] = "w" // outside: unseen
+	if err := r.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Labels["tier"] = "web" // back in
+	if err := r.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, "default", "c", &api.ConfigMap{}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent(t, w, registry.Added, "c", label("web"))
+	expectEvent(t, w, registry.Modified, "c", func(o api.Object) string {
+		if o.(*api.ConfigMap).Data["k"] != "v" {
+			return "data not updated"
+		}
+		return ""
+	})
+	left := expectEvent(t, w, registry.Deleted, "c", label("web")) // last matching state
+	if left.Object.(*api.ConfigMap).Data["k"] != "v" {
+		t.Fatalf("DELETED on leaving carries %v, want the last matching data", left.Object.(*api.ConfigMap).Data)
+	}
+	expectEvent(t, w, registry.Added, "c", func(o api.Object) string {
+		if o.(*api.ConfigMap).Data["k"] != "w" {
+			return "re-added object is not the current state"
+		}
+		return label("web")(o)
+	})
+	expectEvent(t, w, registry.Deleted, "c", label("web"))
+}
+
+// TestWatchFieldSelectorTransitions follows a Pod through spec.nodeName and
+// status.phase field selectors as it is bound and changes phase.
+func TestWatchFieldSelectorTransitions(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	info, _ := r.Info(&api.Pod{})
+	watch := func(field, value string) *registry.Watcher {
+		w, err := r.Watch(ctx, info, "", registry.ListOptions{Fields: api.OneTermEqualSelector(field, value)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+		return w
+	}
+	onNode := watch("spec.nodeName", "node-a")
+	running := watch("status.phase", string(api.PodRunning))
+	unbound := watch("spec.nodeName", "")
+
+	pod := &api.Pod{
+		ObjectMeta: api.ObjectMeta{Name: "p", Namespace: "default"},
+		Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "img"}}},
+	}
+	if err := r.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	bound, err := r.Bind(ctx, pod, "node-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setPhase := func(p *api.Pod, phase api.PodPhase) *api.Pod {
+		p = p.DeepCopyObject().(*api.Pod)
+		p.Status.Phase = phase
+		if err := r.UpdateStatus(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := setPhase(bound, api.PodRunning)
+	p = setPhase(p, api.PodSucceeded)
+	if err := r.Delete(ctx, "default", "p", &api.Pod{}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A second Running Pod marks the end of what the Running watcher sees.
+	q := &api.Pod{
+		ObjectMeta: api.ObjectMeta{Name: "q", Namespace: "default"},
+		Spec:       api.PodSpec{NodeName: "node-b", Containers: []api.Container{{Name: "c", Image: "img"}}},
+	}
+	if err := r.Create(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	setPhase(q, api.PodRunning)
+
+	phase := func(want api.PodPhase) func(api.Object) string {
+		return func(o api.Object) string {
+			if got := o.(*api.Pod).Status.Phase; got != want {
+				return fmt.Sprintf("phase %q, want %q", got, want)
+			}
+			return ""
+		}
+	}
+	node := func(want string) func(api.Object) string {
+		return func(o api.Object) string {
+			if got := o.(*api.Pod).Spec.NodeName; got != want {
+				return fmt.Sprintf("nodeName %q, want %q", got, want)
+			}
+			return ""
+		}
+	}
+	// The unbound watcher sees the Pod until it is bound; then it leaves.
+	expectEvent(t, unbound, registry.Added, "p", node(""))
+	ev := expectEvent(t, unbound, registry.Deleted, "p", node(""))
+	if ev.Object.GetResourceVersion() != bound.ResourceVersion {
+		t.Fatalf("DELETED on binding at resourceVersion %s, want the binding's %s", ev.Object.GetResourceVersion(), bound.ResourceVersion)
+	}
+	// The node's watcher sees it from the binding on, to its deletion.
+	expectEvent(t, onNode, registry.Added, "p", node("node-a"))
+	expectEvent(t, onNode, registry.Modified, "p", phase(api.PodRunning))
+	expectEvent(t, onNode, registry.Modified, "p", phase(api.PodSucceeded))
+	expectEvent(t, onNode, registry.Deleted, "p", phase(api.PodSucceeded))
+	// The Running watcher sees it only while Running; the phase change
+	// out of Running is a DELETED of the Running state, and the real
+	// deletion later is not shown.
+	expectEvent(t, running, registry.Added, "p", phase(api.PodRunning))
+	expectEvent(t, running, registry.Deleted, "p", phase(api.PodRunning))
+	expectEvent(t, running, registry.Added, "q", phase(api.PodRunning))
+	if _, err := r.Watch(ctx, info, "", registry.ListOptions{Fields: api.OneTermEqualSelector("spec.bogus", "x")}); !api.IsBadRequest(err) {
+		t.Fatalf("watch on an unsupported field: %v, want BadRequest", err)
+	}
+}
