@@ -12,9 +12,15 @@
 // raftstore events into ADDED/MODIFIED/DELETED as seen through the
 // watcher's selectors (an object leaving them is DELETED).
 //
-// What it does not do: no namespace existence checks, no graceful Pod
-// deletion (a Pod is removed at once; its agent then stops the containers),
-// no cluster-wide name uniqueness beyond the key, no event TTL.
+// Namespaced objects are created only in an existing, Active Namespace
+// (checked in the same Raft transaction as the write); the
+// SystemNamespaces exist implicitly and cannot be deleted. Deleting a
+// Namespace marks it Terminating; the namespace controller empties it and
+// calls RemoveNamespace.
+//
+// What it does not do: no graceful Pod deletion (a Pod is removed at once;
+// its agent then stops the containers), no cluster-wide name uniqueness
+// beyond the key, no event TTL (the controller package expires Events).
 package registry
 
 import (
@@ -41,6 +47,7 @@ type KV interface {
 	Create(ctx context.Context, key string, value []byte) (int64, error)
 	Update(ctx context.Context, key string, value []byte, expectedRev int64) (int64, error)
 	Delete(ctx context.Context, key string, expectedRev int64) (int64, error)
+	Txn(ctx context.Context, ops ...raftstore.Op) (int64, error)
 	Get(ctx context.Context, key string, opts ...raftstore.ReadOption) (raftstore.KV, error)
 	List(ctx context.Context, prefix string, opts ...raftstore.ReadOption) ([]raftstore.KV, int64, error)
 	Watch(ctx context.Context, prefix string, fromRev int64) (*raftstore.Watcher, error)
@@ -193,11 +200,16 @@ func newUID() api.UID {
 }
 
 // Create stores a new object. obj is defaulted and, on success, updated in
-// place to the stored object (name, uid, resourceVersion, ...).
+// place to the stored object (name, uid, resourceVersion, ...). A
+// namespaced object needs its Namespace to exist and not be terminating;
+// the check and the write are one transaction. The SystemNamespaces are
+// created on first use.
 //
 // Errors: Invalid listing every bad field path (nothing stored);
-// AlreadyExists; BadRequest for an unregistered type; ServiceUnavailable
-// when no leader is reachable; ctx.Err().
+// AlreadyExists; NotFound naming the Namespace (`Namespace "x" not
+// found`) when it does not exist; Forbidden when it is being deleted;
+// BadRequest for an unregistered type; ServiceUnavailable when no leader
+// is reachable; ctx.Err().
 func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 	info, err := r.Info(obj)
 	if err != nil {
@@ -216,6 +228,9 @@ func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 	m.ResourceVersion = ""
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil
+	if ns, ok := obj.(*api.Namespace); ok {
+		ns.Status.Phase = api.NamespaceActive
+	}
 	for attempt := 0; ; attempt++ {
 		if generated {
 			prefix := m.GenerateName
@@ -234,21 +249,101 @@ func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 		if err != nil {
 			return err
 		}
-		rev, err := r.kv.Create(ctx, StoreKey(info, m.Namespace, m.Name), data)
+		rev, err := r.createIn(ctx, info, obj, data, attempt > 0)
 		if err != nil {
 			if generated && raftstore.IsAlreadyExists(err) && attempt < 8 {
 				continue
 			}
-			if generated {
-				name := m.Name
-				m.Name = ""
-				return storeErr(err, info, name)
+			if raftstore.IsConflict(err) && attempt < 8 {
+				continue // the namespace changed meanwhile: check it again
 			}
-			return storeErr(err, info, m.Name)
+			name := m.Name
+			if generated {
+				m.Name = ""
+			}
+			if _, ok := api.AsStatusError(err); ok {
+				return err
+			}
+			return storeErr(err, info, name)
 		}
 		m.ResourceVersion = strconv.FormatInt(rev, 10)
 		return nil
 	}
+}
+
+// createIn writes a new object's key. For a namespaced kind it does so in
+// one transaction with a check that the namespace is unchanged since it was
+// found Active, so no object lands in a namespace that is gone or being
+// deleted. Errors: raftstore errors (ErrConflict when the namespace
+// changed: retry), or API errors for a missing or terminating namespace.
+func (r *Registry) createIn(ctx context.Context, info api.KindInfo, obj api.Object, data []byte, consistent bool) (int64, error) {
+	key := StoreKey(info, obj.GetNamespace(), obj.GetName())
+	if _, ok := r.scheme.LookupKind("Namespace"); !info.Namespaced || !ok {
+		return r.kv.Create(ctx, key, data)
+	}
+	nsKey, nsRev, err := r.activeNamespace(ctx, info, obj, consistent)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := r.kv.Txn(ctx, raftstore.OpCheck(nsKey, nsRev), raftstore.OpCreate(key, data))
+	var te *raftstore.TxnError
+	if errors.As(err, &te) {
+		if te.Index == 0 && raftstore.IsNotFound(te.Err) {
+			return 0, namespaceNotFound(obj.GetNamespace())
+		}
+		return 0, te.Err
+	}
+	return rev, err
+}
+
+// SystemNamespaces returns the namespaces every cluster has from the
+// start. They are created on first use (and by the namespace controller
+// when it starts) and cannot be deleted.
+func SystemNamespaces() []string { return []string{api.DefaultNamespace, "kube-system"} }
+
+// IsSystemNamespace reports whether name is one of SystemNamespaces.
+func IsSystemNamespace(name string) bool { return slices.Contains(SystemNamespaces(), name) }
+
+func namespaceNotFound(name string) error { return api.NewNotFound("Namespace", name) }
+
+// activeNamespace returns the key and revision of obj's Namespace, which
+// must exist and not be terminating. A system namespace that does not
+// exist yet is created.
+func (r *Registry) activeNamespace(ctx context.Context, info api.KindInfo, obj api.Object, consistent bool) (string, int64, error) {
+	nsInfo, _ := r.scheme.LookupKind("Namespace")
+	name := obj.GetNamespace()
+	for attempt := 0; ; attempt++ {
+		// The local replica answers the common case; a miss may be lag, so
+		// it is confirmed by a linearizable read.
+		ns, err := r.get(ctx, nsInfo, "", name, ReadOptions{Consistent: consistent})
+		if api.IsNotFound(err) && !consistent {
+			consistent = true
+			continue
+		}
+		if api.IsNotFound(err) && IsSystemNamespace(name) && attempt < 3 {
+			err = r.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}})
+			if err != nil && !api.IsAlreadyExists(err) {
+				return "", 0, err
+			}
+			continue
+		}
+		if api.IsNotFound(err) {
+			return "", 0, namespaceNotFound(name)
+		}
+		if err != nil {
+			return "", 0, err
+		}
+		if terminating(ns.(*api.Namespace)) {
+			return "", 0, api.NewForbidden(info.Kind, obj.GetName(),
+				fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
+		}
+		rev, _ := ParseResourceVersion(ns.GetResourceVersion())
+		return StoreKey(nsInfo, "", name), rev, nil
+	}
+}
+
+func terminating(ns *api.Namespace) bool {
+	return ns.DeletionTimestamp != nil || ns.Status.Phase == api.NamespaceTerminating
 }
 
 // Get reads one object into out (whose type selects the kind).
@@ -459,7 +554,16 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool) erro
 		}
 		nm := next.GetObjectMeta()
 		key := StoreKey(info, nm.Namespace, nm.Name)
-		if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
+		ns, isNamespace := next.(*api.Namespace)
+		if isNamespace {
+			// The phase follows the deletion state; only RemoveNamespace
+			// ends a Terminating Namespace.
+			ns.Status.Phase = api.NamespaceActive
+			if nm.DeletionTimestamp != nil {
+				ns.Status.Phase = api.NamespaceTerminating
+			}
+		}
+		if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 && !isNamespace {
 			_, err := r.kv.Delete(ctx, key, expected)
 			if err != nil {
 				if want == 0 && raftstore.IsConflict(err) {
@@ -544,11 +648,15 @@ type DeleteOptions struct {
 
 // Delete deletes the object of obj's kind with the given name. An object
 // with finalizers is only marked (deletionTimestamp); it disappears when
-// the last finalizer is removed. obj receives the last state, with the
-// resourceVersion of the deletion (or of the marking write).
+// the last finalizer is removed. A Namespace is always only marked, with
+// status.phase Terminating: the namespace controller deletes its content
+// and then removes it (RemoveNamespace); the propagation policy does not
+// apply to it. obj receives the last state, with the resourceVersion of
+// the deletion (or of the marking write).
 //
-// Errors: NotFound; Conflict when the precondition fails; BadRequest for
-// an unknown propagation policy; ServiceUnavailable; ctx.Err().
+// Errors: NotFound; Conflict when the precondition fails; Forbidden for a
+// system namespace; BadRequest for an unknown propagation policy;
+// ServiceUnavailable; ctx.Err().
 func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.Object, o DeleteOptions) error {
 	info, err := r.Info(obj)
 	if err != nil {
@@ -579,10 +687,19 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 		}
 		cm := cur.GetObjectMeta()
 		key := StoreKey(info, namespace, name)
-		if finalizer != "" && !slices.Contains(cm.Finalizers, finalizer) {
+		ns, isNamespace := cur.(*api.Namespace)
+		if isNamespace && IsSystemNamespace(name) {
+			return api.NewForbidden(info.Kind, name, errors.New("this namespace may not be deleted"))
+		}
+		if finalizer != "" && !isNamespace && !slices.Contains(cm.Finalizers, finalizer) {
 			cm.Finalizers = append(cm.Finalizers, finalizer)
 		}
-		if len(cm.Finalizers) == 0 {
+		if isNamespace {
+			// The namespace controller deletes its content and then the
+			// Namespace itself (RemoveNamespace).
+			ns.Status.Phase = api.NamespaceTerminating
+		}
+		if len(cm.Finalizers) == 0 && !isNamespace {
 			rev, err := r.kv.Delete(ctx, key, curRev)
 			if err != nil {
 				if want == 0 && raftstore.IsConflict(err) {
@@ -611,6 +728,42 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 		cur.SetResourceVersion(strconv.FormatInt(rev, 10))
 		return copyInto(obj, cur)
 	}
+}
+
+// RemoveNamespace deletes a Namespace that is being deleted once nothing
+// holds it: no finalizers remain and the caller (the namespace controller)
+// has seen it empty. rv, if set, must be its resourceVersion. obj
+// receives the last state.
+//
+// Errors: NotFound; Conflict when rv is stale, when the Namespace is not
+// being deleted or when finalizers remain; ServiceUnavailable; ctx.Err().
+func (r *Registry) RemoveNamespace(ctx context.Context, name, rv string, obj *api.Namespace) error {
+	info, _ := r.Info(obj)
+	want, err := ParseResourceVersion(rv)
+	if err != nil {
+		return err
+	}
+	cur, err := r.get(ctx, info, "", name, ReadOptions{Consistent: true})
+	if err != nil {
+		return err
+	}
+	curRev, _ := ParseResourceVersion(cur.GetResourceVersion())
+	if want != 0 && want != curRev {
+		return storeErr(raftstore.ErrConflict, info, name)
+	}
+	cm := cur.GetObjectMeta()
+	switch {
+	case cm.DeletionTimestamp == nil:
+		return api.NewConflict(info.Kind, name, errors.New("the namespace is not being deleted"))
+	case len(cm.Finalizers) > 0:
+		return api.NewConflict(info.Kind, name, fmt.Errorf("finalizers remain: %v", cm.Finalizers))
+	}
+	rev, err := r.kv.Delete(ctx, StoreKey(info, "", name), curRev)
+	if err != nil {
+		return storeErr(err, info, name)
+	}
+	cur.SetResourceVersion(strconv.FormatInt(rev, 10))
+	return copyInto(obj, cur)
 }
 
 // Bind sets spec.nodeName of an unbound Pod and its PodScheduled condition

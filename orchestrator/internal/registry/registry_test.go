@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -495,5 +496,89 @@ func TestWatchFieldSelectorTransitions(t *testing.T) {
 	expectEvent(t, running, registry.Added, "q", phase(api.PodRunning))
 	if _, err := r.Watch(ctx, info, "", registry.ListOptions{Fields: api.OneTermEqualSelector("spec.bogus", "x")}); !api.IsBadRequest(err) {
 		t.Fatalf("watch on an unsupported field: %v, want BadRequest", err)
+	}
+}
+
+func TestNamespaceLifecycle(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	cm := func(ns, name string) *api.ConfigMap {
+		return &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns}}
+	}
+	// A missing namespace: NotFound naming it, nothing stored.
+	err := r.Create(ctx, cm("team", "a"))
+	if !api.IsNotFound(err) || !strings.Contains(err.Error(), `Namespace "team" not found`) {
+		t.Fatalf("create in a missing namespace: %v", err)
+	}
+	if err := r.Get(ctx, "team", "a", &api.ConfigMap{}, registry.ReadOptions{Consistent: true}); !api.IsNotFound(err) {
+		t.Fatalf("object stored despite the error: %v", err)
+	}
+	// generateName objects get the same error, and their name is reset.
+	gen := &api.ConfigMap{ObjectMeta: api.ObjectMeta{GenerateName: "g-", Namespace: "team"}}
+	if err := r.Create(ctx, gen); !api.IsNotFound(err) || gen.Name != "" {
+		t.Fatalf("generateName in a missing namespace: %v, name %q", err, gen.Name)
+	}
+
+	// The system namespaces exist on first use and cannot be deleted.
+	if err := r.Create(ctx, cm("default", "a")); err != nil {
+		t.Fatal(err)
+	}
+	var def api.Namespace
+	if err := r.Get(ctx, "", "default", &def, registry.ReadOptions{Consistent: true}); err != nil || def.Status.Phase != api.NamespaceActive {
+		t.Fatalf("default namespace: %v, phase %q", err, def.Status.Phase)
+	}
+	if err := r.Delete(ctx, "", "default", &api.Namespace{}, registry.DeleteOptions{}); !api.IsForbidden(err) {
+		t.Fatalf("delete default: %v, want Forbidden", err)
+	}
+
+	// A user namespace: content allowed while Active.
+	ns := &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}, Status: api.NamespaceStatus{Phase: api.NamespaceTerminating}}
+	if err := r.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if ns.Status.Phase != api.NamespaceActive {
+		t.Fatalf("new namespace phase %q, want Active", ns.Status.Phase)
+	}
+	if err := r.Create(ctx, cm("team", "a")); err != nil {
+		t.Fatal(err)
+	}
+	// Deleting marks it Terminating; new content is rejected, old stays
+	// for the namespace controller.
+	var marked api.Namespace
+	if err := r.Delete(ctx, "", "team", &marked, registry.DeleteOptions{Propagation: api.DeletePropagationForeground}); err != nil {
+		t.Fatal(err)
+	}
+	if marked.DeletionTimestamp == nil || marked.Status.Phase != api.NamespaceTerminating || len(marked.Finalizers) != 0 {
+		t.Fatalf("deleted namespace: deletionTimestamp %v phase %q finalizers %v", marked.DeletionTimestamp, marked.Status.Phase, marked.Finalizers)
+	}
+	err = r.Create(ctx, cm("team", "b"))
+	if !api.IsForbidden(err) || !strings.Contains(err.Error(), "being terminated") {
+		t.Fatalf("create in a terminating namespace: %v", err)
+	}
+	if err := r.Get(ctx, "team", "a", &api.ConfigMap{}, registry.ReadOptions{Consistent: true}); err != nil {
+		t.Fatalf("existing content: %v", err)
+	}
+	// Neither a status write nor an update revives it or removes it.
+	st := marked.DeepCopy()
+	st.Status.Phase = api.NamespaceActive
+	if err := r.UpdateStatus(ctx, st); err != nil || st.Status.Phase != api.NamespaceTerminating {
+		t.Fatalf("status update: %v, phase %q", err, st.Status.Phase)
+	}
+	st.Labels = map[string]string{"x": "y"}
+	if err := r.Update(ctx, st); err != nil || st.DeletionTimestamp == nil {
+		t.Fatalf("update of a terminating namespace: %v", err)
+	}
+	// RemoveNamespace ends it; its name is then free and missing.
+	if err := r.RemoveNamespace(ctx, "team", marked.ResourceVersion, &api.Namespace{}); !api.IsConflict(err) {
+		t.Fatalf("remove at a stale resourceVersion: %v", err)
+	}
+	if err := r.RemoveNamespace(ctx, "team", "", &api.Namespace{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Create(ctx, cm("team", "c")); !api.IsNotFound(err) {
+		t.Fatalf("create after removal: %v", err)
+	}
+	if err := r.RemoveNamespace(ctx, "default", "", &api.Namespace{}); !api.IsConflict(err) {
+		t.Fatalf("remove an Active namespace: %v, want Conflict", err)
 	}
 }
