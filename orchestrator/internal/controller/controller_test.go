@@ -108,3 +108,84 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 		t.Fatalf("%d pods", n)
 	}
 }
+
+func runManager(t *testing.T, cfg Config) *registry.Registry {
+	t.Helper()
+	if cfg.Registry == nil {
+		cfg.Registry = registry.New(testutil.Store(t), nil)
+	}
+	cfg.NodeName = "n1"
+	cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout = time.Second, time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); Run(ctx, cfg) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return cfg.Registry
+}
+
+// The namespace controller creates the system namespaces, and deleting a
+// Namespace deletes its content (waiting for finalizers) and then the
+// Namespace; other namespaces are untouched.
+func TestNamespaceDeletionEmptiesIt(t *testing.T) {
+	reg := runManager(t, Config{})
+	ctx := context.Background()
+	for _, name := range registry.SystemNamespaces() {
+		testutil.Eventually(t, 10*time.Second, "namespace "+name, func() bool {
+			var ns api.Namespace
+			return reg.Get(ctx, "", name, &ns, registry.ReadOptions{}) == nil && ns.Status.Phase == api.NamespaceActive
+		})
+	}
+	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"app": "x"}
+	for _, ns := range []string{"team", "default"} {
+		rs := &api.ReplicaSet{
+			ObjectMeta: api.ObjectMeta{Name: "x", Namespace: ns},
+			Spec: api.ReplicaSetSpec{Replicas: api.Ptr(int32(3)), Selector: &api.LabelSelector{MatchLabels: labels},
+				Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: labels}, Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}},
+		}
+		if err := reg.Create(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "held", Namespace: "team", Finalizers: []string{"example.com/hold"}}}
+	if err := reg.Create(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	count := func(ns string) int {
+		var pods api.PodList
+		if err := reg.List(ctx, &pods, registry.ListOptions{Namespace: ns, ReadOptions: registry.ReadOptions{Consistent: true}}); err != nil {
+			return -1
+		}
+		return len(pods.Items)
+	}
+	testutil.Eventually(t, 10*time.Second, "3 pods in each namespace", func() bool { return count("team") == 3 && count("default") == 3 })
+
+	if err := reg.Delete(ctx, "", "team", &api.Namespace{}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "team's pods and ReplicaSet deleted", func() bool {
+		return count("team") == 0 && api.IsNotFound(reg.Get(ctx, "team", "x", &api.ReplicaSet{}, registry.ReadOptions{Consistent: true}))
+	})
+	// The finalizer holds the ConfigMap, and so the Namespace.
+	var cm api.ConfigMap
+	if err := reg.Get(ctx, "team", "held", &cm, registry.ReadOptions{Consistent: true}); err != nil || cm.DeletionTimestamp == nil {
+		t.Fatalf("held ConfigMap: %v, deletionTimestamp %v", err, cm.DeletionTimestamp)
+	}
+	var ns api.Namespace
+	if err := reg.Get(ctx, "", "team", &ns, registry.ReadOptions{Consistent: true}); err != nil || ns.Status.Phase != api.NamespaceTerminating {
+		t.Fatalf("team while content remains: %v, phase %q", err, ns.Status.Phase)
+	}
+	cm.Finalizers = nil
+	if err := reg.Update(ctx, &cm); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "namespace team removed", func() bool {
+		return api.IsNotFound(reg.Get(ctx, "", "team", &api.Namespace{}, registry.ReadOptions{Consistent: true}))
+	})
+	if n := count("default"); n != 3 {
+		t.Fatalf("default has %d pods after team was deleted, want 3", n)
+	}
+}

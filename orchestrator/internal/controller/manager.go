@@ -50,6 +50,7 @@ func Run(ctx context.Context, cfg Config) {
 	deps := informer.New(reg, &api.Deployment{}, registry.ListOptions{}, log)
 	deps.AddIndex(informer.IndexOwner, informer.OwnerIndex)
 	nodes := informer.New(reg, &api.Node{}, registry.ListOptions{}, log)
+	namespaces := informer.New(reg, &api.Namespace{}, registry.ListOptions{}, log)
 
 	rec := events.New(reg, "controller-manager", cfg.NodeName, log)
 	schedRec := events.New(reg, "scheduler", cfg.NodeName, log)
@@ -57,6 +58,7 @@ func Run(ctx context.Context, cfg Config) {
 	dc := newDeploymentController(reg, deps, rss, rec, log)
 	gc := newGarbageCollector(reg, map[string]*informer.Informer{"Pod": pods, "ReplicaSet": rss, "Deployment": deps}, log)
 	nl := newNodeLifecycle(reg, nodes, pods, rec, cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout, cfg.NodeFailed, log)
+	nsc := newNamespaceController(reg, namespaces, log)
 	sched := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodes, Recorder: schedRec, RetryInterval: cfg.SchedulerRetryInterval, Logger: log.Named("scheduler")})
 
 	var wg sync.WaitGroup
@@ -65,12 +67,12 @@ func Run(ctx context.Context, cfg Config) {
 		go func() { defer wg.Done(); f(ctx) }()
 	}
 	defer wg.Wait()
-	for _, inf := range []*informer.Informer{pods, rss, deps, nodes} {
+	for _, inf := range []*informer.Informer{pods, rss, deps, nodes, namespaces} {
 		goRun(inf.Run)
 	}
 	goRun(rec.Run)
 	goRun(schedRec.Run)
-	for _, inf := range []*informer.Informer{pods, rss, deps, nodes} {
+	for _, inf := range []*informer.Informer{pods, rss, deps, nodes, namespaces} {
 		if inf.WaitSynced(ctx) != nil {
 			return
 		}
@@ -80,6 +82,7 @@ func Run(ctx context.Context, cfg Config) {
 	goRun(dc.run)
 	goRun(gc.run)
 	goRun(nl.run)
+	goRun(nsc.run)
 	goRun(sched.Run)
 	<-ctx.Done()
 }
