@@ -43,9 +43,13 @@ type Client interface {
 	List(ctx context.Context, list ObjectList, opts ...ListOption) error
 	// Create stores a new object after defaulting and validation; obj
 	// receives the stored object (name for generateName, uid,
-	// resourceVersion, creationTimestamp, generation 1).
+	// resourceVersion, creationTimestamp, generation 1). A namespaced
+	// object's Namespace must exist ("default" and "kube-system" always
+	// do) and not be terminating.
 	// Errors: IsInvalid listing every bad field path (nothing stored);
-	// IsAlreadyExists; IsServiceUnavailable; ctx.Err().
+	// IsAlreadyExists; IsNotFound naming the Namespace (`Namespace "x"
+	// not found`) when it does not exist; IsForbidden when it is being
+	// deleted; IsServiceUnavailable; ctx.Err().
 	Create(ctx context.Context, obj Object) error
 	// Update replaces spec and metadata (not status). If obj carries a
 	// resourceVersion, the update applies only to that version.
@@ -63,15 +67,23 @@ type Client interface {
 	// Delete deletes the object named by obj's namespace and name.
 	// Dependents (objects whose ownerReferences name it) are deleted by
 	// the garbage collector per the propagation policy (default
-	// Background). obj receives the last state.
+	// Background). obj receives the last state. A Namespace becomes
+	// Terminating (deletionTimestamp set, status.phase Terminating,
+	// refusing new objects) until the leader has deleted everything in
+	// it, then disappears.
 	// Errors: IsNotFound; IsConflict when a Preconditions option fails;
+	// IsForbidden for the namespaces "default" and "kube-system";
 	// IsBadRequest for an unknown policy; ctx.Err().
 	Delete(ctx context.Context, obj Object, opts ...DeleteOption) error
 	// Watch streams changes to the objects of list's kind that match opts,
-	// after the revision given by FromResourceVersion (default: now).
+	// after the revision given by FromResourceVersion (default: now). With
+	// selectors, an object that comes to match is ADDED, one that stops
+	// matching is DELETED (with its last matching state), and MODIFIED
+	// means it matched before and after the change.
 	// Errors: IsTooOld when that revision is older than the retained
 	// history (List again and watch from the list's resourceVersion);
-	// IsBadRequest; IsServiceUnavailable.
+	// IsBadRequest for a malformed resourceVersion or an unsupported field
+	// selector; IsServiceUnavailable.
 	Watch(ctx context.Context, list ObjectList, opts ...ListOption) (*Watcher, error)
 	// Apply creates obj, or updates the existing object of that name to
 	// obj's spec and metadata (create-or-update from a manifest); obj

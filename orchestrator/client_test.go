@@ -350,3 +350,39 @@ func rvAtLeast(rv, min string) error {
 	}
 	return nil
 }
+
+// TestWatchSelectorEnterAndLeave: through the Client, an object whose
+// labels come to match a watch's selector is ADDED, and DELETED (with its
+// last matching labels) when they stop matching.
+func TestWatchSelectorEnterAndLeave(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w, err := cl.Watch(ctx, &orchestrator.ConfigMapList{}, orchestrator.MatchingLabels{"tier": "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	cm := &orchestrator.ConfigMap{ObjectMeta: orchestrator.ObjectMeta{Name: "cfg", Labels: map[string]string{"tier": "db"}}}
+	if err := cl.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	for _, tier := range []string{"web", "cache"} {
+		if err := cl.Patch(ctx, cm, []byte(`{"metadata":{"labels":{"tier":"`+tier+`"}}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	for len(seen) < 2 {
+		select {
+		case ev := <-w.Events():
+			seen = append(seen, fmt.Sprintf("%s %s tier=%s", ev.Type, ev.Object.GetName(), ev.Object.GetLabels()["tier"]))
+		case <-ctx.Done():
+			t.Fatalf("seen %v", seen)
+		}
+	}
+	if got := strings.Join(seen, ","); got != "ADDED cfg tier=web,DELETED cfg tier=web" {
+		t.Fatalf("watch events %s", got)
+	}
+}

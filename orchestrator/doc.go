@@ -35,8 +35,13 @@
 // background, foreground and orphan propagation) and the node lifecycle
 // controller (a Node not renewed for Timing.NodeMonitorGracePeriod or failed
 // by gossip becomes NotReady; after Timing.PodEvictionTimeout its Pods are
-// deleted and replaced elsewhere). Controllers, scheduler and agents record
-// Event objects.
+// deleted and replaced elsewhere) and the namespace controller (it creates
+// the namespaces "default" and "kube-system" and, when a Namespace is
+// deleted, deletes everything in it before removing it). Controllers,
+// scheduler and agents record Event objects.
+//
+// Namespaced objects can only be created in an existing Namespace that is
+// not being deleted (IsNotFound / IsForbidden otherwise).
 //
 // # What it does not do yet
 //
@@ -59,9 +64,7 @@
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.
-//   - No namespace existence check, quota, RBAC or admission webhooks; no
-//     TTL for Events; StatefulSets, DaemonSets, Services and Secrets are
-//     later kinds.
-//   - Watch filters by the object's current labels/fields: an object that
-//     stops matching a selector is not reported as DELETED.
+//   - No quota, RBAC or admission webhooks; a Namespace's spec.finalizers
+//     are stored but not used; no TTL for Events; StatefulSets,
+//     DaemonSets, Services and Secrets are later kinds.
 package orchestrator

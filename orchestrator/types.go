@@ -56,6 +56,7 @@ type (
 	LocalObjectReference     = api.LocalObjectReference
 	Namespace                = api.Namespace
 	NamespaceList            = api.NamespaceList
+	NamespacePhase           = api.NamespacePhase
 	NamespaceSpec            = api.NamespaceSpec
 	NamespaceStatus          = api.NamespaceStatus
 	Node                     = api.Node
@@ -116,6 +117,9 @@ type (
 // Constants re-exported from package api.
 const (
 	DefaultNamespace = api.DefaultNamespace
+
+	NamespaceActive      = api.NamespaceActive
+	NamespaceTerminating = api.NamespaceTerminating
 
 	PodPending   = api.PodPending
 	PodRunning   = api.PodRunning
@@ -185,6 +189,7 @@ var (
 	IsInvalid            = api.IsInvalid
 	IsTooOld             = api.IsTooOld
 	IsBadRequest         = api.IsBadRequest
+	IsForbidden          = api.IsForbidden
 	IsServiceUnavailable = api.IsServiceUnavailable
 	IgnoreNotFound       = api.IgnoreNotFound
 )

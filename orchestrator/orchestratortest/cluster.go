@@ -14,6 +14,7 @@ import (
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -310,16 +311,21 @@ func (c *TestCluster) Eventually(timeout time.Duration, what string, cond func()
 	}
 }
 
-// WaitReady waits until a leader exists and every running node's Node is
-// Ready.
+// WaitReady waits until a leader exists, the system namespaces (default,
+// kube-system) exist and every running node's Node is Ready.
 func (c *TestCluster) WaitReady(timeout time.Duration) {
 	c.tb.Helper()
-	c.Eventually(timeout, "a leader and all Nodes Ready", func() bool {
+	c.Eventually(timeout, "a leader, the system namespaces and all Nodes Ready", func() bool {
 		if c.Leader() < 0 {
 			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
+		for _, ns := range registry.SystemNamespaces() {
+			if err := c.Client().Get(ctx, orchestrator.ObjectKey{Name: ns}, &api.Namespace{}); err != nil {
+				return false
+			}
+		}
 		var nodes api.NodeList
 		if err := c.Client().List(ctx, &nodes); err != nil {
 			return false
