@@ -279,12 +279,13 @@ func TestConfigValidate(t *testing.T) {
 		BootstrapExpect:  -1,
 		BootstrapServers: []orchestrator.BootstrapServer{{Name: "x"}},
 		Timing:           orchestrator.Timing{HeartbeatInterval: 2 * time.Second, NodeMonitorGracePeriod: time.Second, Raft: "slow"},
+		EventTTL:         -time.Second,
 	}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, field := range []string{"Config.NodeName", "Config.Role", "Config.Runtime", "Config.BootstrapExpect", "Config.BootstrapServers[0]", "Config.BootstrapServers:", "Timing.NodeMonitorGracePeriod", "Timing.Raft"} {
+	for _, field := range []string{"Config.NodeName", "Config.Role", "Config.Runtime", "Config.BootstrapExpect", "Config.BootstrapServers[0]", "Config.BootstrapServers:", "Timing.NodeMonitorGracePeriod", "Timing.Raft", "Config.EventTTL"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("no problem reported for %s in:\n%v", field, err)
 		}

@@ -253,6 +253,7 @@ func (c *Cluster) leadership(ctx context.Context) {
 					PodEvictionTimeout:     c.timing.PodEvictionTimeout,
 					SchedulerRetryInterval: c.timing.SchedulerRetryInterval,
 					NodeFailed:             c.nodeFailed,
+					EventTTL:               c.cfg.EventTTL,
 					Logger:                 c.log.Named("controller"),
 				})
 			}()

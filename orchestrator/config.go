@@ -87,6 +87,12 @@ type Config struct {
 	// Timing holds failure detection and control loop timings.
 	Timing Timing
 
+	// EventTTL is how long Event objects are kept after they were last
+	// recorded (kube-apiserver's --event-ttl); the Raft leader deletes
+	// older ones, checking every EventTTL/10 (at most every minute), to
+	// the second. Zero means one hour; negative is invalid.
+	EventTTL time.Duration
+
 	// Logger receives logs; nil means zap.NewNop().
 	Logger *zap.Logger
 
@@ -251,6 +257,9 @@ func (c Config) Validate() error {
 		if !self {
 			bad("BootstrapServers", "must include this node (%q)", c.NodeName)
 		}
+	}
+	if c.EventTTL < 0 {
+		bad("EventTTL", "must not be negative, got %v", c.EventTTL)
 	}
 	if c.GossipBindPort < 0 || c.GossipBindPort > 65535 {
 		bad("GossipBindPort", "%d out of range 0-65535", c.GossipBindPort)

@@ -38,7 +38,8 @@
 // deleted and replaced elsewhere) and the namespace controller (it creates
 // the namespaces "default" and "kube-system" and, when a Namespace is
 // deleted, deletes everything in it before removing it). Controllers,
-// scheduler and agents record Event objects.
+// scheduler and agents record Event objects, which the leader deletes
+// Config.EventTTL (default one hour) after they were last recorded.
 //
 // Namespaced objects can only be created in an existing Namespace that is
 // not being deleted (IsNotFound / IsForbidden otherwise).
@@ -65,6 +66,6 @@
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.
 //   - No quota, RBAC or admission webhooks; a Namespace's spec.finalizers
-//     are stored but not used; no TTL for Events; StatefulSets,
-//     DaemonSets, Services and Secrets are later kinds.
+//     are stored but not used; StatefulSets, DaemonSets, Services and
+//     Secrets are later kinds.
 package orchestrator

@@ -10,6 +10,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -187,5 +188,68 @@ func TestNamespaceDeletionEmptiesIt(t *testing.T) {
 	})
 	if n := count("default"); n != 3 {
 		t.Fatalf("default has %d pods after team was deleted, want 3", n)
+	}
+}
+
+func TestEventLastSeen(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) api.Time { return api.NewTime(t0.Add(d)) }
+	ptr := func(d time.Duration) *api.Time { v := at(d); return &v }
+	cases := []struct {
+		name string
+		ev   api.Event
+		want time.Time
+	}{
+		{"creation only", api.Event{ObjectMeta: api.ObjectMeta{CreationTimestamp: at(0)}}, t0},
+		{"lastTimestamp later", api.Event{ObjectMeta: api.ObjectMeta{CreationTimestamp: at(0)}, LastTimestamp: at(time.Minute)}, t0.Add(time.Minute)},
+		{"lastTimestamp earlier (imported event)", api.Event{ObjectMeta: api.ObjectMeta{CreationTimestamp: at(0)}, LastTimestamp: at(-time.Hour)}, t0},
+		{"eventTime", api.Event{ObjectMeta: api.ObjectMeta{CreationTimestamp: at(0)}, EventTime: ptr(2 * time.Minute)}, t0.Add(2 * time.Minute)},
+		{"series", api.Event{ObjectMeta: api.ObjectMeta{CreationTimestamp: at(0)}, EventTime: ptr(time.Minute),
+			Series: &api.EventSeries{Count: 3, LastObservedTime: ptr(3 * time.Minute)}}, t0.Add(3 * time.Minute)},
+	}
+	for _, tc := range cases {
+		if got := eventLastSeen(&tc.ev); !got.Equal(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A sweep deletes exactly the Events last seen more than the TTL ago (the
+// clock is injected), whatever their namespace.
+func TestEventExpirerSweep(t *testing.T) {
+	reg := registry.New(testutil.Store(t), nil)
+	ctx := context.Background()
+	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(ns, name string, last time.Time) {
+		ev := &api.Event{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns}, Reason: "Test", LastTimestamp: api.NewTime(last),
+			InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: ns, Name: "p"}}
+		if err := reg.Create(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	mk("default", "a", time.Time{})
+	mk("team", "b", time.Time{})
+	mk("default", "recent", now.Add(30*time.Minute)) // recorded again later
+	e := newEventExpirer(reg, time.Hour, zap.NewNop())
+	if e.interval() != time.Minute {
+		t.Fatalf("sweep interval for a 1h TTL: %v, want 1m", e.interval())
+	}
+	e.now = func() time.Time { return now.Add(50 * time.Minute) }
+	if n, err := e.sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep before the TTL: deleted %d, %v", n, err)
+	}
+	e.now = func() time.Time { return now.Add(62 * time.Minute) }
+	if n, err := e.sweep(ctx); err != nil || n != 2 {
+		t.Fatalf("sweep after the TTL: deleted %d, %v; want 2", n, err)
+	}
+	var left api.EventList
+	if err := reg.List(ctx, &left, registry.ListOptions{ReadOptions: registry.ReadOptions{Consistent: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(left.Items) != 1 || left.Items[0].Name != "recent" {
+		t.Fatalf("events left: %d (%v)", len(left.Items), left.Items)
 	}
 }

@@ -1,7 +1,8 @@
 // Package controller holds Flotilla's leader-side control loops —
-// ReplicaSet, Deployment, garbage collector, node lifecycle and namespace
-// (creates the system namespaces, empties and removes deleted ones) — and
-// the Manager that runs them with the scheduler while this node leads.
+// ReplicaSet, Deployment, garbage collector, node lifecycle, namespace
+// (creates the system namespaces, empties and removes deleted ones) and
+// Event expiry (Config.EventTTL) — and the Manager that runs them with the
+// scheduler while this node leads.
 //
 // Every loop is level-triggered: reconcile reads the desired and observed
 // state from informer caches and takes idempotent steps, so a missed event

@@ -28,7 +28,10 @@ type Config struct {
 	// NodeFailed, if set, reports whether gossip declared a node failed or
 	// left.
 	NodeFailed func(node string) bool
-	Logger     *zap.Logger
+	// EventTTL: Events last recorded longer ago than this are deleted
+	// (0: DefaultEventTTL, one hour).
+	EventTTL time.Duration
+	Logger   *zap.Logger
 }
 
 // Run runs the informers, controllers and scheduler until ctx ends and
@@ -59,6 +62,7 @@ func Run(ctx context.Context, cfg Config) {
 	gc := newGarbageCollector(reg, map[string]*informer.Informer{"Pod": pods, "ReplicaSet": rss, "Deployment": deps}, log)
 	nl := newNodeLifecycle(reg, nodes, pods, rec, cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout, cfg.NodeFailed, log)
 	nsc := newNamespaceController(reg, namespaces, log)
+	ttl := newEventExpirer(reg, cfg.EventTTL, log)
 	sched := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodes, Recorder: schedRec, RetryInterval: cfg.SchedulerRetryInterval, Logger: log.Named("scheduler")})
 
 	var wg sync.WaitGroup
@@ -83,6 +87,7 @@ func Run(ctx context.Context, cfg Config) {
 	goRun(gc.run)
 	goRun(nl.run)
 	goRun(nsc.run)
+	goRun(ttl.run)
 	goRun(sched.Run)
 	<-ctx.Done()
 }

@@ -20,7 +20,8 @@
 //
 // What it does not do: no graceful Pod deletion (a Pod is removed at once;
 // its agent then stops the containers), no cluster-wide name uniqueness
-// beyond the key, no event TTL (the controller package expires Events).
+// beyond the key, no event TTL (the controller package expires Events
+// through Scan).
 package registry
 
 import (
@@ -417,30 +418,55 @@ func (r *Registry) List(ctx context.Context, list api.ObjectList, o ListOptions)
 
 // ListObjects is List returning the objects and revision.
 func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o ListOptions) ([]api.Object, int64, error) {
+	var objs []api.Object
+	rev, err := r.Scan(ctx, info, o, func(obj api.Object) error {
+		objs = append(objs, obj)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if objs == nil {
+		objs = []api.Object{}
+	}
+	return objs, rev, nil
+}
+
+// Scan calls fn with each object of info's kind that matches o, decoding
+// one at a time, so a sweep over many objects (the Event TTL) does not
+// hold them all decoded. fn may write to the registry. It returns the
+// revision the objects are consistent at.
+//
+// Errors: those of ListObjects, or the first error fn returns (which ends
+// the scan).
+func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o ListOptions, fn func(api.Object) error) (int64, error) {
 	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), o.raft()...)
 	if err != nil {
-		return nil, 0, storeErr(err, info, "")
+		return 0, storeErr(err, info, "")
 	}
 	// A store that has applied no write is at revision 0, which Watch
 	// reads as "from now": a watch from that list would miss the writes
 	// made between the two calls. No write has revision 1 (Raft's first
 	// entry is its configuration), so 1 names the same state unambiguously.
 	rev = max(rev, 1)
-	objs := make([]api.Object, 0, len(kvs))
-	for _, kv := range kvs {
-		obj, err := r.decode(info, kv)
+	for i := range kvs {
+		obj, err := r.decode(info, kvs[i])
+		kvs[i] = raftstore.KV{} // let the raw value go once decoded
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 		ok, err := Matches(obj, o.Labels, o.Fields)
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
-		if ok {
-			objs = append(objs, obj)
+		if !ok {
+			continue
+		}
+		if err := fn(obj); err != nil {
+			return 0, err
 		}
 	}
-	return objs, rev, nil
+	return rev, nil
 }
 
 // Matches reports whether obj matches both selectors.
