@@ -38,7 +38,7 @@ type Cluster struct {
 	mu       sync.Mutex
 	started  bool
 	stopped  bool
-	cancel   context.CancelFunc
+	cancel   context.CancelCauseFunc
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 	stopErr  error
@@ -196,7 +196,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("orchestrator: autopilot: %w", err)
 	}
 
-	runCtx, cancel := context.WithCancel(context.Background())
+	runCtx, cancel := context.WithCancelCause(context.Background())
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
@@ -317,8 +317,8 @@ func (c *Cluster) Shutdown(ctx context.Context) error { return c.stop(ctx, true)
 
 // Stop halts the node without handing off leadership or leaving gossip:
 // to its peers it looks like a crash (test clusters use it for fault
-// injection). Pods are left running. Safe to call twice; errors as
-// Shutdown.
+// injection). Pods are left running, even with Config.StopPodsOnShutdown.
+// Safe to call twice; errors as Shutdown.
 func (c *Cluster) Stop(ctx context.Context) error { return c.stop(ctx, false) }
 
 func (c *Cluster) stop(ctx context.Context, graceful bool) error {
@@ -328,7 +328,11 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 		cancel, gosp, pilot := c.cancel, c.gosp, c.pilot
 		c.mu.Unlock()
 		if cancel != nil {
-			cancel()
+			cause := context.Canceled
+			if !graceful {
+				cause = agent.ErrLeavePods // a crash leaves Pods running
+			}
+			cancel(cause)
 		}
 		c.wg.Wait()
 		var errs []error

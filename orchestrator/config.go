@@ -73,8 +73,13 @@ type Config struct {
 	Runtime runtime.Runtime
 	// DisableAgent keeps Pods off this node (a control-plane-only server).
 	DisableAgent bool
-	// StopPodsOnShutdown stops and removes this node's Pods on Shutdown;
-	// by default they are left running and adopted on restart.
+	// StopPodsOnShutdown makes Cluster.Shutdown stop and remove this
+	// node's Pods (containers and sandboxes, with each Pod's grace period
+	// and preStop hooks) once the agent has stopped. The zero value leaves
+	// them running, as kubelet does, to be adopted when the node restarts
+	// (the Pods stay bound to it meanwhile; if it stays away, node
+	// lifecycle replaces them elsewhere). Cluster.Stop, a crash-like stop,
+	// always leaves them running.
 	StopPodsOnShutdown bool
 	// Capacity is what this node offers to Pods: cpu, memory and pods
 	// (e.g. {"cpu": 4, "memory": 8Gi, "pods": 110}). Empty means

@@ -360,6 +360,22 @@ func (c *TestCluster) StopNode(i int) {
 	}
 }
 
+// ShutdownNode shuts node i down gracefully (Cluster.Shutdown: leadership
+// hand-off, gossip leave, and its Pods stopped if its Config has
+// StopPodsOnShutdown). RestartNode can start it again.
+func (c *TestCluster) ShutdownNode(i int) {
+	c.tb.Helper()
+	c.mu.Lock()
+	n := c.nodes[i]
+	c.stopped[i] = true
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.Shutdown(ctx); err != nil {
+		c.tb.Logf("orchestratortest: shutdown %s: %v", nodeName(i), err)
+	}
+}
+
 // RestartNode starts a stopped node again with the same name and fake
 // runtime (whose containers its agent adopts), from its data dir with
 // WithDataDirs. It returns once the node runs; use WaitReady to wait for

@@ -10,7 +10,8 @@
 //     and every Node is Ready, and registers Shutdown with t.Cleanup.
 //  2. Use c.Client() like any orchestrator.Client: create Deployments, list
 //     Pods, watch.
-//  3. Inject faults: c.StopNode(i) (a crash), c.RestartNode(i),
+//  3. Inject faults: c.StopNode(i) (a crash), c.ShutdownNode(i) (a
+//     graceful Shutdown), c.RestartNode(i),
 //     c.Partition(i...) / c.Heal(), c.CrashContainer(pod, container, code),
 //     and c.Runtime(i) for everything the fake runtime can do (slow starts,
 //     failing images, hooks that delay or fail runtime calls).

@@ -64,7 +64,8 @@ type Config struct {
 	// BackoffResetAfter: a container that ran this long before exiting
 	// starts a new back-off streak (10 min).
 	BackoffResetAfter time.Duration
-	// StopPodsOnShutdown stops and removes every Pod when Run ends.
+	// StopPodsOnShutdown stops and removes every Pod when Run ends, unless
+	// Run's context was canceled with the cause ErrLeavePods.
 	StopPodsOnShutdown bool
 	// Workers is the number of Pods synced in parallel (8).
 	Workers int
@@ -152,17 +153,22 @@ func New(cfg Config) *Agent {
 	return a
 }
 
+// ErrLeavePods, as the cause of Run's context (context.WithCancelCause),
+// leaves the Pods running even with StopPodsOnShutdown: a crash-like stop.
+var ErrLeavePods = errors.New("agent: stopped without stopping Pods")
+
 // Run registers the Node, keeps its heartbeat and runs Pods until ctx
 // ends; it returns when every goroutine it started has stopped.
 func (a *Agent) Run(ctx context.Context) {
 	started := time.Now()
 	var wg sync.WaitGroup
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
 		a.queue.Shutdown()
 		wg.Wait()
-		if a.cfg.StopPodsOnShutdown {
+		if a.cfg.StopPodsOnShutdown && !errors.Is(context.Cause(parent), ErrLeavePods) {
 			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 			a.stopAll(sctx)
 			scancel()
