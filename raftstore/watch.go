@@ -195,11 +195,21 @@ func (s *Store) event(he *histEvent) (Event, error) {
 		ev.Version = 0
 		ev.PrevValue = v
 	case he.prev != nil:
-		if ev.PrevValue, err = s.value(he.prev); err != nil {
+		if ev.PrevValue, err = s.sharedValue(he.prev); err != nil {
 			return Event{}, err
 		}
 	}
 	return ev, nil
+}
+
+// sharedValue is value without the copy for a plaintext entry: entries are
+// immutable, and event values are read-only for their receivers. The
+// capacity is clipped so that an append cannot write into the entry.
+func (s *Store) sharedValue(e *entry) ([]byte, error) {
+	if e.flags&flagEncrypted != 0 {
+		return s.keys.open(e.key, e.value)
+	}
+	return e.value[:len(e.value):len(e.value)], nil
 }
 
 // runWatch owns one watcher: it catches up from the history and hands the

@@ -912,6 +912,10 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o Lis
 	defer close(w.ch)
 	defer w.w.Stop()
 	prefix := KeyPrefix(info, o.Namespace)
+	var matched map[string]bool
+	if !o.Labels.Empty() || !o.Fields.Empty() {
+		matched = map[string]bool{}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -928,7 +932,7 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o Lis
 			if !info.Namespaced && strings.Contains(ev.Key[len(prefix):], "/") {
 				continue
 			}
-			we, send, err := r.watchEvent(info, ev, o)
+			we, send, err := r.watchEvent(info, ev, o, matched)
 			if err != nil {
 				w.err = err
 				return
@@ -951,7 +955,12 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o Lis
 // that matches before and after is MODIFIED, and one that stops matching
 // is DELETED with its previous (last matching) state at the revision of
 // the change. send is false when the watcher sees nothing.
-func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptions) (_ WatchEvent, send bool, _ error) {
+//
+// matched (nil without selectors) remembers whether each key's latest
+// state seen by this watch matched, so the previous state is decoded only
+// for a key's first event, or to report its DELETED state. The watch sees
+// every event under its prefix in order, so the memory is exact.
+func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptions, matched map[string]bool) (_ WatchEvent, send bool, _ error) {
 	obj, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
 	if err != nil {
 		return WatchEvent{}, false, err
@@ -959,17 +968,26 @@ func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptio
 	cur, _ := Matches(obj, o.Labels, o.Fields)
 	switch {
 	case ev.Type == raftstore.EventDelete:
+		if matched != nil {
+			delete(matched, ev.Key)
+		}
 		return WatchEvent{Type: Deleted, Object: obj, Revision: ev.Revision}, cur, nil
-	case ev.PrevValue == nil:
+	case matched == nil && ev.PrevValue == nil:
 		return WatchEvent{Type: Added, Object: obj, Revision: ev.Revision}, cur, nil
-	case o.Labels.Empty() && o.Fields.Empty():
+	case matched == nil:
 		return WatchEvent{Type: Modified, Object: obj, Revision: ev.Revision}, true, nil
 	}
-	prev, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision})
-	if err != nil {
-		return WatchEvent{}, false, err
+	old, known := matched[ev.Key]
+	matched[ev.Key] = cur
+	var prev api.Object
+	if ev.PrevValue != nil && (!known || (old && !cur)) {
+		if prev, err = r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision}); err != nil {
+			return WatchEvent{}, false, err
+		}
+		old, _ = Matches(prev, o.Labels, o.Fields)
+	} else if ev.PrevValue == nil {
+		old = false // created (again)
 	}
-	old, _ := Matches(prev, o.Labels, o.Fields)
 	switch {
 	case cur && old:
 		return WatchEvent{Type: Modified, Object: obj, Revision: ev.Revision}, true, nil

@@ -349,6 +349,15 @@ func TestWatchLabelSelectorTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Objects from before the watch: their first change is judged by
+	// their previous state.
+	inside := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "inside", Namespace: "default", Labels: map[string]string{"tier": "web"}}}
+	outside := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "outside", Namespace: "default", Labels: map[string]string{"tier": "db"}}}
+	for _, cm := range []*api.ConfigMap{inside, outside} {
+		if err := r.Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+	}
 	w, err := r.Watch(ctx, info, "", registry.ListOptions{Namespace: "default", Labels: sel})
 	if err != nil {
 		t.Fatal(err)
@@ -362,6 +371,20 @@ func TestWatchLabelSelectorTransitions(t *testing.T) {
 			return ""
 		}
 	}
+	inside.Data = map[string]string{"k": "v"}
+	outside.Data = map[string]string{"k": "v"}
+	for _, cm := range []*api.ConfigMap{inside, outside} {
+		if err := r.Update(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outside.Labels["tier"] = "web"
+	if err := r.Update(ctx, outside); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent(t, w, registry.Modified, "inside", label("web"))
+	expectEvent(t, w, registry.Added, "outside", label("web"))
+
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "c", Namespace: "default", Labels: map[string]string{"tier": "db"}}}
 	if err := r.Create(ctx, cm); err != nil {
 		t.Fatal(err)
