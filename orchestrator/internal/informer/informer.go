@@ -4,7 +4,8 @@
 // informer, for Flotilla's leader-side controllers, scheduler and agents.
 //
 // Objects returned by Get, List and ByIndex, and passed to handlers, are
-// shared: never modify them; DeepCopyObject first.
+// shared — with the other informers of the same registry, too: never
+// modify them; DeepCopyObject first.
 package informer
 
 import (
@@ -56,6 +57,9 @@ func New(reg *registry.Registry, sample api.Object, opts registry.ListOptions, l
 	if log == nil {
 		log = zap.NewNop()
 	}
+	// Cached objects are read-only, so informers of one registry share
+	// them (the agent's and the controllers' Pods are one copy).
+	opts.Shared = true
 	return &Informer{
 		reg: reg, info: info, opts: opts, log: log.With(zap.String("kind", info.Kind)),
 		items: map[string]api.Object{}, indexFns: map[string]IndexFunc{},

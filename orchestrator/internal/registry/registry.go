@@ -60,6 +60,7 @@ type KV interface {
 type Registry struct {
 	kv     KV
 	scheme *api.Scheme
+	shared sharedObjects
 }
 
 // New returns a Registry over kv for the kinds of scheme (nil: the default
@@ -390,6 +391,10 @@ type ListOptions struct {
 	Labels    api.Selector
 	Fields    api.FieldSelector
 	ReadOptions
+	// Shared lets ListObjects, Scan and Watch return objects shared with
+	// other Shared readers (one decoded copy per key and revision): for
+	// caches that never modify what they hold, such as informers.
+	Shared bool
 }
 
 // List reads the objects of list's kind that match o into list and sets
@@ -449,8 +454,12 @@ func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o ListOptions, f
 	// made between the two calls. No write has revision 1 (Raft's first
 	// entry is its configuration), so 1 names the same state unambiguously.
 	rev = max(rev, 1)
+	decode := r.decode
+	if o.Shared {
+		decode = r.decodeShared
+	}
 	for i := range kvs {
-		obj, err := r.decode(info, kvs[i])
+		obj, err := decode(info, kvs[i])
 		kvs[i] = raftstore.KV{} // let the raw value go once decoded
 		if err != nil {
 			return 0, err
@@ -961,13 +970,20 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o Lis
 // for a key's first event, or to report its DELETED state. The watch sees
 // every event under its prefix in order, so the memory is exact.
 func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptions, matched map[string]bool) (_ WatchEvent, send bool, _ error) {
-	obj, err := r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
+	decode := r.decode
+	if o.Shared && ev.Type == raftstore.EventPut {
+		decode = r.decodeShared
+	}
+	obj, err := decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
 	if err != nil {
 		return WatchEvent{}, false, err
 	}
 	cur, _ := Matches(obj, o.Labels, o.Fields)
 	switch {
 	case ev.Type == raftstore.EventDelete:
+		if o.Shared {
+			r.forgetShared(ev.Key, ev.Revision)
+		}
 		if matched != nil {
 			delete(matched, ev.Key)
 		}

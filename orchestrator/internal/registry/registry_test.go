@@ -605,3 +605,55 @@ func TestNamespaceLifecycle(t *testing.T) {
 		t.Fatalf("remove an Active namespace: %v, want Conflict", err)
 	}
 }
+
+// Shared readers (informers) get one decoded object per key and revision;
+// other reads get their own copies.
+func TestSharedObjects(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	info, _ := r.Info(&api.Pod{})
+	pod := &api.Pod{
+		ObjectMeta: api.ObjectMeta{Name: "p", Namespace: "default"},
+		Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "img"}}},
+	}
+	if err := r.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	shared := registry.ListOptions{Shared: true}
+	a, _, err := r.ListObjects(ctx, info, shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := r.ListObjects(ctx, info, shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, _, err := r.ListObjects(ctx, info, registry.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 1 || len(b) != 1 || a[0] != b[0] {
+		t.Fatalf("shared lists returned different objects: %p %p", a[0], b[0])
+	}
+	if private[0] == a[0] {
+		t.Fatal("a private list returned the shared object")
+	}
+	// A shared watch's event is the object later shared lists return.
+	w, err := r.Watch(ctx, info, a[0].GetResourceVersion(), shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	pod.Labels = map[string]string{"v": "2"}
+	if err := r.Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	ev := nextEvent(t, w)
+	c, _, err := r.ListObjects(ctx, info, shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Object != c[0] || c[0] == a[0] || c[0].GetLabels()["v"] != "2" {
+		t.Fatalf("after the update: event %p, list %p (old %p), labels %v", ev.Object, c[0], a[0], c[0].GetLabels())
+	}
+}

@@ -1,0 +1,88 @@
+package registry
+
+import (
+	"sync"
+	"weak"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/raftstore"
+)
+
+// sharedObjects lets read-only consumers (informer caches: the agent's
+// and the controllers' hold the same Pods) share one decoded object per
+// key and revision instead of each holding its own copy. It keeps only
+// weak references: an object lives as long as some cache holds it.
+type sharedObjects struct {
+	mu sync.Mutex
+	m  map[string]sharedRef
+}
+
+type sharedRef struct {
+	rev int64
+	get func() api.Object // nil once the object was collected
+}
+
+// weakRef returns a function that yields obj while something else keeps it
+// alive, or nil for kinds not shared (the ones with few objects).
+func weakRef(obj api.Object) func() api.Object {
+	switch o := obj.(type) {
+	case *api.Pod:
+		return weakOf(o)
+	case *api.ReplicaSet:
+		return weakOf(o)
+	case *api.Node:
+		return weakOf(o)
+	}
+	return nil
+}
+
+func weakOf[T any, PT interface {
+	*T
+	api.Object
+}](o PT) func() api.Object {
+	wp := weak.Make((*T)(o))
+	return func() api.Object {
+		if v := wp.Value(); v != nil {
+			return PT(v)
+		}
+		return nil
+	}
+}
+
+// decodeShared is decode for read-only consumers: an object of the same
+// key and revision that another consumer decoded and still holds is
+// returned instead of a new copy.
+func (r *Registry) decodeShared(info api.KindInfo, kv raftstore.KV) (api.Object, error) {
+	r.shared.mu.Lock()
+	if ref, ok := r.shared.m[kv.Key]; ok && ref.rev == kv.ModRevision {
+		if obj := ref.get(); obj != nil {
+			r.shared.mu.Unlock()
+			return obj, nil
+		}
+	}
+	r.shared.mu.Unlock()
+	obj, err := r.decode(info, kv)
+	if err != nil {
+		return nil, err
+	}
+	if get := weakRef(obj); get != nil {
+		r.shared.mu.Lock()
+		if r.shared.m == nil {
+			r.shared.m = map[string]sharedRef{}
+		}
+		if ref, ok := r.shared.m[kv.Key]; !ok || ref.rev <= kv.ModRevision {
+			r.shared.m[kv.Key] = sharedRef{rev: kv.ModRevision, get: get}
+		}
+		r.shared.mu.Unlock()
+	}
+	return obj, nil
+}
+
+// forgetShared drops the reference of a deleted key.
+func (r *Registry) forgetShared(key string, rev int64) {
+	r.shared.mu.Lock()
+	if ref, ok := r.shared.m[key]; ok && ref.rev < rev {
+		delete(r.shared.m, key)
+	}
+	r.shared.mu.Unlock()
+}
