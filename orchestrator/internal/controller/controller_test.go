@@ -172,9 +172,9 @@ func TestNamespaceDeletionEmptiesIt(t *testing.T) {
 	})
 	// The finalizer holds the ConfigMap, and so the Namespace.
 	var cm api.ConfigMap
-	if err := reg.Get(ctx, "team", "held", &cm, registry.ReadOptions{Consistent: true}); err != nil || cm.DeletionTimestamp == nil {
-		t.Fatalf("held ConfigMap: %v, deletionTimestamp %v", err, cm.DeletionTimestamp)
-	}
+	testutil.Eventually(t, 10*time.Second, "held ConfigMap marked for deletion", func() bool {
+		return reg.Get(ctx, "team", "held", &cm, registry.ReadOptions{Consistent: true}) == nil && cm.DeletionTimestamp != nil
+	})
 	var ns api.Namespace
 	if err := reg.Get(ctx, "", "team", &ns, registry.ReadOptions{Consistent: true}); err != nil || ns.Status.Phase != api.NamespaceTerminating {
 		t.Fatalf("team while content remains: %v, phase %q", err, ns.Status.Phase)
