@@ -32,7 +32,7 @@
 // Pods bound to it. The Raft leader also runs, within a second of winning
 // the election and until it loses it, the scheduler, the ReplicaSet and
 // Deployment controllers, the garbage collector (ownerReferences;
-// background, foreground and orphan propagation) and the node lifecycle
+// background, foreground and orphan propagation), the node lifecycle
 // controller (a Node not renewed for Timing.NodeMonitorGracePeriod or failed
 // by gossip becomes NotReady; after Timing.PodEvictionTimeout its Pods are
 // deleted and replaced elsewhere) and the namespace controller (it creates
