@@ -9,16 +9,22 @@
 //     they are skipped, and they fail when CI=true.
 //  2. go test ./orchestrator/e2e -run '^$' -bench . -benchtime 5x runs the
 //     benchmarks (figures as custom metrics: p50 of the iterations).
+//  3. FLOTILLA_BENCH_SWARM=1 go test ./orchestrator/e2e -run '^$' -bench
+//     VsSwarm -benchtime 5x also runs BenchmarkVsSwarm: the same figures
+//     for Flotilla and Docker Swarm side by side on the local daemon, which
+//     it makes a single-node swarm for the run (refusing a daemon already
+//     in a swarm) and leaves at the end. Without the opt-in it is skipped.
 //
 // Every test and benchmark uses a random cluster ID, builds the quickstart
 // app (examples/quickstart/app) into the image flotilla-e2e/web:dev with
 // dockerimage.BuildGo (cached by content) and, at the end, purges every
 // container, volume and network labelled with its cluster ID and checks
-// that none is left.
+// that none is left. The benchmarks with probes, and the Swarm services,
+// run internal/benchapp (flotilla-e2e/bench:dev), whose health endpoint
+// can be made to fail and which is its own healthcheck command.
 //
 // # What it does not do
 //
-// No multi-host clusters, no Docker Swarm comparison (that is measured with
-// the docker CLI, see BENCHMARKS.md) and no assertions on timing: figures
-// are benchmark metrics only.
+// No multi-host clusters (Swarm included: one node) and no assertions on
+// timing: figures are benchmark metrics only.
 package e2e
