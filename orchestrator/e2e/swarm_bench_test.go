@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -209,7 +210,13 @@ func (s *swarmBench) create(b *testing.B, spec swarm.ServiceSpec) (string, []str
 		b.Fatalf("service create: %v", err)
 	}
 	c := spec.TaskTemplate.ContainerSpec
-	ids, took := s.waitReady(b, resp.ID, int(*spec.Mode.Replicated.Replicas), c.Env[0][len("VERSION="):], c.Healthcheck != nil, "", start)
+	version := ""
+	for _, e := range c.Env {
+		if v, ok := strings.CutPrefix(e, "VERSION="); ok {
+			version = v
+		}
+	}
+	ids, took := s.waitReady(b, resp.ID, int(*spec.Mode.Replicated.Replicas), version, c.Healthcheck != nil, "", start)
 	return resp.ID, ids, took
 }
 
@@ -312,6 +319,9 @@ func sideBySide(b *testing.B, flotilla, swarm func(i int) time.Duration) {
 //     readiness every 200 ms; Swarm: its defaults (one task at a time) in
 //     the given order, healthcheck every 200 ms. Issue 6: ≤ 2.5 s; Swarm
 //     3.75 s start-first, 16.1 s stop-first.
+//   - RollingUpdate10StartFirstNoHealthcheck, ...StopFirstNoHealthcheck:
+//     the same with no Swarm healthcheck (a task counts once running),
+//     which is easier for Swarm; the issue does not say which it measured.
 func BenchmarkVsSwarm(b *testing.B) {
 	sw := newSwarm(b)
 	dc := benchCluster(b)
@@ -397,7 +407,7 @@ func BenchmarkVsSwarm(b *testing.B) {
 	b.Run("Ready10", ready10(time.Second))
 	b.Run("Ready10Health200ms", ready10(probePeriod))
 
-	rolling := func(order string) func(b *testing.B) {
+	rolling := func(order string, swarmHealth time.Duration) func(b *testing.B) {
 		return func(b *testing.B) {
 			sideBySide(b, func(int) time.Duration {
 				d := appDeployment(name("roll"), 10, "v1", httpProbe(), nil)
@@ -405,10 +415,10 @@ func BenchmarkVsSwarm(b *testing.B) {
 				removeDeployment(b, dc, d.Name)
 				return took
 			}, func(int) time.Duration {
-				id, _, _ := sw.create(b, sw.spec(10, "v1", probePeriod, order))
+				id, _, _ := sw.create(b, sw.spec(10, "v1", swarmHealth, order))
 				took := timed(b, func() time.Duration {
 					start := sw.update(b, id, func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Env = []string{"VERSION=v2"} })
-					_, took := sw.waitReady(b, id, 10, "v2", true, "", start)
+					_, took := sw.waitReady(b, id, 10, "v2", swarmHealth > 0, "", start)
 					return took
 				})
 				sw.remove(b, id)
@@ -416,6 +426,8 @@ func BenchmarkVsSwarm(b *testing.B) {
 			})
 		}
 	}
-	b.Run("RollingUpdate10StartFirst", rolling(swarm.UpdateOrderStartFirst))
-	b.Run("RollingUpdate10StopFirst", rolling(swarm.UpdateOrderStopFirst))
+	b.Run("RollingUpdate10StartFirst", rolling(swarm.UpdateOrderStartFirst, probePeriod))
+	b.Run("RollingUpdate10StopFirst", rolling(swarm.UpdateOrderStopFirst, probePeriod))
+	b.Run("RollingUpdate10StartFirstNoHealthcheck", rolling(swarm.UpdateOrderStartFirst, 0))
+	b.Run("RollingUpdate10StopFirstNoHealthcheck", rolling(swarm.UpdateOrderStopFirst, 0))
 }
