@@ -280,6 +280,18 @@ func timeLivenessRestart(b *testing.B, dc *dockerCluster, d *orchestrator.Deploy
 	old := containerID(&pod)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Ready follows Running without a readiness probe: wait until the app
+	// serves.
+	for {
+		if _, err := get(ctx, "http://"+pod.Status.PodIP+":8080/healthz"); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatalf("pod %s does not serve: %v", pod.Name, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	start := time.Now()
 	b.StartTimer()
 	if _, err := get(ctx, "http://"+pod.Status.PodIP+":8080/health?ok=false"); err != nil {
