@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -73,14 +74,19 @@ func newSwarm(b *testing.B) *swarmBench {
 	var id [4]byte
 	_, _ = rand.Read(id[:])
 	s := &swarmBench{cli: cli, image: buildBenchImage(b, cli), run: hex.EncodeToString(id[:])}
-	// Registered before the init: a half-done init is left too.
+	_, initErr := cli.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"})
+	if cerrdefs.IsUnavailable(initErr) {
+		b.Fatalf("swarm init: %v (someone else's swarm: left alone)", initErr)
+	}
+	// Registered even when the init failed otherwise: a half-done init is
+	// left too (close leaves only a node that is not inactive).
 	b.Cleanup(func() {
 		if err := s.close(hadGWBridge); err != nil {
 			b.Error(err)
 		}
 	})
-	if _, err := cli.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"}); err != nil {
-		b.Fatalf("swarm init: %v", err)
+	if initErr != nil {
+		b.Fatalf("swarm init: %v", initErr)
 	}
 	return s
 }
@@ -92,11 +98,13 @@ func (s *swarmBench) close(hadGWBridge bool) error {
 	defer cancel()
 	var errs []error
 	mine := filters.NewArgs(filters.Arg("label", labelSwarmRun+"="+s.run))
-	if svcs, err := s.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: mine}); err == nil {
-		for _, svc := range svcs {
-			if err := s.cli.ServiceRemove(ctx, svc.ID); err != nil && !client.IsErrNotFound(err) {
-				errs = append(errs, err)
-			}
+	svcs, err := s.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: mine})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, svc := range svcs {
+		if err := s.cli.ServiceRemove(ctx, svc.ID); err != nil && !client.IsErrNotFound(err) {
+			errs = append(errs, err)
 		}
 	}
 	for {
@@ -110,8 +118,10 @@ func (s *swarmBench) close(hadGWBridge bool) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := s.cli.SwarmLeave(ctx, true); err != nil {
-		errs = append(errs, fmt.Errorf("swarm leave: %w", err))
+	if info, err := s.cli.Info(ctx); err != nil || info.Swarm.LocalNodeState != swarm.LocalNodeStateInactive {
+		if err := s.cli.SwarmLeave(ctx, true); err != nil {
+			errs = append(errs, fmt.Errorf("swarm leave: %w", err))
+		}
 	}
 	if !hadGWBridge {
 		if err := s.cli.NetworkRemove(ctx, "docker_gwbridge"); err != nil && !client.IsErrNotFound(err) {
