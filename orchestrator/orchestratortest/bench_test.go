@@ -157,6 +157,9 @@ func BenchmarkServer10000Pods(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 		b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MB")
+		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+		b.ReportMetric(float64(ms.StackInuse)/(1<<20), "stack-MB")
+		b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "heap-sys-MB")
 		if path := os.Getenv("FLOTILLA_HEAPPROFILE"); path != "" {
 			if f, err := os.Create(path); err == nil {
 				_ = pprof.WriteHeapProfile(f)
