@@ -206,12 +206,26 @@ func (r *Runtime) claimWarm(ctx context.Context, cfg *runtime.PodSandboxConfig) 
 	}
 }
 
-// newWarm creates and starts one warm sandbox and returns its ID.
+// newWarm creates and starts one warm sandbox and returns its ID. The
+// daemon finishes a create whose request was cancelled, so the calls run
+// to completion (bounded) even when ctx ends, and a sandbox made after ctx
+// ended is removed: Close never leaves one behind.
 func (r *Runtime) newWarm(ctx context.Context) (string, error) {
 	pause, err := r.ensurePause(ctx)
 	if err != nil {
 		return "", err
 	}
+	id, err := r.startWarm(pause)
+	if err == nil && ctx.Err() != nil {
+		r.removeQuietly(id)
+		return "", ctx.Err()
+	}
+	return id, err
+}
+
+func (r *Runtime) startWarm(pause string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	labels := r.ownLabels(runtime.KindSandbox)
