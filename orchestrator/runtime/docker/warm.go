@@ -178,6 +178,12 @@ func (r *Runtime) claimWarm(ctx context.Context, cfg *runtime.PodSandboxConfig) 
 			continue
 		}
 		err := r.cli.ContainerRename(ctx, id, name)
+		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) && r.renamedTo(id, name) {
+			// The daemon renamed it although the call failed (its context
+			// ended): it is this Pod's now, and must never go back to the
+			// pool, where another Pod could claim it.
+			err = nil
+		}
 		switch {
 		case err == nil:
 			labels := r.ownLabels(runtime.KindSandbox)
@@ -200,10 +206,19 @@ func (r *Runtime) claimWarm(ctx context.Context, cfg *runtime.PodSandboxConfig) 
 			r.warm.push(id)
 			return "", nil
 		default:
-			r.warm.push(id)
+			r.removeQuietly(id) // not renamed, or its state is unknown: out of the pool
 			return "", r.wrap("RunPodSandbox", id, err)
 		}
 	}
+}
+
+// renamedTo reports whether container id is named name now (a check with
+// a context of its own, after a rename whose outcome is unknown).
+func (r *Runtime) renamedTo(id, name string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	in, err := r.cli.ContainerInspect(ctx, id)
+	return err == nil && strings.TrimPrefix(in.Name, "/") == name
 }
 
 // newWarm creates and starts one warm sandbox and returns its ID. The
