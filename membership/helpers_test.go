@@ -3,36 +3,16 @@ package membership
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/leakcheck"
 	"github.com/flotilla-io/flotilla/internal/testlog"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 )
 
-func TestMain(m *testing.M) {
-	// This is goleak.VerifyTestMain with more patience: memberlist does not
-	// wait for its goroutines on Shutdown, and a probe in flight still waits
-	// for its ack timer (up to ProbeInterval times the awareness multiplier,
-	// seconds with LANTiming), longer than VerifyTestMain retries.
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(15 * time.Second)
-		err := goleak.Find()
-		for err != nil && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-			err = goleak.Find()
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/leakcheck"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
-	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Nodes run memberlist, whose goroutines may outlive Shutdown briefly.
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 const webYAML = `apiVersion: apps/v1
 kind: Deployment

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/flotilla-io/flotilla/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Nodes run memberlist, whose goroutines may outlive Shutdown briefly.
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 // TestQuickstart runs the README's command end to end: on the local Docker
 // daemon when there is one (required under CI=true), otherwise on the

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/internal/leakcheck"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
@@ -22,12 +23,12 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Nodes run memberlist, whose goroutines may outlive Shutdown briefly.
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 // image is the quickstart app, built once per test binary.
 const image = "flotilla-e2e/web:dev"

@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/leakcheck"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
-	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Nodes run memberlist, whose goroutines may outlive Shutdown briefly.
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 func web(replicas int32) *orchestrator.Deployment {
 	labels := map[string]string{"app": "web"}
