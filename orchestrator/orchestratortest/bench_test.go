@@ -133,12 +133,17 @@ const podsN = 10000
 
 // BenchmarkServer10000Pods runs one node (server + agent + fake runtime)
 // holding 10,000 running Pods and reports the process's resident memory
-// and live heap once they all run.
+// and live heap once they all run. FLOTILLA_BENCH_DATADIR=1 gives the node
+// a data dir (Raft log and snapshots in bolt files) instead of memory.
 func BenchmarkServer10000Pods(b *testing.B) {
 	for range b.N {
-		c := orchestratortest.NewCluster(b, 1, quiet(), orchestratortest.WithCapacity(orchestrator.ResourceList{
+		opts := []orchestratortest.Option{quiet(), orchestratortest.WithCapacity(orchestrator.ResourceList{
 			api.ResourceCPU: api.MustParse("1000"), api.ResourceMemory: api.MustParse("4Ti"), api.ResourcePods: api.MustParse("20000"),
-		}))
+		})}
+		if os.Getenv("FLOTILLA_BENCH_DATADIR") == "1" {
+			opts = append(opts, orchestratortest.WithDataDirs())
+		}
+		c := orchestratortest.NewCluster(b, 1, opts...)
 		ctx := context.Background()
 		start := time.Now()
 		if err := c.Client().Create(ctx, web(podsN)); err != nil {
