@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +19,9 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type env struct {
-	reg  *registry.Registry
-	pods *informer.Informer
+	reg   *registry.Registry
+	pods  *informer.Informer
+	nodes *informer.Informer
 }
 
 func start(t *testing.T) *env {
@@ -39,7 +41,7 @@ func start(t *testing.T) *env {
 		}
 	}()
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	return &env{reg: reg, pods: pods}
+	return &env{reg: reg, pods: pods, nodes: nodes}
 }
 
 func (e *env) boundTo(t *testing.T, name string) string {
@@ -147,10 +149,18 @@ func TestFilters(t *testing.T) {
 func TestSpreadsOwnerAcrossNodes(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
+	var last *api.Node
 	for _, n := range []string{"a", "b", "c"} {
-		if err := e.reg.Create(ctx, readyNode(n)); err != nil {
+		last = readyNode(n)
+		if err := e.reg.Create(ctx, last); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The scheduler must know all three nodes before the first Pod comes,
+	// or the first Pods spread over the nodes it knows.
+	rev, _ := strconv.ParseInt(last.ResourceVersion, 10, 64)
+	if err := e.nodes.WaitForRevision(ctx, rev); err != nil {
+		t.Fatal(err)
 	}
 	owner := &api.ReplicaSet{TypeMeta: api.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}, ObjectMeta: api.ObjectMeta{Name: "rs", UID: "u-1"}}
 	for i := range 9 {
