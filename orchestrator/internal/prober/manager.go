@@ -204,10 +204,24 @@ type target struct {
 
 	mu      sync.Mutex
 	stopped bool
-	status  [3]ProbeStatus
+	// ps is nil for a container without probes (most of them), which then
+	// costs a few hundred bytes instead of two sets of three statuses.
+	ps *probeStates
+}
+
+// probeStates are a target's probe states, indexed like specs.
+type probeStates struct {
+	status [3]ProbeStatus
 	// reported holds the status as of each probe's last reported
 	// attempt (see Manager.Reported).
 	reported [3]ProbeStatus
+}
+
+// cancelWorkers ends the workers' context, if the target has workers.
+func (t *target) cancelWorkers() {
+	if t.cancel != nil {
+		t.cancel()
+	}
 }
 
 var kinds = [3]Kind{Startup, Liveness, Readiness}
@@ -243,13 +257,13 @@ func (m *Manager) AddContainer(c Container) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		t.cancel()
+		t.cancelWorkers()
 		return ErrClosed
 	}
 	old := m.containers[t.key]
 	if old != nil && old.containerID == t.containerID {
 		m.mu.Unlock()
-		t.cancel()
+		t.cancelWorkers()
 		return nil
 	}
 	m.containers[t.key] = t
@@ -304,21 +318,28 @@ func (m *Manager) newTarget(c Container) (*target, error) {
 			t.urls[i] = scheme + "://" + s.addr(c.PodIP) + s.path
 		}
 		t.specs[i] = s
-		t.status[i] = ProbeStatus{Kind: kinds[i], Passing: kinds[i] == Liveness}
-		t.reported[i] = t.status[i]
+		if t.ps == nil {
+			t.ps = &probeStates{}
+		}
+		t.ps.status[i] = ProbeStatus{Kind: kinds[i], Passing: kinds[i] == Liveness}
+		t.ps.reported[i] = t.ps.status[i]
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: container %q: %w", ErrInvalid, c.Spec.Name, errors.Join(errs...))
 	}
 	if t.specs[0] == nil || c.WasStarted {
 		t.markStarted()
-		t.status[0].Passing = t.specs[0] != nil
+		if t.specs[0] != nil {
+			t.ps.status[0].Passing = true
+		}
 		t.skipStartup = true
 	}
 	if c.WasReady && t.specs[2] != nil {
-		t.status[2].Passing = true
+		t.ps.status[2].Passing = true
 	}
-	t.ctx, t.cancel = context.WithCancel(context.Background())
+	if t.ps != nil {
+		t.ctx, t.cancel = context.WithCancel(context.Background())
+	}
 	return t, nil
 }
 
@@ -330,7 +351,7 @@ func (t *target) stop() {
 	t.mu.Lock()
 	t.stopped = true
 	t.mu.Unlock()
-	t.cancel()
+	t.cancelWorkers()
 	t.wg.Wait()
 }
 
@@ -383,7 +404,7 @@ func stopAll(ts []*target) {
 		t.mu.Lock()
 		t.stopped = true
 		t.mu.Unlock()
-		t.cancel()
+		t.cancelWorkers()
 	}
 	for _, t := range ts {
 		t.wg.Wait()
@@ -439,7 +460,7 @@ func (m *Manager) Ready(podUID, name string) bool {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.status[2].Passing
+	return t.ps.status[2].Passing
 }
 
 // Status returns the state of the container's probes (those it has, in
@@ -454,7 +475,7 @@ func (m *Manager) Status(podUID, name string) (st []ProbeStatus, ok bool) {
 	defer t.mu.Unlock()
 	for i, s := range t.specs {
 		if s != nil {
-			st = append(st, t.status[i])
+			st = append(st, t.ps.status[i])
 		}
 	}
 	return st, true
@@ -480,7 +501,7 @@ func (m *Manager) Reported(podUID, name string) (st []ProbeStatus, ok bool) {
 	defer t.mu.Unlock()
 	for i, s := range t.specs {
 		if s != nil {
-			st = append(st, t.reported[i])
+			st = append(st, t.ps.reported[i])
 		}
 	}
 	return st, true
@@ -548,7 +569,7 @@ func (w *worker) probe(ctx context.Context) bool {
 	}
 	t := w.t
 	t.mu.Lock()
-	st, rep := &t.status[w.idx], &t.reported[w.idx]
+	st, rep := &t.ps.status[w.idx], &t.ps.reported[w.idx]
 	st.Attempts++
 	st.LastProbeTime = at
 	report := st.Attempts == 1
