@@ -218,3 +218,31 @@ func TestWatchPrevValue(t *testing.T) {
 		}
 	}
 }
+
+// A list of a store that has applied no write names a revision a watch can
+// start from without missing the writes made in between: 1, never 0 (which
+// Watch reads as "from now").
+func TestWatchFromListOfEmptyStore(t *testing.T) {
+	c := newTestCluster(t, 1)
+	ctx := ctxT(t)
+	s := c.leader()
+	_, rev, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev != 1 {
+		t.Fatalf("list revision of an empty store %d, want 1", rev)
+	}
+	wrote, err := s.Put(ctx, "between", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Watch(ctx, "", rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if ev := next(t, w); ev.Key != "between" || ev.Revision != wrote {
+		t.Fatalf("first event %+v, want the write at %d", ev, wrote)
+	}
+}

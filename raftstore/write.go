@@ -399,7 +399,10 @@ func (s *Store) Get(ctx context.Context, key string, opts ...ReadOption) (KV, er
 
 // List returns the keys under prefix in key order ("" lists everything)
 // and the revision the result is consistent at; watch from that revision to
-// follow later changes.
+// follow later changes. A store that has applied no write lists at
+// revision 1, not 0, which Watch reads as "from now": no write has
+// revision 1 (Raft's first entry is its configuration), so a watch from it
+// misses nothing written after the list.
 //
 // Errors: as Get, without ErrNotFound (an empty prefix range is an empty
 // list).
@@ -409,6 +412,7 @@ func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]
 		return nil, 0, err
 	}
 	entries, rev := s.fsm.list(prefix, o.limit)
+	rev = max(rev, 1)
 	out := make([]KV, 0, len(entries))
 	for _, e := range entries {
 		kv, err := s.toKV(e)

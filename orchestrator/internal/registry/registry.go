@@ -449,11 +449,6 @@ func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o ListOptions, f
 	if err != nil {
 		return 0, storeErr(err, info, "")
 	}
-	// A store that has applied no write is at revision 0, which Watch
-	// reads as "from now": a watch from that list would miss the writes
-	// made between the two calls. No write has revision 1 (Raft's first
-	// entry is its configuration), so 1 names the same state unambiguously.
-	rev = max(rev, 1)
 	decode := r.decode
 	if o.Shared {
 		decode = r.decodeShared
