@@ -15,7 +15,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
-	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 )
 
 // The Docker runtime's own test program: HTTP on 8080 with /healthz
@@ -34,11 +33,7 @@ func TestDocker(t *testing.T) {
 	}
 	ctx := context.Background()
 	cli := dockertest.Client(t)
-	bctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	if err := dockerimage.BuildGo(bctx, cli, dockerTestApp, dockerTestImage); err != nil {
-		t.Fatalf("build test image: %v", err)
-	}
+	dockertest.Image(t, cli, dockerTestApp, dockerTestImage)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	cluster := "probe" + hex.EncodeToString(b[:])

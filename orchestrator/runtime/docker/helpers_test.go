@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
-	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
 )
@@ -27,24 +25,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // testImage is built once per test binary from internal/testapp.
 const testImage = "flotilla-test/testapp:dev"
 
-var (
-	buildOnce sync.Once
-	buildErr  error
-)
-
 // dockerClient returns a client to the local daemon (see dockertest).
 func dockerClient(t testing.TB) *client.Client { return dockertest.Client(t) }
 
 func buildTestImage(t testing.TB, cli *client.Client) {
 	t.Helper()
-	buildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		buildErr = dockerimage.BuildGo(ctx, cli, "./internal/testapp", testImage)
-	})
-	if buildErr != nil {
-		t.Fatalf("build test image: %v", buildErr)
-	}
+	dockertest.Image(t, cli, "./internal/testapp", testImage)
 }
 
 func uniqueID(prefix string) string {
