@@ -42,16 +42,6 @@ func benchDeployment(name string, replicas int32) *orchestrator.Deployment {
 	return d
 }
 
-func deleteDeployment(b *testing.B, dc *dockerCluster, name string) {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := dc.Client().Delete(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace}}); err != nil {
-		b.Fatal(err)
-	}
-	dc.waitGone(name, 60*time.Second)
-}
-
 // warmVariants runs a benchmark with the runtime's default warm sandboxes
 // and without any (a sandbox started for each Pod), side by side.
 func warmVariants(b *testing.B, run func(b *testing.B, o clusterOptions)) {
@@ -84,7 +74,7 @@ func benchDeployment10(b *testing.B, o clusterOptions) {
 		waitRunning(b, dc.Client(), name, 10, 30*time.Second)
 		took = append(took, time.Since(start))
 		b.StopTimer()
-		deleteDeployment(b, dc, name)
+		removeDeployment(b, dc, name)
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -118,7 +108,7 @@ func benchScale10To50(b *testing.B, o clusterOptions) {
 		took = append(took, time.Since(start))
 		b.Logf("scale 10 -> 50: all Running after %v", took[len(took)-1])
 		b.StopTimer()
-		deleteDeployment(b, dc, name)
+		removeDeployment(b, dc, name)
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -174,7 +164,7 @@ func BenchmarkKillRestart(b *testing.B) {
 		}
 		cancel()
 		b.StopTimer()
-		deleteDeployment(b, dc, name)
+		removeDeployment(b, dc, name)
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -202,7 +192,7 @@ func BenchmarkNodeMemory30Pods(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(rssBytes(b))/(1<<20), "MiB-RSS")
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap-inuse")
-		deleteDeployment(b, dc, name)
+		removeDeployment(b, dc, name)
 		b.StartTimer()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +23,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
-	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -32,11 +32,6 @@ func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 // image is the quickstart app, built once per test binary.
 const image = "flotilla-e2e/web:dev"
-
-var (
-	buildOnce sync.Once
-	buildErr  error
-)
 
 // dockerClient returns a client to the local daemon (see dockertest).
 func dockerClient(tb testing.TB) *client.Client { return dockertest.Client(tb) }
@@ -92,14 +87,7 @@ func newDockerClusterWith(tb testing.TB, n int, o clusterOptions) *dockerCluster
 		logger = zap.NewNop()
 	}
 	cli := dockerClient(tb)
-	buildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		buildErr = dockerimage.BuildGo(ctx, cli, "../../examples/quickstart/app", image)
-	})
-	if buildErr != nil {
-		tb.Fatalf("build %s: %v", image, buildErr)
-	}
+	dockertest.Image(tb, cli, "../../examples/quickstart/app", image)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	dc := &dockerCluster{tb: tb, cli: cli, clusterID: "e2e-" + hex.EncodeToString(b[:])}
@@ -338,21 +326,34 @@ func waitRunning(tb testing.TB, c orchestrator.Client, name string, n int, timeo
 	}
 }
 
-// waitGone waits until no Pod of app=name exists and the daemon runs none of
-// the cluster's application containers.
-func (dc *dockerCluster) waitGone(name string, timeout time.Duration) {
-	dc.tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// removeDeployment deletes Deployment name and waits until its Pods are
+// gone and the daemon holds no container of them (sandboxes included,
+// running or not), so that no removal is still in flight when the next
+// iteration starts or the cluster is purged (concurrent removals are what
+// make Docker 20.10 leak network endpoints).
+func removeDeployment(b *testing.B, dc *dockerCluster, name string) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if err := dc.Client().Delete(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace}}); err != nil {
+		b.Fatal(err)
+	}
+	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID))
 	for {
-		_, total, err := runningPods(ctx, dc.Client(), name)
-		n, derr := dc.runningContainers(ctx)
-		if err == nil && derr == nil && total == 0 && n == 0 {
+		_, pods, err := runningPods(ctx, dc.Client(), name)
+		cs, derr := dc.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		left := 0
+		for _, c := range cs {
+			if strings.HasPrefix(c.Labels[runtime.LabelPodName], name+"-") {
+				left++
+			}
+		}
+		if err == nil && derr == nil && pods == 0 && left == 0 {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			dc.tb.Fatalf("%s: %d Pods, %d containers still there after %v", name, total, n, timeout)
+			b.Fatalf("deployment %s: %d Pods, %d containers left after 60 s (last errors %v, %v)", name, pods, left, err, derr)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

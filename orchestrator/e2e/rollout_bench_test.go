@@ -4,18 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/runtime"
-	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 )
 
 // The benchmarks of issue 6 on real Docker (3 in-process nodes): readiness
@@ -32,28 +27,11 @@ const benchImage = "flotilla-e2e/bench:dev"
 // probePeriod is the period of every probe of these benchmarks.
 const probePeriod = 200 * time.Millisecond
 
-var (
-	benchBuildOnce sync.Once
-	benchImageID   string
-	benchBuildErr  error
-)
-
-// buildBenchImage builds benchImage (cached by content) and returns its ID.
+// buildBenchImage builds benchImage (once per test binary) and returns
+// its ID.
 func buildBenchImage(tb testing.TB, cli *client.Client) string {
 	tb.Helper()
-	benchBuildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		var res *dockerimage.Result
-		res, benchBuildErr = dockerimage.Build(ctx, cli, dockerimage.Options{Package: "./internal/benchapp", Ref: benchImage})
-		if benchBuildErr == nil {
-			benchImageID = res.ImageID
-		}
-	})
-	if benchBuildErr != nil {
-		tb.Fatalf("build %s: %v", benchImage, benchBuildErr)
-	}
-	return benchImageID
+	return dockertest.Image(tb, cli, "./internal/benchapp", benchImage)
 }
 
 // benchCluster is newDockerCluster (quiet) with benchImage built.
@@ -389,39 +367,6 @@ func BenchmarkLivenessRestart(b *testing.B) {
 		b.ReportMetric(p50ms(seen), "ms-p50-seen")
 	}
 	reportP50Max(b, restarted, "restarted")
-}
-
-// removeDeployment deletes Deployment name and waits until its Pods are
-// gone and the daemon holds no container of them (sandboxes included,
-// running or not), so that no removal is still in flight when the next
-// iteration starts or the cluster is purged (concurrent removals are what
-// make Docker 20.10 leak network endpoints).
-func removeDeployment(b *testing.B, dc *dockerCluster, name string) {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := dc.Client().Delete(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace}}); err != nil {
-		b.Fatal(err)
-	}
-	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID))
-	for {
-		_, pods, err := runningPods(ctx, dc.Client(), name)
-		cs, derr := dc.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-		left := 0
-		for _, c := range cs {
-			if strings.HasPrefix(c.Labels[runtime.LabelPodName], name+"-") {
-				left++
-			}
-		}
-		if err == nil && derr == nil && pods == 0 && left == 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			b.Fatalf("deployment %s: %d Pods, %d containers left after 60 s (last errors %v, %v)", name, pods, left, err, derr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // logf logs only under -v: benchmarks print their logs otherwise.

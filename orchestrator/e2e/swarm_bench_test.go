@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+	"github.com/flotilla-io/flotilla/orchestrator"
 )
 
 // Docker Swarm side by side with Flotilla, on the same daemon in the same
@@ -338,80 +339,74 @@ func BenchmarkVsSwarm(b *testing.B) {
 	var seq atomic.Int64
 	name := func(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
 
-	b.Run("Deployment10", func(b *testing.B) {
-		sideBySide(b, func(int) time.Duration {
-			d := appDeployment(name("d10"), 10, "v1", nil, nil)
-			took := timeCreate(b, dc, d)
+	// flotilla measures one fresh Deployment (made by mk) with measure, then
+	// removes it.
+	flotilla := func(b *testing.B, mk func() *orchestrator.Deployment, measure func(*testing.B, *dockerCluster, *orchestrator.Deployment) time.Duration) func(int) time.Duration {
+		return func(int) time.Duration {
+			d := mk()
+			took := measure(b, dc, d)
 			removeDeployment(b, dc, d.Name)
 			return took
-		}, func(int) time.Duration {
+		}
+	}
+	// swarmCreate measures creating a service of replicas tasks (healthy
+	// where health > 0), then removes it.
+	swarmCreate := func(b *testing.B, replicas uint64, health time.Duration) func(int) time.Duration {
+		return func(int) time.Duration {
 			var id string
 			took := timed(b, func() time.Duration {
 				var took time.Duration
-				id, _, took = sw.create(b, sw.spec(10, "v1", 0, ""))
+				id, _, took = sw.create(b, sw.spec(replicas, "v1", health, ""))
 				return took
 			})
 			sw.remove(b, id)
 			return took
-		})
+		}
+	}
+
+	b.Run("Deployment10", func(b *testing.B) {
+		sideBySide(b, flotilla(b, func() *orchestrator.Deployment { return appDeployment(name("d10"), 10, "v1", nil, nil) }, timeCreate),
+			swarmCreate(b, 10, 0))
 	})
 
 	b.Run("Scale10To50", func(b *testing.B) {
-		sideBySide(b, func(int) time.Duration {
-			d := appDeployment(name("s50"), 10, "v1", nil, nil)
-			took := timeScale(b, dc, d, 50)
-			removeDeployment(b, dc, d.Name)
-			return took
-		}, func(int) time.Duration {
-			id, _, _ := sw.create(b, sw.spec(10, "v1", 0, ""))
-			took := timed(b, func() time.Duration {
-				start := sw.update(b, id, func(s *swarm.ServiceSpec) { *s.Mode.Replicated.Replicas = 50 })
-				_, took := sw.waitReady(b, id, 50, "v1", false, "", start)
-				return took
-			})
-			sw.remove(b, id)
-			return took
-		})
-	})
-
-	b.Run("KillRestart", func(b *testing.B) {
-		sideBySide(b, func(int) time.Duration {
-			d := appDeployment(name("kill"), 1, "v1", nil, nil)
-			took := timeKillRestart(b, dc, d)
-			removeDeployment(b, dc, d.Name)
-			return took
-		}, func(int) time.Duration {
-			id, ids, _ := sw.create(b, sw.spec(1, "v1", 0, ""))
-			took := timed(b, func() time.Duration {
-				start := time.Now()
-				if err := sw.cli.ContainerKill(context.Background(), ids[0], "SIGKILL"); err != nil {
-					b.Fatal(err)
-				}
-				_, took := sw.waitReady(b, id, 1, "v1", false, ids[0], start)
-				return took
-			})
-			sw.remove(b, id)
-			return took
-		})
-	})
-
-	ready10 := func(swarmHealth time.Duration) func(b *testing.B) {
-		return func(b *testing.B) {
-			sideBySide(b, func(int) time.Duration {
-				d := appDeployment(name("ready"), 10, "v1", httpProbe(), nil)
-				took := timeCreate(b, dc, d)
-				removeDeployment(b, dc, d.Name)
-				return took
-			}, func(int) time.Duration {
-				var id string
+		scale := func(b *testing.B, dc *dockerCluster, d *orchestrator.Deployment) time.Duration {
+			return timeScale(b, dc, d, 50)
+		}
+		sideBySide(b, flotilla(b, func() *orchestrator.Deployment { return appDeployment(name("s50"), 10, "v1", nil, nil) }, scale),
+			func(int) time.Duration {
+				id, _, _ := sw.create(b, sw.spec(10, "v1", 0, ""))
 				took := timed(b, func() time.Duration {
-					var took time.Duration
-					id, _, took = sw.create(b, sw.spec(10, "v1", swarmHealth, ""))
+					start := sw.update(b, id, func(s *swarm.ServiceSpec) { *s.Mode.Replicated.Replicas = 50 })
+					_, took := sw.waitReady(b, id, 50, "v1", false, "", start)
 					return took
 				})
 				sw.remove(b, id)
 				return took
 			})
+	})
+
+	b.Run("KillRestart", func(b *testing.B) {
+		sideBySide(b, flotilla(b, func() *orchestrator.Deployment { return appDeployment(name("kill"), 1, "v1", nil, nil) }, timeKillRestart),
+			func(int) time.Duration {
+				id, ids, _ := sw.create(b, sw.spec(1, "v1", 0, ""))
+				took := timed(b, func() time.Duration {
+					start := time.Now()
+					if err := sw.cli.ContainerKill(context.Background(), ids[0], "SIGKILL"); err != nil {
+						b.Fatal(err)
+					}
+					_, took := sw.waitReady(b, id, 1, "v1", false, ids[0], start)
+					return took
+				})
+				sw.remove(b, id)
+				return took
+			})
+	})
+
+	ready10 := func(swarmHealth time.Duration) func(b *testing.B) {
+		return func(b *testing.B) {
+			sideBySide(b, flotilla(b, func() *orchestrator.Deployment { return appDeployment(name("ready"), 10, "v1", httpProbe(), nil) }, timeCreate),
+				swarmCreate(b, 10, swarmHealth))
 		}
 	}
 	b.Run("Ready10", ready10(time.Second))
@@ -419,21 +414,17 @@ func BenchmarkVsSwarm(b *testing.B) {
 
 	rolling := func(order string, swarmHealth time.Duration) func(b *testing.B) {
 		return func(b *testing.B) {
-			sideBySide(b, func(int) time.Duration {
-				d := appDeployment(name("roll"), 10, "v1", httpProbe(), nil)
-				took := timeRollingUpdate(b, dc, d)
-				removeDeployment(b, dc, d.Name)
-				return took
-			}, func(int) time.Duration {
-				id, _, _ := sw.create(b, sw.spec(10, "v1", swarmHealth, order))
-				took := timed(b, func() time.Duration {
-					start := sw.update(b, id, func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Env = []string{"VERSION=v2"} })
-					_, took := sw.waitReady(b, id, 10, "v2", swarmHealth > 0, "", start)
+			sideBySide(b, flotilla(b, func() *orchestrator.Deployment { return appDeployment(name("roll"), 10, "v1", httpProbe(), nil) }, timeRollingUpdate),
+				func(int) time.Duration {
+					id, _, _ := sw.create(b, sw.spec(10, "v1", swarmHealth, order))
+					took := timed(b, func() time.Duration {
+						start := sw.update(b, id, func(s *swarm.ServiceSpec) { s.TaskTemplate.ContainerSpec.Env = []string{"VERSION=v2"} })
+						_, took := sw.waitReady(b, id, 10, "v2", swarmHealth > 0, "", start)
+						return took
+					})
+					sw.remove(b, id)
 					return took
 				})
-				sw.remove(b, id)
-				return took
-			})
 		}
 	}
 	b.Run("RollingUpdate10StartFirst", rolling(swarm.UpdateOrderStartFirst, probePeriod))
