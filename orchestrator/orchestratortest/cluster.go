@@ -349,15 +349,7 @@ func (c *TestCluster) WaitReady(timeout time.Duration) {
 // leadership hand-off). Its Pods keep running in its fake runtime.
 func (c *TestCluster) StopNode(i int) {
 	c.tb.Helper()
-	c.mu.Lock()
-	n := c.nodes[i]
-	c.stopped[i] = true
-	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Stop(ctx); err != nil {
-		c.tb.Logf("orchestratortest: stop %s: %v", nodeName(i), err)
-	}
+	c.halt(i, "stop", (*orchestrator.Cluster).Stop)
 }
 
 // ShutdownNode shuts node i down gracefully (Cluster.Shutdown: leadership
@@ -365,14 +357,21 @@ func (c *TestCluster) StopNode(i int) {
 // StopPodsOnShutdown). RestartNode can start it again.
 func (c *TestCluster) ShutdownNode(i int) {
 	c.tb.Helper()
+	c.halt(i, "shutdown", (*orchestrator.Cluster).Shutdown)
+}
+
+// halt marks node i stopped and stops it with how (Stop or Shutdown),
+// logging a failure.
+func (c *TestCluster) halt(i int, what string, how func(*orchestrator.Cluster, context.Context) error) {
+	c.tb.Helper()
 	c.mu.Lock()
 	n := c.nodes[i]
 	c.stopped[i] = true
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := n.Shutdown(ctx); err != nil {
-		c.tb.Logf("orchestratortest: shutdown %s: %v", nodeName(i), err)
+	if err := how(n, ctx); err != nil {
+		c.tb.Logf("orchestratortest: %s %s: %v", what, nodeName(i), err)
 	}
 }
 
