@@ -42,8 +42,12 @@ type Runtime struct {
 	timers     sync.WaitGroup // running timer callbacks
 }
 
+// Stored statuses carry no Labels: sandboxLabels and containerLabels
+// build them when a status is handed out, so that 10,000 idle containers
+// do not hold 10,000 label maps.
 type sandbox struct {
 	status     runtime.PodSandboxStatus
+	labels     map[string]string // the caller's, from PodSandboxConfig
 	containers map[string]*container
 }
 
@@ -295,16 +299,10 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	if !ok {
 		return "", runtime.Errorf(op, "", runtime.ErrUnavailable, "no free IP in %s", r.prefix)
 	}
-	labels := r.baseLabels(runtime.KindSandbox)
-	maps.Copy(labels, cfg.Labels)
-	labels[runtime.LabelNamespace] = cfg.Namespace
-	labels[runtime.LabelPodName] = cfg.Name
-	labels[runtime.LabelPodUID] = cfg.UID
-	labels[runtime.LabelAttempt] = strconv.Itoa(cfg.Attempt)
-	sb := &sandbox{containers: map[string]*container{}, status: runtime.PodSandboxStatus{
+	sb := &sandbox{labels: maps.Clone(cfg.Labels), containers: map[string]*container{}, status: runtime.PodSandboxStatus{
 		ID: newID(), Name: cfg.Name, Namespace: cfg.Namespace, UID: cfg.UID, Attempt: cfg.Attempt,
 		State: runtime.SandboxReady, IP: ip.String(), PortMappings: slices.Clone(cfg.PortMappings),
-		CreatedAt: r.now(), Labels: labels,
+		CreatedAt: r.now(),
 	}}
 	r.sandboxes[sb.status.ID] = sb
 	r.ips[ip] = sb
@@ -312,13 +310,39 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	return sb.status.ID, nil
 }
 
+// sandboxLabels builds a sandbox's labels: the runtime's own, the
+// caller's, and the Pod's identity.
+func (r *Runtime) sandboxLabels(sb *sandbox) map[string]string {
+	labels := r.baseLabels(runtime.KindSandbox)
+	maps.Copy(labels, sb.labels)
+	labels[runtime.LabelNamespace] = sb.status.Namespace
+	labels[runtime.LabelPodName] = sb.status.Name
+	labels[runtime.LabelPodUID] = sb.status.UID
+	labels[runtime.LabelAttempt] = strconv.Itoa(sb.status.Attempt)
+	return labels
+}
+
+// containerLabels builds a container's labels: the runtime's own, the
+// caller's, its Pod's identity and its own.
+func (r *Runtime) containerLabels(c *container) map[string]string {
+	labels := r.baseLabels(runtime.KindContainer)
+	maps.Copy(labels, c.cfg.Labels)
+	labels[runtime.LabelNamespace] = c.sb.status.Namespace
+	labels[runtime.LabelPodName] = c.sb.status.Name
+	labels[runtime.LabelPodUID] = c.sb.status.UID
+	labels[runtime.LabelSandboxID] = c.sb.status.ID
+	labels[runtime.LabelContainerName] = c.cfg.Name
+	labels[runtime.LabelRestartCount] = strconv.Itoa(c.cfg.RestartCount)
+	return labels
+}
+
 func (r *Runtime) publishSandbox(t runtime.EventType, sb *sandbox) {
-	r.bus.Publish(runtime.Event{Type: t, Time: r.now(), SandboxID: sb.status.ID, PodUID: sb.status.UID, Labels: maps.Clone(sb.status.Labels)})
+	r.bus.Publish(runtime.Event{Type: t, Time: r.now(), SandboxID: sb.status.ID, PodUID: sb.status.UID, Labels: r.sandboxLabels(sb)})
 }
 
 func (r *Runtime) publish(t runtime.EventType, c *container) {
 	r.bus.Publish(runtime.Event{Type: t, Time: r.now(), ContainerID: c.status.ID, SandboxID: c.status.SandboxID,
-		PodUID: c.status.PodUID, Name: c.status.Name, ExitCode: c.status.ExitCode, Labels: maps.Clone(c.status.Labels)})
+		PodUID: c.status.PodUID, Name: c.status.Name, ExitCode: c.status.ExitCode, Labels: r.containerLabels(c)})
 }
 
 func (r *Runtime) sandboxLocked(op, id string) (*sandbox, error) {
@@ -378,9 +402,9 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 	return nil
 }
 
-func sandboxCopy(sb *sandbox) *runtime.PodSandboxStatus {
+func (r *Runtime) sandboxCopy(sb *sandbox) *runtime.PodSandboxStatus {
 	s := sb.status
-	s.Labels = maps.Clone(s.Labels)
+	s.Labels = r.sandboxLabels(sb)
 	s.PortMappings = slices.Clone(s.PortMappings)
 	if s.State != runtime.SandboxReady {
 		s.IP = ""
@@ -399,7 +423,7 @@ func (r *Runtime) PodSandboxStatus(ctx context.Context, id string) (*runtime.Pod
 	if err != nil {
 		return nil, err
 	}
-	return sandboxCopy(sb), nil
+	return r.sandboxCopy(sb), nil
 }
 
 // ListPodSandboxes implements runtime.Runtime.
@@ -415,10 +439,11 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 	var out []*runtime.PodSandboxStatus
 	for _, sb := range r.sandboxes {
 		s := &sb.status
-		if (f.ID != "" && f.ID != s.ID) || (f.UID != "" && f.UID != s.UID) || (f.State != "" && f.State != s.State) || !runtime.MatchLabels(s.Labels, f.Labels) {
+		if (f.ID != "" && f.ID != s.ID) || (f.UID != "" && f.UID != s.UID) || (f.State != "" && f.State != s.State) ||
+			(len(f.Labels) > 0 && !runtime.MatchLabels(r.sandboxLabels(sb), f.Labels)) {
 			continue
 		}
-		out = append(out, sandboxCopy(sb))
+		out = append(out, r.sandboxCopy(sb))
 	}
 	slices.SortFunc(out, func(a, b *runtime.PodSandboxStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
@@ -459,18 +484,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 	if !ok {
 		b = r.byImage[cfg.Image]
 	}
-	labels := r.baseLabels(runtime.KindContainer)
-	maps.Copy(labels, cfg.Labels)
-	for _, k := range []string{runtime.LabelNamespace, runtime.LabelPodName, runtime.LabelPodUID} {
-		labels[k] = sb.status.Labels[k]
-	}
-	labels[runtime.LabelSandboxID] = sb.status.ID
-	labels[runtime.LabelContainerName] = cfg.Name
-	labels[runtime.LabelRestartCount] = strconv.Itoa(cfg.RestartCount)
 	c := &container{sb: sb, behavior: b, healthy: true, changed: make(chan struct{}), cfg: cloneConfig(cfg), status: runtime.ContainerStatus{
 		ID: newID(), SandboxID: sb.status.ID, Name: cfg.Name, PodName: sb.status.Name, Namespace: sb.status.Namespace,
 		PodUID: sb.status.UID, Image: cfg.Image, ImageID: imgID, State: runtime.ContainerCreated, CreatedAt: r.now(),
-		RestartCount: cfg.RestartCount, Labels: labels,
+		RestartCount: cfg.RestartCount,
 	}}
 	r.containers[c.status.ID] = c
 	sb.containers[c.status.ID] = c
@@ -692,9 +709,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	return nil
 }
 
-func statusCopy(c *container) *runtime.ContainerStatus {
+func (r *Runtime) statusCopy(c *container) *runtime.ContainerStatus {
 	s := c.status
-	s.Labels = maps.Clone(s.Labels)
+	s.Labels = r.containerLabels(c)
 	if c.sb.status.State == runtime.SandboxReady {
 		s.IP = c.sb.status.IP
 	}
@@ -715,10 +732,10 @@ func (r *Runtime) ListContainers(ctx context.Context, f *runtime.ContainerFilter
 	for _, c := range r.containers {
 		s := &c.status
 		if (f.ID != "" && f.ID != s.ID) || (f.SandboxID != "" && f.SandboxID != s.SandboxID) || (f.PodUID != "" && f.PodUID != s.PodUID) ||
-			(f.State != "" && f.State != s.State) || !runtime.MatchLabels(s.Labels, f.Labels) {
+			(f.State != "" && f.State != s.State) || (len(f.Labels) > 0 && !runtime.MatchLabels(r.containerLabels(c), f.Labels)) {
 			continue
 		}
-		out = append(out, statusCopy(c))
+		out = append(out, r.statusCopy(c))
 	}
 	slices.SortFunc(out, func(a, b *runtime.ContainerStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
@@ -735,7 +752,7 @@ func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.Cont
 	if err != nil {
 		return nil, err
 	}
-	return statusCopy(c), nil
+	return r.statusCopy(c), nil
 }
 
 // Events implements runtime.Runtime. Errors: runtime.ErrClosed.
