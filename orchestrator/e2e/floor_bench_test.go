@@ -68,6 +68,7 @@ func benchBareDocker(b *testing.B, n, perPod int) {
 		if err := removeAll(); err != nil {
 			b.Error(err)
 		}
+		dropStaleEndpoints(ctx, cli, mine)
 		if err := cli.NetworkRemove(ctx, netName); err != nil {
 			b.Logf("network %s: %v", netName, err)
 		}

@@ -179,13 +179,18 @@ func (dc *dockerCluster) close() error {
 // keep them after many concurrent forced removals, and then refuses to
 // remove the network: "has active endpoints").
 func (dc *dockerCluster) dropStaleEndpoints(ctx context.Context) {
-	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID))
-	ns, err := dc.cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	dropStaleEndpoints(ctx, dc.cli, filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID)))
+}
+
+// dropStaleEndpoints force-disconnects every endpoint on the networks that
+// match f.
+func dropStaleEndpoints(ctx context.Context, cli *client.Client, f filters.Args) {
+	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
 	if err != nil {
 		return
 	}
 	for _, n := range ns {
-		in, err := dc.cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
+		in, err := cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
 		if err != nil {
 			continue
 		}
@@ -194,7 +199,7 @@ func (dc *dockerCluster) dropStaleEndpoints(ctx context.Context) {
 			if name == "" {
 				name = id
 			}
-			_ = dc.cli.NetworkDisconnect(ctx, n.ID, name, true)
+			_ = cli.NetworkDisconnect(ctx, n.ID, name, true)
 		}
 	}
 }
