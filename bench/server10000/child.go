@@ -87,6 +87,9 @@ func runChild(i int) (err error) {
 	cfg.GossipBindAddr = "127.0.0.1"
 	cfg.GossipPickPort = true
 	cfg.Logger = logger
+	if *flagRaft != "" {
+		cfg.Timing.Raft = *flagRaft
+	}
 	var fr *fake.Runtime
 	if i == 0 {
 		// The control plane alone: it founds the cluster, so it leads.
@@ -123,10 +126,14 @@ func runChild(i int) (err error) {
 		return fmt.Errorf("start: %w", err)
 	}
 	defer func() {
+		// Stop, not Shutdown: the parent ends all three nodes at once and
+		// discards the cluster. Shutdown would hand leadership to a node
+		// that is itself going and leave gossip, and one of the three then
+		// waits out its deadline.
 		dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer dcancel()
-		if serr := node.Shutdown(dctx); serr != nil {
-			err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
+		if serr := node.Stop(dctx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("stop: %w", serr))
 		}
 	}()
 	if i == 0 {
@@ -283,7 +290,7 @@ func poll(ctx context.Context, timeout, interval time.Duration, what string, con
 func measure(ctx context.Context, node *orchestrator.Cluster, fr *fake.Runtime) (*nodeReport, error) {
 	st := node.RaftState()
 	r := &nodeReport{Node: node.NodeName(), Agent: fr != nil, RaftRole: st.Role, RaftLeader: st.LeaderID,
-		Voters: voters(st), Revision: st.Revision}
+		Voters: voters(st), Term: st.Term, Revision: st.Revision}
 	if fr != nil {
 		sbs, err := fr.ListPodSandboxes(ctx, &rt.PodSandboxFilter{State: rt.SandboxReady})
 		if err != nil {

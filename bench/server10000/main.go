@@ -16,9 +16,10 @@
 // nodes' agents, the way kube-apiserver and etcd memory is quoted.
 //
 // This process starts 3 node processes (itself, re-executed with -child),
-// each running one orchestrator.Cluster with DefaultConfig timings, a data
-// dir in a temp dir (Raft log and snapshots in bolt files), Raft over TCP on
-// 127.0.0.1 and gossip on 127.0.0.1:
+// each running one orchestrator.Cluster with DefaultConfig timings (Raft
+// "fast", a 200 ms heartbeat timeout; -raft default selects the 1 s LAN
+// timing), a data dir in a temp dir (Raft log and snapshots in bolt files),
+// Raft over TCP on 127.0.0.1 and gossip on 127.0.0.1:
 //
 //	node-0  control-plane-only server (DisableAgent). It founds the cluster
 //	        alone (BootstrapExpect 1), so it is the Raft leader and runs the
@@ -60,6 +61,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
 )
 
 // nodes is the cluster size: node-0 without an agent, the rest with one.
@@ -79,6 +82,7 @@ var (
 	flagTimeout     = flag.Duration("timeout", 20*time.Minute, "give up if the Pods are not all Running by then")
 	flagSettle      = flag.Duration("settle", 0, "wait this long after all Pods run before measuring")
 	flagHeapProfile = flag.String("heapprofile", "", "write node-0's heap profile (after FreeOSMemory) to this file")
+	flagRaft        = flag.String("raft", "", "Raft timing of every node: default, fast or test (empty: DefaultConfig's)")
 	flagChild       = flag.Int("child", -1, "internal: run node i")
 	flagChildDir    = flag.String("child-dir", "", "internal: the node's data dir")
 	flagChildJoin   = flag.String("child-join", "", "internal: gossip address to join")
@@ -125,6 +129,7 @@ type nodeReport struct {
 	RaftRole   string `json:"raft_role"`
 	RaftLeader string `json:"raft_leader"`
 	Voters     int    `json:"voters"`
+	Term       uint64 `json:"term"`
 	Revision   int64  `json:"revision"`
 	AgentPods  int    `json:"agent_pods"` // Ready sandboxes in this node's runtime
 	VmRSS      int64  `json:"vm_rss"`
@@ -136,7 +141,8 @@ type nodeReport struct {
 	Goroutines int    `json:"goroutines"`
 }
 
-// event is a message from node i, or its exit (exited set, err its cause).
+// event is a message from node i, or its exit (exited set, err what
+// cmd.Wait returned).
 type event struct {
 	i      int
 	msg    message
@@ -174,15 +180,21 @@ func run(ctx context.Context) (ok bool, err error) {
 	}
 	h := &harness{exe: exe, dir: dir, events: make(chan event, 16), quit: make(chan struct{}), start: time.Now()}
 	defer func() {
-		h.stop()
+		if serr := h.stop(); serr != nil && ctx.Err() == nil {
+			err = errors.Join(err, serr)
+		}
 		if *flagKeepDir {
 			fmt.Printf("data dirs kept in %s\n", dir)
 		} else if rerr := os.RemoveAll(dir); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
 		}
 	}()
-	fmt.Printf("server10000: %d nodes, %d Pods, GOMAXPROCS=%d, %s, load average %s, started %s\n",
-		nodes, *flagPods, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg(), h.start.UTC().Format(time.RFC3339))
+	raftTiming := *flagRaft
+	if raftTiming == "" {
+		raftTiming = orchestrator.DefaultConfig().Timing.Raft
+	}
+	fmt.Printf("server10000: %d nodes, %d Pods, Raft timing %s, GOMAXPROCS=%d, %s, load average %s, started %s\n",
+		nodes, *flagPods, raftTiming, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg(), h.start.UTC().Format(time.RFC3339))
 
 	// node-0 first: the others join its gossip address.
 	if err := h.spawn(0, ""); err != nil {
@@ -242,7 +254,7 @@ func printReport(w io.Writer, reps [nodes]*nodeReport, allRunning float64, load 
 	fmt.Fprintf(w, "\nall %d Pods Running after %.1f s (Deployment create to node-0's store listing them Running); load average at measurement %s\n\n",
 		*flagPods, allRunning, load)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "NODE\tWHAT\tRAFT\tAGENT PODS\tRSS MiB\tANON MiB\tFILE MiB\tHEAP MiB\tHEAP HELD MiB\tPEAK RSS MiB\tGOROUTINES\tREVISION\t")
+	fmt.Fprintln(tw, "NODE\tWHAT\tRAFT\tAGENT PODS\tRSS MiB\tANON MiB\tFILE MiB\tHEAP MiB\tHEAP HELD MiB\tPEAK RSS MiB\tGOROUTINES\tTERM\tREVISION\t")
 	for _, r := range reps {
 		what := "server, no agent"
 		if r.Agent {
@@ -252,15 +264,16 @@ func printReport(w io.Writer, reps [nodes]*nodeReport, allRunning float64, load 
 		if r.Agent {
 			pods = fmt.Sprint(r.AgentPods)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", r.Node, what, r.RaftRole, pods,
-			mib(r.VmRSS), mib(r.RssAnon), mib(r.RssFile), mib(int64(r.HeapAlloc)), mib(int64(r.HeapHeld)), mib(r.VmHWM), r.Goroutines, r.Revision)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t\n", r.Node, what, r.RaftRole, pods,
+			mib(r.VmRSS), mib(r.RssAnon), mib(r.RssFile), mib(int64(r.HeapAlloc)), mib(int64(r.HeapHeld)), mib(r.VmHWM), r.Goroutines, r.Term, r.Revision)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, `
 Each row is one process after debug.FreeOSMemory. RSS = VmRSS; ANON = RssAnon (the
 process's own memory); FILE = RssFile (the binary and bolt's mmapped Raft log);
 HEAP = Go live heap (HeapAlloc); HEAP HELD = HeapSys - HeapReleased; PEAK RSS =
-VmHWM over the whole run; REVISION = last applied revision of its Raft state.
+VmHWM over the whole run; TERM = Raft term (each election adds one); REVISION =
+last applied revision of its Raft state.
 node-0 holds the %d Pods in its replicated state, informers, controllers and
 scheduler and runs none; node-1/2 hold the same replicated state and also run
 the Pods' agents on the in-memory fake runtime, whose containers live in their
@@ -317,6 +330,9 @@ func (h *harness) spawn(i int, join string) error {
 	if i == 0 && *flagHeapProfile != "" {
 		args = append(args, "-heapprofile", *flagHeapProfile)
 	}
+	if *flagRaft != "" {
+		args = append(args, "-raft", *flagRaft)
+	}
 	cmd := exec.Command(h.exe, args...)
 	cmd.Stderr = os.Stderr
 	// The node ends if this process dies: SIGTERM from the kernel, and EOF
@@ -358,11 +374,7 @@ func (h *harness) spawn(i int, join string) error {
 		}
 		// Drain so Wait does not block on a full pipe.
 		_, _ = io.Copy(io.Discard, out)
-		err := cmd.Wait()
-		if err == nil {
-			err = errors.New("exited")
-		}
-		send(event{i: i, exited: true, err: err})
+		send(event{i: i, exited: true, err: cmd.Wait()})
 	}()
 	return nil
 }
@@ -388,7 +400,11 @@ func (h *harness) next(ctx context.Context, i int, typ string, timeout time.Dura
 			switch {
 			case ev.exited:
 				h.alive[ev.i] = false
-				return message{}, fmt.Errorf("node-%d ended while waiting for %q from node-%d: %v", ev.i, typ, i, ev.err)
+				how := "exited"
+				if ev.err != nil {
+					how = ev.err.Error()
+				}
+				return message{}, fmt.Errorf("node-%d ended (%s) while waiting for %q from node-%d", ev.i, how, typ, i)
 			case ev.msg.Type == "progress":
 				h.logf("node-%d: %s", ev.i, ev.msg.Text)
 			case ev.i == i && ev.msg.Type == typ:
@@ -400,26 +416,32 @@ func (h *harness) next(ctx context.Context, i int, typ string, timeout time.Dura
 	}
 }
 
-// stop ends every node: EOF on stdin asks for a graceful Shutdown; a node
-// still running after 30 s is killed.
-func (h *harness) stop() {
+// stop ends every node: EOF on stdin asks it to stop; a node still
+// running after 30 s is killed. The error names the nodes that did not
+// end cleanly.
+func (h *harness) stop() error {
 	for i := range nodes {
 		if h.stdin[i] != nil {
 			_ = h.stdin[i].Close()
 		}
 	}
+	var errs []error
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
 	for h.anyAlive() {
 		select {
 		case ev := <-h.events:
-			if ev.exited {
-				h.alive[ev.i] = false
+			if !ev.exited {
+				continue
+			}
+			h.alive[ev.i] = false
+			if ev.err != nil {
+				errs = append(errs, fmt.Errorf("node-%d ended with %v", ev.i, ev.err))
 			}
 		case <-deadline.C:
 			for i := range nodes {
 				if h.alive[i] {
-					fmt.Fprintf(os.Stderr, "node-%d did not stop in 30 s: killing it\n", i)
+					errs = append(errs, fmt.Errorf("node-%d did not stop in 30 s: killed", i))
 					_ = h.procs[i].Process.Kill()
 				}
 			}
@@ -428,6 +450,7 @@ func (h *harness) stop() {
 	}
 	close(h.quit)
 	h.readers.Wait()
+	return errors.Join(errs...)
 }
 
 func (h *harness) anyAlive() bool {
