@@ -38,10 +38,18 @@
 // HeapReleased), goroutines, its Raft role and the Pods its agent runs.
 //
 // The table has one row per node; the target is judged on node-0, the
-// leader without an agent. If node-0 is not the leader when measured, the
-// output says so and the target is not judged. It exits 1 if the target
-// fails or anything breaks. Children and the temp dir are removed on exit,
-// on error and on Ctrl-C (-keep-dir keeps the dir).
+// leader without an agent, in MiB as BenchmarkServer10000Pods reports MB.
+// If node-0 is not the leader when measured (under heavy load the 200 ms
+// timing can move leadership), the output says so and the target is not
+// judged. It exits 1 if the target fails or anything breaks: node-0 not
+// leading, fewer than 3 voters, the agents running another number of Pods,
+// a node failing or not stopping cleanly. -settle waits before measuring,
+// to see the steady state rather than the moment all Pods run.
+//
+// The nodes and the temp dir are removed on exit, on error and on Ctrl-C
+// (-keep-dir keeps the dir). If this process is killed with SIGKILL the
+// nodes still end (SIGTERM from the kernel and EOF on their stdin), but the
+// temp dir stays.
 package main
 
 import (
