@@ -217,7 +217,7 @@ type Config struct {
 	EventBuffer int
 
 	// BroadcastTimeout bounds how long UpdateRecord and Leave wait for their
-	// broadcast when the context has no deadline. 0 means 5 s.
+	// broadcast; a context deadline can only shorten it. 0 means 5 s.
 	BroadcastTimeout time.Duration
 
 	// TombstoneTimeout is how long a member that left or failed stays in

@@ -460,7 +460,9 @@ func (m *Membership) classifyJoinError(addr string, err, reject error) error {
 
 // Leave announces that this node leaves the cluster: it marks its record as
 // leaving, then broadcasts memberlist's leave message, waiting for each
-// broadcast until ctx ends (or Config.BroadcastTimeout without a deadline).
+// broadcast at most Config.BroadcastTimeout (less if ctx ends sooner). The
+// bound matters when every node leaves at once: a broadcast that no live
+// peer remains to carry never completes.
 // Peers then report EventLeave instead of EventFailed. Call Shutdown after.
 // Calling Leave twice is a no-op.
 //
@@ -519,7 +521,7 @@ func (m *Membership) Shutdown() error {
 
 // UpdateRecord changes this node's record with update (which gets a copy;
 // Name, Protocol and Leaving are kept) and broadcasts it, waiting for the
-// broadcast until ctx ends (or Config.BroadcastTimeout without a deadline).
+// broadcast at most Config.BroadcastTimeout (less if ctx ends sooner).
 // Every member then reports EventUpdate.
 //
 // Errors: ErrInvalidRecord or ErrRecordTooLarge (nothing changed),
@@ -562,7 +564,7 @@ func (m *Membership) setRecordLocked(ctx context.Context, rec Record) error {
 
 func (m *Membership) timeout(ctx context.Context) time.Duration {
 	if d, ok := ctx.Deadline(); ok {
-		return max(time.Until(d), time.Millisecond)
+		return min(max(time.Until(d), time.Millisecond), m.cfg.BroadcastTimeout)
 	}
 	return m.cfg.BroadcastTimeout
 }

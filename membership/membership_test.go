@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -660,5 +661,30 @@ func TestMetrics(t *testing.T) {
 	_ = nodes[0].Shutdown()
 	if families, _ := reg.Gather(); len(families) != 0 {
 		t.Errorf("metrics still registered after Shutdown: %d families", len(families))
+	}
+}
+
+// TestEveryNodeLeavesAtOnce stops a whole cluster gracefully in parallel.
+// The last node's leave broadcast has no live peer left to carry it, so it
+// never completes; Leave must give up after BroadcastTimeout rather than
+// hold the caller for the whole of a long context.
+func TestEveryNodeLeavesAtOnce(t *testing.T) {
+	nw := NewInmemNetwork()
+	nodes := startCluster(t, nw, 3, func(c *Config) { c.BroadcastTimeout = 300 * time.Millisecond })
+	waitFor(t, 10*time.Second, "every node to see all alive", allSeeAlive(nodes, 3))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, m := range nodes {
+		wg.Go(func() {
+			_ = m.Leave(ctx) // a timeout error is expected for the last
+			if err := m.Shutdown(); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("Leave waited for the caller's context instead of BroadcastTimeout")
 	}
 }
