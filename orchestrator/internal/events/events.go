@@ -1,7 +1,7 @@
 // Package events records Kubernetes Event objects for what controllers, the
-// scheduler and agents do, without ever blocking them: Eventf queues, one
-// goroutine writes (retrying while there is no leader, and flushing the
-// queue when it stops), and events beyond the queue are dropped and
+// scheduler and agents do, without ever blocking them: Eventf queues, a few
+// goroutines write (retrying while there is no leader, and flushing the
+// queue when they stop), and events beyond the queue are dropped and
 // counted.
 package events
 
@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -78,10 +79,24 @@ func (r *Recorder) Eventf(obj api.Object, eventType, reason, format string, args
 // stops.
 const flushTimeout = 2 * time.Second
 
+// writers is how many events are written at a time. One at a time, a
+// burst (10,000 Pods scheduled, created and started) drained at one Raft
+// commit per Event, some 20 a second with fsync, for minutes after the
+// burst; concurrent writes share Raft entries (group commit).
+const writers = 4
+
 // Run writes queued events until ctx ends, then writes what is still
 // queued within flushTimeout: a controller that just lost leadership has
 // recorded what it did, and the write goes to the new leader.
 func (r *Recorder) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() { r.run(ctx) })
+	}
+	wg.Wait()
+}
+
+func (r *Recorder) run(ctx context.Context) {
 	var pending *api.Event // cut short by the end of ctx
 	for pending == nil {
 		select {

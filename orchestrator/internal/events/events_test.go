@@ -57,3 +57,36 @@ func TestFlushesQueueOnStop(t *testing.T) {
 		t.Fatalf("%d events written, want 20", len(list.Items))
 	}
 }
+
+// A full queue (a burst) is written completely, each Event once, by the
+// concurrent writers.
+func TestBurstWrittenOnce(t *testing.T) {
+	reg := registry.New(testutil.Store(t), nil)
+	rec := events.New(reg, "agent", "n1", nil)
+	node := &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: "n2"}}
+	const n = 1000
+	for i := range n {
+		rec.Eventf(node, api.EventTypeNormal, "Burst", "event %d", i)
+	}
+	if d := rec.Dropped(); d != 0 {
+		t.Fatalf("%d events dropped below the queue size", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { rec.Run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	var list api.EventList
+	testutil.Eventually(t, 30*time.Second, "every event stored", func() bool {
+		return reg.List(ctx, &list, registry.ListOptions{Namespace: "default"}) == nil && len(list.Items) >= n
+	})
+	seen := map[string]bool{}
+	for _, e := range list.Items {
+		if seen[e.Message] {
+			t.Fatalf("%q stored twice", e.Message)
+		}
+		seen[e.Message] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct events, want %d", len(seen), n)
+	}
+}
