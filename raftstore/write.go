@@ -209,14 +209,31 @@ func (s *Store) pause(ctx context.Context, d time.Duration) error {
 // proposeLocal hands a request to this node's batcher and waits for its
 // result. A result with codeNotLeader means nothing was appended.
 func (s *Store) proposeLocal(ctx context.Context, data []byte, nops int, keys []string) (reqResult, error) {
-	req := &request{data: data, nops: nops, keys: keys, done: make(chan reqResult, 1)}
+	req := newRequest(data, nops, keys)
+	if err := s.enqueue(ctx, req); err != nil {
+		return reqResult{}, err
+	}
+	return s.await(ctx, req)
+}
+
+func newRequest(data []byte, nops int, keys []string) *request {
+	return &request{data: data, nops: nops, keys: keys, done: make(chan reqResult, 1)}
+}
+
+// enqueue hands req to the batcher; an error wraps errNotSent.
+func (s *Store) enqueue(ctx context.Context, req *request) error {
 	select {
 	case s.reqCh <- req:
+		return nil
 	case <-ctx.Done():
-		return reqResult{}, fmt.Errorf("%w: %w", errNotSent, ctx.Err())
+		return fmt.Errorf("%w: %w", errNotSent, ctx.Err())
 	case <-s.ctx.Done():
-		return reqResult{}, fmt.Errorf("%w: %w", errNotSent, ErrStopped)
+		return fmt.Errorf("%w: %w", errNotSent, ErrStopped)
 	}
+}
+
+// await waits for the result of an enqueued request.
+func (s *Store) await(ctx context.Context, req *request) (reqResult, error) {
 	select {
 	case res := <-req.done:
 		return res, nil
