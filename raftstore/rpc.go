@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,13 +21,55 @@ import (
 //
 //	frame    = uint32(len) payload
 //	request  = uvarint(id) method body
-//	response = uvarint(id) code uvarint(rev) uvarint(failedOp)
+//	response = uvarint(id) result*
+//	result   = code uvarint(rev) uvarint(failedOp)
+//
+// A write (methodWrite, body = one encoded request) and a read index
+// (methodReadIndex, no body) get one result. A batch (methodWriteBatch,
+// body = uvarint(n) (uvarint(len) request)*) gets n results in the order
+// of its writes; each write succeeds or fails on its own, as if sent alone.
+//
+// A follower leaves at most maxWriteFrames write frames unanswered on one
+// connection; writes that arrive meanwhile wait and leave together in the
+// next frame once one is answered (group commit on the follower's side, the
+// counterpart of batchLoop's). Under load that saves, per write, a frame and
+// its system calls on both nodes and a goroutine on the leader; a lone
+// write still leaves at once, alone, as methodWrite.
 //
 // Many requests share one connection; responses may come out of order.
 
 const (
-	methodWrite     byte = 1
-	methodReadIndex byte = 2
+	methodWrite      byte = 1
+	methodReadIndex  byte = 2
+	methodWriteBatch byte = 3
+)
+
+const (
+	// maxConnInflight bounds the requests of one connection that the
+	// leader handles at a time, each write of a batch counting as one; past
+	// that it stops reading the connection, so a peer cannot make it hold
+	// unbounded memory. A batch may carry no more writes than this.
+	maxConnInflight = 64
+	// maxWriteFrames is how many write frames a follower leaves unanswered
+	// on one connection; while they are with the leader, new writes gather
+	// for the next frame. (Measured with 64 writers through a follower on
+	// 2 cores, in CPU per write against writes on the leader: one frame of
+	// up to 64 writes 1.0-1.1x, two of up to 32 1.1-1.2x, four of up to 16
+	// 1.8x, a frame per write 2x. With 4 writers one frame was no slower
+	// than two: the leader's disk, not the trip, sets the pace.)
+	maxWriteFrames = 1
+	// maxBatchWrites is the most writes a follower puts in one batch: its
+	// unanswered frames never ask for more than the leader will handle at a
+	// time.
+	maxBatchWrites = maxConnInflight / maxWriteFrames
+	// maxBatchBytes bounds the encoded writes of a batch. Every node reads
+	// request frames of up to maxRequest+64 bytes, and maxRequest is at
+	// least 64 KiB whatever MaxValueSize says, so even a leader configured
+	// with smaller limits than this follower accepts every batch; a bigger
+	// write goes alone, as methodWrite, exactly as it always did.
+	maxBatchBytes = 64 << 10
+	// maxRespFrame bounds a response frame: an id and a batch's results.
+	maxRespFrame = binary.MaxVarintLen64 + maxBatchWrites*(1+2*binary.MaxVarintLen64)
 )
 
 type rpcResp struct {
@@ -87,15 +130,19 @@ func (s *Store) serveRPC(c net.Conn) {
 	defer wg.Wait()
 	r := bufio.NewReaderSize(c, 64<<10)
 	w := newFrameWriter(c)
-	// At most maxConnInflight requests of one connection are handled at a
-	// time; past that the connection is not read, so a peer cannot make
-	// this node hold unbounded memory.
-	const maxConnInflight = 64
-	sem := make(chan struct{}, maxConnInflight)
+	sem := make(chan struct{}, maxConnInflight) // see maxConnInflight
+	acquire := func(n int) bool {
+		for range n {
+			select {
+			case sem <- struct{}{}:
+			case <-s.ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
 	for {
-		select {
-		case sem <- struct{}{}:
-		case <-s.ctx.Done():
+		if !acquire(1) {
 			return
 		}
 		frame, err := readFrame(r, s.maxRequest+64)
@@ -108,20 +155,35 @@ func (s *Store) serveRPC(c net.Conn) {
 		d := decoder{b: frame}
 		id := d.uvarint()
 		method := d.byte()
+		var bodies [][]byte
+		if method == methodWriteBatch {
+			bodies = d.writeBatch()
+		} else {
+			bodies = [][]byte{d.b}
+		}
 		if d.err != nil {
 			s.log.Warn("malformed forwarded request", zap.Error(d.err))
 			return
 		}
-		body := d.b
+		// A batch holds a slot per write; the frame's own slot is the first.
+		if !acquire(len(bodies) - 1) {
+			return
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			resp := s.handleRPC(method, body)
-			out := binary.AppendUvarint(nil, id)
-			out = append(out, resp.code)
-			out = binary.AppendUvarint(out, uint64(resp.rev))
-			out = binary.AppendUvarint(out, uint64(resp.index))
+			defer func() {
+				for range bodies {
+					<-sem
+				}
+			}()
+			resps := s.handleRPC(method, bodies)
+			out := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(resps)*(1+2*binary.MaxVarintLen64)), id)
+			for _, resp := range resps {
+				out = append(out, resp.code)
+				out = binary.AppendUvarint(out, uint64(resp.rev))
+				out = binary.AppendUvarint(out, uint64(resp.index))
+			}
 			if err := w.write(out); err != nil {
 				c.Close()
 			}
@@ -129,34 +191,88 @@ func (s *Store) serveRPC(c net.Conn) {
 	}
 }
 
-func (s *Store) handleRPC(method byte, body []byte) rpcResp {
+// writeBatch decodes the body of a methodWriteBatch request into its
+// writes, still encoded; they alias the input.
+func (d *decoder) writeBatch() [][]byte {
+	n := d.count(2) // a write takes a length and at least one byte
+	if d.err == nil && (n == 0 || n > maxConnInflight) {
+		d.fail("batch of %d writes (limit %d)", n, maxConnInflight)
+	}
+	if d.err != nil {
+		return nil
+	}
+	bodies := make([][]byte, 0, n)
+	for range n {
+		bodies = append(bodies, d.bytes(len(d.b)))
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	return bodies
+}
+
+// handleRPC answers one request: a result per write of a batch, one
+// result otherwise (an unknown method gets codeInvalid, which a follower
+// sending a batch to a leader of an older version relies on).
+func (s *Store) handleRPC(method byte, bodies [][]byte) []rpcResp {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	switch method {
-	case methodWrite:
-		ops, err := decodeRequest(body, s.cfg.MaxValueSize)
-		if err != nil || len(ops) > MaxTxnOps {
-			return rpcResp{code: codeInvalid}
-		}
-		s.metrics.forwardedIn.Inc()
-		res, err := s.proposeLocal(ctx, body, len(ops), opKeys(ops))
-		switch {
-		case errors.Is(err, errNotSent):
-			// Never proposed (this node is stopping or too busy): the
-			// follower may safely try again, with the next leader.
-			return rpcResp{code: codeNotLeader}
-		case err != nil:
-			return rpcResp{code: codeUnknownOutcome}
-		}
-		return rpcResp{code: res.code, rev: res.rev, index: res.index}
+	case methodWrite, methodWriteBatch:
+		return s.handleWrites(ctx, bodies)
 	case methodReadIndex:
 		rev, err := s.readIndexLocal(ctx)
 		if errors.Is(err, ErrStopped) {
-			return rpcResp{code: codeNotLeader} // reads are always safe to retry
+			return []rpcResp{{code: codeNotLeader}} // reads are always safe to retry
 		}
-		return rpcResp{code: errCode(err), rev: rev}
+		return []rpcResp{{code: errCode(err), rev: rev}}
 	}
-	return rpcResp{code: codeInvalid}
+	return []rpcResp{{code: codeInvalid}}
+}
+
+// handleWrites proposes forwarded writes through this node's batcher. It
+// queues all of them before it waits for any, so the writes of a batch can
+// share a Raft entry; each gets its own result.
+func (s *Store) handleWrites(ctx context.Context, bodies [][]byte) []rpcResp {
+	resps := make([]rpcResp, len(bodies))
+	reqs := make([]*request, len(bodies))
+	valid := 0
+	for i, body := range bodies {
+		ops, err := decodeRequest(body, s.cfg.MaxValueSize)
+		if err != nil || len(ops) > MaxTxnOps {
+			resps[i] = rpcResp{code: codeInvalid}
+			continue
+		}
+		reqs[i] = newRequest(body, len(ops), opKeys(ops))
+		valid++
+	}
+	s.metrics.forwardedIn.Add(float64(valid))
+	var notSent error
+	for i, req := range reqs {
+		if req == nil {
+			continue
+		}
+		if notSent == nil {
+			notSent = s.enqueue(ctx, req)
+		}
+		if notSent != nil {
+			// Never proposed (this node is stopping or too busy): the
+			// follower may safely try again, with the next leader.
+			resps[i], reqs[i] = rpcResp{code: codeNotLeader}, nil
+		}
+	}
+	for i, req := range reqs {
+		if req == nil {
+			continue
+		}
+		res, err := s.await(ctx, req)
+		if err != nil {
+			resps[i] = rpcResp{code: codeUnknownOutcome}
+			continue
+		}
+		resps[i] = rpcResp{code: res.code, rev: res.rev, index: res.index}
+	}
+	return resps
 }
 
 // rpcClient keeps one multiplexed connection per leader address.
@@ -167,14 +283,33 @@ type rpcClient struct {
 	done  bool
 }
 
+// fwdCall is one request to the leader. A write waits in its connection's
+// queue until a frame takes it; then it is sent and waits for its result.
+type fwdCall struct {
+	data []byte
+	done chan rpcResp // buffered 1: the read loop never blocks on it
+	sent bool         // under rpcConn.mu: its frame went to the writer
+}
+
+// sentFrame is a request frame waiting for its response.
+type sentFrame struct {
+	calls []*fwdCall // one result each, in this order
+	write bool       // counts toward maxWriteFrames
+}
+
 type rpcConn struct {
-	c net.Conn
-	w *frameWriter
+	c    net.Conn
+	w    *frameWriter
+	kick chan struct{} // buffered 1: wakes sendLoop to send the queue
 
 	mu      sync.Mutex
 	nextID  uint64
-	pending map[uint64]chan rpcResp
+	pending map[uint64]sentFrame
 	dead    chan struct{}
+	queue   []*fwdCall // writes waiting for a frame
+	writing int        // write frames sent and not yet answered
+	sending bool       // a goroutine is turning the queue into frames
+	noBatch bool       // the leader predates methodWriteBatch
 }
 
 // errNotSent marks a request that never left this node; it is always safe
@@ -196,7 +331,8 @@ func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: dial leader %s: %v", errNotSent, addr, err)
 	}
-	c := &rpcConn{c: nc, w: newFrameWriter(nc), pending: map[uint64]chan rpcResp{}, dead: make(chan struct{})}
+	c := &rpcConn{c: nc, w: newFrameWriter(nc), kick: make(chan struct{}, 1),
+		pending: map[uint64]sentFrame{}, dead: make(chan struct{})}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if rc.done {
@@ -208,8 +344,9 @@ func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 		return old, nil
 	}
 	rc.conns[addr] = c
-	rc.s.wg.Add(1)
+	rc.s.wg.Add(2)
 	go rc.readLoop(addr, c)
+	go rc.sendLoop(c)
 	return c, nil
 }
 
@@ -217,22 +354,29 @@ func (rc *rpcClient) readLoop(addr string, c *rpcConn) {
 	defer rc.s.wg.Done()
 	r := bufio.NewReaderSize(c.c, 16<<10)
 	for {
-		frame, err := readFrame(r, 64)
+		frame, err := readFrame(r, maxRespFrame)
 		if err != nil {
 			break
 		}
 		d := decoder{b: frame}
 		id := d.uvarint()
-		resp := rpcResp{code: d.byte(), rev: int64(d.uvarint()), index: int(d.uvarint())}
 		if d.err != nil {
 			break
 		}
 		c.mu.Lock()
-		ch := c.pending[id]
+		f, ok := c.pending[id]
 		delete(c.pending, id)
+		if ok && f.write {
+			// A frame slot is free: the writes that queued while this
+			// one was out leave now, before its results are handed out.
+			c.writing--
+			c.kickLocked()
+		}
 		c.mu.Unlock()
-		if ch != nil {
-			ch <- resp
+		if ok && !c.deliver(f, d.b) {
+			// Its calls stay sent and unanswered: they see the
+			// connection die and report an unknown outcome.
+			break
 		}
 	}
 	c.c.Close()
@@ -246,13 +390,184 @@ func (rc *rpcClient) readLoop(addr string, c *rpcConn) {
 	c.mu.Unlock()
 }
 
-// call sends one request and waits for its answer.
+// deliver hands the results in b to the calls of f. It reports false, and
+// delivers nothing, if b does not hold exactly one result per call.
+func (c *rpcConn) deliver(f sentFrame, b []byte) bool {
+	if len(f.calls) > 1 && len(b) == 3 && b[0] == codeInvalid && b[1] == 0 && b[2] == 0 {
+		// One codeInvalid for a whole batch: a leader of an older version
+		// that does not know methodWriteBatch, and proposed nothing. Send
+		// it single writes from now on; these may be retried at once.
+		c.mu.Lock()
+		c.noBatch = true
+		c.mu.Unlock()
+		for _, call := range f.calls {
+			call.done <- rpcResp{code: codeNotLeader}
+		}
+		return true
+	}
+	check := decoder{b: b}
+	for range f.calls {
+		check.byte()
+		check.uvarint()
+		check.uvarint()
+	}
+	if check.err != nil || len(check.b) != 0 {
+		return false
+	}
+	d := decoder{b: b}
+	for _, call := range f.calls {
+		call.done <- rpcResp{code: d.byte(), rev: int64(d.uvarint()), index: int(d.uvarint())}
+	}
+	return true
+}
+
+// sendLoop sends the queue when the read loop frees a frame slot: the read
+// loop must never block writing, or it could stop reading the responses
+// that the leader is blocked writing.
+func (rc *rpcClient) sendLoop(c *rpcConn) {
+	defer rc.s.wg.Done()
+	for {
+		select {
+		case <-c.kick:
+		case <-c.dead:
+			return
+		}
+		c.mu.Lock()
+		c.sendLocked()
+		c.mu.Unlock()
+	}
+}
+
+// kickLocked starts sendLoop if writes wait, a frame slot is free and
+// nobody is sending.
+func (c *rpcConn) kickLocked() {
+	if len(c.queue) == 0 || c.sending || c.writing >= maxWriteFrames {
+		return
+	}
+	c.sending = true
+	select {
+	case c.kick <- struct{}{}:
+	default: // cannot happen (kicks are sent only while nobody sends); a pending kick would do
+	}
+}
+
+// sendLocked turns queued writes into frames while a frame slot is free.
+// The caller holds c.mu and has set c.sending, which sendLocked clears; it
+// unlocks c.mu while writing.
+func (c *rpcConn) sendLocked() {
+	defer func() { c.sending = false }()
+	for len(c.queue) > 0 && c.writing < maxWriteFrames {
+		select {
+		case <-c.dead:
+			return // the waiting calls see it and were never sent
+		default:
+		}
+		n := c.batchLen()
+		calls := slices.Clone(c.queue[:n])
+		rest := copy(c.queue, c.queue[n:])
+		clear(c.queue[rest:])
+		c.queue = c.queue[:rest]
+		for _, call := range calls {
+			call.sent = true
+		}
+		c.nextID++
+		id := c.nextID
+		c.pending[id] = sentFrame{calls: calls, write: true}
+		c.writing++
+		c.mu.Unlock()
+		err := c.w.write(appendWrites(nil, id, calls))
+		c.mu.Lock()
+		if err != nil {
+			// The frame did not leave whole, so the leader has none of it.
+			delete(c.pending, id)
+			c.writing--
+			for _, call := range calls {
+				call.sent = false
+			}
+			c.c.Close()
+			return
+		}
+	}
+}
+
+// batchLen says how many queued writes the next frame takes: as many as
+// fit the batch limits, and at least one.
+func (c *rpcConn) batchLen() int {
+	if c.noBatch {
+		return 1
+	}
+	n, size := 0, 0
+	for _, call := range c.queue {
+		sz := uvarintLen(uint64(len(call.data))) + len(call.data)
+		if n == maxBatchWrites || (n > 0 && size+sz > maxBatchBytes) {
+			break
+		}
+		n, size = n+1, size+sz
+	}
+	return n
+}
+
+func uvarintLen(x uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], x)
+}
+
+// appendWrites encodes a frame of writes: one alone as methodWrite, more
+// as a methodWriteBatch.
+func appendWrites(b []byte, id uint64, calls []*fwdCall) []byte {
+	size := binary.MaxVarintLen64 + 1 + binary.MaxVarintLen64
+	for _, call := range calls {
+		size += binary.MaxVarintLen64 + len(call.data)
+	}
+	b = slices.Grow(b, size)
+	b = binary.AppendUvarint(b, id)
+	if len(calls) == 1 {
+		b = append(b, methodWrite)
+		return append(b, calls[0].data...)
+	}
+	b = append(b, methodWriteBatch)
+	b = binary.AppendUvarint(b, uint64(len(calls)))
+	for _, call := range calls {
+		b = binary.AppendUvarint(b, uint64(len(call.data)))
+		b = append(b, call.data...)
+	}
+	return b
+}
+
+// forward sends one encoded write to the leader at addr, in one frame with
+// the others waiting on the same connection, and waits for its result.
+func (rc *rpcClient) forward(ctx context.Context, addr string, data []byte) (rpcResp, error) {
+	c, err := rc.conn(ctx, addr)
+	if err != nil {
+		return rpcResp{}, err
+	}
+	call := &fwdCall{data: data, done: make(chan rpcResp, 1)}
+	c.mu.Lock()
+	select {
+	case <-c.dead:
+		c.mu.Unlock()
+		return rpcResp{}, fmt.Errorf("%w: connection to %s closed", errNotSent, addr)
+	default:
+	}
+	c.queue = append(c.queue, call)
+	if !c.sending && c.writing < maxWriteFrames {
+		// A frame slot is free and nobody sends: send from this goroutine,
+		// so a lone write waits for no hand-off.
+		c.sending = true
+		c.sendLocked()
+	}
+	c.mu.Unlock()
+	return c.wait(ctx, addr, call)
+}
+
+// call sends one request other than a write, at once, and waits for its
+// answer.
 func (rc *rpcClient) call(ctx context.Context, addr string, method byte, body []byte) (rpcResp, error) {
 	c, err := rc.conn(ctx, addr)
 	if err != nil {
 		return rpcResp{}, err
 	}
-	ch := make(chan rpcResp, 1)
+	call := &fwdCall{done: make(chan rpcResp, 1), sent: true}
 	c.mu.Lock()
 	select {
 	case <-c.dead:
@@ -262,40 +577,56 @@ func (rc *rpcClient) call(ctx context.Context, addr string, method byte, body []
 	}
 	c.nextID++
 	id := c.nextID
-	c.pending[id] = ch
+	c.pending[id] = sentFrame{calls: []*fwdCall{call}}
 	c.mu.Unlock()
 
 	payload := binary.AppendUvarint(make([]byte, 0, len(body)+12), id)
 	payload = append(payload, method)
 	payload = append(payload, body...)
-	err = c.w.write(payload)
-	if err != nil {
+	if err := c.w.write(payload); err != nil {
 		c.c.Close()
 		c.mu.Lock()
 		delete(c.pending, id)
 		c.mu.Unlock()
 		return rpcResp{}, fmt.Errorf("%w: write to %s: %v", errNotSent, addr, err)
 	}
-	select {
-	case resp := <-ch:
-		return resp, nil
-	case <-c.dead:
-		select {
-		case resp := <-ch:
-			return resp, nil
-		default:
-		}
-		return rpcResp{}, fmt.Errorf("%w: connection to leader %s lost", ErrUnknownOutcome, addr)
-	case <-ctx.Done():
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
-		// The leader has the request and may still apply it.
-		return rpcResp{}, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
-	}
+	return c.wait(ctx, addr, call)
 }
 
-// close shuts every connection; read loops exit and are awaited by Store.
+// wait returns call's result, or says why there will be none: a call
+// never sent was not applied and may be retried; a sent one may yet be.
+func (c *rpcConn) wait(ctx context.Context, addr string, call *fwdCall) (rpcResp, error) {
+	select {
+	case resp := <-call.done:
+		return resp, nil
+	case <-c.dead:
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case resp := <-call.done:
+		return resp, nil
+	default:
+	}
+	if !call.sent {
+		if i := slices.Index(c.queue, call); i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
+		}
+		if err := ctx.Err(); err != nil {
+			return rpcResp{}, fmt.Errorf("%w: %w", errNotSent, err)
+		}
+		return rpcResp{}, fmt.Errorf("%w: connection to %s closed", errNotSent, addr)
+	}
+	if err := ctx.Err(); err != nil {
+		// The leader has the request and may still apply it.
+		return rpcResp{}, fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	}
+	return rpcResp{}, fmt.Errorf("%w: connection to leader %s lost", ErrUnknownOutcome, addr)
+}
+
+// close shuts every connection; read and send loops exit and are awaited
+// by Store.
 func (rc *rpcClient) close() {
 	rc.mu.Lock()
 	rc.done = true

@@ -161,7 +161,7 @@ func (s *Store) submit(ctx context.Context, data []byte, nops int, keys []string
 			lastErr = ErrNoLeader
 		} else if addr, _ := s.raft.LeaderWithID(); addr != "" {
 			s.metrics.forwardedOut.Inc()
-			resp, err := s.rpc.call(ctx, string(addr), methodWrite, data)
+			resp, err := s.rpc.forward(ctx, string(addr), data)
 			switch {
 			case err == nil && resp.code != codeNotLeader && resp.code != codeNoLeader && resp.code != codeStopped:
 				return reqResult{rev: resp.rev, code: resp.code, index: resp.index}, nil
