@@ -203,9 +203,9 @@ func TestRollingUpdateInvariant(t *testing.T) {
 	if len(msgs) == 0 || msgs[len(msgs)-1] != `deployment "roll" successfully rolled out` {
 		t.Fatalf("last message: %q", msgs)
 	}
-	// As in Kubernetes, "successfully rolled out" counts only Pods that
-	// are not being deleted: an old Pod inside its grace period may still
-	// be running, and Ready, when the status says done. It must go soon.
+	// RolloutStatus reads the Deployment's status, which counts the last
+	// old Pod gone once it is deleted; this watch may deliver that
+	// deletion a moment later (stopping it first would drop the event).
 	c.Eventually(20*time.Second, "10 ready web:2 pods and no ready web:1", func() bool {
 		got := pw.readyImages()
 		return got["web:2"] == 10 && got["web:1"] == 0
