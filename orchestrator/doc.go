@@ -27,9 +27,10 @@
 //
 // Every node is a Raft server (the state lives in package raftstore under
 // /registry/<resource>/<namespace>/<name>, resourceVersion = Raft index),
-// a gossip member (package membership) and runs an agent that registers
-// its Node, renews its status every Timing.HeartbeatInterval and runs the
-// Pods bound to it. The Raft leader also runs, within a second of winning
+// a gossip member (package membership) and, unless Config.DisableAgent
+// makes it a control-plane-only server, runs an agent that registers its
+// Node, renews its status every Timing.HeartbeatInterval and runs the Pods
+// bound to it. The Raft leader also runs, within a second of winning
 // the election and until it loses it, the scheduler, the ReplicaSet and
 // Deployment controllers, the garbage collector (ownerReferences;
 // background, foreground and orphan propagation), the node lifecycle
