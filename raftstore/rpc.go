@@ -56,7 +56,11 @@ const (
 	// 2 cores, in CPU per write against writes on the leader: one frame of
 	// up to 64 writes 1.0-1.1x, two of up to 32 1.1-1.2x, four of up to 16
 	// 1.8x, a frame per write 2x. With 4 writers one frame was no slower
-	// than two: the leader's disk, not the trip, sets the pace.)
+	// than two: the leader's disk, not the trip, sets the pace.) The price:
+	// a batch is answered when its slowest write is, and the next batch
+	// leaves only then, so a write batched behind many that cannot share a
+	// Raft entry (updates of one hot key) hears back late, by tens of ms on
+	// disk, although it was applied at once.
 	maxWriteFrames = 1
 	// maxBatchWrites is the most writes a follower puts in one batch: its
 	// unanswered frames never ask for more than the leader will handle at a
