@@ -38,7 +38,9 @@
 // with context; test them with errors.Is or IsNotFound, IsConflict, IsTooOld
 // and IsRetryable. Writes made while there is no leader wait for one until
 // the context's deadline (or Config.RequestTimeout) and then fail with
-// ErrNoLeader, which is retryable and guarantees nothing was applied.
+// ErrNoLeader, which is retryable and guarantees nothing was applied; so
+// does a write whose deadline ends while it waits on a follower for the
+// next batch to the leader.
 // ErrUnknownOutcome and ErrStopped during a write mean it may or may not
 // have been applied.
 //

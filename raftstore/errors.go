@@ -15,8 +15,10 @@ var (
 	ErrAlreadyExists = errors.New("raftstore: key already exists")
 	// ErrConflict: the key's revision differs from the expected one.
 	ErrConflict = errors.New("raftstore: revision conflict")
-	// ErrNoLeader: no leader was known within the caller's deadline.
-	// Retryable: the cluster may be electing.
+	// ErrNoLeader: the write could not be handed to a leader within the
+	// caller's deadline: none was known, or (on a follower) it was still
+	// queued for the next forwarded batch. Nothing was applied; retryable
+	// (the cluster may be electing, or the leader busy).
 	ErrNoLeader = errors.New("raftstore: no leader")
 	// ErrNotLeader: the operation runs only on the leader (membership
 	// changes, bootstrap of a running cluster). Retry on the leader.

@@ -49,8 +49,8 @@ type pendingBatch struct {
 // Create stores key only if it does not exist and returns the revision.
 //
 // Errors: ErrAlreadyExists; ErrInvalidArgument or ErrTooLarge for a bad key
-// or value; ErrNoLeader if no leader was found before ctx's deadline (or
-// RequestTimeout); ErrUnknownOutcome; ErrStopped; ErrNotStarted;
+// or value; ErrNoLeader if the write could not be handed to a leader
+// before ctx's deadline (or RequestTimeout), so nothing was applied; ErrUnknownOutcome; ErrStopped; ErrNotStarted;
 // ctx.Err(). Key errors are *KeyError.
 func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
 	return s.single(ctx, OpCreate(key, value))
