@@ -80,9 +80,10 @@ func (r *Recorder) Eventf(obj api.Object, eventType, reason, format string, args
 const flushTimeout = 2 * time.Second
 
 // writers is how many events are written at a time. One at a time, a
-// burst (10,000 Pods scheduled, created and started) drained at one Raft
-// commit per Event, some 20 a second with fsync, for minutes after the
-// burst; concurrent writes share Raft entries (group commit).
+// burst drains at one Raft commit per Event: 3 nodes with data dirs
+// running 3,000 new Pods still had 3,053 Events to write when the last
+// Pod ran, against 625 with four writers, whose writes share Raft entries
+// (group commit).
 const writers = 4
 
 // Run writes queued events until ctx ends, then writes what is still
