@@ -467,6 +467,12 @@ func (m *Manager) Ready(podUID, name string) bool {
 // the order startup, liveness, readiness); ok is false for an unknown
 // container.
 func (m *Manager) Status(podUID, name string) (st []ProbeStatus, ok bool) {
+	return m.states(podUID, name, false)
+}
+
+// states returns the current or the reported state of each probe the
+// container has; ok is false for an unknown container.
+func (m *Manager) states(podUID, name string, reported bool) (st []ProbeStatus, ok bool) {
 	t := m.lookup(podUID, name)
 	if t == nil {
 		return nil, false
@@ -474,7 +480,11 @@ func (m *Manager) Status(podUID, name string) (st []ProbeStatus, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, s := range t.specs {
-		if s != nil {
+		switch {
+		case s == nil: // no probe here; t.ps is nil when it has none at all
+		case reported:
+			st = append(st, t.ps.reported[i])
+		default:
 			st = append(st, t.ps.status[i])
 		}
 	}
@@ -493,18 +503,7 @@ func (m *Manager) Status(podUID, name string) (st []ProbeStatus, ok bool) {
 // most once per ReportInterval, even when its message varies (an error
 // may name an ephemeral port). ok is false for an unknown container.
 func (m *Manager) Reported(podUID, name string) (st []ProbeStatus, ok bool) {
-	t := m.lookup(podUID, name)
-	if t == nil {
-		return nil, false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for i, s := range t.specs {
-		if s != nil {
-			st = append(st, t.ps.reported[i])
-		}
-	}
-	return st, true
+	return m.states(podUID, name, true)
 }
 
 // worker runs one probe of one container.
