@@ -224,13 +224,21 @@ func TestRollingUpdateInvariant(t *testing.T) {
 	}
 }
 
-func TestBadRolloutStallsThenRollback(t *testing.T) {
+// badImageCluster is a 3-node cluster on which image web:bad runs but
+// never passes its readiness probe.
+func badImageCluster(t *testing.T) *orchestratortest.TestCluster {
+	t.Helper()
 	c := orchestratortest.NewCluster(t, 3)
 	for i := range c.Len() {
 		if err := c.Runtime(i).SetImageBehavior("web:bad", fake.Behavior{HTTP: func(int, string) int { return 503 }}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return c
+}
+
+func TestBadRolloutStallsThenRollback(t *testing.T) {
+	c := badImageCluster(t)
 	cl := c.Client()
 	labels := map[string]string{"app": "bad"}
 	d := rolling("bad", 10, "web:1")
@@ -443,12 +451,7 @@ func waitSizes(t *testing.T, c *orchestratortest.TestCluster, cl orchestrator.Cl
 // in Kubernetes, within replicas+maxSurge; then, paused, it is resized
 // back.
 func TestProportionalScalingMidRollout(t *testing.T) {
-	c := orchestratortest.NewCluster(t, 3)
-	for i := range c.Len() {
-		if err := c.Runtime(i).SetImageBehavior("web:bad", fake.Behavior{HTTP: func(int, string) int { return 503 }}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := badImageCluster(t)
 	cl := c.Client()
 	labels := map[string]string{"app": "prop"}
 	if err := cl.Create(context.Background(), rolling("prop", 10, "web:1")); err != nil {
