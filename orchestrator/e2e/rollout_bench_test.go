@@ -55,27 +55,12 @@ func httpProbe() *orchestrator.Probe {
 // the given probes (nil for none), with the default RollingUpdate strategy
 // (25% / 25%).
 func appDeployment(name string, replicas int32, version string, readiness, liveness *orchestrator.Probe) *orchestrator.Deployment {
-	labels := map[string]string{"app": name}
-	return &orchestrator.Deployment{
-		ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace},
-		Spec: orchestrator.DeploymentSpec{
-			Replicas: orchestrator.Ptr(replicas),
-			Selector: &orchestrator.LabelSelector{MatchLabels: labels},
-			Template: orchestrator.PodTemplateSpec{
-				ObjectMeta: orchestrator.ObjectMeta{Labels: labels},
-				Spec: orchestrator.PodSpec{
-					TerminationGracePeriodSeconds: orchestrator.Ptr(int64(2)),
-					Containers: []orchestrator.Container{{
-						Name: "web", Image: benchImage, ImagePullPolicy: api.PullIfNotPresent,
-						Env:            []orchestrator.EnvVar{{Name: "VERSION", Value: version}},
-						Ports:          []orchestrator.ContainerPort{{ContainerPort: 8080}},
-						ReadinessProbe: readiness,
-						LivenessProbe:  liveness,
-					}},
-				},
-			},
-		},
-	}
+	d := deployment(name, replicas)
+	c := &d.Spec.Template.Spec.Containers[0]
+	c.Image = benchImage
+	c.Env = []orchestrator.EnvVar{{Name: "VERSION", Value: version}}
+	c.ReadinessProbe, c.LivenessProbe = readiness, liveness
+	return d
 }
 
 // timeCreate creates d and returns the time until all its replicas are

@@ -164,22 +164,7 @@ func rolloutStatus(t *testing.T, cl orchestrator.Client, name string, timeout ti
 
 func setImage(t *testing.T, cl orchestrator.Client, name, image string) {
 	t.Helper()
-	ctx := context.Background()
-	for {
-		var d orchestrator.Deployment
-		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: name}, &d); err != nil {
-			t.Fatal(err)
-		}
-		d.Spec.Template.Spec.Containers[0].Image = image
-		err := cl.Update(ctx, &d)
-		if orchestrator.IsConflict(err) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
+	updateDeployment(t, cl, name, func(d *orchestrator.Deployment) { d.Spec.Template.Spec.Containers[0].Image = image })
 }
 
 func TestRollingUpdateInvariant(t *testing.T) {
