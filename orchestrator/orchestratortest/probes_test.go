@@ -2,7 +2,9 @@ package orchestratortest_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -238,6 +240,61 @@ func TestPreStopHookRunsOnLivenessRestartAndDelete(t *testing.T) {
 		cs, err := c.Runtime(0).ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(first.UID)})
 		return err == nil && len(cs) == 0
 	})
+}
+
+// TestProbeGracePeriod checks the grace period each stop gets: a liveness
+// kill uses the probe's own terminationGracePeriodSeconds, a deletion the
+// Pod's.
+func TestProbeGracePeriod(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	var mu sync.Mutex
+	var graces []time.Duration
+	c.Runtime(0).SetHook(func(_ context.Context, call fake.Call) error {
+		if call.Op == fake.OpStopContainer {
+			mu.Lock()
+			graces = append(graces, call.Grace)
+			mu.Unlock()
+		}
+		return nil
+	})
+	stops := func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(graces)
+	}
+	cl := c.Client()
+	ctx := context.Background()
+	live := httpProbe(1)
+	live.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(3))
+	pod := probedPod("grace", live, nil)
+	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(20))
+	if err := cl.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	var first orchestrator.Pod
+	c.Eventually(20*time.Second, "pod ready", func() bool {
+		var ok bool
+		first, ok = getPod(t, cl, "grace")
+		return ok && orchestrator.IsPodReady(&first)
+	})
+	id := strings.TrimPrefix(first.Status.ContainerStatuses[0].ContainerID, "flotilla://")
+	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "restart after the liveness failure", func() bool {
+		p, ok := getPod(t, cl, "grace")
+		return ok && p.Status.ContainerStatuses[0].RestartCount == 1
+	})
+	if got := stops(); len(got) != 1 || got[0] != 3*time.Second {
+		t.Fatalf("liveness kill: StopContainer grace periods %v, want [3s] (the probe's)", got)
+	}
+	if err := cl.Delete(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "stopped on deletion", func() bool { return len(stops()) == 2 })
+	if got := stops(); got[1] != 20*time.Second {
+		t.Fatalf("deletion: StopContainer grace periods %v, want 20s (the Pod's) last", got)
+	}
 }
 
 // A node restart adopts its running Pods without taking them out of Ready:

@@ -558,6 +558,24 @@ func graceOf(p *api.Pod) time.Duration {
 	return 30 * time.Second
 }
 
+// probeGrace is the grace period for killing container c of pod after its
+// probe of the given kind failed: the probe's own
+// terminationGracePeriodSeconds when set (liveness and startup probes
+// only, as validation allows), else the Pod's.
+func probeGrace(pod *api.Pod, c *api.Container, kind prober.Kind) time.Duration {
+	var pr *api.Probe
+	switch kind {
+	case prober.Liveness:
+		pr = c.LivenessProbe
+	case prober.Startup:
+		pr = c.StartupProbe
+	}
+	if pr != nil && pr.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
+	}
+	return graceOf(pod)
+}
+
 // syncPod converges one Pod and returns a delay after which it wants to be
 // looked at again (restart backoff), if any.
 func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) {
@@ -767,7 +785,7 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 					return 0, nil, nil
 				}
 				a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Killing", "Container %s failed %s probe, will be restarted", c.Name, strings.ToLower(string(kind)))
-				err := a.stopContainer(ctx, pod, c, sb.IP, latest.ID, graceOf(pod))
+				err := a.stopContainer(ctx, pod, c, sb.IP, latest.ID, probeGrace(pod, c, kind))
 				a.refreshContainer(ctx, latest.ID)
 				if err != nil && !runtime.IsNotFound(err) {
 					return 0, nil, err

@@ -127,6 +127,8 @@ type Call struct {
 	ID    string // container or sandbox ID, if the call has one
 	Name  string // container name (CreateContainer) or Pod name (RunPodSandbox)
 	Image string // EnsureImage and CreateContainer
+	// Grace is StopContainer's grace period (0 for other calls).
+	Grace time.Duration
 }
 
 // Op names a Runtime method.

@@ -648,7 +648,7 @@ func (r *Runtime) oomLocked(c *container) {
 // returned.
 func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Duration) error {
 	const op = "StopContainer"
-	if err := r.call(ctx, Call{Op: OpStopContainer, ID: id}); err != nil {
+	if err := r.call(ctx, Call{Op: OpStopContainer, ID: id, Grace: grace}); err != nil {
 		return err
 	}
 	if err := runtime.ValidateGrace(grace); err != nil {
