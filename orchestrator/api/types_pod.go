@@ -847,7 +847,9 @@ type ContainerState struct {
 }
 
 // ContainerStateWaiting says why a container is not running, e.g.
-// "CrashLoopBackOff".
+// reason "CrashLoopBackOff" with a message that ends with the time of the
+// next restart ("back-off 20s restarting failed container=web
+// pod=web-abc_default(uid); next restart at 2026-01-01T12:00:22Z").
 type ContainerStateWaiting struct {
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`

@@ -185,6 +185,7 @@ func TestCrashLoopBackOff(t *testing.T) {
 		cs := p.Status.ContainerStatuses[0]
 		w, last := cs.State.Waiting, cs.LastTerminationState.Terminated
 		return w != nil && w.Reason == backoff.Reason && strings.HasPrefix(w.Message, "back-off 2s restarting failed container=app pod=crash_default(") &&
+			restartsAt(w.Message, last.FinishedAt.Time, timing.RestartBackoff) &&
 			cs.RestartCount >= 1 && last != nil && last.ExitCode == 1 && last.Reason == "Error" &&
 			!last.StartedAt.IsZero() && !last.FinishedAt.IsZero() && !orchestrator.IsPodReady(&p)
 	})
@@ -295,6 +296,19 @@ func TestProbeGracePeriod(t *testing.T) {
 	if got := stops(); got[1] != 20*time.Second {
 		t.Fatalf("deletion: StopContainer grace periods %v, want 20s (the Pod's) last", got)
 	}
+}
+
+// restartsAt reports whether a CrashLoopBackOff message names a next
+// restart delay after finished (status times have a resolution of one
+// second, hence the slack).
+func restartsAt(msg string, finished time.Time, delay time.Duration) bool {
+	_, at, ok := strings.Cut(msg, "; next restart at ")
+	if !ok {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	want := finished.Add(delay)
+	return err == nil && !t.Before(want.Add(-time.Second)) && !t.After(want.Add(time.Second))
 }
 
 // A node restart adopts its running Pods without taking them out of Ready:

@@ -819,9 +819,9 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 					a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "BackOff", "Back-off %v restarting failed container %s", d.Delay, c.Name)
 				}
 			}
-			if wait, delay, ok := a.bo.Wait(k, time.Now()); ok && wait > 0 {
+			if wait, d, ok := a.bo.Wait(k, time.Now()); ok && wait > 0 {
 				return wait, &api.ContainerStateWaiting{Reason: backoff.Reason,
-					Message: backoff.Message(delay, c.Name, pod.Name, pod.Namespace, string(pod.UID))}, nil
+					Message: backoff.Message(d, c.Name, pod.Name, pod.Namespace, string(pod.UID))}, nil
 			}
 		}
 		restartCount = latest.RestartCount + 1

@@ -109,16 +109,17 @@ func (b *Backoff) Exited(key string, started, finished time.Time) Decision {
 }
 
 // Wait returns how long the container key must still wait at now before
-// it may restart (0 when it may restart now) and the delay in force, for
-// Message. ok is false when nothing is recorded for key.
-func (b *Backoff) Wait(key string, now time.Time) (remaining, delay time.Duration, ok bool) {
+// it may restart (0 when it may restart now) and the decision in force
+// (its delay and restart time, for Message). ok is false when nothing is
+// recorded for key.
+func (b *Backoff) Wait(key string, now time.Time) (remaining time.Duration, d Decision, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	e := b.entries[key]
 	if e == nil {
-		return 0, 0, false
+		return 0, Decision{}, false
 	}
-	return max(0, e.restartAt.Sub(now)), e.delay, true
+	return max(0, e.restartAt.Sub(now)), Decision{Delay: e.delay, RestartAt: e.restartAt, Restarts: e.restarts}, true
 }
 
 // Forget drops the state of key.
@@ -147,11 +148,13 @@ func (b *Backoff) Len() int {
 	return len(b.entries)
 }
 
-// Message is the waiting message Kubernetes shows with Reason, e.g.
-// "back-off 20s restarting failed container=web pod=web-abc_default(uid)".
-func Message(delay time.Duration, container, podName, namespace, podUID string) string {
-	return fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)",
-		delay, container, podName, namespace, podUID)
+// Message is the waiting message shown with Reason: Kubernetes' text
+// followed by the time of the next restart (UTC, to the second), e.g.
+// "back-off 20s restarting failed container=web pod=web-abc_default(uid);
+// next restart at 2026-01-01T12:00:22Z".
+func Message(d Decision, container, podName, namespace, podUID string) string {
+	return fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s); next restart at %s",
+		d.Delay, container, podName, namespace, podUID, d.RestartAt.UTC().Format(time.RFC3339))
 }
 
 // ShouldRestart applies a Pod's restartPolicy to a container that exited

@@ -26,9 +26,9 @@ func TestDefaultCurve(t *testing.T) {
 		if d.Delay != w || !d.RestartAt.Equal(finished.Add(w)) || d.Restarts != i+1 {
 			t.Fatalf("exit %d: got %+v, want delay %v at %v", i+1, d, w, finished.Add(w))
 		}
-		rem, delay, ok := b.Wait("p/web", finished)
-		if !ok || rem != w || delay != w {
-			t.Fatalf("exit %d: Wait = %v %v %v", i+1, rem, delay, ok)
+		rem, wd, ok := b.Wait("p/web", finished)
+		if !ok || rem != w || wd != d {
+			t.Fatalf("exit %d: Wait = %v %+v %v", i+1, rem, wd, ok)
 		}
 		now = d.RestartAt
 	}
@@ -80,8 +80,9 @@ func TestWaitAndForget(t *testing.T) {
 	b.Exited(Key("pod1", "a"), t0, t0) // delay 10 s from t0
 	b.Exited(Key("pod1", "b"), t0, t0)
 	b.Exited(Key("pod2", "a"), t0, t0)
-	if rem, delay, _ := b.Wait(Key("pod1", "a"), t0.Add(4*time.Second)); rem != 6*time.Second || delay != 10*time.Second {
-		t.Fatalf("Wait = %v, %v", rem, delay)
+	if rem, d, _ := b.Wait(Key("pod1", "a"), t0.Add(4*time.Second)); rem != 6*time.Second || d.Delay != 10*time.Second ||
+		!d.RestartAt.Equal(t0.Add(10*time.Second)) || d.Restarts != 2 {
+		t.Fatalf("Wait = %v, %+v", rem, d)
 	}
 	if rem, _, _ := b.Wait(Key("pod1", "a"), t0.Add(time.Minute)); rem != 0 {
 		t.Fatalf("Wait after RestartAt = %v, want 0", rem)
@@ -127,12 +128,13 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestMessage(t *testing.T) {
-	got := Message(20*time.Second, "web", "web-abc", "default", "1234")
-	want := "back-off 20s restarting failed container=web pod=web-abc_default(1234)"
+	at := time.Date(2026, 1, 2, 3, 4, 5, 600e6, time.FixedZone("x", 3600))
+	got := Message(Decision{Delay: 20 * time.Second, RestartAt: at}, "web", "web-abc", "default", "1234")
+	want := "back-off 20s restarting failed container=web pod=web-abc_default(1234); next restart at 2026-01-02T02:04:05Z"
 	if got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if got := Message(300*time.Second, "a", "p", "ns", "u"); !strings.HasPrefix(got, "back-off 5m0s ") {
+	if got := Message(Decision{Delay: 300 * time.Second}, "a", "p", "ns", "u"); !strings.HasPrefix(got, "back-off 5m0s ") {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -16,7 +16,8 @@
 //     delay is Config.Initial, doubling up to Config.Max. A container that
 //     ran at least Config.ResetAfter before exiting starts a new streak.
 //  4. While now is before Decision.RestartAt, report the container as
-//     waiting with Reason (CrashLoopBackOff) and Message(...) and requeue
+//     waiting with Reason (CrashLoopBackOff) and Message(decision, ...),
+//     which names the next restart time, and requeue
 //     the Pod for RestartAt; then restart it.
 //  5. Call Forget(key) (or ForgetPod) when the Pod is deleted, so the state
 //     does not grow without bound.

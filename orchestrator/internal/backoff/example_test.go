@@ -22,7 +22,7 @@ func Example() {
 		exit := start.Add(2 * time.Second) // the container crashes after 2 s
 		d := b.Exited(key, start, exit)
 		if d.Delay > 0 {
-			fmt.Println(backoff.Reason, backoff.Message(d.Delay, "web", "web-abc", "default", "7f3c"))
+			fmt.Println(backoff.Reason, backoff.Message(d, "web", "web-abc", "default", "7f3c"))
 		} else {
 			fmt.Println("restart now")
 		}
@@ -30,6 +30,6 @@ func Example() {
 	}
 	// Output:
 	// restart now
-	// CrashLoopBackOff back-off 10s restarting failed container=web pod=web-abc_default(7f3c)
-	// CrashLoopBackOff back-off 20s restarting failed container=web pod=web-abc_default(7f3c)
+	// CrashLoopBackOff back-off 10s restarting failed container=web pod=web-abc_default(7f3c); next restart at 2026-01-01T12:00:14Z
+	// CrashLoopBackOff back-off 20s restarting failed container=web pod=web-abc_default(7f3c); next restart at 2026-01-01T12:00:36Z
 }
