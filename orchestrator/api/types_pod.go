@@ -476,7 +476,10 @@ type Probe struct {
 	InitialDelaySeconds int32 `json:"initialDelaySeconds,omitempty"`
 	// TimeoutSeconds bounds one probe; default 1.
 	TimeoutSeconds int32 `json:"timeoutSeconds,omitempty"`
-	// PeriodSeconds is the interval between probes; default 10.
+	// PeriodSeconds is the interval between probes. 0 means unset and
+	// becomes the default 10, as in Kubernetes (an explicit
+	// "periodSeconds: 0" cannot be told from an absent one); a negative
+	// value is invalid.
 	PeriodSeconds int32 `json:"periodSeconds,omitempty"`
 	// SuccessThreshold is the consecutive successes to pass; default 1,
 	// and it must be 1 for liveness and startup probes.
