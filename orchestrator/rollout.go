@@ -38,14 +38,24 @@ func revisionsOf(ctx context.Context, c Client, d *Deployment) ([]*ReplicaSet, e
 // the revision rolled back to; when the template is already that
 // revision's, it changes nothing.
 //
-// Errors: IsNotFound for the Deployment or for a revision that is not in
-// its history (pruned by revisionHistoryLimit, or no previous one);
-// errors of Get, List and Update. Conflicting updates are retried.
+// Like "kubectl rollout undo", it refuses a paused Deployment, whose
+// controller would not roll out the restored template until resumed.
+//
+// Errors: IsBadRequest for a negative toRevision or a paused Deployment;
+// IsNotFound for the Deployment or for a revision that is not in its
+// history (pruned by revisionHistoryLimit, or no previous one); errors of
+// Get, List and Update. Conflicting updates are retried.
 func Rollback(ctx context.Context, c Client, namespace, name string, toRevision int64) (int64, error) {
+	if toRevision < 0 {
+		return 0, api.NewBadRequest(fmt.Sprintf("rollback: toRevision must be 0 (the previous revision) or a revision number, got %d", toRevision))
+	}
 	for {
 		var d Deployment
 		if err := c.Get(ctx, ObjectKey{Namespace: namespace, Name: name}, &d); err != nil {
 			return 0, err
+		}
+		if d.Spec.Paused {
+			return 0, api.NewBadRequest(fmt.Sprintf("rollback: deployment %s/%s is paused; resume it (spec.paused: false) before rolling back", namespace, name))
 		}
 		rss, err := revisionsOf(ctx, c, &d)
 		if err != nil {

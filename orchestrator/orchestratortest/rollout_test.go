@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -482,5 +483,93 @@ func TestProportionalScalingMidRollout(t *testing.T) {
 		if rs.Annotations[api.DesiredReplicasAnnotation] != "10" || rs.Annotations[api.MaxReplicasAnnotation] != "13" {
 			t.Errorf("replica set %s annotations %v, want desired 10 and max 13", rs.Name, rs.Annotations)
 		}
+	}
+}
+
+// TestRollbackToNamedRevision rolls a Deployment with three revisions
+// back to the first by number, and checks Rollback's refusals: a revision
+// not in the history, no previous revision, a paused Deployment, a
+// missing Deployment, a negative revision.
+func TestRollbackToNamedRevision(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	ctx := context.Background()
+	labels := map[string]string{"app": "undo"}
+	if err := cl.Create(ctx, rolling("undo", 2, "web:1")); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "undo", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	if _, err := orchestrator.Rollback(ctx, cl, "default", "undo", 0); !orchestrator.IsNotFound(err) {
+		t.Fatalf("rollback with one revision: %v, want IsNotFound", err)
+	}
+	for _, img := range []string{"web:2", "web:3"} {
+		setImage(t, cl, "undo", img)
+		if msgs, err := rolloutStatus(t, cl, "undo", 60*time.Second); err != nil {
+			t.Fatalf("rollout to %s: %v (%q)", img, err, msgs)
+		}
+	}
+	generation := func() int64 {
+		var d orchestrator.Deployment
+		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "undo"}, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.Generation
+	}
+	before := generation()
+	for _, tc := range []struct {
+		name, deployment string
+		rev              int64
+		is               func(error) bool
+	}{
+		{"revision not in the history", "undo", 9, orchestrator.IsNotFound},
+		{"negative revision", "undo", -1, orchestrator.IsBadRequest},
+		{"missing deployment", "nope", 1, orchestrator.IsNotFound},
+	} {
+		if _, err := orchestrator.Rollback(ctx, cl, "default", tc.deployment, tc.rev); !tc.is(err) {
+			t.Fatalf("%s: got %v", tc.name, err)
+		}
+	}
+	// Rolling back to the current revision changes nothing.
+	if rev, err := orchestrator.Rollback(ctx, cl, "default", "undo", 3); err != nil || rev != 3 {
+		t.Fatalf("rollback to the current revision: %d, %v", rev, err)
+	}
+	updateDeployment(t, cl, "undo", func(d *orchestrator.Deployment) { d.Spec.Paused = true })
+	if _, err := orchestrator.Rollback(ctx, cl, "default", "undo", 1); !orchestrator.IsBadRequest(err) || !strings.Contains(err.Error(), "paused") {
+		t.Fatalf("rollback of a paused deployment: %v, want IsBadRequest", err)
+	}
+	updateDeployment(t, cl, "undo", func(d *orchestrator.Deployment) { d.Spec.Paused = false })
+	if g := generation(); g != before+2 {
+		t.Fatalf("generation %d -> %d: a refused rollback changed the spec", before, g)
+	}
+
+	rev, err := orchestrator.Rollback(ctx, cl, "default", "undo", 1)
+	if err != nil || rev != 1 {
+		t.Fatalf("rollback to revision 1: %d, %v", rev, err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "undo", 60*time.Second); err != nil {
+		t.Fatalf("rollout after rollback: %v (%q)", err, msgs)
+	}
+	c.Eventually(20*time.Second, "2 web:1 pods only", func() bool {
+		pods := podsOf(t, cl, labels)
+		for _, p := range pods {
+			if p.Spec.Containers[0].Image != "web:1" {
+				return false
+			}
+		}
+		return len(pods) == 2
+	})
+	// The reused ReplicaSet is now the newest revision, 4.
+	var rss orchestrator.ReplicaSetList
+	if err := cl.List(ctx, &rss, orchestrator.MatchingLabels(labels)); err != nil {
+		t.Fatal(err)
+	}
+	revs := map[string]string{}
+	for _, rs := range rss.Items {
+		revs[rs.Spec.Template.Spec.Containers[0].Image] = rs.Annotations[api.RevisionAnnotation]
+	}
+	if revs["web:1"] != "4" || revs["web:2"] != "2" || revs["web:3"] != "3" || len(revs) != 3 {
+		t.Fatalf("revisions after rollback: %v", revs)
 	}
 }
