@@ -573,3 +573,57 @@ func TestRollbackToNamedRevision(t *testing.T) {
 		t.Fatalf("revisions after rollback: %v", revs)
 	}
 }
+
+// TestMinReadySeconds checks that a Pod counts as available only
+// minReadySeconds after it became Ready: the Deployment reports all
+// replicas ready before it reports them available, and its rollout
+// completes only then.
+func TestMinReadySeconds(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w, err := cl.Watch(ctx, &orchestrator.DeploymentList{}, orchestrator.InNamespace("default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	d := rolling("slow", 3, "web:1")
+	// Condition times have a resolution of a second: a Pod is available
+	// 2 to 3 s after it became Ready.
+	d.Spec.MinReadySeconds = 3
+	if err := cl.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var allReady time.Time
+	available := false
+	for ev := range w.Events() {
+		dep, ok := ev.Object.(*orchestrator.Deployment)
+		if !ok || dep.Name != "slow" {
+			continue
+		}
+		st := dep.Status
+		if allReady.IsZero() && st.ReadyReplicas == 3 {
+			allReady = time.Now()
+			if st.AvailableReplicas == 3 {
+				t.Fatalf("3 replicas available as soon as they are ready: %+v", st)
+			}
+		}
+		if st.AvailableReplicas == 3 {
+			if allReady.IsZero() {
+				t.Fatalf("available before ready: %+v", st)
+			}
+			if waited := time.Since(allReady); waited < time.Second {
+				t.Fatalf("available %v after ready, want about minReadySeconds (3 s) less up to 1 s", waited)
+			}
+			available = true
+			break
+		}
+	}
+	if !available {
+		t.Fatalf("the watch ended before 3 replicas were available (%v)", ctx.Err())
+	}
+	if msgs, err := rolloutStatus(t, cl, "slow", 10*time.Second); err != nil {
+		t.Fatalf("rollout: %v (%q)", err, msgs)
+	}
+}
