@@ -25,7 +25,10 @@ const (
 	dockerTestImage = "flotilla-test/probeapp:dev"
 )
 
-// TestDocker runs every probe kind against a real container. Without a
+// TestDocker runs every probe kind against a real container, each to
+// success and to failure: exec (the app's own subcommands), httpGet (its
+// health endpoint flipped and flipped back), tcpSocket (until the
+// container stops) and gRPC health (following the same flag). Without a
 // daemon it is skipped, or fails under CI=true.
 func TestDocker(t *testing.T) {
 	if testing.Short() {
@@ -110,11 +113,49 @@ func TestDocker(t *testing.T) {
 		!strings.Contains(err.Error(), "exited with 3") {
 		t.Fatalf("exec exit 3: %v", err)
 	}
+	// The same container probed as a second Pod: a gRPC health probe on
+	// the app's port follows the same flag (NOT_SERVING now), and an exec
+	// liveness probe whose command fails asks for a restart.
+	uid2 := "uid2-" + cluster
+	spec2 := api.Container{
+		Name: "app",
+		ReadinessProbe: &api.Probe{ProbeHandler: api.ProbeHandler{GRPC: &api.GRPCAction{Port: 8080}},
+			PeriodMilliseconds: 100, TimeoutSeconds: 1, FailureThreshold: 1},
+		LivenessProbe: &api.Probe{ProbeHandler: api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"/app", "exit", "3"}}},
+			PeriodMilliseconds: 100, TimeoutSeconds: 2, FailureThreshold: 2},
+	}
+	if err := m.AddContainer(Container{PodUID: uid2, ContainerID: id, PodIP: st.IP, Spec: spec2}); err != nil {
+		t.Fatal(err)
+	}
+	r = c.wait(t, 30*time.Second, "gRPC NOT_SERVING", func(r Result) bool { return r.PodUID == uid2 && r.Kind == Readiness && !r.Succeeded })
+	if !strings.Contains(r.Message, `"NOT_SERVING"`) {
+		t.Fatalf("gRPC readiness failure %+v", r)
+	}
+	r = c.wait(t, 30*time.Second, "exec liveness restart", func(r Result) bool { return r.PodUID == uid2 && r.Kind == Liveness && r.Restart })
+	if r.ConsecutiveFailures != 2 || !strings.Contains(r.Message, "exited with 3") {
+		t.Fatalf("exec liveness restart %+v", r)
+	}
+	// Flip the health endpoint back: both readiness probes pass again.
+	healthy := time.Now()
+	resp, err = http.Get("http://" + st.IP + ":8080/health?ok=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, uid := range []string{"uid-" + cluster, uid2} {
+		c.wait(t, 30*time.Second, "ready again", func(r Result) bool {
+			return r.PodUID == uid && r.Kind == Readiness && r.Changed && r.Passing && r.Time.After(healthy)
+		})
+	}
+	m.RemovePod(uid2)
+
 	// Stopping the container: liveness fails and asks for a restart.
 	if err := rt.StopContainer(ctx, id, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	r = c.wait(t, 30*time.Second, "liveness restart", func(r Result) bool { return r.Kind == Liveness && r.Restart })
+	r = c.wait(t, 30*time.Second, "liveness restart", func(r Result) bool {
+		return r.PodUID == "uid-"+cluster && r.Kind == Liveness && r.Restart
+	})
 	if r.ConsecutiveFailures != 3 {
 		t.Fatalf("liveness restart %+v", r)
 	}

@@ -10,8 +10,11 @@
 //	testapp exit CODE      exit with CODE
 //	testapp sleep DURATION sleep, e.g. "10s"
 //
-// HTTP endpoints: /healthz (200, or 503 after /health?ok=false),
-// /exit?code=N, /alloc?mb=N (allocates and touches memory).
+// HTTP endpoints: /healthz (200, or 503 after /health?ok=false; back to
+// 200 after /health?ok=true), /exit?code=N, /alloc?mb=N (allocates and
+// touches memory). The same port speaks cleartext HTTP/2 too, for the
+// gRPC health service: grpc.health.v1.Health/Check answers SERVING, or
+// NOT_SERVING while /healthz answers 503.
 // On SIGTERM serve prints "testapp: got SIGTERM" and exits 0.
 package main
 
@@ -150,6 +153,19 @@ func serve() error {
 		fmt.Printf("testapp: exiting with %d\n", code)
 		os.Exit(code)
 	})
+	mux.HandleFunc("/grpc.health.v1.Health/Check", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		status := byte(1) // SERVING
+		if unhealthy.Load() {
+			status = 2 // NOT_SERVING
+		}
+		// One length-prefixed HealthCheckResponse{status}, then the
+		// gRPC status in the trailers.
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Trailer", "Grpc-Status")
+		_, _ = w.Write([]byte{0, 0, 0, 0, 2, 0x08, status})
+		w.Header().Set("Grpc-Status", "0")
+	})
 	var hog [][]byte
 	mux.HandleFunc("/alloc", func(w http.ResponseWriter, r *http.Request) {
 		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
@@ -170,7 +186,11 @@ func serve() error {
 	if err != nil {
 		return err
 	}
-	go func() { _ = http.Serve(httpLn, mux) }()
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: mux, Protocols: &protocols}
+	go func() { _ = srv.Serve(httpLn) }()
 	go func() {
 		for {
 			c, err := tcpLn.Accept()
