@@ -352,6 +352,13 @@ func TestPausedAndHistoryLimit(t *testing.T) {
 			t.Fatalf("paused deployment rolled out: pod %s runs %s", p.Name, img)
 		}
 	}
+	// A paused rollout does not finish: RolloutStatus reports where it
+	// stands and returns when its context ends.
+	msgs, err := rolloutStatus(t, cl, "hist", 300*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) || len(msgs) == 0 ||
+		msgs[0] != `Waiting for deployment "hist" rollout to finish: 0 out of 2 new replicas have been updated...` {
+		t.Fatalf("status of a paused rollout: %v, %q", err, msgs)
+	}
 	setPaused(false)
 	if msgs, err := rolloutStatus(t, cl, "hist", 60*time.Second); err != nil {
 		t.Fatalf("resumed rollout: %v (%q)", err, msgs)
