@@ -45,24 +45,39 @@
 // Namespaced objects can only be created in an existing Namespace that is
 // not being deleted (IsNotFound / IsForbidden otherwise).
 //
+// # Probes, restarts and rollouts
+//
+// The agent runs each container's liveness, readiness and startup probes
+// (httpGet, tcpSocket, exec, grpc) against the Pod's address with
+// Kubernetes' defaults and semantics; Probe.PeriodMilliseconds is a
+// Flotilla extension for sub-second periods in tests. Results, counts and
+// the last failure message are in Pod status through the Flotilla
+// extension ContainerStatus.Probes (updated on changes and failures rather
+// than every period); each failure is also an Event, reason Unhealthy. A
+// failed liveness or startup probe kills the container (preStop hook
+// first, then the probe's terminationGracePeriodSeconds or the Pod's) and
+// the restart policy decides what follows: the first restart at once,
+// then a back-off from Timing.RestartBackoff doubling to
+// Timing.MaxRestartBackoff (10 s and 300 s by default), shown as waiting
+// reason CrashLoopBackOff with the next restart time.
+//
+// Deployments roll out with RollingUpdate (maxSurge/maxUnavailable) or
+// Recreate, honour paused, minReadySeconds and progressDeadlineSeconds
+// (the Progressing condition), and prune history beyond
+// revisionHistoryLimit. Rollback (to the previous or a numbered revision)
+// and RolloutStatus (progress messages until complete, failed or the
+// context ends) are the Go helpers. Resizing a RollingUpdate Deployment
+// mid-rollout (even paused) shares the change among its ReplicaSets in
+// proportion to their sizes, as Kubernetes does. The Deployment itself
+// carries no revision annotation (its ReplicaSets do).
+//
 // # What it does not do yet
 //
 //   - The HTTPS API server and a remote Client (same interface) come with
 //     the API server issue; agent-only nodes (RoleAgent) need them and are
 //     rejected by Validate for now.
-//   - grpc probes are not supported on the fake runtime. (Probe results,
-//     counts and last failure messages are in Pod status through the
-//     Flotilla extension ContainerStatus.Probes, updated on changes and
-//     failures rather than every period; each failure is also an Event,
-//     reason Unhealthy.)
-//   - Deployments roll out with RollingUpdate (maxSurge/maxUnavailable) or
-//     Recreate, honour paused, minReadySeconds and progressDeadlineSeconds
-//     (the Progressing condition), prune history beyond
-//     revisionHistoryLimit; Rollback and RolloutStatus are the Go helpers.
-//     Resizing a RollingUpdate Deployment mid-rollout (even paused) shares
-//     the change among its ReplicaSets in proportion to their sizes, as
-//     Kubernetes does. The Deployment itself carries no revision
-//     annotation (its ReplicaSets do).
+//   - grpc probes are not supported on the fake runtime (its Pod addresses
+//     are synthetic); they are on Docker.
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.
