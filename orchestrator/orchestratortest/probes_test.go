@@ -127,25 +127,34 @@ func TestReadinessProbeGatesReady(t *testing.T) {
 	}
 }
 
-func TestLivenessFailureRestartsContainer(t *testing.T) {
-	c := orchestratortest.NewCluster(t, 1)
+// readyThenUnhealthy creates pod on c's only node, waits until it is
+// Ready, makes its container fail every probe and returns the Pod as it
+// was when Ready.
+func readyThenUnhealthy(t *testing.T, c *orchestratortest.TestCluster, pod *orchestrator.Pod) orchestrator.Pod {
+	t.Helper()
 	cl := c.Client()
-	if err := cl.Create(context.Background(), probedPod("live", httpProbe(2), nil)); err != nil {
+	if err := cl.Create(context.Background(), pod); err != nil {
 		t.Fatal(err)
 	}
 	var first orchestrator.Pod
 	c.Eventually(20*time.Second, "pod ready", func() bool {
 		var ok bool
-		first, ok = getPod(t, cl, "live")
+		first, ok = getPod(t, cl, pod.Name)
 		return ok && orchestrator.IsPodReady(&first)
 	})
-	cs := first.Status.ContainerStatuses[0]
-	if cs.Started == nil || !*cs.Started {
-		t.Fatalf("started not set: %+v", cs)
-	}
-	id := strings.TrimPrefix(cs.ContainerID, "flotilla://")
+	id := strings.TrimPrefix(first.Status.ContainerStatuses[0].ContainerID, "flotilla://")
 	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
 		t.Fatal(err)
+	}
+	return first
+}
+
+func TestLivenessFailureRestartsContainer(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	first := readyThenUnhealthy(t, c, probedPod("live", httpProbe(2), nil))
+	if cs := first.Status.ContainerStatuses[0]; cs.Started == nil || !*cs.Started {
+		t.Fatalf("started not set: %+v", cs)
 	}
 	c.Eventually(20*time.Second, "container restarted", func() bool {
 		p, ok := getPod(t, cl, "live")
@@ -216,19 +225,7 @@ func TestPreStopHookRunsOnLivenessRestartAndDelete(t *testing.T) {
 	ctx := context.Background()
 	pod := probedPod("hook", httpProbe(2), nil)
 	pod.Spec.Containers[0].Lifecycle = &api.Lifecycle{PreStop: &api.LifecycleHandler{Exec: &api.ExecAction{Command: []string{"/app", "drain"}}}}
-	if err := cl.Create(ctx, pod); err != nil {
-		t.Fatal(err)
-	}
-	var first orchestrator.Pod
-	c.Eventually(20*time.Second, "pod ready", func() bool {
-		var ok bool
-		first, ok = getPod(t, cl, "hook")
-		return ok && orchestrator.IsPodReady(&first)
-	})
-	id := strings.TrimPrefix(first.Status.ContainerStatuses[0].ContainerID, "flotilla://")
-	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
-		t.Fatal(err)
-	}
+	first := readyThenUnhealthy(t, c, pod)
 	c.Eventually(20*time.Second, "restart after the preStop hook", func() bool {
 		p, ok := getPod(t, cl, "hook")
 		return ok && p.Status.ContainerStatuses[0].RestartCount == 1 && hooks.Load() == 1
@@ -269,19 +266,7 @@ func TestProbeGracePeriod(t *testing.T) {
 	live.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(3))
 	pod := probedPod("grace", live, nil)
 	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(20))
-	if err := cl.Create(ctx, pod); err != nil {
-		t.Fatal(err)
-	}
-	var first orchestrator.Pod
-	c.Eventually(20*time.Second, "pod ready", func() bool {
-		var ok bool
-		first, ok = getPod(t, cl, "grace")
-		return ok && orchestrator.IsPodReady(&first)
-	})
-	id := strings.TrimPrefix(first.Status.ContainerStatuses[0].ContainerID, "flotilla://")
-	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
-		t.Fatal(err)
-	}
+	first := readyThenUnhealthy(t, c, pod)
 	c.Eventually(20*time.Second, "restart after the liveness failure", func() bool {
 		p, ok := getPod(t, cl, "grace")
 		return ok && p.Status.ContainerStatuses[0].RestartCount == 1
