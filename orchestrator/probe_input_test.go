@@ -58,6 +58,7 @@ func TestBadProbesAndStrategiesStoreNothing(t *testing.T) {
 		{"port name not declared", "tcpSocket: {port: http}", "tcpSocket: {port: admin}", []string{c0 + ".livenessProbe.tcpSocket.port"}},
 		{"negative period", "periodSeconds: 2", "periodSeconds: -2", []string{c0 + ".readinessProbe.periodSeconds"}},
 		{"negative sub-second period", "periodSeconds: 2", "periodMilliseconds: -100", []string{c0 + ".readinessProbe.periodMilliseconds"}},
+		{"negative period beside a sub-second one", "periodSeconds: 2", "periodSeconds: -5\n          periodMilliseconds: 200", []string{c0 + ".readinessProbe.periodSeconds"}},
 		{"liveness successThreshold not 1", "periodSeconds: 5", "periodSeconds: 5\n          successThreshold: 2", []string{c0 + ".livenessProbe.successThreshold"}},
 		{"negative timeout and thresholds", "periodSeconds: 2", "periodSeconds: 2\n          timeoutSeconds: -1\n          failureThreshold: -3", []string{c0 + ".readinessProbe.timeoutSeconds", c0 + ".readinessProbe.failureThreshold"}},
 		{"maxSurge and maxUnavailable both 0", "{maxSurge: 1, maxUnavailable: 25%}", "{maxSurge: 0, maxUnavailable: 0%}", []string{"spec.strategy.rollingUpdate.maxUnavailable"}},

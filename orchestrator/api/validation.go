@@ -757,7 +757,7 @@ func validateProbe(pr *Probe, p Path, mustSucceedOnce bool, portNames map[string
 	if pr.PeriodMilliseconds < 0 {
 		errs = append(errs, Invalid(p.Child("periodMilliseconds"), pr.PeriodMilliseconds, "must be greater than or equal to 0"))
 	}
-	if pr.PeriodSeconds < 1 && pr.PeriodMilliseconds <= 0 {
+	if pr.PeriodSeconds < 0 || (pr.PeriodSeconds < 1 && pr.PeriodMilliseconds <= 0) {
 		errs = append(errs, Invalid(p.Child("periodSeconds"), pr.PeriodSeconds, "must be greater than or equal to 1"))
 	}
 	if pr.TimeoutSeconds < 1 {
