@@ -2,9 +2,7 @@ package orchestratortest_test
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -245,21 +243,7 @@ func TestPreStopHookRunsOnLivenessRestartAndDelete(t *testing.T) {
 // Pod's.
 func TestProbeGracePeriod(t *testing.T) {
 	c := orchestratortest.NewCluster(t, 1)
-	var mu sync.Mutex
-	var graces []time.Duration
-	c.Runtime(0).SetHook(func(_ context.Context, call fake.Call) error {
-		if call.Op == fake.OpStopContainer {
-			mu.Lock()
-			graces = append(graces, call.Grace)
-			mu.Unlock()
-		}
-		return nil
-	})
-	stops := func() []time.Duration {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(graces)
-	}
+	stops := stopGraces(c, 0)
 	cl := c.Client()
 	ctx := context.Background()
 	live := httpProbe(1)

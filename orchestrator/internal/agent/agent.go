@@ -10,10 +10,20 @@
 // the prober says so. Its status lists its probes' results, counts and last
 // failure message (api.ContainerProbeStatus), rewritten only when the
 // prober reports a change, not every period. A liveness or startup failure
-// runs the preStop hook, stops the container with the Pod's grace period
-// and restarts it per restartPolicy. Restarts follow the backoff package: the first at once,
-// then BackoffBase doubling to BackoffMax, reset after BackoffResetAfter of
-// running, shown as the CrashLoopBackOff waiting reason.
+// runs the preStop hook, stops the container with the probe's (or the
+// Pod's) grace period and restarts it unless restartPolicy is Never.
+// Restarts follow the backoff package: the first at once, then BackoffBase
+// doubling to BackoffMax, reset after BackoffResetAfter of running, shown
+// as the CrashLoopBackOff waiting reason with the next restart time.
+//
+// Every stop (Pod deleted, replaced or moved, a failed probe, a sandbox
+// that stopped being ready, StopPodsOnShutdown) runs the preStop hooks
+// and honours the grace period, leaving at least 2 s after a hook that
+// used it up. Stops run in goroutines of their own, so a slow one holds
+// back only its Pod, never the sync workers; at shutdown all Pods stop at
+// once. Containers carry their Pod's grace period and preStop hook as
+// labels, so a Pod deleted while the agent was down still stops as its
+// spec said.
 //
 // What it does not do yet: init containers, volumes other than what the runtime does by itself,
 // ConfigMap/Secret env, graceful Pod deletion (the registry deletes a Pod at
@@ -90,8 +100,17 @@ type Agent struct {
 	// for probe results and for the preStop hooks of a deleted Pod.
 	known map[string]*api.Pod
 	// probed maps backoff.Key(uid, name) to the container ID whose probes
-	// run; exited to the ID of the last exit given to bo.
-	probed, exited map[string]string
+	// run; exited to the ID of the last exit given to bo; killed to the ID
+	// of a container a failed liveness or startup probe killed (its exit
+	// is restarted unless the policy is Never, whatever its code).
+	probed, exited, killed map[string]string
+	// stopping holds the Pod UIDs, sandbox and container IDs whose stop
+	// runs in a goroutine of stops (see goStop).
+	stopping map[string]bool
+	stops    sync.WaitGroup
+	// nextAttempt is the attempt number of a Pod UID's next sandbox, after
+	// a sandbox that stopped being ready was removed.
+	nextAttempt map[string]int
 	// initial holds the Pods bound here when Run started that have not
 	// been synced yet; when it empties, the agent has adopted (or
 	// restarted) everything it found, and says so once.
@@ -127,7 +146,8 @@ func New(cfg Config) *Agent {
 		cfg.Logger = zap.NewNop()
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{},
-		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}}
+		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{},
+		stopping: map[string]bool{}, nextAttempt: map[string]int{}}
 	bo, err := backoff.New(backoff.Config{Initial: cfg.BackoffBase, Max: cfg.BackoffMax, ResetAfter: cfg.BackoffResetAfter})
 	if err != nil {
 		panic(err) // unreachable: the defaults above make the config valid
@@ -168,8 +188,9 @@ func (a *Agent) Run(ctx context.Context) {
 		cancel()
 		a.queue.Shutdown()
 		wg.Wait()
+		a.stops.Wait() // their ctx ended: a container still stopping is left as it is
 		if a.cfg.StopPodsOnShutdown && !errors.Is(context.Cause(parent), ErrLeavePods) {
-			sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+			sctx, scancel := context.WithTimeout(context.Background(), a.shutdownBudget())
 			a.stopAll(sctx)
 			scancel()
 		}
@@ -436,28 +457,6 @@ func (a *Agent) renew(ctx context.Context) error {
 
 // ---- Pods ----
 
-func (a *Agent) stopAll(ctx context.Context) {
-	seq := a.rtc.next()
-	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
-	if err != nil {
-		return
-	}
-	cs, err := a.cfg.Runtime.ListContainers(ctx, nil)
-	if err != nil {
-		return
-	}
-	a.rtc.replace(sbs, cs, seq)
-	for _, sb := range sbs {
-		pod := a.knownPod(sb.UID)
-		grace := 30 * time.Second
-		if pod != nil {
-			grace = graceOf(pod)
-		}
-		a.killSandbox(ctx, sb, pod, grace)
-		a.forgetPod(sb.UID)
-	}
-}
-
 func (a *Agent) knownPod(uid string) *api.Pod {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -472,66 +471,14 @@ func (a *Agent) forgetPod(uid string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.known, uid)
-	for _, m := range []map[string]string{a.probed, a.exited} {
+	delete(a.nextAttempt, uid)
+	for _, m := range []map[string]string{a.probed, a.exited, a.killed} {
 		for k := range m {
 			if strings.HasPrefix(k, prefix) {
 				delete(m, k)
 			}
 		}
 	}
-}
-
-// killSandbox stops the sandbox's containers (running their preStop hooks
-// when pod, the sandbox's Pod, is known) and removes the sandbox.
-func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod, grace time.Duration) {
-	if pod != nil && string(pod.UID) != sb.UID {
-		pod = nil
-	}
-	var wg sync.WaitGroup
-	for _, c := range a.rtc.containersOf(sb.UID) {
-		if c.SandboxID == sb.ID && c.State != runtime.ContainerExited {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_ = a.stopContainer(ctx, pod, specOf(pod, c.Name), sb.IP, c.ID, grace)
-			}()
-		}
-	}
-	wg.Wait()
-	seq := a.rtc.next()
-	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
-		a.log.Debug("remove sandbox", zap.String("sandbox", sb.ID), zap.Error(err))
-		return
-	}
-	a.rtc.delSandbox(sb.ID, seq)
-}
-
-func specOf(pod *api.Pod, name string) *api.Container {
-	if pod == nil {
-		return nil
-	}
-	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == name {
-			return &pod.Spec.Containers[i]
-		}
-	}
-	return nil
-}
-
-// stopContainer runs the container's preStop hook (if spec has one) within
-// the grace period, then stops it with what is left of the grace period.
-func (a *Agent) stopContainer(ctx context.Context, pod *api.Pod, spec *api.Container, podIP, id string, grace time.Duration) error {
-	if spec != nil && pod != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil && grace > 0 {
-		start := time.Now()
-		hctx, cancel := context.WithTimeout(ctx, grace)
-		err := a.prober.RunHook(hctx, prober.Container{PodUID: string(pod.UID), ContainerID: id, PodIP: podIP, Spec: *spec}, prober.PreStop)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed for container %s: %v", spec.Name, err)
-		}
-		grace = max(0, grace-time.Since(start))
-	}
-	return a.cfg.Runtime.StopContainer(ctx, id, grace)
 }
 
 // onProbeResult is the prober's callback: it records failures as Events
@@ -551,31 +498,6 @@ func (a *Agent) onProbeResult(r prober.Result) {
 	}
 }
 
-func graceOf(p *api.Pod) time.Duration {
-	if p != nil && p.Spec.TerminationGracePeriodSeconds != nil {
-		return time.Duration(*p.Spec.TerminationGracePeriodSeconds) * time.Second
-	}
-	return 30 * time.Second
-}
-
-// probeGrace is the grace period for killing container c of pod after its
-// probe of the given kind failed: the probe's own
-// terminationGracePeriodSeconds when set (liveness and startup probes
-// only, as validation allows), else the Pod's.
-func probeGrace(pod *api.Pod, c *api.Container, kind prober.Kind) time.Duration {
-	var pr *api.Probe
-	switch kind {
-	case prober.Liveness:
-		pr = c.LivenessProbe
-	case prober.Startup:
-		pr = c.StartupProbe
-	}
-	if pr != nil && pr.TerminationGracePeriodSeconds != nil {
-		return time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
-	}
-	return graceOf(pod)
-}
-
 // syncPod converges one Pod and returns a delay after which it wants to be
 // looked at again (restart backoff), if any.
 func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) {
@@ -593,28 +515,20 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 			doomed = append(doomed, string(pod.UID))
 		}
 		for _, uid := range doomed {
+			a.log.Debug("stopping pod", zap.String("pod", key), zap.String("uid", uid))
 			last := a.knownPod(uid)
-			grace := graceOf(pod)
-			if pod == nil && last != nil {
-				grace = graceOf(last)
+			if last == nil && pod != nil && string(pod.UID) == uid {
+				last = pod
 			}
-			for _, sb := range a.rtc.sandboxesOf(uid) {
-				a.log.Debug("stopping pod", zap.String("pod", key), zap.String("uid", uid))
-				a.killSandbox(ctx, sb, last, grace)
-			}
-			a.forgetPod(uid)
+			a.goStop(ctx, uid, key, func(ctx context.Context) { a.stopPod(ctx, uid, last) })
 		}
 		return 0, nil
 	}
 	for _, uid := range doomed {
-		if uid == string(pod.UID) {
-			continue
+		if uid != string(pod.UID) {
+			last := a.knownPod(uid)
+			a.goStop(ctx, uid, key, func(ctx context.Context) { a.stopPod(ctx, uid, last) })
 		}
-		last := a.knownPod(uid)
-		for _, sb := range a.rtc.sandboxesOf(uid) {
-			a.killSandbox(ctx, sb, last, graceOf(pod))
-		}
-		a.forgetPod(uid)
 	}
 	a.mu.Lock()
 	a.known[string(pod.UID)] = pod
@@ -629,12 +543,20 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		a.prober.RemovePod(string(pod.UID))
 		return 0, nil
 	}
-	if sb == nil || sb.State != runtime.SandboxReady {
-		attempt := 0
-		if sb != nil {
-			attempt = sb.Attempt + 1
-			a.killSandbox(ctx, sb, nil, 0)
-		}
+	if sb != nil && sb.State != runtime.SandboxReady {
+		// Stop what still runs in it (preStop, grace period) and remove it
+		// before the Pod gets a new one.
+		old := sb
+		a.mu.Lock()
+		a.nextAttempt[string(pod.UID)] = old.Attempt + 1
+		a.mu.Unlock()
+		a.goStop(ctx, old.ID, key, func(ctx context.Context) { a.killSandbox(ctx, old, pod) })
+		return 0, nil
+	}
+	if sb == nil {
+		a.mu.Lock()
+		attempt := a.nextAttempt[string(pod.UID)]
+		a.mu.Unlock()
 		id, err := rt.RunPodSandbox(ctx, &runtime.PodSandboxConfig{
 			Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
 			Hostname: pod.Spec.Hostname, PortMappings: portMappings(pod),
@@ -763,9 +685,17 @@ func byName(all []*runtime.ContainerStatus, name string) []*runtime.ContainerSta
 	return out
 }
 
-func shouldRestart(policy api.RestartPolicy, exitCode int) bool {
-	ok, err := backoff.ShouldRestart(policy, exitCode)
-	return ok && err == nil
+// willRestart reports whether the exited container latest (named name)
+// of pod is to be restarted: as its restartPolicy says for its exit code,
+// and always, unless the policy is Never, when its probe killed it (an app
+// that exits 0 on SIGTERM does not complete an OnFailure Pod).
+func (a *Agent) willRestart(pod *api.Pod, name string, latest *runtime.ContainerStatus) bool {
+	if ok, err := backoff.ShouldRestart(pod.Spec.RestartPolicy, latest.ExitCode); ok && err == nil {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return pod.Spec.RestartPolicy != api.RestartPolicyNever && a.killed[backoff.Key(string(pod.UID), name)] == latest.ID
 }
 
 // syncContainer makes one Pod container run (or stay exited per policy).
@@ -781,18 +711,27 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 			switch latest.State {
 			case runtime.ContainerRunning:
 				kind := a.restartRequested(string(pod.UID), c.Name, latest.ID)
-				if kind == "" {
+				if kind == "" || a.isStopping(latest.ID) {
 					return 0, nil, nil
 				}
-				a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Killing", "Container %s failed %s probe, will be restarted", c.Name, strings.ToLower(string(kind)))
-				err := a.stopContainer(ctx, pod, c, sb.IP, latest.ID, probeGrace(pod, c, kind))
-				a.refreshContainer(ctx, latest.ID)
-				if err != nil && !runtime.IsNotFound(err) {
-					return 0, nil, err
+				msg := "Container %s failed %s probe"
+				if pod.Spec.RestartPolicy != api.RestartPolicyNever {
+					msg += ", will be restarted"
 				}
-				// The exit is handled (restart policy, back-off) by the
-				// next sync, which the runtime's event also queues.
-				return time.Millisecond, nil, nil
+				a.cfg.Recorder.Eventf(pod, api.EventTypeNormal, "Killing", msg, c.Name, strings.ToLower(string(kind)))
+				a.mu.Lock()
+				a.killed[backoff.Key(string(pod.UID), c.Name)] = latest.ID
+				a.mu.Unlock()
+				// The exit is handled (restart policy, back-off) by the sync
+				// that follows the stop.
+				id, ip, grace := latest.ID, sb.IP, probeGrace(pod, c, kind)
+				a.goStop(ctx, id, api.KeyOf(pod), func(ctx context.Context) {
+					if err := a.stopContainer(ctx, pod, c, ip, id, grace); err != nil && !runtime.IsNotFound(err) && ctx.Err() == nil {
+						a.log.Debug("stop after failed probe", zap.String("container", id), zap.Error(err))
+					}
+					a.refreshContainer(ctx, id)
+				})
+				return 0, nil, nil
 			case runtime.ContainerCreated:
 				err := rt.StartContainer(ctx, latest.ID)
 				a.refreshContainer(ctx, latest.ID)
@@ -801,7 +740,7 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 				}
 				return 0, nil, nil
 			}
-			if !shouldRestart(pod.Spec.RestartPolicy, latest.ExitCode) {
+			if !a.willRestart(pod, c.Name, latest) {
 				return 0, nil, nil
 			}
 			k := backoff.Key(string(pod.UID), c.Name)
@@ -841,7 +780,7 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 	}
 	cfg := &runtime.ContainerConfig{
 		Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
-		RestartCount: restartCount,
+		RestartCount: restartCount, Labels: stopLabels(pod, c),
 	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil {
@@ -927,7 +866,7 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 			allDone = false
 		case latest.State == runtime.ContainerExited:
 			cs.State.Terminated = terminated(latest)
-			if shouldRestart(pod.Spec.RestartPolicy, latest.ExitCode) {
+			if a.willRestart(pod, c.Name, latest) {
 				allDone = false
 				anyRestarting = true
 			} else if latest.ExitCode != 0 {

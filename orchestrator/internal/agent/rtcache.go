@@ -166,7 +166,10 @@ func (c *rtCache) putContainer(s *runtime.ContainerStatus, seq uint64) {
 }
 
 func (c *rtCache) putContainerLocked(s *runtime.ContainerStatus, seq uint64) {
-	s.Labels = nil // unused here; the cache owns s (a runtime copy)
+	// The cache owns s (a runtime copy); of its labels it keeps only how to
+	// stop it (most containers have none), for Pods the agent no longer
+	// knows.
+	s.Labels = stopLabelsOf(s.Labels)
 	// Containers are never restarted in place, so their states only move
 	// forward (Created, Running, Exited) whatever the order of observations.
 	if old := c.containers[s.ID]; old != nil && containerRank(old.State) > containerRank(s.State) {

@@ -1,0 +1,256 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/prober"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"go.uber.org/zap"
+)
+
+// Stopping a container runs its preStop hook and waits up to its grace
+// period, which can be minutes. Stops therefore run in goroutines of their
+// own (goStop), never in a sync worker, so a slow stop holds back only its
+// own Pod. What a stop needs is also recorded on the container as labels,
+// so a Pod deleted while the agent was down is still stopped as its spec
+// said.
+
+// Container labels set by the agent (not by the runtime, whose keys have
+// runtime.LabelPrefix).
+const (
+	// labelGrace is the Pod's terminationGracePeriodSeconds, when not the
+	// default 30.
+	labelGrace = "agent.flotilla.io/termination-grace-period-seconds"
+	// labelPreStop is the container's preStop hook and ports (for named
+	// httpGet ports) as JSON, when it has a hook.
+	labelPreStop = "agent.flotilla.io/pre-stop"
+)
+
+// defaultGrace is Kubernetes' terminationGracePeriodSeconds default.
+const defaultGrace = 30 * time.Second
+
+// minGraceAfterHook is the least time a container gets between SIGTERM and
+// SIGKILL after its preStop hook used up the grace period, as the kubelet
+// gives.
+const minGraceAfterHook = 2 * time.Second
+
+// stopSpec is what labelPreStop holds.
+type stopSpec struct {
+	Ports   []api.ContainerPort   `json:"ports,omitempty"`
+	PreStop *api.LifecycleHandler `json:"preStop"`
+}
+
+// stopLabels returns the labels recording how to stop container c of pod.
+func stopLabels(pod *api.Pod, c *api.Container) map[string]string {
+	var l map[string]string
+	if g := graceOf(pod); g != defaultGrace {
+		l = map[string]string{labelGrace: strconv.FormatInt(int64(g/time.Second), 10)}
+	}
+	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+		b, err := json.Marshal(stopSpec{Ports: c.Ports, PreStop: c.Lifecycle.PreStop})
+		if err == nil {
+			if l == nil {
+				l = map[string]string{}
+			}
+			l[labelPreStop] = string(b)
+		}
+	}
+	return l
+}
+
+// stopLabelsOf keeps only the agent's stop labels of a container's labels
+// (nil when it has none).
+func stopLabelsOf(labels map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range [...]string{labelGrace, labelPreStop} {
+		if v, ok := labels[k]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// stopFromLabels is how to stop container c of a Pod the agent does not
+// know, from its labels: its spec (name, ports, preStop) and grace period.
+func stopFromLabels(c *runtime.ContainerStatus) (*api.Container, time.Duration) {
+	grace := defaultGrace
+	if n, err := strconv.ParseInt(c.Labels[labelGrace], 10, 64); err == nil && n >= 0 {
+		grace = time.Duration(n) * time.Second
+	}
+	var ss stopSpec
+	if err := json.Unmarshal([]byte(c.Labels[labelPreStop]), &ss); err != nil || ss.PreStop == nil {
+		return nil, grace
+	}
+	return &api.Container{Name: c.Name, Ports: ss.Ports, Lifecycle: &api.Lifecycle{PreStop: ss.PreStop}}, grace
+}
+
+// goStop runs stop in a goroutine that Run waits for, unless a stop of id
+// (a Pod UID, a sandbox or a container ID) is already running; when it
+// returns, the Pod key is synced again.
+func (a *Agent) goStop(ctx context.Context, id, key string, stop func(context.Context)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopping[id] {
+		return
+	}
+	a.stopping[id] = true
+	a.stops.Go(func() {
+		stop(ctx)
+		a.mu.Lock()
+		delete(a.stopping, id)
+		a.mu.Unlock()
+		a.queue.Add(key)
+	})
+}
+
+// isStopping reports whether a stop of id runs.
+func (a *Agent) isStopping(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stopping[id]
+}
+
+// stopPod stops every sandbox of the Pod UID uid (its last known object
+// is last, nil if unknown) and forgets it.
+func (a *Agent) stopPod(ctx context.Context, uid string, last *api.Pod) {
+	a.prober.RemovePod(uid)
+	for _, sb := range a.rtc.sandboxesOf(uid) {
+		a.killSandbox(ctx, sb, last)
+	}
+	a.forgetPod(uid)
+}
+
+// stopAll stops every Pod sandbox on the node, all at once, each with its
+// grace period.
+func (a *Agent) stopAll(ctx context.Context) {
+	seq := a.rtc.next()
+	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
+	if err != nil {
+		return
+	}
+	cs, err := a.cfg.Runtime.ListContainers(ctx, nil)
+	if err != nil {
+		return
+	}
+	a.rtc.replace(sbs, cs, seq)
+	var wg sync.WaitGroup
+	for _, sb := range sbs {
+		wg.Go(func() {
+			a.killSandbox(ctx, sb, a.knownPod(sb.UID))
+			a.forgetPod(sb.UID)
+		})
+	}
+	wg.Wait()
+}
+
+// shutdownBudget bounds stopAll: the longest grace period of the Pods
+// known here (at least the default), plus time to remove what stopped.
+func (a *Agent) shutdownBudget() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	longest := defaultGrace
+	for _, p := range a.known {
+		longest = max(longest, graceOf(p))
+	}
+	return longest + minGraceAfterHook + 10*time.Second
+}
+
+// killSandbox stops the sandbox's running containers in parallel (running
+// their preStop hooks and honouring the grace period of pod, the
+// sandbox's Pod; of each container's labels when pod is nil) and removes
+// the sandbox.
+func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod) {
+	if pod != nil && string(pod.UID) != sb.UID {
+		pod = nil
+	}
+	var wg sync.WaitGroup
+	for _, c := range a.rtc.containersOf(sb.UID) {
+		if c.SandboxID != sb.ID || c.State == runtime.ContainerExited {
+			continue
+		}
+		spec, grace := specOf(pod, c.Name), graceOf(pod)
+		if pod == nil {
+			spec, grace = stopFromLabels(c)
+		}
+		wg.Go(func() { _ = a.stopContainer(ctx, pod, spec, sb.IP, c.ID, grace) })
+	}
+	wg.Wait()
+	seq := a.rtc.next()
+	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
+		a.log.Debug("remove sandbox", zap.String("sandbox", sb.ID), zap.Error(err))
+		return
+	}
+	a.rtc.delSandbox(sb.ID, seq)
+}
+
+// stopContainer runs the container's preStop hook (if spec has one) within
+// the grace period, then stops it with what is left of the grace period,
+// but at least minGraceAfterHook. pod may be nil (a Pod no longer known:
+// a failed hook is logged, not recorded as an Event).
+func (a *Agent) stopContainer(ctx context.Context, pod *api.Pod, spec *api.Container, podIP, id string, grace time.Duration) error {
+	if spec != nil && spec.Lifecycle != nil && spec.Lifecycle.PreStop != nil && grace > 0 {
+		start := time.Now()
+		hctx, cancel := context.WithTimeout(ctx, grace)
+		uid := ""
+		if pod != nil {
+			uid = string(pod.UID)
+		}
+		err := a.prober.RunHook(hctx, prober.Container{PodUID: uid, ContainerID: id, PodIP: podIP, Spec: *spec}, prober.PreStop)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			if pod != nil {
+				a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedPreStopHook", "PreStopHook failed for container %s: %v", spec.Name, err)
+			} else {
+				a.log.Info("preStop hook failed", zap.String("container", id), zap.Error(err))
+			}
+		}
+		grace = max(minGraceAfterHook, grace-time.Since(start))
+	}
+	return a.cfg.Runtime.StopContainer(ctx, id, grace)
+}
+
+func specOf(pod *api.Pod, name string) *api.Container {
+	if pod == nil {
+		return nil
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// graceOf is the Pod's termination grace period (the default for nil).
+func graceOf(p *api.Pod) time.Duration {
+	if p != nil && p.Spec.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*p.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	return defaultGrace
+}
+
+// probeGrace is the grace period for killing container c of pod after its
+// probe of the given kind failed: the probe's own
+// terminationGracePeriodSeconds when set (liveness and startup probes
+// only, as validation allows), else the Pod's.
+func probeGrace(pod *api.Pod, c *api.Container, kind prober.Kind) time.Duration {
+	var pr *api.Probe
+	switch kind {
+	case prober.Liveness:
+		pr = c.LivenessProbe
+	case prober.Startup:
+		pr = c.StartupProbe
+	}
+	if pr != nil && pr.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
+	}
+	return graceOf(pod)
+}

@@ -1,0 +1,235 @@
+package orchestratortest_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
+)
+
+// drainHook is the preStop hook of the Pods below: the fake runtime's
+// exec of "/app drain", counted by countDrains.
+var drainHook = &api.Lifecycle{PreStop: &api.LifecycleHandler{Exec: &api.ExecAction{Command: []string{"/app", "drain"}}}}
+
+// countDrains counts the "/app drain" execs in the containers named "app"
+// of node i's runtime; there, "/app fail" exits 1 and others 0.
+func countDrains(t *testing.T, c *orchestratortest.TestCluster, i int) *atomic.Int32 {
+	t.Helper()
+	var n atomic.Int32
+	err := c.Runtime(i).SetContainerBehavior("app", fake.Behavior{Exec: func(cmd []string) runtime.ExecResult {
+		if len(cmd) == 2 && cmd[0] == "/app" && cmd[1] == "drain" {
+			n.Add(1)
+		}
+		if len(cmd) == 2 && cmd[1] == "fail" {
+			return runtime.ExecResult{ExitCode: 1}
+		}
+		return runtime.ExecResult{}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &n
+}
+
+// stopGraces records the grace period of every StopContainer call on node
+// i's runtime and returns a function that lists them.
+func stopGraces(c *orchestratortest.TestCluster, i int) func() []time.Duration {
+	var mu sync.Mutex
+	var graces []time.Duration
+	c.Runtime(i).SetHook(func(_ context.Context, call fake.Call) error {
+		if call.Op == fake.OpStopContainer {
+			mu.Lock()
+			graces = append(graces, call.Grace)
+			mu.Unlock()
+		}
+		return nil
+	})
+	return func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(graces)
+	}
+}
+
+// TestSlowStopsHoldOnlyTheirPods deletes more Pods than the agent has sync
+// workers, each with a container that ignores SIGTERM and a long grace
+// period: while they wait out their grace periods, a new Pod on the same
+// node still starts.
+func TestSlowStopsHoldOnlyTheirPods(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	if err := c.Runtime(0).SetContainerBehavior("slow", fake.Behavior{IgnoreStopSignal: true}); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Client()
+	ctx := context.Background()
+	const n = 12 // more than the agent's 8 workers
+	for i := range n {
+		p := probedPod(fmt.Sprintf("slow-%d", i), nil, nil)
+		p.Spec.Containers[0].Name = "slow"
+		p.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(300))
+		if err := cl.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt := c.Runtime(0)
+	running := func(name string) int {
+		cs, err := rt.ListContainers(ctx, &runtime.ContainerFilter{State: runtime.ContainerRunning})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for _, c := range cs {
+			if c.Name == name {
+				k++
+			}
+		}
+		return k
+	}
+	c.Eventually(20*time.Second, "slow pods running", func() bool { return running("slow") == n })
+	for i := range n {
+		p := &orchestrator.Pod{ObjectMeta: orchestrator.ObjectMeta{Name: fmt.Sprintf("slow-%d", i), Namespace: "default"}}
+		if err := cl.Delete(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.Create(ctx, probedPod("quick", nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "the new pod running", func() bool {
+		p, ok := getPod(t, cl, "quick")
+		return ok && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	if k := running("slow"); k != n {
+		t.Fatalf("%d of the %d deleted containers still in their grace period, want all (the test proves nothing otherwise)", k, n)
+	}
+}
+
+// TestProbeKillRestartsUnlessNever: a container killed by its liveness
+// probe that exits 0 on SIGTERM restarts under OnFailure (it did not
+// complete) and stays stopped under Never, whose Killing Event does not
+// promise a restart.
+func TestProbeKillRestartsUnlessNever(t *testing.T) {
+	for _, policy := range []orchestrator.RestartPolicy{api.RestartPolicyOnFailure, api.RestartPolicyNever} {
+		t.Run(string(policy), func(t *testing.T) {
+			c := orchestratortest.NewCluster(t, 1)
+			cl := c.Client()
+			pod := probedPod("killed", httpProbe(1), nil)
+			pod.Spec.RestartPolicy = policy
+			readyThenUnhealthy(t, c, pod)
+			if policy == api.RestartPolicyNever {
+				c.Eventually(20*time.Second, "pod succeeded, not restarted", func() bool {
+					p, ok := getPod(t, cl, "killed")
+					return ok && p.Status.Phase == orchestrator.PodSucceeded && p.Status.ContainerStatuses[0].RestartCount == 0
+				})
+				c.Eventually(20*time.Second, "killing event", func() bool {
+					return podEvent(t, cl, "killed", "Killing", "Container app failed liveness probe")
+				})
+				if podEvent(t, cl, "killed", "Killing", "will be restarted") {
+					t.Fatal("the Killing event of a Never Pod promises a restart")
+				}
+				return
+			}
+			c.Eventually(20*time.Second, "restarted and running", func() bool {
+				p, ok := getPod(t, cl, "killed")
+				return ok && p.Status.Phase == orchestrator.PodRunning && p.Status.ContainerStatuses[0].RestartCount == 1 &&
+					p.Status.ContainerStatuses[0].State.Running != nil
+			})
+		})
+	}
+}
+
+// TestPreStopOnEveryStop runs the preStop hook when a startup probe kills
+// a container, when a Deployment scales down, and when the node shuts
+// down with StopPodsOnShutdown (all Pods at once).
+func TestPreStopOnEveryStop(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1, orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
+		cfg.StopPodsOnShutdown = true
+	}))
+	drains := countDrains(t, c, 0)
+	cl := c.Client()
+	ctx := context.Background()
+
+	// A startup probe that never passes kills the container.
+	start := probedPod("starting", nil, nil)
+	start.Spec.Containers[0].Lifecycle = drainHook
+	start.Spec.Containers[0].StartupProbe = &orchestrator.Probe{
+		ProbeHandler:       orchestrator.ProbeHandler{Exec: &orchestrator.ExecAction{Command: []string{"/app", "fail"}}},
+		PeriodMilliseconds: 50, FailureThreshold: 2,
+	}
+	if err := cl.Create(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "startup kill after the preStop hook", func() bool {
+		p, ok := getPod(t, cl, "starting")
+		return ok && p.Status.ContainerStatuses[0].RestartCount >= 1 && drains.Load() >= 1
+	})
+	if err := cl.Delete(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "starting pod gone", func() bool {
+		cs, err := c.Runtime(0).ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(start.UID)})
+		return err == nil && len(cs) == 0
+	})
+
+	// A Deployment scaled from 3 to 1 stops 2 Pods.
+	d := web(3)
+	d.Spec.Template.Spec.Containers[0].Lifecycle = drainHook
+	if err := cl.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "3 pods running", func() bool { return len(runningPods(t, cl, map[string]string{"app": "web"})) == 3 })
+	before := drains.Load()
+	updateDeployment(t, cl, "web", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(1)) })
+	c.Eventually(20*time.Second, "2 hooks on scale-down", func() bool { return drains.Load() == before+2 })
+
+	// Shutdown stops the last one.
+	before = drains.Load()
+	c.ShutdownNode(0)
+	if got := drains.Load() - before; got != 1 {
+		t.Fatalf("%d preStop hooks at shutdown, want 1", got)
+	}
+}
+
+// TestDeletedWhileAgentDownStopsAsSpecified deletes a Pod while its node
+// is down; when the node comes back, its agent no longer has the Pod but
+// stops the container as the Pod said: preStop hook, then its grace
+// period (read from the container's labels).
+func TestDeletedWhileAgentDownStopsAsSpecified(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	drains := countDrains(t, c, 1)
+	stops := stopGraces(c, 1)
+	cl := c.Client()
+	ctx := context.Background()
+	pod := probedPod("orphan", nil, nil)
+	pod.Spec.NodeName = c.NodeName(1)
+	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(7))
+	pod.Spec.Containers[0].Lifecycle = drainHook
+	if err := cl.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "pod running", func() bool {
+		p, ok := getPod(t, cl, "orphan")
+		return ok && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	c.StopNode(1)
+	if err := cl.Delete(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	c.RestartNode(1)
+	c.Eventually(20*time.Second, "container stopped after its hook", func() bool {
+		cs, err := c.Runtime(1).ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID)})
+		return err == nil && len(cs) == 0 && drains.Load() == 1
+	})
+	if graces := stops(); len(graces) != 1 || graces[0] > 7*time.Second || graces[0] < 5*time.Second {
+		t.Fatalf("StopContainer grace periods %v, want one of about 7s (the Pod's, less the hook's time)", graces)
+	}
+}
