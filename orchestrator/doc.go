@@ -68,8 +68,10 @@
 // and RolloutStatus (progress messages until complete, failed or the
 // context ends) are the Go helpers. Resizing a RollingUpdate Deployment
 // mid-rollout (even paused) shares the change among its ReplicaSets in
-// proportion to their sizes, as Kubernetes does. The Deployment itself
-// carries no revision annotation (its ReplicaSets do).
+// proportion to their sizes, as Kubernetes does. The Deployment carries
+// the deployment.kubernetes.io/revision annotation of its newest
+// ReplicaSet, as its ReplicaSets do theirs; writing it does not change
+// the Deployment's generation.
 //
 // # What it does not do yet
 //

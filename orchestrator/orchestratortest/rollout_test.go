@@ -16,11 +16,12 @@ import (
 )
 
 // rolling is a Deployment of replicas Pods whose container "app" has a
-// readiness probe every 50 ms; the default strategy (25%/25%).
+// readiness probe every 50 ms; the default strategy (25%/25%). It carries
+// the annotation team=web, which the controller must keep.
 func rolling(name string, replicas int32, image string) *orchestrator.Deployment {
 	labels := map[string]string{"app": name}
 	return &orchestrator.Deployment{
-		ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: "default"},
+		ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: "default", Annotations: map[string]string{"team": "web"}},
 		Spec: orchestrator.DeploymentSpec{
 			Replicas: orchestrator.Ptr(replicas),
 			Selector: &orchestrator.LabelSelector{MatchLabels: labels},
@@ -168,6 +169,25 @@ func setImage(t *testing.T, cl orchestrator.Client, name, image string) {
 	updateDeployment(t, cl, name, func(d *orchestrator.Deployment) { d.Spec.Template.Spec.Containers[0].Image = image })
 }
 
+// waitRevision waits until the named Deployment carries revision want in
+// its revision annotation (written after its ReplicaSet's) and checks that
+// writing it left the other annotations and the generation alone.
+func waitRevision(t *testing.T, c *orchestratortest.TestCluster, cl orchestrator.Client, name, want string) {
+	t.Helper()
+	var d orchestrator.Deployment
+	c.Eventually(20*time.Second, fmt.Sprintf("deployment %s at revision %s", name, want), func() bool {
+		d = orchestrator.Deployment{}
+		err := cl.Get(context.Background(), orchestrator.ObjectKey{Namespace: "default", Name: name}, &d)
+		return err == nil && d.Annotations[api.RevisionAnnotation] == want
+	})
+	if d.Annotations["team"] != "web" {
+		t.Errorf("deployment %s: annotations %v lost team=web", name, d.Annotations)
+	}
+	if d.Status.ObservedGeneration != d.Generation {
+		t.Errorf("deployment %s: generation %d, observed %d", name, d.Generation, d.Status.ObservedGeneration)
+	}
+}
+
 func TestRollingUpdateInvariant(t *testing.T) {
 	c := orchestratortest.NewCluster(t, 3)
 	cl := c.Client()
@@ -178,6 +198,7 @@ func TestRollingUpdateInvariant(t *testing.T) {
 	if msgs, err := rolloutStatus(t, cl, "roll", 60*time.Second); err != nil {
 		t.Fatalf("initial rollout: %v (%q)", err, msgs)
 	}
+	waitRevision(t, c, cl, "roll", "1")
 	// 25%/25% of 10: maxSurge 3 (rounded up), maxUnavailable 2 (down).
 	pw := watchPods(t, cl, labels, 10-2, 10+3)
 	setImage(t, cl, "roll", "web:2")
@@ -208,6 +229,7 @@ func TestRollingUpdateInvariant(t *testing.T) {
 	if revs["web:1"] != "1" || revs["web:2"] != "2" {
 		t.Fatalf("revisions: %v", revs)
 	}
+	waitRevision(t, c, cl, "roll", "2")
 }
 
 // badImageCluster is a 3-node cluster on which image web:bad runs but
@@ -250,6 +272,8 @@ func TestBadRolloutStallsThenRollback(t *testing.T) {
 	if cond := api.GetDeploymentCondition(&got.Status, api.DeploymentProgressing); cond == nil || cond.Status != orchestrator.ConditionFalse {
 		t.Fatalf("Progressing: %+v", cond)
 	}
+	// A stalled rollout is still the Deployment's revision.
+	waitRevision(t, c, cl, "bad", "2")
 	// The old version keeps serving within the bound.
 	if n := pw.readyImages()["web:1"]; n < 8 {
 		t.Fatalf("%d ready old pods, want >= 8", n)
@@ -272,6 +296,7 @@ func TestBadRolloutStallsThenRollback(t *testing.T) {
 	if img := got.Spec.Template.Spec.Containers[0].Image; img != "web:1" {
 		t.Fatalf("template image after rollback: %s", img)
 	}
+	waitRevision(t, c, cl, "bad", "3")
 	var rss orchestrator.ReplicaSetList
 	if err := cl.List(context.Background(), &rss, orchestrator.MatchingLabels(labels)); err != nil {
 		t.Fatal(err)
@@ -517,6 +542,7 @@ func TestRollbackToNamedRevision(t *testing.T) {
 			t.Fatalf("rollout to %s: %v (%q)", img, err, msgs)
 		}
 	}
+	waitRevision(t, c, cl, "undo", "3")
 	generation := func() int64 {
 		var d orchestrator.Deployment
 		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "undo"}, &d); err != nil {
@@ -579,6 +605,7 @@ func TestRollbackToNamedRevision(t *testing.T) {
 	if revs["web:1"] != "4" || revs["web:2"] != "2" || revs["web:3"] != "3" || len(revs) != 3 {
 		t.Fatalf("revisions after rollback: %v", revs)
 	}
+	waitRevision(t, c, cl, "undo", "4")
 }
 
 // TestMinReadySeconds checks that a Pod counts as available only

@@ -29,9 +29,12 @@ import (
 // paused, only such resizes are applied: no rollout step, no new
 // ReplicaSet (a paused Recreate Deployment is not scaled at all). Status
 // carries the Available and Progressing conditions
-// (progressDeadlineSeconds, requeued to notice a stall); old ReplicaSets beyond revisionHistoryLimit are deleted. A
-// template equal to an old revision's (a rollback) reuses that ReplicaSet,
-// which becomes the newest revision.
+// (progressDeadlineSeconds, requeued to notice a stall); old ReplicaSets
+// beyond revisionHistoryLimit are deleted. A template equal to an old
+// revision's (a rollback) reuses that ReplicaSet, which becomes the newest
+// revision. The Deployment carries its new ReplicaSet's
+// revision annotation, written with its own Update (metadata only, so its
+// generation stays).
 type deploymentController struct {
 	reg  *registry.Registry
 	deps *informer.Informer
@@ -404,11 +407,11 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 	return rs, nil
 }
 
-// updateStatus writes the Deployment's status from its ReplicaSets and
-// returns when to look again for the progress deadline. started, if not
-// nil, is the Progressing condition of a rollout this sync started (a new
-// ReplicaSet created, or an old one made the newest by a rollback); the
-// progress deadline counts from it.
+// updateStatus writes the Deployment's revision annotation and status from
+// its ReplicaSets and returns when to look again for the progress
+// deadline. started, if not nil, is the Progressing condition of a rollout
+// this sync started (a new ReplicaSet created, or an old one made the
+// newest by a rollback); the progress deadline counts from it.
 func (c *deploymentController) updateStatus(ctx context.Context, key string, started *api.DeploymentCondition) (time.Duration, error) {
 	o, ok := c.deps.Get(key)
 	if !ok {
@@ -419,6 +422,7 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 	st := api.Clone(d.Status)
 	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas, st.UnavailableReplicas = 0, 0, 0, 0, 0
 	var newName string
+	var newRev, maxRev int64
 	for _, ro := range c.rss.ByIndex(informer.IndexOwner, string(d.UID)) {
 		rs := ro.(*api.ReplicaSet)
 		if !api.IsControlledBy(rs, d) {
@@ -430,6 +434,13 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 		if rs.Labels[api.PodTemplateHashLabel] == hash {
 			st.UpdatedReplicas = rs.Status.Replicas
 			newName = rs.Name
+		}
+		if rs.DeletionTimestamp == nil {
+			rev := revisionOf(rs)
+			maxRev = max(maxRev, rev)
+			if rs.Labels[api.PodTemplateHashLabel] == hash {
+				newRev = rev
+			}
 		}
 	}
 	want := *d.Spec.Replicas
@@ -452,11 +463,26 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 	if left, ok := rollout.DeadlineCheckIn(next, now.Time); ok {
 		requeue = left + 10*time.Millisecond
 	}
-	if jsonEqual(st, d.Status) {
-		return requeue, nil
+	if !jsonEqual(st, d.Status) {
+		err := c.reg.UpdateStatus(ctx, next)
+		if api.IsConflict(err) || api.IsNotFound(err) {
+			return requeue, nil
+		}
+		if err != nil {
+			return 0, err
+		}
 	}
-	if err := ignoreConflict(c.reg.UpdateStatus(ctx, next)); err != nil {
-		return 0, err
+	// Status first: it may carry the start of a rollout, which this sync
+	// alone knows. Only the newest revision is recorded, so a paused
+	// Deployment whose template went back to an old one keeps its
+	// annotation until the resumed rollout makes that ReplicaSet the
+	// newest.
+	if newRev > 0 && newRev == maxRev && rollout.SetRevision(&next.ObjectMeta, newRev) {
+		// A conflict means a newer Deployment, whose event brings another
+		// sync.
+		if err := ignoreConflict(c.reg.Update(ctx, next)); err != nil {
+			return 0, err
+		}
 	}
 	return requeue, nil
 }

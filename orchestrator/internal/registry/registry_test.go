@@ -77,6 +77,10 @@ func TestCRUD(t *testing.T) {
 	if err := r.Update(ctx, st); err != nil || st.Generation != 2 {
 		t.Fatalf("label update: %v generation %d", err, st.Generation)
 	}
+	st.Annotations = map[string]string{api.RevisionAnnotation: "1"}
+	if err := r.Update(ctx, st); err != nil || st.Generation != 2 {
+		t.Fatalf("annotation update: %v generation %d", err, st.Generation)
+	}
 	// Immutable selector.
 	bad := st.DeepCopyObject().(*api.Deployment)
 	bad.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
