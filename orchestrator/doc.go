@@ -68,7 +68,9 @@
 // and RolloutStatus (progress messages until complete, failed or the
 // context ends) are the Go helpers. Resizing a RollingUpdate Deployment
 // mid-rollout (even paused) shares the change among its ReplicaSets in
-// proportion to their sizes, as Kubernetes does. The Deployment carries
+// proportion to their sizes, as Kubernetes does. Paused, a Deployment
+// still prunes its history, and a Recreate one is still resized (its one
+// active ReplicaSet takes the new size). The Deployment carries
 // the deployment.kubernetes.io/revision annotation of its newest
 // ReplicaSet, as its ReplicaSets do theirs; writing it does not change
 // the Deployment's generation.

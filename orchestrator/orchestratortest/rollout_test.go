@@ -406,6 +406,84 @@ func TestPausedAndHistoryLimit(t *testing.T) {
 	})
 }
 
+// TestPausedRecreateResize resizes a paused Recreate Deployment whose
+// template has changed: the old ReplicaSet, its only active one, takes the
+// new size with the old template, and the new template waits for the
+// Deployment to be resumed.
+func TestPausedRecreateResize(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	labels := map[string]string{"app": "prec"}
+	d := rolling("prec", 2, "web:1")
+	d.Spec.Strategy = orchestrator.DeploymentStrategy{Type: api.RecreateDeploymentStrategyType}
+	if err := cl.Create(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := rolloutStatus(t, cl, "prec", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
+	updateDeployment(t, cl, "prec", func(d *orchestrator.Deployment) {
+		d.Spec.Paused = true
+		d.Spec.Template.Spec.Containers[0].Image = "web:2"
+	})
+	updateDeployment(t, cl, "prec", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(4)) })
+	waitSizes(t, c, cl, labels, map[string]int32{"web:1": 4})
+	if spec, _ := replicaSetSizes(t, cl, labels); len(spec) != 1 {
+		t.Fatalf("paused deployment made a new replica set: %v", spec)
+	}
+	for _, p := range podsOf(t, cl, labels) {
+		if img := p.Spec.Containers[0].Image; img != "web:1" {
+			t.Fatalf("paused deployment rolled out: pod %s runs %s", p.Name, img)
+		}
+	}
+	waitRevision(t, c, cl, "prec", "1")
+
+	updateDeployment(t, cl, "prec", func(d *orchestrator.Deployment) { d.Spec.Paused = false })
+	if msgs, err := rolloutStatus(t, cl, "prec", 60*time.Second); err != nil {
+		t.Fatalf("resumed rollout: %v (%q)", err, msgs)
+	}
+	waitSizes(t, c, cl, labels, map[string]int32{"web:1": 0, "web:2": 4})
+	waitRevision(t, c, cl, "prec", "2")
+}
+
+// TestPausedDeploymentPrunesHistory lowers revisionHistoryLimit to 1 on a
+// Deployment with three old revisions as it is paused: the two oldest go
+// all the same.
+func TestPausedDeploymentPrunesHistory(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	cl := c.Client()
+	ctx := context.Background()
+	labels := map[string]string{"app": "prune"}
+	if err := cl.Create(ctx, rolling("prune", 1, "web:1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, img := range []string{"web:2", "web:3", "web:4"} {
+		setImage(t, cl, "prune", img)
+		if msgs, err := rolloutStatus(t, cl, "prune", 60*time.Second); err != nil {
+			t.Fatalf("rollout to %s: %v (%q)", img, err, msgs)
+		}
+	}
+	updateDeployment(t, cl, "prune", func(d *orchestrator.Deployment) {
+		d.Spec.Paused = true
+		d.Spec.RevisionHistoryLimit = orchestrator.Ptr(int32(1))
+	})
+	var revs map[string]string
+	c.Eventually(20*time.Second, "history pruned to 1", func() bool {
+		var rss orchestrator.ReplicaSetList
+		if err := cl.List(ctx, &rss, orchestrator.MatchingLabels(labels)); err != nil {
+			return false
+		}
+		revs = map[string]string{}
+		for _, rs := range rss.Items {
+			revs[rs.Spec.Template.Spec.Containers[0].Image] = rs.Annotations[api.RevisionAnnotation]
+		}
+		return len(revs) == 2
+	})
+	if revs["web:4"] != "4" || revs["web:3"] != "3" {
+		t.Fatalf("revisions kept: %v, want web:4 at 4 and web:3 at 3", revs)
+	}
+}
+
 // updateDeployment applies change to the named Deployment, retrying on
 // conflicts.
 func updateDeployment(t *testing.T, cl orchestrator.Client, name string, change func(*orchestrator.Deployment)) {

@@ -26,13 +26,13 @@ import (
 // Deployment is resized while several ReplicaSets have replicas (mid-
 // rollout), the change is shared among them in proportion to their sizes
 // (rollout.PlanScale) before the rollout goes on, as in Kubernetes. While
-// paused, only such resizes are applied: no rollout step, no new
-// ReplicaSet (a paused Recreate Deployment is not scaled at all). Status
-// carries the Available and Progressing conditions
+// paused, only resizes are applied (shared as above, or, for Recreate, to
+// its single active ReplicaSet): no rollout step, no new ReplicaSet.
+// Status carries the Available and Progressing conditions
 // (progressDeadlineSeconds, requeued to notice a stall); old ReplicaSets
-// beyond revisionHistoryLimit are deleted. A template equal to an old
-// revision's (a rollback) reuses that ReplicaSet, which becomes the newest
-// revision. The Deployment carries its new ReplicaSet's
+// beyond revisionHistoryLimit are deleted, paused or not. A template equal
+// to an old revision's (a rollback) reuses that ReplicaSet, which becomes
+// the newest revision. The Deployment carries its new ReplicaSet's
 // revision annotation, written with its own Update (metadata only, so its
 // generation stays).
 type deploymentController struct {
@@ -114,7 +114,9 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 	want := *d.Spec.Replicas
 	var started *api.DeploymentCondition // set when this sync starts a rollout
 	resized := false
-	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType {
+	// A Recreate rollout step resizes the new ReplicaSet itself; paused,
+	// there is no step, so the resize is applied here.
+	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType || d.Spec.Paused {
 		rv, ok, err := c.scaleProportionally(ctx, d, owned)
 		if err != nil {
 			return 0, err
@@ -122,17 +124,17 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 		note(rv)
 		resized = ok
 	}
-	if !d.Spec.Paused && !resized {
-		var live []*api.ReplicaSet // old ReplicaSets not being deleted
-		oldActive := false
-		for _, rs := range owned {
-			if rs != newRS && rs.DeletionTimestamp == nil {
-				live = append(live, rs)
-				if *rs.Spec.Replicas > 0 || rs.Status.Replicas > 0 {
-					oldActive = true
-				}
+	var live []*api.ReplicaSet // old ReplicaSets not being deleted
+	oldActive := false
+	for _, rs := range owned {
+		if rs != newRS && rs.DeletionTimestamp == nil {
+			live = append(live, rs)
+			if *rs.Spec.Replicas > 0 || rs.Status.Replicas > 0 {
+				oldActive = true
 			}
 		}
+	}
+	if !d.Spec.Paused && !resized {
 		if newRS == nil {
 			initial := want
 			if oldActive {
@@ -168,11 +170,14 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			return 0, err
 		}
 		note(rev)
-		for _, rs := range rollout.HistoryToDelete(live, historyLimit(d)) {
-			if err := c.reg.Delete(ctx, rs.Namespace, rs.Name, &api.ReplicaSet{}, registry.DeleteOptions{ResourceVersion: rs.ResourceVersion}); err != nil {
-				if err := ignoreConflict(err); err != nil {
-					return 0, err
-				}
+	}
+	// History is pruned even while paused, as in Kubernetes; only
+	// ReplicaSets already scaled to zero go, so this sync's scaling does
+	// not matter.
+	for _, rs := range rollout.HistoryToDelete(live, historyLimit(d)) {
+		if err := c.reg.Delete(ctx, rs.Namespace, rs.Name, &api.ReplicaSet{}, registry.DeleteOptions{ResourceVersion: rs.ResourceVersion}); err != nil {
+			if err := ignoreConflict(err); err != nil {
+				return 0, err
 			}
 		}
 	}
@@ -207,13 +212,15 @@ func maxSurgeOf(d *api.Deployment) int32 {
 	return b.MaxSurge
 }
 
-// scaleProportionally applies a resize of a RollingUpdate Deployment to its
-// active ReplicaSets (those with spec.replicas > 0) when they were last
-// scaled for another size (rollout.IsScalingEvent), sharing the change in
+// scaleProportionally applies a resize of a Deployment to its active
+// ReplicaSets (those with spec.replicas > 0) when they were last scaled
+// for another size (rollout.IsScalingEvent), sharing the change in
 // proportion to their sizes (rollout.PlanScale), and records the new size
-// on each of them. It reports whether there was such a resize (the rollout
-// step then waits for the next sync) and the resourceVersion of its last
-// write ("" if none).
+// on each of them. A Recreate Deployment is resized only when it has a
+// single active ReplicaSet, which gets the whole size (Kubernetes shares
+// among several for RollingUpdate only). It reports whether there was
+// such a resize (the rollout step then waits for the next sync) and the
+// resourceVersion of its last write ("" if none).
 func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.Deployment, owned []*api.ReplicaSet) (string, bool, error) {
 	want := *d.Spec.Replicas
 	var rss []*api.ReplicaSet
@@ -229,9 +236,16 @@ func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.D
 	if !rollout.IsScalingEvent(want, sets) {
 		return "", false, nil
 	}
-	b, err := rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want)
-	if err != nil {
-		return "", false, nil // rollOut reports it
+	var b rollout.Bounds // Recreate: no surge
+	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+		if len(sets) > 1 {
+			return "", false, nil
+		}
+	} else {
+		var err error
+		if b, err = rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want); err != nil {
+			return "", false, nil // rollOut reports it
+		}
 	}
 	to, err := rollout.PlanScale(want, b, sets)
 	if err != nil {
