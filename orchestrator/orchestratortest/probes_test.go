@@ -2,6 +2,7 @@ package orchestratortest_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -172,7 +173,7 @@ func TestLivenessFailureRestartsContainer(t *testing.T) {
 
 func TestCrashLoopBackOff(t *testing.T) {
 	timing := orchestrator.TestTiming()
-	timing.RestartBackoff = 2 * time.Second // long enough to be observed
+	timing.RestartBackoff = time.Second // long enough to be observed
 	timing.MaxRestartBackoff = 2 * time.Second
 	c := orchestratortest.NewCluster(t, 1, orchestratortest.WithTiming(timing))
 	if err := c.Runtime(0).SetContainerBehavior("app", fake.Behavior{ExitAfter: 20 * time.Millisecond, ExitCode: 1}); err != nil {
@@ -182,29 +183,36 @@ func TestCrashLoopBackOff(t *testing.T) {
 	if err := cl.Create(context.Background(), probedPod("crash", nil, nil)); err != nil {
 		t.Fatal(err)
 	}
-	// The first restart is immediate; the next exit waits in
-	// CrashLoopBackOff.
-	c.Eventually(20*time.Second, "CrashLoopBackOff", func() bool {
-		p, ok := getPod(t, cl, "crash")
-		if !ok {
-			return false
+	// The first restart is immediate; the next exits wait in
+	// CrashLoopBackOff, 1 s then 2 s (doubled, and the maximum).
+	backingOff := func(delay time.Duration) func() bool {
+		return func() bool {
+			p, ok := getPod(t, cl, "crash")
+			if !ok {
+				return false
+			}
+			cs := p.Status.ContainerStatuses[0]
+			w, last := cs.State.Waiting, cs.LastTerminationState.Terminated
+			return w != nil && last != nil && w.Reason == backoff.Reason &&
+				strings.HasPrefix(w.Message, fmt.Sprintf("back-off %v restarting failed container=app pod=crash_default(", delay)) &&
+				restartsAt(w.Message, last.FinishedAt.Time, delay) &&
+				cs.RestartCount >= 1 && last.ExitCode == 1 && last.Reason == "Error" &&
+				!last.StartedAt.IsZero() && !last.FinishedAt.IsZero() && !orchestrator.IsPodReady(&p)
 		}
-		cs := p.Status.ContainerStatuses[0]
-		w, last := cs.State.Waiting, cs.LastTerminationState.Terminated
-		return w != nil && w.Reason == backoff.Reason && strings.HasPrefix(w.Message, "back-off 2s restarting failed container=app pod=crash_default(") &&
-			restartsAt(w.Message, last.FinishedAt.Time, timing.RestartBackoff) &&
-			cs.RestartCount >= 1 && last != nil && last.ExitCode == 1 && last.Reason == "Error" &&
-			!last.StartedAt.IsZero() && !last.FinishedAt.IsZero() && !orchestrator.IsPodReady(&p)
-	})
-	// The back-off ends: the container is started again.
+	}
+	c.Eventually(20*time.Second, "CrashLoopBackOff of 1s", backingOff(time.Second))
+	// The back-off ends: the container is started again, and its next exit
+	// waits twice as long.
 	p, _ := getPod(t, cl, "crash")
 	n := p.Status.ContainerStatuses[0].RestartCount
 	c.Eventually(20*time.Second, "restart after back-off", func() bool {
 		p, ok := getPod(t, cl, "crash")
 		return ok && p.Status.ContainerStatuses[0].RestartCount > n
 	})
-	c.Eventually(20*time.Second, "BackOff event", func() bool {
-		return podEvent(t, cl, "crash", "BackOff", "restarting failed container app")
+	c.Eventually(20*time.Second, "CrashLoopBackOff of 2s", backingOff(2*time.Second))
+	c.Eventually(20*time.Second, "BackOff events", func() bool {
+		return podEvent(t, cl, "crash", "BackOff", "Back-off 1s restarting failed container app") &&
+			podEvent(t, cl, "crash", "BackOff", "Back-off 2s restarting failed container app")
 	})
 }
 
