@@ -233,3 +233,48 @@ func TestDeletedWhileAgentDownStopsAsSpecified(t *testing.T) {
 		t.Fatalf("StopContainer grace periods %v, want one of about 7s (the Pod's, less the hook's time)", graces)
 	}
 }
+
+// TestDeadSandboxStoppedAsSpecified kills a Pod's sandbox: its container,
+// still running without a network, is stopped with its preStop hook and
+// the Pod's grace period, and the Pod runs again in a new sandbox whose
+// attempt number follows the dead one's.
+func TestDeadSandboxStoppedAsSpecified(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	drains := countDrains(t, c, 0)
+	stops := stopGraces(c, 0)
+	cl := c.Client()
+	ctx := context.Background()
+	pod := probedPod("netless", nil, nil)
+	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(9))
+	pod.Spec.Containers[0].Lifecycle = drainHook
+	if err := cl.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	rt := c.Runtime(0)
+	sandboxes := func() []*runtime.PodSandboxStatus {
+		sbs, err := rt.ListPodSandboxes(ctx, &runtime.PodSandboxFilter{UID: string(pod.UID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sbs
+	}
+	c.Eventually(20*time.Second, "pod running", func() bool {
+		p, ok := getPod(t, cl, "netless")
+		return ok && p.Status.ContainerStatuses[0].State.Running != nil && len(sandboxes()) == 1
+	})
+	if err := rt.KillSandbox(sandboxes()[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "running again in a new sandbox", func() bool {
+		p, ok := getPod(t, cl, "netless")
+		sbs := sandboxes()
+		return ok && p.Status.ContainerStatuses[0].State.Running != nil && len(sbs) == 1 &&
+			sbs[0].Attempt == 1 && sbs[0].State == runtime.SandboxReady
+	})
+	if n := drains.Load(); n != 1 {
+		t.Fatalf("%d preStop hooks, want 1", n)
+	}
+	if graces := stops(); len(graces) != 1 || graces[0] > 9*time.Second || graces[0] < 7*time.Second {
+		t.Fatalf("StopContainer grace periods %v, want one of about 9s (the Pod's, less the hook's time)", graces)
+	}
+}

@@ -545,13 +545,19 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 	}
 	if sb != nil && sb.State != runtime.SandboxReady {
 		// Stop what still runs in it (preStop, grace period) and remove it
-		// before the Pod gets a new one.
-		old := sb
+		// before the Pod gets a new one; if its stop ran and could not
+		// remove it, the new one starts beside it.
+		uid := string(pod.UID)
 		a.mu.Lock()
-		a.nextAttempt[string(pod.UID)] = old.Attempt + 1
+		tried := a.nextAttempt[uid] > sb.Attempt
+		a.nextAttempt[uid] = max(a.nextAttempt[uid], sb.Attempt+1)
 		a.mu.Unlock()
-		a.goStop(ctx, old.ID, key, func(ctx context.Context) { a.killSandbox(ctx, old, pod) })
-		return 0, nil
+		if !tried || a.isStopping(sb.ID) {
+			old := sb
+			a.goStop(ctx, old.ID, key, func(ctx context.Context) { a.killSandbox(ctx, old, pod) })
+			return 0, nil
+		}
+		sb = nil
 	}
 	if sb == nil {
 		a.mu.Lock()
