@@ -51,10 +51,11 @@ func cpuTime() time.Duration {
 //
 //	go test -run '^$' -bench HTTPProbeCost -benchtime 1x ./orchestrator/internal/prober
 //
-// Measured on the shared 2-core CI VM (Go 1.26.8, load average ~3.5 from
-// other work): 7.3-8.7% of one core, ~1,000 probes/s, 3.3 MB peak and
-// 0.33 MB live extra heap. Through http.Client alone (before the plain
-// HTTP fast path) it was 11.4-14.8%.
+// Measured on the 2-core VM (Go 1.26.8): quiet (load average ~1),
+// 8.2-9.6% of one core, ~1,000 probes/s, 3.1-3.2 MB peak and 0.4-0.6 MB
+// live extra heap; while other work loaded the machine, up to 14.3%.
+// Through http.Client alone (before the plain HTTP fast path) it was
+// 11.4-14.8%. BENCHMARKS.md has the runs.
 func BenchmarkHTTPProbeCost(b *testing.B) {
 	secs := 10
 	if s := os.Getenv("FLOTILLA_PROBER_BENCH_SECONDS"); s != "" {
