@@ -491,6 +491,8 @@ func (a *Agent) onProbeResult(r prober.Result) {
 		return
 	}
 	if !r.Succeeded {
+		// Every failed attempt: the Recorder counts repeats into one
+		// Event, written at most once per events.AggregationInterval.
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Unhealthy", "%s probe failed: %s", r.Kind, r.Message)
 	}
 	if r.Changed || r.Restart || r.Reported {
