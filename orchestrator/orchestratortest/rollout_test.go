@@ -446,6 +446,35 @@ func TestPausedRecreateResize(t *testing.T) {
 	waitRevision(t, c, cl, "prec", "2")
 }
 
+// TestPausedScaleUpFromZero scales a Deployment to 0, pauses it and
+// scales it up again: its newest ReplicaSet takes the whole size, as in
+// Kubernetes, for both strategies.
+func TestPausedScaleUpFromZero(t *testing.T) {
+	for _, strategy := range []api.DeploymentStrategyType{api.RollingUpdateDeploymentStrategyType, api.RecreateDeploymentStrategyType} {
+		t.Run(string(strategy), func(t *testing.T) {
+			c := orchestratortest.NewCluster(t, 1)
+			cl := c.Client()
+			labels := map[string]string{"app": "zero"}
+			d := rolling("zero", 2, "web:1")
+			if strategy == api.RecreateDeploymentStrategyType {
+				d.Spec.Strategy = orchestrator.DeploymentStrategy{Type: strategy}
+			}
+			if err := cl.Create(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+			setImage(t, cl, "zero", "web:2")
+			if msgs, err := rolloutStatus(t, cl, "zero", 60*time.Second); err != nil {
+				t.Fatalf("rollout: %v (%q)", err, msgs)
+			}
+			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(0)) })
+			waitSizes(t, c, cl, labels, map[string]int32{"web:1": 0, "web:2": 0})
+			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) { d.Spec.Paused = true })
+			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(3)) })
+			waitSizes(t, c, cl, labels, map[string]int32{"web:1": 0, "web:2": 3})
+		})
+	}
+}
+
 // TestPausedDeploymentPrunesHistory lowers revisionHistoryLimit to 1 on a
 // Deployment with three old revisions as it is paused: the two oldest go
 // all the same.

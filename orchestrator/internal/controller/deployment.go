@@ -27,7 +27,8 @@ import (
 // rollout), the change is shared among them in proportion to their sizes
 // (rollout.PlanScale) before the rollout goes on, as in Kubernetes. While
 // paused, only resizes are applied (shared as above, or, for Recreate, to
-// its single active ReplicaSet): no rollout step, no new ReplicaSet.
+// its single active ReplicaSet; with none active, the newest takes the
+// whole size): no rollout step, no new ReplicaSet.
 // Status carries the Available and Progressing conditions
 // (progressDeadlineSeconds, requeued to notice a stall); old ReplicaSets
 // beyond revisionHistoryLimit are deleted, paused or not. A template equal
@@ -233,23 +234,41 @@ func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.D
 			rss, sets = append(rss, rs), append(sets, r)
 		}
 	}
-	if !rollout.IsScalingEvent(want, sets) {
-		return "", false, nil
-	}
 	var b rollout.Bounds // Recreate: no surge
-	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
-		if len(sets) > 1 {
-			return "", false, nil
-		}
-	} else {
+	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType {
 		var err error
 		if b, err = rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want); err != nil {
 			return "", false, nil // rollOut reports it
 		}
 	}
-	to, err := rollout.PlanScale(want, b, sets)
-	if err != nil {
-		return "", false, err
+	var to []int32
+	switch {
+	case len(sets) == 0:
+		// Every ReplicaSet at 0 (scaled to zero, then up again): unpaused,
+		// the rollout step sizes the new one; paused, as in Kubernetes,
+		// the newest takes the whole size.
+		if !d.Spec.Paused || want == 0 {
+			return "", false, nil
+		}
+		var newest *api.ReplicaSet
+		for _, rs := range owned {
+			if rs.DeletionTimestamp == nil && (newest == nil || revisionOf(rs) > revisionOf(newest)) {
+				newest = rs
+			}
+		}
+		if newest == nil {
+			return "", false, nil
+		}
+		rss, sets, to = []*api.ReplicaSet{newest}, []rollout.ReplicaSet{rollout.FromReplicaSet(newest)}, []int32{want}
+	case !rollout.IsScalingEvent(want, sets):
+		return "", false, nil
+	case d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType && len(sets) > 1:
+		return "", false, nil
+	default:
+		var err error
+		if to, err = rollout.PlanScale(want, b, sets); err != nil {
+			return "", false, err
+		}
 	}
 	// Shrink first, so that the total stays within the bound meanwhile.
 	order := make([]int, 0, len(rss))
