@@ -131,6 +131,13 @@ func TestReadinessProbeGatesReady(t *testing.T) {
 // was when Ready.
 func readyThenUnhealthy(t *testing.T, c *orchestratortest.TestCluster, pod *orchestrator.Pod) orchestrator.Pod {
 	t.Helper()
+	return readyThenUnhealthyWith(t, c, pod, func() {})
+}
+
+// readyThenUnhealthyWith is readyThenUnhealthy that calls before once the
+// Pod is Ready, before its container starts failing.
+func readyThenUnhealthyWith(t *testing.T, c *orchestratortest.TestCluster, pod *orchestrator.Pod, before func()) orchestrator.Pod {
+	t.Helper()
 	cl := c.Client()
 	if err := cl.Create(context.Background(), pod); err != nil {
 		t.Fatal(err)
@@ -141,6 +148,7 @@ func readyThenUnhealthy(t *testing.T, c *orchestratortest.TestCluster, pod *orch
 		first, ok = getPod(t, cl, pod.Name)
 		return ok && orchestrator.IsPodReady(&first)
 	})
+	before()
 	id := strings.TrimPrefix(first.Status.ContainerStatuses[0].ContainerID, "flotilla://")
 	if err := c.Runtime(0).SetHealthy(id, false); err != nil {
 		t.Fatal(err)

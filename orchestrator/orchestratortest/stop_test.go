@@ -2,6 +2,7 @@ package orchestratortest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -276,5 +277,101 @@ func TestDeadSandboxStoppedAsSpecified(t *testing.T) {
 	}
 	if graces := stops(); len(graces) != 1 || graces[0] > 9*time.Second || graces[0] < 7*time.Second {
 		t.Fatalf("StopContainer grace periods %v, want one of about 9s (the Pod's, less the hook's time)", graces)
+	}
+}
+
+// TestFailingStopBacksOff makes every StopContainer fail: the agent
+// retries the kill of a container its liveness probe failed with a
+// doubling delay, not in a tight loop (thousands of calls a second).
+func TestFailingStopBacksOff(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	var stops atomic.Int32
+	cl := c.Client()
+	first := readyThenUnhealthyWith(t, c, probedPod("stuck", httpProbe(1), nil), func() {
+		c.Runtime(0).SetHook(func(_ context.Context, call fake.Call) error {
+			if call.Op == fake.OpStopContainer {
+				stops.Add(1)
+				return errors.New("injected: the runtime cannot stop containers")
+			}
+			return nil
+		})
+	})
+	c.Eventually(20*time.Second, "first stop attempt", func() bool { return stops.Load() > 0 })
+	time.Sleep(2 * time.Second) // an upper bound below: a slow machine only lowers the count
+	// With test timings (20 ms doubling to 1 s) about 8 attempts fit in
+	// 2 s; a retry on every sync made over 10,000.
+	if n := stops.Load(); n > 30 {
+		t.Fatalf("%d StopContainer calls in about 2 s, want a doubling retry delay", n)
+	}
+	c.Runtime(0).SetHook(nil)
+	c.Eventually(20*time.Second, "restarted once the runtime recovers", func() bool {
+		p, ok := getPod(t, cl, first.Name)
+		return ok && p.Status.ContainerStatuses[0].RestartCount == 1
+	})
+}
+
+// TestDeadSandboxPodNotReadyAtOnce kills the sandbox of a Ready Pod whose
+// container ignores SIGTERM: the Pod turns not Ready at once, not after
+// its 30 s grace period.
+func TestDeadSandboxPodNotReadyAtOnce(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	if err := c.Runtime(0).SetContainerBehavior("app", fake.Behavior{IgnoreStopSignal: true}); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Client()
+	ctx := context.Background()
+	if err := cl.Create(ctx, probedPod("cut", nil, httpProbe(3))); err != nil {
+		t.Fatal(err)
+	}
+	var p orchestrator.Pod
+	c.Eventually(20*time.Second, "pod ready", func() bool {
+		var ok bool
+		p, ok = getPod(t, cl, "cut")
+		return ok && orchestrator.IsPodReady(&p)
+	})
+	sbs, err := c.Runtime(0).ListPodSandboxes(ctx, &runtime.PodSandboxFilter{UID: string(p.UID)})
+	if err != nil || len(sbs) != 1 {
+		t.Fatalf("sandboxes %v, %v", sbs, err)
+	}
+	if err := c.Runtime(0).KillSandbox(sbs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(10*time.Second, "pod not ready", func() bool {
+		p, ok := getPod(t, cl, "cut")
+		return ok && !orchestrator.IsPodReady(&p)
+	})
+}
+
+// TestOverlappingStopsRunOneHook deletes a Pod while its container's
+// preStop hook runs for a liveness kill: the hook runs once, the
+// deletion waits for that stop.
+func TestOverlappingStopsRunOneHook(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 1)
+	var hooks atomic.Int32
+	err := c.Runtime(0).SetContainerBehavior("app", fake.Behavior{Exec: func(cmd []string) runtime.ExecResult {
+		if len(cmd) == 2 && cmd[1] == "drain" {
+			hooks.Add(1)
+			time.Sleep(time.Second)
+		}
+		return runtime.ExecResult{}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Client()
+	ctx := context.Background()
+	pod := probedPod("overlap", httpProbe(1), nil)
+	pod.Spec.Containers[0].Lifecycle = drainHook
+	first := readyThenUnhealthy(t, c, pod)
+	c.Eventually(20*time.Second, "the liveness kill's hook running", func() bool { return hooks.Load() == 1 })
+	if err := cl.Delete(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, "containers gone", func() bool {
+		cs, err := c.Runtime(0).ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(first.UID)})
+		return err == nil && len(cs) == 0
+	})
+	if n := hooks.Load(); n != 1 {
+		t.Fatalf("preStop hook ran %d times for one container, want 1", n)
 	}
 }

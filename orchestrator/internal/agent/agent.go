@@ -105,9 +105,11 @@ type Agent struct {
 	// is restarted unless the policy is Never, whatever its code).
 	probed, exited, killed map[string]string
 	// stopping holds the Pod UIDs, sandbox and container IDs whose stop
-	// runs in a goroutine of stops (see goStop).
-	stopping map[string]bool
-	stops    sync.WaitGroup
+	// runs (see claimStop), each with a channel closed when it ends.
+	stopping map[string]chan struct{}
+	// stopFailures counts the failed stops of an ID in a row (goStop).
+	stopFailures map[string]int
+	stops        sync.WaitGroup
 	// nextAttempt is the attempt number of a Pod UID's next sandbox, after
 	// a sandbox that stopped being ready was removed.
 	nextAttempt map[string]int
@@ -147,7 +149,7 @@ func New(cfg Config) *Agent {
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{},
 		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{},
-		stopping: map[string]bool{}, nextAttempt: map[string]int{}}
+		stopping: map[string]chan struct{}{}, stopFailures: map[string]int{}, nextAttempt: map[string]int{}}
 	bo, err := backoff.New(backoff.Config{Initial: cfg.BackoffBase, Max: cfg.BackoffMax, ResetAfter: cfg.BackoffResetAfter})
 	if err != nil {
 		panic(err) // unreachable: the defaults above make the config valid
@@ -184,6 +186,10 @@ func (a *Agent) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
+	// The Recorder outlives the rest, to record what the shutdown's stops
+	// report (a failed preStop hook).
+	var recorder sync.WaitGroup
+	rctx, rcancel := context.WithCancel(context.WithoutCancel(parent))
 	defer func() {
 		cancel()
 		a.queue.Shutdown()
@@ -195,16 +201,17 @@ func (a *Agent) Run(ctx context.Context) {
 			scancel()
 		}
 		a.prober.Close()
+		rcancel()
+		recorder.Wait()
 	}()
+	if a.cfg.Recorder != nil {
+		recorder.Go(func() { a.cfg.Recorder.Run(rctx) })
+	}
 	evs, err := a.cfg.Runtime.Events(ctx)
 	if err != nil {
 		a.log.Error("runtime events unavailable; relying on resync", zap.Error(err))
 	}
 	wg.Add(3)
-	if a.cfg.Recorder != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); a.cfg.Recorder.Run(ctx) }()
-	}
 	go func() { defer wg.Done(); a.heartbeat(ctx) }()
 	go func() { defer wg.Done(); a.pods.Run(ctx) }()
 	go func() { defer wg.Done(); a.runtimeEvents(ctx, evs) }()
@@ -467,12 +474,27 @@ func (a *Agent) knownPod(uid string) *api.Pod {
 func (a *Agent) forgetPod(uid string) {
 	a.prober.RemovePod(uid)
 	a.bo.ForgetPod(uid)
-	prefix := uid + "/"
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.known, uid)
 	delete(a.nextAttempt, uid)
-	for _, m := range []map[string]string{a.probed, a.exited, a.killed} {
+	deletePod(uid, a.probed, a.exited, a.killed)
+}
+
+// unprobe stops the probes of a Pod UID's containers: none is Ready until
+// its probes run again (syncProbes, for a new container).
+func (a *Agent) unprobe(uid string) {
+	a.prober.RemovePod(uid)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	deletePod(uid, a.probed)
+}
+
+// deletePod deletes the keys of the Pod UID's containers
+// (backoff.Key(uid, name)) from each map.
+func deletePod(uid string, maps ...map[string]string) {
+	prefix := uid + "/"
+	for _, m := range maps {
 		for k := range m {
 			if strings.HasPrefix(k, prefix) {
 				delete(m, k)
@@ -522,14 +544,14 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 			if last == nil && pod != nil && string(pod.UID) == uid {
 				last = pod
 			}
-			a.goStop(ctx, uid, key, func(ctx context.Context) { a.stopPod(ctx, uid, last) })
+			a.goStop(ctx, uid, key, func(ctx context.Context) error { return a.stopPod(ctx, uid, last) })
 		}
 		return 0, nil
 	}
 	for _, uid := range doomed {
 		if uid != string(pod.UID) {
 			last := a.knownPod(uid)
-			a.goStop(ctx, uid, key, func(ctx context.Context) { a.stopPod(ctx, uid, last) })
+			a.goStop(ctx, uid, key, func(ctx context.Context) error { return a.stopPod(ctx, uid, last) })
 		}
 	}
 	a.mu.Lock()
@@ -556,8 +578,11 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		a.mu.Unlock()
 		if !tried || a.isStopping(sb.ID) {
 			old := sb
-			a.goStop(ctx, old.ID, key, func(ctx context.Context) { a.killSandbox(ctx, old, pod) })
-			return 0, nil
+			a.goStop(ctx, old.ID, key, func(ctx context.Context) error { return a.killSandbox(ctx, old, pod) })
+			// Its containers have lost their network: not Ready from now
+			// on, not after their grace period.
+			a.unprobe(uid)
+			return 0, a.writeStatus(ctx, pod, sb, a.rtc.containersOf(uid), nil)
 		}
 		sb = nil
 	}
@@ -733,11 +758,13 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 				// The exit is handled (restart policy, back-off) by the sync
 				// that follows the stop.
 				id, ip, grace := latest.ID, sb.IP, probeGrace(pod, c, kind)
-				a.goStop(ctx, id, api.KeyOf(pod), func(ctx context.Context) {
-					if err := a.stopContainer(ctx, pod, c, ip, id, grace); err != nil && !runtime.IsNotFound(err) && ctx.Err() == nil {
-						a.log.Debug("stop after failed probe", zap.String("container", id), zap.Error(err))
-					}
+				a.goStop(ctx, id, api.KeyOf(pod), func(ctx context.Context) error {
+					err := a.stopContainer(ctx, pod, c, ip, id, grace)
 					a.refreshContainer(ctx, id)
+					if runtime.IsNotFound(err) {
+						return nil
+					}
+					return err
 				})
 				return 0, nil, nil
 			case runtime.ContainerCreated:

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -92,22 +93,53 @@ func stopFromLabels(c *runtime.ContainerStatus) (*api.Container, time.Duration) 
 	return &api.Container{Name: c.Name, Ports: ss.Ports, Lifecycle: &api.Lifecycle{PreStop: ss.PreStop}}, grace
 }
 
-// goStop runs stop in a goroutine that Run waits for, unless a stop of id
-// (a Pod UID, a sandbox or a container ID) is already running; when it
-// returns, the Pod key is synced again.
-func (a *Agent) goStop(ctx context.Context, id, key string, stop func(context.Context)) {
+// claimStop marks id (a Pod UID, a sandbox or a container ID) as being
+// stopped and returns the function that ends the claim. If a stop of id
+// already runs, it returns a nil function and a channel closed when that
+// stop ends.
+func (a *Agent) claimStop(id string) (release func(), running <-chan struct{}) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.stopping[id] {
-		return
+	if ch, ok := a.stopping[id]; ok {
+		return nil, ch
 	}
-	a.stopping[id] = true
-	a.stops.Go(func() {
-		stop(ctx)
+	ch := make(chan struct{})
+	a.stopping[id] = ch
+	return func() {
 		a.mu.Lock()
 		delete(a.stopping, id)
 		a.mu.Unlock()
-		a.queue.Add(key)
+		close(ch)
+	}, nil
+}
+
+// goStop runs stop in a goroutine that Run waits for, unless a stop of id
+// already runs; when it returns, the Pod key is synced again: at once, or,
+// if stop failed, after BackoffBase doubling with each failure of id up to
+// BackoffMax (a runtime that keeps failing is not retried in a tight
+// loop, and the preStop hook not rerun at that pace).
+func (a *Agent) goStop(ctx context.Context, id, key string, stop func(context.Context) error) {
+	release, _ := a.claimStop(id)
+	if release == nil {
+		return
+	}
+	a.stops.Go(func() {
+		err := stop(ctx)
+		release()
+		a.mu.Lock()
+		if err == nil || ctx.Err() != nil {
+			delete(a.stopFailures, id)
+			a.mu.Unlock()
+			a.queue.Add(key)
+			return
+		}
+		n := min(a.stopFailures[id], 16)
+		a.stopFailures[id]++
+		a.mu.Unlock()
+		delay := min(a.cfg.BackoffBase<<n, a.cfg.BackoffMax)
+		a.log.Debug("stop failed", zap.String("pod", key), zap.String("id", id), zap.Int("failures", n+1),
+			zap.Duration("retry", delay), zap.Error(err))
+		a.queue.AddAfter(key, delay)
 	})
 }
 
@@ -115,17 +147,24 @@ func (a *Agent) goStop(ctx context.Context, id, key string, stop func(context.Co
 func (a *Agent) isStopping(id string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.stopping[id]
+	_, ok := a.stopping[id]
+	return ok
 }
 
 // stopPod stops every sandbox of the Pod UID uid (its last known object
-// is last, nil if unknown) and forgets it.
-func (a *Agent) stopPod(ctx context.Context, uid string, last *api.Pod) {
+// is last, nil if unknown) and forgets it. Errors: the first failure to
+// stop a container or remove a sandbox (what it could stop is stopped; the
+// Pod is forgotten all the same, and a resync finds what is left).
+func (a *Agent) stopPod(ctx context.Context, uid string, last *api.Pod) error {
 	a.prober.RemovePod(uid)
+	var first error
 	for _, sb := range a.rtc.sandboxesOf(uid) {
-		a.killSandbox(ctx, sb, last)
+		if err := a.killSandbox(ctx, sb, last); err != nil && first == nil {
+			first = err
+		}
 	}
 	a.forgetPod(uid)
+	return first
 }
 
 // stopAll stops every Pod sandbox on the node, all at once, each with its
@@ -144,7 +183,9 @@ func (a *Agent) stopAll(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, sb := range sbs {
 		wg.Go(func() {
-			a.killSandbox(ctx, sb, a.knownPod(sb.UID))
+			if err := a.killSandbox(ctx, sb, a.knownPod(sb.UID)); err != nil {
+				a.log.Info("pod not stopped at shutdown", zap.String("pod", sb.Namespace+"/"+sb.Name), zap.Error(err))
+			}
 			a.forgetPod(sb.UID)
 		})
 	}
@@ -166,29 +207,51 @@ func (a *Agent) shutdownBudget() time.Duration {
 // killSandbox stops the sandbox's running containers in parallel (running
 // their preStop hooks and honouring the grace period of pod, the
 // sandbox's Pod; of each container's labels when pod is nil) and removes
-// the sandbox.
-func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod) {
+// the sandbox. A container whose stop already runs (a failed probe) is
+// not stopped twice: killSandbox waits for that stop. Errors: the first
+// failure to stop a container, or to remove the sandbox.
+func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod) error {
 	if pod != nil && string(pod.UID) != sb.UID {
 		pod = nil
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
 	for _, c := range a.rtc.containersOf(sb.UID) {
 		if c.SandboxID != sb.ID || c.State == runtime.ContainerExited {
+			continue
+		}
+		release, running := a.claimStop(c.ID)
+		if release == nil {
+			wg.Go(func() {
+				select {
+				case <-running:
+				case <-ctx.Done():
+				}
+			})
 			continue
 		}
 		spec, grace := specOf(pod, c.Name), graceOf(pod)
 		if pod == nil {
 			spec, grace = stopFromLabels(c)
 		}
-		wg.Go(func() { _ = a.stopContainer(ctx, pod, spec, sb.IP, c.ID, grace) })
+		wg.Go(func() {
+			defer release()
+			err := a.stopContainer(ctx, pod, spec, sb.IP, c.ID, grace)
+			if err != nil && !runtime.IsNotFound(err) {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		})
 	}
 	wg.Wait()
 	seq := a.rtc.next()
 	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
-		a.log.Debug("remove sandbox", zap.String("sandbox", sb.ID), zap.Error(err))
-		return
+		return cmp.Or(first, err)
 	}
 	a.rtc.delSandbox(sb.ID, seq)
+	return first
 }
 
 // stopContainer runs the container's preStop hook (if spec has one) within
