@@ -447,11 +447,22 @@ func TestPausedRecreateResize(t *testing.T) {
 }
 
 // TestPausedScaleUpFromZero scales a Deployment to 0, pauses it and
-// scales it up again: its newest ReplicaSet takes the whole size, as in
-// Kubernetes, for both strategies.
+// scales it up again: the ReplicaSet of its current template takes the
+// whole size (the newest when the template is the newest's; the old one
+// when the template went back to it while paused), as in Kubernetes, for
+// both strategies.
 func TestPausedScaleUpFromZero(t *testing.T) {
-	for _, strategy := range []api.DeploymentStrategyType{api.RollingUpdateDeploymentStrategyType, api.RecreateDeploymentStrategyType} {
-		t.Run(string(strategy), func(t *testing.T) {
+	for _, tc := range []struct {
+		strategy api.DeploymentStrategyType
+		image    string // the template's image while paused
+		want     map[string]int32
+	}{
+		{api.RollingUpdateDeploymentStrategyType, "web:2", map[string]int32{"web:1": 0, "web:2": 3}},
+		{api.RecreateDeploymentStrategyType, "web:2", map[string]int32{"web:1": 0, "web:2": 3}},
+		{api.RollingUpdateDeploymentStrategyType, "web:1", map[string]int32{"web:1": 3, "web:2": 0}},
+	} {
+		strategy := tc.strategy
+		t.Run(string(strategy)+"/"+tc.image, func(t *testing.T) {
 			c := orchestratortest.NewCluster(t, 1)
 			cl := c.Client()
 			labels := map[string]string{"app": "zero"}
@@ -462,15 +473,21 @@ func TestPausedScaleUpFromZero(t *testing.T) {
 			if err := cl.Create(context.Background(), d); err != nil {
 				t.Fatal(err)
 			}
+			if msgs, err := rolloutStatus(t, cl, "zero", 60*time.Second); err != nil {
+				t.Fatalf("initial rollout: %v (%q)", err, msgs)
+			}
 			setImage(t, cl, "zero", "web:2")
 			if msgs, err := rolloutStatus(t, cl, "zero", 60*time.Second); err != nil {
 				t.Fatalf("rollout: %v (%q)", err, msgs)
 			}
 			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(0)) })
 			waitSizes(t, c, cl, labels, map[string]int32{"web:1": 0, "web:2": 0})
-			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) { d.Spec.Paused = true })
+			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) {
+				d.Spec.Paused = true
+				d.Spec.Template.Spec.Containers[0].Image = tc.image
+			})
 			updateDeployment(t, cl, "zero", func(d *orchestrator.Deployment) { d.Spec.Replicas = orchestrator.Ptr(int32(3)) })
-			waitSizes(t, c, cl, labels, map[string]int32{"web:1": 0, "web:2": 3})
+			waitSizes(t, c, cl, labels, tc.want)
 		})
 	}
 }

@@ -246,13 +246,18 @@ func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.D
 	case len(sets) == 0:
 		// Every ReplicaSet at 0 (scaled to zero, then up again): unpaused,
 		// the rollout step sizes the new one; paused, as in Kubernetes,
-		// the newest takes the whole size.
+		// the one of the current template takes the whole size, or else
+		// the newest.
 		if !d.Spec.Paused || want == 0 {
 			return "", false, nil
 		}
+		hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 		var newest *api.ReplicaSet
 		for _, rs := range owned {
-			if rs.DeletionTimestamp == nil && (newest == nil || revisionOf(rs) > revisionOf(newest)) {
+			if rs.DeletionTimestamp != nil || (newest != nil && newest.Labels[api.PodTemplateHashLabel] == hash) {
+				continue
+			}
+			if newest == nil || rs.Labels[api.PodTemplateHashLabel] == hash || revisionOf(rs) > revisionOf(newest) {
 				newest = rs
 			}
 		}
