@@ -86,14 +86,17 @@ func TestReadinessProbeGatesReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The probe has failed at least once while the container runs: the
-	// Pod runs but is not Ready.
+	// Pod runs but is not Ready. (The Event and the status are written
+	// separately, so the status may lag the Event.)
 	c.Eventually(20*time.Second, "failed readiness probe event", func() bool {
 		return podEvent(t, cl, "ready", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503")
 	})
-	p, ok := getPod(t, cl, "ready")
-	if !ok || p.Status.Phase != orchestrator.PodRunning || p.Status.ContainerStatuses[0].State.Running == nil {
-		t.Fatalf("pod not running: %+v", p.Status)
-	}
+	var p orchestrator.Pod
+	c.Eventually(20*time.Second, "pod running", func() bool {
+		var ok bool
+		p, ok = getPod(t, cl, "ready")
+		return ok && p.Status.Phase == orchestrator.PodRunning && p.Status.ContainerStatuses[0].State.Running != nil
+	})
 	if orchestrator.IsPodReady(&p) || p.Status.ContainerStatuses[0].Ready {
 		t.Fatalf("pod ready before its readiness probe passed: %+v", p.Status)
 	}
