@@ -503,6 +503,11 @@ func TestPausedDeploymentPrunesHistory(t *testing.T) {
 	if err := cl.Create(ctx, rolling("prune", 1, "web:1")); err != nil {
 		t.Fatal(err)
 	}
+	// Revision 1 must exist before the template changes (else web:2 is
+	// revision 1).
+	if msgs, err := rolloutStatus(t, cl, "prune", 60*time.Second); err != nil {
+		t.Fatalf("initial rollout: %v (%q)", err, msgs)
+	}
 	for _, img := range []string{"web:2", "web:3", "web:4"} {
 		setImage(t, cl, "prune", img)
 		if msgs, err := rolloutStatus(t, cl, "prune", 60*time.Second); err != nil {
