@@ -200,6 +200,34 @@ func TestPreStopOnEveryStop(t *testing.T) {
 	}
 }
 
+// runHookedPod creates Pod name on node i (bound there) with the preStop
+// hook drainHook and the given grace period, and waits until it runs.
+func runHookedPod(t *testing.T, c *orchestratortest.TestCluster, i int, name string, grace int64) *orchestrator.Pod {
+	t.Helper()
+	cl := c.Client()
+	pod := probedPod(name, nil, nil)
+	pod.Spec.NodeName = c.NodeName(i)
+	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(grace)
+	pod.Spec.Containers[0].Lifecycle = drainHook
+	if err := cl.Create(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(20*time.Second, name+" running", func() bool {
+		p, ok := getPod(t, cl, name)
+		return ok && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	return pod
+}
+
+// checkOneStop checks that one StopContainer call was made, with the
+// grace period want less the preStop hook's time (under 2 s).
+func checkOneStop(t *testing.T, graces []time.Duration, want time.Duration) {
+	t.Helper()
+	if len(graces) != 1 || graces[0] > want || graces[0] < want-2*time.Second {
+		t.Fatalf("StopContainer grace periods %v, want one of about %v (the Pod's, less the hook's time)", graces, want)
+	}
+}
+
 // TestDeletedWhileAgentDownStopsAsSpecified deletes a Pod while its node
 // is down; when the node comes back, its agent no longer has the Pod but
 // stops the container as the Pod said: preStop hook, then its grace
@@ -210,17 +238,7 @@ func TestDeletedWhileAgentDownStopsAsSpecified(t *testing.T) {
 	stops := stopGraces(c, 1)
 	cl := c.Client()
 	ctx := context.Background()
-	pod := probedPod("orphan", nil, nil)
-	pod.Spec.NodeName = c.NodeName(1)
-	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(7))
-	pod.Spec.Containers[0].Lifecycle = drainHook
-	if err := cl.Create(ctx, pod); err != nil {
-		t.Fatal(err)
-	}
-	c.Eventually(20*time.Second, "pod running", func() bool {
-		p, ok := getPod(t, cl, "orphan")
-		return ok && p.Status.ContainerStatuses[0].State.Running != nil
-	})
+	pod := runHookedPod(t, c, 1, "orphan", 7)
 	c.StopNode(1)
 	if err := cl.Delete(ctx, pod); err != nil {
 		t.Fatal(err)
@@ -230,9 +248,7 @@ func TestDeletedWhileAgentDownStopsAsSpecified(t *testing.T) {
 		cs, err := c.Runtime(1).ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID)})
 		return err == nil && len(cs) == 0 && drains.Load() == 1
 	})
-	if graces := stops(); len(graces) != 1 || graces[0] > 7*time.Second || graces[0] < 5*time.Second {
-		t.Fatalf("StopContainer grace periods %v, want one of about 7s (the Pod's, less the hook's time)", graces)
-	}
+	checkOneStop(t, stops(), 7*time.Second)
 }
 
 // TestDeadSandboxStoppedAsSpecified kills a Pod's sandbox: its container,
@@ -245,12 +261,7 @@ func TestDeadSandboxStoppedAsSpecified(t *testing.T) {
 	stops := stopGraces(c, 0)
 	cl := c.Client()
 	ctx := context.Background()
-	pod := probedPod("netless", nil, nil)
-	pod.Spec.TerminationGracePeriodSeconds = orchestrator.Ptr(int64(9))
-	pod.Spec.Containers[0].Lifecycle = drainHook
-	if err := cl.Create(ctx, pod); err != nil {
-		t.Fatal(err)
-	}
+	pod := runHookedPod(t, c, 0, "netless", 9)
 	rt := c.Runtime(0)
 	sandboxes := func() []*runtime.PodSandboxStatus {
 		sbs, err := rt.ListPodSandboxes(ctx, &runtime.PodSandboxFilter{UID: string(pod.UID)})
@@ -259,10 +270,6 @@ func TestDeadSandboxStoppedAsSpecified(t *testing.T) {
 		}
 		return sbs
 	}
-	c.Eventually(20*time.Second, "pod running", func() bool {
-		p, ok := getPod(t, cl, "netless")
-		return ok && p.Status.ContainerStatuses[0].State.Running != nil && len(sandboxes()) == 1
-	})
 	if err := rt.KillSandbox(sandboxes()[0].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -275,9 +282,7 @@ func TestDeadSandboxStoppedAsSpecified(t *testing.T) {
 	if n := drains.Load(); n != 1 {
 		t.Fatalf("%d preStop hooks, want 1", n)
 	}
-	if graces := stops(); len(graces) != 1 || graces[0] > 9*time.Second || graces[0] < 7*time.Second {
-		t.Fatalf("StopContainer grace periods %v, want one of about 9s (the Pod's, less the hook's time)", graces)
-	}
+	checkOneStop(t, stops(), 9*time.Second)
 }
 
 // TestFailingStopBacksOff makes every StopContainer fail: the agent

@@ -174,6 +174,31 @@ func (f *fixture) one(t *testing.T) (_ api.Event, ok bool) {
 	return items[0], true
 }
 
+// waitOne waits until the only Event exists and returns it.
+func (f *fixture) waitOne(t *testing.T) api.Event {
+	t.Helper()
+	var e api.Event
+	testutil.Eventually(t, 10*time.Second, "the first occurrence created", func() bool {
+		var ok bool
+		e, ok = f.one(t)
+		return ok
+	})
+	return e
+}
+
+// withOneEvent runs a Recorder with a 10 s interval on a fake clock that
+// has recorded one Warning "probe failed" about Node n2, and returns the
+// Event once created.
+func withOneEvent(t *testing.T) (*fakeClock, *fixture, *api.Node, api.Event) {
+	t.Helper()
+	clock := &fakeClock{now: time.Now()}
+	f := newFixture(t, 10*time.Second, clock)
+	f.run(t)
+	node := testNode("n2")
+	f.rec.Eventf(node, api.EventTypeWarning, "Unhealthy", "probe failed")
+	return clock, f, node, f.waitOne(t)
+}
+
 func testNode(name string) *api.Node {
 	return &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: name}}
 }
@@ -185,10 +210,7 @@ func TestAggregatesIdenticalEvents(t *testing.T) {
 	stop := f.run(t)
 	node := testNode("n2")
 	f.rec.Eventf(node, api.EventTypeWarning, "NodeNotReady", "node %s is gone", "n2")
-	testutil.Eventually(t, 10*time.Second, "the first occurrence created", func() bool {
-		_, ok := f.one(t)
-		return ok
-	})
+	f.waitOne(t)
 	for range 99 {
 		f.rec.Eventf(node, api.EventTypeWarning, "NodeNotReady", "node %s is gone", "n2")
 	}
@@ -247,10 +269,7 @@ func TestRepeatsWrittenOncePerInterval(t *testing.T) {
 	f.run(t)
 	node := testNode("n2")
 	f.rec.Eventf(node, api.EventTypeWarning, "Unhealthy", "probe failed")
-	testutil.Eventually(t, 10*time.Second, "the first occurrence created", func() bool {
-		_, ok := f.one(t)
-		return ok
-	})
+	f.waitOne(t)
 	const n, period = 300, 200 * time.Millisecond
 	queuedAt := time.Duration(0) // the create, at the start
 	for i := 1; i <= n; i++ {
@@ -286,17 +305,7 @@ func TestRepeatsWrittenOncePerInterval(t *testing.T) {
 // An Event deleted between occurrences (by the Event TTL controller) is
 // created afresh for the next ones.
 func TestRecreatesDeletedEvent(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	f := newFixture(t, 10*time.Second, clock)
-	f.run(t)
-	node := testNode("n2")
-	f.rec.Eventf(node, api.EventTypeWarning, "Unhealthy", "probe failed")
-	var first api.Event
-	testutil.Eventually(t, 10*time.Second, "the first occurrence created", func() bool {
-		var ok bool
-		first, ok = f.one(t)
-		return ok
-	})
+	clock, f, node, first := withOneEvent(t)
 	if err := f.reg.Delete(context.Background(), first.Namespace, first.Name, &api.Event{}, registry.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -317,17 +326,7 @@ func TestRecreatesDeletedEvent(t *testing.T) {
 // An Event changed by someone else between writes (a conflict) gets the
 // repeats added to what is stored.
 func TestConflictAddsToStoredCount(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	f := newFixture(t, 10*time.Second, clock)
-	f.run(t)
-	node := testNode("n2")
-	f.rec.Eventf(node, api.EventTypeWarning, "Unhealthy", "probe failed")
-	var e api.Event
-	testutil.Eventually(t, 10*time.Second, "the first occurrence created", func() bool {
-		var ok bool
-		e, ok = f.one(t)
-		return ok
-	})
+	clock, f, node, e := withOneEvent(t)
 	e.Count = 10
 	if err := f.reg.Update(context.Background(), &e); err != nil {
 		t.Fatal(err)
