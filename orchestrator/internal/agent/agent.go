@@ -478,6 +478,7 @@ func (a *Agent) forgetPod(uid string) {
 	defer a.mu.Unlock()
 	delete(a.known, uid)
 	delete(a.nextAttempt, uid)
+	delete(a.stopFailures, uid)
 	deletePod(uid, a.probed, a.exited, a.killed)
 }
 
