@@ -80,8 +80,6 @@
 //   - The HTTPS API server and a remote Client (same interface) come with
 //     the API server issue; agent-only nodes (RoleAgent) need them and are
 //     rejected by Validate for now.
-//   - grpc probes are not supported on the fake runtime (its Pod addresses
-//     are synthetic); they are on Docker.
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.

@@ -129,8 +129,9 @@ type LogOptions struct {
 
 // NetworkProber is implemented by runtimes whose Pod IPs are not reachable
 // from the agent's host network (the in-memory fake). A prober that finds
-// this interface on its runtime uses it for httpGet and tcpSocket probes
-// instead of dialling the Pod IP; for other runtimes it dials directly.
+// this interface on its runtime uses it for httpGet, tcpSocket and grpc
+// probes instead of dialling the Pod IP; for other runtimes it dials
+// directly.
 type NetworkProber interface {
 	// ProbeHTTP performs an HTTP GET of path on port of the Pod with the
 	// given IP and returns the status code. An error means the connection
@@ -139,4 +140,10 @@ type NetworkProber interface {
 	// ProbeTCP reports whether a TCP connection to port of the Pod with the
 	// given IP succeeds (nil) or not (an error).
 	ProbeTCP(ctx context.Context, podIP string, port int) error
+	// ProbeGRPC calls grpc.health.v1.Health/Check for service on port of
+	// the Pod with the given IP and returns the ServingStatus of the
+	// answer (1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN). An error means
+	// the call failed (probe failure). Errors: ErrNotFound for an unknown
+	// IP.
+	ProbeGRPC(ctx context.Context, podIP string, port int, service string) (int, error)
 }

@@ -56,10 +56,10 @@
 // overruns its period is followed by the next at once).
 //
 // When the runtime implements runtime.NetworkProber (the fake runtime,
-// whose Pod IPs are synthetic), httpGet and tcpSocket probes that target
-// the Pod IP go through it: headers, scheme and redirects are then the
-// runtime's business (the fake answers by port and path), and grpc probes
-// fail with a message saying they are unsupported there.
+// whose Pod IPs are synthetic), httpGet, tcpSocket and grpc probes that
+// target the Pod IP go through it: headers, scheme and redirects are then
+// the runtime's business (the fake answers by port and path, and by port
+// and service for grpc).
 //
 // # What it does not do
 //

@@ -127,24 +127,71 @@ func TestFakeRuntimeProgrammedAnswers(t *testing.T) {
 	}
 }
 
-func TestFakeRuntimeExecTimeoutAndGRPC(t *testing.T) {
+func TestFakeRuntimeExecTimeout(t *testing.T) {
 	rt := newFake(t)
 	id, ip := fakePod(t, rt, "u3", "web", 8080)
 	rt.SetHook(fake.DelayOn(fake.OpExec, time.Minute))
 	m, c := newManager(t, Config{Runtime: rt})
 	if err := m.AddContainer(Container{PodUID: "u3", ContainerID: id, PodIP: ip, Spec: api.Container{Name: "web",
-		LivenessProbe:  fast(api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"sleep", "60"}}}),
-		ReadinessProbe: fast(api.ProbeHandler{GRPC: &api.GRPCAction{Port: 8080}}),
+		LivenessProbe: fast(api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"sleep", "60"}}}),
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	r := c.wait(t, waitLong, "grpc failure", func(r Result) bool { return r.Kind == Readiness })
-	if r.Succeeded || !strings.Contains(r.Message, "grpc probes are not supported by this runtime") {
-		t.Fatalf("grpc on the fake: %+v", r)
-	}
-	r = c.wait(t, waitLong, "exec timeout", func(r Result) bool { return r.Kind == Liveness })
+	r := c.wait(t, waitLong, "exec timeout", func(r Result) bool { return r.Kind == Liveness })
 	if r.Succeeded || !r.Restart || !strings.Contains(r.Message, `command "sleep 60" timed out`) || r.Duration > 3*time.Second {
 		t.Fatalf("exec timeout: %+v", r)
+	}
+}
+
+// TestFakeRuntimeGRPC runs grpc probes through the fake runtime's
+// NetworkProber: SERVING on a declared port, NOT_SERVING while the
+// container is unhealthy, a programmed answer per service, and a refused
+// connection on a port nothing listens on.
+func TestFakeRuntimeGRPC(t *testing.T) {
+	rt := newFake(t)
+	if err := rt.SetContainerBehavior("api", fake.Behavior{GRPC: func(port int, service string) int {
+		switch {
+		case port != 9090:
+			return -1
+		case service == "orders":
+			return 3 // SERVICE_UNKNOWN
+		}
+		return 1
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	webID, webIP := fakePod(t, rt, "g1", "web", 8080)
+	_, apiIP := fakePod(t, rt, "g2", "api", 9090)
+	m, c := newManager(t, Config{Runtime: rt})
+	orders := "orders"
+	if err := m.AddContainer(Container{PodUID: "g1", ContainerID: webID, PodIP: webIP, Spec: api.Container{Name: "web",
+		ReadinessProbe: fast(api.ProbeHandler{GRPC: &api.GRPCAction{Port: 8080}}),
+		LivenessProbe:  fast(api.ProbeHandler{GRPC: &api.GRPCAction{Port: 7070}}),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddContainer(Container{PodUID: "g2", ContainerID: "api-1", PodIP: apiIP, Spec: api.Container{Name: "api",
+		ReadinessProbe: fast(api.ProbeHandler{GRPC: &api.GRPCAction{Port: 9090, Service: &orders}}),
+		StartupProbe:   fast(api.ProbeHandler{GRPC: &api.GRPCAction{Port: 9090}}),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, waitLong, "web ready over grpc", func(r Result) bool { return r.PodUID == "g1" && r.Kind == Readiness && r.Passing })
+	r := c.wait(t, waitLong, "refused port", func(r Result) bool { return r.PodUID == "g1" && r.Kind == Liveness && !r.Succeeded })
+	if !strings.Contains(r.Message, "connection refused") {
+		t.Fatalf("grpc on a closed port: %+v", r)
+	}
+	c.wait(t, waitLong, "api started over grpc", func(r Result) bool { return r.PodUID == "g2" && r.Kind == Startup && r.Passing })
+	r = c.wait(t, waitLong, "unknown service", func(r Result) bool { return r.PodUID == "g2" && r.Kind == Readiness && !r.Succeeded })
+	if r.Message != `service unhealthy (responded with "SERVICE_UNKNOWN")` {
+		t.Fatalf("grpc programmed answer: %+v", r)
+	}
+	if err := rt.SetHealthy(webID, false); err != nil {
+		t.Fatal(err)
+	}
+	r = c.wait(t, waitLong, "web not serving", func(r Result) bool { return r.PodUID == "g1" && r.Kind == Readiness && r.Changed && !r.Passing })
+	if r.Message != `service unhealthy (responded with "NOT_SERVING")` {
+		t.Fatalf("grpc while unhealthy: %+v", r)
 	}
 }
 

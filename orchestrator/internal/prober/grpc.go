@@ -81,10 +81,12 @@ func parseHealthResponse(msg []byte) (uint64, error) {
 }
 
 func (e *executor) runGRPC(ctx context.Context, s *spec, t *target) outcome {
-	if e.network != nil {
-		// The runtime's Pod IPs are not reachable from here and its
-		// NetworkProber has no gRPC call: fail rather than pretend.
-		return fail("grpc probes are not supported by this runtime (its Pod network is reachable only through runtime.NetworkProber, which has no gRPC check)")
+	if e.viaNetworkProber(s) {
+		status, err := e.network.ProbeGRPC(ctx, t.podIP, s.port, s.service)
+		if err != nil {
+			return fail("failed to connect service %q within %v: %v", s.addr(t.podIP), s.timeout, err)
+		}
+		return servingOutcome(uint64(status))
 	}
 	u := url.URL{Scheme: "http", Host: s.addr(t.podIP), Path: grpcHealthPath}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(grpcRequest(s.service)))
@@ -134,6 +136,12 @@ func (e *executor) runGRPC(ctx context.Context, s *spec, t *target) outcome {
 	if err != nil {
 		return fail("grpc health check: %v", err)
 	}
+	return servingOutcome(status)
+}
+
+// servingOutcome is the outcome of a health check that answered status:
+// success on SERVING only.
+func servingOutcome(status uint64) outcome {
 	if status != 1 {
 		name, ok := grpcServingStatus[status]
 		if !ok {

@@ -25,7 +25,7 @@ var ErrInvalid = errors.New("prober: invalid container")
 // http/tcp/grpc probes dial the Pod IP, results are only queried.
 type Config struct {
 	// Runtime runs exec probes when it implements runtime.Execer, and
-	// httpGet/tcpSocket probes that target the Pod IP when it implements
+	// httpGet/tcpSocket/grpc probes that target the Pod IP when it implements
 	// runtime.NetworkProber (the fake runtime, whose Pod IPs are
 	// synthetic); otherwise those dial the Pod IP directly. nil means no
 	// runtime: exec probes fail with a message saying so. Exec must honour

@@ -197,6 +197,35 @@ func (r *Runtime) ProbeTCP(ctx context.Context, podIP string, port int) error {
 	return fmt.Errorf("fake: dial tcp %s:%d: connection refused", podIP, port)
 }
 
+// ProbeGRPC implements runtime.NetworkProber like ProbeHTTP, with
+// Behavior.GRPC.
+func (r *Runtime) ProbeGRPC(ctx context.Context, podIP string, port int, service string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	cs, err := r.runningAtLocked(podIP)
+	r.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range cs {
+		if c.behavior.GRPC != nil {
+			if status := c.behavior.GRPC(port, service); status >= 0 {
+				return status, nil
+			}
+			continue
+		}
+		if declares(c, port) {
+			if !c.healthy {
+				return 2, nil // NOT_SERVING
+			}
+			return 1, nil // SERVING
+		}
+	}
+	return 0, fmt.Errorf("fake: dial tcp %s:%d: connection refused", podIP, port)
+}
+
 // runningAtLocked returns snapshots of the running containers at podIP;
 // the behaviour funcs are called after the lock is released.
 func (r *Runtime) runningAtLocked(podIP string) ([]container, error) {

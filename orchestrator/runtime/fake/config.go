@@ -101,6 +101,11 @@ type Behavior struct {
 	HTTP func(port int, path string) int
 	// TCP answers ProbeTCP; nil accepts declared ports while healthy.
 	TCP func(port int) bool
+	// GRPC answers ProbeGRPC with a grpc.health.v1 ServingStatus (1
+	// SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN), or -1 when nothing
+	// listens on port; nil answers SERVING on declared ports (NOT_SERVING
+	// while unhealthy) and refuses other ports.
+	GRPC func(port int, service string) int
 	// Exec answers Exec; nil returns exit code 0 (1 while unhealthy).
 	Exec func(cmd []string) runtime.ExecResult
 }

@@ -23,7 +23,7 @@
 //
 // Sandboxes get synthetic IPs from Config.PodCIDR that are not reachable on
 // the host: nothing listens. An agent's prober that finds
-// runtime.NetworkProber on its runtime asks ProbeHTTP/ProbeTCP instead of
+// runtime.NetworkProber on its runtime asks ProbeHTTP/ProbeTCP/ProbeGRPC instead of
 // dialling; exec probes go through Exec. By default a running container
 // answers HTTP 200 and accepts TCP on the ports it declares
 // (ContainerConfig.Ports), and exec exits 0; SetHealthy(id, false) turns

@@ -444,6 +444,15 @@ func TestProbesAndExec(t *testing.T) {
 	if err := r.ProbeTCP(ctx, ip, 8080); err != nil {
 		t.Fatal(err)
 	}
+	if st, err := r.ProbeGRPC(ctx, ip, 8080, ""); err != nil || st != 1 {
+		t.Fatalf("grpc %d %v, want SERVING", st, err)
+	}
+	if _, err := r.ProbeGRPC(ctx, ip, 9999, ""); err == nil {
+		t.Fatal("undeclared grpc port answered")
+	}
+	if _, err := r.ProbeGRPC(ctx, "10.1.1.1", 8080, ""); !runtime.IsNotFound(err) {
+		t.Fatalf("grpc unknown ip: %v", err)
+	}
 	if _, err := r.ProbeHTTP(ctx, "10.1.1.1", 8080, "/"); !runtime.IsNotFound(err) {
 		t.Fatalf("unknown ip: %v", err)
 	}
@@ -453,6 +462,9 @@ func TestProbesAndExec(t *testing.T) {
 	}
 	if r.ProbeTCP(ctx, ip, 8080) == nil {
 		t.Fatal("unhealthy tcp accepted")
+	}
+	if st, _ := r.ProbeGRPC(ctx, ip, 8080, ""); st != 2 {
+		t.Fatalf("unhealthy grpc %d, want NOT_SERVING", st)
 	}
 	if res, _ := r.Exec(ctx, web, []string{"check"}); res.ExitCode != 1 {
 		t.Fatalf("unhealthy exec %+v", res)
