@@ -2,10 +2,12 @@ package orchestrator
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"maps"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 )
 
 // ObjectKey names an object: namespace (empty for cluster-scoped kinds, or
@@ -22,13 +24,15 @@ func KeyFor(obj Object) ObjectKey {
 
 // Client reads and writes cluster objects. Its shape is controller-runtime's
 // client.Client: context first, typed objects (whose Go type selects the
-// kind), options last. Cluster.Client returns the in-process
-// implementation; an HTTPS client for remote clusters with the same
-// interface comes with the API server issue.
+// kind), options last, so new options never break a caller.
+// Cluster.Client returns the in-process implementation; an HTTPS client
+// for remote clusters with the same interface comes with the API server.
 //
 // Reads are linearizable: they see every write acknowledged before they
 // started, whichever node serves them. Writes to a follower are forwarded
-// to the Raft leader.
+// to the Raft leader. Every write goes through the same pipeline:
+// defaulting, admission, the kind's strategy and validation, then the
+// store.
 type Client interface {
 	// Get reads the object named by key into obj.
 	// Errors: IsNotFound; IsBadRequest for an unregistered type;
@@ -45,32 +49,39 @@ type Client interface {
 	// receives the stored object (name for generateName, uid,
 	// resourceVersion, creationTimestamp, generation 1). A namespaced
 	// object's Namespace must exist ("default" and "kube-system" always
-	// do) and not be terminating.
+	// do) and not be terminating. Options: DryRunAll, FieldOwner.
 	// Errors: IsInvalid listing every bad field path (nothing stored);
 	// IsAlreadyExists; IsNotFound naming the Namespace (`Namespace "x"
 	// not found`) when it does not exist; IsForbidden when it is being
-	// deleted; IsServiceUnavailable; ctx.Err().
-	Create(ctx context.Context, obj Object) error
+	// deleted; IsBadRequest for a FieldOwner over 128 characters;
+	// IsServiceUnavailable; ctx.Err().
+	Create(ctx context.Context, obj Object, opts ...CreateOption) error
 	// Update replaces spec and metadata (not status). If obj carries a
 	// resourceVersion, the update applies only to that version.
+	// Options: DryRunAll, FieldOwner.
 	// Errors: IsNotFound; IsConflict for a stale resourceVersion; IsInvalid
 	// (also for changed immutable fields); IsServiceUnavailable; ctx.Err().
-	Update(ctx context.Context, obj Object) error
+	Update(ctx context.Context, obj Object, opts ...UpdateOption) error
 	// UpdateStatus replaces only the status. Errors as Update.
-	UpdateStatus(ctx context.Context, obj Object) error
-	// Patch applies a JSON merge patch (RFC 7386) to the object named by
-	// obj's namespace and name; obj receives the result. Concurrent writes
-	// are retried unless the patch sets metadata.resourceVersion.
-	// Errors: IsNotFound; IsBadRequest for malformed JSON; IsInvalid for
-	// unknown fields or an invalid result; IsConflict; ctx.Err().
-	Patch(ctx context.Context, obj Object, mergePatch []byte) error
+	UpdateStatus(ctx context.Context, obj Object, opts ...UpdateOption) error
+	// Patch applies patch to the object named by obj's namespace and
+	// name; obj receives the result. Concurrent writes are retried unless
+	// the patch sets metadata.resourceVersion. Build patch with RawPatch
+	// (MergePatchType or JSONPatchType bytes) or MergeFrom.
+	// Options: DryRunAll, FieldOwner.
+	// Errors: IsNotFound; IsBadRequest for a malformed patch;
+	// IsInvalid for unknown fields or an invalid result; IsConflict;
+	// IsUnsupportedMediaType for StrategicMergePatchType and
+	// ApplyPatchType, which are not served yet; ctx.Err().
+	Patch(ctx context.Context, obj Object, patch Patch, opts ...PatchOption) error
 	// Delete deletes the object named by obj's namespace and name.
 	// Dependents (objects whose ownerReferences name it) are deleted by
 	// the garbage collector per the propagation policy (default
 	// Background). obj receives the last state. A Namespace becomes
 	// Terminating (deletionTimestamp set, status.phase Terminating,
 	// refusing new objects) until the leader has deleted everything in
-	// it, then disappears.
+	// it, then disappears. Options: PropagationPolicy, Preconditions,
+	// DryRunAll.
 	// Errors: IsNotFound; IsConflict when a Preconditions option fails;
 	// IsForbidden for the namespaces "default" and "kube-system";
 	// IsBadRequest for an unknown policy; ctx.Err().
@@ -84,12 +95,20 @@ type Client interface {
 	// history (List again and watch from the list's resourceVersion);
 	// IsBadRequest for a malformed resourceVersion or an unsupported field
 	// selector; IsServiceUnavailable.
-	Watch(ctx context.Context, list ObjectList, opts ...ListOption) (*Watcher, error)
-	// Apply creates obj, or updates the existing object of that name to
-	// obj's spec and metadata (create-or-update from a manifest); obj
-	// receives the stored object.
-	// Errors: those of Create and Update.
-	Apply(ctx context.Context, obj Object) error
+	Watch(ctx context.Context, list ObjectList, opts ...ListOption) (Watcher, error)
+	// Apply makes the object named by obj look as obj declares, as
+	// kubectl apply does: it creates obj if it does not exist, and
+	// otherwise three-way merges the last applied manifest (kept in the
+	// annotation kubectl.kubernetes.io/last-applied-configuration, shared
+	// with kubectl apply), obj and the stored object. Fields obj sets are
+	// set; fields the previous Apply set and obj no longer sets are
+	// removed; labels, annotations, finalizers, ownerReferences and
+	// everything else that other writers set stay. Applying an unchanged
+	// manifest writes nothing. Lists that obj sets replace the stored
+	// list. obj receives the stored object. Options: DryRunAll,
+	// FieldOwner.
+	// Errors: IsInvalid when obj has no name; those of Create and Patch.
+	Apply(ctx context.Context, obj Object, opts ...ApplyOption) error
 }
 
 // ListOptions collects the effect of ListOption values.
@@ -171,6 +190,7 @@ func (r FromResourceVersion) ApplyToList(o *ListOptions) { o.ResourceVersion = s
 type DeleteOptions struct {
 	Propagation     DeletionPropagation
 	ResourceVersion string
+	DryRun          bool
 }
 
 // DeleteOption changes a Delete.
@@ -191,90 +211,170 @@ type Preconditions struct{ ResourceVersion string }
 // ApplyToDelete implements DeleteOption.
 func (p Preconditions) ApplyToDelete(o *DeleteOptions) { o.ResourceVersion = p.ResourceVersion }
 
+// WriteOptions collects the effect of the options of Create, Update,
+// UpdateStatus, Patch and Apply.
+type WriteOptions struct {
+	// DryRun runs every stage of the write (defaulting, admission,
+	// validation) and stores nothing; the object receives what would
+	// have been stored.
+	DryRun bool
+	// FieldManager names the writer in metadata.managedFields.
+	FieldManager string
+}
+
+// CreateOption changes a Create.
+type CreateOption interface{ ApplyToCreate(*WriteOptions) }
+
+// UpdateOption changes an Update or UpdateStatus.
+type UpdateOption interface{ ApplyToUpdate(*WriteOptions) }
+
+// PatchOption changes a Patch.
+type PatchOption interface{ ApplyToPatch(*WriteOptions) }
+
+// ApplyOption changes an Apply.
+type ApplyOption interface{ ApplyToApply(*WriteOptions) }
+
+type dryRunAll struct{}
+
+// DryRunAll makes a write run every stage (defaulting, admission,
+// validation, conflict checks) and store nothing, like kubectl's
+// --dry-run=server. It is a CreateOption, UpdateOption, PatchOption,
+// ApplyOption and DeleteOption.
+var DryRunAll = dryRunAll{}
+
+// ApplyToCreate implements CreateOption.
+func (dryRunAll) ApplyToCreate(o *WriteOptions) { o.DryRun = true }
+
+// ApplyToUpdate implements UpdateOption.
+func (dryRunAll) ApplyToUpdate(o *WriteOptions) { o.DryRun = true }
+
+// ApplyToPatch implements PatchOption.
+func (dryRunAll) ApplyToPatch(o *WriteOptions) { o.DryRun = true }
+
+// ApplyToApply implements ApplyOption.
+func (dryRunAll) ApplyToApply(o *WriteOptions) { o.DryRun = true }
+
+// ApplyToDelete implements DeleteOption.
+func (dryRunAll) ApplyToDelete(o *DeleteOptions) { o.DryRun = true }
+
+// FieldOwner names the writer (at most 128 printable characters); the
+// write is recorded under that name in metadata.managedFields. It is a
+// CreateOption, UpdateOption, PatchOption and ApplyOption.
+type FieldOwner string
+
+// ApplyToCreate implements CreateOption.
+func (f FieldOwner) ApplyToCreate(o *WriteOptions) { o.FieldManager = string(f) }
+
+// ApplyToUpdate implements UpdateOption.
+func (f FieldOwner) ApplyToUpdate(o *WriteOptions) { o.FieldManager = string(f) }
+
+// ApplyToPatch implements PatchOption.
+func (f FieldOwner) ApplyToPatch(o *WriteOptions) { o.FieldManager = string(f) }
+
+// ApplyToApply implements ApplyOption.
+func (f FieldOwner) ApplyToApply(o *WriteOptions) { o.FieldManager = string(f) }
+
+// Patch is a patch for Client.Patch: its type and its bytes, computed
+// for the object being patched.
+type Patch interface {
+	Type() PatchType
+	Data(obj Object) ([]byte, error)
+}
+
+// RawPatch returns a Patch of the given type and bytes, e.g.
+// RawPatch(MergePatchType, []byte(`{"spec":{"replicas":3}}`)).
+func RawPatch(pt PatchType, data []byte) Patch { return rawPatch{pt, data} }
+
+type rawPatch struct {
+	pt   PatchType
+	data []byte
+}
+
+func (p rawPatch) Type() PatchType             { return p.pt }
+func (p rawPatch) Data(Object) ([]byte, error) { return p.data, nil }
+
+// MergeFrom returns a JSON merge patch from original to the object being
+// patched: change a copy of an object you read, then
+// Patch(ctx, changed, MergeFrom(original)). Lists are replaced whole.
+// The patch carries no resourceVersion, so it applies to the latest state.
+func MergeFrom(original Object) Patch { return mergeFrom{original} }
+
+type mergeFrom struct{ original Object }
+
+func (mergeFrom) Type() PatchType { return MergePatchType }
+
+func (p mergeFrom) Data(obj Object) ([]byte, error) {
+	before, err := json.Marshal(p.original)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("MergeFrom: encode original: %v", err))
+	}
+	after, err := json.Marshal(obj)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("MergeFrom: encode object: %v", err))
+	}
+	return api.CreateMergePatch(before, after)
+}
+
 // WatchEventType is ADDED, MODIFIED or DELETED.
-type WatchEventType = registry.EventType
+type WatchEventType = api.WatchEventType
 
 // Watch event types.
 const (
-	Added    = registry.Added
-	Modified = registry.Modified
-	Deleted  = registry.Deleted
+	Added    = api.Added
+	Modified = api.Modified
+	Deleted  = api.Deleted
 )
 
 // WatchEvent is one change of one object: Type, Object (for DELETED, its
 // last state) and Revision (the resourceVersion of the change).
-type WatchEvent = registry.WatchEvent
+type WatchEvent = api.WatchEvent
 
 // Watcher streams WatchEvents: read Events() until it is closed, then
 // Err() says why (IsTooOld: re-list and watch again; IsServiceUnavailable:
 // the node stopped; the context's error after Stop). Stop() ends it and is
 // safe to call twice. Events is unbuffered beyond the store's watch buffer;
 // a reader that falls far behind ends the watch with IsTooOld.
-type Watcher = registry.Watcher
+type Watcher = api.Watcher
 
-// localClient is the in-process Client over this node's registry.
+// PatchType says how a patch's bytes are read.
+type PatchType = api.PatchType
+
+// The patch types: MergePatchType (RFC 7386) and JSONPatchType (RFC 6902)
+// are served; StrategicMergePatchType and ApplyPatchType are refused with
+// IsUnsupportedMediaType until the API server issue brings them.
+const (
+	MergePatchType          = api.MergePatchType
+	JSONPatchType           = api.JSONPatchType
+	StrategicMergePatchType = api.StrategicMergePatchType
+	ApplyPatchType          = api.ApplyPatchType
+)
+
+// localClient is the in-process Client over this node's client seam (the
+// local registry): all-powerful, it is the embedding program itself.
 type localClient struct {
-	reg *registry.Registry
+	c client.Interface
 }
 
 var _ Client = (*localClient)(nil)
 
-func namespaceFor(reg *registry.Registry, obj any, ns string) (string, error) {
-	info, err := reg.Info(obj)
-	if err != nil {
-		return "", err
-	}
-	if info.Namespaced && ns == "" {
-		return DefaultNamespace, nil
+// namespaceFor returns the namespace obj's kind uses: "default" for a
+// namespaced kind when none is given, "" for a cluster-scoped kind.
+func (c *localClient) namespaceFor(obj any, ns string) (string, error) {
+	info, ok := c.c.Scheme().KindFor(obj)
+	if !ok {
+		return "", api.NewBadRequest(fmt.Sprintf("type %T is not a registered kind", obj))
 	}
 	if !info.Namespaced {
 		return "", nil
 	}
+	if ns == "" {
+		return DefaultNamespace, nil
+	}
 	return ns, nil
 }
 
-func (c *localClient) Get(ctx context.Context, key ObjectKey, obj Object) error {
-	ns, err := namespaceFor(c.reg, obj, key.Namespace)
-	if err != nil {
-		return err
-	}
-	return c.reg.Get(ctx, ns, key.Name, obj, registry.ReadOptions{Consistent: true})
-}
-
-func listOpts(opts []ListOption) ListOptions {
-	var o ListOptions
-	for _, opt := range opts {
-		opt.ApplyToList(&o)
-	}
-	return o
-}
-
-func (c *localClient) List(ctx context.Context, list ObjectList, opts ...ListOption) error {
-	o := listOpts(opts)
-	return c.reg.List(ctx, list, registry.ListOptions{
-		Namespace: o.Namespace, Labels: o.LabelSelector, Fields: o.FieldSelector,
-		ReadOptions: registry.ReadOptions{Consistent: true},
-	})
-}
-
-func (c *localClient) Create(ctx context.Context, obj Object) error { return c.reg.Create(ctx, obj) }
-
-func (c *localClient) Update(ctx context.Context, obj Object) error {
-	if err := c.defaultNamespace(obj); err != nil {
-		return err
-	}
-	return c.reg.Update(ctx, obj)
-}
-
-func (c *localClient) UpdateStatus(ctx context.Context, obj Object) error {
-	if err := c.defaultNamespace(obj); err != nil {
-		return err
-	}
-	return c.reg.UpdateStatus(ctx, obj)
-}
-
 func (c *localClient) defaultNamespace(obj Object) error {
-	ns, err := namespaceFor(c.reg, obj, obj.GetNamespace())
+	ns, err := c.namespaceFor(obj, obj.GetNamespace())
 	if err != nil {
 		return err
 	}
@@ -282,11 +382,71 @@ func (c *localClient) defaultNamespace(obj Object) error {
 	return nil
 }
 
-func (c *localClient) Patch(ctx context.Context, obj Object, patch []byte) error {
+func (c *localClient) Get(ctx context.Context, key ObjectKey, obj Object) error {
+	ns, err := c.namespaceFor(obj, key.Namespace)
+	if err != nil {
+		return err
+	}
+	return c.c.Get(ctx, ns, key.Name, obj, client.GetOptions{Consistent: true})
+}
+
+func listOpts(opts []ListOption) client.ListOptions {
+	var o ListOptions
+	for _, opt := range opts {
+		opt.ApplyToList(&o)
+	}
+	return client.ListOptions{
+		Namespace: o.Namespace, Labels: o.LabelSelector, Fields: o.FieldSelector,
+		ResourceVersion: o.ResourceVersion, Consistent: true,
+	}
+}
+
+func (c *localClient) List(ctx context.Context, list ObjectList, opts ...ListOption) error {
+	return c.c.List(ctx, list, listOpts(opts))
+}
+
+func writeOpts[T any](opts []T, apply func(T, *WriteOptions)) WriteOptions {
+	var o WriteOptions
+	for _, opt := range opts {
+		apply(opt, &o)
+	}
+	return o
+}
+
+func (c *localClient) Create(ctx context.Context, obj Object, opts ...CreateOption) error {
+	o := writeOpts(opts, CreateOption.ApplyToCreate)
+	return c.c.Create(ctx, obj, client.CreateOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
+}
+
+func (c *localClient) Update(ctx context.Context, obj Object, opts ...UpdateOption) error {
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
 	}
-	return c.reg.Patch(ctx, obj, patch)
+	o := writeOpts(opts, UpdateOption.ApplyToUpdate)
+	return c.c.Update(ctx, obj, client.UpdateOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
+}
+
+func (c *localClient) UpdateStatus(ctx context.Context, obj Object, opts ...UpdateOption) error {
+	if err := c.defaultNamespace(obj); err != nil {
+		return err
+	}
+	o := writeOpts(opts, UpdateOption.ApplyToUpdate)
+	return c.c.UpdateStatus(ctx, obj, client.UpdateOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
+}
+
+func (c *localClient) Patch(ctx context.Context, obj Object, patch Patch, opts ...PatchOption) error {
+	if patch == nil {
+		return api.NewBadRequest("Patch: nil patch")
+	}
+	if err := c.defaultNamespace(obj); err != nil {
+		return err
+	}
+	data, err := patch.Data(obj)
+	if err != nil {
+		return err
+	}
+	o := writeOpts(opts, PatchOption.ApplyToPatch)
+	return c.c.Patch(ctx, obj, patch.Type(), data, client.PatchOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
 }
 
 func (c *localClient) Delete(ctx context.Context, obj Object, opts ...DeleteOption) error {
@@ -297,52 +457,25 @@ func (c *localClient) Delete(ctx context.Context, obj Object, opts ...DeleteOpti
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
 	}
-	return c.reg.Delete(ctx, obj.GetNamespace(), obj.GetName(), obj, registry.DeleteOptions{
-		Propagation: o.Propagation, ResourceVersion: o.ResourceVersion,
+	return c.c.Delete(ctx, obj.GetNamespace(), obj.GetName(), obj, client.DeleteOptions{
+		Propagation: o.Propagation, ResourceVersion: o.ResourceVersion, DryRun: o.DryRun,
 	})
 }
 
-func (c *localClient) Watch(ctx context.Context, list ObjectList, opts ...ListOption) (*Watcher, error) {
-	info, err := c.reg.Info(list)
-	if err != nil {
-		return nil, err
+func (c *localClient) Watch(ctx context.Context, list ObjectList, opts ...ListOption) (Watcher, error) {
+	info, ok := c.c.Scheme().KindFor(list)
+	if !ok {
+		return nil, api.NewBadRequest(fmt.Sprintf("type %T is not a registered kind", list))
 	}
 	o := listOpts(opts)
-	rw, err := c.reg.Watch(ctx, info, o.ResourceVersion, registry.ListOptions{
-		Namespace: o.Namespace, Labels: o.LabelSelector, Fields: o.FieldSelector,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return rw, nil
+	o.Consistent = false
+	return c.c.Watch(ctx, info, o)
 }
 
-func (c *localClient) Apply(ctx context.Context, obj Object) error {
+func (c *localClient) Apply(ctx context.Context, obj Object, opts ...ApplyOption) error {
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
 	}
-	info, err := c.reg.Info(obj)
-	if err != nil {
-		return err
-	}
-	for {
-		cur := info.New()
-		err := c.reg.Get(ctx, obj.GetNamespace(), obj.GetName(), cur, registry.ReadOptions{Consistent: true})
-		if api.IsNotFound(err) && obj.GetName() != "" {
-			err = c.reg.Create(ctx, obj)
-			if api.IsAlreadyExists(err) {
-				continue
-			}
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		obj.SetResourceVersion(cur.GetResourceVersion())
-		err = c.reg.Update(ctx, obj)
-		if api.IsConflict(err) {
-			continue
-		}
-		return err
-	}
+	o := writeOpts(opts, ApplyOption.ApplyToApply)
+	return client.Apply(ctx, c.c, obj, client.ApplyOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
 }

@@ -193,7 +193,7 @@ func TestClientCRUDConflictApplyWatch(t *testing.T) {
 	if err := cl.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.Patch(ctx, cm, []byte(`{"data":{"b":"2"}}`)); err != nil {
+	if err := cl.Patch(ctx, cm, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"data":{"b":"2"}}`))); err != nil {
 		t.Fatal(err)
 	}
 	if cm.Data["a"] != "1" || cm.Data["b"] != "2" {
@@ -371,7 +371,7 @@ func TestWatchSelectorEnterAndLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tier := range []string{"web", "cache"} {
-		if err := cl.Patch(ctx, cm, []byte(`{"metadata":{"labels":{"tier":"`+tier+`"}}}`)); err != nil {
+		if err := cl.Patch(ctx, cm, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"metadata":{"labels":{"tier":"`+tier+`"}}}`))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -279,7 +279,7 @@ func (c *Cluster) nodeFailed(name string) bool {
 
 // Client returns the in-process Client, which reads and writes through
 // this node. Usable after Start; calls before Start fail.
-func (c *Cluster) Client() Client { return &localClient{reg: c.reg} }
+func (c *Cluster) Client() Client { return &localClient{c: c.reg} }
 
 // NodeName returns the node's name.
 func (c *Cluster) NodeName() string { return c.cfg.NodeName }

@@ -14,9 +14,13 @@
 //     starts nothing; Start(ctx) starts Raft, gossip, Autopilot, this node's
 //     agent and the leadership watch.
 //  3. Use Client(): Create, Get, List (label and field selectors), Update,
-//     UpdateStatus, Patch (JSON merge patch), Delete (with propagation),
-//     Watch and Apply on typed objects such as *Deployment, decoded from
-//     Kubernetes YAML with Decode/DecodeAll or built in Go.
+//     UpdateStatus, Patch (RawPatch with JSON merge or JSON patch bytes,
+//     or MergeFrom an earlier copy), Delete (with propagation), Watch and
+//     Apply (kubectl apply's three-way merge: it never drops what other
+//     writers added) on typed objects such as *Deployment, decoded from
+//     Kubernetes YAML with Decode/DecodeAll or built in Go. Writes take
+//     options: DryRunAll, FieldOwner, and for Delete PropagationPolicy
+//     and Preconditions.
 //  4. Shutdown(ctx) stops the node gracefully (hands off leadership, leaves
 //     gossip); it is idempotent.
 //

@@ -105,7 +105,7 @@ func TestNamespaces(t *testing.T) {
 	}
 	// The namespace controller may be marking it meanwhile: a merge patch
 	// retries on conflicts.
-	if err := cl.Patch(ctx, held, []byte(`{"metadata":{"finalizers":null}}`)); err != nil {
+	if err := cl.Patch(ctx, held, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "namespace shop removed", func() bool {

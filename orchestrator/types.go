@@ -183,13 +183,14 @@ func Ptr[T any](v T) *T { return &v }
 // Error predicates. Every Client method documents which of these its errors
 // satisfy.
 var (
-	IsNotFound           = api.IsNotFound
-	IsAlreadyExists      = api.IsAlreadyExists
-	IsConflict           = api.IsConflict
-	IsInvalid            = api.IsInvalid
-	IsTooOld             = api.IsTooOld
-	IsBadRequest         = api.IsBadRequest
-	IsForbidden          = api.IsForbidden
-	IsServiceUnavailable = api.IsServiceUnavailable
-	IgnoreNotFound       = api.IgnoreNotFound
+	IsNotFound             = api.IsNotFound
+	IsAlreadyExists        = api.IsAlreadyExists
+	IsConflict             = api.IsConflict
+	IsInvalid              = api.IsInvalid
+	IsTooOld               = api.IsTooOld
+	IsBadRequest           = api.IsBadRequest
+	IsForbidden            = api.IsForbidden
+	IsServiceUnavailable   = api.IsServiceUnavailable
+	IsUnsupportedMediaType = api.IsUnsupportedMediaType
+	IgnoreNotFound         = api.IgnoreNotFound
 )

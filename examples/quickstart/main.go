@@ -226,7 +226,7 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 
 	// 4. Scale to five replicas.
 	patch := []byte(`{"spec":{"replicas":5}}`)
-	if err := client.Patch(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: "web", Namespace: orchestrator.DefaultNamespace}}, patch); err != nil {
+	if err := client.Patch(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: "web", Namespace: orchestrator.DefaultNamespace}}, orchestrator.RawPatch(orchestrator.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("scale: %w", err)
 	}
 	step("scaled deployment/web to 5 replicas")

@@ -24,6 +24,7 @@ const (
 	ReasonTimeout            StatusReason = "Timeout"
 	ReasonServiceUnavailable StatusReason = "ServiceUnavailable"
 	ReasonInternalError      StatusReason = "InternalError"
+	ReasonUnsupportedMedia   StatusReason = "UnsupportedMediaType"
 )
 
 // Status is Kubernetes' v1 Status object: the body of an API error
@@ -210,6 +211,12 @@ func NewBadRequest(msg string) *StatusError {
 	return newStatusError(ReasonBadRequest, http.StatusBadRequest, "", "", msg)
 }
 
+// NewUnsupportedMediaType returns an UnsupportedMediaType (415) error, e.g.
+// for a patch type the server does not apply.
+func NewUnsupportedMediaType(msg string) *StatusError {
+	return newStatusError(ReasonUnsupportedMedia, http.StatusUnsupportedMediaType, "", "", msg)
+}
+
 // NewTimeout returns a Timeout (504) error suggesting a retry after
 // retryAfterSeconds (0 for no suggestion).
 func NewTimeout(msg string, retryAfterSeconds int32) *StatusError {
@@ -281,6 +288,9 @@ func IsTooOld(err error) bool {
 
 // IsBadRequest reports whether err is (or wraps) a BadRequest error.
 func IsBadRequest(err error) bool { return ReasonForError(err) == ReasonBadRequest }
+
+// IsUnsupportedMediaType reports an UnsupportedMediaType (415) error.
+func IsUnsupportedMediaType(err error) bool { return ReasonForError(err) == ReasonUnsupportedMedia }
 
 // IsTimeout reports whether err is (or wraps) a Timeout error.
 func IsTimeout(err error) bool { return ReasonForError(err) == ReasonTimeout }

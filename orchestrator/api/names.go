@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -153,3 +154,11 @@ func IsEnvVarName(s string) []string {
 	}
 	return nil
 }
+
+// SystemNamespaces returns the namespaces every cluster has from the
+// start, "default" and "kube-system". They are created on first use and
+// cannot be deleted.
+func SystemNamespaces() []string { return []string{DefaultNamespace, "kube-system"} }
+
+// IsSystemNamespace reports whether name is one of SystemNamespaces.
+func IsSystemNamespace(name string) bool { return slices.Contains(SystemNamespaces(), name) }

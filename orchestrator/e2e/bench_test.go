@@ -109,7 +109,7 @@ func benchScale10To50(b *testing.B, o clusterOptions) {
 		dc.waitWarm(b)
 		b.StartTimer()
 		start := time.Now()
-		if err := dc.Client().Patch(context.Background(), d, []byte(`{"spec":{"replicas":50}}`)); err != nil {
+		if err := dc.Client().Patch(context.Background(), d, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"spec":{"replicas":50}}`))); err != nil {
 			b.Fatal(err)
 		}
 		waitRunning(b, dc.Client(), name, 50, 60*time.Second)

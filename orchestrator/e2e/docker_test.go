@@ -74,7 +74,7 @@ func TestDeploymentOnDocker(t *testing.T) {
 	waitRunning(t, c, "web", 3, 20*time.Second)
 
 	// Scale up.
-	if err := c.Patch(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: "web", Namespace: orchestrator.DefaultNamespace}}, []byte(`{"spec":{"replicas":5}}`)); err != nil {
+	if err := c.Patch(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: "web", Namespace: orchestrator.DefaultNamespace}}, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"spec":{"replicas":5}}`))); err != nil {
 		t.Fatal(err)
 	}
 	waitRunning(t, c, "web", 5, 20*time.Second)

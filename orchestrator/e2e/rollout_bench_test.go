@@ -96,7 +96,7 @@ func timeScale(b *testing.B, dc *dockerCluster, d *orchestrator.Deployment, repl
 	dc.waitWarm(b)
 	start := time.Now()
 	b.StartTimer()
-	if err := dc.Client().Patch(context.Background(), d, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)); err != nil {
+	if err := dc.Client().Patch(context.Background(), d, orchestrator.RawPatch(orchestrator.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))); err != nil {
 		b.Fatal(err)
 	}
 	waitRunning(b, dc.Client(), d.Name, replicas, 120*time.Second)

@@ -14,7 +14,6 @@ import (
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -321,7 +320,7 @@ func (c *TestCluster) WaitReady(timeout time.Duration) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		for _, ns := range registry.SystemNamespaces() {
+		for _, ns := range api.SystemNamespaces() {
 			if err := c.Client().Get(ctx, orchestrator.ObjectKey{Name: ns}, &api.Namespace{}); err != nil {
 				return false
 			}

@@ -92,7 +92,7 @@ func TestScaleUpDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "2 running", func() bool { return len(runningPods(t, cl, sel)) == 2 })
-	if err := cl.Patch(ctx, d, []byte(`{"spec":{"replicas":6}}`)); err != nil {
+	if err := cl.Patch(ctx, d, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"spec":{"replicas":6}}`))); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "6 running", func() bool { return len(runningPods(t, cl, sel)) == 6 })
@@ -104,7 +104,7 @@ func TestScaleUpDown(t *testing.T) {
 	if len(perNode) != 3 {
 		t.Errorf("6 pods on %d nodes (%v), want spread over 3", len(perNode), perNode)
 	}
-	if err := cl.Patch(ctx, d, []byte(`{"spec":{"replicas":1}}`)); err != nil {
+	if err := cl.Patch(ctx, d, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"spec":{"replicas":1}}`))); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "1 pod left", func() bool { return len(podsOf(t, cl, sel)) == 1 })
@@ -138,7 +138,7 @@ func TestNewTemplateReplacesReplicaSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "3 running", func() bool { return len(runningPods(t, cl, sel)) == 3 })
-	if err := cl.Patch(ctx, d, []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:2"}]}}}}`)); err != nil {
+	if err := cl.Patch(ctx, d, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:2"}]}}}}`))); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "3 pods of web:2 and none of web:1", func() bool {
@@ -430,7 +430,7 @@ func TestUnschedulableThenScheduled(t *testing.T) {
 	})
 	// Label a node: the Pod is retried and lands there.
 	var n orchestrator.Node
-	if err := cl.Patch(ctx, &orchestrator.Node{ObjectMeta: orchestrator.ObjectMeta{Name: c.NodeName(1)}}, []byte(`{"metadata":{"labels":{"disk":"ssd"}}}`)); err != nil {
+	if err := cl.Patch(ctx, &orchestrator.Node{ObjectMeta: orchestrator.ObjectMeta{Name: c.NodeName(1)}}, orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"metadata":{"labels":{"disk":"ssd"}}}`))); err != nil {
 		t.Fatal(err)
 	}
 	_ = n

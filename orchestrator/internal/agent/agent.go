@@ -35,6 +35,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"slices"
 	"strings"
 	"sync"
@@ -45,7 +46,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/prober"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"go.uber.org/zap"
@@ -54,7 +54,7 @@ import (
 // Config configures an Agent. Zero durations take the defaults named.
 type Config struct {
 	NodeName string
-	Registry *registry.Registry
+	Registry client.Interface
 	Runtime  runtime.Runtime
 	// Recorder, if set, records the agent's Events; Run runs it.
 	Recorder *events.Recorder
@@ -159,9 +159,9 @@ func New(cfg Config) *Agent {
 	// The Pod list is linearizable: a node restarted without its data,
 	// or behind, must not see an empty or old list from its own replica
 	// and stop the running Pods it does not find there.
-	a.pods = informer.New(cfg.Registry, &api.Pod{}, registry.ListOptions{
-		Fields:      api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
-		ReadOptions: registry.ReadOptions{Consistent: true},
+	a.pods = informer.New(cfg.Registry, &api.Pod{}, client.ListOptions{
+		Fields:     api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
+		Consistent: true,
 	}, cfg.Logger)
 	a.queue = workqueue.New(cfg.BackoffBase/10+time.Millisecond, cfg.BackoffMax)
 	a.pods.AddHandler(informer.Handler{
@@ -447,9 +447,9 @@ func (a *Agent) renew(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*a.cfg.HeartbeatInterval)
 	defer cancel()
 	var n api.Node
-	err := a.cfg.Registry.Get(ctx, "", a.cfg.NodeName, &n, registry.ReadOptions{})
+	err := a.cfg.Registry.Get(ctx, "", a.cfg.NodeName, &n, client.GetOptions{})
 	if api.IsNotFound(err) {
-		err = a.cfg.Registry.Create(ctx, a.nodeObject())
+		err = a.cfg.Registry.Create(ctx, a.nodeObject(), client.CreateOptions{})
 		if err == nil {
 			a.log.Info("node registered", zap.String("node", a.cfg.NodeName))
 		}
@@ -459,7 +459,7 @@ func (a *Agent) renew(ctx context.Context) error {
 		return err
 	}
 	a.fillStatus(&n)
-	return a.cfg.Registry.UpdateStatus(ctx, &n)
+	return a.cfg.Registry.UpdateStatus(ctx, &n, client.UpdateOptions{})
 }
 
 // ---- Pods ----
@@ -970,7 +970,7 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 	}
 	next := pod.DeepCopyObject().(*api.Pod)
 	next.Status = st
-	err := a.cfg.Registry.UpdateStatus(ctx, next)
+	err := a.cfg.Registry.UpdateStatus(ctx, next, client.UpdateOptions{})
 	if api.IsConflict(err) || api.IsNotFound(err) {
 		return nil // a newer version or the deletion is on its way through the informer
 	}

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type env struct {
-	reg *registry.Registry
+	reg client.Interface
 	rt  *fake.Runtime
 }
 
@@ -59,7 +60,7 @@ func (e *env) pod(t *testing.T, name string, policy api.RestartPolicy, image str
 			{Name: "main", Image: image, Env: []api.EnvVar{{Name: "GREETING", Value: "hi"}}},
 		}},
 	}
-	if err := e.reg.Create(context.Background(), p); err != nil {
+	if err := e.reg.Create(context.Background(), p, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -69,7 +70,7 @@ func (e *env) waitPod(t *testing.T, name, what string, cond func(*api.Pod) bool)
 	t.Helper()
 	var got api.Pod
 	testutil.Eventually(t, 10*time.Second, what, func() bool {
-		return e.reg.Get(context.Background(), "default", name, &got, registry.ReadOptions{}) == nil && cond(&got)
+		return e.reg.Get(context.Background(), "default", name, &got, client.GetOptions{}) == nil && cond(&got)
 	})
 	return &got
 }
@@ -79,7 +80,7 @@ func TestRegistersNodeAndRunsPod(t *testing.T) {
 	e.run(t)
 	testutil.Eventually(t, 10*time.Second, "node registered Ready", func() bool {
 		var n api.Node
-		return e.reg.Get(context.Background(), "", "n1", &n, registry.ReadOptions{}) == nil && api.IsNodeReady(&n)
+		return e.reg.Get(context.Background(), "", "n1", &n, client.GetOptions{}) == nil && api.IsNodeReady(&n)
 	})
 	e.pod(t, "p", api.RestartPolicyAlways, "app:1")
 	p := e.waitPod(t, "p", "running and ready", func(p *api.Pod) bool { return p.Status.Phase == api.PodRunning && api.IsPodReady(p) })
@@ -117,7 +118,7 @@ func TestRestartPolicies(t *testing.T) {
 	})
 	// Only the current and the previous instance are kept.
 	var pod api.Pod
-	if err := e.reg.Get(context.Background(), "default", "always-fail", &pod, registry.ReadOptions{}); err != nil {
+	if err := e.reg.Get(context.Background(), "default", "always-fail", &pod, client.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 10*time.Second, "old instances removed", func() bool {
@@ -162,7 +163,7 @@ func TestAdoptsAfterRestartAndStopsDeletedPods(t *testing.T) {
 	if len(before) != 1 || len(after) != 1 || before[0].ID != after[0].ID {
 		t.Fatalf("containers before %d after %d (not adopted)", len(before), len(after))
 	}
-	if err := e.reg.Delete(ctx, "default", "p", &api.Pod{}, registry.DeleteOptions{}); err != nil {
+	if err := e.reg.Delete(ctx, "default", "p", &api.Pod{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 10*time.Second, "sandbox removed", func() bool {

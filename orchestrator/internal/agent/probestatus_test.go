@@ -2,12 +2,12 @@ package agent_test
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 )
@@ -48,7 +48,7 @@ func TestProbeStatusInPodStatus(t *testing.T) {
 			},
 		}}},
 	}
-	if err := e.reg.Create(context.Background(), pod); err != nil {
+	if err := e.reg.Create(context.Background(), pod, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -85,7 +85,7 @@ func TestProbeStatusInPodStatus(t *testing.T) {
 	seen := probes.Load()
 	testutil.Eventually(t, 10*time.Second, "25 more probes", func() bool { return probes.Load() >= seen+25 })
 	var now api.Pod
-	if err := e.reg.Get(context.Background(), "default", "p", &now, registry.ReadOptions{}); err != nil {
+	if err := e.reg.Get(context.Background(), "default", "p", &now, client.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if now.ResourceVersion != rv {

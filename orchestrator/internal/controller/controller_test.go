@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
@@ -62,18 +63,18 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(int32(25)), Selector: &api.LabelSelector{MatchLabels: labels},
 			Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: labels}, Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}},
 	}
-	if err := reg.Create(ctx, rs); err != nil {
+	if err := reg.Create(ctx, rs, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// An orphan Pod matching the selector is adopted and counts.
 	orphan := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "orphan", Namespace: "default", Labels: labels},
 		Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}
-	if err := reg.Create(ctx, orphan); err != nil {
+	if err := reg.Create(ctx, orphan, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	count := func() (total, owned int) {
 		var pods api.PodList
-		if err := reg.List(ctx, &pods, registry.ListOptions{}); err != nil {
+		if err := reg.List(ctx, &pods, client.ListOptions{}); err != nil {
 			return -1, -1
 		}
 		for i := range pods.Items {
@@ -86,16 +87,16 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "25 owned pods", func() bool { n, o := count(); return n == 25 && o == 25 })
 	testutil.Eventually(t, 10*time.Second, "status.replicas 25", func() bool {
 		var got api.ReplicaSet
-		return reg.Get(ctx, "default", "x", &got, registry.ReadOptions{}) == nil && got.Status.Replicas == 25 && got.Status.ObservedGeneration == got.Generation
+		return reg.Get(ctx, "default", "x", &got, client.GetOptions{}) == nil && got.Status.Replicas == 25 && got.Status.ObservedGeneration == got.Generation
 	})
 	// The controller may write status meanwhile: retry on conflict.
 	for {
 		var got api.ReplicaSet
-		if err := reg.Get(ctx, "default", "x", &got, registry.ReadOptions{Consistent: true}); err != nil {
+		if err := reg.Get(ctx, "default", "x", &got, client.GetOptions{Consistent: true}); err != nil {
 			t.Fatal(err)
 		}
 		got.Spec.Replicas = api.Ptr(int32(4))
-		err := reg.Update(ctx, &got)
+		err := reg.Update(ctx, &got, client.UpdateOptions{})
 		if api.IsConflict(err) {
 			continue
 		}
@@ -110,7 +111,7 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 	}
 }
 
-func runManager(t *testing.T, cfg Config) *registry.Registry {
+func runManager(t *testing.T, cfg Config) client.Interface {
 	t.Helper()
 	if cfg.Registry == nil {
 		cfg.Registry = registry.New(testutil.Store(t), nil)
@@ -131,13 +132,13 @@ func runManager(t *testing.T, cfg Config) *registry.Registry {
 func TestNamespaceDeletionEmptiesIt(t *testing.T) {
 	reg := runManager(t, Config{})
 	ctx := context.Background()
-	for _, name := range registry.SystemNamespaces() {
+	for _, name := range api.SystemNamespaces() {
 		testutil.Eventually(t, 10*time.Second, "namespace "+name, func() bool {
 			var ns api.Namespace
-			return reg.Get(ctx, "", name, &ns, registry.ReadOptions{}) == nil && ns.Status.Phase == api.NamespaceActive
+			return reg.Get(ctx, "", name, &ns, client.GetOptions{}) == nil && ns.Status.Phase == api.NamespaceActive
 		})
 	}
-	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}); err != nil {
+	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"app": "x"}
@@ -147,44 +148,44 @@ func TestNamespaceDeletionEmptiesIt(t *testing.T) {
 			Spec: api.ReplicaSetSpec{Replicas: api.Ptr(int32(3)), Selector: &api.LabelSelector{MatchLabels: labels},
 				Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: labels}, Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "i:1"}}}}},
 		}
-		if err := reg.Create(ctx, rs); err != nil {
+		if err := reg.Create(ctx, rs, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	held := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "held", Namespace: "team", Finalizers: []string{"example.com/hold"}}}
-	if err := reg.Create(ctx, held); err != nil {
+	if err := reg.Create(ctx, held, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	count := func(ns string) int {
 		var pods api.PodList
-		if err := reg.List(ctx, &pods, registry.ListOptions{Namespace: ns, ReadOptions: registry.ReadOptions{Consistent: true}}); err != nil {
+		if err := reg.List(ctx, &pods, client.ListOptions{Namespace: ns, Consistent: true}); err != nil {
 			return -1
 		}
 		return len(pods.Items)
 	}
 	testutil.Eventually(t, 10*time.Second, "3 pods in each namespace", func() bool { return count("team") == 3 && count("default") == 3 })
 
-	if err := reg.Delete(ctx, "", "team", &api.Namespace{}, registry.DeleteOptions{}); err != nil {
+	if err := reg.Delete(ctx, "", "team", &api.Namespace{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 10*time.Second, "team's pods and ReplicaSet deleted", func() bool {
-		return count("team") == 0 && api.IsNotFound(reg.Get(ctx, "team", "x", &api.ReplicaSet{}, registry.ReadOptions{Consistent: true}))
+		return count("team") == 0 && api.IsNotFound(reg.Get(ctx, "team", "x", &api.ReplicaSet{}, client.GetOptions{Consistent: true}))
 	})
 	// The finalizer holds the ConfigMap, and so the Namespace.
 	var cm api.ConfigMap
 	testutil.Eventually(t, 10*time.Second, "held ConfigMap marked for deletion", func() bool {
-		return reg.Get(ctx, "team", "held", &cm, registry.ReadOptions{Consistent: true}) == nil && cm.DeletionTimestamp != nil
+		return reg.Get(ctx, "team", "held", &cm, client.GetOptions{Consistent: true}) == nil && cm.DeletionTimestamp != nil
 	})
 	var ns api.Namespace
-	if err := reg.Get(ctx, "", "team", &ns, registry.ReadOptions{Consistent: true}); err != nil || ns.Status.Phase != api.NamespaceTerminating {
+	if err := reg.Get(ctx, "", "team", &ns, client.GetOptions{Consistent: true}); err != nil || ns.Status.Phase != api.NamespaceTerminating {
 		t.Fatalf("team while content remains: %v, phase %q", err, ns.Status.Phase)
 	}
 	cm.Finalizers = nil
-	if err := reg.Update(ctx, &cm); err != nil {
+	if err := reg.Update(ctx, &cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 10*time.Second, "namespace team removed", func() bool {
-		return api.IsNotFound(reg.Get(ctx, "", "team", &api.Namespace{}, registry.ReadOptions{Consistent: true}))
+		return api.IsNotFound(reg.Get(ctx, "", "team", &api.Namespace{}, client.GetOptions{Consistent: true}))
 	})
 	if n := count("default"); n != 3 {
 		t.Fatalf("default has %d pods after team was deleted, want 3", n)
@@ -219,13 +220,13 @@ func TestEventLastSeen(t *testing.T) {
 func TestEventExpirerSweep(t *testing.T) {
 	reg := registry.New(testutil.Store(t), nil)
 	ctx := context.Background()
-	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}); err != nil {
+	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	mk := func(ns, name string, last time.Time) {
 		ev := &api.Event{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns}, Reason: "Test", LastTimestamp: api.NewTime(last),
 			InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: ns, Name: "p"}}
-		if err := reg.Create(ctx, ev); err != nil {
+		if err := reg.Create(ctx, ev, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -246,7 +247,7 @@ func TestEventExpirerSweep(t *testing.T) {
 		t.Fatalf("sweep after the TTL: deleted %d, %v; want 2", n, err)
 	}
 	var left api.EventList
-	if err := reg.List(ctx, &left, registry.ListOptions{ReadOptions: registry.ReadOptions{Consistent: true}}); err != nil {
+	if err := reg.List(ctx, &left, client.ListOptions{Consistent: true}); err != nil {
 		t.Fatal(err)
 	}
 	if len(left.Items) != 1 || left.Items[0].Name != "recent" {

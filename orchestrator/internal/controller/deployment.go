@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"maps"
 	"strconv"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/rollout"
 	"go.uber.org/zap"
 )
@@ -37,7 +37,7 @@ import (
 // revision annotation, written with its own Update (metadata only, so its
 // generation stays).
 type deploymentController struct {
-	reg  *registry.Registry
+	reg  client.Interface
 	deps *informer.Informer
 	rss  *informer.Informer
 	rec  *events.Recorder
@@ -45,7 +45,7 @@ type deploymentController struct {
 	*loop
 }
 
-func newDeploymentController(reg *registry.Registry, deps, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *deploymentController {
+func newDeploymentController(reg client.Interface, deps, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *deploymentController {
 	c := &deploymentController{reg: reg, deps: deps, rss: rss, rec: rec, log: log.Named("deployment")}
 	c.loop = newLoop("deployment", 4, log, c.reconcile)
 	enq := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
@@ -79,7 +79,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 	}
 	var lastRev int64
 	note := func(rv string) {
-		if n, _ := registry.ParseResourceVersion(rv); n > lastRev {
+		if n, _ := client.ParseResourceVersion(rv); n > lastRev {
 			lastRev = n
 		}
 	}
@@ -93,7 +93,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 		case ref == nil && rs.DeletionTimestamp == nil && sel.Matches(rs.Labels):
 			adopted := rs.DeepCopyObject().(*api.ReplicaSet)
 			adopted.OwnerReferences = append(adopted.OwnerReferences, api.NewControllerRef(d))
-			if err := c.reg.Update(ctx, adopted); err != nil {
+			if err := c.reg.Update(ctx, adopted, client.UpdateOptions{}); err != nil {
 				if api.IsConflict(err) || api.IsNotFound(err) {
 					continue
 				}
@@ -158,7 +158,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			// existing ReplicaSet becomes the newest revision.
 			next := newRS.DeepCopyObject().(*api.ReplicaSet)
 			rollout.SetRevision(&next.ObjectMeta, maxRev+1)
-			if err := c.reg.Update(ctx, next); err != nil {
+			if err := c.reg.Update(ctx, next, client.UpdateOptions{}); err != nil {
 				return 0, ignoreConflict(err)
 			}
 			note(next.ResourceVersion)
@@ -176,7 +176,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 	// ReplicaSets already scaled to zero go, so this sync's scaling does
 	// not matter.
 	for _, rs := range rollout.HistoryToDelete(live, historyLimit(d)) {
-		if err := c.reg.Delete(ctx, rs.Namespace, rs.Name, &api.ReplicaSet{}, registry.DeleteOptions{ResourceVersion: rs.ResourceVersion}); err != nil {
+		if err := c.reg.Delete(ctx, rs.Namespace, rs.Name, &api.ReplicaSet{}, client.DeleteOptions{ResourceVersion: rs.ResourceVersion}); err != nil {
 			if err := ignoreConflict(err); err != nil {
 				return 0, err
 			}
@@ -295,7 +295,7 @@ func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.D
 			continue
 		}
 		next.Spec.Replicas = api.Ptr(to[i])
-		if err := c.reg.Update(ctx, next); err != nil {
+		if err := c.reg.Update(ctx, next, client.UpdateOptions{}); err != nil {
 			// A conflict brings the ReplicaSet's event, hence another sync.
 			return lastRV, true, ignoreConflict(err)
 		}
@@ -357,7 +357,7 @@ func (c *deploymentController) rollOut(ctx context.Context, d *api.Deployment, n
 		if rs == newRS {
 			next.Spec.MinReadySeconds = d.Spec.MinReadySeconds
 		}
-		if err := c.reg.Update(ctx, next); err != nil {
+		if err := c.reg.Update(ctx, next, client.UpdateOptions{}); err != nil {
 			return err
 		}
 		lastRV = next.ResourceVersion
@@ -419,10 +419,10 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(replicas), MinReadySeconds: d.Spec.MinReadySeconds, Selector: &sel, Template: tmpl},
 	}
 	rollout.SetReplicasAnnotations(&rs.ObjectMeta, *d.Spec.Replicas, maxSurge)
-	err := c.reg.Create(ctx, rs)
+	err := c.reg.Create(ctx, rs, client.CreateOptions{})
 	if api.IsAlreadyExists(err) {
 		var existing api.ReplicaSet
-		if err := c.reg.Get(ctx, d.Namespace, rs.Name, &existing, registry.ReadOptions{Consistent: true}); err != nil {
+		if err := c.reg.Get(ctx, d.Namespace, rs.Name, &existing, client.GetOptions{Consistent: true}); err != nil {
 			return nil, err
 		}
 		if api.IsControlledBy(&existing, d) {
@@ -435,7 +435,7 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 			cc = *next.Status.CollisionCount
 		}
 		next.Status.CollisionCount = api.Ptr(cc + 1)
-		return nil, ignoreConflict(c.reg.UpdateStatus(ctx, next))
+		return nil, ignoreConflict(c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}))
 	}
 	if err != nil {
 		c.rec.Eventf(d, api.EventTypeWarning, "FailedCreate", "Failed to create replica set: %v", err)
@@ -502,7 +502,7 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 		requeue = left + 10*time.Millisecond
 	}
 	if !jsonEqual(st, d.Status) {
-		err := c.reg.UpdateStatus(ctx, next)
+		err := c.reg.UpdateStatus(ctx, next, client.UpdateOptions{})
 		if api.IsConflict(err) || api.IsNotFound(err) {
 			return requeue, nil
 		}
@@ -518,7 +518,7 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 	if newRev > 0 && newRev == maxRev && rollout.SetRevision(&next.ObjectMeta, newRev) {
 		// A conflict means a newer Deployment, whose event brings another
 		// sync.
-		if err := ignoreConflict(c.reg.Update(ctx, next)); err != nil {
+		if err := ignoreConflict(c.reg.Update(ctx, next, client.UpdateOptions{})); err != nil {
 			return 0, err
 		}
 	}

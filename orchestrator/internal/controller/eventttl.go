@@ -2,10 +2,10 @@ package controller
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -21,13 +21,13 @@ const DefaultEventTTL = time.Hour
 // It keeps no state between sweeps: each one scans the Events in the
 // store, decoding one at a time.
 type eventExpirer struct {
-	reg *registry.Registry
+	reg client.Interface
 	ttl time.Duration
 	log *zap.Logger
 	now func() time.Time
 }
 
-func newEventExpirer(reg *registry.Registry, ttl time.Duration, log *zap.Logger) *eventExpirer {
+func newEventExpirer(reg client.Interface, ttl time.Duration, log *zap.Logger) *eventExpirer {
 	if ttl <= 0 {
 		ttl = DefaultEventTTL
 	}
@@ -57,20 +57,20 @@ func (e *eventExpirer) run(ctx context.Context) {
 
 // sweep deletes every expired Event and returns how many it deleted.
 func (e *eventExpirer) sweep(ctx context.Context) (int, error) {
-	info, err := e.reg.Info(&api.Event{})
-	if err != nil {
-		return 0, err
+	info, ok := e.reg.Scheme().KindFor(&api.Event{})
+	if !ok {
+		return 0, api.NewBadRequest("the scheme has no Event kind")
 	}
 	cutoff := e.now().Add(-e.ttl)
 	deleted := 0
-	_, err = e.reg.Scan(ctx, info, registry.ListOptions{}, func(o api.Object) error {
+	_, err := client.Scan(ctx, e.reg, info, client.ListOptions{}, func(o api.Object) error {
 		ev := o.(*api.Event)
 		if eventLastSeen(ev).After(cutoff) {
 			return nil
 		}
 		// At the resourceVersion seen: an Event written again meanwhile
 		// (count++) is left for a later sweep.
-		err := e.reg.Delete(ctx, ev.Namespace, ev.Name, &api.Event{}, registry.DeleteOptions{ResourceVersion: ev.ResourceVersion})
+		err := e.reg.Delete(ctx, ev.Namespace, ev.Name, &api.Event{}, client.DeleteOptions{ResourceVersion: ev.ResourceVersion})
 		switch {
 		case err == nil:
 			deleted++

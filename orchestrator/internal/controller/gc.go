@@ -2,13 +2,13 @@ package controller
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -21,13 +21,13 @@ import (
 // It covers the kinds it has informers for (Deployment, ReplicaSet, Pod);
 // other kinds with ownerReferences are not collected yet.
 type garbageCollector struct {
-	reg   *registry.Registry
+	reg   client.Interface
 	kinds map[string]*informer.Informer // kind -> cache
 	log   *zap.Logger
 	*loop
 }
 
-func newGarbageCollector(reg *registry.Registry, kinds map[string]*informer.Informer, log *zap.Logger) *garbageCollector {
+func newGarbageCollector(reg client.Interface, kinds map[string]*informer.Informer, log *zap.Logger) *garbageCollector {
 	g := &garbageCollector{reg: reg, kinds: kinds, log: log.Named("gc")}
 	g.loop = newLoop("gc", 4, log, g.reconcile)
 	for kind, inf := range kinds {
@@ -104,7 +104,7 @@ func (g *garbageCollector) reconcile(ctx context.Context, key string) (time.Dura
 		return 0, nil
 	case len(gone) == len(m.OwnerReferences):
 		g.log.Debug("deleting orphaned dependent", zap.String("object", key))
-		err := g.reg.Delete(ctx, o.GetNamespace(), o.GetName(), o.DeepCopyObject(), registry.DeleteOptions{
+		err := g.reg.Delete(ctx, o.GetNamespace(), o.GetName(), o.DeepCopyObject(), client.DeleteOptions{
 			Propagation: api.DeletePropagationBackground, ResourceVersion: o.GetResourceVersion(),
 		})
 		return 0, ignoreConflict(err)
@@ -112,7 +112,7 @@ func (g *garbageCollector) reconcile(ctx context.Context, key string) (time.Dura
 		next := o.DeepCopyObject()
 		nm := next.GetObjectMeta()
 		nm.OwnerReferences = slices.DeleteFunc(nm.OwnerReferences, func(r api.OwnerReference) bool { return slices.Contains(gone, r.UID) })
-		return 0, ignoreConflict(g.reg.Update(ctx, next))
+		return 0, ignoreConflict(g.reg.Update(ctx, next, client.UpdateOptions{}))
 	}
 }
 
@@ -132,7 +132,7 @@ func (g *garbageCollector) ownerExists(ctx context.Context, namespace string, re
 		}
 	}
 	owner := info.New()
-	err := g.reg.Get(ctx, namespace, ref.Name, owner, registry.ReadOptions{Consistent: true})
+	err := g.reg.Get(ctx, namespace, ref.Name, owner, client.GetOptions{Consistent: true})
 	if api.IsNotFound(err) {
 		return false, nil
 	}
@@ -146,7 +146,7 @@ func (g *garbageCollector) removeFinalizer(ctx context.Context, o api.Object, f 
 	next := o.DeepCopyObject()
 	nm := next.GetObjectMeta()
 	nm.Finalizers = slices.DeleteFunc(nm.Finalizers, func(s string) bool { return s == f })
-	return ignoreConflict(g.reg.Update(ctx, next))
+	return ignoreConflict(g.reg.Update(ctx, next, client.UpdateOptions{}))
 }
 
 func (g *garbageCollector) orphan(ctx context.Context, owner api.Object) error {
@@ -154,7 +154,7 @@ func (g *garbageCollector) orphan(ctx context.Context, owner api.Object) error {
 		next := d.DeepCopyObject()
 		nm := next.GetObjectMeta()
 		nm.OwnerReferences = slices.DeleteFunc(nm.OwnerReferences, func(r api.OwnerReference) bool { return r.UID == owner.GetUID() })
-		if err := g.reg.Update(ctx, next); ignoreConflict(err) != nil {
+		if err := g.reg.Update(ctx, next, client.UpdateOptions{}); ignoreConflict(err) != nil {
 			return err
 		} else if err != nil {
 			return err // conflict: retry with the newer version
@@ -172,7 +172,7 @@ func (g *garbageCollector) foreground(ctx context.Context, owner api.Object) (ti
 		if d.GetObjectMeta().DeletionTimestamp != nil {
 			continue
 		}
-		err := g.reg.Delete(ctx, d.GetNamespace(), d.GetName(), d.DeepCopyObject(), registry.DeleteOptions{Propagation: api.DeletePropagationForeground})
+		err := g.reg.Delete(ctx, d.GetNamespace(), d.GetName(), d.DeepCopyObject(), client.DeleteOptions{Propagation: api.DeletePropagationForeground})
 		if err := ignoreConflict(err); err != nil {
 			return 0, err
 		}

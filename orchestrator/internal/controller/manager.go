@@ -2,20 +2,20 @@ package controller
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
 	"go.uber.org/zap"
 )
 
 // Config configures the leader-side Manager.
 type Config struct {
-	Registry *registry.Registry
+	Registry client.Interface
 	NodeName string
 	// NodeMonitorGracePeriod: a Node whose status was not renewed this long
 	// is marked NotReady. PodEvictionTimeout: its Pods are deleted after it
@@ -43,17 +43,17 @@ func Run(ctx context.Context, cfg Config) {
 		log = zap.NewNop()
 	}
 	reg := cfg.Registry
-	pods := informer.New(reg, &api.Pod{}, registry.ListOptions{}, log)
+	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, log)
 	pods.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
 	pods.AddIndex(informer.IndexOwner, informer.OwnerIndex)
 	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)
-	rss := informer.New(reg, &api.ReplicaSet{}, registry.ListOptions{}, log)
+	rss := informer.New(reg, &api.ReplicaSet{}, client.ListOptions{}, log)
 	rss.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
 	rss.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	deps := informer.New(reg, &api.Deployment{}, registry.ListOptions{}, log)
+	deps := informer.New(reg, &api.Deployment{}, client.ListOptions{}, log)
 	deps.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	nodes := informer.New(reg, &api.Node{}, registry.ListOptions{}, log)
-	namespaces := informer.New(reg, &api.Namespace{}, registry.ListOptions{}, log)
+	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, log)
+	namespaces := informer.New(reg, &api.Namespace{}, client.ListOptions{}, log)
 
 	rec := events.New(reg, "controller-manager", cfg.NodeName, log)
 	schedRec := events.New(reg, "scheduler", cfg.NodeName, log)

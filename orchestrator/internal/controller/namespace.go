@@ -2,12 +2,12 @@ package controller
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"slices"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -23,7 +23,7 @@ import (
 // empty. Objects held by finalizers are waited for; a Namespace with
 // metadata finalizers of its own is removed once they are gone.
 type namespaceController struct {
-	reg        *registry.Registry
+	reg        client.Interface
 	namespaces *informer.Informer
 	kinds      []api.KindInfo // namespaced kinds, in deletion order
 	log        *zap.Logger
@@ -34,7 +34,7 @@ type namespaceController struct {
 // finalizers is checked again.
 const namespaceRetry = 250 * time.Millisecond
 
-func newNamespaceController(reg *registry.Registry, namespaces *informer.Informer, log *zap.Logger) *namespaceController {
+func newNamespaceController(reg client.Interface, namespaces *informer.Informer, log *zap.Logger) *namespaceController {
 	c := &namespaceController{reg: reg, namespaces: namespaces, log: log.Named("namespace")}
 	for _, k := range reg.Scheme().Kinds() {
 		if k.Namespaced {
@@ -61,7 +61,7 @@ func newNamespaceController(reg *registry.Registry, namespaces *informer.Informe
 }
 
 func (c *namespaceController) run(ctx context.Context) {
-	for _, name := range registry.SystemNamespaces() {
+	for _, name := range api.SystemNamespaces() {
 		c.queue.Add(name)
 	}
 	c.loop.run(ctx)
@@ -70,10 +70,10 @@ func (c *namespaceController) run(ctx context.Context) {
 func (c *namespaceController) reconcile(ctx context.Context, name string) (time.Duration, error) {
 	o, ok := c.namespaces.Get(name)
 	if !ok {
-		if !registry.IsSystemNamespace(name) {
+		if !api.IsSystemNamespace(name) {
 			return 0, nil
 		}
-		err := c.reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}})
+		err := c.reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}}, client.CreateOptions{})
 		if api.IsAlreadyExists(err) {
 			err = nil
 		}
@@ -109,7 +109,7 @@ func (c *namespaceController) reconcile(ctx context.Context, name string) (time.
 // remain (held by finalizers).
 func (c *namespaceController) deleteContent(ctx context.Context, namespace string) (remaining int, _ error) {
 	for _, info := range c.kinds {
-		objs, _, err := c.reg.ListObjects(ctx, info, registry.ListOptions{Namespace: namespace, ReadOptions: registry.ReadOptions{Consistent: true}})
+		objs, _, err := c.reg.ListObjects(ctx, info, client.ListOptions{Namespace: namespace, Consistent: true})
 		if err != nil {
 			return 0, err
 		}
@@ -119,7 +119,7 @@ func (c *namespaceController) deleteContent(ctx context.Context, namespace strin
 				continue
 			}
 			last := info.New()
-			err := c.reg.Delete(ctx, namespace, o.GetName(), last, registry.DeleteOptions{Propagation: api.DeletePropagationBackground})
+			err := c.reg.Delete(ctx, namespace, o.GetName(), last, client.DeleteOptions{Propagation: api.DeletePropagationBackground})
 			switch {
 			case api.IsNotFound(err):
 			case err != nil:

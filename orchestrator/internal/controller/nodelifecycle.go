@@ -2,13 +2,13 @@ package controller
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -20,7 +20,7 @@ import (
 // them elsewhere. When the node comes back its agent finds those Pods gone
 // and stops them.
 type nodeLifecycle struct {
-	reg      *registry.Registry
+	reg      client.Interface
 	nodes    *informer.Informer
 	pods     *informer.Informer
 	rec      *events.Recorder
@@ -36,7 +36,7 @@ type nodeLifecycle struct {
 	start         time.Time
 }
 
-func newNodeLifecycle(reg *registry.Registry, nodes, pods *informer.Informer, rec *events.Recorder, grace, eviction time.Duration, failed func(string) bool, log *zap.Logger) *nodeLifecycle {
+func newNodeLifecycle(reg client.Interface, nodes, pods *informer.Informer, rec *events.Recorder, grace, eviction time.Duration, failed func(string) bool, log *zap.Logger) *nodeLifecycle {
 	c := &nodeLifecycle{
 		reg: reg, nodes: nodes, pods: pods, rec: rec, log: log.Named("nodelifecycle"),
 		grace: grace, eviction: eviction, failed: failed,
@@ -90,7 +90,7 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 				next := n.DeepCopyObject().(*api.Node)
 				api.SetNodeCondition(&next.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionUnknown, Reason: "NodeStatusUnknown", Message: msg,
 					LastHeartbeatTime: api.GetNodeCondition(&n.Status, api.NodeReady).LastHeartbeatTime}, api.Now())
-				if err := c.reg.UpdateStatus(ctx, next); err != nil {
+				if err := c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil {
 					c.log.Debug("mark not ready", zap.String("node", n.Name), zap.Error(err))
 					continue
 				}
@@ -122,7 +122,7 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 				continue
 			}
 			var out api.Pod
-			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, registry.DeleteOptions{ResourceVersion: p.ResourceVersion})
+			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, client.DeleteOptions{ResourceVersion: p.ResourceVersion})
 			if err == nil {
 				c.rec.Eventf(p, api.EventTypeNormal, "NodeControllerEviction", "Deleting pod %s from node %s, which is not ready", p.Name, n.Name)
 			} else if ignoreConflict(err) != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"maps"
 	"slices"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -21,7 +21,7 @@ import (
 const maxBurst = 500
 
 type replicaSetController struct {
-	reg  *registry.Registry
+	reg  client.Interface
 	pods *informer.Informer
 	rss  *informer.Informer
 	rec  *events.Recorder
@@ -37,7 +37,7 @@ type expectation struct {
 	until   time.Time // given up after this (the Pod may have changed again since)
 }
 
-func newReplicaSetController(reg *registry.Registry, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *replicaSetController {
+func newReplicaSetController(reg client.Interface, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *replicaSetController {
 	c := &replicaSetController{reg: reg, pods: pods, rss: rss, rec: rec, log: log.Named("replicaset")}
 	c.loop = newLoop("replicaset", 4, log, c.reconcile)
 	enqueueRS := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
@@ -76,7 +76,7 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	}
 	var lastRev int64
 	note := func(rv string) {
-		if n, _ := registry.ParseResourceVersion(rv); n > lastRev {
+		if n, _ := client.ParseResourceVersion(rv); n > lastRev {
 			lastRev = n
 		}
 	}
@@ -93,7 +93,7 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 			}
 			adopted := p.DeepCopyObject().(*api.Pod)
 			adopted.OwnerReferences = append(adopted.OwnerReferences, api.NewControllerRef(rs))
-			if err := c.reg.Update(ctx, adopted); err != nil {
+			if err := c.reg.Update(ctx, adopted, client.UpdateOptions{}); err != nil {
 				if api.IsConflict(err) || api.IsNotFound(err) {
 					continue
 				}
@@ -105,7 +105,7 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 			// Owned but no longer selected: release it.
 			released := p.DeepCopyObject().(*api.Pod)
 			released.OwnerReferences = slices.DeleteFunc(released.OwnerReferences, func(r api.OwnerReference) bool { return r.UID == rs.UID })
-			if err := c.reg.Update(ctx, released); err != nil && !api.IsConflict(err) && !api.IsNotFound(err) {
+			if err := c.reg.Update(ctx, released, client.UpdateOptions{}); err != nil && !api.IsConflict(err) && !api.IsNotFound(err) {
 				return 0, err
 			}
 			note(released.ResourceVersion)
@@ -196,7 +196,7 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 			defer wg.Done()
 			defer func() { <-sem }()
 			p := podFromTemplate(rs)
-			err := c.reg.Create(ctx, p)
+			err := c.reg.Create(ctx, p, client.CreateOptions{})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -207,7 +207,7 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 			}
 			created++
 			names = append(names, api.Key(p.Namespace, p.Name))
-			if rv, _ := registry.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
+			if rv, _ := client.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
 				lastRev = rv
 			}
 		}()
@@ -232,7 +232,7 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 			defer wg.Done()
 			defer func() { <-sem }()
 			var out api.Pod
-			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, registry.DeleteOptions{ResourceVersion: p.ResourceVersion})
+			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, client.DeleteOptions{ResourceVersion: p.ResourceVersion})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -243,7 +243,7 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 			}
 			deleted++
 			names = append(names, api.Key(p.Namespace, p.Name))
-			if rv, _ := registry.ParseResourceVersion(out.ResourceVersion); rv > lastRev {
+			if rv, _ := client.ParseResourceVersion(out.ResourceVersion); rv > lastRev {
 				lastRev = rv
 			}
 		}()
@@ -394,7 +394,7 @@ func (c *replicaSetController) updateStatus(ctx context.Context, rs *api.Replica
 	}
 	next := rs.DeepCopyObject().(*api.ReplicaSet)
 	next.Status = st
-	if err := c.reg.UpdateStatus(ctx, next); err != nil {
+	if err := c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil {
 		if api.IsConflict(err) || api.IsNotFound(err) {
 			return 0, nil // the newer version re-queues us
 		}

@@ -6,13 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -38,7 +38,7 @@ const queueSize = 1024
 // Recorder writes Events. Create with New, Run it; Eventf is safe for
 // concurrent use and never blocks.
 type Recorder struct {
-	reg       *registry.Registry
+	reg       client.Interface
 	component string
 	host      string
 	log       *zap.Logger
@@ -102,7 +102,7 @@ func addCount(a, b int32) int32 {
 }
 
 // New returns a Recorder for component (e.g. "scheduler") on host.
-func New(reg *registry.Registry, component, host string, log *zap.Logger) *Recorder {
+func New(reg client.Interface, component, host string, log *zap.Logger) *Recorder {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -363,7 +363,7 @@ func (r *Recorder) store(ctx context.Context, ev *api.Event, created bool, n int
 	for attempt := 1; ; attempt++ {
 		want, at := addCount(cur.Count, n), api.NewTime(last)
 		cur.Count, cur.LastTimestamp = want, at
-		err := r.retry(ctx, func() error { return r.reg.Update(ctx, cur) })
+		err := r.retry(ctx, func() error { return r.reg.Update(ctx, cur, client.UpdateOptions{}) })
 		switch {
 		case err == nil:
 			return cur, nil
@@ -375,7 +375,7 @@ func (r *Recorder) store(ctx context.Context, ev *api.Event, created bool, n int
 		// Written by someone else meanwhile: add to what is stored.
 		cur = &api.Event{}
 		err = r.retry(ctx, func() error {
-			return r.reg.Get(ctx, ev.Namespace, ev.Name, cur, registry.ReadOptions{Consistent: true})
+			return r.reg.Get(ctx, ev.Namespace, ev.Name, cur, client.GetOptions{Consistent: true})
 		})
 		switch {
 		case api.IsNotFound(err):
@@ -394,13 +394,13 @@ func (r *Recorder) store(ctx context.Context, ev *api.Event, created bool, n int
 // create creates ev. A retry of a create that was applied finds the Event
 // there (its name is its own) and reads it back.
 func (r *Recorder) create(ctx context.Context, ev *api.Event) (*api.Event, error) {
-	err := r.retry(ctx, func() error { return r.reg.Create(ctx, ev) })
+	err := r.retry(ctx, func() error { return r.reg.Create(ctx, ev, client.CreateOptions{}) })
 	if !api.IsAlreadyExists(err) {
 		return ev, err
 	}
 	got := &api.Event{}
 	err = r.retry(ctx, func() error {
-		return r.reg.Get(ctx, ev.Namespace, ev.Name, got, registry.ReadOptions{Consistent: true})
+		return r.reg.Get(ctx, ev.Namespace, ev.Name, got, client.GetOptions{Consistent: true})
 	})
 	return got, err
 }

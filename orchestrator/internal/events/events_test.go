@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestRecordsEvents(t *testing.T) {
 	rec.Eventf(node, api.EventTypeWarning, "NodeNotReady", "node %s is gone", "n2")
 	var list api.EventList
 	testutil.Eventually(t, 10*time.Second, "event stored", func() bool {
-		return reg.List(ctx, &list, registry.ListOptions{Namespace: "default"}) == nil && len(list.Items) == 1
+		return reg.List(ctx, &list, client.ListOptions{Namespace: "default"}) == nil && len(list.Items) == 1
 	})
 	e := list.Items[0]
 	if e.Reason != "NodeNotReady" || e.Message != "node n2 is gone" || e.InvolvedObject.Kind != "Node" || e.Source.Component != "scheduler" || e.Type != api.EventTypeWarning {
@@ -50,7 +51,7 @@ func TestFlushesQueueOnStop(t *testing.T) {
 	cancel() // Run starts stopped: only the flush writes
 	rec.Run(ctx)
 	var list api.EventList
-	if err := reg.List(context.Background(), &list, registry.ListOptions{Namespace: "default"}); err != nil {
+	if err := reg.List(context.Background(), &list, client.ListOptions{Namespace: "default"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(list.Items) != 20 {
@@ -77,7 +78,7 @@ func TestBurstWrittenOnce(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 	var list api.EventList
 	testutil.Eventually(t, 30*time.Second, "every event stored", func() bool {
-		return reg.List(ctx, &list, registry.ListOptions{Namespace: "default"}) == nil && len(list.Items) >= n
+		return reg.List(ctx, &list, client.ListOptions{Namespace: "default"}) == nil && len(list.Items) >= n
 	})
 	seen := map[string]bool{}
 	for _, e := range list.Items {
@@ -127,7 +128,7 @@ func newFixture(t *testing.T, interval time.Duration, clock *fakeClock) *fixture
 	if clock != nil {
 		events.SetClock(rec, clock.Now)
 	}
-	if err := reg.Create(context.Background(), &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "default"}}); err != nil && !api.IsAlreadyExists(err) {
+	if err := reg.Create(context.Background(), &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "default"}}, client.CreateOptions{}); err != nil && !api.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	return &fixture{reg: reg, rec: rec, rev0: reg.Revision()}
@@ -158,7 +159,7 @@ func (f *fixture) writes() int64 { return f.reg.Revision() - f.rev0 }
 func (f *fixture) list(t *testing.T) []api.Event {
 	t.Helper()
 	var list api.EventList
-	if err := f.reg.List(context.Background(), &list, registry.ListOptions{Namespace: "default"}); err != nil {
+	if err := f.reg.List(context.Background(), &list, client.ListOptions{Namespace: "default"}); err != nil {
 		t.Fatal(err)
 	}
 	return list.Items
@@ -306,7 +307,7 @@ func TestRepeatsWrittenOncePerInterval(t *testing.T) {
 // created afresh for the next ones.
 func TestRecreatesDeletedEvent(t *testing.T) {
 	clock, f, node, first := withOneEvent(t)
-	if err := f.reg.Delete(context.Background(), first.Namespace, first.Name, &api.Event{}, registry.DeleteOptions{}); err != nil {
+	if err := f.reg.Delete(context.Background(), first.Namespace, first.Name, &api.Event{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Hour)
@@ -328,7 +329,7 @@ func TestRecreatesDeletedEvent(t *testing.T) {
 func TestConflictAddsToStoredCount(t *testing.T) {
 	clock, f, node, e := withOneEvent(t)
 	e.Count = 10
-	if err := f.reg.Update(context.Background(), &e); err != nil {
+	if err := f.reg.Update(context.Background(), &e, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	f.rec.Eventf(node, api.EventTypeWarning, "Unhealthy", "probe failed")

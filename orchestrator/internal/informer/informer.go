@@ -10,11 +10,12 @@ package informer
 
 import (
 	"context"
+	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"go.uber.org/zap"
 )
 
@@ -33,9 +34,9 @@ type IndexFunc func(obj api.Object) []string
 // Informer caches one kind. Create with New, add handlers and indexes,
 // then Run it.
 type Informer struct {
-	reg  *registry.Registry
+	reg  client.Interface
 	info api.KindInfo
-	opts registry.ListOptions
+	opts client.ListOptions
 	log  *zap.Logger
 
 	mu       sync.RWMutex
@@ -49,10 +50,10 @@ type Informer struct {
 }
 
 // New returns an informer of sample's kind with objects matching opts.
-func New(reg *registry.Registry, sample api.Object, opts registry.ListOptions, log *zap.Logger) *Informer {
-	info, err := reg.Info(sample)
-	if err != nil {
-		panic(err) // programming error: only registered kinds are passed
+func New(reg client.Interface, sample api.Object, opts client.ListOptions, log *zap.Logger) *Informer {
+	info, ok := reg.Scheme().KindFor(sample)
+	if !ok {
+		panic(fmt.Sprintf("informer: %T is not a registered kind", sample)) // programming error
 	}
 	if log == nil {
 		log = zap.NewNop()
@@ -107,7 +108,9 @@ func (i *Informer) listAndWatch(ctx context.Context) error {
 		return err
 	}
 	i.replace(objs, rev)
-	w, err := i.reg.Watch(ctx, i.info, itoa(rev), i.opts)
+	wo := i.opts
+	wo.ResourceVersion = itoa(rev)
+	w, err := i.reg.Watch(ctx, i.info, wo)
 	if err != nil {
 		return err
 	}
@@ -163,12 +166,12 @@ func (i *Informer) replace(objs []api.Object, rev int64) {
 	}
 }
 
-func (i *Informer) apply(ev registry.WatchEvent) {
+func (i *Informer) apply(ev api.WatchEvent) {
 	k := api.KeyOf(ev.Object)
 	i.mu.Lock()
 	old := i.items[k]
 	var cur api.Object
-	if ev.Type == registry.Deleted {
+	if ev.Type == api.Deleted {
 		i.deleteLocked(k)
 	} else {
 		i.setLocked(k, ev.Object)

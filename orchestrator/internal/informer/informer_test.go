@@ -3,6 +3,7 @@ package informer_test
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,10 +28,10 @@ func TestInformerFollowsAndRelists(t *testing.T) {
 	st := testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4; c.WatchBuffer = 1 })
 	reg := registry.New(st, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := reg.Create(ctx, cm("before")); err != nil {
+	if err := reg.Create(ctx, cm("before"), client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	inf := informer.New(reg, &api.ConfigMap{}, registry.ListOptions{}, nil)
+	inf := informer.New(reg, &api.ConfigMap{}, client.ListOptions{}, nil)
 	var adds, deletes atomic.Int32
 	inf.AddHandler(informer.Handler{
 		OnAdd:    func(api.Object) { adds.Add(1) },
@@ -49,16 +50,16 @@ func TestInformerFollowsAndRelists(t *testing.T) {
 	var last int64
 	for i := range 50 {
 		o := cm(fmt.Sprintf("c%d", i))
-		if err := reg.Create(ctx, o); err != nil {
+		if err := reg.Create(ctx, o, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		last, _ = registry.ParseResourceVersion(o.ResourceVersion)
+		last, _ = client.ParseResourceVersion(o.ResourceVersion)
 	}
 	var del api.ConfigMap
-	if err := reg.Delete(ctx, "default", "before", &del, registry.DeleteOptions{}); err != nil {
+	if err := reg.Delete(ctx, "default", "before", &del, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	rev, _ := registry.ParseResourceVersion(del.ResourceVersion)
+	rev, _ := client.ParseResourceVersion(del.ResourceVersion)
 	_ = last
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()

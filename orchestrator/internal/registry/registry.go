@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/raftstore"
 )
 
@@ -78,19 +79,20 @@ func (r *Registry) Scheme() *api.Scheme { return r.scheme }
 // Revision returns the last revision the local store applied.
 func (r *Registry) Revision() int64 { return r.kv.Revision() }
 
-// ReadOptions say how Get and List read.
-type ReadOptions struct {
-	// Consistent makes the read linearizable (sees every acknowledged
-	// write); otherwise it is served from the local replica.
-	Consistent bool
-}
+var _ client.Interface = (*Registry)(nil)
+var _ client.Scanner = (*Registry)(nil)
 
-func (o ReadOptions) raft() []raftstore.ReadOption {
+// readOpts says how get reads: linearizable or from the local replica.
+type readOpts struct{ Consistent bool }
+
+func (o readOpts) raft() []raftstore.ReadOption {
 	if o.Consistent {
 		return []raftstore.ReadOption{raftstore.Linearizable()}
 	}
 	return nil
 }
+
+func raftRead(consistent bool) []raftstore.ReadOption { return readOpts{consistent}.raft() }
 
 // Info returns the kind of obj.
 //
@@ -145,20 +147,6 @@ func encode(obj api.Object) ([]byte, error) {
 	return b, nil
 }
 
-// ParseResourceVersion parses a resourceVersion; "" is 0.
-//
-// Errors: BadRequest naming the value.
-func ParseResourceVersion(rv string) (int64, error) {
-	if rv == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(rv, 10, 64)
-	if err != nil || n < 0 {
-		return 0, api.NewBadRequest(fmt.Sprintf("invalid resourceVersion %q: want a decimal revision", rv))
-	}
-	return n, nil
-}
-
 // storeErr maps a raftstore error to an API error.
 func storeErr(err error, info api.KindInfo, name string) error {
 	switch {
@@ -210,11 +198,17 @@ func newUID() api.UID {
 // Errors: Invalid listing every bad field path (nothing stored);
 // AlreadyExists; NotFound naming the Namespace (`Namespace "x" not
 // found`) when it does not exist; Forbidden when it is being deleted;
-// BadRequest for an unregistered type; ServiceUnavailable when no leader
-// is reachable; ctx.Err().
-func (r *Registry) Create(ctx context.Context, obj api.Object) error {
+// BadRequest for an unregistered type or a bad fieldManager;
+// ServiceUnavailable when no leader is reachable; ctx.Err().
+//
+// With o.DryRun every check runs and nothing is stored; obj receives what
+// would have been stored, without a resourceVersion.
+func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOptions) error {
 	info, err := r.Info(obj)
 	if err != nil {
+		return err
+	}
+	if err := checkFieldManager(o.FieldManager); err != nil {
 		return err
 	}
 	m := obj.GetObjectMeta()
@@ -233,6 +227,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 	if ns, ok := obj.(*api.Namespace); ok {
 		ns.Status.Phase = api.NamespaceActive
 	}
+	recordManager(m, o.FieldManager, info.APIVersion, "")
 	for attempt := 0; ; attempt++ {
 		if generated {
 			prefix := m.GenerateName
@@ -251,7 +246,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 		if err != nil {
 			return err
 		}
-		rev, err := r.createIn(ctx, info, obj, data, attempt > 0)
+		rev, err := r.createIn(ctx, info, obj, data, attempt > 0, o.DryRun)
 		if err != nil {
 			if generated && raftstore.IsAlreadyExists(err) && attempt < 8 {
 				continue
@@ -268,7 +263,9 @@ func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 			}
 			return storeErr(err, info, name)
 		}
-		m.ResourceVersion = strconv.FormatInt(rev, 10)
+		if !o.DryRun {
+			m.ResourceVersion = strconv.FormatInt(rev, 10)
+		}
 		return nil
 	}
 }
@@ -278,14 +275,20 @@ func (r *Registry) Create(ctx context.Context, obj api.Object) error {
 // found Active, so no object lands in a namespace that is gone or being
 // deleted. Errors: raftstore errors (ErrConflict when the namespace
 // changed: retry), or API errors for a missing or terminating namespace.
-func (r *Registry) createIn(ctx context.Context, info api.KindInfo, obj api.Object, data []byte, consistent bool) (int64, error) {
+func (r *Registry) createIn(ctx context.Context, info api.KindInfo, obj api.Object, data []byte, consistent, dryRun bool) (int64, error) {
 	key := StoreKey(info, obj.GetNamespace(), obj.GetName())
 	if _, ok := r.scheme.LookupKind("Namespace"); !info.Namespaced || !ok {
+		if dryRun {
+			return 0, r.absent(ctx, key)
+		}
 		return r.kv.Create(ctx, key, data)
 	}
 	nsKey, nsRev, err := r.activeNamespace(ctx, info, obj, consistent)
 	if err != nil {
 		return 0, err
+	}
+	if dryRun {
+		return 0, r.absent(ctx, key)
 	}
 	rev, err := r.kv.Txn(ctx, raftstore.OpCheck(nsKey, nsRev), raftstore.OpCreate(key, data))
 	var te *raftstore.TxnError
@@ -298,14 +301,6 @@ func (r *Registry) createIn(ctx context.Context, info api.KindInfo, obj api.Obje
 	return rev, err
 }
 
-// SystemNamespaces returns the namespaces every cluster has from the
-// start. They are created on first use (and by the namespace controller
-// when it starts) and cannot be deleted.
-func SystemNamespaces() []string { return []string{api.DefaultNamespace, "kube-system"} }
-
-// IsSystemNamespace reports whether name is one of SystemNamespaces.
-func IsSystemNamespace(name string) bool { return slices.Contains(SystemNamespaces(), name) }
-
 func namespaceNotFound(name string) error { return api.NewNotFound("Namespace", name) }
 
 // activeNamespace returns the key and revision of obj's Namespace, which
@@ -317,13 +312,13 @@ func (r *Registry) activeNamespace(ctx context.Context, info api.KindInfo, obj a
 	for attempt := 0; ; attempt++ {
 		// The local replica answers the common case; a miss may be lag, so
 		// it is confirmed by a linearizable read.
-		ns, err := r.get(ctx, nsInfo, "", name, ReadOptions{Consistent: consistent})
+		ns, err := r.get(ctx, nsInfo, "", name, readOpts{Consistent: consistent})
 		if api.IsNotFound(err) && !consistent {
 			consistent = true
 			continue
 		}
-		if api.IsNotFound(err) && IsSystemNamespace(name) && attempt < 3 {
-			err = r.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}})
+		if api.IsNotFound(err) && api.IsSystemNamespace(name) && attempt < 3 {
+			err = r.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}}, client.CreateOptions{})
 			if err != nil && !api.IsAlreadyExists(err) {
 				return "", 0, err
 			}
@@ -339,7 +334,7 @@ func (r *Registry) activeNamespace(ctx context.Context, info api.KindInfo, obj a
 			return "", 0, api.NewForbidden(info.Kind, obj.GetName(),
 				fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
 		}
-		rev, _ := ParseResourceVersion(ns.GetResourceVersion())
+		rev, _ := client.ParseResourceVersion(ns.GetResourceVersion())
 		return StoreKey(nsInfo, "", name), rev, nil
 	}
 }
@@ -352,19 +347,19 @@ func terminating(ns *api.Namespace) bool {
 //
 // Errors: NotFound; BadRequest for an unregistered type; with Consistent,
 // ServiceUnavailable when no leader answers; ctx.Err().
-func (r *Registry) Get(ctx context.Context, namespace, name string, out api.Object, o ReadOptions) error {
+func (r *Registry) Get(ctx context.Context, namespace, name string, out api.Object, o client.GetOptions) error {
 	info, err := r.Info(out)
 	if err != nil {
 		return err
 	}
-	obj, err := r.get(ctx, info, namespace, name, o)
+	obj, err := r.get(ctx, info, namespace, name, readOpts{o.Consistent})
 	if err != nil {
 		return err
 	}
 	return copyInto(out, obj)
 }
 
-func (r *Registry) get(ctx context.Context, info api.KindInfo, namespace, name string, o ReadOptions) (api.Object, error) {
+func (r *Registry) get(ctx context.Context, info api.KindInfo, namespace, name string, o readOpts) (api.Object, error) {
 	if name == "" {
 		return nil, api.NewNotFound(info.Kind, name)
 	}
@@ -385,24 +380,12 @@ func copyInto(dst, src api.Object) error {
 	return nil
 }
 
-// ListOptions select objects.
-type ListOptions struct {
-	Namespace string
-	Labels    api.Selector
-	Fields    api.FieldSelector
-	ReadOptions
-	// Shared lets ListObjects, Scan and Watch return objects shared with
-	// other Shared readers (one decoded copy per key and revision): for
-	// caches that never modify what they hold, such as informers.
-	Shared bool
-}
-
 // List reads the objects of list's kind that match o into list and sets
 // its resourceVersion to the revision the result is consistent at.
 //
 // Errors: BadRequest for an unregistered list type or a field selector on
 // an unsupported field; ServiceUnavailable; ctx.Err().
-func (r *Registry) List(ctx context.Context, list api.ObjectList, o ListOptions) error {
+func (r *Registry) List(ctx context.Context, list api.ObjectList, o client.ListOptions) error {
 	info, err := r.Info(list)
 	if err != nil {
 		return err
@@ -422,7 +405,7 @@ func (r *Registry) List(ctx context.Context, list api.ObjectList, o ListOptions)
 }
 
 // ListObjects is List returning the objects and revision.
-func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o ListOptions) ([]api.Object, int64, error) {
+func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o client.ListOptions) ([]api.Object, int64, error) {
 	var objs []api.Object
 	rev, err := r.Scan(ctx, info, o, func(obj api.Object) error {
 		objs = append(objs, obj)
@@ -444,8 +427,8 @@ func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o ListOpt
 //
 // Errors: those of ListObjects, or the first error fn returns (which ends
 // the scan).
-func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o ListOptions, fn func(api.Object) error) (int64, error) {
-	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), o.raft()...)
+func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOptions, fn func(api.Object) error) (int64, error) {
+	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), raftRead(o.Consistent)...)
 	if err != nil {
 		return 0, storeErr(err, info, "")
 	}
@@ -499,45 +482,50 @@ func Matches(obj api.Object, labels api.Selector, fields api.FieldSelector) (boo
 // Errors: NotFound; Conflict for a stale resourceVersion; Invalid with
 // every bad field path (including changed immutable fields);
 // ServiceUnavailable; ctx.Err().
-func (r *Registry) Update(ctx context.Context, obj api.Object) error {
-	return r.update(ctx, obj, false)
+//
+// With o.DryRun every check runs and nothing is stored.
+func (r *Registry) Update(ctx context.Context, obj api.Object, o client.UpdateOptions) error {
+	return r.update(ctx, obj, false, o)
 }
 
 // UpdateStatus replaces only the status of a stored object with obj's.
 // Errors as Update.
-func (r *Registry) UpdateStatus(ctx context.Context, obj api.Object) error {
-	return r.update(ctx, obj, true)
+func (r *Registry) UpdateStatus(ctx context.Context, obj api.Object, o client.UpdateOptions) error {
+	return r.update(ctx, obj, true, o)
 }
 
-func (r *Registry) update(ctx context.Context, obj api.Object, status bool) error {
+func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o client.UpdateOptions) error {
 	info, err := r.Info(obj)
 	if err != nil {
+		return err
+	}
+	if err := checkFieldManager(o.FieldManager); err != nil {
 		return err
 	}
 	if status && !api.HasStatus(obj) {
 		return api.NewBadRequest(fmt.Sprintf("%s has no status", info.Kind))
 	}
 	m := obj.GetObjectMeta()
-	want, err := ParseResourceVersion(m.ResourceVersion)
+	want, err := client.ParseResourceVersion(m.ResourceVersion)
 	if err != nil {
 		return err
 	}
 	for {
-		cur, err := r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: want == 0})
+		cur, err := r.get(ctx, info, m.Namespace, m.Name, readOpts{Consistent: want == 0})
 		if err != nil && !api.IsNotFound(err) {
 			return err
 		}
 		curRev := int64(0)
 		if cur != nil {
-			curRev, _ = ParseResourceVersion(cur.GetResourceVersion())
+			curRev, _ = client.ParseResourceVersion(cur.GetResourceVersion())
 		}
 		if want != 0 && want != curRev {
 			// The local replica may lag behind the caller's version: the
 			// stored status and metadata must come from the latest one.
-			if cur, err = r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: true}); err != nil {
+			if cur, err = r.get(ctx, info, m.Namespace, m.Name, readOpts{Consistent: true}); err != nil {
 				return err
 			}
-			curRev, _ = ParseResourceVersion(cur.GetResourceVersion())
+			curRev, _ = client.ParseResourceVersion(cur.GetResourceVersion())
 			if want != curRev {
 				return storeErr(raftstore.ErrConflict, info, m.Name)
 			}
@@ -554,6 +542,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool) erro
 			if err := api.CopyStatus(next, obj); err != nil {
 				return api.NewInternalError(err)
 			}
+			recordManager(next.GetObjectMeta(), o.FieldManager, info.APIVersion, "status")
 		} else {
 			next = obj.DeepCopyObject()
 			r.scheme.Default(next)
@@ -578,6 +567,10 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool) erro
 			if !api.SpecEqual(cur, next) {
 				nm.Generation++
 			}
+			if nm.ManagedFields == nil {
+				nm.ManagedFields = cm.ManagedFields
+			}
+			recordManager(nm, o.FieldManager, info.APIVersion, "")
 		}
 		if err := r.scheme.ValidateUpdate(cur, next); err != nil {
 			return err
@@ -592,6 +585,10 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool) erro
 			if nm.DeletionTimestamp != nil {
 				ns.Status.Phase = api.NamespaceTerminating
 			}
+		}
+		if o.DryRun {
+			next.SetResourceVersion(strconv.FormatInt(curRev, 10))
+			return copyInto(obj, next)
 		}
 		if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 && !isNamespace {
 			_, err := r.kv.Delete(ctx, key, expected)
@@ -619,21 +616,28 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool) erro
 	}
 }
 
-// Patch applies a JSON merge patch (RFC 7386) to the stored object named
-// by obj's namespace and name and stores the result as Update would
-// (retrying on concurrent writes unless the patch names a
-// resourceVersion). obj receives the result.
+// Patch applies a patch of type pt to the stored object named by obj's
+// namespace and name and stores the result as Update would (retrying on
+// concurrent writes unless the patch names a resourceVersion). obj
+// receives the result. pt is MergePatchType (RFC 7386; also for "") or
+// JSONPatchType (RFC 6902).
 //
-// Errors: NotFound; BadRequest for a malformed patch; Invalid when the
-// result has unknown fields or fails validation; Conflict; ctx.Err().
-func (r *Registry) Patch(ctx context.Context, obj api.Object, patch []byte) error {
+// Errors: NotFound; BadRequest for a malformed patch or a failed JSON
+// patch test; Invalid when the result has unknown fields or fails
+// validation; Conflict; UnsupportedMediaType for the strategic merge and
+// server-side apply patch types, which are not served yet; ctx.Err().
+func (r *Registry) Patch(ctx context.Context, obj api.Object, pt api.PatchType, patch []byte, o client.PatchOptions) error {
 	info, err := r.Info(obj)
+	if err != nil {
+		return err
+	}
+	apply, err := patcher(pt, patch)
 	if err != nil {
 		return err
 	}
 	m := obj.GetObjectMeta()
 	for {
-		cur, err := r.get(ctx, info, m.Namespace, m.Name, ReadOptions{Consistent: true})
+		cur, err := r.get(ctx, info, m.Namespace, m.Name, readOpts{Consistent: true})
 		if err != nil {
 			return err
 		}
@@ -641,9 +645,9 @@ func (r *Registry) Patch(ctx context.Context, obj api.Object, patch []byte) erro
 		if err != nil {
 			return api.NewInternalError(err)
 		}
-		merged, err := api.MergePatch(curJSON, patch)
+		merged, err := apply(curJSON)
 		if err != nil {
-			return api.NewBadRequest(err.Error())
+			return err
 		}
 		next := info.New()
 		if err := r.scheme.DecodeInto(merged, next); err != nil {
@@ -653,7 +657,7 @@ func (r *Registry) Patch(ctx context.Context, obj api.Object, patch []byte) erro
 		if !explicitRV {
 			next.SetResourceVersion(cur.GetResourceVersion())
 		}
-		err = r.Update(ctx, next)
+		err = r.Update(ctx, next, client.UpdateOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
 		if api.IsConflict(err) && !explicitRV {
 			continue
 		}
@@ -662,18 +666,6 @@ func (r *Registry) Patch(ctx context.Context, obj api.Object, patch []byte) erro
 		}
 		return copyInto(obj, next)
 	}
-}
-
-// DeleteOptions say how Delete treats dependents and preconditions.
-type DeleteOptions struct {
-	// Propagation: Background (default) deletes the object now and lets the
-	// garbage collector delete its dependents; Foreground keeps it (with a
-	// deletionTimestamp and the foregroundDeletion finalizer) until its
-	// blocking dependents are gone; Orphan removes the owner reference
-	// from dependents before the object goes.
-	Propagation api.DeletionPropagation
-	// ResourceVersion, if set, must match the stored object.
-	ResourceVersion string
 }
 
 // Delete deletes the object of obj's kind with the given name. An object
@@ -687,12 +679,15 @@ type DeleteOptions struct {
 // Errors: NotFound; Conflict when the precondition fails; Forbidden for a
 // system namespace; BadRequest for an unknown propagation policy;
 // ServiceUnavailable; ctx.Err().
-func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.Object, o DeleteOptions) error {
+//
+// With o.DryRun the deletion is checked and nothing changes; obj receives
+// what would have been the last state.
+func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.Object, o client.DeleteOptions) error {
 	info, err := r.Info(obj)
 	if err != nil {
 		return err
 	}
-	want, err := ParseResourceVersion(o.ResourceVersion)
+	want, err := client.ParseResourceVersion(o.ResourceVersion)
 	if err != nil {
 		return err
 	}
@@ -707,18 +702,18 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 		return api.NewBadRequest(fmt.Sprintf("unknown propagationPolicy %q: want Background, Foreground or Orphan", o.Propagation))
 	}
 	for {
-		cur, err := r.get(ctx, info, namespace, name, ReadOptions{Consistent: true})
+		cur, err := r.get(ctx, info, namespace, name, readOpts{Consistent: true})
 		if err != nil {
 			return err
 		}
-		curRev, _ := ParseResourceVersion(cur.GetResourceVersion())
+		curRev, _ := client.ParseResourceVersion(cur.GetResourceVersion())
 		if want != 0 && want != curRev {
 			return storeErr(raftstore.ErrConflict, info, name)
 		}
 		cm := cur.GetObjectMeta()
 		key := StoreKey(info, namespace, name)
 		ns, isNamespace := cur.(*api.Namespace)
-		if isNamespace && IsSystemNamespace(name) {
+		if isNamespace && api.IsSystemNamespace(name) {
 			return api.NewForbidden(info.Kind, name, errors.New("this namespace may not be deleted"))
 		}
 		if finalizer != "" && !isNamespace && !slices.Contains(cm.Finalizers, finalizer) {
@@ -728,6 +723,15 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 			// The namespace controller deletes its content and then the
 			// Namespace itself (RemoveNamespace).
 			ns.Status.Phase = api.NamespaceTerminating
+		}
+		if o.DryRun {
+			if len(cm.Finalizers) > 0 || isNamespace {
+				if cm.DeletionTimestamp == nil {
+					cm.DeletionTimestamp = api.NewTimePtr(api.Now().Time)
+					cm.DeletionGracePeriodSeconds = api.Ptr(int64(0))
+				}
+			}
+			return copyInto(obj, cur)
 		}
 		if len(cm.Finalizers) == 0 && !isNamespace {
 			rev, err := r.kv.Delete(ctx, key, curRev)
@@ -769,15 +773,15 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 // being deleted or when finalizers remain; ServiceUnavailable; ctx.Err().
 func (r *Registry) RemoveNamespace(ctx context.Context, name, rv string, obj *api.Namespace) error {
 	info, _ := r.Info(obj)
-	want, err := ParseResourceVersion(rv)
+	want, err := client.ParseResourceVersion(rv)
 	if err != nil {
 		return err
 	}
-	cur, err := r.get(ctx, info, "", name, ReadOptions{Consistent: true})
+	cur, err := r.get(ctx, info, "", name, readOpts{Consistent: true})
 	if err != nil {
 		return err
 	}
-	curRev, _ := ParseResourceVersion(cur.GetResourceVersion())
+	curRev, _ := client.ParseResourceVersion(cur.GetResourceVersion())
 	if want != 0 && want != curRev {
 		return storeErr(raftstore.ErrConflict, info, name)
 	}
@@ -802,9 +806,12 @@ func (r *Registry) RemoveNamespace(ctx context.Context, name, rv string, obj *ap
 //
 // Errors: NotFound; Conflict when the Pod changed or is already bound;
 // ServiceUnavailable; ctx.Err().
-func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string) (*api.Pod, error) {
+func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o client.UpdateOptions) (*api.Pod, error) {
 	info, _ := r.Info(pod)
-	rev, err := ParseResourceVersion(pod.ResourceVersion)
+	if err := checkFieldManager(o.FieldManager); err != nil {
+		return nil, err
+	}
+	rev, err := client.ParseResourceVersion(pod.ResourceVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -814,6 +821,10 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string) (*ap
 	next := pod.DeepCopyObject().(*api.Pod)
 	next.Spec.NodeName = nodeName
 	api.SetPodCondition(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionTrue}, api.Now())
+	recordManager(&next.ObjectMeta, o.FieldManager, info.APIVersion, "binding")
+	if o.DryRun {
+		return next, nil
+	}
 	data, err := encode(next)
 	if err != nil {
 		return nil, err
@@ -826,34 +837,11 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string) (*ap
 	return next, nil
 }
 
-// EventType is the type of a watch event.
-type EventType string
-
-// Watch event types, Kubernetes' names.
-const (
-	Added    EventType = "ADDED"
-	Modified EventType = "MODIFIED"
-	Deleted  EventType = "DELETED"
-)
-
-// WatchEvent is one change of one object. For Deleted, Object is the last
-// state with the deletion's resourceVersion.
-//
-// With selectors, events follow what the watcher can see: an object that
-// comes to match them is Added, one that matches before and after a
-// change is Modified, and one that stops matching is Deleted, carrying
-// its last matching state with the resourceVersion of the change.
-type WatchEvent struct {
-	Type     EventType
-	Object   api.Object
-	Revision int64
-}
-
-// Watcher streams WatchEvents. Read Events until it is closed, then Err
+// Watcher streams api.WatchEvents: the local api.Watcher. Read Events until it is closed, then Err
 // tells why.
 type Watcher struct {
 	w      *raftstore.Watcher
-	ch     chan WatchEvent
+	ch     chan api.WatchEvent
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
@@ -862,7 +850,7 @@ type Watcher struct {
 // Events delivers changes in revision order; it is closed when the watch
 // ends. Unbuffered beyond the store's watch buffer: a reader that falls far
 // behind ends the watch with a TooOld error.
-func (w *Watcher) Events() <-chan WatchEvent { return w.ch }
+func (w *Watcher) Events() <-chan api.WatchEvent { return w.ch }
 
 // Err says why the watch ended once Events is closed: a TooOld error
 // (re-list and watch from the list's resourceVersion), ServiceUnavailable
@@ -883,14 +871,14 @@ func (w *Watcher) Stop() {
 }
 
 // Watch streams changes to objects of info's kind matching o after
-// revision fromRV ("" or "0": from now). Objects entering and leaving the
-// selectors are Added and Deleted (see WatchEvent).
+// revision o.ResourceVersion ("" or "0": from now). Objects entering and leaving the
+// selectors are Added and Deleted (see api.WatchEvent).
 //
-// Errors: TooOld when fromRV is older than the retained history;
+// Errors: TooOld when o.ResourceVersion is older than the retained history;
 // BadRequest for a malformed resourceVersion or a field selector on an
 // unsupported field; ServiceUnavailable when the store is stopped.
-func (r *Registry) Watch(ctx context.Context, info api.KindInfo, fromRV string, o ListOptions) (*Watcher, error) {
-	from, err := ParseResourceVersion(fromRV)
+func (r *Registry) Watch(ctx context.Context, info api.KindInfo, o client.ListOptions) (api.Watcher, error) {
+	from, err := client.ParseResourceVersion(o.ResourceVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -906,12 +894,12 @@ func (r *Registry) Watch(ctx context.Context, info api.KindInfo, fromRV string, 
 		cancel()
 		return nil, storeErr(err, info, "")
 	}
-	w := &Watcher{w: rw, ch: make(chan WatchEvent), cancel: cancel, done: make(chan struct{})}
+	w := &Watcher{w: rw, ch: make(chan api.WatchEvent), cancel: cancel, done: make(chan struct{})}
 	go w.run(ctx, r, info, o)
 	return w, nil
 }
 
-func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o ListOptions) {
+func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o client.ListOptions) {
 	defer close(w.done)
 	defer close(w.ch)
 	defer w.w.Stop()
@@ -964,14 +952,14 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o Lis
 // state seen by this watch matched, so the previous state is decoded only
 // for a key's first event, or to report its DELETED state. The watch sees
 // every event under its prefix in order, so the memory is exact.
-func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptions, matched map[string]bool) (_ WatchEvent, send bool, _ error) {
+func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o client.ListOptions, matched map[string]bool) (_ api.WatchEvent, send bool, _ error) {
 	decode := r.decode
 	if o.Shared && ev.Type == raftstore.EventPut {
 		decode = r.decodeShared
 	}
 	obj, err := decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
 	if err != nil {
-		return WatchEvent{}, false, err
+		return api.WatchEvent{}, false, err
 	}
 	cur, _ := Matches(obj, o.Labels, o.Fields)
 	switch {
@@ -982,18 +970,18 @@ func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptio
 		if matched != nil {
 			delete(matched, ev.Key)
 		}
-		return WatchEvent{Type: Deleted, Object: obj, Revision: ev.Revision}, cur, nil
+		return api.WatchEvent{Type: api.Deleted, Object: obj, Revision: ev.Revision}, cur, nil
 	case matched == nil && ev.PrevValue == nil:
-		return WatchEvent{Type: Added, Object: obj, Revision: ev.Revision}, cur, nil
+		return api.WatchEvent{Type: api.Added, Object: obj, Revision: ev.Revision}, cur, nil
 	case matched == nil:
-		return WatchEvent{Type: Modified, Object: obj, Revision: ev.Revision}, true, nil
+		return api.WatchEvent{Type: api.Modified, Object: obj, Revision: ev.Revision}, true, nil
 	}
 	old, known := matched[ev.Key]
 	matched[ev.Key] = cur
 	var prev api.Object
 	if ev.PrevValue != nil && (!known || (old && !cur)) {
 		if prev, err = r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision}); err != nil {
-			return WatchEvent{}, false, err
+			return api.WatchEvent{}, false, err
 		}
 		old, _ = Matches(prev, o.Labels, o.Fields)
 	} else if ev.PrevValue == nil {
@@ -1001,11 +989,11 @@ func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o ListOptio
 	}
 	switch {
 	case cur && old:
-		return WatchEvent{Type: Modified, Object: obj, Revision: ev.Revision}, true, nil
+		return api.WatchEvent{Type: api.Modified, Object: obj, Revision: ev.Revision}, true, nil
 	case cur:
-		return WatchEvent{Type: Added, Object: obj, Revision: ev.Revision}, true, nil
+		return api.WatchEvent{Type: api.Added, Object: obj, Revision: ev.Revision}, true, nil
 	case old:
-		return WatchEvent{Type: Deleted, Object: prev, Revision: ev.Revision}, true, nil
+		return api.WatchEvent{Type: api.Deleted, Object: prev, Revision: ev.Revision}, true, nil
 	}
-	return WatchEvent{}, false, nil
+	return api.WatchEvent{}, false, nil
 }

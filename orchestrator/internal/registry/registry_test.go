@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"strings"
 	"sync"
 	"testing"
@@ -39,17 +40,17 @@ func TestCRUD(t *testing.T) {
 	r := newReg(t)
 	ctx := context.Background()
 	d := deployment("web")
-	if err := r.Create(ctx, d); err != nil {
+	if err := r.Create(ctx, d, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if d.UID == "" || d.ResourceVersion == "" || d.Generation != 1 || d.CreationTimestamp.IsZero() {
 		t.Fatalf("server fields not set: %+v", d.ObjectMeta)
 	}
-	if err := r.Create(ctx, deployment("web")); !api.IsAlreadyExists(err) {
+	if err := r.Create(ctx, deployment("web"), client.CreateOptions{}); !api.IsAlreadyExists(err) {
 		t.Fatalf("second create: %v", err)
 	}
 	var got api.Deployment
-	if err := r.Get(ctx, "default", "web", &got, registry.ReadOptions{}); err != nil {
+	if err := r.Get(ctx, "default", "web", &got, client.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got.ResourceVersion != d.ResourceVersion || got.UID != d.UID {
@@ -58,72 +59,72 @@ func TestCRUD(t *testing.T) {
 	// Status is kept by Update and generation bumps on spec changes only.
 	st := got.DeepCopyObject().(*api.Deployment)
 	st.Status.Replicas = 7
-	if err := r.UpdateStatus(ctx, st); err != nil {
+	if err := r.UpdateStatus(ctx, st, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got.Spec.Replicas = api.Ptr(int32(5))
-	if err := r.Update(ctx, &got); !api.IsConflict(err) {
+	if err := r.Update(ctx, &got, client.UpdateOptions{}); !api.IsConflict(err) {
 		t.Fatalf("stale update: %v", err)
 	}
 	st.Spec.Replicas = api.Ptr(int32(5))
 	st.Status.Replicas = 99
-	if err := r.Update(ctx, st); err != nil {
+	if err := r.Update(ctx, st, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if st.Generation != 2 || st.Status.Replicas != 7 {
 		t.Fatalf("after update: generation %d status.replicas %d, want 2 and 7", st.Generation, st.Status.Replicas)
 	}
 	st.Labels["x"] = "y"
-	if err := r.Update(ctx, st); err != nil || st.Generation != 2 {
+	if err := r.Update(ctx, st, client.UpdateOptions{}); err != nil || st.Generation != 2 {
 		t.Fatalf("label update: %v generation %d", err, st.Generation)
 	}
 	st.Annotations = map[string]string{api.RevisionAnnotation: "1"}
-	if err := r.Update(ctx, st); err != nil || st.Generation != 2 {
+	if err := r.Update(ctx, st, client.UpdateOptions{}); err != nil || st.Generation != 2 {
 		t.Fatalf("annotation update: %v generation %d", err, st.Generation)
 	}
 	// Immutable selector.
 	bad := st.DeepCopyObject().(*api.Deployment)
 	bad.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
 	bad.Spec.Template.Labels = map[string]string{"app": "other"}
-	if err := r.Update(ctx, bad); !api.IsInvalid(err) {
+	if err := r.Update(ctx, bad, client.UpdateOptions{}); !api.IsInvalid(err) {
 		t.Fatalf("selector change: %v", err)
 	}
 	// Patch.
 	var p api.Deployment
 	p.Name, p.Namespace = "web", "default"
-	if err := r.Patch(ctx, &p, []byte(`{"spec":{"replicas":3}}`)); err != nil {
+	if err := r.Patch(ctx, &p, api.MergePatchType, []byte(`{"spec":{"replicas":3}}`), client.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if *p.Spec.Replicas != 3 || p.Generation != 3 {
 		t.Fatalf("patch: replicas %d generation %d", *p.Spec.Replicas, p.Generation)
 	}
-	if err := r.Patch(ctx, &p, []byte(`{"spec":{"replicaz":3}}`)); !api.IsInvalid(err) {
+	if err := r.Patch(ctx, &p, api.MergePatchType, []byte(`{"spec":{"replicaz":3}}`), client.PatchOptions{}); !api.IsInvalid(err) {
 		t.Fatalf("patch with unknown field: %v", err)
 	}
 	// List with selectors.
-	if err := r.Create(ctx, deployment("db")); err != nil {
+	if err := r.Create(ctx, deployment("db"), client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var list api.DeploymentList
 	sel, _ := api.ParseSelector("app=db")
-	if err := r.List(ctx, &list, registry.ListOptions{Namespace: "default", Labels: sel}); err != nil {
+	if err := r.List(ctx, &list, client.ListOptions{Namespace: "default", Labels: sel}); err != nil {
 		t.Fatal(err)
 	}
 	if len(list.Items) != 1 || list.Items[0].Name != "db" || list.ResourceVersion == "" {
 		t.Fatalf("list: %+v", list)
 	}
 	fs, _ := api.ParseFieldSelector("metadata.name=web")
-	if err := r.List(ctx, &list, registry.ListOptions{Fields: fs}); err != nil || len(list.Items) != 1 || list.Items[0].Name != "web" {
+	if err := r.List(ctx, &list, client.ListOptions{Fields: fs}); err != nil || len(list.Items) != 1 || list.Items[0].Name != "web" {
 		t.Fatalf("field list: %v %d", err, len(list.Items))
 	}
 	// Delete.
-	if err := r.Delete(ctx, "default", "db", &api.Deployment{}, registry.DeleteOptions{}); err != nil {
+	if err := r.Delete(ctx, "default", "db", &api.Deployment{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Get(ctx, "default", "db", &got, registry.ReadOptions{}); !api.IsNotFound(err) {
+	if err := r.Get(ctx, "default", "db", &got, client.GetOptions{}); !api.IsNotFound(err) {
 		t.Fatalf("after delete: %v", err)
 	}
-	if err := r.Delete(ctx, "default", "db", &api.Deployment{}, registry.DeleteOptions{}); !api.IsNotFound(err) {
+	if err := r.Delete(ctx, "default", "db", &api.Deployment{}, client.DeleteOptions{}); !api.IsNotFound(err) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
@@ -132,24 +133,24 @@ func TestGenerateNameAndFinalizers(t *testing.T) {
 	r := newReg(t)
 	ctx := context.Background()
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{GenerateName: "cfg-", Namespace: "default", Finalizers: []string{"example.com/keep"}}}
-	if err := r.Create(ctx, cm); err != nil {
+	if err := r.Create(ctx, cm, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(cm.Name) != len("cfg-")+5 {
 		t.Fatalf("generated name %q", cm.Name)
 	}
 	var out api.ConfigMap
-	if err := r.Delete(ctx, "default", cm.Name, &out, registry.DeleteOptions{Propagation: api.DeletePropagationForeground}); err != nil {
+	if err := r.Delete(ctx, "default", cm.Name, &out, client.DeleteOptions{Propagation: api.DeletePropagationForeground}); err != nil {
 		t.Fatal(err)
 	}
 	if out.DeletionTimestamp == nil || len(out.Finalizers) != 2 {
 		t.Fatalf("marked for deletion: %+v", out.ObjectMeta)
 	}
 	out.Finalizers = nil
-	if err := r.Update(ctx, &out); err != nil {
+	if err := r.Update(ctx, &out, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Get(ctx, "default", cm.Name, &out, registry.ReadOptions{}); !api.IsNotFound(err) {
+	if err := r.Get(ctx, "default", cm.Name, &out, client.GetOptions{}); !api.IsNotFound(err) {
 		t.Fatalf("finalized object still there: %v", err)
 	}
 }
@@ -161,7 +162,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 	d.Spec.Replicas = api.Ptr(int32(-1))
 	d.Spec.Template.Labels = map[string]string{"app": "other"}
 	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, api.Container{Name: "c"})
-	err := r.Create(ctx, d)
+	err := r.Create(ctx, d, client.CreateOptions{})
 	if !api.IsInvalid(err) {
 		t.Fatalf("want invalid, got %v", err)
 	}
@@ -175,7 +176,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 		}
 	}
 	var list api.DeploymentList
-	if err := r.List(ctx, &list, registry.ListOptions{}); err != nil || len(list.Items) != 0 {
+	if err := r.List(ctx, &list, client.ListOptions{}); err != nil || len(list.Items) != 0 {
 		t.Fatalf("stored something: %v %d", err, len(list.Items))
 	}
 }
@@ -184,7 +185,7 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 	r := newReg(t)
 	ctx := context.Background()
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "counter", Namespace: "default"}, Data: map[string]string{}}
-	if err := r.Create(ctx, cm); err != nil {
+	if err := r.Create(ctx, cm, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	const writers, each = 4, 10
@@ -196,7 +197,7 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 			for i := range each {
 				for {
 					var cur api.ConfigMap
-					if err := r.Get(ctx, "default", "counter", &cur, registry.ReadOptions{Consistent: true}); err != nil {
+					if err := r.Get(ctx, "default", "counter", &cur, client.GetOptions{Consistent: true}); err != nil {
 						t.Error(err)
 						return
 					}
@@ -204,7 +205,7 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 						cur.Data = map[string]string{}
 					}
 					cur.Data[string(rune('a'+w))+string(rune('a'+i))] = "x"
-					err := r.Update(ctx, &cur)
+					err := r.Update(ctx, &cur, client.UpdateOptions{})
 					if api.IsConflict(err) {
 						continue
 					}
@@ -218,7 +219,7 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 	}
 	wg.Wait()
 	var got api.ConfigMap
-	if err := r.Get(ctx, "default", "counter", &got, registry.ReadOptions{}); err != nil {
+	if err := r.Get(ctx, "default", "counter", &got, client.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got.Data) != writers*each {
@@ -231,22 +232,22 @@ func TestWatch(t *testing.T) {
 	ctx := context.Background()
 	info, _ := r.Info(&api.ConfigMap{})
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "a", Namespace: "default"}}
-	if err := r.Create(ctx, cm); err != nil {
+	if err := r.Create(ctx, cm, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := r.Watch(ctx, info, "1", registry.ListOptions{Namespace: "default"})
+	w, err := r.Watch(ctx, info, client.ListOptions{ResourceVersion: "1", Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
 	cm.Data = map[string]string{"k": "v"}
-	if err := r.Update(ctx, cm); err != nil {
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Delete(ctx, "default", "a", &api.ConfigMap{}, registry.DeleteOptions{}); err != nil {
+	if err := r.Delete(ctx, "default", "a", &api.ConfigMap{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	var types []registry.EventType
+	var types []api.WatchEventType
 	timeout := time.After(10 * time.Second)
 	for len(types) < 3 {
 		select {
@@ -259,7 +260,7 @@ func TestWatch(t *testing.T) {
 			t.Fatalf("events so far: %v", types)
 		}
 	}
-	if types[0] != registry.Added || types[1] != registry.Modified || types[2] != registry.Deleted {
+	if types[0] != api.Added || types[1] != api.Modified || types[2] != api.Deleted {
 		t.Fatalf("events %v", types)
 	}
 }
@@ -271,24 +272,24 @@ func TestWatchFromListOfEmptyStore(t *testing.T) {
 	r := newReg(t)
 	ctx := context.Background()
 	info, _ := r.Info(&api.ConfigMap{})
-	_, rev, err := r.ListObjects(ctx, info, registry.ListOptions{})
+	_, rev, err := r.ListObjects(ctx, info, client.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rev < 1 {
 		t.Fatalf("list revision %d of an empty store", rev)
 	}
-	if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "between", Namespace: "default"}}); err != nil {
+	if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "between", Namespace: "default"}}, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := r.Watch(ctx, info, fmt.Sprint(rev), registry.ListOptions{})
+	w, err := r.Watch(ctx, info, client.ListOptions{ResourceVersion: fmt.Sprint(rev)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
 	select {
 	case ev := <-w.Events():
-		if ev.Type != registry.Added || ev.Object.GetName() != "between" {
+		if ev.Type != api.Added || ev.Object.GetName() != "between" {
 			t.Fatalf("event %v %s", ev.Type, ev.Object.GetName())
 		}
 	case <-time.After(10 * time.Second):
@@ -300,18 +301,18 @@ func TestWatchTooOld(t *testing.T) {
 	r := registry.New(testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }), nil)
 	ctx := context.Background()
 	for i := range 10 {
-		if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("c%d", i), Namespace: "default"}}); err != nil {
+		if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("c%d", i), Namespace: "default"}}, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	info, _ := r.Info(&api.ConfigMap{})
-	if _, err := r.Watch(ctx, info, "1", registry.ListOptions{}); !api.IsTooOld(err) {
+	if _, err := r.Watch(ctx, info, client.ListOptions{ResourceVersion: "1"}); !api.IsTooOld(err) {
 		t.Fatalf("want TooOld, got %v", err)
 	}
 }
 
 // nextEvent returns the next event of w, failing the test after 10 s.
-func nextEvent(t *testing.T, w *registry.Watcher) registry.WatchEvent {
+func nextEvent(t *testing.T, w api.Watcher) api.WatchEvent {
 	t.Helper()
 	select {
 	case ev, ok := <-w.Events():
@@ -322,10 +323,10 @@ func nextEvent(t *testing.T, w *registry.Watcher) registry.WatchEvent {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no watch event within 10s")
 	}
-	return registry.WatchEvent{}
+	return api.WatchEvent{}
 }
 
-func expectEvent(t *testing.T, w *registry.Watcher, typ registry.EventType, name string, check func(api.Object) string) registry.WatchEvent {
+func expectEvent(t *testing.T, w api.Watcher, typ api.WatchEventType, name string, check func(api.Object) string) api.WatchEvent {
 	t.Helper()
 	ev := nextEvent(t, w)
 	if ev.Type != typ || ev.Object.GetName() != name {
@@ -358,11 +359,11 @@ func TestWatchLabelSelectorTransitions(t *testing.T) {
 	inside := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "inside", Namespace: "default", Labels: map[string]string{"tier": "web"}}}
 	outside := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "outside", Namespace: "default", Labels: map[string]string{"tier": "db"}}}
 	for _, cm := range []*api.ConfigMap{inside, outside} {
-		if err := r.Create(ctx, cm); err != nil {
+		if err := r.Create(ctx, cm, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w, err := r.Watch(ctx, info, "", registry.ListOptions{Namespace: "default", Labels: sel})
+	w, err := r.Watch(ctx, info, client.ListOptions{ResourceVersion: "", Namespace: "default", Labels: sel})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,62 +379,62 @@ func TestWatchLabelSelectorTransitions(t *testing.T) {
 	inside.Data = map[string]string{"k": "v"}
 	outside.Data = map[string]string{"k": "v"}
 	for _, cm := range []*api.ConfigMap{inside, outside} {
-		if err := r.Update(ctx, cm); err != nil {
+		if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	outside.Labels["tier"] = "web"
-	if err := r.Update(ctx, outside); err != nil {
+	if err := r.Update(ctx, outside, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectEvent(t, w, registry.Modified, "inside", label("web"))
-	expectEvent(t, w, registry.Added, "outside", label("web"))
+	expectEvent(t, w, api.Modified, "inside", label("web"))
+	expectEvent(t, w, api.Added, "outside", label("web"))
 
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "c", Namespace: "default", Labels: map[string]string{"tier": "db"}}}
-	if err := r.Create(ctx, cm); err != nil {
+	if err := r.Create(ctx, cm, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cm.Labels["tier"] = "web" // enters the selector
-	if err := r.Update(ctx, cm); err != nil {
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cm.Data = map[string]string{"k": "v"} // still matches
-	if err := r.Update(ctx, cm); err != nil {
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cm.Labels["tier"] = "cache" // leaves it
-	if err := r.Update(ctx, cm); err != nil {
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cm.Data["k"] = "w" // outside: unseen
-	if err := r.Update(ctx, cm); err != nil {
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cm.Labels["tier"] = "web" // back in
-	if err := r.Update(ctx, cm); err != nil {
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Delete(ctx, "default", "c", &api.ConfigMap{}, registry.DeleteOptions{}); err != nil {
+	if err := r.Delete(ctx, "default", "c", &api.ConfigMap{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectEvent(t, w, registry.Added, "c", label("web"))
-	expectEvent(t, w, registry.Modified, "c", func(o api.Object) string {
+	expectEvent(t, w, api.Added, "c", label("web"))
+	expectEvent(t, w, api.Modified, "c", func(o api.Object) string {
 		if o.(*api.ConfigMap).Data["k"] != "v" {
 			return "data not updated"
 		}
 		return ""
 	})
-	left := expectEvent(t, w, registry.Deleted, "c", label("web")) // last matching state
+	left := expectEvent(t, w, api.Deleted, "c", label("web")) // last matching state
 	if left.Object.(*api.ConfigMap).Data["k"] != "v" {
 		t.Fatalf("DELETED on leaving carries %v, want the last matching data", left.Object.(*api.ConfigMap).Data)
 	}
-	expectEvent(t, w, registry.Added, "c", func(o api.Object) string {
+	expectEvent(t, w, api.Added, "c", func(o api.Object) string {
 		if o.(*api.ConfigMap).Data["k"] != "w" {
 			return "re-added object is not the current state"
 		}
 		return label("web")(o)
 	})
-	expectEvent(t, w, registry.Deleted, "c", label("web"))
+	expectEvent(t, w, api.Deleted, "c", label("web"))
 }
 
 // TestWatchFieldSelectorTransitions follows a Pod through spec.nodeName and
@@ -442,8 +443,8 @@ func TestWatchFieldSelectorTransitions(t *testing.T) {
 	r := newReg(t)
 	ctx := context.Background()
 	info, _ := r.Info(&api.Pod{})
-	watch := func(field, value string) *registry.Watcher {
-		w, err := r.Watch(ctx, info, "", registry.ListOptions{Fields: api.OneTermEqualSelector(field, value)})
+	watch := func(field, value string) api.Watcher {
+		w, err := r.Watch(ctx, info, client.ListOptions{ResourceVersion: "", Fields: api.OneTermEqualSelector(field, value)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -458,24 +459,24 @@ func TestWatchFieldSelectorTransitions(t *testing.T) {
 		ObjectMeta: api.ObjectMeta{Name: "p", Namespace: "default"},
 		Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "img"}}},
 	}
-	if err := r.Create(ctx, pod); err != nil {
+	if err := r.Create(ctx, pod, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	bound, err := r.Bind(ctx, pod, "node-a")
+	bound, err := r.Bind(ctx, pod, "node-a", client.UpdateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	setPhase := func(p *api.Pod, phase api.PodPhase) *api.Pod {
 		p = p.DeepCopyObject().(*api.Pod)
 		p.Status.Phase = phase
-		if err := r.UpdateStatus(ctx, p); err != nil {
+		if err := r.UpdateStatus(ctx, p, client.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
 	p := setPhase(bound, api.PodRunning)
 	p = setPhase(p, api.PodSucceeded)
-	if err := r.Delete(ctx, "default", "p", &api.Pod{}, registry.DeleteOptions{}); err != nil {
+	if err := r.Delete(ctx, "default", "p", &api.Pod{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// A second Running Pod marks the end of what the Running watcher sees.
@@ -483,7 +484,7 @@ func TestWatchFieldSelectorTransitions(t *testing.T) {
 		ObjectMeta: api.ObjectMeta{Name: "q", Namespace: "default"},
 		Spec:       api.PodSpec{NodeName: "node-b", Containers: []api.Container{{Name: "c", Image: "img"}}},
 	}
-	if err := r.Create(ctx, q); err != nil {
+	if err := r.Create(ctx, q, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	setPhase(q, api.PodRunning)
@@ -505,23 +506,23 @@ func TestWatchFieldSelectorTransitions(t *testing.T) {
 		}
 	}
 	// The unbound watcher sees the Pod until it is bound; then it leaves.
-	expectEvent(t, unbound, registry.Added, "p", node(""))
-	ev := expectEvent(t, unbound, registry.Deleted, "p", node(""))
+	expectEvent(t, unbound, api.Added, "p", node(""))
+	ev := expectEvent(t, unbound, api.Deleted, "p", node(""))
 	if ev.Object.GetResourceVersion() != bound.ResourceVersion {
 		t.Fatalf("DELETED on binding at resourceVersion %s, want the binding's %s", ev.Object.GetResourceVersion(), bound.ResourceVersion)
 	}
 	// The node's watcher sees it from the binding on, to its deletion.
-	expectEvent(t, onNode, registry.Added, "p", node("node-a"))
-	expectEvent(t, onNode, registry.Modified, "p", phase(api.PodRunning))
-	expectEvent(t, onNode, registry.Modified, "p", phase(api.PodSucceeded))
-	expectEvent(t, onNode, registry.Deleted, "p", phase(api.PodSucceeded))
+	expectEvent(t, onNode, api.Added, "p", node("node-a"))
+	expectEvent(t, onNode, api.Modified, "p", phase(api.PodRunning))
+	expectEvent(t, onNode, api.Modified, "p", phase(api.PodSucceeded))
+	expectEvent(t, onNode, api.Deleted, "p", phase(api.PodSucceeded))
 	// The Running watcher sees it only while Running; the phase change
 	// out of Running is a DELETED of the Running state, and the real
 	// deletion later is not shown.
-	expectEvent(t, running, registry.Added, "p", phase(api.PodRunning))
-	expectEvent(t, running, registry.Deleted, "p", phase(api.PodRunning))
-	expectEvent(t, running, registry.Added, "q", phase(api.PodRunning))
-	if _, err := r.Watch(ctx, info, "", registry.ListOptions{Fields: api.OneTermEqualSelector("spec.bogus", "x")}); !api.IsBadRequest(err) {
+	expectEvent(t, running, api.Added, "p", phase(api.PodRunning))
+	expectEvent(t, running, api.Deleted, "p", phase(api.PodRunning))
+	expectEvent(t, running, api.Added, "q", phase(api.PodRunning))
+	if _, err := r.Watch(ctx, info, client.ListOptions{ResourceVersion: "", Fields: api.OneTermEqualSelector("spec.bogus", "x")}); !api.IsBadRequest(err) {
 		t.Fatalf("watch on an unsupported field: %v, want BadRequest", err)
 	}
 }
@@ -533,66 +534,66 @@ func TestNamespaceLifecycle(t *testing.T) {
 		return &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns}}
 	}
 	// A missing namespace: NotFound naming it, nothing stored.
-	err := r.Create(ctx, cm("team", "a"))
+	err := r.Create(ctx, cm("team", "a"), client.CreateOptions{})
 	if !api.IsNotFound(err) || !strings.Contains(err.Error(), `Namespace "team" not found`) {
 		t.Fatalf("create in a missing namespace: %v", err)
 	}
-	if err := r.Get(ctx, "team", "a", &api.ConfigMap{}, registry.ReadOptions{Consistent: true}); !api.IsNotFound(err) {
+	if err := r.Get(ctx, "team", "a", &api.ConfigMap{}, client.GetOptions{Consistent: true}); !api.IsNotFound(err) {
 		t.Fatalf("object stored despite the error: %v", err)
 	}
 	// generateName objects get the same error, and their name is reset.
 	gen := &api.ConfigMap{ObjectMeta: api.ObjectMeta{GenerateName: "g-", Namespace: "team"}}
-	if err := r.Create(ctx, gen); !api.IsNotFound(err) || gen.Name != "" {
+	if err := r.Create(ctx, gen, client.CreateOptions{}); !api.IsNotFound(err) || gen.Name != "" {
 		t.Fatalf("generateName in a missing namespace: %v, name %q", err, gen.Name)
 	}
 
 	// The system namespaces exist on first use and cannot be deleted.
-	if err := r.Create(ctx, cm("default", "a")); err != nil {
+	if err := r.Create(ctx, cm("default", "a"), client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var def api.Namespace
-	if err := r.Get(ctx, "", "default", &def, registry.ReadOptions{Consistent: true}); err != nil || def.Status.Phase != api.NamespaceActive {
+	if err := r.Get(ctx, "", "default", &def, client.GetOptions{Consistent: true}); err != nil || def.Status.Phase != api.NamespaceActive {
 		t.Fatalf("default namespace: %v, phase %q", err, def.Status.Phase)
 	}
-	if err := r.Delete(ctx, "", "default", &api.Namespace{}, registry.DeleteOptions{}); !api.IsForbidden(err) {
+	if err := r.Delete(ctx, "", "default", &api.Namespace{}, client.DeleteOptions{}); !api.IsForbidden(err) {
 		t.Fatalf("delete default: %v, want Forbidden", err)
 	}
 
 	// A user namespace: content allowed while Active.
 	ns := &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}, Status: api.NamespaceStatus{Phase: api.NamespaceTerminating}}
-	if err := r.Create(ctx, ns); err != nil {
+	if err := r.Create(ctx, ns, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if ns.Status.Phase != api.NamespaceActive {
 		t.Fatalf("new namespace phase %q, want Active", ns.Status.Phase)
 	}
-	if err := r.Create(ctx, cm("team", "a")); err != nil {
+	if err := r.Create(ctx, cm("team", "a"), client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Deleting marks it Terminating; new content is rejected, old stays
 	// for the namespace controller.
 	var marked api.Namespace
-	if err := r.Delete(ctx, "", "team", &marked, registry.DeleteOptions{Propagation: api.DeletePropagationForeground}); err != nil {
+	if err := r.Delete(ctx, "", "team", &marked, client.DeleteOptions{Propagation: api.DeletePropagationForeground}); err != nil {
 		t.Fatal(err)
 	}
 	if marked.DeletionTimestamp == nil || marked.Status.Phase != api.NamespaceTerminating || len(marked.Finalizers) != 0 {
 		t.Fatalf("deleted namespace: deletionTimestamp %v phase %q finalizers %v", marked.DeletionTimestamp, marked.Status.Phase, marked.Finalizers)
 	}
-	err = r.Create(ctx, cm("team", "b"))
+	err = r.Create(ctx, cm("team", "b"), client.CreateOptions{})
 	if !api.IsForbidden(err) || !strings.Contains(err.Error(), "being terminated") {
 		t.Fatalf("create in a terminating namespace: %v", err)
 	}
-	if err := r.Get(ctx, "team", "a", &api.ConfigMap{}, registry.ReadOptions{Consistent: true}); err != nil {
+	if err := r.Get(ctx, "team", "a", &api.ConfigMap{}, client.GetOptions{Consistent: true}); err != nil {
 		t.Fatalf("existing content: %v", err)
 	}
 	// Neither a status write nor an update revives it or removes it.
 	st := marked.DeepCopy()
 	st.Status.Phase = api.NamespaceActive
-	if err := r.UpdateStatus(ctx, st); err != nil || st.Status.Phase != api.NamespaceTerminating {
+	if err := r.UpdateStatus(ctx, st, client.UpdateOptions{}); err != nil || st.Status.Phase != api.NamespaceTerminating {
 		t.Fatalf("status update: %v, phase %q", err, st.Status.Phase)
 	}
 	st.Labels = map[string]string{"x": "y"}
-	if err := r.Update(ctx, st); err != nil || st.DeletionTimestamp == nil {
+	if err := r.Update(ctx, st, client.UpdateOptions{}); err != nil || st.DeletionTimestamp == nil {
 		t.Fatalf("update of a terminating namespace: %v", err)
 	}
 	// RemoveNamespace ends it; its name is then free and missing.
@@ -602,7 +603,7 @@ func TestNamespaceLifecycle(t *testing.T) {
 	if err := r.RemoveNamespace(ctx, "team", "", &api.Namespace{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Create(ctx, cm("team", "c")); !api.IsNotFound(err) {
+	if err := r.Create(ctx, cm("team", "c"), client.CreateOptions{}); !api.IsNotFound(err) {
 		t.Fatalf("create after removal: %v", err)
 	}
 	if err := r.RemoveNamespace(ctx, "default", "", &api.Namespace{}); !api.IsConflict(err) {
@@ -620,10 +621,10 @@ func TestSharedObjects(t *testing.T) {
 		ObjectMeta: api.ObjectMeta{Name: "p", Namespace: "default"},
 		Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "img"}}},
 	}
-	if err := r.Create(ctx, pod); err != nil {
+	if err := r.Create(ctx, pod, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	shared := registry.ListOptions{Shared: true}
+	shared := client.ListOptions{Shared: true}
 	a, _, err := r.ListObjects(ctx, info, shared)
 	if err != nil {
 		t.Fatal(err)
@@ -632,7 +633,7 @@ func TestSharedObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	private, _, err := r.ListObjects(ctx, info, registry.ListOptions{})
+	private, _, err := r.ListObjects(ctx, info, client.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -643,13 +644,15 @@ func TestSharedObjects(t *testing.T) {
 		t.Fatal("a private list returned the shared object")
 	}
 	// A shared watch's event is the object later shared lists return.
-	w, err := r.Watch(ctx, info, a[0].GetResourceVersion(), shared)
+	sharedFrom := shared
+	sharedFrom.ResourceVersion = a[0].GetResourceVersion()
+	w, err := r.Watch(ctx, info, sharedFrom)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
 	pod.Labels = map[string]string{"v": "2"}
-	if err := r.Update(ctx, pod); err != nil {
+	if err := r.Update(ctx, pod, client.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ev := nextEvent(t, w)

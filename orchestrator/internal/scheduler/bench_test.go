@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func pod(name, node string) *api.Pod {
 
 // createAll writes objects with 64 concurrent writers (raftstore batches
 // them into few Raft entries).
-func createAll(tb testing.TB, reg *registry.Registry, n int, mk func(i int) api.Object) {
+func createAll(tb testing.TB, reg client.Interface, n int, mk func(i int) api.Object) {
 	tb.Helper()
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -48,7 +49,7 @@ func createAll(tb testing.TB, reg *registry.Registry, n int, mk func(i int) api.
 		go func() {
 			defer wg.Done()
 			for i := range ch {
-				if err := reg.Create(ctx, mk(i)); err != nil {
+				if err := reg.Create(ctx, mk(i), client.CreateOptions{}); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -82,8 +83,8 @@ func BenchmarkSchedule(b *testing.B) {
 	createAll(b, reg, b.N, func(i int) api.Object { return pod(fmt.Sprintf("new-%07d", i), "") })
 
 	ctx, cancel := context.WithCancel(context.Background())
-	pods := informer.New(reg, &api.Pod{}, registry.ListOptions{}, nil)
-	nodeInf := informer.New(reg, &api.Node{}, registry.ListOptions{}, nil)
+	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
+	nodeInf := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
 	s := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodeInf})
 	var bound sync.WaitGroup
 	bound.Add(b.N)

@@ -23,6 +23,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"maps"
 	"slices"
 	"sort"
@@ -33,14 +34,13 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
 	"go.uber.org/zap"
 )
 
 // Config configures a Scheduler.
 type Config struct {
-	Registry *registry.Registry
+	Registry client.Interface
 	Pods     *informer.Informer // all Pods
 	Nodes    *informer.Informer // all Nodes
 	Recorder *events.Recorder
@@ -347,7 +347,7 @@ func (s *Scheduler) binder(ctx context.Context) {
 			return
 		case req := <-s.bindCh:
 			key := api.KeyOf(req.pod)
-			_, err := s.cfg.Registry.Bind(ctx, req.pod, req.node)
+			_, err := s.cfg.Registry.Bind(ctx, req.pod, req.node, client.UpdateOptions{})
 			if err != nil {
 				s.mu.Lock()
 				if pl, ok := s.placed[key]; ok && pl.node == req.node {
@@ -523,7 +523,7 @@ func (s *Scheduler) markUnschedulable(ctx context.Context, pod *api.Pod, reasons
 	if next.Status.Phase == "" {
 		next.Status.Phase = api.PodPending
 	}
-	if err := s.cfg.Registry.UpdateStatus(ctx, next); err != nil && ctx.Err() == nil {
+	if err := s.cfg.Registry.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil && ctx.Err() == nil {
 		s.log.Debug("unschedulable status", zap.Error(err))
 	}
 	s.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedScheduling", "%s", msg)

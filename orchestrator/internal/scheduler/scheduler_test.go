@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type env struct {
-	reg   *registry.Registry
+	reg   client.Interface
 	pods  *informer.Informer
 	nodes *informer.Informer
 }
@@ -27,8 +28,8 @@ type env struct {
 func start(t *testing.T) *env {
 	reg := registry.New(testutil.Store(t), nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	pods := informer.New(reg, &api.Pod{}, registry.ListOptions{}, nil)
-	nodes := informer.New(reg, &api.Node{}, registry.ListOptions{}, nil)
+	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
+	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
 	s := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodes, RetryInterval: 50 * time.Millisecond})
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -67,7 +68,7 @@ func TestFilters(t *testing.T) {
 		if edit != nil {
 			edit(n)
 		}
-		if err := e.reg.Create(ctx, n); err != nil {
+		if err := e.reg.Create(ctx, n, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,7 +85,7 @@ func TestFilters(t *testing.T) {
 	// nodeSelector.
 	p := pod("wants-ssd", "")
 	p.Spec.NodeSelector = map[string]string{"disk": "ssd"}
-	if err := e.reg.Create(ctx, p); err != nil {
+	if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.boundTo(t, "wants-ssd"); n != "ssd" {
@@ -94,7 +95,7 @@ func TestFilters(t *testing.T) {
 	p = pod("db", "")
 	p.Spec.NodeSelector = map[string]string{api.LabelHostname: "tainted"}
 	p.Spec.Tolerations = []api.Toleration{{Key: "dedicated", Operator: api.TolerationOpEqual, Value: "db", Effect: api.TaintEffectNoSchedule}}
-	if err := e.reg.Create(ctx, p); err != nil {
+	if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.boundTo(t, "db"); n != "tainted" {
@@ -104,7 +105,7 @@ func TestFilters(t *testing.T) {
 	for _, name := range []string{"web-a", "web-b"} {
 		p = pod(name, "")
 		p.Spec.Containers[0].Ports = []api.ContainerPort{{ContainerPort: 80, HostPort: 80}}
-		if err := e.reg.Create(ctx, p); err != nil {
+		if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +116,7 @@ func TestFilters(t *testing.T) {
 	// Too big for anyone: unschedulable with a reason per node.
 	p = pod("huge", "")
 	p.Spec.Containers[0].Resources.Requests = api.ResourceList{api.ResourceCPU: api.MustParse("2")}
-	if err := e.reg.Create(ctx, p); err != nil {
+	if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var msg string
@@ -152,7 +153,7 @@ func TestSpreadsOwnerAcrossNodes(t *testing.T) {
 	var last *api.Node
 	for _, n := range []string{"a", "b", "c"} {
 		last = readyNode(n)
-		if err := e.reg.Create(ctx, last); err != nil {
+		if err := e.reg.Create(ctx, last, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -166,7 +167,7 @@ func TestSpreadsOwnerAcrossNodes(t *testing.T) {
 	for i := range 9 {
 		p := pod("p"+string(rune('0'+i)), "")
 		p.OwnerReferences = []api.OwnerReference{api.NewControllerRef(owner)}
-		if err := e.reg.Create(ctx, p); err != nil {
+		if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,60 @@
+package api
+
+// WatchEventType is the type of a watch event, with Kubernetes' names.
+type WatchEventType string
+
+// Watch event types.
+const (
+	Added    WatchEventType = "ADDED"
+	Modified WatchEventType = "MODIFIED"
+	Deleted  WatchEventType = "DELETED"
+)
+
+// WatchEvent is one change of one object. For Deleted, Object is the last
+// state with the deletion's resourceVersion.
+//
+// With selectors, events follow what the watcher can see: an object that
+// comes to match them is Added, one that matches before and after a
+// change is Modified, and one that stops matching is Deleted, carrying its
+// last matching state with the resourceVersion of the change.
+type WatchEvent struct {
+	Type   WatchEventType
+	Object Object
+	// Revision is the resourceVersion of the change, as a number.
+	Revision int64
+}
+
+// Watcher streams WatchEvents: the local registry and a remote API server
+// both satisfy it.
+//
+// Read Events until it is closed; then Err says why: a TooOld error
+// (re-list and watch again from the list's resourceVersion),
+// ServiceUnavailable when the serving node stopped, or the context's
+// error after Stop. Stop ends the watch and waits for its goroutine; it
+// is safe to call twice. Events is unbuffered beyond the serving store's
+// watch buffer: a reader that falls far behind ends the watch with a
+// TooOld error.
+type Watcher interface {
+	Events() <-chan WatchEvent
+	Err() error
+	Stop()
+}
+
+// PatchType says how a patch's bytes are to be read, by their Kubernetes
+// content types.
+type PatchType string
+
+// The patch types. MergePatchType and JSONPatchType are applied to any
+// kind; StrategicMergePatchType merges lists of the built-in kinds by
+// their keys (containers by name, ...), as kubectl expects; ApplyPatchType
+// is Kubernetes' server-side apply.
+const (
+	JSONPatchType           PatchType = "application/json-patch+json"
+	MergePatchType          PatchType = "application/merge-patch+json"
+	StrategicMergePatchType PatchType = "application/strategic-merge-patch+json"
+	ApplyPatchType          PatchType = "application/apply-patch+yaml"
+)
+
+// DryRunAll is the one dry-run value Kubernetes defines: run every stage
+// of a write (defaulting, admission, validation) and store nothing.
+const DryRunAll = "All"

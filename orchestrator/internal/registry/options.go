@@ -1,0 +1,97 @@
+package registry
+
+import (
+	"context"
+
+	"fmt"
+	"unicode"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/raftstore"
+)
+
+// maxFieldManager is Kubernetes' limit on a field manager's length.
+const maxFieldManager = 128
+
+// checkFieldManager refuses a field manager Kubernetes would refuse.
+func checkFieldManager(m string) error {
+	if len(m) > maxFieldManager {
+		return api.NewBadRequest(fmt.Sprintf("fieldManager: must be at most %d characters, have %d", maxFieldManager, len(m)))
+	}
+	for _, r := range m {
+		if !unicode.IsPrint(r) {
+			return api.NewBadRequest(fmt.Sprintf("fieldManager: invalid character %q: only printable characters are allowed", r))
+		}
+	}
+	return nil
+}
+
+// recordManager notes in metadata.managedFields that manager wrote the
+// object (operation Update; subresource "" for the main resource): one
+// entry per manager and subresource, its time the latest write. The
+// entry has no fieldsV1: Flotilla records who wrote, not which fields.
+func recordManager(m *api.ObjectMeta, manager, apiVersion, subresource string) {
+	if manager == "" {
+		return
+	}
+	now := api.Now()
+	for i := range m.ManagedFields {
+		e := &m.ManagedFields[i]
+		if e.Manager == manager && e.Subresource == subresource && e.Operation == "Update" {
+			e.Time, e.APIVersion = &now, apiVersion
+			return
+		}
+	}
+	m.ManagedFields = append(m.ManagedFields, api.ManagedFieldsEntry{
+		Manager: manager, Operation: "Update", APIVersion: apiVersion, Time: &now, Subresource: subresource,
+	})
+}
+
+// patcher returns the function that applies patch of type pt to an
+// object's JSON.
+//
+// Errors: BadRequest for a malformed JSON patch; UnsupportedMediaType for
+// a type not served.
+func patcher(pt api.PatchType, patch []byte) (func(cur []byte) ([]byte, error), error) {
+	switch pt {
+	case "", api.MergePatchType:
+		return func(cur []byte) ([]byte, error) {
+			out, err := api.MergePatch(cur, patch)
+			if err != nil {
+				return nil, api.NewBadRequest(err.Error())
+			}
+			return out, nil
+		}, nil
+	case api.JSONPatchType:
+		p, err := jsonpatch.DecodePatch(patch)
+		if err != nil {
+			return nil, api.NewBadRequest(fmt.Sprintf("invalid JSON patch: %v", err))
+		}
+		return func(cur []byte) ([]byte, error) {
+			out, err := p.Apply(cur)
+			if err != nil {
+				return nil, api.NewBadRequest(fmt.Sprintf("the JSON patch could not be applied: %v", err))
+			}
+			return out, nil
+		}, nil
+	case api.StrategicMergePatchType, api.ApplyPatchType:
+		return nil, api.NewUnsupportedMediaType(fmt.Sprintf("patch type %q is not supported yet: use %q or %q", pt, api.MergePatchType, api.JSONPatchType))
+	}
+	return nil, api.NewUnsupportedMediaType(fmt.Sprintf("unknown patch type %q: want %q, %q, %q or %q",
+		pt, api.MergePatchType, api.JSONPatchType, api.StrategicMergePatchType, api.ApplyPatchType))
+}
+
+// absent checks that key is free, for a dry-run create.
+//
+// Errors: the store's AlreadyExists, or a read error.
+func (r *Registry) absent(ctx context.Context, key string) error {
+	_, err := r.kv.Get(ctx, key, raftRead(true)...)
+	switch {
+	case err == nil:
+		return raftstore.ErrAlreadyExists
+	case raftstore.IsNotFound(err):
+		return nil
+	}
+	return err
+}
