@@ -3,13 +3,13 @@ package agent_test
 import (
 	"context"
 	"errors"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"

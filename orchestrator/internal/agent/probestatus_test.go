@@ -2,12 +2,12 @@ package agent_test
 
 import (
 	"context"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 )

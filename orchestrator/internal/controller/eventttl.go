@@ -2,10 +2,10 @@ package controller
 
 import (
 	"context"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"go.uber.org/zap"
 )
 

@@ -2,11 +2,11 @@ package controller
 
 import (
 	"context"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"go.uber.org/zap"

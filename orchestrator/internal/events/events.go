@@ -6,13 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"go.uber.org/zap"
 )
 

@@ -3,13 +3,13 @@ package registry_test
 import (
 	"context"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/raftstore"

@@ -3,12 +3,12 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"

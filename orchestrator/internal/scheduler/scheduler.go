@@ -23,7 +23,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"maps"
 	"slices"
 	"sort"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
