@@ -209,7 +209,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			addrs = append([]api.NodeAddress{{Type: api.NodeInternalIP, Address: host}}, addrs...)
 		}
 		a := agent.New(agent.Config{
-			NodeName: c.cfg.NodeName, Registry: c.reg, Runtime: c.cfg.Runtime,
+			NodeName: c.cfg.NodeName, Client: c.reg, Runtime: c.cfg.Runtime,
 			Recorder: events.New(c.reg, "agent", c.cfg.NodeName, c.log),
 			Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
 			HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
@@ -248,7 +248,7 @@ func (c *Cluster) leadership(ctx context.Context) {
 			go func() {
 				defer close(done)
 				controller.Run(mctx, controller.Config{
-					Registry: c.reg, NodeName: c.cfg.NodeName,
+					Client: c.reg, NodeName: c.cfg.NodeName,
 					NodeMonitorGracePeriod: c.timing.NodeMonitorGracePeriod,
 					PodEvictionTimeout:     c.timing.PodEvictionTimeout,
 					SchedulerRetryInterval: c.timing.SchedulerRetryInterval,

@@ -54,7 +54,7 @@ import (
 // Config configures an Agent. Zero durations take the defaults named.
 type Config struct {
 	NodeName string
-	Registry client.Interface
+	Client   client.Interface
 	Runtime  runtime.Runtime
 	// Recorder, if set, records the agent's Events; Run runs it.
 	Recorder *events.Recorder
@@ -159,7 +159,7 @@ func New(cfg Config) *Agent {
 	// The Pod list is linearizable: a node restarted without its data,
 	// or behind, must not see an empty or old list from its own replica
 	// and stop the running Pods it does not find there.
-	a.pods = informer.New(cfg.Registry, &api.Pod{}, client.ListOptions{
+	a.pods = informer.New(cfg.Client, &api.Pod{}, client.ListOptions{
 		Fields:     api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
 		Consistent: true,
 	}, cfg.Logger)
@@ -447,9 +447,9 @@ func (a *Agent) renew(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*a.cfg.HeartbeatInterval)
 	defer cancel()
 	var n api.Node
-	err := a.cfg.Registry.Get(ctx, "", a.cfg.NodeName, &n, client.GetOptions{})
+	err := a.cfg.Client.Get(ctx, "", a.cfg.NodeName, &n, client.GetOptions{})
 	if api.IsNotFound(err) {
-		err = a.cfg.Registry.Create(ctx, a.nodeObject(), client.CreateOptions{})
+		err = a.cfg.Client.Create(ctx, a.nodeObject(), client.CreateOptions{})
 		if err == nil {
 			a.log.Info("node registered", zap.String("node", a.cfg.NodeName))
 		}
@@ -459,7 +459,7 @@ func (a *Agent) renew(ctx context.Context) error {
 		return err
 	}
 	a.fillStatus(&n)
-	return a.cfg.Registry.UpdateStatus(ctx, &n, client.UpdateOptions{})
+	return a.cfg.Client.UpdateStatus(ctx, &n, client.UpdateOptions{})
 }
 
 // ---- Pods ----
@@ -970,7 +970,7 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 	}
 	next := pod.DeepCopyObject().(*api.Pod)
 	next.Status = st
-	err := a.cfg.Registry.UpdateStatus(ctx, next, client.UpdateOptions{})
+	err := a.cfg.Client.UpdateStatus(ctx, next, client.UpdateOptions{})
 	if api.IsConflict(err) || api.IsNotFound(err) {
 		return nil // a newer version or the deletion is on its way through the informer
 	}

@@ -39,7 +39,7 @@ func newEnv(t *testing.T, fc fake.Config) *env {
 func (e *env) run(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := agent.New(agent.Config{
-		NodeName: "n1", Registry: e.reg, Runtime: e.rt, Recorder: events.New(e.reg, "agent", "n1", nil),
+		NodeName: "n1", Client: e.reg, Runtime: e.rt, Recorder: events.New(e.reg, "agent", "n1", nil),
 		Capacity:          api.ResourceList{api.ResourceCPU: api.MustParse("2")},
 		HeartbeatInterval: 20 * time.Millisecond, ResyncInterval: 200 * time.Millisecond,
 		BackoffBase: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,

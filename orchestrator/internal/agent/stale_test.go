@@ -105,7 +105,7 @@ func TestStaleSandboxInspectDoesNotKillSandbox(t *testing.T) {
 	rt := newCreatedRuntime(e.rt)
 	ctx, cancel := context.WithCancel(context.Background())
 	a := agent.New(agent.Config{
-		NodeName: "n1", Registry: e.reg, Runtime: rt,
+		NodeName: "n1", Client: e.reg, Runtime: rt,
 		Capacity:          api.ResourceList{api.ResourceCPU: api.MustParse("2")},
 		HeartbeatInterval: 20 * time.Millisecond, ResyncInterval: time.Hour,
 		BackoffBase: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,

@@ -54,7 +54,7 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		Run(ctx, Config{Registry: reg, NodeName: "n1", NodeMonitorGracePeriod: time.Second, PodEvictionTimeout: time.Second})
+		Run(ctx, Config{Client: reg, NodeName: "n1", NodeMonitorGracePeriod: time.Second, PodEvictionTimeout: time.Second})
 	}()
 	defer func() { cancel(); wg.Wait() }()
 	labels := map[string]string{"app": "x"}
@@ -113,8 +113,8 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 
 func runManager(t *testing.T, cfg Config) client.Interface {
 	t.Helper()
-	if cfg.Registry == nil {
-		cfg.Registry = registry.New(testutil.Store(t), nil)
+	if cfg.Client == nil {
+		cfg.Client = registry.New(testutil.Store(t), nil)
 	}
 	cfg.NodeName = "n1"
 	cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout = time.Second, time.Second
@@ -123,7 +123,7 @@ func runManager(t *testing.T, cfg Config) client.Interface {
 	wg.Add(1)
 	go func() { defer wg.Done(); Run(ctx, cfg) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	return cfg.Registry
+	return cfg.Client
 }
 
 // The namespace controller creates the system namespaces, and deleting a

@@ -18,8 +18,10 @@ import (
 // the owner reference from the dependents of an owner deleted with
 // orphan propagation before removing its orphan finalizer.
 //
-// It covers the kinds it has informers for (Deployment, ReplicaSet, Pod);
-// other kinds with ownerReferences are not collected yet.
+// It watches every kind of the scheme (through the Manager's shared
+// informers, metadata-only where no other controller reads the kind), so
+// an object of any kind, including kinds added later, is collected when
+// its owners are gone.
 type garbageCollector struct {
 	reg   client.Interface
 	kinds map[string]*informer.Informer // kind -> cache

@@ -1,14 +1,3 @@
-// Package controller holds Flotilla's leader-side control loops —
-// ReplicaSet, Deployment, garbage collector, node lifecycle, namespace
-// (creates the system namespaces, empties and removes deleted ones) and
-// Event expiry (Config.EventTTL) — and the Manager that runs them with the
-// scheduler while this node leads.
-//
-// Every loop is level-triggered: reconcile reads the desired and observed
-// state from informer caches and takes idempotent steps, so a missed event
-// or a change of leader loses nothing. After its own writes a loop waits
-// until its cache has seen them (informer.WaitForRevision) before it reads
-// again, which is what keeps a ReplicaSet from creating a Pod twice.
 package controller
 
 import (

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -9,13 +10,14 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
 	"go.uber.org/zap"
 )
 
-// Config configures the leader-side Manager.
+// Config configures the leader-side controllers.
 type Config struct {
-	Registry client.Interface
+	// Client is the node's view of the cluster state (the seam: the local
+	// registry on a server).
+	Client   client.Interface
 	NodeName string
 	// NodeMonitorGracePeriod: a Node whose status was not renewed this long
 	// is marked NotReady. PodEvictionTimeout: its Pods are deleted after it
@@ -34,60 +36,154 @@ type Config struct {
 	Logger   *zap.Logger
 }
 
-// Run runs the informers, controllers and scheduler until ctx ends and
-// returns when all of them have stopped. The Cluster calls it while this
-// node leads.
+// Registration adds one controller (its informers, handlers and run
+// function) to a Manager.
+type Registration func(m *Manager, cfg Config)
+
+// Builtin returns the controllers every leader runs. A new controller is
+// one more entry here; nothing else names it.
+func Builtin() []Registration {
+	return []Registration{
+		addReplicaSetController,
+		addDeploymentController,
+		addNodeLifecycle,
+		addNamespaceController,
+		addEventExpirer,
+		addScheduler,
+		addGarbageCollector,
+	}
+}
+
+// Run runs the Builtin controllers until ctx ends and returns when all of
+// them have stopped. The Cluster calls it while this node leads.
 func Run(ctx context.Context, cfg Config) {
-	log := cfg.Logger
+	m := NewManager(cfg.Client, cfg.Logger)
+	for _, add := range Builtin() {
+		add(m, cfg)
+	}
+	m.Run(ctx)
+}
+
+// Manager owns one shared informer per kind for the controllers
+// registered with it, starts them, waits for their first lists, then runs
+// the controllers; every goroutine it starts has stopped when Run returns.
+// Register everything (Informer, MetadataInformer, Add) before Run.
+type Manager struct {
+	client client.Interface
+	log    *zap.Logger
+
+	informers map[string]*managedInformer // by kind
+	kinds     []string                    // informers in creation order
+	recorders map[string]*events.Recorder // by component
+	runs      []namedRun
+}
+
+type managedInformer struct {
+	*informer.Informer
+	// metadataOnly: only MetadataInformer asked for the kind, so the cache
+	// keeps object metadata alone.
+	metadataOnly bool
+}
+
+type namedRun struct {
+	name string
+	run  func(context.Context)
+}
+
+// NewManager returns a Manager over c. log nil: no logging.
+func NewManager(c client.Interface, log *zap.Logger) *Manager {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	reg := cfg.Registry
-	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, log)
-	pods.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
-	pods.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)
-	rss := informer.New(reg, &api.ReplicaSet{}, client.ListOptions{}, log)
-	rss.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
-	rss.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	deps := informer.New(reg, &api.Deployment{}, client.ListOptions{}, log)
-	deps.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, log)
-	namespaces := informer.New(reg, &api.Namespace{}, client.ListOptions{}, log)
+	return &Manager{client: c, log: log, informers: map[string]*managedInformer{}, recorders: map[string]*events.Recorder{}}
+}
 
-	rec := events.New(reg, "controller-manager", cfg.NodeName, log)
-	schedRec := events.New(reg, "scheduler", cfg.NodeName, log)
-	rsc := newReplicaSetController(reg, pods, rss, rec, log)
-	dc := newDeploymentController(reg, deps, rss, rec, log)
-	gc := newGarbageCollector(reg, map[string]*informer.Informer{"Pod": pods, "ReplicaSet": rss, "Deployment": deps}, log)
-	nl := newNodeLifecycle(reg, nodes, pods, rec, cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout, cfg.NodeFailed, log)
-	nsc := newNamespaceController(reg, namespaces, log)
-	ttl := newEventExpirer(reg, cfg.EventTTL, log)
-	sched := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodes, Recorder: schedRec, RetryInterval: cfg.SchedulerRetryInterval, Logger: log.Named("scheduler")})
+// Client returns the client controllers write through.
+func (m *Manager) Client() client.Interface { return m.client }
 
+// Logger returns the manager's logger.
+func (m *Manager) Logger() *zap.Logger { return m.log }
+
+// Informer returns the shared informer of sample's kind, caching whole
+// objects of every namespace. It panics for an unregistered kind (a
+// programming error caught by every test).
+func (m *Manager) Informer(sample api.Object) *informer.Informer {
+	info, ok := m.client.Scheme().KindFor(sample)
+	if !ok {
+		panic(fmt.Sprintf("controller: %T is not a registered kind", sample))
+	}
+	mi := m.informer(info)
+	mi.metadataOnly = false
+	return mi.Informer
+}
+
+// MetadataInformer returns the shared informer of info's kind for a
+// controller that reads only object metadata (the garbage collector).
+// Unless another controller asks for whole objects of the kind, its cache
+// holds metadata alone (informer.MetadataOnly), so watching every kind
+// costs little memory.
+func (m *Manager) MetadataInformer(info api.KindInfo) *informer.Informer {
+	mi, ok := m.informers[info.Kind]
+	if !ok {
+		mi = m.informer(info)
+		mi.metadataOnly = true
+	}
+	return mi.Informer
+}
+
+func (m *Manager) informer(info api.KindInfo) *managedInformer {
+	if mi, ok := m.informers[info.Kind]; ok {
+		return mi
+	}
+	mi := &managedInformer{Informer: informer.New(m.client, info.New(), client.ListOptions{}, m.log)}
+	m.informers[info.Kind] = mi
+	m.kinds = append(m.kinds, info.Kind)
+	return mi
+}
+
+// Recorder returns the Event recorder of component (one per component,
+// shared by the controllers that name it), run by the Manager.
+func (m *Manager) Recorder(component, host string) *events.Recorder {
+	r, ok := m.recorders[component]
+	if !ok {
+		r = events.New(m.client, component, host, m.log)
+		m.recorders[component] = r
+	}
+	return r
+}
+
+// Add registers a controller's run function; it starts once every
+// informer has listed, and must return when its context ends.
+func (m *Manager) Add(name string, run func(context.Context)) {
+	m.runs = append(m.runs, namedRun{name, run})
+}
+
+// Run starts the informers, waits for their first lists and runs the
+// controllers until ctx ends; it returns when every goroutine it started
+// has stopped.
+func (m *Manager) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	goRun := func(f func(context.Context)) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f(ctx) }()
-	}
 	defer wg.Wait()
-	for _, inf := range []*informer.Informer{pods, rss, deps, nodes, namespaces} {
-		goRun(inf.Run)
+	for _, r := range m.recorders {
+		wg.Go(func() { r.Run(ctx) })
 	}
-	goRun(rec.Run)
-	goRun(schedRec.Run)
-	for _, inf := range []*informer.Informer{pods, rss, deps, nodes, namespaces} {
+	infs := make([]*informer.Informer, 0, len(m.kinds))
+	for _, kind := range m.kinds {
+		mi := m.informers[kind]
+		if mi.metadataOnly {
+			mi.SetTransform(informer.MetadataOnly)
+		}
+		infs = append(infs, mi.Informer)
+		wg.Go(func() { mi.Run(ctx) })
+	}
+	for _, inf := range infs {
 		if inf.WaitSynced(ctx) != nil {
 			return
 		}
 	}
-	log.Info("controllers started")
-	goRun(rsc.run)
-	goRun(dc.run)
-	goRun(gc.run)
-	goRun(nl.run)
-	goRun(nsc.run)
-	goRun(ttl.run)
-	goRun(sched.Run)
+	m.log.Info("controllers started", zap.Int("controllers", len(m.runs)), zap.Int("informers", len(infs)))
+	for _, r := range m.runs {
+		wg.Go(func() { r.run(ctx) })
+	}
 	<-ctx.Done()
 }

@@ -11,6 +11,7 @@ package informer
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -47,6 +48,8 @@ type Informer struct {
 	synced   bool
 	changed  chan struct{} // closed and replaced whenever rev advances or sync completes
 	handlers []Handler
+	// transform, if set, replaces each object before it is cached.
+	transform func(api.Object) api.Object
 }
 
 // New returns an informer of sample's kind with objects matching opts.
@@ -71,8 +74,30 @@ func New(reg client.Interface, sample api.Object, opts client.ListOptions, log *
 // AddHandler registers h. Call before Run.
 func (i *Informer) AddHandler(h Handler) { i.handlers = append(i.handlers, h) }
 
-// AddIndex registers an index. Call before Run.
+// Kind returns the kind the informer caches.
+func (i *Informer) Kind() api.KindInfo { return i.info }
+
+// SetTransform makes the informer cache transform(obj) instead of each
+// object it receives, e.g. MetadataOnly to hold only what a garbage
+// collector needs. nil caches objects as they are. Call before Run.
+func (i *Informer) SetTransform(transform func(api.Object) api.Object) { i.transform = transform }
+
+// MetadataOnly returns an object of obj's type holding only its type and
+// object metadata: for caches that look at nothing else.
+func MetadataOnly(obj api.Object) api.Object {
+	out := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(api.Object)
+	*out.GetTypeMeta() = *obj.GetTypeMeta()
+	*out.GetObjectMeta() = *obj.GetObjectMeta()
+	return out
+}
+
+// AddIndex registers an index; a second index of the same name is
+// ignored, so that controllers sharing an informer can each ask for the
+// indexes they use. Call before Run.
 func (i *Informer) AddIndex(name string, fn IndexFunc) {
+	if _, ok := i.indexFns[name]; ok {
+		return
+	}
 	i.indexFns[name] = fn
 	i.indexes[name] = map[string]map[string]api.Object{}
 }
@@ -141,6 +166,9 @@ func (i *Informer) replace(objs []api.Object, rev int64) {
 	i.mu.Lock()
 	seen := make(map[string]bool, len(objs))
 	for _, o := range objs {
+		if i.transform != nil {
+			o = i.transform(o)
+		}
 		k := api.KeyOf(o)
 		seen[k] = true
 		old := i.items[k]
@@ -167,6 +195,9 @@ func (i *Informer) replace(objs []api.Object, rev int64) {
 }
 
 func (i *Informer) apply(ev api.WatchEvent) {
+	if i.transform != nil {
+		ev.Object = i.transform(ev.Object)
+	}
 	k := api.KeyOf(ev.Object)
 	i.mu.Lock()
 	old := i.items[k]

@@ -85,7 +85,7 @@ func BenchmarkSchedule(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
 	nodeInf := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
-	s := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodeInf})
+	s := scheduler.New(scheduler.Config{Client: reg, Pods: pods, Nodes: nodeInf})
 	var bound sync.WaitGroup
 	bound.Add(b.N)
 	var once sync.Map

@@ -40,7 +40,7 @@ import (
 
 // Config configures a Scheduler.
 type Config struct {
-	Registry client.Interface
+	Client   client.Interface
 	Pods     *informer.Informer // all Pods
 	Nodes    *informer.Informer // all Nodes
 	Recorder *events.Recorder
@@ -347,7 +347,7 @@ func (s *Scheduler) binder(ctx context.Context) {
 			return
 		case req := <-s.bindCh:
 			key := api.KeyOf(req.pod)
-			_, err := s.cfg.Registry.Bind(ctx, req.pod, req.node, client.UpdateOptions{})
+			_, err := s.cfg.Client.Bind(ctx, req.pod, req.node, client.UpdateOptions{})
 			if err != nil {
 				s.mu.Lock()
 				if pl, ok := s.placed[key]; ok && pl.node == req.node {
@@ -523,7 +523,7 @@ func (s *Scheduler) markUnschedulable(ctx context.Context, pod *api.Pod, reasons
 	if next.Status.Phase == "" {
 		next.Status.Phase = api.PodPending
 	}
-	if err := s.cfg.Registry.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil && ctx.Err() == nil {
+	if err := s.cfg.Client.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil && ctx.Err() == nil {
 		s.log.Debug("unschedulable status", zap.Error(err))
 	}
 	s.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedScheduling", "%s", msg)

@@ -30,7 +30,7 @@ func start(t *testing.T) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
 	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
-	s := scheduler.New(scheduler.Config{Registry: reg, Pods: pods, Nodes: nodes, RetryInterval: 50 * time.Millisecond})
+	s := scheduler.New(scheduler.Config{Client: reg, Pods: pods, Nodes: nodes, RetryInterval: 50 * time.Millisecond})
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); pods.Run(ctx) }()

@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
+)
+
+// The registrations of the built-in controllers: each asks the Manager
+// for the shared informers (and indexes) it reads and adds its loop.
+
+func addReplicaSetController(m *Manager, cfg Config) {
+	pods, rss := m.Informer(&api.Pod{}), m.Informer(&api.ReplicaSet{})
+	pods.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
+	pods.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+	rss.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
+	rss.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+	c := newReplicaSetController(m.Client(), pods, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger())
+	m.Add("replicaset", c.run)
+}
+
+func addDeploymentController(m *Manager, cfg Config) {
+	deps, rss := m.Informer(&api.Deployment{}), m.Informer(&api.ReplicaSet{})
+	deps.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+	rss.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
+	rss.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+	c := newDeploymentController(m.Client(), deps, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger())
+	m.Add("deployment", c.run)
+}
+
+func addNodeLifecycle(m *Manager, cfg Config) {
+	nodes, pods := m.Informer(&api.Node{}), m.Informer(&api.Pod{})
+	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)
+	c := newNodeLifecycle(m.Client(), nodes, pods, m.Recorder("controller-manager", cfg.NodeName),
+		cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout, cfg.NodeFailed, m.Logger())
+	m.Add("nodelifecycle", c.run)
+}
+
+func addNamespaceController(m *Manager, _ Config) {
+	c := newNamespaceController(m.Client(), m.Informer(&api.Namespace{}), m.Logger())
+	m.Add("namespace", c.run)
+}
+
+func addEventExpirer(m *Manager, cfg Config) {
+	c := newEventExpirer(m.Client(), cfg.EventTTL, m.Logger())
+	m.Add("eventttl", c.run)
+}
+
+func addScheduler(m *Manager, cfg Config) {
+	pods, nodes := m.Informer(&api.Pod{}), m.Informer(&api.Node{})
+	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)
+	s := scheduler.New(scheduler.Config{
+		Client: m.Client(), Pods: pods, Nodes: nodes, Recorder: m.Recorder("scheduler", cfg.NodeName),
+		RetryInterval: cfg.SchedulerRetryInterval, Logger: m.Logger().Named("scheduler"),
+	})
+	m.Add("scheduler", s.Run)
+}
+
+// addGarbageCollector watches every kind of the scheme: whatever kind an
+// object is, its ownerReferences are followed.
+func addGarbageCollector(m *Manager, _ Config) {
+	kinds := map[string]*informer.Informer{}
+	for _, info := range m.Client().Scheme().Kinds() {
+		inf := m.MetadataInformer(info)
+		inf.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+		kinds[info.Kind] = inf
+	}
+	g := newGarbageCollector(m.Client(), kinds, m.Logger())
+	m.Add("garbagecollector", g.run)
+}
