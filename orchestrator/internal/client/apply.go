@@ -66,7 +66,7 @@ func Apply(ctx context.Context, c Interface, obj api.Object, o ApplyOptions) err
 			if err != nil {
 				return err
 			}
-			return copyObject(obj, next)
+			return CopyInto(obj, next)
 		}
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func Apply(ctx context.Context, c Interface, obj api.Object, o ApplyOptions) err
 			return err
 		}
 		if patch == nil {
-			return copyObject(obj, cur)
+			return CopyInto(obj, cur)
 		}
 		next := cur.DeepCopyObject()
 		err = c.Patch(ctx, next, api.MergePatchType, patch, PatchOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
@@ -86,7 +86,7 @@ func Apply(ctx context.Context, c Interface, obj api.Object, o ApplyOptions) err
 		if err != nil {
 			return err
 		}
-		return copyObject(obj, next)
+		return CopyInto(obj, next)
 	}
 }
 
@@ -222,7 +222,7 @@ func decodeObject(b []byte) (map[string]any, error) {
 }
 
 // copyObject sets *dst to *src (same concrete type).
-func copyObject(dst, src api.Object) error {
+func CopyInto(dst, src api.Object) error {
 	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
 	if dv.Type() != sv.Type() {
 		return api.NewBadRequest(fmt.Sprintf("want %T, have %T", src, dst))

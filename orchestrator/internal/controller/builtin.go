@@ -9,21 +9,24 @@ import (
 // The registrations of the built-in controllers: each asks the Manager
 // for the shared informers (and indexes) it reads and adds its loop.
 
+// ownedInformer is the shared informer of sample's kind indexed by
+// namespace and owner, as the workload controllers read them.
+func ownedInformer(m *Manager, sample api.Object) *informer.Informer {
+	inf := m.Informer(sample)
+	inf.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
+	inf.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+	return inf
+}
+
 func addReplicaSetController(m *Manager, cfg Config) {
-	pods, rss := m.Informer(&api.Pod{}), m.Informer(&api.ReplicaSet{})
-	pods.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
-	pods.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	rss.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
-	rss.AddIndex(informer.IndexOwner, informer.OwnerIndex)
+	pods, rss := ownedInformer(m, &api.Pod{}), ownedInformer(m, &api.ReplicaSet{})
 	c := newReplicaSetController(m.Client(), pods, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger())
 	m.Add("replicaset", c.run)
 }
 
 func addDeploymentController(m *Manager, cfg Config) {
-	deps, rss := m.Informer(&api.Deployment{}), m.Informer(&api.ReplicaSet{})
+	deps, rss := m.Informer(&api.Deployment{}), ownedInformer(m, &api.ReplicaSet{})
 	deps.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	rss.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
-	rss.AddIndex(informer.IndexOwner, informer.OwnerIndex)
 	c := newDeploymentController(m.Client(), deps, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger())
 	m.Add("deployment", c.run)
 }

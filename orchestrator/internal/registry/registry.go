@@ -31,7 +31,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -356,7 +355,7 @@ func (r *Registry) Get(ctx context.Context, namespace, name string, out api.Obje
 	if err != nil {
 		return err
 	}
-	return copyInto(out, obj)
+	return client.CopyInto(out, obj)
 }
 
 func (r *Registry) get(ctx context.Context, info api.KindInfo, namespace, name string, o readOpts) (api.Object, error) {
@@ -368,16 +367,6 @@ func (r *Registry) get(ctx context.Context, info api.KindInfo, namespace, name s
 		return nil, storeErr(err, info, name)
 	}
 	return r.decode(info, kv)
-}
-
-// copyInto sets *dst to *src; src must not be used afterwards.
-func copyInto(dst, src api.Object) error {
-	dv, sv := reflect.ValueOf(dst), reflect.ValueOf(src)
-	if dv.Type() != sv.Type() {
-		return api.NewBadRequest(fmt.Sprintf("registry: want %T, have %T", src, dst))
-	}
-	dv.Elem().Set(sv.Elem())
-	return nil
 }
 
 // List reads the objects of list's kind that match o into list and sets
@@ -588,7 +577,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		}
 		if o.DryRun {
 			next.SetResourceVersion(strconv.FormatInt(curRev, 10))
-			return copyInto(obj, next)
+			return client.CopyInto(obj, next)
 		}
 		if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 && !isNamespace {
 			_, err := r.kv.Delete(ctx, key, expected)
@@ -598,7 +587,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 				}
 				return storeErr(err, info, nm.Name)
 			}
-			return copyInto(obj, next)
+			return client.CopyInto(obj, next)
 		}
 		data, err := encode(next)
 		if err != nil {
@@ -612,7 +601,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			return storeErr(err, info, nm.Name)
 		}
 		next.SetResourceVersion(strconv.FormatInt(rev, 10))
-		return copyInto(obj, next)
+		return client.CopyInto(obj, next)
 	}
 }
 
@@ -664,7 +653,7 @@ func (r *Registry) Patch(ctx context.Context, obj api.Object, pt api.PatchType, 
 		if err != nil {
 			return err
 		}
-		return copyInto(obj, next)
+		return client.CopyInto(obj, next)
 	}
 }
 
@@ -731,7 +720,7 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 					cm.DeletionGracePeriodSeconds = api.Ptr(int64(0))
 				}
 			}
-			return copyInto(obj, cur)
+			return client.CopyInto(obj, cur)
 		}
 		if len(cm.Finalizers) == 0 && !isNamespace {
 			rev, err := r.kv.Delete(ctx, key, curRev)
@@ -742,7 +731,7 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 				return storeErr(err, info, name)
 			}
 			cur.SetResourceVersion(strconv.FormatInt(rev, 10))
-			return copyInto(obj, cur)
+			return client.CopyInto(obj, cur)
 		}
 		if cm.DeletionTimestamp == nil {
 			cm.DeletionTimestamp = api.NewTimePtr(api.Now().Time)
@@ -760,7 +749,7 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 			return storeErr(err, info, name)
 		}
 		cur.SetResourceVersion(strconv.FormatInt(rev, 10))
-		return copyInto(obj, cur)
+		return client.CopyInto(obj, cur)
 	}
 }
 
@@ -797,7 +786,7 @@ func (r *Registry) RemoveNamespace(ctx context.Context, name, rv string, obj *ap
 		return storeErr(err, info, name)
 	}
 	cur.SetResourceVersion(strconv.FormatInt(rev, 10))
-	return copyInto(obj, cur)
+	return client.CopyInto(obj, cur)
 }
 
 // Bind sets spec.nodeName of an unbound Pod and its PodScheduled condition
