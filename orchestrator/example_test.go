@@ -65,3 +65,53 @@ spec:
 	}
 	// Output: 2 pods running
 }
+
+// Apply keeps what other writers add; Patch takes a typed patch, and
+// DryRunAll shows what a write would store without storing it.
+func ExampleClient_Apply() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rt, err := fake.New(fake.Config{NodeName: "solo"})
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close()
+	cfg := orchestrator.TestConfig("solo")
+	cfg.Runtime, cfg.BootstrapExpect = rt, 1
+	cluster, err := orchestrator.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	if err := cluster.Start(ctx); err != nil {
+		panic(err)
+	}
+	defer cluster.Shutdown(context.Background())
+	c := cluster.Client()
+
+	manifest := func(level string) *orchestrator.ConfigMap {
+		return &orchestrator.ConfigMap{
+			ObjectMeta: orchestrator.ObjectMeta{Name: "settings", Labels: map[string]string{"app": "shop"}},
+			Data:       map[string]string{"log-level": level},
+		}
+	}
+	if err := c.Apply(ctx, manifest("info"), orchestrator.FieldOwner("deployer")); err != nil {
+		panic(err)
+	}
+	// Another writer labels it with a merge patch.
+	label := orchestrator.RawPatch(orchestrator.MergePatchType, []byte(`{"metadata":{"labels":{"audited":"yes"}}}`))
+	if err := c.Patch(ctx, manifest(""), label); err != nil {
+		panic(err)
+	}
+	// A dry run validates and reports, and stores nothing.
+	preview := manifest("debug")
+	if err := c.Apply(ctx, preview, orchestrator.DryRunAll); err != nil {
+		panic(err)
+	}
+	// Re-applying the changed manifest keeps the other writer's label.
+	applied := manifest("debug")
+	if err := c.Apply(ctx, applied); err != nil {
+		panic(err)
+	}
+	fmt.Println(preview.Data["log-level"], applied.Data["log-level"], applied.Labels["audited"])
+	// Output: debug debug yes
+}
