@@ -78,10 +78,12 @@ func New(cfg Config) (*Cluster, error) {
 	rc.NodeID = cfg.NodeName
 	rc.DataDir = cfg.DataDir
 	rc.Logger = c.log.Named("raftstore")
-	rc.Network = cfg.RaftNetwork
 	rc.BindAddr = cfg.RaftBindAddr
+	if cfg.networks != nil {
+		rc.Network = cfg.networks.Raft
+	}
 	if rc.BindAddr == "" {
-		if cfg.RaftNetwork != nil {
+		if cfg.networks != nil {
 			rc.BindAddr = cfg.NodeName
 		} else {
 			rc.BindAddr = "127.0.0.1:0"
@@ -122,7 +124,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("orchestrator: raft store: %w", err)
 	}
 	var mc membership.Config
-	if c.cfg.GossipNetwork != nil {
+	if c.cfg.networks != nil {
 		mc = membership.FastConfig()
 	} else {
 		mc = membership.DefaultConfig()
@@ -131,13 +133,15 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	mc.NodeName = c.cfg.NodeName
 	mc.BindAddr = c.cfg.GossipBindAddr
 	mc.BindPort = c.cfg.GossipBindPort
-	if c.cfg.GossipPickPort || c.cfg.GossipNetwork != nil {
+	if c.cfg.GossipPickPort || c.cfg.networks != nil {
 		mc.BindPort = c.cfg.GossipBindPort
 	} else if mc.BindPort == 0 {
 		mc.BindPort = 7946
 	}
 	mc.Join = c.cfg.Join
-	mc.Network = c.cfg.GossipNetwork
+	if c.cfg.networks != nil {
+		mc.Network = c.cfg.networks.Gossip
+	}
 	mc.Logger = c.log.Named("membership")
 	mc.Record = membership.Record{Role: membership.RoleServer, RPCAddr: c.store.Addr()}
 	if q, ok := c.cfg.Capacity[api.ResourceCPU]; ok {

@@ -7,10 +7,15 @@ import (
 
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
-	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 )
+
+func init() {
+	// The one way in for in-process test clusters; see package inmem.
+	inmem.Install(func(cfg any, n *inmem.Networks) { cfg.(*Config).networks = n })
+}
 
 // Role says what a node does.
 type Role string
@@ -43,8 +48,7 @@ type Config struct {
 	// RaftBindAddr is the host:port for Raft and request forwarding
 	// (port 0 picks one; Cluster.RaftAddr tells which after Start). Empty
 	// means "127.0.0.1:0", reachable from this host only: set it to an
-	// address other hosts can reach for a multi-host cluster. With
-	// RaftNetwork it is the node's name on that network (empty: NodeName).
+	// address other hosts can reach for a multi-host cluster.
 	RaftBindAddr string
 	// GossipBindAddr and GossipBindPort are where gossip listens. An empty
 	// GossipBindAddr means all interfaces (advertising a private address
@@ -101,10 +105,12 @@ type Config struct {
 	// Logger receives logs; nil means zap.NewNop().
 	Logger *zap.Logger
 
-	// RaftNetwork and GossipNetwork, if set, connect the node over
-	// in-memory networks instead of TCP/UDP (in-process test clusters).
-	RaftNetwork   *raftstore.InmemNetwork
-	GossipNetwork *membership.InmemNetwork
+	// networks, if set (by package orchestrator/internal/inmem), connect
+	// the node over in-memory Raft and gossip networks instead of TCP and
+	// UDP: RaftBindAddr is then the node's name on the Raft network
+	// (empty: NodeName) and gossip ports count up from 10000 unless
+	// GossipBindPort is set.
+	networks *inmem.Networks
 }
 
 // BootstrapServer is one founding server: its NodeName and Raft address.
@@ -191,9 +197,11 @@ func DefaultConfig() Config {
 	return Config{Role: RoleServer, Timing: DefaultTiming()}
 }
 
-// TestConfig returns a server configuration with TestTiming named name.
+// TestConfig returns a server configuration with TestTiming named name,
+// reachable on loopback only: Raft and gossip listen on free ports of
+// 127.0.0.1.
 func TestConfig(name string) Config {
-	return Config{NodeName: name, Role: RoleServer, Timing: TestTiming(), GossipPickPort: true}
+	return Config{NodeName: name, Role: RoleServer, Timing: TestTiming(), GossipBindAddr: "127.0.0.1", GossipPickPort: true}
 }
 
 func (t Timing) withDefaults() Timing {
