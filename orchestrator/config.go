@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flotilla-io/flotilla/autopilot"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 )
 
@@ -17,17 +19,19 @@ func init() {
 	inmem.Install(func(cfg any, n *inmem.Networks) { cfg.(*Config).networks = n })
 }
 
-// Role says what a node does.
+// Role says what a node runs.
 type Role string
 
 // Roles.
 const (
-	// RoleServer nodes are Raft voters (or non-voters beyond
-	// Autopilot's voter count), run the controllers and scheduler while
-	// they lead, and run Pods unless DisableAgent is set.
+	// RoleServer nodes hold the cluster state (a Raft voter, or a
+	// non-voter beyond Autopilot's voter count), run the control plane
+	// (controllers and scheduler) while they lead, and run Pods (an agent)
+	// unless DisableAgent is set.
 	RoleServer Role = "server"
-	// RoleAgent nodes only run Pods. Not supported yet: an agent needs the
-	// remote API client that comes with the API server issue.
+	// RoleAgent nodes only run Pods: an agent that reads and writes the
+	// cluster state of remote servers. Not built yet: that needs the remote
+	// API client of the HTTPS API, so New refuses it (see Config.Role).
 	RoleAgent Role = "agent"
 )
 
@@ -39,7 +43,12 @@ type Config struct {
 	// required, a DNS-1123 subdomain, and must stay the same across
 	// restarts from the same DataDir.
 	NodeName string
-	// Role is RoleServer (the zero value means server).
+	// Role says what this node runs. RoleServer (also the zero value) is
+	// the cluster state, the control plane while leading, and an agent
+	// unless DisableAgent. RoleAgent, an agent only, is not built yet: it
+	// reads and writes the servers' state through the remote API client,
+	// which comes with the HTTPS API. Until then Validate and New refuse it
+	// with an error naming Config.Role that wraps errors.ErrUnsupported.
 	Role Role
 	// DataDir holds the Raft log and snapshots. Empty keeps everything in
 	// memory: nothing survives Shutdown.
@@ -241,14 +250,23 @@ func (c Config) Validate() error {
 	} else if msgs := api.IsDNS1123Subdomain(c.NodeName); len(msgs) > 0 {
 		bad("NodeName", "%q: %s", c.NodeName, msgs[0])
 	}
+	parts := c.parts()
 	switch c.Role {
-	case "", RoleServer:
-	case RoleAgent:
-		bad("Role", "agent nodes are not supported yet (they need the remote API client); use server")
+	case "", RoleServer, RoleAgent:
+		if parts.agent && !parts.store {
+			// Without the state on this node the agent needs a remote
+			// client to the servers: the HTTPS API, not built yet.
+			errs = append(errs, fmt.Errorf("orchestrator: Config.Role: Forbidden: %q nodes are not built yet: "+
+				"an agent-only node reaches the cluster state through the remote API client, which comes with the HTTPS API; "+
+				"use %q (it runs Pods too unless DisableAgent is set): %w", c.Role, RoleServer, errors.ErrUnsupported))
+		}
 	default:
-		bad("Role", "%q: want server or agent", c.Role)
+		bad("Role", "%q: want %q or %q", c.Role, RoleServer, RoleAgent)
 	}
-	if c.Runtime == nil && !c.DisableAgent {
+	if c.Role == RoleAgent && c.DisableAgent {
+		bad("DisableAgent", "an agent node without its agent would run nothing")
+	}
+	if c.Runtime == nil && parts.agent {
 		bad("Runtime", "required unless DisableAgent is set")
 	}
 	if c.BootstrapExpect < 0 {
@@ -303,4 +321,114 @@ func (c Config) Validate() error {
 		bad("Timing.AutopilotFailedServerTimeout", "%v is below Timing.AutopilotStableTime %v", t.AutopilotFailedServerTimeout, t.AutopilotStableTime)
 	}
 	return errors.Join(errs...)
+}
+
+// withDefaults returns c with the zero values that have a default filled in.
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.Role == "" {
+		c.Role = RoleServer
+	}
+	if len(c.Capacity) == 0 {
+		c.Capacity = ResourceList{
+			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("110"),
+		}
+	}
+	c.Timing = c.Timing.withDefaults()
+	return c
+}
+
+// parts says which components a node runs: its role decides, not a switch
+// spread over New and Start.
+type parts struct {
+	// store: a Raft server with the cluster state, a server in gossip,
+	// and Autopilot.
+	store bool
+	// controlPlane: the controllers and scheduler, while this node leads.
+	// Only a node with the store can lead.
+	controlPlane bool
+	// agent: runs this node's Pods and keeps its Node object.
+	agent bool
+}
+
+func (c Config) parts() parts {
+	if c.Role == RoleAgent {
+		return parts{agent: true}
+	}
+	return parts{store: true, controlPlane: true, agent: !c.DisableAgent}
+}
+
+// raftConfig is the Raft store's configuration for c (with defaults
+// applied); log is the node's logger.
+func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
+	var rc raftstore.Config
+	switch c.Timing.Raft {
+	case "default":
+		rc = raftstore.DefaultConfig()
+	case "fast":
+		rc = raftstore.FastConfig()
+	default:
+		rc = raftstore.TestConfig(c.NodeName)
+	}
+	rc.NodeID = c.NodeName
+	rc.DataDir = c.DataDir
+	rc.BindAddr = c.RaftBindAddr
+	if c.networks != nil {
+		rc.Network = c.networks.Raft
+		if rc.BindAddr == "" {
+			rc.BindAddr = c.NodeName
+		}
+	} else if rc.BindAddr == "" {
+		rc.BindAddr = "127.0.0.1:0"
+	}
+	rc.Logger = log.Named("raftstore")
+	return rc
+}
+
+// gossipConfig is membership's configuration for c (with defaults
+// applied): raftAddr is the started store's address, advertised in the
+// node's record; log is the node's logger.
+func (c Config) gossipConfig(raftAddr string, log *zap.Logger) membership.Config {
+	mc := membership.DefaultConfig()
+	mc.Timing = c.Timing.Gossip
+	mc.NodeName = c.NodeName
+	mc.BindAddr = c.GossipBindAddr
+	mc.BindPort = c.GossipBindPort
+	if mc.BindPort == 0 && !c.GossipPickPort && c.networks == nil {
+		mc.BindPort = 7946
+	}
+	if c.networks != nil {
+		mc.Network = c.networks.Gossip
+	}
+	mc.Join = c.Join
+	mc.Logger = log.Named("membership")
+	mc.Record = membership.Record{Role: membership.RoleAgent}
+	if c.parts().store {
+		mc.Record = membership.Record{Role: membership.RoleServer, RPCAddr: raftAddr}
+	}
+	if q, ok := c.Capacity[api.ResourceCPU]; ok {
+		mc.Record.Capacity.MilliCPU = q.MilliValue()
+	}
+	if q, ok := c.Capacity[api.ResourceMemory]; ok {
+		mc.Record.Capacity.MemoryBytes = q.Value()
+	}
+	if q, ok := c.Capacity[api.ResourcePods]; ok {
+		mc.Record.Capacity.Pods = int(q.Value())
+	}
+	return mc
+}
+
+// autopilotConfig is Autopilot's configuration for c (with defaults
+// applied): expect is the BootstrapExpect left once an explicit bootstrap
+// was done (0 then); log is the node's logger.
+func (c Config) autopilotConfig(store autopilot.RaftCluster, gossip autopilot.Gossip, expect int, log *zap.Logger) autopilot.Config {
+	t := c.Timing
+	return autopilot.Config{
+		Raft: store, Gossip: gossip, BootstrapExpect: expect,
+		StableTime: t.AutopilotStableTime, FailedServerTimeout: t.AutopilotFailedServerTimeout,
+		Interval: min(t.AutopilotStableTime/5, t.HeartbeatInterval*10),
+		Logger:   log.Named("autopilot"),
+	}
 }

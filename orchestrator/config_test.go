@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"bytes"
+	"errors"
 	"go/ast"
 	"go/doc"
 	"go/parser"
@@ -10,6 +11,9 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 )
 
 // The in-memory test networks are reachable only through package
@@ -51,5 +55,38 @@ func TestPublicAPIHasNoTestNetworks(t *testing.T) {
 	}
 	for _, f := range funcs {
 		check(f.Decl, f.Doc)
+	}
+}
+
+// An agent-only node needs the remote API client, which does not exist
+// yet: New refuses it, naming Config.Role, with an error that says so
+// (errors.ErrUnsupported) rather than starting a node that cannot work.
+func TestRoleAgentIsNotBuiltYet(t *testing.T) {
+	rt, err := fake.New(fake.Config{NodeName: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	cfg := orchestrator.TestConfig("a")
+	cfg.Role, cfg.Runtime = orchestrator.RoleAgent, rt
+	c, err := orchestrator.New(cfg)
+	if c != nil || err == nil {
+		t.Fatal("New accepted RoleAgent")
+	}
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("error does not wrap errors.ErrUnsupported: %v", err)
+	}
+	for _, want := range []string{"Config.Role", "not built yet", "remote API client"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "orchestrator: Config."); n != 1 {
+		t.Errorf("%d problems reported for a config whose only problem is its role:\n%v", n, err)
+	}
+
+	cfg.DisableAgent = true
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.DisableAgent") {
+		t.Errorf("an agent node with DisableAgent: want a Config.DisableAgent problem, got %v", err)
 	}
 }
