@@ -111,6 +111,17 @@ type Config struct {
 	// the second. Zero means one hour; negative is invalid.
 	EventTTL time.Duration
 
+	// GossipKeys encrypt and authenticate gossip (memberlist's keyring,
+	// AES-GCM): each key is 16, 24 or 32 bytes (AES-128, -192 or -256).
+	// The first key encrypts what this node sends; every key is tried on
+	// what it receives, and unencrypted gossip is refused. So every member
+	// must hold the first key of every other: a node with no key, or
+	// without the members' key, cannot join (Start fails joining). To
+	// rotate, restart every node with the new key added last, then with it
+	// first, then without the old one. Empty (the zero value) gossips in
+	// plaintext.
+	GossipKeys [][]byte
+
 	// Logger receives logs; nil means zap.NewNop().
 	Logger *zap.Logger
 
@@ -295,6 +306,11 @@ func (c Config) Validate() error {
 	if c.GossipBindPort < 0 || c.GossipBindPort > 65535 {
 		bad("GossipBindPort", "%d out of range 0-65535", c.GossipBindPort)
 	}
+	for i, k := range c.GossipKeys {
+		if n := len(k); n != 16 && n != 24 && n != 32 {
+			bad(fmt.Sprintf("GossipKeys[%d]", i), "%d bytes, want 16, 24 or 32 (AES-128, -192 or -256)", n)
+		}
+	}
 	for name, q := range c.Capacity {
 		if q.Sign() < 0 {
 			bad("Capacity["+string(name)+"]", "must not be negative")
@@ -403,6 +419,7 @@ func (c Config) gossipConfig(raftAddr string, log *zap.Logger) membership.Config
 		mc.Network = c.networks.Gossip
 	}
 	mc.Join = c.Join
+	mc.GossipKeys = c.GossipKeys
 	mc.Logger = log.Named("membership")
 	mc.Record = membership.Record{Role: membership.RoleAgent}
 	if c.parts().store {
