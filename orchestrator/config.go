@@ -35,6 +35,10 @@ const (
 	RoleAgent Role = "agent"
 )
 
+// EncryptionKey is one AES-256 key for the cluster state at rest; see
+// Config.EncryptionKeys.
+type EncryptionKey = raftstore.EncryptionKey
+
 // Config configures one node of a cluster. Build it from DefaultConfig
 // (production timings) or TestConfig (in-process tests) and set at least
 // NodeName and Runtime. A Config must not change after New.
@@ -121,6 +125,20 @@ type Config struct {
 	// first, then without the old one. Empty (the zero value) gossips in
 	// plaintext.
 	GossipKeys [][]byte
+
+	// EncryptionKeys encrypt the cluster state at rest with AES-256-GCM
+	// (raftstore.Config.EncryptionKeys): every value is sealed before it
+	// enters the Raft log, so neither the log, nor snapshots, nor any file
+	// under DataDir holds an object in plaintext. Object keys
+	// (/registry/<resource>/<namespace>/<name>) are not encrypted. Each
+	// key has an ID (1 to 255 bytes, unique in the list) and a Secret of
+	// exactly 32 bytes. The first key seals new writes; each key opens the
+	// values sealed with it, found by the ID stored with every value, so
+	// keep an old key listed while values sealed with it remain. Every
+	// server needs the same keys: reading a value sealed with a key this
+	// node lacks fails with an error wrapping raftstore.ErrDecrypt. Empty
+	// (the zero value) stores values in plaintext.
+	EncryptionKeys []EncryptionKey
 
 	// Logger receives logs; nil means zap.NewNop().
 	Logger *zap.Logger
@@ -311,6 +329,19 @@ func (c Config) Validate() error {
 			bad(fmt.Sprintf("GossipKeys[%d]", i), "%d bytes, want 16, 24 or 32 (AES-128, -192 or -256)", n)
 		}
 	}
+	ids := map[string]bool{}
+	for i, k := range c.EncryptionKeys {
+		field := fmt.Sprintf("EncryptionKeys[%d]", i)
+		if k.ID == "" || len(k.ID) > 255 {
+			bad(field+".ID", "%d bytes, want 1 to 255", len(k.ID))
+		} else if ids[k.ID] {
+			bad(field+".ID", "duplicate %q", k.ID)
+		}
+		ids[k.ID] = true
+		if len(k.Secret) != 32 {
+			bad(field+".Secret", "%d bytes, want 32 (AES-256)", len(k.Secret))
+		}
+	}
 	for name, q := range c.Capacity {
 		if q.Sign() < 0 {
 			bad("Capacity["+string(name)+"]", "must not be negative")
@@ -390,6 +421,7 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 	}
 	rc.NodeID = c.NodeName
 	rc.DataDir = c.DataDir
+	rc.EncryptionKeys = c.EncryptionKeys
 	rc.BindAddr = c.RaftBindAddr
 	if c.networks != nil {
 		rc.Network = c.networks.Raft
