@@ -11,6 +11,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/raftstore"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -139,6 +140,18 @@ type Config struct {
 	// node lacks fails with an error wrapping raftstore.ErrDecrypt. Empty
 	// (the zero value) stores values in plaintext.
 	EncryptionKeys []EncryptionKey
+
+	// Registerer receives this node's Prometheus metrics: the Raft store's
+	// flotilla_raftstore_* (registered by New, unregistered by Shutdown)
+	// and gossip's flotilla_membership_* (registered by Start, unregistered
+	// by Shutdown), each with the constant label node=NodeName, so nodes
+	// with different names may share one registerer (New or Start fails if
+	// a node of the same name is registered there). nil (the zero value)
+	// means no metrics; nothing is ever registered on a global registry.
+	// Raft's and memberlist's own metrics (raft_*, memberlist_*) go to
+	// go-metrics' process-wide sink instead, which package gometrics
+	// bridges to Prometheus once per process.
+	Registerer prometheus.Registerer
 
 	// Logger receives logs; nil means zap.NewNop().
 	Logger *zap.Logger
@@ -422,6 +435,7 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 	rc.NodeID = c.NodeName
 	rc.DataDir = c.DataDir
 	rc.EncryptionKeys = c.EncryptionKeys
+	rc.Registerer = c.Registerer
 	rc.BindAddr = c.RaftBindAddr
 	if c.networks != nil {
 		rc.Network = c.networks.Raft
@@ -452,6 +466,7 @@ func (c Config) gossipConfig(raftAddr string, log *zap.Logger) membership.Config
 	}
 	mc.Join = c.Join
 	mc.GossipKeys = c.GossipKeys
+	mc.Registerer = c.Registerer
 	mc.Logger = log.Named("membership")
 	mc.Record = membership.Record{Role: membership.RoleAgent}
 	if c.parts().store {
