@@ -24,6 +24,12 @@
 //  4. Shutdown(ctx) stops the node gracefully (hands off leadership, leaves
 //     gossip); it is idempotent.
 //
+// Every type, constant, sentinel error and error predicate of package api
+// is declared here too, under the same name (types.go, generated from api
+// by go generate, so the two cannot drift), with a few of api's helpers
+// (Decode, DecodeAll, ParseSelector, ...): importing orchestrator is
+// enough for everyday work.
+//
 // For tests, package orchestratortest starts whole clusters in one process
 // with orchestratortest.NewCluster(t, 3).
 //
