@@ -41,8 +41,8 @@ const (
 type EncryptionKey = raftstore.EncryptionKey
 
 // Config configures one node of a cluster. Build it from DefaultConfig
-// (production timings) or TestConfig (in-process tests) and set at least
-// NodeName and Runtime. A Config must not change after New.
+// (production timings) or TestConfig (test timings, loopback only) and set
+// at least NodeName and Runtime. A Config must not change after New.
 type Config struct {
 	// NodeName names this node in Raft, gossip and the Node object. It is
 	// required, a DNS-1123 subdomain, and must stay the same across
