@@ -315,40 +315,6 @@ func (p mergeFrom) Data(obj Object) ([]byte, error) {
 	return api.CreateMergePatch(before, after)
 }
 
-// WatchEventType is ADDED, MODIFIED or DELETED.
-type WatchEventType = api.WatchEventType
-
-// Watch event types.
-const (
-	Added    = api.Added
-	Modified = api.Modified
-	Deleted  = api.Deleted
-)
-
-// WatchEvent is one change of one object: Type, Object (for DELETED, its
-// last state) and Revision (the resourceVersion of the change).
-type WatchEvent = api.WatchEvent
-
-// Watcher streams WatchEvents: read Events() until it is closed, then
-// Err() says why (IsTooOld: re-list and watch again; IsServiceUnavailable:
-// the node stopped; the context's error after Stop). Stop() ends it and is
-// safe to call twice. Events is unbuffered beyond the store's watch buffer;
-// a reader that falls far behind ends the watch with IsTooOld.
-type Watcher = api.Watcher
-
-// PatchType says how a patch's bytes are read.
-type PatchType = api.PatchType
-
-// The patch types: MergePatchType (RFC 7386) and JSONPatchType (RFC 6902)
-// are served; StrategicMergePatchType and ApplyPatchType are refused with
-// IsUnsupportedMediaType until the API server issue brings them.
-const (
-	MergePatchType          = api.MergePatchType
-	JSONPatchType           = api.JSONPatchType
-	StrategicMergePatchType = api.StrategicMergePatchType
-	ApplyPatchType          = api.ApplyPatchType
-)
-
 // localClient is the in-process Client over this node's client seam (the
 // local registry): all-powerful, it is the embedding program itself.
 type localClient struct {

@@ -26,7 +26,8 @@ import (
 //
 // Create it with New, then Start; Shutdown when done.
 type Cluster struct {
-	cfg    Config
+	cfg    Config // with defaults applied
+	parts  parts
 	timing Timing
 	log    *zap.Logger
 
@@ -47,47 +48,19 @@ type Cluster struct {
 // New checks cfg and returns an unstarted Cluster. It starts no goroutines
 // and opens no ports or files.
 //
-// Errors: every problem of cfg.Validate, joined, each naming its field;
-// an error of raftstore.New or membership.New for settings they reject.
+// Errors: every problem of cfg.Validate, joined, each naming its field
+// (RoleAgent, not built yet, wraps errors.ErrUnsupported); an error of
+// raftstore.New for settings it rejects, or for metrics that collide on
+// Config.Registerer (another node of the same name registered there).
 func New(cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
-	}
-	if cfg.Role == "" {
-		cfg.Role = RoleServer
-	}
-	if len(cfg.Capacity) == 0 {
-		cfg.Capacity = ResourceList{
-			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("110"),
-		}
-	}
-	c := &Cluster{cfg: cfg, timing: cfg.Timing.withDefaults(), log: cfg.Logger.With(zap.String("node", cfg.NodeName))}
-
-	var rc raftstore.Config
-	switch c.timing.Raft {
-	case "default":
-		rc = raftstore.DefaultConfig()
-	case "fast":
-		rc = raftstore.FastConfig()
-	default:
-		rc = raftstore.TestConfig(cfg.NodeName)
-	}
-	rc.NodeID = cfg.NodeName
-	rc.DataDir = cfg.DataDir
-	rc.Logger = c.log.Named("raftstore")
-	rc.Network = cfg.RaftNetwork
-	rc.BindAddr = cfg.RaftBindAddr
-	if rc.BindAddr == "" {
-		if cfg.RaftNetwork != nil {
-			rc.BindAddr = cfg.NodeName
-		} else {
-			rc.BindAddr = "127.0.0.1:0"
-		}
-	}
-	store, err := raftstore.New(rc)
+	cfg = cfg.withDefaults()
+	c := &Cluster{cfg: cfg, parts: cfg.parts(), timing: cfg.Timing, log: cfg.Logger.With(zap.String("node", cfg.NodeName))}
+	// Every node New builds holds the store (parts.store): Validate refuses
+	// the one role without it, RoleAgent.
+	store, err := raftstore.New(cfg.raftConfig(c.log))
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: raft store: %w", err)
 	}
@@ -121,35 +94,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	if err := c.store.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: raft store: %w", err)
 	}
-	var mc membership.Config
-	if c.cfg.GossipNetwork != nil {
-		mc = membership.FastConfig()
-	} else {
-		mc = membership.DefaultConfig()
-	}
-	mc.Timing = c.timing.Gossip
-	mc.NodeName = c.cfg.NodeName
-	mc.BindAddr = c.cfg.GossipBindAddr
-	mc.BindPort = c.cfg.GossipBindPort
-	if c.cfg.GossipPickPort || c.cfg.GossipNetwork != nil {
-		mc.BindPort = c.cfg.GossipBindPort
-	} else if mc.BindPort == 0 {
-		mc.BindPort = 7946
-	}
-	mc.Join = c.cfg.Join
-	mc.Network = c.cfg.GossipNetwork
-	mc.Logger = c.log.Named("membership")
-	mc.Record = membership.Record{Role: membership.RoleServer, RPCAddr: c.store.Addr()}
-	if q, ok := c.cfg.Capacity[api.ResourceCPU]; ok {
-		mc.Record.Capacity.MilliCPU = q.MilliValue()
-	}
-	if q, ok := c.cfg.Capacity[api.ResourceMemory]; ok {
-		mc.Record.Capacity.MemoryBytes = q.Value()
-	}
-	if q, ok := c.cfg.Capacity[api.ResourcePods]; ok {
-		mc.Record.Capacity.Pods = int(q.Value())
-	}
-	gosp, err := membership.New(mc)
+	gosp, err := membership.New(c.cfg.gossipConfig(c.store.Addr(), c.log))
 	if err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
@@ -180,12 +125,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			}
 		}
 	}
-	pilot, err := autopilot.New(autopilot.Config{
-		Raft: c.store, Gossip: gosp, BootstrapExpect: expect,
-		StableTime: c.timing.AutopilotStableTime, FailedServerTimeout: c.timing.AutopilotFailedServerTimeout,
-		Interval: min(c.timing.AutopilotStableTime/5, c.timing.HeartbeatInterval*10),
-		Logger:   c.log.Named("autopilot"),
-	})
+	pilot, err := autopilot.New(c.cfg.autopilotConfig(c.store, gosp, expect, c.log))
 	if err != nil {
 		return fmt.Errorf("orchestrator: autopilot: %w", err)
 	}
@@ -200,9 +140,11 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
-	c.wg.Add(1)
-	go func() { defer c.wg.Done(); c.leadership(runCtx) }()
-	if !c.cfg.DisableAgent {
+	if c.parts.controlPlane {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.leadership(runCtx) }()
+	}
+	if c.parts.agent {
 		host, _, _ := net.SplitHostPort(gosp.Addr())
 		addrs := []api.NodeAddress{{Type: api.NodeHostName, Address: c.cfg.NodeName}}
 		if host != "" {

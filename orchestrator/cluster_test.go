@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
-	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -17,7 +16,7 @@ import (
 // Three servers found a cluster by gossip (BootstrapExpect, the
 // production path): each only knows the first one's gossip address.
 func TestBootstrapExpectByGossip(t *testing.T) {
-	raftNet, gossipNet := raftstore.NewInmemNetwork(), membership.NewInmemNetwork()
+	nets := inmem.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
@@ -31,7 +30,7 @@ func TestBootstrapExpectByGossip(t *testing.T) {
 		cfg := orchestrator.TestConfig(fmt.Sprintf("s%d", i))
 		cfg.Runtime = rt
 		cfg.BootstrapExpect = 3
-		cfg.RaftNetwork, cfg.GossipNetwork = raftNet, gossipNet
+		inmem.Attach(&cfg, nets)
 		cfg.Logger = log
 		if i > 0 {
 			cfg.Join = []string{nodes[0].GossipAddr()}

@@ -5,36 +5,55 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flotilla-io/flotilla/autopilot"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/raftstore"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
-// Role says what a node does.
+func init() {
+	// The one way in for in-process test clusters; see package inmem.
+	inmem.Install(func(cfg any, n *inmem.Networks) { cfg.(*Config).networks = n })
+}
+
+// Role says what a node runs.
 type Role string
 
 // Roles.
 const (
-	// RoleServer nodes are Raft voters (or non-voters beyond
-	// Autopilot's voter count), run the controllers and scheduler while
-	// they lead, and run Pods unless DisableAgent is set.
+	// RoleServer nodes hold the cluster state (a Raft voter, or a
+	// non-voter beyond Autopilot's voter count), run the control plane
+	// (controllers and scheduler) while they lead, and run Pods (an agent)
+	// unless DisableAgent is set.
 	RoleServer Role = "server"
-	// RoleAgent nodes only run Pods. Not supported yet: an agent needs the
-	// remote API client that comes with the API server issue.
+	// RoleAgent nodes only run Pods: an agent that reads and writes the
+	// cluster state of remote servers. Not built yet: that needs the remote
+	// API client of the HTTPS API, so New refuses it (see Config.Role).
 	RoleAgent Role = "agent"
 )
 
+// EncryptionKey is one AES-256 key for the cluster state at rest; see
+// Config.EncryptionKeys.
+type EncryptionKey = raftstore.EncryptionKey
+
 // Config configures one node of a cluster. Build it from DefaultConfig
-// (production timings) or TestConfig (in-process tests) and set at least
-// NodeName and Runtime. A Config must not change after New.
+// (production timings) or TestConfig (test timings, loopback only) and set
+// at least NodeName and Runtime. A Config must not change after New.
 type Config struct {
 	// NodeName names this node in Raft, gossip and the Node object. It is
 	// required, a DNS-1123 subdomain, and must stay the same across
 	// restarts from the same DataDir.
 	NodeName string
-	// Role is RoleServer (the zero value means server).
+	// Role says what this node runs. RoleServer (also the zero value) is
+	// the cluster state, the control plane while leading, and an agent
+	// unless DisableAgent. RoleAgent, an agent only, is not built yet: it
+	// reads and writes the servers' state through the remote API client,
+	// which comes with the HTTPS API. Until then Validate and New refuse it
+	// with an error naming Config.Role that wraps errors.ErrUnsupported.
 	Role Role
 	// DataDir holds the Raft log and snapshots. Empty keeps everything in
 	// memory: nothing survives Shutdown.
@@ -43,8 +62,7 @@ type Config struct {
 	// RaftBindAddr is the host:port for Raft and request forwarding
 	// (port 0 picks one; Cluster.RaftAddr tells which after Start). Empty
 	// means "127.0.0.1:0", reachable from this host only: set it to an
-	// address other hosts can reach for a multi-host cluster. With
-	// RaftNetwork it is the node's name on that network (empty: NodeName).
+	// address other hosts can reach for a multi-host cluster.
 	RaftBindAddr string
 	// GossipBindAddr and GossipBindPort are where gossip listens. An empty
 	// GossipBindAddr means all interfaces (advertising a private address
@@ -98,13 +116,52 @@ type Config struct {
 	// the second. Zero means one hour; negative is invalid.
 	EventTTL time.Duration
 
+	// GossipKeys encrypt and authenticate gossip (memberlist's keyring,
+	// AES-GCM): each key is 16, 24 or 32 bytes (AES-128, -192 or -256).
+	// The first key encrypts what this node sends; every key is tried on
+	// what it receives, and unencrypted gossip is refused. So every member
+	// must hold the first key of every other: a node with no key, or
+	// without the members' key, cannot join (Start fails joining). To
+	// rotate, restart every node with the new key added last, then with it
+	// first, then without the old one. Empty (the zero value) gossips in
+	// plaintext.
+	GossipKeys [][]byte
+
+	// EncryptionKeys encrypt the cluster state at rest with AES-256-GCM
+	// (raftstore.Config.EncryptionKeys): every value is sealed before it
+	// enters the Raft log, so neither the log, nor snapshots, nor any file
+	// under DataDir holds an object in plaintext. Object keys
+	// (/registry/<resource>/<namespace>/<name>) are not encrypted. Each
+	// key has an ID (1 to 255 bytes, unique in the list) and a Secret of
+	// exactly 32 bytes. The first key seals new writes; each key opens the
+	// values sealed with it, found by the ID stored with every value, so
+	// keep an old key listed while values sealed with it remain. Every
+	// server needs the same keys: reading a value sealed with a key this
+	// node lacks fails with an error wrapping raftstore.ErrDecrypt. Empty
+	// (the zero value) stores values in plaintext.
+	EncryptionKeys []EncryptionKey
+
+	// Registerer receives this node's Prometheus metrics: the Raft store's
+	// flotilla_raftstore_* (registered by New, unregistered by Shutdown)
+	// and gossip's flotilla_membership_* (registered by Start, unregistered
+	// by Shutdown), each with the constant label node=NodeName, so nodes
+	// with different names may share one registerer (New or Start fails if
+	// a node of the same name is registered there). nil (the zero value)
+	// means no metrics; nothing is ever registered on a global registry.
+	// Raft's and memberlist's own metrics (raft_*, memberlist_*) go to
+	// go-metrics' process-wide sink instead, which package gometrics
+	// bridges to Prometheus once per process.
+	Registerer prometheus.Registerer
+
 	// Logger receives logs; nil means zap.NewNop().
 	Logger *zap.Logger
 
-	// RaftNetwork and GossipNetwork, if set, connect the node over
-	// in-memory networks instead of TCP/UDP (in-process test clusters).
-	RaftNetwork   *raftstore.InmemNetwork
-	GossipNetwork *membership.InmemNetwork
+	// networks, if set (by package orchestrator/internal/inmem), connect
+	// the node over in-memory Raft and gossip networks instead of TCP and
+	// UDP: RaftBindAddr is then the node's name on the Raft network
+	// (empty: NodeName) and gossip ports count up from 10000 unless
+	// GossipBindPort is set.
+	networks *inmem.Networks
 }
 
 // BootstrapServer is one founding server: its NodeName and Raft address.
@@ -191,9 +248,11 @@ func DefaultConfig() Config {
 	return Config{Role: RoleServer, Timing: DefaultTiming()}
 }
 
-// TestConfig returns a server configuration with TestTiming named name.
+// TestConfig returns a server configuration with TestTiming named name,
+// reachable on loopback only: Raft and gossip listen on free ports of
+// 127.0.0.1.
 func TestConfig(name string) Config {
-	return Config{NodeName: name, Role: RoleServer, Timing: TestTiming(), GossipPickPort: true}
+	return Config{NodeName: name, Role: RoleServer, Timing: TestTiming(), GossipBindAddr: "127.0.0.1", GossipPickPort: true}
 }
 
 func (t Timing) withDefaults() Timing {
@@ -233,14 +292,23 @@ func (c Config) Validate() error {
 	} else if msgs := api.IsDNS1123Subdomain(c.NodeName); len(msgs) > 0 {
 		bad("NodeName", "%q: %s", c.NodeName, msgs[0])
 	}
+	parts := c.parts()
 	switch c.Role {
-	case "", RoleServer:
-	case RoleAgent:
-		bad("Role", "agent nodes are not supported yet (they need the remote API client); use server")
+	case "", RoleServer, RoleAgent:
+		if parts.agent && !parts.store {
+			// Without the state on this node the agent needs a remote
+			// client to the servers: the HTTPS API, not built yet.
+			errs = append(errs, fmt.Errorf("orchestrator: Config.Role: Forbidden: %q nodes are not built yet: "+
+				"an agent-only node reaches the cluster state through the remote API client, which comes with the HTTPS API; "+
+				"use %q (it runs Pods too unless DisableAgent is set): %w", c.Role, RoleServer, errors.ErrUnsupported))
+		}
 	default:
-		bad("Role", "%q: want server or agent", c.Role)
+		bad("Role", "%q: want %q or %q", c.Role, RoleServer, RoleAgent)
 	}
-	if c.Runtime == nil && !c.DisableAgent {
+	if c.Role == RoleAgent && c.DisableAgent {
+		bad("DisableAgent", "an agent node without its agent would run nothing")
+	}
+	if c.Runtime == nil && parts.agent {
 		bad("Runtime", "required unless DisableAgent is set")
 	}
 	if c.BootstrapExpect < 0 {
@@ -269,6 +337,24 @@ func (c Config) Validate() error {
 	if c.GossipBindPort < 0 || c.GossipBindPort > 65535 {
 		bad("GossipBindPort", "%d out of range 0-65535", c.GossipBindPort)
 	}
+	for i, k := range c.GossipKeys {
+		if n := len(k); n != 16 && n != 24 && n != 32 {
+			bad(fmt.Sprintf("GossipKeys[%d]", i), "%d bytes, want 16, 24 or 32 (AES-128, -192 or -256)", n)
+		}
+	}
+	ids := map[string]bool{}
+	for i, k := range c.EncryptionKeys {
+		field := fmt.Sprintf("EncryptionKeys[%d]", i)
+		if k.ID == "" || len(k.ID) > 255 {
+			bad(field+".ID", "%d bytes, want 1 to 255", len(k.ID))
+		} else if ids[k.ID] {
+			bad(field+".ID", "duplicate %q", k.ID)
+		}
+		ids[k.ID] = true
+		if len(k.Secret) != 32 {
+			bad(field+".Secret", "%d bytes, want 32 (AES-256)", len(k.Secret))
+		}
+	}
 	for name, q := range c.Capacity {
 		if q.Sign() < 0 {
 			bad("Capacity["+string(name)+"]", "must not be negative")
@@ -295,4 +381,118 @@ func (c Config) Validate() error {
 		bad("Timing.AutopilotFailedServerTimeout", "%v is below Timing.AutopilotStableTime %v", t.AutopilotFailedServerTimeout, t.AutopilotStableTime)
 	}
 	return errors.Join(errs...)
+}
+
+// withDefaults returns c with the zero values that have a default filled in.
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.Role == "" {
+		c.Role = RoleServer
+	}
+	if len(c.Capacity) == 0 {
+		c.Capacity = ResourceList{
+			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("110"),
+		}
+	}
+	c.Timing = c.Timing.withDefaults()
+	return c
+}
+
+// parts says which components a node runs: its role decides, not a switch
+// spread over New and Start.
+type parts struct {
+	// store: a Raft server with the cluster state, a server in gossip,
+	// and Autopilot.
+	store bool
+	// controlPlane: the controllers and scheduler, while this node leads.
+	// Only a node with the store can lead.
+	controlPlane bool
+	// agent: runs this node's Pods and keeps its Node object.
+	agent bool
+}
+
+func (c Config) parts() parts {
+	if c.Role == RoleAgent {
+		return parts{agent: true}
+	}
+	return parts{store: true, controlPlane: true, agent: !c.DisableAgent}
+}
+
+// raftConfig is the Raft store's configuration for c (with defaults
+// applied); log is the node's logger.
+func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
+	var rc raftstore.Config
+	switch c.Timing.Raft {
+	case "default":
+		rc = raftstore.DefaultConfig()
+	case "fast":
+		rc = raftstore.FastConfig()
+	default:
+		rc = raftstore.TestConfig(c.NodeName)
+	}
+	rc.NodeID = c.NodeName
+	rc.DataDir = c.DataDir
+	rc.EncryptionKeys = c.EncryptionKeys
+	rc.Registerer = c.Registerer
+	rc.BindAddr = c.RaftBindAddr
+	if c.networks != nil {
+		rc.Network = c.networks.Raft
+		if rc.BindAddr == "" {
+			rc.BindAddr = c.NodeName
+		}
+	} else if rc.BindAddr == "" {
+		rc.BindAddr = "127.0.0.1:0"
+	}
+	rc.Logger = log.Named("raftstore")
+	return rc
+}
+
+// gossipConfig is membership's configuration for c (with defaults
+// applied): raftAddr is the started store's address, advertised in the
+// node's record; log is the node's logger.
+func (c Config) gossipConfig(raftAddr string, log *zap.Logger) membership.Config {
+	mc := membership.DefaultConfig()
+	mc.Timing = c.Timing.Gossip
+	mc.NodeName = c.NodeName
+	mc.BindAddr = c.GossipBindAddr
+	mc.BindPort = c.GossipBindPort
+	if mc.BindPort == 0 && !c.GossipPickPort && c.networks == nil {
+		mc.BindPort = 7946
+	}
+	if c.networks != nil {
+		mc.Network = c.networks.Gossip
+	}
+	mc.Join = c.Join
+	mc.GossipKeys = c.GossipKeys
+	mc.Registerer = c.Registerer
+	mc.Logger = log.Named("membership")
+	mc.Record = membership.Record{Role: membership.RoleAgent}
+	if c.parts().store {
+		mc.Record = membership.Record{Role: membership.RoleServer, RPCAddr: raftAddr}
+	}
+	if q, ok := c.Capacity[api.ResourceCPU]; ok {
+		mc.Record.Capacity.MilliCPU = q.MilliValue()
+	}
+	if q, ok := c.Capacity[api.ResourceMemory]; ok {
+		mc.Record.Capacity.MemoryBytes = q.Value()
+	}
+	if q, ok := c.Capacity[api.ResourcePods]; ok {
+		mc.Record.Capacity.Pods = int(q.Value())
+	}
+	return mc
+}
+
+// autopilotConfig is Autopilot's configuration for c (with defaults
+// applied): expect is the BootstrapExpect left once an explicit bootstrap
+// was done (0 then); log is the node's logger.
+func (c Config) autopilotConfig(store autopilot.RaftCluster, gossip autopilot.Gossip, expect int, log *zap.Logger) autopilot.Config {
+	t := c.Timing
+	return autopilot.Config{
+		Raft: store, Gossip: gossip, BootstrapExpect: expect,
+		StableTime: t.AutopilotStableTime, FailedServerTimeout: t.AutopilotFailedServerTimeout,
+		Interval: min(t.AutopilotStableTime/5, t.HeartbeatInterval*10),
+		Logger:   log.Named("autopilot"),
+	}
 }

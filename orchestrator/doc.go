@@ -6,10 +6,14 @@
 // # Using it
 //
 //  1. Build a Config from DefaultConfig (production timings) or TestConfig
-//     (in-process), set NodeName, Runtime (a runtime.Runtime: the Docker
-//     runtime or the in-memory fake), how to form the cluster
-//     (BootstrapExpect, or BootstrapServers, plus Join addresses of other
-//     nodes) and optionally DataDir, Capacity, Labels and Logger.
+//     (loopback only, test timings), set NodeName, Runtime (a
+//     runtime.Runtime: the Docker runtime or the in-memory fake), how to
+//     form the cluster (BootstrapExpect, or BootstrapServers, plus Join
+//     addresses of other nodes) and optionally DataDir, Capacity, Labels
+//     and Logger. For a cluster beyond one host also set the bind
+//     addresses, GossipKeys (gossip encryption, the same on every node),
+//     EncryptionKeys (the state encrypted at rest, the same on every
+//     server) and Registerer (Prometheus metrics, never a global registry).
 //  2. New(cfg) validates it (every problem at once, naming the field) and
 //     starts nothing; Start(ctx) starts Raft, gossip, Autopilot, this node's
 //     agent and the leadership watch.
@@ -24,12 +28,19 @@
 //  4. Shutdown(ctx) stops the node gracefully (hands off leadership, leaves
 //     gossip); it is idempotent.
 //
+// Every type, constant, sentinel error and error predicate of package api
+// is declared here too, under the same name (types.go, generated from api
+// by go generate, so the two cannot drift), with a few of api's helpers
+// (Decode, DecodeAll, ParseSelector, ...): importing orchestrator is
+// enough for everyday work.
+//
 // For tests, package orchestratortest starts whole clusters in one process
 // with orchestratortest.NewCluster(t, 3).
 //
 // # What runs where
 //
-// Every node is a Raft server (the state lives in package raftstore under
+// Config.Role decides what a node runs. Every node today is a server
+// (RoleServer): a Raft server (the state lives in package raftstore under
 // /registry/<resource>/<namespace>/<name>, resourceVersion = Raft index),
 // a gossip member (package membership) and, unless Config.DisableAgent
 // makes it a control-plane-only server, runs an agent that registers its
@@ -82,8 +93,12 @@
 // # What it does not do yet
 //
 //   - The HTTPS API server and a remote Client (same interface) come with
-//     the API server issue; agent-only nodes (RoleAgent) need them and are
-//     rejected by Validate for now.
+//     the API server issue; agent-only nodes (RoleAgent) need them, so New
+//     (through Validate) refuses RoleAgent for now with an error naming
+//     Config.Role that wraps errors.ErrUnsupported.
+//   - A node restarted with EncryptionKeys that lack the key of stored
+//     values starts, but every read of those values fails (with
+//     raftstore.ErrDecrypt); Start does not check the keys.
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.

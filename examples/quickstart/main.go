@@ -33,13 +33,11 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
-	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
-	"github.com/flotilla-io/flotilla/raftstore"
 )
 
 // image is the quickstart app's image, built locally and cached by content.
@@ -111,13 +109,10 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 		}
 	}()
 
-	// 1. Three nodes on in-memory Raft and gossip networks, each with its
-	// own runtime.
-	raftNet, gossipNet := raftstore.NewInmemNetwork(), membership.NewInmemNetwork()
-	var servers []orchestrator.BootstrapServer
-	for _, n := range names {
-		servers = append(servers, orchestrator.BootstrapServer{Name: n, RaftAddr: n})
-	}
+	// 1. Three nodes on loopback (Raft and gossip on free ports of
+	// 127.0.0.1), each with its own runtime. They found the cluster the
+	// way hosts would: each joins node-a's gossip address, and once the
+	// three see each other they bootstrap Raft together.
 	var nodes []*orchestrator.Cluster
 	defer func() {
 		// Stop the agents before the runtimes are purged, so nothing is
@@ -131,8 +126,10 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 	for i, name := range names {
 		cfg := orchestrator.TestConfig(name)
 		cfg.Runtime = be.runtimes[i]
-		cfg.BootstrapServers = servers
-		cfg.RaftNetwork, cfg.GossipNetwork = raftNet, gossipNet
+		cfg.BootstrapExpect = len(names)
+		if i > 0 {
+			cfg.Join = []string{nodes[0].GossipAddr()}
+		}
 		node, err := orchestrator.New(cfg)
 		if err != nil {
 			return err

@@ -44,10 +44,11 @@ type Watcher interface {
 // content types.
 type PatchType string
 
-// The patch types. MergePatchType and JSONPatchType are applied to any
-// kind; StrategicMergePatchType merges lists of the built-in kinds by
-// their keys (containers by name, ...), as kubectl expects; ApplyPatchType
-// is Kubernetes' server-side apply.
+// The patch types. MergePatchType (RFC 7386) and JSONPatchType (RFC 6902)
+// are served for every kind. StrategicMergePatchType (lists of the
+// built-in kinds merged by their keys, as kubectl sends) and
+// ApplyPatchType (Kubernetes' server-side apply) are refused with an
+// UnsupportedMediaType error until the API server serves them.
 const (
 	JSONPatchType           PatchType = "application/json-patch+json"
 	MergePatchType          PatchType = "application/merge-patch+json"
@@ -55,6 +56,3 @@ const (
 	ApplyPatchType          PatchType = "application/apply-patch+yaml"
 )
 
-// DryRunAll is the one dry-run value Kubernetes defines: run every stage
-// of a write (defaulting, admission, validation) and store nothing.
-const DryRunAll = "All"

@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
-	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -72,8 +71,7 @@ func WithReadyTimeout(d time.Duration) Option { return func(o *options) { o.time
 type TestCluster struct {
 	tb      testing.TB
 	opts    options
-	raftNet *raftstore.InmemNetwork
-	gossip  *membership.InmemNetwork
+	nets    *inmem.Networks
 	servers []orchestrator.BootstrapServer
 
 	closeOnce sync.Once
@@ -109,7 +107,7 @@ func NewCluster(tb testing.TB, n int, opts ...Option) *TestCluster {
 		}
 	}
 	c := &TestCluster{
-		tb: tb, opts: o, raftNet: raftstore.NewInmemNetwork(), gossip: membership.NewInmemNetwork(),
+		tb: tb, opts: o, nets: inmem.New(),
 		nodes: make([]*orchestrator.Cluster, n), runtimes: make([]*fake.Runtime, n),
 		cfgs: make([]orchestrator.Config, n), gaddrs: make([]string, n), stopped: make([]bool, n), dirs: make([]string, n),
 	}
@@ -167,8 +165,7 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 	if c.opts.labels != nil {
 		cfg.Labels = c.opts.labels(i)
 	}
-	cfg.RaftNetwork = c.raftNet
-	cfg.GossipNetwork = c.gossip
+	inmem.Attach(&cfg, c.nets)
 	cfg.DataDir = c.dirs[i]
 	cfg.Logger = c.opts.logger.Named(name)
 	if bootstrap {
@@ -400,8 +397,8 @@ func (c *TestCluster) Partition(nodes ...int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, i := range nodes {
-		c.raftNet.Isolate(nodeName(i))
-		c.gossip.Isolate(c.gaddrs[i])
+		c.nets.Raft.Isolate(nodeName(i))
+		c.nets.Gossip.Isolate(c.gaddrs[i])
 	}
 }
 
@@ -409,10 +406,10 @@ func (c *TestCluster) Partition(nodes ...int) {
 func (c *TestCluster) Heal() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.raftNet.Heal()
+	c.nets.Raft.Heal()
 	for _, a := range c.gaddrs {
 		if a != "" {
-			c.gossip.Heal(a)
+			c.nets.Gossip.Heal(a)
 		}
 	}
 }

@@ -1,0 +1,92 @@
+package orchestrator_test
+
+import (
+	"bytes"
+	"errors"
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/printer"
+	"go/token"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
+)
+
+// The in-memory test networks are reachable only through package
+// orchestrator/internal/inmem: no exported declaration of package
+// orchestrator (as go doc shows it) mentions them.
+func TestPublicAPIHasNoTestNetworks(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := make([]*ast.File, 0, len(pkgs["orchestrator"].Files))
+	for _, f := range pkgs["orchestrator"].Files {
+		files = append(files, f)
+	}
+	p, err := doc.NewFromFiles(fset, files, "github.com/flotilla-io/flotilla/orchestrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(decl ast.Node, docText string) {
+		var b bytes.Buffer
+		if err := printer.Fprint(&b, fset, decl); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(docText)
+		if s := strings.ToLower(b.String()); strings.Contains(s, "inmem") || strings.Contains(s, "in-memory network") {
+			t.Errorf("exported API mentions the in-memory test networks:\n%s", b.String())
+		}
+	}
+	values := append(append([]*doc.Value(nil), p.Consts...), p.Vars...)
+	funcs := append([]*doc.Func(nil), p.Funcs...)
+	for _, typ := range p.Types {
+		check(typ.Decl, typ.Doc)
+		values = append(append(values, typ.Consts...), typ.Vars...)
+		funcs = append(append(funcs, typ.Funcs...), typ.Methods...)
+	}
+	for _, v := range values {
+		check(v.Decl, v.Doc)
+	}
+	for _, f := range funcs {
+		check(f.Decl, f.Doc)
+	}
+}
+
+// An agent-only node needs the remote API client, which does not exist
+// yet: New refuses it, naming Config.Role, with an error that says so
+// (errors.ErrUnsupported) rather than starting a node that cannot work.
+func TestRoleAgentIsNotBuiltYet(t *testing.T) {
+	rt, err := fake.New(fake.Config{NodeName: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	cfg := orchestrator.TestConfig("a")
+	cfg.Role, cfg.Runtime = orchestrator.RoleAgent, rt
+	c, err := orchestrator.New(cfg)
+	if c != nil || err == nil {
+		t.Fatal("New accepted RoleAgent")
+	}
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("error does not wrap errors.ErrUnsupported: %v", err)
+	}
+	for _, want := range []string{"Config.Role", "not built yet", "remote API client"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "orchestrator: Config."); n != 1 {
+		t.Errorf("%d problems reported for a config whose only problem is its role:\n%v", n, err)
+	}
+
+	cfg.DisableAgent = true
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.DisableAgent") {
+		t.Errorf("an agent node with DisableAgent: want a Config.DisableAgent problem, got %v", err)
+	}
+}
