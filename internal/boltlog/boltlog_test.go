@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,7 +16,7 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-func open(t *testing.T, path string) *Store {
+func open(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(path, time.Second)
 	if err != nil {
@@ -296,5 +297,51 @@ func gunzip(t *testing.T, from, to string) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkStoreLogs writes batches as Raft does: one transaction, so one
+// fsync, per batch.
+func BenchmarkStoreLogs(b *testing.B) {
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := open(b, filepath.Join(b.TempDir(), "raft.db"))
+			next := uint64(1)
+			logs := make([]*raft.Log, batch)
+			for b.Loop() {
+				for i := range logs {
+					logs[i] = entry(next)
+					logs[i].Data = make([]byte, 300)
+					next++
+				}
+				if err := s.StoreLogs(logs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGetLog reads entries of 300 bytes, as replication and a restart
+// with log replay do.
+func BenchmarkGetLog(b *testing.B) {
+	const n = 10000
+	s := open(b, filepath.Join(b.TempDir(), "raft.db"))
+	logs := make([]*raft.Log, 0, n)
+	for i := uint64(1); i <= n; i++ {
+		l := entry(i)
+		l.Data = make([]byte, 300)
+		logs = append(logs, l)
+	}
+	if err := s.StoreLogs(logs); err != nil {
+		b.Fatal(err)
+	}
+	var l raft.Log
+	i := uint64(0)
+	for b.Loop() {
+		if err := s.GetLog(i%n+1, &l); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
