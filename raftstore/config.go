@@ -34,9 +34,9 @@ type Config struct {
 	// of TCP; tests use it to run many nodes without ports and to cut links.
 	Network *InmemNetwork
 
-	// DataDir holds the Raft log, stable store and snapshots
-	// (raft-boltdb and a file snapshot store). Empty keeps everything in
-	// memory: nothing survives Shutdown.
+	// DataDir holds the Raft log, stable store and snapshots (one bbolt
+	// file, raft.db, in raft-boltdb v2's layout, and a file snapshot
+	// store). Empty keeps everything in memory: nothing survives Shutdown.
 	DataDir string
 
 	// HeartbeatTimeout is how long a follower waits without contact from a

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/boltlog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
 )
 
@@ -88,7 +87,7 @@ type Store struct {
 	logs   raft.LogStore
 	stable raft.StableStore
 	snaps  raft.SnapshotStore
-	bolt   *raftboltdb.BoltStore
+	bolt   *boltlog.Store
 	addr   string
 
 	reqCh    chan *request
@@ -208,12 +207,8 @@ func (s *Store) Start(ctx context.Context) (err error) {
 		if err = os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("raftstore: DataDir: %w", err)
 		}
-		s.bolt, err = raftboltdb.New(raftboltdb.Options{
-			Path:        filepath.Join(s.cfg.DataDir, "raft.db"),
-			BoltOptions: &bbolt.Options{Timeout: time.Second},
-		})
-		if err != nil {
-			return fmt.Errorf("raftstore: open %s: %w", filepath.Join(s.cfg.DataDir, "raft.db"), err)
+		if s.bolt, err = boltlog.Open(filepath.Join(s.cfg.DataDir, "raft.db"), time.Second); err != nil {
+			return fmt.Errorf("raftstore: %w", err)
 		}
 		s.logs, s.stable = s.bolt, s.bolt
 		if s.snaps, err = raft.NewFileSnapshotStoreWithLogger(s.cfg.DataDir, s.cfg.RetainSnapshots, hlog); err != nil {

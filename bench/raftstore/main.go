@@ -44,10 +44,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/boltlog"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 const (
@@ -382,7 +382,7 @@ func (nopSnap) Release()                             {}
 type plainNode struct {
 	r     *raft.Raft
 	trans *raft.NetworkTransport
-	bolt  *raftboltdb.BoltStore
+	bolt  *boltlog.Store
 }
 
 type plainCluster struct {
@@ -391,7 +391,7 @@ type plainCluster struct {
 }
 
 // newPlainCluster builds 3 plain hashicorp/raft nodes with the same stores
-// and timings as a raftstore node of DefaultConfig: raft-boltdb for log and
+// and timings as a raftstore node of DefaultConfig: boltlog for log and
 // stable store, a file snapshot store, a NetworkTransport over TCP on
 // 127.0.0.1 with a pool of 4 connections and a 10 s timeout.
 func newPlainCluster(ctx context.Context) (pc *plainCluster, err error) {
@@ -415,7 +415,7 @@ func newPlainCluster(ctx context.Context) (pc *plainCluster, err error) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
-		bolt, err := raftboltdb.NewBoltStore(filepath.Join(d, "raft.db"))
+		bolt, err := boltlog.Open(filepath.Join(d, "raft.db"), time.Second)
 		if err != nil {
 			return nil, err
 		}
