@@ -235,7 +235,7 @@ func (s *Store) Start(ctx context.Context) (err error) {
 	rc.SnapshotThreshold = s.cfg.SnapshotThreshold
 	rc.TrailingLogs = s.cfg.TrailingLogs
 	rc.Logger = hlog
-	if s.raft, err = raft.NewRaft(rc, s.fsm, s.logs, s.stable, s.snaps, s.trans); err != nil {
+	if s.raft, err = raft.NewRaft(rc, s.fsm, s.logs, s.stable, s.snaps, pipelineTransport{s.trans}); err != nil {
 		return fmt.Errorf("raftstore: start raft: %w", err)
 	}
 	s.mux.start(s.serveRPC)
