@@ -29,7 +29,6 @@ func TestConcurrentUse(t *testing.T) {
 				}
 				c := shared.DeepCopy()
 				c.Spec.Replicas = Ptr(int32(j))
-				_ = PodTemplateHash(&shared.Spec.Template, nil)
 				_, _ = EncodeYAML(shared)
 				_ = ValidateUpdate(shared, c)
 			}

@@ -16,9 +16,8 @@
 //   - JSON merge patch ([MergePatch], RFC 7386);
 //   - a registry of kinds ([Scheme]) mapping apiVersion/kind to Go types,
 //     resource names ("deployments") and CLI short names ("deploy");
-//   - controller helpers ([PodTemplateHash], [NewControllerRef],
-//     [GetControllerOf], [SetPodCondition], [IsPodReady],
-//     [ResourceRequests], [Key]).
+//   - questions about objects ([GetControllerOf], [IsControlledBy],
+//     [GetPodCondition], [IsPodReady], [ResourceRequests], [Key]).
 //
 // Field names and semantics are Kubernetes' (core/v1 and apps/v1), so
 // existing Kubernetes YAML for these kinds decodes unchanged. The package

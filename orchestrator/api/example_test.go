@@ -152,13 +152,3 @@ func ExampleIsNotFound() {
 	// true true
 	// get pod: Pod "web-1" not found
 }
-
-func ExamplePodTemplateHash() {
-	tmpl := &api.PodTemplateSpec{
-		ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "x"}},
-		Spec:       api.PodSpec{Containers: []api.Container{{Name: "x", Image: "x:1"}}},
-	}
-	fmt.Println("x-" + api.PodTemplateHash(tmpl, nil))
-	// Output:
-	// x-c654646
-}

@@ -2,10 +2,12 @@ package controller
 
 import (
 	"context"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
@@ -26,7 +28,7 @@ func TestSortForDeletion(t *testing.T) {
 		if ready {
 			s = api.ConditionTrue
 		}
-		api.SetPodCondition(&p.Status, api.PodCondition{Type: api.PodReady, Status: s}, api.Now())
+		conditions.SetPod(&p.Status, api.PodCondition{Type: api.PodReady, Status: s}, api.Now())
 		return p
 	}
 	pods := []*api.Pod{

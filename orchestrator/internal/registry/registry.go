@@ -38,6 +38,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/raftstore"
 )
 
@@ -820,7 +821,7 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o cl
 	}
 	next := pod.DeepCopyObject().(*api.Pod)
 	next.Spec.NodeName = nodeName
-	api.SetPodCondition(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionTrue}, api.Now())
+	conditions.SetPod(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionTrue}, api.Now())
 	recordManager(&next.ObjectMeta, o.FieldManager, info.APIVersion, "binding")
 	if o.DryRun {
 		return next, nil

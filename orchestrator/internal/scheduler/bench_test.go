@@ -3,10 +3,12 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
@@ -20,7 +22,7 @@ func readyNode(name string) *api.Node {
 	n := &api.Node{ObjectMeta: api.ObjectMeta{Name: name, Labels: map[string]string{api.LabelHostname: name}}}
 	n.Status.Capacity = api.ResourceList{api.ResourceCPU: api.MustParse("32"), api.ResourceMemory: api.MustParse("128Gi"), api.ResourcePods: api.MustParse("110")}
 	n.Status.Allocatable = n.Status.Capacity
-	api.SetNodeCondition(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionTrue}, api.Now())
+	conditions.SetNode(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionTrue}, api.Now())
 	return n
 }
 

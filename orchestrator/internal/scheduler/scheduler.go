@@ -23,7 +23,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"maps"
 	"slices"
 	"sort"
@@ -32,6 +31,8 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
@@ -519,7 +520,7 @@ func (s *Scheduler) markUnschedulable(ctx context.Context, pod *api.Pod, reasons
 	}
 	s.log.Debug("pod unschedulable", zap.String("pod", api.KeyOf(pod)), zap.String("why", msg))
 	next := pod.DeepCopyObject().(*api.Pod)
-	api.SetPodCondition(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionFalse, Reason: "Unschedulable", Message: msg}, api.Now())
+	conditions.SetPod(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionFalse, Reason: "Unschedulable", Message: msg}, api.Now())
 	if next.Status.Phase == "" {
 		next.Status.Phase = api.PodPending
 	}

@@ -2,12 +2,15 @@ package scheduler_test
 
 import (
 	"context"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
@@ -77,7 +80,7 @@ func TestFilters(t *testing.T) {
 		n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintEffectNoSchedule}}
 	})
 	mk("notready", func(n *api.Node) {
-		api.SetNodeCondition(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionFalse}, api.Now())
+		conditions.SetNode(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionFalse}, api.Now())
 	})
 	mk("ssd", func(n *api.Node) { n.Labels["disk"] = "ssd" })
 	mk("plain", nil)
@@ -166,7 +169,7 @@ func TestSpreadsOwnerAcrossNodes(t *testing.T) {
 	owner := &api.ReplicaSet{TypeMeta: api.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}, ObjectMeta: api.ObjectMeta{Name: "rs", UID: "u-1"}}
 	for i := range 9 {
 		p := pod("p"+string(rune('0'+i)), "")
-		p.OwnerReferences = []api.OwnerReference{api.NewControllerRef(owner)}
+		p.OwnerReferences = []api.OwnerReference{controllerutil.NewControllerRef(owner)}
 		if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
