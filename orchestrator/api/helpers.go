@@ -1,10 +1,5 @@
 package api
 
-// PodTemplateHashLabel is the label a Deployment puts on its ReplicaSets
-// and their Pods, as in Kubernetes; its value is the hash of the Pod
-// template, computed by the Deployment controller.
-const PodTemplateHashLabel = "pod-template-hash"
-
 // ---- owner references ----
 
 // GetControllerOf returns the owner reference of obj's managing controller,
@@ -172,4 +167,33 @@ func FindContainerPort(c *Container, port IntOrString) (number int32, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// GetContainerStatus returns the status of the named container, or nil.
+func GetContainerStatus(status *PodStatus, name string) *ContainerStatus {
+	for i := range status.ContainerStatuses {
+		if status.ContainerStatuses[i].Name == name {
+			return &status.ContainerStatuses[i]
+		}
+	}
+	return nil
+}
+
+// NewObjectReference returns a reference to obj for Events, with its type
+// information taken from obj or, if unset, from the default scheme.
+func NewObjectReference(obj Object) ObjectReference {
+	tm := *obj.GetTypeMeta()
+	if tm.APIVersion == "" || tm.Kind == "" {
+		if info, ok := defaultScheme.KindFor(obj); ok {
+			tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+		}
+	}
+	return ObjectReference{
+		Kind:            tm.Kind,
+		APIVersion:      tm.APIVersion,
+		Namespace:       obj.GetNamespace(),
+		Name:            obj.GetName(),
+		UID:             obj.GetUID(),
+		ResourceVersion: obj.GetResourceVersion(),
+	}
 }

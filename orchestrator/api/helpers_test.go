@@ -151,3 +151,18 @@ func TestKey(t *testing.T) {
 		t.Error("KeyOf")
 	}
 }
+
+func TestObjectReferenceAndContainerStatus(t *testing.T) {
+	p := &Pod{ObjectMeta: ObjectMeta{Name: "web-1", Namespace: "shop", UID: "u", ResourceVersion: "7"}}
+	ref := NewObjectReference(p)
+	if ref != (ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: "shop", Name: "web-1", UID: "u", ResourceVersion: "7"}) {
+		t.Errorf("ref = %+v", ref)
+	}
+	p.Status.ContainerStatuses = []ContainerStatus{{Name: "a"}, {Name: "b", RestartCount: 2}}
+	if cs := GetContainerStatus(&p.Status, "b"); cs == nil || cs.RestartCount != 2 {
+		t.Errorf("GetContainerStatus = %+v", cs)
+	}
+	if GetContainerStatus(&p.Status, "c") != nil {
+		t.Error("found a missing container")
+	}
+}

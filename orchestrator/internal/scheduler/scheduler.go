@@ -432,12 +432,12 @@ func (s *Scheduler) pickLocked(pod *api.Pod, req placement) (*nodeInfo, map[stri
 			}
 			continue
 		case ni.hasTaints:
-			if t, bad := api.UntoleratedTaint(ni.node.Spec.Taints, pod.Spec.Tolerations, api.TaintEffectNoSchedule, api.TaintEffectNoExecute); bad {
+			if t, bad := untoleratedTaint(ni.node.Spec.Taints, pod.Spec.Tolerations, api.TaintEffectNoSchedule, api.TaintEffectNoExecute); bad {
 				reject(fmt.Sprintf("node(s) had untolerated taint {%s: %s}", t.Key, t.Value))
 				continue
 			}
 		}
-		if needMatch && !api.PodMatchesNode(&pod.Spec, ni.node) {
+		if needMatch && !podMatchesNode(&pod.Spec, ni.node) {
 			reject("node(s) didn't match Pod's node affinity/selector")
 			continue
 		}
@@ -468,7 +468,7 @@ func (s *Scheduler) pickLocked(pod *api.Pod, req placement) (*nodeInfo, map[stri
 			score -= 10 * int64(ni.owners[req.owner])
 		}
 		if needMatch {
-			score += api.PreferredNodeAffinityScore(&pod.Spec, ni.node)
+			score += preferredNodeAffinityScore(&pod.Spec, ni.node)
 		}
 		if score > bestScore {
 			best, bestScore = ni, score
