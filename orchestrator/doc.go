@@ -46,8 +46,15 @@
 // scheduler and agents record Event objects, which the leader deletes
 // Config.EventTTL (default one hour) after they were last recorded.
 //
-// Namespaced objects can only be created in an existing Namespace that is
-// not being deleted (IsNotFound / IsForbidden otherwise).
+// Every write, whatever the kind, runs one pipeline on the Raft leader:
+// the kind's defaults, admission (NamespaceLifecycle: namespaced objects
+// can only be created in an existing Namespace that is not being deleted,
+// IsNotFound / IsForbidden otherwise; "default" and "kube-system" cannot
+// be deleted), the kind's validation (IsInvalid listing every bad field
+// path at once), then the store. Status belongs to the server and the
+// controllers: Create drops the status of Pods (a new Pod is Pending),
+// Deployments and ReplicaSets, Update keeps the stored one, and
+// UpdateStatus changes nothing else.
 //
 // # Probes, restarts and rollouts
 //

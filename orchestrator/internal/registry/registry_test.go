@@ -3,13 +3,13 @@ package registry_test
 import (
 	"context"
 	"fmt"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func newReg(t *testing.T) *registry.Registry {
-	return registry.New(testutil.Store(t), nil)
+	return testutil.Registry(t)
 }
 
 func deployment(name string) *api.Deployment {
@@ -298,7 +298,7 @@ func TestWatchFromListOfEmptyStore(t *testing.T) {
 }
 
 func TestWatchTooOld(t *testing.T) {
-	r := registry.New(testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }), nil)
+	r := testutil.RegistryOn(t, testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }))
 	ctx := context.Background()
 	for i := range 10 {
 		if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("c%d", i), Namespace: "default"}}, client.CreateOptions{}); err != nil {

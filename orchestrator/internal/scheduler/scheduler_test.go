@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
-
-	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"go.uber.org/goleak"
@@ -29,7 +27,7 @@ type env struct {
 }
 
 func start(t *testing.T) *env {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
 	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
