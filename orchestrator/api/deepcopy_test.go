@@ -12,7 +12,6 @@ func fullPod(t testing.TB) *Pod {
 		t.Fatal(err)
 	}
 	d := objs[1].(*Deployment)
-	Default(d)
 	now := NewTime(mustTime(t, "2024-05-01T10:00:00Z"))
 	p := &Pod{TypeMeta: TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: d.Spec.Template.ObjectMeta, Spec: d.Spec.Template.Spec}
 	p.Name, p.Namespace, p.UID = "web-1", "shop", "uid-1"
@@ -145,21 +144,6 @@ func BenchmarkDecodeDeploymentYAML(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := DecodeAll(data); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkValidateDeployment(b *testing.B) {
-	objs, err := DecodeAll(readTestdata(b, "web.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := objs[1]
-	Default(d)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := Validate(d); err != nil {
 			b.Fatal(err)
 		}
 	}

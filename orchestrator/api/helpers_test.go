@@ -6,7 +6,7 @@ import (
 )
 
 func TestOwnerRefs(t *testing.T) {
-	d := validDeployment()
+	d := newTestDeployment()
 	d.UID = "d-uid"
 	rs := &ReplicaSet{ObjectMeta: ObjectMeta{Name: "web-abc", Namespace: "shop"}}
 	if GetControllerOf(rs) != nil {
