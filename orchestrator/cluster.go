@@ -65,7 +65,9 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("orchestrator: raft store: %w", err)
 	}
 	c.store = store
-	c.reg = registry.New(store, nil)
+	if c.reg, err = registry.New(store, registry.Config{}); err != nil {
+		return nil, fmt.Errorf("orchestrator: registry: %w", err)
+	}
 	return c, nil
 }
 

@@ -57,8 +57,27 @@
 // scheduler and agents record Event objects, which the leader deletes
 // Config.EventTTL (default one hour) after they were last recorded.
 //
-// Namespaced objects can only be created in an existing Namespace that is
-// not being deleted (IsNotFound / IsForbidden otherwise).
+// # How a write flows
+//
+// Every component — the Client you hold, the agent, the scheduler, the
+// controllers and the Event recorders — reads, writes and watches through
+// one internal client interface: the seam that the local registry fills
+// on a server and an HTTPS client will fill on agent-only nodes, so no
+// component knows which it talks to. Every write, whoever makes it and
+// whatever the kind, runs one pipeline on the node that takes it:
+// (authentication and authorization, with the API server), mutating
+// admission, the kind's strategy (server fields, defaults, validation:
+// IsInvalid listing every bad field path at once), validating admission
+// (NamespaceLifecycle: namespaced objects can only be created in an
+// existing Namespace that is not being deleted, IsNotFound / IsForbidden
+// otherwise; "default" and "kube-system" cannot be deleted), then one
+// Raft transaction, forwarded to the leader, that also checks what
+// admission relied on. Status belongs to the server and the controllers:
+// Create drops the status of Pods (a new Pod is Pending), Deployments and
+// ReplicaSets, Update keeps the stored one, and UpdateStatus changes
+// nothing else. Kinds register a strategy, controllers register with a
+// manager that shares one informer per kind, and the garbage collector
+// follows ownerReferences of every kind.
 //
 // # Probes, restarts and rollouts
 //

@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/rollout"
 )
 
@@ -61,7 +62,7 @@ func Rollback(ctx context.Context, c Client, namespace, name string, toRevision 
 		if err != nil {
 			return 0, err
 		}
-		hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
+		hash := controllerutil.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 		var target *ReplicaSet
 		if toRevision > 0 {
 			target = rollout.FindRevision(rss, toRevision)

@@ -71,7 +71,8 @@ func (s *Scheme) Decode(data []byte) (Object, error) {
 // (syntax errors wrap a BadRequest one); errors of several documents are
 // joined with errors.Join. On error no objects are returned.
 //
-// Decoded objects are not defaulted; call Default.
+// Decoded objects are not defaulted or validated: the server does both
+// on every write (Client.Create returns every invalid field at once).
 func (s *Scheme) DecodeAll(data []byte) ([]Object, error) {
 	docs, err := splitDocuments(data)
 	if err != nil {

@@ -12,11 +12,10 @@ func fullPod(t testing.TB) *Pod {
 		t.Fatal(err)
 	}
 	d := objs[1].(*Deployment)
-	Default(d)
 	now := NewTime(mustTime(t, "2024-05-01T10:00:00Z"))
 	p := &Pod{TypeMeta: TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: d.Spec.Template.ObjectMeta, Spec: d.Spec.Template.Spec}
 	p.Name, p.Namespace, p.UID = "web-1", "shop", "uid-1"
-	p.OwnerReferences = []OwnerReference{NewControllerRef(d)}
+	p.OwnerReferences = []OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: "d-uid", Controller: Ptr(true), BlockOwnerDeletion: Ptr(true)}}
 	p.DeletionTimestamp = &now
 	p.Status = PodStatus{Phase: PodRunning, StartTime: &now, PodIPs: []PodIP{{IP: "10.0.0.1"}},
 		Conditions: []PodCondition{{Type: PodReady, Status: ConditionTrue, LastTransitionTime: now}},
@@ -147,28 +146,5 @@ func BenchmarkDecodeDeploymentYAML(b *testing.B) {
 		if _, err := DecodeAll(data); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-func BenchmarkValidateDeployment(b *testing.B) {
-	objs, err := DecodeAll(readTestdata(b, "web.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := objs[1]
-	Default(d)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := Validate(d); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPodTemplateHash(b *testing.B) {
-	d := validDeployment()
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = PodTemplateHash(&d.Spec.Template, nil)
 	}
 }

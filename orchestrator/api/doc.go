@@ -1,24 +1,47 @@
 // Package api is Flotilla's object model: the Kubernetes-compatible types
 // (Namespace, Node, Pod, Deployment, ReplicaSet, ConfigMap, Event and their
-// lists), and everything needed to turn a manifest into a checked object
-// and to work with objects in controllers:
+// lists) and what a program needs to read, write and reason about them:
 //
 //   - strict decoding of JSON and multi-document YAML ([Decode],
 //     [DecodeAll], [DecodeInto]) and encoding ([EncodeJSON], [EncodeYAML]);
-//   - defaulting ([Default]) and validation with field paths ([Validate],
-//     [ValidateUpdate]);
 //   - resource quantities ([Quantity], [ResourceList]), [IntOrString] and
 //     [Time] with Kubernetes' wire formats;
 //   - label and field selectors ([ParseSelector], [LabelSelectorAsSelector],
 //     [ParseFieldSelector]);
 //   - typed API errors ([StatusError], [IsNotFound], [IsInvalid], ...) that
-//     serialize as a Kubernetes Status;
+//     serialize as a Kubernetes Status, and field errors with paths
+//     ([FieldError], [FieldErrors]);
+//   - names and label syntax ([IsDNS1123Label], [IsQualifiedName],
+//     [ValidateLabels], ...), the default values of unset fields
+//     ([DefaultNamespace], [DefaultProbePeriodSeconds], ...) and the
+//     well-known labels and annotations ([PodTemplateHashLabel],
+//     [RevisionAnnotation], ...);
 //   - JSON merge patch ([MergePatch], RFC 7386);
 //   - a registry of kinds ([Scheme]) mapping apiVersion/kind to Go types,
 //     resource names ("deployments") and CLI short names ("deploy");
-//   - controller helpers ([PodTemplateHash], [NewControllerRef],
-//     [GetControllerOf], [SetPodCondition], [IsPodReady],
+//   - questions about objects ([GetControllerOf], [IsControlledBy],
+//     [GetPodCondition], [IsPodReady], [IsPodAvailable],
 //     [ResourceRequests], [Key]).
+//
+// # What is here and what is not
+//
+// The rule: api holds what a program using Flotilla handles on its side
+// of the Client: the types and their wire form, and read-only questions
+// about objects. What only the server or the built-in components do to
+// objects lives under orchestrator/internal, so it can change without
+// breaking programs:
+//
+//   - defaulting, validation, the status/spec split and generation rules
+//     of each kind are the write path's (internal/strategy); decoding is
+//     strict about unknown fields and types, but validation happens when
+//     the object is written, where Client.Create returns IsInvalid with
+//     every bad field path;
+//   - admission (NamespaceLifecycle, ...) is internal/admission;
+//   - scheduling predicates (taints, tolerations, node affinity) are the
+//     scheduler's;
+//   - setting conditions, hashing Pod templates and building controller
+//     owner references are the controllers' (internal/conditions,
+//     internal/controllerutil).
 //
 // Field names and semantics are Kubernetes' (core/v1 and apps/v1), so
 // existing Kubernetes YAML for these kinds decodes unchanged. The package
@@ -34,9 +57,8 @@
 //  2. Or build objects in Go: &api.Deployment{ObjectMeta: ..., Spec: ...},
 //     with api.Ptr(int32(3)) for optional fields and api.MustParse("100m")
 //     for literal quantities.
-//  3. Default, then validate, as the API server does: api.Default(obj);
-//     err := api.Validate(obj) (or api.DefaultAndValidate(obj)). On update,
-//     api.ValidateUpdate(old, new) also rejects changes to immutable fields.
+//  3. Hand them to the orchestrator's Client, which defaults, admits and
+//     validates them on the server and reports every bad field at once.
 //  4. Store and send objects with api.EncodeJSON / api.EncodeYAML; copy
 //     them with obj.DeepCopy() before mutating anything shared with a cache.
 //  5. Select objects with api.ParseSelector("app=web,tier!=db") and
@@ -73,18 +95,20 @@
 // # Adding a kind
 //
 // Write the types (embedding TypeMeta and ObjectMeta inline, plus a List
-// type), the DeepCopy/DeepCopyObject and list methods in kinds.go, an entry
-// in builtinKinds in scheme.go (apiVersion, kind, plural resource, short
-// names, namespaced), and its rules in defaults.go and validation.go (type
-// switches on the kind). Decoding, encoding, deep copy, field selectors on
-// metadata and the CLI names then work without further changes.
+// type), the DeepCopy/DeepCopyObject and list methods in kinds.go, and an
+// entry in builtinKinds in scheme.go (apiVersion, kind, plural resource,
+// short names, namespaced). Decoding, encoding, deep copy, field selectors
+// on metadata and the CLI names then work without further changes. The
+// server-side behaviour (defaults, validation, status) is the kind's
+// strategy in orchestrator/internal/strategy; the registry refuses to
+// start without one.
 //
 // # What this package does not do
 //
 // It stores nothing, watches nothing and talks to no server: the
-// orchestrator's Client does that on top of these types. It implements no
-// strategic merge patch, server-side apply or managed fields, no API
-// version conversion (each kind has exactly one apiVersion), no admission
-// beyond defaulting and validation (no quota, RBAC or cross-object
-// checks such as "the ConfigMap exists"), and no Protobuf encoding.
+// orchestrator's Client does that on top of these types. It does not
+// default or validate objects (the server does, on every write), and it
+// implements no strategic merge patch, server-side apply or managed
+// fields, no API version conversion (each kind has exactly one
+// apiVersion), and no Protobuf encoding.
 package api

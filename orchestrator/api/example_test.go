@@ -7,7 +7,8 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 )
 
-// Decode a manifest, apply defaults and validate it, as the API server does.
+// Decode a manifest strictly. Defaults and validation are the server's:
+// Client.Create applies them and returns every bad field at once.
 func Example() {
 	manifest := []byte(`
 apiVersion: apps/v1
@@ -36,50 +37,11 @@ spec:
 		fmt.Println(err)
 		return
 	}
-	if err := api.DefaultAndValidate(obj); err != nil {
-		fmt.Println(err)
-		return
-	}
 	d := obj.(*api.Deployment)
 	c := d.Spec.Template.Spec.Containers[0]
-	fmt.Println(api.KeyOf(d), *d.Spec.Replicas, d.Spec.Strategy.Type, d.Spec.Strategy.RollingUpdate.MaxSurge)
-	fmt.Println(c.ImagePullPolicy, c.ReadinessProbe.PeriodSeconds, c.Resources.Requests.Cpu().MilliValue())
+	fmt.Println(d.Name, *d.Spec.Replicas, c.ReadinessProbe.HTTPGet.Port.String(), c.Resources.Requests.Cpu().MilliValue())
 	// Output:
-	// default/web 3 RollingUpdate 25%
-	// IfNotPresent 10 250
-}
-
-// Every bad field is reported at once, with its path.
-func ExampleValidate() {
-	obj, err := api.Decode([]byte(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: -1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
-      containers:
-      - name: web
-        ports: [{containerPort: 70000}]
-`))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	err = api.DefaultAndValidate(obj)
-	fmt.Println(api.IsInvalid(err))
-	for _, fe := range api.FieldErrors(err) {
-		fmt.Println(fe)
-	}
-	// Output:
-	// true
-	// spec.replicas: Invalid value: -1: must be greater than or equal to 0
-	// spec.template.metadata.labels: Invalid value: {"app":"api"}: `selector` does not match template `labels`
-	// spec.template.spec.containers[0].image: Required value
-	// spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive
+	// web 3 http 250
 }
 
 // Strict decoding names the document and the misspelled field.
@@ -151,14 +113,4 @@ func ExampleIsNotFound() {
 	// Output:
 	// true true
 	// get pod: Pod "web-1" not found
-}
-
-func ExamplePodTemplateHash() {
-	tmpl := &api.PodTemplateSpec{
-		ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "x"}},
-		Spec:       api.PodSpec{Containers: []api.Container{{Name: "x", Image: "x:1"}}},
-	}
-	fmt.Println("x-" + api.PodTemplateHash(tmpl, nil))
-	// Output:
-	// x-c654646
 }

@@ -27,8 +27,8 @@ type ObjectMeta struct {
 	// GenerateName is a prefix the server uses to generate a unique name
 	// when Name is empty.
 	GenerateName string `json:"generateName,omitempty"`
-	// Namespace is empty for cluster-scoped kinds; Default sets "default"
-	// for namespaced kinds.
+	// Namespace is empty for cluster-scoped kinds; the server sets "default"
+	// for namespaced kinds when it is empty.
 	Namespace string `json:"namespace,omitempty"`
 	// UID is set by the server on create and never changes.
 	UID UID `json:"uid,omitempty"`

@@ -29,7 +29,6 @@ var (
 	labelValueRE       = qualifiedNameRE
 	ianaSvcNameRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 	configMapKeyRE     = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
-	httpHeaderNameRE   = regexp.MustCompile(`^[-A-Za-z0-9!#$%&'*+.^_|~` + "`" + `]+$`)
 )
 
 // IsDNS1123Label checks an RFC 1123 label: at most 63 lowercase
@@ -162,3 +161,34 @@ func SystemNamespaces() []string { return []string{DefaultNamespace, "kube-syste
 
 // IsSystemNamespace reports whether name is one of SystemNamespaces.
 func IsSystemNamespace(name string) bool { return slices.Contains(SystemNamespaces(), name) }
+
+// ValidateLabels checks label keys (qualified names) and values.
+func ValidateLabels(labels map[string]string, p Path) FieldErrorList {
+	var errs FieldErrorList
+	for _, k := range sortedKeys(labels) {
+		for _, msg := range IsQualifiedName(k) {
+			errs = append(errs, Invalid(p, k, msg))
+		}
+		for _, msg := range IsValidLabelValue(labels[k]) {
+			errs = append(errs, Invalid(p.Key(k), labels[k], msg))
+		}
+	}
+	return errs
+}
+
+// ValidateAnnotations checks annotation keys (qualified names, lower-cased)
+// and the 256 KiB limit on their total size.
+func ValidateAnnotations(annotations map[string]string, p Path) FieldErrorList {
+	var errs FieldErrorList
+	total := 0
+	for _, k := range sortedKeys(annotations) {
+		for _, msg := range IsQualifiedName(strings.ToLower(k)) {
+			errs = append(errs, Invalid(p, k, msg))
+		}
+		total += len(k) + len(annotations[k])
+	}
+	if total > TotalAnnotationSizeLimitB {
+		errs = append(errs, TooLong(p, TotalAnnotationSizeLimitB))
+	}
+	return errs
+}

@@ -52,8 +52,8 @@ func SplitAPIVersion(apiVersion string) (group, version string) {
 }
 
 // Scheme is a read-only registry of kinds: it maps (apiVersion, kind) to Go
-// types and back, and resource and short names to kinds. Decode, Default
-// and Validate consult it. Build one with NewScheme; DefaultScheme holds
+// types and back, and resource and short names to kinds. Decoding
+// consults it, and so does the server (with a strategy per kind). Build one with NewScheme; DefaultScheme holds
 // the built-in kinds. A Scheme is safe for concurrent use.
 type Scheme struct {
 	kinds      []KindInfo
@@ -206,7 +206,7 @@ var defaultScheme = func() *Scheme {
 }()
 
 // DefaultScheme returns the read-only scheme of Flotilla's built-in kinds.
-// The package-level Decode, Default, Validate, ... use it.
+// The package-level Decode, DecodeAll and DecodeInto use it.
 func DefaultScheme() *Scheme { return defaultScheme }
 
 // Kind names and API versions of the built-in kinds.
@@ -216,8 +216,9 @@ const (
 )
 
 // builtinKinds is the table to extend when adding a kind: write its types,
-// the methods in kinds.go, and an entry here; defaulting and validation go
-// in defaults.go and validation.go.
+// the methods in kinds.go, and an entry here; its defaulting, validation
+// and the rest of its server-side behaviour are its strategy in
+// orchestrator/internal/strategy.
 func builtinKinds() []KindInfo {
 	return []KindInfo{
 		{APIVersion: CoreV1, Kind: "Namespace", Resource: "namespaces", ShortNames: []string{"ns"},

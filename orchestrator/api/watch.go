@@ -55,4 +55,3 @@ const (
 	StrategicMergePatchType PatchType = "application/strategic-merge-patch+json"
 	ApplyPatchType          PatchType = "application/apply-patch+yaml"
 )
-

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 )
 
@@ -215,7 +216,7 @@ func rolloutComplete(ctx context.Context, c orchestrator.Client, name string) (s
 	if err := c.List(ctx, &rss, orchestrator.InNamespace(d.Namespace)); err != nil {
 		return "", false, err
 	}
-	hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
+	hash := controllerutil.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 	newRS := false
 	for i := range rss.Items {
 		rs := &rss.Items[i]

@@ -43,6 +43,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/backoff"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/prober"
@@ -419,7 +420,7 @@ func (a *Agent) fillStatus(n *api.Node) {
 	n.Status.Capacity = a.cfg.Capacity
 	n.Status.Allocatable = a.cfg.Capacity
 	n.Status.Addresses = a.cfg.Addresses
-	api.SetNodeCondition(&n.Status, api.NodeCondition{
+	conditions.SetNode(&n.Status, api.NodeCondition{
 		Type: api.NodeReady, Status: api.ConditionTrue, Reason: "AgentReady",
 		Message: "flotilla agent is posting ready status", LastHeartbeatTime: now,
 	}, now)
@@ -958,7 +959,7 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 		if ok {
 			s = api.ConditionTrue
 		}
-		api.SetPodCondition(&st, api.PodCondition{Type: t, Status: s}, now)
+		conditions.SetPod(&st, api.PodCondition{Type: t, Status: s}, now)
 	}
 	cond(api.PodScheduled, true)
 	cond(api.PodInitialized, true)

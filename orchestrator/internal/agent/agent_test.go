@@ -11,7 +11,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
@@ -32,7 +31,7 @@ func newEnv(t *testing.T, fc fake.Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rt.Close() })
-	return &env{reg: registry.New(testutil.Store(t), nil), rt: rt}
+	return &env{reg: testutil.Registry(t), rt: rt}
 }
 
 // run starts an agent until the returned stop func is called.

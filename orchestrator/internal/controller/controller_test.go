@@ -8,7 +8,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
@@ -26,7 +26,7 @@ func TestSortForDeletion(t *testing.T) {
 		if ready {
 			s = api.ConditionTrue
 		}
-		api.SetPodCondition(&p.Status, api.PodCondition{Type: api.PodReady, Status: s}, api.Now())
+		conditions.SetPod(&p.Status, api.PodCondition{Type: api.PodReady, Status: s}, api.Now())
 		return p
 	}
 	pods := []*api.Pod{
@@ -48,7 +48,7 @@ func TestSortForDeletion(t *testing.T) {
 // The manager's ReplicaSet controller creates exactly the replicas asked
 // for (no agent or nodes: the Pods stay pending), and stops cleanly.
 func TestReplicaSetCreatesExactly(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -114,7 +114,7 @@ func TestReplicaSetCreatesExactly(t *testing.T) {
 func runManager(t *testing.T, cfg Config) client.Interface {
 	t.Helper()
 	if cfg.Client == nil {
-		cfg.Client = registry.New(testutil.Store(t), nil)
+		cfg.Client = testutil.Registry(t)
 	}
 	cfg.NodeName = "n1"
 	cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout = time.Second, time.Second
@@ -218,7 +218,7 @@ func TestEventLastSeen(t *testing.T) {
 // A sweep deletes exactly the Events last seen more than the TTL ago (the
 // clock is injected), whatever their namespace.
 func TestEventExpirerSweep(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	ctx := context.Background()
 	if err := reg.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "team"}}, client.CreateOptions{}); err != nil {
 		t.Fatal(err)

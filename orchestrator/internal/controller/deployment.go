@@ -9,6 +9,8 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/rollout"
@@ -92,7 +94,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			owned = append(owned, rs)
 		case ref == nil && rs.DeletionTimestamp == nil && sel.Matches(rs.Labels):
 			adopted := rs.DeepCopyObject().(*api.ReplicaSet)
-			adopted.OwnerReferences = append(adopted.OwnerReferences, api.NewControllerRef(d))
+			adopted.OwnerReferences = append(adopted.OwnerReferences, controllerutil.NewControllerRef(d))
 			if err := c.reg.Update(ctx, adopted, client.UpdateOptions{}); err != nil {
 				if api.IsConflict(err) || api.IsNotFound(err) {
 					continue
@@ -103,7 +105,7 @@ func (c *deploymentController) reconcile(ctx context.Context, key string) (time.
 			owned = append(owned, adopted)
 		}
 	}
-	hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
+	hash := controllerutil.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 	var newRS *api.ReplicaSet
 	var maxRev int64
 	for _, rs := range owned {
@@ -251,7 +253,7 @@ func (c *deploymentController) scaleProportionally(ctx context.Context, d *api.D
 		if !d.Spec.Paused || want == 0 {
 			return "", false, nil
 		}
-		hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
+		hash := controllerutil.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 		var newest *api.ReplicaSet
 		for _, rs := range owned {
 			if rs.DeletionTimestamp != nil || (newest != nil && newest.Labels[api.PodTemplateHashLabel] == hash) {
@@ -414,7 +416,7 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 	rs := &api.ReplicaSet{
 		ObjectMeta: api.ObjectMeta{
 			Name: d.Name + "-" + hash, Namespace: d.Namespace, Labels: labels, Annotations: annotations,
-			OwnerReferences: []api.OwnerReference{api.NewControllerRef(d)},
+			OwnerReferences: []api.OwnerReference{controllerutil.NewControllerRef(d)},
 		},
 		Spec: api.ReplicaSetSpec{Replicas: api.Ptr(replicas), MinReadySeconds: d.Spec.MinReadySeconds, Selector: &sel, Template: tmpl},
 	}
@@ -456,7 +458,7 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 		return 0, nil
 	}
 	d := o.(*api.Deployment)
-	hash := api.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
+	hash := controllerutil.PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
 	st := api.Clone(d.Status)
 	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas, st.UnavailableReplicas = 0, 0, 0, 0, 0
 	var newName string
@@ -489,11 +491,11 @@ func (c *deploymentController) updateStatus(ctx context.Context, key string, sta
 	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType {
 		b, _ = rollout.ResolveBounds(d.Spec.Strategy.RollingUpdate, want)
 	}
-	api.SetDeploymentCondition(&st, rollout.AvailableCondition(d, b, &st), now)
+	conditions.SetDeployment(&st, rollout.AvailableCondition(d, b, &st), now)
 	if started != nil && !d.Spec.Paused {
-		api.SetDeploymentCondition(&st, *started, now)
+		conditions.SetDeployment(&st, *started, now)
 	} else if pc := rollout.ProgressingCondition(d, &st, newName, now.Time); pc != nil {
-		api.SetDeploymentCondition(&st, *pc, now)
+		conditions.SetDeployment(&st, *pc, now)
 	}
 	next := d.DeepCopyObject().(*api.Deployment)
 	next.Status = st

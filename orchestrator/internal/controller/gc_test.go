@@ -8,7 +8,6 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 )
 
@@ -17,7 +16,7 @@ import (
 // in the background and in the foreground. Its deletes go through the
 // client seam; the first ones fail and are retried.
 func TestGarbageCollectorCoversEveryKind(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	var failed atomic.Int32
 	flaky := client.Intercept(reg, client.Funcs{
 		Delete: func(ctx context.Context, c client.Interface, ns, name string, obj api.Object, o client.DeleteOptions) error {
@@ -83,7 +82,7 @@ func TestGarbageCollectorCoversEveryKind(t *testing.T) {
 // A kind only the garbage collector watches is cached as metadata alone;
 // one a controller reads whole stays whole.
 func TestManagerMetadataInformers(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	ctx := context.Background()
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "c", Namespace: "default"}, Data: map[string]string{"k": "v"}}
 	if err := reg.Create(ctx, cm, client.CreateOptions{}); err != nil {

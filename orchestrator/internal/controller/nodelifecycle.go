@@ -7,6 +7,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"go.uber.org/zap"
@@ -88,7 +89,7 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 					msg = "Node failed gossip health checks."
 				}
 				next := n.DeepCopyObject().(*api.Node)
-				api.SetNodeCondition(&next.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionUnknown, Reason: "NodeStatusUnknown", Message: msg,
+				conditions.SetNode(&next.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionUnknown, Reason: "NodeStatusUnknown", Message: msg,
 					LastHeartbeatTime: api.GetNodeCondition(&n.Status, api.NodeReady).LastHeartbeatTime}, api.Now())
 				if err := c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil {
 					c.log.Debug("mark not ready", zap.String("node", n.Name), zap.Error(err))

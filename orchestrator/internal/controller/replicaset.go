@@ -11,6 +11,8 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"go.uber.org/zap"
@@ -92,7 +94,7 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 				continue
 			}
 			adopted := p.DeepCopyObject().(*api.Pod)
-			adopted.OwnerReferences = append(adopted.OwnerReferences, api.NewControllerRef(rs))
+			adopted.OwnerReferences = append(adopted.OwnerReferences, controllerutil.NewControllerRef(rs))
 			if err := c.reg.Update(ctx, adopted, client.UpdateOptions{}); err != nil {
 				if api.IsConflict(err) || api.IsNotFound(err) {
 					continue
@@ -301,7 +303,7 @@ func podFromTemplate(rs *api.ReplicaSet) *api.Pod {
 			Namespace:       rs.Namespace,
 			Labels:          maps.Clone(t.Labels),
 			Annotations:     maps.Clone(t.Annotations),
-			OwnerReferences: []api.OwnerReference{api.NewControllerRef(rs)},
+			OwnerReferences: []api.OwnerReference{controllerutil.NewControllerRef(rs)},
 		},
 		Spec: t.Spec,
 	}
@@ -382,7 +384,7 @@ func (c *replicaSetController) updateStatus(ctx context.Context, rs *api.Replica
 	}
 	st.ObservedGeneration = rs.Generation
 	if createErr != nil && !errors.Is(createErr, context.Canceled) {
-		api.SetReplicaSetCondition(&st, api.ReplicaSetCondition{Type: api.ReplicaSetReplicaFailure, Status: api.ConditionTrue, Reason: "FailedCreate", Message: createErr.Error()}, now)
+		conditions.SetReplicaSet(&st, api.ReplicaSetCondition{Type: api.ReplicaSetReplicaFailure, Status: api.ConditionTrue, Reason: "FailedCreate", Message: createErr.Error()}, now)
 	} else {
 		st.Conditions = slices.DeleteFunc(st.Conditions, func(c api.ReplicaSetCondition) bool { return c.Type == api.ReplicaSetReplicaFailure })
 		if len(st.Conditions) == 0 {

@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRecordsEvents(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	rec := events.New(reg, "scheduler", "n1", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -41,7 +41,7 @@ func TestRecordsEvents(t *testing.T) {
 // Events queued when Run stops (a controller losing leadership) are still
 // written.
 func TestFlushesQueueOnStop(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	rec := events.New(reg, "controller", "n1", nil)
 	node := &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: "n2"}}
 	for i := range 20 {
@@ -62,7 +62,7 @@ func TestFlushesQueueOnStop(t *testing.T) {
 // A full queue (a burst) is written completely, each Event once, by the
 // concurrent writers.
 func TestBurstWrittenOnce(t *testing.T) {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	rec := events.New(reg, "agent", "n1", nil)
 	node := &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: "n2"}}
 	const n = 1000
@@ -122,7 +122,7 @@ type fixture struct {
 // created, so every later write is the Recorder's.
 func newFixture(t *testing.T, interval time.Duration, clock *fakeClock) *fixture {
 	t.Helper()
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	rec := events.New(reg, "agent", "n1", nil)
 	events.SetInterval(rec, interval)
 	if clock != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/goleak"
@@ -26,7 +25,7 @@ func cm(name string) *api.ConfigMap {
 func TestInformerFollowsAndRelists(t *testing.T) {
 	// A tiny history makes the watch fall behind and re-list.
 	st := testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4; c.WatchBuffer = 1 })
-	reg := registry.New(st, nil)
+	reg := testutil.RegistryOn(t, st)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := reg.Create(ctx, cm("before"), client.CreateOptions{}); err != nil {
 		t.Fatal(err)

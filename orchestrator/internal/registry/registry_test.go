@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func newReg(t *testing.T) *registry.Registry {
-	return registry.New(testutil.Store(t), nil)
+	return testutil.Registry(t)
 }
 
 func deployment(name string) *api.Deployment {
@@ -298,7 +298,7 @@ func TestWatchFromListOfEmptyStore(t *testing.T) {
 }
 
 func TestWatchTooOld(t *testing.T) {
-	r := registry.New(testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }), nil)
+	r := testutil.RegistryOn(t, testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 }))
 	ctx := context.Background()
 	for i := range 10 {
 		if err := r.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("c%d", i), Namespace: "default"}}, client.CreateOptions{}); err != nil {

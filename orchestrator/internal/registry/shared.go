@@ -2,9 +2,9 @@ package registry
 
 import (
 	"sync"
-	"weak"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/strategy"
 	"github.com/flotilla-io/flotilla/raftstore"
 )
 
@@ -20,33 +20,6 @@ type sharedObjects struct {
 type sharedRef struct {
 	rev int64
 	get func() api.Object // nil once the object was collected
-}
-
-// weakRef returns a function that yields obj while something else keeps it
-// alive, or nil for kinds not shared (the ones with few objects).
-func weakRef(obj api.Object) func() api.Object {
-	switch o := obj.(type) {
-	case *api.Pod:
-		return weakOf(o)
-	case *api.ReplicaSet:
-		return weakOf(o)
-	case *api.Node:
-		return weakOf(o)
-	}
-	return nil
-}
-
-func weakOf[T any, PT interface {
-	*T
-	api.Object
-}](o PT) func() api.Object {
-	wp := weak.Make((*T)(o))
-	return func() api.Object {
-		if v := wp.Value(); v != nil {
-			return PT(v)
-		}
-		return nil
-	}
 }
 
 // decodeShared is decode for read-only consumers: an object of the same
@@ -65,7 +38,10 @@ func (r *Registry) decodeShared(info api.KindInfo, kv raftstore.KV) (api.Object,
 	if err != nil {
 		return nil, err
 	}
-	if get := weakRef(obj); get != nil {
+	// Only kinds with many objects are shared (their strategies say so):
+	// for the others the map entry would cost more than it saves.
+	if sh, ok := r.strategies.For(info).(strategy.Sharer); ok {
+		get := sh.WeakRef(obj)
 		r.shared.mu.Lock()
 		if r.shared.m == nil {
 			r.shared.m = map[string]sharedRef{}

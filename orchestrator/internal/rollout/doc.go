@@ -31,7 +31,7 @@
 //  6. After a step, delete the ReplicaSets HistoryToDelete returns.
 //  7. With the new status computed, set CreatedCondition when the new
 //     ReplicaSet was just created, else ProgressingCondition (if not nil),
-//     and AvailableCondition, through api.SetDeploymentCondition; requeue
+//     and AvailableCondition, through conditions.SetDeployment; requeue
 //     the Deployment after DeadlineCheckIn to notice a stalled rollout.
 //  8. Report progress to users with Status.
 //
@@ -50,7 +50,7 @@
 // It reads and writes nothing: no API calls, no Pods, no events, no
 // timers. It does not decide which Pods a ReplicaSet deletes (its
 // controller should delete unavailable Pods first), does not compute
-// template hashes (api.PodTemplateHash) or status counts, does not read
+// template hashes (controllerutil.PodTemplateHash) or status counts, does not read
 // a clock (now is passed in). PlanScale bounds the total by
 // replicas+maxSurge but, like Kubernetes' proportional scaling, does not
 // weigh availability: a resize is the user's decision.

@@ -58,7 +58,7 @@ func Progressed(prev, next *api.DeploymentStatus) bool {
 // ProgressDeadlineExceeded when the current condition has not been
 // updated for progressDeadlineSeconds (default 600) at now, and
 // Unknown/DeploymentPaused while paused (no deadline runs then). Set it
-// with api.SetDeploymentCondition, which keeps the transition time while
+// with conditions.SetDeployment, which keeps the transition time while
 // the status stays the same and stamps LastUpdateTime on every change: that
 // update time is where the deadline counts from.
 func ProgressingCondition(d *api.Deployment, next *api.DeploymentStatus, newRS string, now time.Time) *api.DeploymentCondition {

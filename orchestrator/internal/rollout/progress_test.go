@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 )
 
 func deployment(replicas int32, deadline int32) *api.Deployment {
@@ -18,7 +19,7 @@ func deployment(replicas int32, deadline int32) *api.Deployment {
 
 func set(d *api.Deployment, c *api.DeploymentCondition, now time.Time) {
 	if c != nil {
-		api.SetDeploymentCondition(&d.Status, *c, api.Time{Time: now})
+		conditions.SetDeployment(&d.Status, *c, api.Time{Time: now})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 )
 
 func rs(name, rev string, spec, status int32, created time.Duration) *api.ReplicaSet {
@@ -131,7 +132,7 @@ func TestStatus(t *testing.T) {
 			t.Errorf("%+v: got %q %v %v", s, msg, done, err)
 		}
 	}
-	api.SetDeploymentCondition(&d.Status, api.DeploymentCondition{
+	conditions.SetDeployment(&d.Status, api.DeploymentCondition{
 		Type: api.DeploymentProgressing, Status: api.ConditionFalse, Reason: ReasonProgressDeadlineExceeded,
 	}, api.Time{Time: t0})
 	if _, _, err := Status(d); !errors.Is(err, ErrProgressDeadlineExceeded) || !strings.Contains(err.Error(), `"web"`) {

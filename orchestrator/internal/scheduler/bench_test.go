@@ -9,8 +9,8 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -20,7 +20,7 @@ func readyNode(name string) *api.Node {
 	n := &api.Node{ObjectMeta: api.ObjectMeta{Name: name, Labels: map[string]string{api.LabelHostname: name}}}
 	n.Status.Capacity = api.ResourceList{api.ResourceCPU: api.MustParse("32"), api.ResourceMemory: api.MustParse("128Gi"), api.ResourcePods: api.MustParse("110")}
 	n.Status.Allocatable = n.Status.Capacity
-	api.SetNodeCondition(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionTrue}, api.Now())
+	conditions.SetNode(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionTrue}, api.Now())
 	return n
 }
 
@@ -77,7 +77,7 @@ func createAll(tb testing.TB, reg client.Interface, n int, mk func(i int) api.Ob
 func BenchmarkSchedule(b *testing.B) {
 	const nodes, existing = 1000, 30000
 	st := testutil.StoreWith(b, func(c *raftstore.Config) { c.HistorySize = 200000; c.WatchBuffer = 4096 })
-	reg := registry.New(st, nil)
+	reg := testutil.RegistryOn(b, st)
 	createAll(b, reg, nodes, func(i int) api.Object { return readyNode(fmt.Sprintf("node-%04d", i)) })
 	createAll(b, reg, existing, func(i int) api.Object { return pod(fmt.Sprintf("old-%05d", i), fmt.Sprintf("node-%04d", i%nodes)) })
 	createAll(b, reg, b.N, func(i int) api.Object { return pod(fmt.Sprintf("new-%07d", i), "") })

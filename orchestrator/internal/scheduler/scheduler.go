@@ -32,6 +32,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
@@ -431,12 +432,12 @@ func (s *Scheduler) pickLocked(pod *api.Pod, req placement) (*nodeInfo, map[stri
 			}
 			continue
 		case ni.hasTaints:
-			if t, bad := api.UntoleratedTaint(ni.node.Spec.Taints, pod.Spec.Tolerations, api.TaintEffectNoSchedule, api.TaintEffectNoExecute); bad {
+			if t, bad := untoleratedTaint(ni.node.Spec.Taints, pod.Spec.Tolerations, api.TaintEffectNoSchedule, api.TaintEffectNoExecute); bad {
 				reject(fmt.Sprintf("node(s) had untolerated taint {%s: %s}", t.Key, t.Value))
 				continue
 			}
 		}
-		if needMatch && !api.PodMatchesNode(&pod.Spec, ni.node) {
+		if needMatch && !podMatchesNode(&pod.Spec, ni.node) {
 			reject("node(s) didn't match Pod's node affinity/selector")
 			continue
 		}
@@ -467,7 +468,7 @@ func (s *Scheduler) pickLocked(pod *api.Pod, req placement) (*nodeInfo, map[stri
 			score -= 10 * int64(ni.owners[req.owner])
 		}
 		if needMatch {
-			score += api.PreferredNodeAffinityScore(&pod.Spec, ni.node)
+			score += preferredNodeAffinityScore(&pod.Spec, ni.node)
 		}
 		if score > bestScore {
 			best, bestScore = ni, score
@@ -519,7 +520,7 @@ func (s *Scheduler) markUnschedulable(ctx context.Context, pod *api.Pod, reasons
 	}
 	s.log.Debug("pod unschedulable", zap.String("pod", api.KeyOf(pod)), zap.String("why", msg))
 	next := pod.DeepCopyObject().(*api.Pod)
-	api.SetPodCondition(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionFalse, Reason: "Unschedulable", Message: msg}, api.Now())
+	conditions.SetPod(&next.Status, api.PodCondition{Type: api.PodScheduled, Status: api.ConditionFalse, Reason: "Unschedulable", Message: msg}, api.Now())
 	if next.Status.Phase == "" {
 		next.Status.Phase = api.PodPending
 	}

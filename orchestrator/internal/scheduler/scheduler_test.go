@@ -10,8 +10,9 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 	"go.uber.org/goleak"
@@ -26,7 +27,7 @@ type env struct {
 }
 
 func start(t *testing.T) *env {
-	reg := registry.New(testutil.Store(t), nil)
+	reg := testutil.Registry(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
 	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
@@ -77,7 +78,7 @@ func TestFilters(t *testing.T) {
 		n.Spec.Taints = []api.Taint{{Key: "dedicated", Value: "db", Effect: api.TaintEffectNoSchedule}}
 	})
 	mk("notready", func(n *api.Node) {
-		api.SetNodeCondition(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionFalse}, api.Now())
+		conditions.SetNode(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionFalse}, api.Now())
 	})
 	mk("ssd", func(n *api.Node) { n.Labels["disk"] = "ssd" })
 	mk("plain", nil)
@@ -166,7 +167,7 @@ func TestSpreadsOwnerAcrossNodes(t *testing.T) {
 	owner := &api.ReplicaSet{TypeMeta: api.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}, ObjectMeta: api.ObjectMeta{Name: "rs", UID: "u-1"}}
 	for i := range 9 {
 		p := pod("p"+string(rune('0'+i)), "")
-		p.OwnerReferences = []api.OwnerReference{api.NewControllerRef(owner)}
+		p.OwnerReferences = []api.OwnerReference{controllerutil.NewControllerRef(owner)}
 		if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}

@@ -1,5 +1,6 @@
 // Package testutil holds helpers for the orchestrator's internal tests:
-// a started single-node raftstore and condition polling.
+// a started single-node raftstore, a registry over it, and condition
+// polling.
 package testutil
 
 import (
@@ -7,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -17,6 +19,23 @@ import (
 func Store(tb testing.TB) *raftstore.Store {
 	tb.Helper()
 	return StoreWith(tb, nil)
+}
+
+// Registry returns a registry of the built-in kinds, strategies and
+// default admission over a new Store.
+func Registry(tb testing.TB) *registry.Registry {
+	tb.Helper()
+	return RegistryOn(tb, Store(tb))
+}
+
+// RegistryOn is Registry over the given store.
+func RegistryOn(tb testing.TB, kv registry.KV) *registry.Registry {
+	tb.Helper()
+	r, err := registry.New(kv, registry.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }
 
 // StoreWith is Store with a hook to change the configuration.

@@ -1,0 +1,26 @@
+package api
+
+// Annotations and labels that Flotilla's controllers and agents put on
+// objects, as in Kubernetes: programs built on Flotilla read them (a
+// ReplicaSet's revision, a Node's hostname), so their names are part of
+// the API.
+const (
+	// PodTemplateHashLabel is the label a Deployment puts on its
+	// ReplicaSets and their Pods; its value is the hash of the Pod template,
+	// computed by the Deployment controller.
+	PodTemplateHashLabel = "pod-template-hash"
+	// RevisionAnnotation holds a Deployment's and its ReplicaSets'
+	// rollout revision number.
+	RevisionAnnotation = "deployment.kubernetes.io/revision"
+	// DesiredReplicasAnnotation holds, on a Deployment's ReplicaSet, the
+	// Deployment's spec.replicas when the ReplicaSet was last scaled.
+	DesiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas"
+	// MaxReplicasAnnotation holds, on a Deployment's ReplicaSet, the
+	// Deployment's spec.replicas plus maxSurge when the ReplicaSet was
+	// last scaled: the base of proportional scaling.
+	MaxReplicasAnnotation = "deployment.kubernetes.io/max-replicas"
+	// LabelHostname is the node label with the node's name.
+	LabelHostname = "kubernetes.io/hostname"
+	// LabelTopologyZone is the node label with the node's zone.
+	LabelTopologyZone = "topology.kubernetes.io/zone"
+)

@@ -1,0 +1,994 @@
+package strategy
+
+import (
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+)
+
+// Validation shared by the built-in kinds' strategies: metadata, Pod
+// specs (for Pods and templates) and the workload specs. Every function
+// returns all the problems it finds, each with its field path, so a
+// client learns every mistake of a manifest at once.
+
+// ValidateObjectMetaUpdate checks what an update may not change in
+// metadata: name, namespace, uid and creationTimestamp (the last two
+// only once set, since a client may omit them).
+func ValidateObjectMetaUpdate(n, o *api.ObjectMeta) api.FieldErrorList {
+	var errs api.FieldErrorList
+	p := api.NewPath("metadata")
+	if o.Name != n.Name {
+		errs = append(errs, api.Invalid(p.Child("name"), n.Name, "field is immutable"))
+	}
+	if o.Namespace != n.Namespace {
+		errs = append(errs, api.Invalid(p.Child("namespace"), n.Namespace, "field is immutable"))
+	}
+	if o.UID != "" && o.UID != n.UID {
+		errs = append(errs, api.Invalid(p.Child("uid"), string(n.UID), "field is immutable"))
+	}
+	if !o.CreationTimestamp.IsZero() && !o.CreationTimestamp.Equal(n.CreationTimestamp) {
+		errs = append(errs, api.Invalid(p.Child("creationTimestamp"), n.CreationTimestamp, "field is immutable"))
+	}
+	return errs
+}
+
+func validatePodSpecUpdate(o, n *api.PodSpec) api.FieldErrorList {
+	p := api.NewPath("spec")
+	var errs api.FieldErrorList
+	if o.NodeName != "" && o.NodeName != n.NodeName {
+		errs = append(errs, api.Invalid(p.Child("nodeName"), n.NodeName, "field is immutable once set"))
+	}
+	// Tolerations may only be added.
+	for i, t := range o.Tolerations {
+		found := false
+		for _, nt := range n.Tolerations {
+			if semanticEqual(t, nt) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			errs = append(errs, api.Forbidden(p.Child("tolerations").Index(i), "existing toleration can not be modified except its tolerationSeconds"))
+		}
+	}
+	// Compare with the mutable fields neutralised.
+	a, b := api.Clone(*o), api.Clone(*n)
+	for _, s := range []*api.PodSpec{&a, &b} {
+		s.ActiveDeadlineSeconds = nil
+		s.Tolerations = nil
+		s.NodeName = ""
+		for i := range s.Containers {
+			s.Containers[i].Image = ""
+		}
+		for i := range s.InitContainers {
+			s.InitContainers[i].Image = ""
+		}
+	}
+	if !semanticEqual(a, b) {
+		errs = append(errs, api.Forbidden(p, "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.nodeName` (only when unset)"))
+	}
+	return errs
+}
+
+// ValidateObjectMeta checks metadata: name (with nameFn, e.g.
+// IsDNS1123Subdomain) or generateName, namespace presence for namespaced
+// kinds and absence otherwise, labels, annotations, owner references and
+// finalizers. Paths are under p.
+func ValidateObjectMeta(m *api.ObjectMeta, namespaced bool, nameFn func(string) []string, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if m.Name == "" {
+		if m.GenerateName == "" {
+			errs = append(errs, api.Required(p.Child("name"), "name or generateName is required"))
+		}
+	} else {
+		for _, msg := range nameFn(m.Name) {
+			errs = append(errs, api.Invalid(p.Child("name"), m.Name, msg))
+		}
+	}
+	if m.GenerateName != "" {
+		// The server appends an alphanumeric suffix (truncating a long
+		// prefix), so a trailing '-' is fine: check the prefix with that
+		// dash masked, as Kubernetes does.
+		prefix := m.GenerateName
+		if strings.HasSuffix(prefix, "-") {
+			prefix = prefix[:len(prefix)-1] + "a"
+		}
+		for _, msg := range nameFn(prefix) {
+			errs = append(errs, api.Invalid(p.Child("generateName"), m.GenerateName, msg))
+		}
+	}
+	if namespaced {
+		if m.Namespace == "" {
+			errs = append(errs, api.Required(p.Child("namespace"), ""))
+		} else {
+			for _, msg := range api.IsDNS1123Label(m.Namespace) {
+				errs = append(errs, api.Invalid(p.Child("namespace"), m.Namespace, msg))
+			}
+		}
+	} else if m.Namespace != "" {
+		errs = append(errs, api.Forbidden(p.Child("namespace"), "not allowed on this type"))
+	}
+	if m.Generation < 0 {
+		errs = append(errs, api.Invalid(p.Child("generation"), m.Generation, "must be greater than or equal to 0"))
+	}
+	if m.DeletionGracePeriodSeconds != nil && *m.DeletionGracePeriodSeconds < 0 {
+		errs = append(errs, api.Invalid(p.Child("deletionGracePeriodSeconds"), *m.DeletionGracePeriodSeconds, "must be greater than or equal to 0"))
+	}
+	errs = append(errs, api.ValidateLabels(m.Labels, p.Child("labels"))...)
+	errs = append(errs, api.ValidateAnnotations(m.Annotations, p.Child("annotations"))...)
+	controllers := 0
+	for i, ref := range m.OwnerReferences {
+		rp := p.Child("ownerReferences").Index(i)
+		if ref.APIVersion == "" {
+			errs = append(errs, api.Required(rp.Child("apiVersion"), ""))
+		}
+		if ref.Kind == "" {
+			errs = append(errs, api.Required(rp.Child("kind"), ""))
+		}
+		if ref.Name == "" {
+			errs = append(errs, api.Required(rp.Child("name"), ""))
+		}
+		if ref.UID == "" {
+			errs = append(errs, api.Required(rp.Child("uid"), ""))
+		}
+		if ref.Controller != nil && *ref.Controller {
+			controllers++
+			if controllers == 2 {
+				errs = append(errs, api.Invalid(rp.Child("controller"), true, "only one reference can have Controller set to true"))
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, f := range m.Finalizers {
+		fp := p.Child("finalizers").Index(i)
+		for _, msg := range api.IsQualifiedName(f) {
+			errs = append(errs, api.Invalid(fp, f, msg))
+		}
+		if seen[f] {
+			errs = append(errs, api.Duplicate(fp, f))
+		}
+		seen[f] = true
+	}
+	return errs
+}
+
+func validateNonNegative(v int64, p api.Path) api.FieldErrorList {
+	if v < 0 {
+		return api.FieldErrorList{api.Invalid(p, v, "must be greater than or equal to 0")}
+	}
+	return nil
+}
+
+func validatePortNumber(v int32, p api.Path) api.FieldErrorList {
+	if v < 1 || v > 65535 {
+		return api.FieldErrorList{api.Invalid(p, v, "must be between 1 and 65535, inclusive")}
+	}
+	return nil
+}
+
+// ValidatePodSpec checks a Pod spec (also used for templates) and returns
+// every problem with its path under p. The spec should be defaulted.
+func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	volumes, verrs := validateVolumes(spec.Volumes, p.Child("volumes"))
+	errs = append(errs, verrs...)
+
+	if len(spec.Containers) == 0 {
+		errs = append(errs, api.Required(p.Child("containers"), "must have at least one container"))
+	}
+	names := map[string]bool{}
+	hostPorts := map[string]bool{}
+	for i := range spec.InitContainers {
+		errs = append(errs, validateContainer(&spec.InitContainers[i], p.Child("initContainers").Index(i), volumes, names, hostPorts, spec.HostNetwork, true)...)
+	}
+	for i := range spec.Containers {
+		errs = append(errs, validateContainer(&spec.Containers[i], p.Child("containers").Index(i), volumes, names, hostPorts, spec.HostNetwork, false)...)
+	}
+
+	switch spec.RestartPolicy {
+	case api.RestartPolicyAlways, api.RestartPolicyOnFailure, api.RestartPolicyNever:
+	case "":
+		errs = append(errs, api.Required(p.Child("restartPolicy"), ""))
+	default:
+		errs = append(errs, api.NotSupported(p.Child("restartPolicy"), spec.RestartPolicy,
+			api.RestartPolicyAlways, api.RestartPolicyOnFailure, api.RestartPolicyNever))
+	}
+	if g := spec.TerminationGracePeriodSeconds; g != nil {
+		errs = append(errs, validateNonNegative(*g, p.Child("terminationGracePeriodSeconds"))...)
+	}
+	if d := spec.ActiveDeadlineSeconds; d != nil && *d < 1 {
+		errs = append(errs, api.Invalid(p.Child("activeDeadlineSeconds"), *d, "must be between 1 and 2147483647, inclusive"))
+	}
+	errs = append(errs, api.ValidateLabels(spec.NodeSelector, p.Child("nodeSelector"))...)
+	if spec.NodeName != "" {
+		for _, msg := range api.IsDNS1123Subdomain(spec.NodeName) {
+			errs = append(errs, api.Invalid(p.Child("nodeName"), spec.NodeName, msg))
+		}
+	}
+	if spec.ServiceAccountName != "" {
+		for _, msg := range api.IsDNS1123Subdomain(spec.ServiceAccountName) {
+			errs = append(errs, api.Invalid(p.Child("serviceAccountName"), spec.ServiceAccountName, msg))
+		}
+	}
+	if spec.Hostname != "" {
+		for _, msg := range api.IsDNS1123Label(spec.Hostname) {
+			errs = append(errs, api.Invalid(p.Child("hostname"), spec.Hostname, msg))
+		}
+	}
+	for i, t := range spec.Tolerations {
+		errs = append(errs, validateToleration(t, p.Child("tolerations").Index(i))...)
+	}
+	if a := spec.Affinity; a != nil && a.NodeAffinity != nil {
+		errs = append(errs, validateNodeAffinity(a.NodeAffinity, p.Child("affinity", "nodeAffinity"))...)
+	}
+	return errs
+}
+
+func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldErrorList) {
+	var errs api.FieldErrorList
+	names := map[string]bool{}
+	for i, v := range vols {
+		vp := p.Index(i)
+		if v.Name == "" {
+			errs = append(errs, api.Required(vp.Child("name"), ""))
+		} else {
+			for _, msg := range api.IsDNS1123Label(v.Name) {
+				errs = append(errs, api.Invalid(vp.Child("name"), v.Name, msg))
+			}
+			if names[v.Name] {
+				errs = append(errs, api.Duplicate(vp.Child("name"), v.Name))
+			}
+			names[v.Name] = true
+		}
+		n := 0
+		if s := v.HostPath; s != nil {
+			n++
+			if s.Path == "" {
+				errs = append(errs, api.Required(vp.Child("hostPath", "path"), ""))
+			}
+		}
+		if s := v.EmptyDir; s != nil {
+			n++
+			if s.SizeLimit != nil && s.SizeLimit.Sign() < 0 {
+				errs = append(errs, api.Invalid(vp.Child("emptyDir", "sizeLimit"), s.SizeLimit.String(), "must be greater than or equal to 0"))
+			}
+		}
+		if s := v.Secret; s != nil {
+			n++
+			if s.SecretName == "" {
+				errs = append(errs, api.Required(vp.Child("secret", "secretName"), ""))
+			}
+			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("secret", "items"))...)
+		}
+		if s := v.ConfigMap; s != nil {
+			n++
+			if s.Name == "" {
+				errs = append(errs, api.Required(vp.Child("configMap", "name"), ""))
+			}
+			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("configMap", "items"))...)
+		}
+		if v.DownwardAPI != nil {
+			n++
+		}
+		if v.Projected != nil {
+			n++
+		}
+		if s := v.PersistentVolumeClaim; s != nil {
+			n++
+			if s.ClaimName == "" {
+				errs = append(errs, api.Required(vp.Child("persistentVolumeClaim", "claimName"), ""))
+			}
+		}
+		switch {
+		case n == 0:
+			errs = append(errs, api.Required(vp, "must specify a volume type (emptyDir, configMap, secret, hostPath, persistentVolumeClaim, downwardAPI or projected)"))
+		case n > 1:
+			errs = append(errs, api.Forbidden(vp, "may not specify more than 1 volume type"))
+		}
+	}
+	return names, errs
+}
+
+func validateKeyToPaths(items []api.KeyToPath, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for i, it := range items {
+		ip := p.Index(i)
+		for _, msg := range api.IsConfigMapKey(it.Key) {
+			errs = append(errs, api.Invalid(ip.Child("key"), it.Key, msg))
+		}
+		switch {
+		case it.Path == "":
+			errs = append(errs, api.Required(ip.Child("path"), ""))
+		case strings.HasPrefix(it.Path, "/"):
+			errs = append(errs, api.Invalid(ip.Child("path"), it.Path, "must be a relative path"))
+		case slices.Contains(strings.Split(it.Path, "/"), ".."):
+			errs = append(errs, api.Invalid(ip.Child("path"), it.Path, "must not contain '..'"))
+		}
+		if it.Mode != nil && (*it.Mode < 0 || *it.Mode > 0o777) {
+			errs = append(errs, api.Invalid(ip.Child("mode"), *it.Mode, "must be a number between 0 and 0777 (octal), both inclusive"))
+		}
+	}
+	return errs
+}
+
+var supportedFieldRefs = []string{
+	"metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels", "metadata.annotations",
+	"spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
+}
+
+var supportedResourceFieldRefs = []string{
+	"limits.cpu", "limits.memory", "limits.ephemeral-storage",
+	"requests.cpu", "requests.memory", "requests.ephemeral-storage",
+}
+
+func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts map[string]bool, hostNetwork, init bool) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if c.Name == "" {
+		errs = append(errs, api.Required(p.Child("name"), ""))
+	} else {
+		for _, msg := range api.IsDNS1123Label(c.Name) {
+			errs = append(errs, api.Invalid(p.Child("name"), c.Name, msg))
+		}
+		if names[c.Name] {
+			errs = append(errs, api.Duplicate(p.Child("name"), c.Name))
+		}
+		names[c.Name] = true
+	}
+	if strings.TrimSpace(c.Image) == "" {
+		errs = append(errs, api.Required(p.Child("image"), ""))
+	} else if c.Image != strings.TrimSpace(c.Image) {
+		errs = append(errs, api.Invalid(p.Child("image"), c.Image, "must not have leading or trailing whitespace"))
+	}
+	switch c.ImagePullPolicy {
+	case api.PullAlways, api.PullNever, api.PullIfNotPresent:
+	case "":
+		errs = append(errs, api.Required(p.Child("imagePullPolicy"), ""))
+	default:
+		errs = append(errs, api.NotSupported(p.Child("imagePullPolicy"), c.ImagePullPolicy, api.PullAlways, api.PullIfNotPresent, api.PullNever))
+	}
+
+	portNames := map[string]bool{}
+	for i, port := range c.Ports {
+		pp := p.Child("ports").Index(i)
+		if port.Name != "" {
+			for _, msg := range api.IsIANASvcName(port.Name) {
+				errs = append(errs, api.Invalid(pp.Child("name"), port.Name, msg))
+			}
+			if portNames[port.Name] {
+				errs = append(errs, api.Duplicate(pp.Child("name"), port.Name))
+			}
+			portNames[port.Name] = true
+		}
+		errs = append(errs, validatePortNumber(port.ContainerPort, pp.Child("containerPort"))...)
+		if port.HostPort != 0 {
+			errs = append(errs, validatePortNumber(port.HostPort, pp.Child("hostPort"))...)
+			if hostNetwork && port.HostPort != port.ContainerPort {
+				errs = append(errs, api.Invalid(pp.Child("hostPort"), port.HostPort, "must match `containerPort` when `hostNetwork` is true"))
+			}
+			key := string(port.Protocol) + "/" + port.HostIP + "/" + strconv.Itoa(int(port.HostPort))
+			if hostPorts[key] {
+				errs = append(errs, api.Duplicate(pp.Child("hostPort"), port.HostPort))
+			}
+			hostPorts[key] = true
+		}
+		switch port.Protocol {
+		case api.ProtocolTCP, api.ProtocolUDP, api.ProtocolSCTP:
+		case "":
+			errs = append(errs, api.Required(pp.Child("protocol"), ""))
+		default:
+			errs = append(errs, api.NotSupported(pp.Child("protocol"), port.Protocol, api.ProtocolTCP, api.ProtocolUDP, api.ProtocolSCTP))
+		}
+	}
+
+	for i, e := range c.Env {
+		ep := p.Child("env").Index(i)
+		for _, msg := range api.IsEnvVarName(e.Name) {
+			errs = append(errs, api.Invalid(ep.Child("name"), e.Name, msg))
+		}
+		if e.ValueFrom != nil {
+			if e.Value != "" {
+				errs = append(errs, api.Invalid(ep.Child("valueFrom"), "", "may not be specified when `value` is not empty"))
+			}
+			errs = append(errs, validateEnvVarSource(e.ValueFrom, ep.Child("valueFrom"))...)
+		}
+	}
+	for i, e := range c.EnvFrom {
+		ep := p.Child("envFrom").Index(i)
+		if e.Prefix != "" {
+			for _, msg := range api.IsEnvVarName(e.Prefix) {
+				errs = append(errs, api.Invalid(ep.Child("prefix"), e.Prefix, msg))
+			}
+		}
+		n := 0
+		if e.ConfigMapRef != nil {
+			n++
+			if e.ConfigMapRef.Name == "" {
+				errs = append(errs, api.Required(ep.Child("configMapRef", "name"), ""))
+			}
+		}
+		if e.SecretRef != nil {
+			n++
+			if e.SecretRef.Name == "" {
+				errs = append(errs, api.Required(ep.Child("secretRef", "name"), ""))
+			}
+		}
+		switch {
+		case n == 0:
+			errs = append(errs, api.Required(ep, "must specify one of: `configMapRef` or `secretRef`"))
+		case n > 1:
+			errs = append(errs, api.Forbidden(ep, "may not have more than one field specified at a time"))
+		}
+	}
+
+	errs = append(errs, ValidateResourceRequirements(&c.Resources, p.Child("resources"))...)
+
+	mountPaths := map[string]bool{}
+	for i, m := range c.VolumeMounts {
+		mp := p.Child("volumeMounts").Index(i)
+		if m.Name == "" {
+			errs = append(errs, api.Required(mp.Child("name"), ""))
+		} else if !volumes[m.Name] {
+			errs = append(errs, api.NotFound(mp.Child("name"), m.Name))
+		}
+		if m.MountPath == "" {
+			errs = append(errs, api.Required(mp.Child("mountPath"), ""))
+		} else if mountPaths[m.MountPath] {
+			errs = append(errs, api.Invalid(mp.Child("mountPath"), m.MountPath, "must be unique"))
+		}
+		mountPaths[m.MountPath] = true
+		if strings.HasPrefix(m.SubPath, "/") || slices.Contains(strings.Split(m.SubPath, "/"), "..") {
+			errs = append(errs, api.Invalid(mp.Child("subPath"), m.SubPath, "must be a relative path without '..'"))
+		}
+	}
+
+	probes := []struct {
+		probe *api.Probe
+		name  string
+	}{{c.LivenessProbe, "livenessProbe"}, {c.ReadinessProbe, "readinessProbe"}, {c.StartupProbe, "startupProbe"}}
+	for _, pr := range probes {
+		if pr.probe == nil {
+			continue
+		}
+		if init {
+			errs = append(errs, api.Forbidden(p.Child(pr.name), "may not be set for init containers"))
+			continue
+		}
+		errs = append(errs, validateProbe(pr.probe, p.Child(pr.name), pr.name != "readinessProbe", portNames)...)
+	}
+	if c.Lifecycle != nil {
+		for _, h := range []struct {
+			h    *api.LifecycleHandler
+			name string
+		}{{c.Lifecycle.PostStart, "postStart"}, {c.Lifecycle.PreStop, "preStop"}} {
+			if h.h != nil {
+				errs = append(errs, validateLifecycleHandler(h.h, p.Child("lifecycle", h.name), portNames)...)
+			}
+		}
+	}
+	return errs
+}
+
+func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	n := 0
+	if r := s.FieldRef; r != nil {
+		n++
+		fp := r.FieldPath
+		base, _, hasSub := strings.Cut(fp, "[")
+		switch {
+		case fp == "":
+			errs = append(errs, api.Required(p.Child("fieldRef", "fieldPath"), ""))
+		case hasSub && (base == "metadata.labels" || base == "metadata.annotations"):
+			// metadata.labels['key'] form.
+			if !strings.HasSuffix(fp, "']") || !strings.HasPrefix(fp[len(base):], "['") {
+				errs = append(errs, api.Invalid(p.Child("fieldRef", "fieldPath"), fp, "subscript must be of the form ['key']"))
+			}
+		case !slices.Contains(supportedFieldRefs, fp):
+			errs = append(errs, api.NotSupported(p.Child("fieldRef", "fieldPath"), fp, supportedFieldRefs...))
+		}
+		if r.APIVersion != "" && r.APIVersion != api.CoreV1 {
+			errs = append(errs, api.NotSupported(p.Child("fieldRef", "apiVersion"), r.APIVersion, api.CoreV1))
+		}
+	}
+	if r := s.ResourceFieldRef; r != nil {
+		n++
+		if !slices.Contains(supportedResourceFieldRefs, r.Resource) {
+			errs = append(errs, api.NotSupported(p.Child("resourceFieldRef", "resource"), r.Resource, supportedResourceFieldRefs...))
+		}
+		if r.Divisor != nil && r.Divisor.Sign() <= 0 {
+			errs = append(errs, api.Invalid(p.Child("resourceFieldRef", "divisor"), r.Divisor.String(), "must be greater than 0"))
+		}
+	}
+	if r := s.ConfigMapKeyRef; r != nil {
+		n++
+		if r.Name == "" {
+			errs = append(errs, api.Required(p.Child("configMapKeyRef", "name"), ""))
+		}
+		if r.Key == "" {
+			errs = append(errs, api.Required(p.Child("configMapKeyRef", "key"), ""))
+		} else {
+			for _, msg := range api.IsConfigMapKey(r.Key) {
+				errs = append(errs, api.Invalid(p.Child("configMapKeyRef", "key"), r.Key, msg))
+			}
+		}
+	}
+	if r := s.SecretKeyRef; r != nil {
+		n++
+		if r.Name == "" {
+			errs = append(errs, api.Required(p.Child("secretKeyRef", "name"), ""))
+		}
+		if r.Key == "" {
+			errs = append(errs, api.Required(p.Child("secretKeyRef", "key"), ""))
+		} else {
+			for _, msg := range api.IsConfigMapKey(r.Key) {
+				errs = append(errs, api.Invalid(p.Child("secretKeyRef", "key"), r.Key, msg))
+			}
+		}
+	}
+	switch {
+	case n == 0:
+		errs = append(errs, api.Invalid(p, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+	case n > 1:
+		errs = append(errs, api.Invalid(p, "", "may not have more than one field specified at a time"))
+	}
+	return errs
+}
+
+// ValidateResourceRequirements checks resource names, that quantities are
+// non-negative, and that each request is at most its limit.
+func ValidateResourceRequirements(r *api.ResourceRequirements, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for _, list := range []struct {
+		rl   api.ResourceList
+		name string
+	}{{r.Limits, "limits"}, {r.Requests, "requests"}} {
+		for _, name := range sortedKeys(list.rl) {
+			rp := p.Child(list.name).Key(string(name))
+			for _, msg := range api.IsQualifiedName(string(name)) {
+				errs = append(errs, api.Invalid(rp, string(name), msg))
+			}
+			if q := list.rl[name]; q.Sign() < 0 {
+				errs = append(errs, api.Invalid(rp, q.String(), "must be greater than or equal to 0"))
+			}
+		}
+	}
+	for _, name := range sortedKeys(r.Requests) {
+		req := r.Requests[name]
+		if lim, ok := r.Limits[name]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, api.Invalid(p.Child("requests").Key(string(name)), req.String(),
+				"must be less than or equal to "+string(name)+" limit of "+lim.String()))
+		}
+	}
+	return errs
+}
+
+// validateCommonHandlers checks the handler kinds probes and lifecycle
+// hooks share and counts how many are set.
+func validateCommonHandlers(exec *api.ExecAction, httpGet *api.HTTPGetAction, tcp *api.TCPSocketAction, p api.Path, portNames map[string]bool) (int, api.FieldErrorList) {
+	var errs api.FieldErrorList
+	n := 0
+	if exec != nil {
+		n++
+		if len(exec.Command) == 0 {
+			errs = append(errs, api.Required(p.Child("exec", "command"), ""))
+		}
+	}
+	if httpGet != nil {
+		n++
+		errs = append(errs, validateHTTPGet(httpGet, p.Child("httpGet"), portNames)...)
+	}
+	if tcp != nil {
+		n++
+		errs = append(errs, validatePortRef(tcp.Port, p.Child("tcpSocket", "port"), portNames)...)
+	}
+	return n, errs
+}
+
+func validateProbe(pr *api.Probe, p api.Path, mustSucceedOnce bool, portNames map[string]bool) api.FieldErrorList {
+	h := pr.ProbeHandler
+	n, errs := validateCommonHandlers(h.Exec, h.HTTPGet, h.TCPSocket, p, portNames)
+	if h.GRPC != nil {
+		n++
+		errs = append(errs, validatePortNumber(h.GRPC.Port, p.Child("grpc", "port"))...)
+	}
+	switch {
+	case n == 0:
+		errs = append(errs, api.Required(p, "must specify a handler type (exec, httpGet, tcpSocket or grpc)"))
+	case n > 1:
+		errs = append(errs, api.Forbidden(p, "may not specify more than 1 handler type"))
+	}
+	errs = append(errs, validateNonNegative(int64(pr.InitialDelaySeconds), p.Child("initialDelaySeconds"))...)
+	if pr.PeriodMilliseconds < 0 {
+		errs = append(errs, api.Invalid(p.Child("periodMilliseconds"), pr.PeriodMilliseconds, "must be greater than or equal to 0"))
+	}
+	if pr.PeriodSeconds < 0 || (pr.PeriodSeconds < 1 && pr.PeriodMilliseconds <= 0) {
+		errs = append(errs, api.Invalid(p.Child("periodSeconds"), pr.PeriodSeconds, "must be greater than or equal to 1"))
+	}
+	if pr.TimeoutSeconds < 1 {
+		errs = append(errs, api.Invalid(p.Child("timeoutSeconds"), pr.TimeoutSeconds, "must be greater than or equal to 1"))
+	}
+	if pr.SuccessThreshold < 1 {
+		errs = append(errs, api.Invalid(p.Child("successThreshold"), pr.SuccessThreshold, "must be greater than or equal to 1"))
+	} else if mustSucceedOnce && pr.SuccessThreshold != 1 {
+		errs = append(errs, api.Invalid(p.Child("successThreshold"), pr.SuccessThreshold, "must be 1"))
+	}
+	if pr.FailureThreshold < 1 {
+		errs = append(errs, api.Invalid(p.Child("failureThreshold"), pr.FailureThreshold, "must be greater than or equal to 1"))
+	}
+	if g := pr.TerminationGracePeriodSeconds; g != nil {
+		if !mustSucceedOnce {
+			errs = append(errs, api.Invalid(p.Child("terminationGracePeriodSeconds"), *g, "must not be set for readinessProbes"))
+		} else if *g < 1 {
+			errs = append(errs, api.Invalid(p.Child("terminationGracePeriodSeconds"), *g, "must be greater than 0"))
+		}
+	}
+	return errs
+}
+
+func validateLifecycleHandler(h *api.LifecycleHandler, p api.Path, portNames map[string]bool) api.FieldErrorList {
+	n, errs := validateCommonHandlers(h.Exec, h.HTTPGet, h.TCPSocket, p, portNames)
+	if h.Sleep != nil {
+		n++
+		if h.Sleep.Seconds < 0 {
+			errs = append(errs, api.Invalid(p.Child("sleep", "seconds"), h.Sleep.Seconds, "must be greater than or equal to 0"))
+		}
+	}
+	switch {
+	case n == 0:
+		errs = append(errs, api.Required(p, "must specify a handler type (exec, httpGet, tcpSocket or sleep)"))
+	case n > 1:
+		errs = append(errs, api.Forbidden(p, "may not specify more than 1 handler type"))
+	}
+	return errs
+}
+
+func validateHTTPGet(h *api.HTTPGetAction, p api.Path, portNames map[string]bool) api.FieldErrorList {
+	var errs api.FieldErrorList
+	errs = append(errs, validatePortRef(h.Port, p.Child("port"), portNames)...)
+	switch h.Scheme {
+	case api.URISchemeHTTP, api.URISchemeHTTPS:
+	case "":
+		errs = append(errs, api.Required(p.Child("scheme"), ""))
+	default:
+		errs = append(errs, api.NotSupported(p.Child("scheme"), h.Scheme, api.URISchemeHTTP, api.URISchemeHTTPS))
+	}
+	for i, hd := range h.HTTPHeaders {
+		if !httpHeaderNameRE.MatchString(hd.Name) {
+			errs = append(errs, api.Invalid(p.Child("httpHeaders").Index(i).Child("name"), hd.Name, "a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name')"))
+		}
+	}
+	return errs
+}
+
+// validatePortRef checks a probe port: a number 1-65535 or the name of a
+// port declared by the container.
+func validatePortRef(port api.IntOrString, p api.Path, portNames map[string]bool) api.FieldErrorList {
+	if port.Type == api.Int {
+		return validatePortNumber(port.IntVal, p)
+	}
+	if port.StrVal == "" {
+		return api.FieldErrorList{api.Required(p, "")}
+	}
+	if msgs := api.IsIANASvcName(port.StrVal); len(msgs) > 0 {
+		var errs api.FieldErrorList
+		for _, msg := range msgs {
+			errs = append(errs, api.Invalid(p, port.StrVal, msg))
+		}
+		return errs
+	}
+	if !portNames[port.StrVal] {
+		return api.FieldErrorList{api.Invalid(p, port.StrVal, "must be the name of a port declared in the container's ports")}
+	}
+	return nil
+}
+
+func validateToleration(t api.Toleration, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if t.Key != "" {
+		for _, msg := range api.IsQualifiedName(t.Key) {
+			errs = append(errs, api.Invalid(p.Child("key"), t.Key, msg))
+		}
+	}
+	switch t.Operator {
+	case api.TolerationOpExists:
+		if t.Value != "" {
+			errs = append(errs, api.Invalid(p.Child("value"), t.Value, "value must be empty when `operator` is 'Exists'"))
+		}
+	case api.TolerationOpEqual, "":
+		if t.Key == "" {
+			errs = append(errs, api.Invalid(p.Child("operator"), t.Operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+		}
+		for _, msg := range api.IsValidLabelValue(t.Value) {
+			errs = append(errs, api.Invalid(p.Child("value"), t.Value, msg))
+		}
+	default:
+		errs = append(errs, api.NotSupported(p.Child("operator"), t.Operator, api.TolerationOpEqual, api.TolerationOpExists))
+	}
+	switch t.Effect {
+	case "", api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule, api.TaintEffectNoExecute:
+	default:
+		errs = append(errs, api.NotSupported(p.Child("effect"), t.Effect, api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule, api.TaintEffectNoExecute))
+	}
+	if t.TolerationSeconds != nil && t.Effect != api.TaintEffectNoExecute {
+		errs = append(errs, api.Invalid(p.Child("effect"), t.Effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+	}
+	return errs
+}
+
+func validateNodeAffinity(na *api.NodeAffinity, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if r := na.RequiredDuringSchedulingIgnoredDuringExecution; r != nil {
+		rp := p.Child("requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
+		if len(r.NodeSelectorTerms) == 0 {
+			errs = append(errs, api.Required(rp, "must have at least one node selector term"))
+		}
+		for i, t := range r.NodeSelectorTerms {
+			errs = append(errs, validateNodeSelectorTerm(t, rp.Index(i))...)
+		}
+	}
+	for i, t := range na.PreferredDuringSchedulingIgnoredDuringExecution {
+		tp := p.Child("preferredDuringSchedulingIgnoredDuringExecution").Index(i)
+		if t.Weight < 1 || t.Weight > 100 {
+			errs = append(errs, api.Invalid(tp.Child("weight"), t.Weight, "must be in the range 1-100"))
+		}
+		errs = append(errs, validateNodeSelectorTerm(t.Preference, tp.Child("preference"))...)
+	}
+	return errs
+}
+
+func validateNodeSelectorTerm(t api.NodeSelectorTerm, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for i, r := range t.MatchExpressions {
+		errs = append(errs, validateNodeSelectorRequirement(r, p.Child("matchExpressions").Index(i), false)...)
+	}
+	for i, r := range t.MatchFields {
+		errs = append(errs, validateNodeSelectorRequirement(r, p.Child("matchFields").Index(i), true)...)
+	}
+	return errs
+}
+
+func validateNodeSelectorRequirement(r api.NodeSelectorRequirement, p api.Path, field bool) api.FieldErrorList {
+	var errs api.FieldErrorList
+	switch r.Operator {
+	case api.NodeSelectorOpIn, api.NodeSelectorOpNotIn:
+		if len(r.Values) == 0 {
+			errs = append(errs, api.Required(p.Child("values"), "must be specified when `operator` is 'In' or 'NotIn'"))
+		}
+	case api.NodeSelectorOpExists, api.NodeSelectorOpDoesNotExist:
+		if len(r.Values) > 0 {
+			errs = append(errs, api.Forbidden(p.Child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+		}
+	case api.NodeSelectorOpGt, api.NodeSelectorOpLt:
+		if len(r.Values) != 1 {
+			errs = append(errs, api.Required(p.Child("values"), "must be specified single value when `operator` is 'Lt' or 'Gt'"))
+		} else if _, err := strconv.ParseInt(r.Values[0], 10, 64); err != nil {
+			errs = append(errs, api.Invalid(p.Child("values").Index(0), r.Values[0], "must be an integer"))
+		}
+	default:
+		errs = append(errs, api.NotSupported(p.Child("operator"), r.Operator,
+			api.NodeSelectorOpIn, api.NodeSelectorOpNotIn, api.NodeSelectorOpExists, api.NodeSelectorOpDoesNotExist, api.NodeSelectorOpGt, api.NodeSelectorOpLt))
+	}
+	if field {
+		if r.Key != "metadata.name" {
+			errs = append(errs, api.NotSupported(p.Child("key"), r.Key, "metadata.name"))
+		}
+		return errs
+	}
+	for _, msg := range api.IsQualifiedName(r.Key) {
+		errs = append(errs, api.Invalid(p.Child("key"), r.Key, msg))
+	}
+	return errs
+}
+
+func validateSelectorAndTemplate(sel *api.LabelSelector, tmpl *api.PodTemplateSpec, p api.Path, kind string) api.FieldErrorList {
+	var errs api.FieldErrorList
+	sp := p.Child("selector")
+	switch {
+	case sel == nil:
+		errs = append(errs, api.Required(sp, ""))
+	case len(sel.MatchLabels)+len(sel.MatchExpressions) == 0:
+		errs = append(errs, api.Invalid(sp, sel, "empty selector is invalid for "+kind))
+	default:
+		errs = append(errs, api.ValidateLabelSelector(sel, sp)...)
+	}
+	tp := p.Child("template")
+	tm := &tmpl.ObjectMeta
+	errs = append(errs, api.ValidateLabels(tm.Labels, tp.Child("metadata", "labels"))...)
+	errs = append(errs, api.ValidateAnnotations(tm.Annotations, tp.Child("metadata", "annotations"))...)
+	if len(errs) == 0 && sel != nil {
+		if s, err := api.LabelSelectorAsSelector(sel); err == nil && !s.Matches(tm.Labels) {
+			errs = append(errs, api.Invalid(tp.Child("metadata", "labels"), tm.Labels, "`selector` does not match template `labels`"))
+		}
+	}
+	errs = append(errs, ValidatePodSpec(&tmpl.Spec, tp.Child("spec"))...)
+	// Other values are already reported by ValidatePodSpec.
+	if rp := tmpl.Spec.RestartPolicy; rp == api.RestartPolicyOnFailure || rp == api.RestartPolicyNever {
+		errs = append(errs, api.NotSupported(tp.Child("spec", "restartPolicy"), rp, api.RestartPolicyAlways))
+	}
+	return errs
+}
+
+func validateDeploymentSpec(spec *api.DeploymentSpec, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if spec.Replicas != nil {
+		errs = append(errs, validateNonNegative(int64(*spec.Replicas), p.Child("replicas"))...)
+	}
+	errs = append(errs, validateSelectorAndTemplate(spec.Selector, &spec.Template, p, "deployment")...)
+	sp := p.Child("strategy")
+	switch spec.Strategy.Type {
+	case api.RecreateDeploymentStrategyType:
+		if spec.Strategy.RollingUpdate != nil {
+			errs = append(errs, api.Forbidden(sp.Child("rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"))
+		}
+	case api.RollingUpdateDeploymentStrategyType:
+		if ru := spec.Strategy.RollingUpdate; ru != nil {
+			errs = append(errs, validateRollingUpdate(ru, sp.Child("rollingUpdate"))...)
+		}
+	case "":
+		errs = append(errs, api.Required(sp.Child("type"), ""))
+	default:
+		errs = append(errs, api.NotSupported(sp.Child("type"), spec.Strategy.Type,
+			api.RecreateDeploymentStrategyType, api.RollingUpdateDeploymentStrategyType))
+	}
+	errs = append(errs, validateNonNegative(int64(spec.MinReadySeconds), p.Child("minReadySeconds"))...)
+	if spec.RevisionHistoryLimit != nil {
+		errs = append(errs, validateNonNegative(int64(*spec.RevisionHistoryLimit), p.Child("revisionHistoryLimit"))...)
+	}
+	if d := spec.ProgressDeadlineSeconds; d != nil {
+		if *d <= spec.MinReadySeconds {
+			errs = append(errs, api.Invalid(p.Child("progressDeadlineSeconds"), *d, "must be greater than minReadySeconds"))
+		}
+	}
+	return errs
+}
+
+func validateIntOrPercent(v *api.IntOrString, p api.Path) (api.FieldErrorList, bool) {
+	if v == nil {
+		return nil, true
+	}
+	if v.Type == api.Int {
+		if v.IntVal < 0 {
+			return api.FieldErrorList{api.Invalid(p, v.IntVal, "must be greater than or equal to 0")}, false
+		}
+		return nil, true
+	}
+	if _, err := api.ParsePercent(v.StrVal); err != nil {
+		return api.FieldErrorList{api.Invalid(p, v.StrVal, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%', or '93%')")}, false
+	}
+	return nil, true
+}
+
+func isZeroIntOrPercent(v *api.IntOrString) bool {
+	if v == nil {
+		return true
+	}
+	if v.Type == api.Int {
+		return v.IntVal == 0
+	}
+	n, err := api.ParsePercent(v.StrVal)
+	return err == nil && n == 0
+}
+
+func validateRollingUpdate(ru *api.RollingUpdateDeployment, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	e1, ok1 := validateIntOrPercent(ru.MaxUnavailable, p.Child("maxUnavailable"))
+	e2, ok2 := validateIntOrPercent(ru.MaxSurge, p.Child("maxSurge"))
+	errs = append(append(errs, e1...), e2...)
+	if ok1 && ru.MaxUnavailable != nil && ru.MaxUnavailable.Type == api.String {
+		if n, _ := api.ParsePercent(ru.MaxUnavailable.StrVal); n > 100 {
+			errs = append(errs, api.Invalid(p.Child("maxUnavailable"), ru.MaxUnavailable.StrVal, "must not be greater than 100%"))
+		}
+	}
+	if ok1 && ok2 && isZeroIntOrPercent(ru.MaxUnavailable) && isZeroIntOrPercent(ru.MaxSurge) {
+		errs = append(errs, api.Invalid(p.Child("maxUnavailable"), ru.MaxUnavailable, "may not be 0 when `maxSurge` is 0"))
+	}
+	return errs
+}
+
+func validateReplicaSetSpec(spec *api.ReplicaSetSpec, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if spec.Replicas != nil {
+		errs = append(errs, validateNonNegative(int64(*spec.Replicas), p.Child("replicas"))...)
+	}
+	errs = append(errs, validateNonNegative(int64(spec.MinReadySeconds), p.Child("minReadySeconds"))...)
+	errs = append(errs, validateSelectorAndTemplate(spec.Selector, &spec.Template, p, "replicaset")...)
+	return errs
+}
+
+func validateConfigMap(cm *api.ConfigMap) api.FieldErrorList {
+	var errs api.FieldErrorList
+	total := 0
+	for _, k := range sortedKeys(cm.Data) {
+		for _, msg := range api.IsConfigMapKey(k) {
+			errs = append(errs, api.Invalid(api.NewPath("data").Key(k), k, msg))
+		}
+		total += len(cm.Data[k])
+	}
+	for _, k := range sortedKeys(cm.BinaryData) {
+		for _, msg := range api.IsConfigMapKey(k) {
+			errs = append(errs, api.Invalid(api.NewPath("binaryData").Key(k), k, msg))
+		}
+		if _, dup := cm.Data[k]; dup {
+			errs = append(errs, api.Invalid(api.NewPath("binaryData").Key(k), k, "duplicate of key present in data"))
+		}
+		total += len(cm.BinaryData[k])
+	}
+	if total > api.ConfigMapMaxSize {
+		errs = append(errs, api.TooLong(api.NewPath(""), api.ConfigMapMaxSize))
+	}
+	return errs
+}
+
+func validateNode(n *api.Node) api.FieldErrorList {
+	var errs api.FieldErrorList
+	p := api.NewPath("spec")
+	if n.Spec.PodCIDR != "" {
+		if _, _, err := net.ParseCIDR(n.Spec.PodCIDR); err != nil {
+			errs = append(errs, api.Invalid(p.Child("podCIDR"), n.Spec.PodCIDR, "must be a valid CIDR"))
+		}
+	}
+	for i, c := range n.Spec.PodCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			errs = append(errs, api.Invalid(p.Child("podCIDRs").Index(i), c, "must be a valid CIDR"))
+		}
+	}
+	for i, t := range n.Spec.Taints {
+		tp := p.Child("taints").Index(i)
+		if t.Key == "" {
+			errs = append(errs, api.Required(tp.Child("key"), ""))
+		}
+		for _, msg := range api.IsQualifiedName(t.Key) {
+			if t.Key != "" {
+				errs = append(errs, api.Invalid(tp.Child("key"), t.Key, msg))
+			}
+		}
+		for _, msg := range api.IsValidLabelValue(t.Value) {
+			errs = append(errs, api.Invalid(tp.Child("value"), t.Value, msg))
+		}
+		switch t.Effect {
+		case api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule, api.TaintEffectNoExecute:
+		case "":
+			errs = append(errs, api.Required(tp.Child("effect"), ""))
+		default:
+			errs = append(errs, api.NotSupported(tp.Child("effect"), t.Effect, api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule, api.TaintEffectNoExecute))
+		}
+	}
+	sp := api.NewPath("status")
+	for _, l := range []struct {
+		rl   api.ResourceList
+		name string
+	}{{n.Status.Capacity, "capacity"}, {n.Status.Allocatable, "allocatable"}} {
+		for _, name := range sortedKeys(l.rl) {
+			if q := l.rl[name]; q.Sign() < 0 {
+				errs = append(errs, api.Invalid(sp.Child(l.name).Key(string(name)), q.String(), "must be greater than or equal to 0"))
+			}
+		}
+	}
+	return errs
+}
+
+func validateEvent(e *api.Event) api.FieldErrorList {
+	var errs api.FieldErrorList
+	p := api.NewPath("involvedObject")
+	if e.InvolvedObject.Kind == "" {
+		errs = append(errs, api.Required(p.Child("kind"), ""))
+	}
+	if e.InvolvedObject.Name == "" {
+		errs = append(errs, api.Required(p.Child("name"), ""))
+	}
+	if e.InvolvedObject.Namespace != "" && e.Namespace != "" && e.InvolvedObject.Namespace != e.Namespace {
+		errs = append(errs, api.Invalid(p.Child("namespace"), e.InvolvedObject.Namespace, "does not match event.namespace"))
+	}
+	switch e.Type {
+	case "", api.EventTypeNormal, api.EventTypeWarning:
+	default:
+		errs = append(errs, api.NotSupported(api.NewPath("type"), e.Type, api.EventTypeNormal, api.EventTypeWarning))
+	}
+	if e.Count < 0 {
+		errs = append(errs, api.Invalid(api.NewPath("count"), e.Count, "must be greater than or equal to 0"))
+	}
+	return errs
+}
