@@ -227,22 +227,29 @@ func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	return errs
 }
 
+// validateUniqueName checks a required DNS-1123 label that must be
+// unique among its siblings (volumes, containers), recording it in seen.
+func validateUniqueName(name string, p api.Path, seen map[string]bool) api.FieldErrorList {
+	if name == "" {
+		return api.FieldErrorList{api.Required(p, "")}
+	}
+	var errs api.FieldErrorList
+	for _, msg := range api.IsDNS1123Label(name) {
+		errs = append(errs, api.Invalid(p, name, msg))
+	}
+	if seen[name] {
+		errs = append(errs, api.Duplicate(p, name))
+	}
+	seen[name] = true
+	return errs
+}
+
 func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldErrorList) {
 	var errs api.FieldErrorList
 	names := map[string]bool{}
 	for i, v := range vols {
 		vp := p.Index(i)
-		if v.Name == "" {
-			errs = append(errs, api.Required(vp.Child("name"), ""))
-		} else {
-			for _, msg := range api.IsDNS1123Label(v.Name) {
-				errs = append(errs, api.Invalid(vp.Child("name"), v.Name, msg))
-			}
-			if names[v.Name] {
-				errs = append(errs, api.Duplicate(vp.Child("name"), v.Name))
-			}
-			names[v.Name] = true
-		}
+		errs = append(errs, validateUniqueName(v.Name, vp.Child("name"), names)...)
 		n := 0
 		if s := v.HostPath; s != nil {
 			n++
@@ -326,17 +333,7 @@ var supportedResourceFieldRefs = []string{
 
 func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts map[string]bool, hostNetwork, init bool) api.FieldErrorList {
 	var errs api.FieldErrorList
-	if c.Name == "" {
-		errs = append(errs, api.Required(p.Child("name"), ""))
-	} else {
-		for _, msg := range api.IsDNS1123Label(c.Name) {
-			errs = append(errs, api.Invalid(p.Child("name"), c.Name, msg))
-		}
-		if names[c.Name] {
-			errs = append(errs, api.Duplicate(p.Child("name"), c.Name))
-		}
-		names[c.Name] = true
-	}
+	errs = append(errs, validateUniqueName(c.Name, p.Child("name"), names)...)
 	if strings.TrimSpace(c.Image) == "" {
 		errs = append(errs, api.Required(p.Child("image"), ""))
 	} else if c.Image != strings.TrimSpace(c.Image) {
