@@ -721,9 +721,30 @@ const (
 	PodReady        = api.PodReady
 )
 
-// PodTemplateHashLabel is the label a Deployment puts on its ReplicaSets
-// and their Pods, as in Kubernetes.
-const PodTemplateHashLabel = api.PodTemplateHashLabel
+// Annotations and labels that Flotilla's controllers and agents put on
+// objects, as in Kubernetes: programs built on Flotilla read them (a
+// ReplicaSet's revision, a Node's hostname), so their names are part of
+// the API.
+const (
+	// PodTemplateHashLabel is the label a Deployment puts on its ReplicaSets
+	// and their Pods; its value is the hash of the Pod template, computed by
+	// the Deployment controller.
+	PodTemplateHashLabel = api.PodTemplateHashLabel
+	// RevisionAnnotation holds a Deployment's and its ReplicaSets' rollout
+	// revision number.
+	RevisionAnnotation = api.RevisionAnnotation
+	// DesiredReplicasAnnotation holds, on a Deployment's ReplicaSet, the
+	// Deployment's spec.replicas when the ReplicaSet was last scaled.
+	DesiredReplicasAnnotation = api.DesiredReplicasAnnotation
+	// MaxReplicasAnnotation holds, on a Deployment's ReplicaSet, the
+	// Deployment's spec.replicas plus maxSurge when the ReplicaSet was last
+	// scaled: the base of proportional scaling.
+	MaxReplicasAnnotation = api.MaxReplicasAnnotation
+	// LabelHostname is the node label with the node's name.
+	LabelHostname = api.LabelHostname
+	// LabelTopologyZone is the node label with the node's zone.
+	LabelTopologyZone = api.LabelTopologyZone
+)
 
 // Probe types.
 const (
@@ -801,24 +822,6 @@ const (
 	RestartPolicyAlways    = api.RestartPolicyAlways
 	RestartPolicyOnFailure = api.RestartPolicyOnFailure
 	RestartPolicyNever     = api.RestartPolicyNever
-)
-
-// Annotations and labels with meaning to controllers, as in Kubernetes.
-const (
-	// RevisionAnnotation holds a Deployment's and its ReplicaSets' rollout
-	// revision number.
-	RevisionAnnotation = api.RevisionAnnotation
-	// DesiredReplicasAnnotation holds, on a Deployment's ReplicaSet, the
-	// Deployment's spec.replicas when the ReplicaSet was last scaled.
-	DesiredReplicasAnnotation = api.DesiredReplicasAnnotation
-	// MaxReplicasAnnotation holds, on a Deployment's ReplicaSet, the
-	// Deployment's spec.replicas plus maxSurge when the ReplicaSet was last
-	// scaled: the base of proportional scaling.
-	MaxReplicasAnnotation = api.MaxReplicasAnnotation
-	// LabelHostname is the node label with the node's name.
-	LabelHostname = api.LabelHostname
-	// LabelTopologyZone is the node label with the node's zone.
-	LabelTopologyZone = api.LabelTopologyZone
 )
 
 // Selector operators, with their string syntax.
