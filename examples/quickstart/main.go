@@ -28,16 +28,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
+	"github.com/moby/moby/client"
 )
 
 // image is the quickstart app's image, built locally and cached by content.
@@ -271,12 +267,12 @@ spec:
 // all in one cluster ID on one network of their own. Its error wraps
 // runtime.ErrUnavailable when there is no daemon.
 func dockerBackend(ctx context.Context, step func(string, ...any), names []string, clusterID, appDir string) (*backend, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", runtime.ErrUnavailable, err)
 	}
 	pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
-	_, err = cli.Ping(pctx)
+	_, err = cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
 	pcancel()
 	if err != nil {
 		cli.Close()
@@ -338,27 +334,30 @@ func dockerBackend(ctx context.Context, step func(string, ...any), names []strin
 		be.runtimes = append(be.runtimes, rt)
 	}
 	step("3 Docker runtimes started: cluster ID %s, network %s", clusterID, netName)
-	be.kill = func(ctx context.Context, id string) error { return cli.ContainerKill(ctx, id, "SIGKILL") }
+	be.kill = func(ctx context.Context, id string) error {
+		_, err := cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"})
+		return err
+	}
 	return be, nil
 }
 
 // checkGone verifies nothing labelled with the cluster ID is left.
 func checkGone(ctx context.Context, cli *client.Client, clusterID string) error {
-	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+clusterID))
-	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	f := make(client.Filters).Add("label", runtime.LabelClusterID+"="+clusterID)
+	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return err
 	}
-	vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
 		return err
 	}
-	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return err
 	}
-	if len(cs)+len(vs.Volumes)+len(ns) > 0 {
-		return fmt.Errorf("left behind: %d containers, %d volumes, %d networks", len(cs), len(vs.Volumes), len(ns))
+	if len(cs.Items)+len(vs.Items)+len(ns.Items) > 0 {
+		return fmt.Errorf("left behind: %d containers, %d volumes, %d networks", len(cs.Items), len(vs.Items), len(ns.Items))
 	}
 	return nil
 }

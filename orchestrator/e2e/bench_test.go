@@ -12,6 +12,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/client"
 )
 
 // The benchmarks report the p50 of their iterations as custom metrics
@@ -146,7 +147,7 @@ func BenchmarkKillRestart(b *testing.B) {
 		b.StartTimer()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		start := time.Now()
-		if err := dc.cli.ContainerKill(ctx, old, "SIGKILL"); err != nil {
+		if _, err := dc.cli.ContainerKill(ctx, old, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 			b.Fatal(err)
 		}
 		var sawAt time.Duration

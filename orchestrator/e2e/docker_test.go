@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/moby/moby/client"
 )
 
 // TestDeploymentOnDocker runs a Deployment end to end on real containers:
@@ -38,8 +39,8 @@ func TestDeploymentOnDocker(t *testing.T) {
 			if err := c.Get(ctx, orchestrator.KeyFor(p), &cur); err != nil {
 				return false
 			}
-			info, err := dc.cli.ContainerInspect(ctx, containerID(&cur))
-			if err != nil || !info.State.Running || info.Config.Image != image {
+			res, err := dc.cli.ContainerInspect(ctx, containerID(&cur), client.ContainerInspectOptions{})
+			if err != nil || !res.Container.State.Running || res.Container.Config.Image != image {
 				return false
 			}
 			body, err := get(ctx, "http://"+cur.Status.PodIP+":8080/healthz")
@@ -56,7 +57,7 @@ func TestDeploymentOnDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := containerID(&victim)
-	if err := dc.cli.ContainerKill(ctx, old, "SIGKILL"); err != nil {
+	if _, err := dc.cli.ContainerKill(ctx, old, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 		t.Fatal(err)
 	}
 	dc.Eventually(20*time.Second, "killed container restarted", func() bool {
@@ -68,8 +69,8 @@ func TestDeploymentOnDocker(t *testing.T) {
 		if cs.RestartCount < 1 || !cs.Ready || containerID(&p) == old {
 			return false
 		}
-		info, err := dc.cli.ContainerInspect(ctx, containerID(&p))
-		return err == nil && info.State.Running
+		res, err := dc.cli.ContainerInspect(ctx, containerID(&p), client.ContainerInspectOptions{})
+		return err == nil && res.Container.State.Running
 	})
 	waitRunning(t, c, "web", 3, 20*time.Second)
 

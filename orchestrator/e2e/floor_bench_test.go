@@ -13,12 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	dimage "github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/api/types/container"
+	dimage "github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 )
 
 // BenchmarkBareDocker is the daemon's own floor: n containers of the
@@ -49,19 +48,20 @@ func benchBareDocker(b *testing.B, n, perPod int) {
 	_, _ = rand.Read(id[:])
 	run := hex.EncodeToString(id[:])
 	const label = "io.flotilla.bench.bare-run"
-	mine := filters.NewArgs(filters.Arg("label", label+"="+run))
+	mine := make(client.Filters).Add("label", label+"="+run)
 	ctx := context.Background()
 	netName := "flotilla-bare-" + run
-	if _, err := cli.NetworkCreate(ctx, netName, network.CreateOptions{Labels: map[string]string{label: run}}); err != nil {
+	if _, err := cli.NetworkCreate(ctx, netName, client.NetworkCreateOptions{Labels: map[string]string{label: run}}); err != nil {
 		b.Fatal(err)
 	}
 	removeAll := func() error {
-		cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: mine})
+		cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: mine})
 		if err != nil {
 			return err
 		}
-		return parallel(len(cs), 8, func(i int) error {
-			return cli.ContainerRemove(ctx, cs[i].ID, container.RemoveOptions{Force: true})
+		return parallel(len(cs.Items), 8, func(i int) error {
+			_, err := cli.ContainerRemove(ctx, cs.Items[i].ID, client.ContainerRemoveOptions{Force: true})
+			return err
 		})
 	}
 	b.Cleanup(func() {
@@ -69,18 +69,19 @@ func benchBareDocker(b *testing.B, n, perPod int) {
 			b.Error(err)
 		}
 		dropStaleEndpoints(ctx, cli, mine)
-		if err := cli.NetworkRemove(ctx, netName); err != nil {
+		if _, err := cli.NetworkRemove(ctx, netName, client.NetworkRemoveOptions{}); err != nil {
 			b.Logf("network %s: %v", netName, err)
 		}
 	})
 	// start creates and starts one container and returns its ID.
 	start := func(name, img string, hc *container.HostConfig, nc *network.NetworkingConfig) (string, error) {
 		cfg := &container.Config{Image: img, Labels: map[string]string{label: run}}
-		created, err := cli.ContainerCreate(ctx, cfg, hc, nc, nil, name)
+		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
 		if err != nil {
 			return "", err
 		}
-		return created.ID, cli.ContainerStart(ctx, created.ID, container.StartOptions{})
+		_, err = cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{})
+		return created.ID, err
 	}
 	var took []time.Duration
 	b.ResetTimer()
@@ -148,8 +149,8 @@ func pauseImage(tb testing.TB, cli *client.Client) string {
 	if err := rt.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	imgs, err := cli.ImageList(ctx, dimage.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", "flotilla/pause"))})
-	imgs = slices.DeleteFunc(imgs, func(i dimage.Summary) bool { return len(i.RepoTags) == 0 })
+	res, err := cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", "flotilla/pause")})
+	imgs := slices.DeleteFunc(res.Items, func(i dimage.Summary) bool { return len(i.RepoTags) == 0 })
 	if err != nil || len(imgs) == 0 {
 		tb.Fatalf("no flotilla/pause image after a runtime started (%v)", err)
 	}

@@ -11,11 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/internal/leakcheck"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -23,6 +18,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -179,49 +175,49 @@ func (dc *dockerCluster) close() error {
 // keep them after many concurrent forced removals, and then refuses to
 // remove the network: "has active endpoints").
 func (dc *dockerCluster) dropStaleEndpoints(ctx context.Context) {
-	dropStaleEndpoints(ctx, dc.cli, filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID)))
+	dropStaleEndpoints(ctx, dc.cli, make(client.Filters).Add("label", runtime.LabelClusterID+"="+dc.clusterID))
 }
 
 // dropStaleEndpoints force-disconnects every endpoint on the networks that
 // match f.
-func dropStaleEndpoints(ctx context.Context, cli *client.Client, f filters.Args) {
-	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+func dropStaleEndpoints(ctx context.Context, cli *client.Client, f client.Filters) {
+	ns, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return
 	}
-	for _, n := range ns {
-		in, err := cli.NetworkInspect(ctx, n.ID, network.InspectOptions{})
+	for _, n := range ns.Items {
+		in, err := cli.NetworkInspect(ctx, n.ID, client.NetworkInspectOptions{})
 		if err != nil {
 			continue
 		}
-		for id, ep := range in.Containers {
+		for id, ep := range in.Network.Containers {
 			name := ep.Name
 			if name == "" {
 				name = id
 			}
-			_ = cli.NetworkDisconnect(ctx, n.ID, name, true)
+			_, _ = cli.NetworkDisconnect(ctx, n.ID, client.NetworkDisconnectOptions{Container: name, Force: true})
 		}
 	}
 }
 
 // leftovers returns an error naming what carries the cluster's label.
 func (dc *dockerCluster) leftovers(ctx context.Context) error {
-	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID))
-	cs, err := dc.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	f := make(client.Filters).Add("label", runtime.LabelClusterID+"="+dc.clusterID)
+	cs, err := dc.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return err
 	}
-	vs, err := dc.cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	vs, err := dc.cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 	if err != nil {
 		return err
 	}
-	ns, err := dc.cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	ns, err := dc.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return err
 	}
-	if len(cs)+len(vs.Volumes)+len(ns) > 0 {
-		err := fmt.Errorf("cluster %s left %d containers, %d volumes, %d networks", dc.clusterID, len(cs), len(vs.Volumes), len(ns))
-		if len(cs)+len(vs.Volumes) == 0 {
+	if len(cs.Items)+len(vs.Items)+len(ns.Items) > 0 {
+		err := fmt.Errorf("cluster %s left %d containers, %d volumes, %d networks", dc.clusterID, len(cs.Items), len(vs.Items), len(ns.Items))
+		if len(cs.Items)+len(vs.Items) == 0 {
 			err = fmt.Errorf("%w: %w", errStaleNetwork, err)
 		}
 		return err
@@ -256,12 +252,11 @@ func (dc *dockerCluster) waitWarm(tb testing.TB) {
 // runningContainers counts the cluster's running application containers
 // (not sandboxes) in the daemon.
 func (dc *dockerCluster) runningContainers(ctx context.Context) (int, error) {
-	f := filters.NewArgs(
-		filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID),
-		filters.Arg("label", runtime.LabelKind+"="+runtime.KindContainer),
-		filters.Arg("status", "running"))
-	cs, err := dc.cli.ContainerList(ctx, container.ListOptions{Filters: f})
-	return len(cs), err
+	f := make(client.Filters).
+		Add("label", runtime.LabelClusterID+"="+dc.clusterID, runtime.LabelKind+"="+runtime.KindContainer).
+		Add("status", "running")
+	cs, err := dc.cli.ContainerList(ctx, client.ContainerListOptions{Filters: f})
+	return len(cs.Items), err
 }
 
 func deployment(name string, replicas int32) *orchestrator.Deployment {
@@ -343,12 +338,12 @@ func removeDeployment(b *testing.B, dc *dockerCluster, name string) {
 	if err := dc.Client().Delete(ctx, &orchestrator.Deployment{ObjectMeta: orchestrator.ObjectMeta{Name: name, Namespace: orchestrator.DefaultNamespace}}); err != nil {
 		b.Fatal(err)
 	}
-	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+dc.clusterID))
+	f := make(client.Filters).Add("label", runtime.LabelClusterID+"="+dc.clusterID)
 	for {
 		_, pods, err := runningPods(ctx, dc.Client(), name)
-		cs, derr := dc.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		cs, derr := dc.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 		left := 0
-		for _, c := range cs {
+		for _, c := range cs.Items {
 			if strings.HasPrefix(c.Labels[runtime.LabelPodName], name+"-") {
 				left++
 			}

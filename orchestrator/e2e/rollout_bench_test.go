@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
+	"github.com/moby/moby/client"
 )
 
 // The benchmarks of issue 6 on real Docker (3 in-process nodes): readiness
@@ -121,7 +121,7 @@ func timeKillRestart(b *testing.B, dc *dockerCluster, d *orchestrator.Deployment
 	dc.waitWarm(b)
 	start := time.Now()
 	b.StartTimer()
-	if err := dc.cli.ContainerKill(ctx, old, "SIGKILL"); err != nil {
+	if _, err := dc.cli.ContainerKill(ctx, old, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 		b.Fatal(err)
 	}
 	took := waitNewContainer(b, ctx, dc, &pod, old, true, start)

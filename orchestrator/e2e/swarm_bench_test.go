@@ -15,12 +15,11 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
 )
 
 // Docker Swarm side by side with Flotilla, on the same daemon in the same
@@ -60,22 +59,22 @@ func newSwarm(b *testing.B) *swarmBench {
 	cli := dockerClient(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	info, err := cli.Info(ctx)
+	info, err := cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if st := info.Swarm.LocalNodeState; st != swarm.LocalNodeStateInactive {
+	if st := info.Info.Swarm.LocalNodeState; st != swarm.LocalNodeStateInactive {
 		b.Fatalf("the daemon's swarm state is %q, not inactive: refusing to touch a swarm this benchmark did not create", st)
 	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{})
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	hadGWBridge := slices.ContainsFunc(nets, func(n network.Summary) bool { return n.Name == "docker_gwbridge" })
+	hadGWBridge := slices.ContainsFunc(nets.Items, func(n network.Summary) bool { return n.Name == "docker_gwbridge" })
 	var id [4]byte
 	_, _ = rand.Read(id[:])
 	s := &swarmBench{cli: cli, image: buildBenchImage(b, cli), run: hex.EncodeToString(id[:])}
-	_, initErr := cli.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"})
+	_, initErr := cli.SwarmInit(ctx, client.SwarmInitOptions{ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1"})
 	if cerrdefs.IsUnavailable(initErr) {
 		b.Fatalf("swarm init: %v (someone else's swarm: left alone)", initErr)
 	}
@@ -98,34 +97,34 @@ func (s *swarmBench) close(hadGWBridge bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var errs []error
-	mine := filters.NewArgs(filters.Arg("label", labelSwarmRun+"="+s.run))
-	svcs, err := s.cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: mine})
+	mine := make(client.Filters).Add("label", labelSwarmRun+"="+s.run)
+	svcs, err := s.cli.ServiceList(ctx, client.ServiceListOptions{Filters: mine})
 	if err != nil {
 		errs = append(errs, err)
 	}
-	for _, svc := range svcs {
-		if err := s.cli.ServiceRemove(ctx, svc.ID); err != nil && !client.IsErrNotFound(err) {
+	for _, svc := range svcs.Items {
+		if _, err := s.cli.ServiceRemove(ctx, svc.ID, client.ServiceRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 		}
 	}
 	for {
-		cs, err := s.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: mine})
-		if err == nil && len(cs) == 0 {
+		cs, err := s.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: mine})
+		if err == nil && len(cs.Items) == 0 {
 			break
 		}
 		if ctx.Err() != nil {
-			errs = append(errs, fmt.Errorf("swarm run %s: %d containers left (%v)", s.run, len(cs), err))
+			errs = append(errs, fmt.Errorf("swarm run %s: %d containers left (%v)", s.run, len(cs.Items), err))
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if info, err := s.cli.Info(ctx); err != nil || info.Swarm.LocalNodeState != swarm.LocalNodeStateInactive {
-		if err := s.cli.SwarmLeave(ctx, true); err != nil {
+	if info, err := s.cli.Info(ctx, client.InfoOptions{}); err != nil || info.Info.Swarm.LocalNodeState != swarm.LocalNodeStateInactive {
+		if _, err := s.cli.SwarmLeave(ctx, client.SwarmLeaveOptions{Force: true}); err != nil {
 			errs = append(errs, fmt.Errorf("swarm leave: %w", err))
 		}
 	}
 	if !hadGWBridge {
-		if err := s.cli.NetworkRemove(ctx, "docker_gwbridge"); err != nil && !client.IsErrNotFound(err) {
+		if _, err := s.cli.NetworkRemove(ctx, "docker_gwbridge", client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 		}
 	}
@@ -137,7 +136,7 @@ func (s *swarmBench) close(hadGWBridge bool) error {
 // without delay, the stop grace period of the Flotilla Pods (2 s) and
 // Swarm's default update settings (the docker CLI's: parallelism 1, no
 // delay, monitor 5 s, failure action pause) in the given order.
-func (s *swarmBench) spec(replicas uint64, version string, health time.Duration, order string) swarm.ServiceSpec {
+func (s *swarmBench) spec(replicas uint64, version string, health time.Duration, order swarm.UpdateOrder) swarm.ServiceSpec {
 	labels := map[string]string{labelSwarmRun: s.run}
 	grace, noDelay := 2*time.Second, time.Duration(0)
 	cs := &swarm.ContainerSpec{Image: s.image, Labels: labels, Env: []string{"VERSION=" + version}, StopGracePeriod: &grace}
@@ -163,27 +162,27 @@ func (s *swarmBench) spec(replicas uint64, version string, health time.Duration,
 // $VERSION = version, each with its container running (and healthy, if
 // healthy) in the daemon; it returns those containers' IDs.
 func (s *swarmBench) ready(ctx context.Context, id string, n int, version string, healthy bool) ([]string, bool, error) {
-	f := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id), filters.Arg("status", "running"))
+	f := make(client.Filters).Add("label", "com.docker.swarm.service.id="+id).Add("status", "running")
 	if healthy {
 		f.Add("health", "healthy")
 	}
-	cs, err := s.cli.ContainerList(ctx, container.ListOptions{Filters: f})
-	if err != nil || len(cs) < n {
+	cs, err := s.cli.ContainerList(ctx, client.ContainerListOptions{Filters: f})
+	if err != nil || len(cs.Items) < n {
 		return nil, false, err
 	}
-	tasks, err := s.cli.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", id), filters.Arg("desired-state", "running"))})
-	if err != nil || len(tasks) != n {
+	tasks, err := s.cli.TaskList(ctx, client.TaskListOptions{Filters: make(client.Filters).Add("service", id).Add("desired-state", "running")})
+	if err != nil || len(tasks.Items) != n {
 		return nil, false, err
 	}
 	want := map[string]bool{}
-	for _, t := range tasks {
+	for _, t := range tasks.Items {
 		if t.Status.State != swarm.TaskStateRunning || t.Spec.ContainerSpec == nil || !slices.Contains(t.Spec.ContainerSpec.Env, "VERSION="+version) {
 			return nil, false, nil
 		}
 		want[t.ID] = true
 	}
 	var ids []string
-	for _, c := range cs {
+	for _, c := range cs.Items {
 		if want[c.Labels["com.docker.swarm.task.id"]] {
 			ids = append(ids, c.ID)
 		}
@@ -216,7 +215,7 @@ func (s *swarmBench) waitReady(b *testing.B, id string, n int, version string, h
 func (s *swarmBench) create(b *testing.B, spec swarm.ServiceSpec) (string, []string, time.Duration) {
 	b.Helper()
 	start := time.Now()
-	resp, err := s.cli.ServiceCreate(context.Background(), spec, swarm.ServiceCreateOptions{QueryRegistry: false})
+	resp, err := s.cli.ServiceCreate(context.Background(), client.ServiceCreateOptions{Spec: spec, QueryRegistry: false})
 	if err != nil {
 		b.Fatalf("service create: %v", err)
 	}
@@ -237,13 +236,14 @@ func (s *swarmBench) update(b *testing.B, id string, change func(*swarm.ServiceS
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	svc, _, err := s.cli.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
+	res, err := s.cli.ServiceInspect(ctx, id, client.ServiceInspectOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	svc := res.Service
 	change(&svc.Spec)
 	start := time.Now()
-	if _, err := s.cli.ServiceUpdate(ctx, id, svc.Version, svc.Spec, swarm.ServiceUpdateOptions{QueryRegistry: false}); err != nil {
+	if _, err := s.cli.ServiceUpdate(ctx, id, client.ServiceUpdateOptions{Version: svc.Version, Spec: svc.Spec, QueryRegistry: false}); err != nil {
 		b.Fatalf("service update: %v", err)
 	}
 	return start
@@ -255,18 +255,18 @@ func (s *swarmBench) remove(b *testing.B, id string) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := s.cli.ServiceRemove(ctx, id); err != nil {
+	if _, err := s.cli.ServiceRemove(ctx, id, client.ServiceRemoveOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	f := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))
+	f := make(client.Filters).Add("label", "com.docker.swarm.service.id="+id)
 	for {
-		cs, err := s.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-		if err == nil && len(cs) == 0 {
+		cs, err := s.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		if err == nil && len(cs.Items) == 0 {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			b.Fatalf("service %s: %d containers left after 60 s (last error %v)", id, len(cs), err)
+			b.Fatalf("service %s: %d containers left after 60 s (last error %v)", id, len(cs.Items), err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -392,7 +392,7 @@ func BenchmarkVsSwarm(b *testing.B) {
 				id, ids, _ := sw.create(b, sw.spec(1, "v1", 0, ""))
 				took := timed(b, func() time.Duration {
 					start := time.Now()
-					if err := sw.cli.ContainerKill(context.Background(), ids[0], "SIGKILL"); err != nil {
+					if _, err := sw.cli.ContainerKill(context.Background(), ids[0], client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 						b.Fatal(err)
 					}
 					_, took := sw.waitReady(b, id, 1, "v1", false, ids[0], start)
@@ -412,7 +412,7 @@ func BenchmarkVsSwarm(b *testing.B) {
 	b.Run("Ready10", ready10(time.Second))
 	b.Run("Ready10Health200ms", ready10(probePeriod))
 
-	rolling := func(order string, swarmHealth time.Duration) func(b *testing.B) {
+	rolling := func(order swarm.UpdateOrder, swarmHealth time.Duration) func(b *testing.B) {
 		return func(b *testing.B) {
 			sideBySide(b, flotilla(b, func() *orchestrator.Deployment { return appDeployment(name("roll"), 10, "v1", httpProbe(), nil) }, timeRollingUpdate),
 				func(int) time.Duration {

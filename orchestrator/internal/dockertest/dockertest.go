@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
+	"github.com/moby/moby/client"
 )
 
 // Client returns a client to the daemon named by the environment
@@ -21,10 +21,10 @@ import (
 // when CI=true.
 func Client(tb testing.TB) *client.Client {
 	tb.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err = cli.Ping(ctx)
+		_, err = cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
 		cancel()
 		if err != nil {
 			cli.Close()

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 )
 
@@ -66,12 +67,13 @@ func BenchmarkPodCreateToRunning(b *testing.B) {
 		pod = append(pod, time.Since(t0))
 
 		t1 := time.Now()
-		resp, err := e.cli.ContainerCreate(ctx, &container.Config{Image: testImage, Labels: map[string]string{runtime.LabelClusterID: e.cluster}},
-			&container.HostConfig{NetworkMode: container.NetworkMode(e.network)}, nil, nil, "")
+		resp, err := e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Config:     &container.Config{Image: testImage, Labels: map[string]string{runtime.LabelClusterID: e.cluster}},
+			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(e.network)}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := e.cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+		if _, err := e.cli.ContainerStart(ctx, resp.ID, client.ContainerStartOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		bare = append(bare, time.Since(t1))
@@ -80,7 +82,7 @@ func BenchmarkPodCreateToRunning(b *testing.B) {
 		if err := r.RemovePodSandbox(ctx, sb); err != nil {
 			b.Fatal(err)
 		}
-		if err := e.cli.ContainerRemove(ctx, resp.ID, container.RemoveOptions{Force: true}); err != nil {
+		if _, err := e.cli.ContainerRemove(ctx, resp.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -116,7 +118,7 @@ func BenchmarkKillToEvent(b *testing.B) {
 	ev.want(runtime.EventContainerStarted, id)
 	for b.Loop() {
 		t0 := time.Now()
-		if err := e.cli.ContainerKill(ctx, id, "SIGKILL"); err != nil {
+		if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 			b.Fatal(err)
 		}
 		ev.want(runtime.EventContainerExited, id)

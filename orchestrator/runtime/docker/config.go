@@ -6,8 +6,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 )
 
@@ -27,10 +27,11 @@ type Config struct {
 	// Network is an error at Start. It is never removed by the runtime;
 	// Purge removes it. Ignored when Network is empty.
 	CreateNetwork bool
-	// Client is the Engine API client to use; nil means one built with
-	// client.FromEnv (DOCKER_HOST, DOCKER_API_VERSION, DOCKER_CERT_PATH,
-	// DOCKER_TLS_VERIFY) and API version negotiation. A given client is
-	// not closed by Close.
+	// Client is the Engine API client (github.com/moby/moby/client) to
+	// use; nil means one built with client.FromEnv (DOCKER_HOST,
+	// DOCKER_API_VERSION, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY), which
+	// negotiates the API version with the daemon. A given client is not
+	// closed by Close.
 	Client *client.Client
 	// LogMaxBytes caps the output kept per container: Docker's json-file
 	// log driver rotates at this size and keeps two files, so Logs can

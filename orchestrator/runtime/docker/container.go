@@ -14,10 +14,10 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/api/types/volume"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
 )
 
 func containerName(cluster string, sb map[string]string, cfg *runtime.ContainerConfig) string {
@@ -102,7 +102,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		}
 	}
 	name := containerName(r.cfg.ClusterID, sb, cfg)
-	resp, err := r.cli.ContainerCreate(ctx, cc, hc, nil, nil, name)
+	resp, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cc, HostConfig: hc, Name: name})
 	if err != nil {
 		switch {
 		case cerrdefs.IsConflict(err):
@@ -118,7 +118,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		if err := r.copyFiles(ctx, resp.ID, files); err != nil {
 			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			_ = r.cli.ContainerRemove(rmCtx, resp.ID, container.RemoveOptions{Force: true})
+			_, _ = r.cli.ContainerRemove(rmCtx, resp.ID, client.ContainerRemoveOptions{Force: true})
 			return "", err
 		}
 	}
@@ -137,7 +137,7 @@ func (r *Runtime) logMax() int64 {
 func (r *Runtime) ensureVolume(ctx context.Context, name string, extra map[string]string) error {
 	labels := map[string]string{runtime.LabelManaged: "true", runtime.LabelKind: runtime.KindVolume, runtime.LabelClusterID: r.cfg.ClusterID}
 	maps.Copy(labels, extra)
-	if _, err := r.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: labels}); err != nil {
+	if _, err := r.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels}); err != nil {
 		return r.wrap("CreateContainer", name, fmt.Errorf("create volume: %w", err))
 	}
 	return nil
@@ -186,7 +186,7 @@ func (r *Runtime) copyFiles(ctx context.Context, id string, mounts []runtime.Mou
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	if err := r.cli.CopyToContainer(ctx, id, "/", &buf, container.CopyToContainerOptions{}); err != nil {
+	if _, err := r.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/", Content: &buf}); err != nil {
 		return r.wrap("CreateContainer", id, fmt.Errorf("copy files: %w", err))
 	}
 	return nil
@@ -199,7 +199,7 @@ func (r *Runtime) copyFiles(ctx context.Context, id string, mounts []runtime.Mou
 // ErrSandboxNotReady when the sandbox is not running.
 func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	const op = "StartContainer"
-	err := r.cli.ContainerStart(ctx, id, container.StartOptions{})
+	_, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
 	if err == nil {
 		return nil
 	}
@@ -223,20 +223,22 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	if err := runtime.ValidateGrace(grace); err != nil {
 		return &runtime.Error{Op: op, ID: id, Kind: runtime.ErrInvalid, Err: err}
 	}
-	in, err := r.cli.ContainerInspect(ctx, id)
+	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return r.wrap(op, id, err)
 	}
+	in := res.Container
 	if in.State == nil || !in.State.Running {
 		return nil
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	waitC, errC := r.cli.ContainerWait(wctx, id, container.WaitConditionNotRunning)
+	wait := r.cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	waitC, errC := wait.Result, wait.Error
 	answered := false
 	defer func() {
-		// The client's goroutine sends its one result on an unbuffered
-		// channel: unless it was taken, take it once cancel has cut the
-		// request short, or that goroutine blocks forever.
+		// The client's goroutine sends an exit on an unbuffered channel:
+		// unless it was taken, take it once cancel has cut the request
+		// short, or that goroutine blocks forever if the exit came first.
 		cancel()
 		if !answered {
 			go func() {
@@ -285,7 +287,7 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 
 // kill signals a container; "not running" counts as done.
 func (r *Runtime) kill(ctx context.Context, id, sig string) error {
-	err := r.cli.ContainerKill(ctx, id, sig)
+	_, err := r.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: sig})
 	if err == nil || cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is not running") {
 		return nil
 	}
@@ -294,7 +296,8 @@ func (r *Runtime) kill(ctx context.Context, id, sig string) error {
 
 // RemoveContainer implements runtime.Runtime.
 func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
-	return r.wrap("RemoveContainer", id, r.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true}))
+	_, err := r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	return r.wrap("RemoveContainer", id, err)
 }
 
 var exitedRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
@@ -317,7 +320,7 @@ func (r *Runtime) ListContainers(ctx context.Context, f *runtime.ContainerFilter
 	if f.PodUID != "" {
 		extra[runtime.LabelPodUID] = f.PodUID
 	}
-	opts := container.ListOptions{All: true, Filters: r.ownFilter(runtime.KindContainer, extra)}
+	opts := client.ContainerListOptions{All: true, Filters: r.ownFilter(runtime.KindContainer, extra)}
 	if f.ID != "" {
 		opts.Filters.Add("id", f.ID)
 	}
@@ -325,8 +328,8 @@ func (r *Runtime) ListContainers(ctx context.Context, f *runtime.ContainerFilter
 	if err != nil {
 		return nil, r.wrap("ListContainers", "", err)
 	}
-	out := make([]*runtime.ContainerStatus, 0, len(list))
-	for _, c := range list {
+	out := make([]*runtime.ContainerStatus, 0, len(list.Items))
+	for _, c := range list.Items {
 		s := statusFromLabels(c.ID, c.Labels)
 		s.Image, s.ImageID, s.State, s.CreatedAt = c.Image, c.ImageID, stateOf(string(c.State)), time.Unix(c.Created, 0)
 		if m := exitedRE.FindStringSubmatch(c.Status); m != nil {
@@ -351,10 +354,11 @@ func statusFromLabels(id string, l map[string]string) *runtime.ContainerStatus {
 // and one of its sandbox for the IP).
 func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.ContainerStatus, error) {
 	const op = "ContainerStatus"
-	in, err := r.cli.ContainerInspect(ctx, id)
+	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
+	in := res.Container
 	if in.Config == nil || !r.ours(in.Config.Labels, runtime.KindContainer) {
 		return nil, runtime.Errorf(op, id, runtime.ErrNotFound, "no container %s of cluster %s on node %s", id, r.cfg.ClusterID, r.cfg.NodeName)
 	}
@@ -362,7 +366,7 @@ func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.Cont
 	s.Image, s.ImageID, s.CreatedAt = in.Config.Image, in.Image, parseTime(in.Created)
 	s.State = runtime.ContainerUnknown
 	if st := in.State; st != nil {
-		s.State = stateOf(st.Status)
+		s.State = stateOf(string(st.Status))
 		s.StartedAt, s.FinishedAt = parseTime(st.StartedAt), parseTime(st.FinishedAt)
 		if s.State == runtime.ContainerExited || st.Error != "" {
 			s.ExitCode = st.ExitCode
@@ -379,8 +383,8 @@ func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.Cont
 		}
 	}
 	if s.State == runtime.ContainerRunning {
-		if sb, err := r.cli.ContainerInspect(ctx, s.SandboxID); err == nil && sb.State != nil && sb.State.Running {
-			s.IP = ipOf(sb.NetworkSettings, r.network)
+		if sb, err := r.cli.ContainerInspect(ctx, s.SandboxID, client.ContainerInspectOptions{}); err == nil && sb.Container.State != nil && sb.Container.State.Running {
+			s.IP = ipOf(sb.Container.NetworkSettings, r.network)
 		}
 	}
 	return s, nil

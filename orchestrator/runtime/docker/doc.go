@@ -1,14 +1,16 @@
 // Package docker runs Flotilla Pods as Docker containers through the Docker
-// Engine API (github.com/docker/docker/client). It implements
-// runtime.Runtime, runtime.Execer and runtime.LogReader and needs no image
-// registry.
+// Engine API (github.com/moby/moby/client and its types in
+// github.com/moby/moby/api). It implements runtime.Runtime, runtime.Execer
+// and runtime.LogReader and needs no image registry.
 //
 // # Usage
 //
 //  1. New(ctx, Config{ClusterID: "prod", NodeName: "node-1", Network:
-//     "flotilla", CreateNetwork: true}) connects with client.FromEnv and API
-//     version negotiation and pings the daemon: an unreachable daemon is a
-//     runtime.ErrUnavailable naming DOCKER_HOST or the socket.
+//     "flotilla", CreateNetwork: true}) connects with client.FromEnv and
+//     pings the daemon, settling on the highest API version both speak: an
+//     unreachable daemon is a runtime.ErrUnavailable naming DOCKER_HOST or
+//     the socket. The client speaks API 1.40 (Docker 19.03) and later; an
+//     older daemon fails here with the client's "not supported" error.
 //  2. Start(ctx) imports the infra image if missing, creates the network,
 //     lists this node's containers (adoption), follows the event stream and
 //     starts keeping warm sandboxes (below).

@@ -2,9 +2,7 @@ package docker
 
 import (
 	"context"
-
 	"fmt"
-	cerrdefs "github.com/containerd/errdefs"
 	"maps"
 	"slices"
 	"strconv"
@@ -12,13 +10,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/events"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/client"
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/internal/eventbus"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 )
 
@@ -66,8 +64,9 @@ var (
 	_ runtime.LogReader = (*Runtime)(nil)
 )
 
-// New validates cfg, connects to the daemon (API version negotiation) and
-// pings it. It starts no goroutines of its own. Errors: the problems of
+// New validates cfg, connects to the daemon, pings it and settles the API
+// version (the highest both sides speak, unless the client was given a
+// fixed one). It starts no goroutines of its own. Errors: the problems of
 // cfg.Validate (runtime.ErrInvalid); runtime.ErrUnavailable naming
 // DOCKER_HOST or the socket when the daemon cannot be reached.
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
@@ -83,20 +82,19 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		r.network = "bridge"
 	}
 	if r.cli == nil {
-		cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+		cli, err := client.New(client.FromEnv)
 		if err != nil {
 			return nil, &runtime.Error{Op: "New", Kind: runtime.ErrInvalid, Message: "docker client from environment (DOCKER_HOST, DOCKER_CERT_PATH...): " + err.Error(), Err: err}
 		}
 		r.cli, r.ownClient = cli, true
 	}
-	if _, err := r.cli.Ping(ctx); err != nil {
+	if _, err := r.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		if r.ownClient {
 			_ = r.cli.Close()
 		}
 		return nil, &runtime.Error{Op: "New", Kind: runtime.ErrUnavailable,
 			Message: "cannot reach the Docker daemon at " + daemonAddr(r.cli) + ": " + err.Error(), Err: err}
 	}
-	r.cli.NegotiateAPIVersion(ctx)
 	r.bus = eventbus.New(cfg.EventQueue)
 	if r.warmTarget() > 0 {
 		r.warm = &warmPool{wake: make(chan struct{}, 1)}
@@ -197,10 +195,10 @@ func (r *Runtime) ownLabels(kind string) map[string]string {
 }
 
 // ownFilter selects this cluster's and node's objects of kind ("" = all).
-func (r *Runtime) ownFilter(kind string, extra map[string]string) filters.Args {
-	f := filters.NewArgs(
-		filters.Arg("label", runtime.LabelClusterID+"="+r.cfg.ClusterID),
-		filters.Arg("label", runtime.LabelNode+"="+r.cfg.NodeName),
+func (r *Runtime) ownFilter(kind string, extra map[string]string) client.Filters {
+	f := make(client.Filters).Add("label",
+		runtime.LabelClusterID+"="+r.cfg.ClusterID,
+		runtime.LabelNode+"="+r.cfg.NodeName,
 	)
 	if kind != "" {
 		f.Add("label", runtime.LabelKind+"="+kind)
@@ -225,11 +223,11 @@ func (r *Runtime) ensureNetwork(ctx context.Context) error {
 	networkCreateMu.Lock()
 	defer networkCreateMu.Unlock()
 	pick := func() (network.Summary, []network.Summary, error) {
-		list, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", r.cfg.Network))})
+		res, err := r.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("name", r.cfg.Network)})
 		if err != nil {
 			return network.Summary{}, nil, r.wrap("Start", r.cfg.Network, err)
 		}
-		list = slices.DeleteFunc(list, func(n network.Summary) bool { return n.Name != r.cfg.Network })
+		list := slices.DeleteFunc(res.Items, func(n network.Summary) bool { return n.Name != r.cfg.Network })
 		slices.SortFunc(list, func(a, b network.Summary) int {
 			if c := a.Created.Compare(b.Created); c != 0 {
 				return c
@@ -250,7 +248,7 @@ func (r *Runtime) ensureNetwork(ctx context.Context) error {
 			return runtime.Errorf("Start", r.cfg.Network, runtime.ErrNotFound, "network %q does not exist (set CreateNetwork to create it)", r.cfg.Network)
 		}
 		labels := map[string]string{runtime.LabelManaged: "true", runtime.LabelKind: runtime.KindNetwork, runtime.LabelClusterID: r.cfg.ClusterID}
-		created, err := r.cli.NetworkCreate(ctx, r.cfg.Network, network.CreateOptions{Driver: "bridge", Labels: labels})
+		created, err := r.cli.NetworkCreate(ctx, r.cfg.Network, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
 		if err != nil && !cerrdefs.IsConflict(err) {
 			return r.wrap("Start", r.cfg.Network, fmt.Errorf("create network: %w", err))
 		}
@@ -260,7 +258,7 @@ func (r *Runtime) ensureNetwork(ctx context.Context) error {
 		}
 		for _, d := range dups {
 			if d.ID == created.ID {
-				_ = r.cli.NetworkRemove(ctx, d.ID)
+				_, _ = r.cli.NetworkRemove(ctx, d.ID, client.NetworkRemoveOptions{})
 			}
 		}
 		if winner.ID == created.ID {
@@ -304,10 +302,11 @@ func stateOf(s string) runtime.ContainerState {
 // and, when publish is set, emits events for differences (after a lost
 // event stream) followed by EventResync. It returns the list.
 func (r *Runtime) relist(ctx context.Context, publish bool) ([]container.Summary, error) {
-	list, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: r.ownFilter("", nil)})
+	res, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: r.ownFilter("", nil)})
 	if err != nil {
 		return nil, r.wrap("List", "", err)
 	}
+	list := res.Items
 	seen := make(map[string]known, len(list))
 	for _, c := range list {
 		name := ""
@@ -341,8 +340,8 @@ func (r *Runtime) relist(ctx context.Context, publish bool) ([]container.Summary
 			r.publish(eventType(k.labels, runtime.EventContainerStarted), id, k.labels, 0, now)
 		case runtime.ContainerExited:
 			code := 0
-			if in, err := r.cli.ContainerInspect(ctx, id); err == nil && in.State != nil {
-				code = in.State.ExitCode
+			if in, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && in.Container.State != nil {
+				code = in.Container.State.ExitCode
 			}
 			r.publish(eventType(k.labels, runtime.EventContainerExited), id, k.labels, code, now)
 		case runtime.ContainerCreated:
@@ -410,7 +409,7 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 			f.Add("event", a)
 		}
 		sctx, cancel := context.WithCancel(ctx)
-		msgs, errs := r.cli.Events(sctx, events.ListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), Filters: f})
+		evs := r.cli.Events(sctx, client.EventsListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), Filters: f})
 		if !first {
 			if _, err := r.relist(ctx, true); err != nil {
 				// Without the re-list a change made while the stream was
@@ -432,14 +431,14 @@ func (r *Runtime) watch(ctx context.Context, since time.Time) {
 			case <-ctx.Done():
 				cancel()
 				return
-			case err := <-errs:
+			case err := <-evs.Err:
 				if ctx.Err() != nil {
 					cancel()
 					return
 				}
 				r.log.Warn("docker event stream lost; reconnecting", zap.Error(err))
 				break stream
-			case m := <-msgs:
+			case m := <-evs.Messages:
 				key := m.Actor.ID + "/" + string(m.Action)
 				if m.TimeNano < lastNano || (m.TimeNano == lastNano && key == lastKey) {
 					continue // replayed by Since after a reconnect

@@ -11,12 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -83,7 +81,7 @@ func TestPodLifecycle(t *testing.T) {
 		t.Fatalf("container status %+v", cs)
 	}
 	// What Docker was asked for.
-	in, err := e.cli.ContainerInspect(ctx, id)
+	in, err := inspect(e.cli, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +141,9 @@ func TestPodLifecycle(t *testing.T) {
 	}
 	// The emptyDir volume exists until the Pod is removed; the named volume stays.
 	emptyDirs := func() int {
-		vs, _ := e.cli.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(
-			filters.Arg("label", runtime.LabelClusterID+"="+e.cluster), filters.Arg("label", runtime.LabelEmptyDir))})
-		return len(vs.Volumes)
+		vs, _ := e.cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label",
+			runtime.LabelClusterID+"="+e.cluster, runtime.LabelEmptyDir)})
+		return len(vs.Items)
 	}
 	if n := emptyDirs(); n != 1 {
 		t.Fatalf("%d emptyDir volumes before removal", n)
@@ -158,7 +156,7 @@ func TestPodLifecycle(t *testing.T) {
 	if n := emptyDirs(); n != 0 {
 		t.Fatalf("%d emptyDir volumes after removal", n)
 	}
-	if _, err := e.cli.VolumeInspect(ctx, e.cluster+"-data"); err != nil {
+	if _, err := e.cli.VolumeInspect(ctx, e.cluster+"-data", client.VolumeInspectOptions{}); err != nil {
 		t.Fatalf("named volume removed with the Pod: %v", err)
 	}
 	if _, err := r.ContainerStatus(ctx, id); !runtime.IsNotFound(err) {
@@ -298,7 +296,7 @@ func TestCrashEventsAndLogsAcrossRestart(t *testing.T) {
 	var followed strings.Builder
 	go func() { done <- r.Logs(ctx, id1, runtime.LogOptions{Follow: true}, &followed, io.Discard) }()
 	// Killed from outside Flotilla (docker kill): seen through the event stream.
-	if err := e.cli.ContainerKill(ctx, id1, "SIGKILL"); err != nil {
+	if _, err := e.cli.ContainerKill(ctx, id1, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := ev.want(runtime.EventContainerExited, id1); got.ExitCode != 137 {
@@ -421,12 +419,12 @@ func TestAdoptionAfterRestart(t *testing.T) {
 	if _, err := r2.CreateContainer(ctx, sb, &runtime.ContainerConfig{Name: "app", Image: testImage}); !runtime.IsAlreadyExists(err) {
 		t.Fatalf("duplicate container after restart: %v", err)
 	}
-	in, _ := e.cli.ContainerInspect(ctx, id)
+	in, _ := inspect(e.cli, id)
 	if in.RestartCount != 0 || !in.State.Running {
 		t.Fatalf("adopted container was restarted: %+v", in.State)
 	}
 	// The new runtime follows the adopted container's events.
-	if err := e.cli.ContainerKill(ctx, id, "SIGKILL"); err != nil {
+	if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 		t.Fatal(err)
 	}
 	ev.want(runtime.EventContainerExited, id)
@@ -471,7 +469,7 @@ func TestAPIErrors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("long Pod name: %v", err)
 	}
-	if in, _ := e.cli.ContainerInspect(ctx, lsb); in.Config == nil || in.Config.Hostname != strings.Repeat("x", 63) {
+	if in, _ := inspect(e.cli, lsb); in.Config == nil || in.Config.Hostname != strings.Repeat("x", 63) {
 		t.Fatalf("hostname of a long-named Pod: %+v", in.Config)
 	}
 	// Another node's runtime does not see or touch this node's objects.
@@ -516,11 +514,11 @@ func TestConcurrentStartSharesNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	nets, err := e.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", e.network))})
+	nets, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("name", e.network)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(nets) != 1 {
-		t.Fatalf("%d networks named %s", len(nets), e.network)
+	if len(nets.Items) != 1 {
+		t.Fatalf("%d networks named %s", len(nets.Items), e.network)
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/client"
 )
 
 // daemonAddr names where the client looks for the daemon, for messages.

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
 )
 
 // capped keeps the first max bytes written and counts the rest.
@@ -38,14 +38,14 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (*runtime.E
 	if len(cmd) == 0 {
 		return nil, runtime.Errorf(op, id, runtime.ErrInvalid, "cmd: must not be empty")
 	}
-	ex, err := r.cli.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	ex, err := r.cli.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		if cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is not running") {
 			return nil, &runtime.Error{Op: op, ID: id, Kind: runtime.ErrNotRunning, Message: cerrMessage(err), Err: err}
 		}
 		return nil, r.wrap(op, id, err)
 	}
-	att, err := r.cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	att, err := r.cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
@@ -60,7 +60,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (*runtime.E
 	if cerr != nil && !errors.Is(cerr, io.EOF) {
 		return nil, r.wrap(op, id, fmt.Errorf("read exec output: %w", cerr))
 	}
-	insp, err := r.cli.ContainerExecInspect(ctx, ex.ID)
+	insp, err := r.cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
@@ -83,7 +83,7 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts runtime.LogOptions, 
 		}
 		id = prev
 	}
-	lo := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Timestamps: opts.Timestamps, Tail: "all"}
+	lo := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Timestamps: opts.Timestamps, Tail: "all"}
 	if opts.Tail > 0 {
 		lo.Tail = strconv.Itoa(opts.Tail)
 	}
@@ -111,11 +111,11 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts runtime.LogOptions, 
 }
 
 func (r *Runtime) previous(ctx context.Context, id string) (string, error) {
-	cur, err := r.cli.ContainerInspect(ctx, id)
+	cur, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return "", r.wrap("Logs", id, err)
 	}
-	l := cur.Config.Labels
+	l := cur.Container.Config.Labels
 	n := runtime.RestartCountOf(l)
 	list, err := r.ListContainers(ctx, &runtime.ContainerFilter{PodUID: l[runtime.LabelPodUID],
 		Labels: map[string]string{runtime.LabelContainerName: l[runtime.LabelContainerName]}})

@@ -8,14 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
 )
@@ -60,12 +57,12 @@ func newEnv(t testing.TB) *env {
 		if err := docker.Purge(ctx, cli, e.cluster, ""); err != nil {
 			t.Errorf("purge: %v", err)
 		}
-		f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+e.cluster))
-		cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-		vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
-		ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-		if len(cs)+len(vs.Volumes)+len(ns) != 0 {
-			t.Errorf("left behind: %d containers, %d volumes, %d networks", len(cs), len(vs.Volumes), len(ns))
+		f := make(client.Filters).Add("label", runtime.LabelClusterID+"="+e.cluster)
+		cs, _ := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		vs, _ := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+		ns, _ := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		if len(cs.Items)+len(vs.Items)+len(ns.Items) != 0 {
+			t.Errorf("left behind: %d containers, %d volumes, %d networks", len(cs.Items), len(vs.Items), len(ns.Items))
 		}
 	})
 	return e
@@ -96,6 +93,12 @@ func (e *env) runtimeWith(node string, change func(*docker.Config)) *docker.Runt
 }
 
 var ctx = context.Background()
+
+// inspect asks the daemon about a container directly, past the runtime.
+func inspect(cli *client.Client, id string) (container.InspectResponse, error) {
+	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	return res.Container, err
+}
 
 type events struct {
 	t  testing.TB

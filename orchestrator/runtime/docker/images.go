@@ -8,9 +8,11 @@ import (
 	"io"
 	goruntime "runtime"
 
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/jsonmessage"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // ReadJSONStream drains a 200-status JSON message stream of the Engine API
@@ -19,7 +21,7 @@ import (
 // so every stream must be read to the end with this.
 func ReadJSONStream(rc io.Reader) error {
 	err := jsonmessage.DisplayJSONMessagesStream(rc, io.Discard, 0, false, nil)
-	var jerr *jsonmessage.JSONError
+	var jerr *jsonstream.Error
 	if errors.As(err, &jerr) {
 		return fmt.Errorf("daemon: %s", jerr.Message)
 	}
@@ -50,7 +52,7 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy runtime.Pu
 			return "", &runtime.Error{Op: op, ID: ref, Kind: runtime.ErrImageNeverPull, Message: cerrMessage(err), Err: err}
 		}
 	}
-	rc, err := r.cli.ImagePull(ctx, ref, image.PullOptions{})
+	rc, err := r.cli.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err == nil {
 		err = ReadJSONStream(rc)
 		rc.Close()
@@ -77,7 +79,7 @@ func (r *Runtime) ensurePause(ctx context.Context) (string, error) {
 		return r.pauseRef, nil
 	}
 	arch := goruntime.GOARCH
-	if v, err := r.cli.ServerVersion(ctx); err == nil && v.Arch != "" {
+	if v, err := r.cli.ServerVersion(ctx, client.ServerVersionOptions{}); err == nil && v.Arch != "" {
 		arch = v.Arch // the daemon's, which may differ from ours
 	}
 	ref, tarball, err := pauseImage(arch)
@@ -89,8 +91,8 @@ func (r *Runtime) ensurePause(ctx context.Context) (string, error) {
 		return ref, nil
 	}
 	labels := fmt.Sprintf(`LABEL %s=true %s=%s`, runtime.LabelManaged, runtime.LabelKind, runtime.KindImage)
-	rc, err := r.cli.ImageImport(ctx, image.ImportSource{Source: bytes.NewReader(tarball), SourceName: "-"}, ref,
-		image.ImportOptions{Changes: []string{`ENTRYPOINT ["/pause"]`, labels}, Platform: "linux/" + arch})
+	rc, err := r.cli.ImageImport(ctx, client.ImageImportSource{Source: bytes.NewReader(tarball), SourceName: "-"}, ref,
+		client.ImageImportOptions{Changes: []string{`ENTRYPOINT ["/pause"]`, labels}, Platform: ocispec.Platform{OS: "linux", Architecture: arch}})
 	if err == nil {
 		err = ReadJSONStream(rc)
 		rc.Close()

@@ -5,14 +5,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/events"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/internal/eventbus"
+	"github.com/moby/moby/api/types/events"
 	"go.uber.org/zap"
 )
 
@@ -121,5 +122,34 @@ func TestHandleDedupesAndMaps(t *testing.T) {
 	case extra := <-ch:
 		t.Fatalf("unexpected event %v", extra)
 	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// portBindings parses host addresses, which the Engine API types hold as
+// netip.Addr, and names the mapping whose address is not one.
+func TestPortBindings(t *testing.T) {
+	exposed, bindings, err := portBindings([]runtime.PortMapping{
+		{ContainerPort: 8080, HostPort: 18080},
+		{ContainerPort: 8080, HostPort: 18081, HostIP: "127.0.0.1"},
+		{ContainerPort: 53, HostPort: 1053, HostIP: "::1", Protocol: runtime.ProtocolUDP},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exposed) != 2 || len(bindings) != 2 {
+		t.Fatalf("exposed %v, bindings %v", exposed, bindings)
+	}
+	got := portMappings(bindings)
+	want := []runtime.PortMapping{
+		{ContainerPort: 53, HostPort: 1053, HostIP: "::1", Protocol: runtime.ProtocolUDP},
+		{ContainerPort: 8080, HostPort: 18080, Protocol: runtime.ProtocolTCP},
+		{ContainerPort: 8080, HostPort: 18081, HostIP: "127.0.0.1", Protocol: runtime.ProtocolTCP},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+	_, _, err = portBindings([]runtime.PortMapping{{ContainerPort: 80, HostPort: 80}, {ContainerPort: 81, HostPort: 81, HostIP: "localhost"}})
+	if err == nil || !strings.Contains(err.Error(), "portMappings[1].hostIP") {
+		t.Fatalf("bad host address: %v", err)
 	}
 }

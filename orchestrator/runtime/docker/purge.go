@@ -6,12 +6,8 @@ import (
 	"fmt"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/client"
 )
 
 // Purge removes every container, volume and network labelled with
@@ -27,38 +23,40 @@ func Purge(ctx context.Context, cli *client.Client, clusterID, node string) erro
 	if err := runtime.ValidateName("clusterID", clusterID); err != nil {
 		return err
 	}
-	f := filters.NewArgs(filters.Arg("label", runtime.LabelClusterID+"="+clusterID))
+	f := make(client.Filters).Add("label", runtime.LabelClusterID+"="+clusterID)
 	if node != "" {
 		f.Add("label", runtime.LabelNode+"="+node)
 	}
 	var errs []error
-	keep := func(err error) {
+	// keep takes a call's (result, error) and records the error unless it
+	// is a missing object; the results say nothing Purge needs.
+	keep := func(_ any, err error) {
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 		}
 	}
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("docker: purge %s: %w", clusterID, err)
 	}
 	// Application containers first, then the sandboxes whose namespaces they use.
 	for _, kind := range []string{runtime.KindContainer, runtime.KindSandbox} {
-		for _, c := range list {
+		for _, c := range list.Items {
 			if c.Labels[runtime.LabelKind] == kind {
-				keep(cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
+				keep(cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}))
 			}
 		}
 	}
-	vols, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
-	keep(err)
-	for _, v := range vols.Volumes {
-		keep(cli.VolumeRemove(ctx, v.Name, true))
+	vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	keep(nil, err)
+	for _, v := range vols.Items {
+		keep(cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}))
 	}
 	if node == "" {
-		nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-		keep(err)
-		for _, n := range nets {
-			keep(cli.NetworkRemove(ctx, n.ID))
+		nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		keep(nil, err)
+		for _, n := range nets.Items {
+			keep(cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}))
 		}
 	}
 	return errors.Join(errs...)

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -75,7 +75,7 @@ func (p *cutProxy) cut() {
 func TestEventStreamReconnect(t *testing.T) {
 	e := newEnv(t)
 	proxy := newCutProxy(t, e.cli.DaemonHost())
-	cli, err := client.NewClientWithOpts(client.WithHost("unix://"+proxy.ln.Addr().String()), client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.WithHost("unix://" + proxy.ln.Addr().String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestEventStreamReconnect(t *testing.T) {
 	// Lose the stream, then kill the container (directly, not through the
 	// proxy): the exit must still be reported once the stream is back.
 	proxy.cut()
-	if err := e.cli.ContainerKill(ctx, id, "SIGKILL"); err != nil {
+	if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 		t.Fatal(err)
 	}
 	// The re-list after the reconnect ends with a Resync; it may come

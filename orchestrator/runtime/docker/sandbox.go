@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/go-connections/nat"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 )
 
@@ -51,24 +51,22 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	if hostname == "" {
 		hostname = strings.TrimRight(cfg.Name[:min(len(cfg.Name), 63)], "-.")
 	}
-	exposed, bindings := nat.PortSet{}, nat.PortMap{}
-	for _, p := range cfg.PortMappings {
-		port := nat.Port(fmt.Sprintf("%d/%s", p.ContainerPort, strings.ToLower(string(protoOrTCP(p.Protocol)))))
-		exposed[port] = struct{}{}
-		bindings[port] = append(bindings[port], nat.PortBinding{HostIP: p.HostIP, HostPort: strconv.Itoa(p.HostPort)})
+	exposed, bindings, err := portBindings(cfg.PortMappings)
+	if err != nil {
+		return "", &runtime.Error{Op: op, Kind: runtime.ErrInvalid, Err: err}
 	}
 	name := sandboxName(r.cfg.ClusterID, cfg)
-	resp, err := r.cli.ContainerCreate(ctx,
-		&container.Config{Image: pause, Hostname: hostname, Labels: labels, ExposedPorts: exposed},
-		&container.HostConfig{NetworkMode: r.networkMode(), IpcMode: "shareable", PortBindings: bindings,
-			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}},
-		nil, nil, name)
+	resp, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name,
+		Config: &container.Config{Image: pause, Hostname: hostname, Labels: labels, ExposedPorts: exposed},
+		HostConfig: &container.HostConfig{NetworkMode: r.networkMode(), IpcMode: "shareable", PortBindings: bindings,
+			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}}})
 	if cerrdefs.IsConflict(err) {
 		// This Pod's sandbox of this attempt exists: adopt it.
-		in, ierr := r.cli.ContainerInspect(ctx, name)
+		res, ierr := r.cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 		if ierr != nil {
 			return "", r.wrap(op, name, ierr)
 		}
+		in := res.Container
 		l, _ := r.podIdentity(in.Config.Labels, in.Name)
 		r.rememberSandbox(in.ID, l)
 		if in.State != nil && !in.State.Running && in.State.Status == "created" {
@@ -83,14 +81,36 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	return resp.ID, r.startSandbox(ctx, resp.ID)
 }
 
+// portBindings turns a Pod's port mappings into Docker's exposed ports and
+// bindings. An empty HostIP binds every address; any other must be an IP
+// address (the Engine API types hold parsed addresses).
+func portBindings(mappings []runtime.PortMapping) (network.PortSet, network.PortMap, error) {
+	exposed, bindings := network.PortSet{}, network.PortMap{}
+	for i, p := range mappings {
+		var hostIP netip.Addr
+		if p.HostIP != "" {
+			ip, err := netip.ParseAddr(p.HostIP)
+			if err != nil {
+				return nil, nil, fmt.Errorf("portMappings[%d].hostIP: %q is not an IP address", i, p.HostIP)
+			}
+			hostIP = ip
+		}
+		// Validated: the port fits 16 bits and the protocol is never empty.
+		port, _ := network.PortFrom(uint16(p.ContainerPort), network.IPProtocol(strings.ToLower(string(protoOrTCP(p.Protocol)))))
+		exposed[port] = struct{}{}
+		bindings[port] = append(bindings[port], network.PortBinding{HostIP: hostIP, HostPort: strconv.Itoa(p.HostPort)})
+	}
+	return exposed, bindings, nil
+}
+
 func (r *Runtime) startSandbox(ctx context.Context, id string) error {
-	if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		werr := r.wrap("RunPodSandbox", id, err)
 		if !runtime.IsUnavailable(werr) && ctx.Err() == nil {
 			// Leave nothing half-made behind (for example a host port in use).
 			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			_ = r.cli.ContainerRemove(rmCtx, id, container.RemoveOptions{Force: true})
+			_, _ = r.cli.ContainerRemove(rmCtx, id, client.ContainerRemoveOptions{Force: true})
 			r.forgetSandbox(id)
 			return &runtime.Error{Op: "RunPodSandbox", ID: id, Kind: runtime.ErrStartFailed, Message: cerrMessage(err), Err: err}
 		}
@@ -123,10 +143,11 @@ func (r *Runtime) sandboxLabels(ctx context.Context, op, id string) (map[string]
 	if ok {
 		return l, nil
 	}
-	in, err := r.cli.ContainerInspect(ctx, id)
+	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
+	in := res.Container
 	l, pod := r.podIdentity(in.Config.Labels, in.Name)
 	if !r.ours(l, runtime.KindSandbox) || !pod {
 		return nil, runtime.Errorf(op, id, runtime.ErrNotFound, "no sandbox %s of cluster %s on node %s", id, r.cfg.ClusterID, r.cfg.NodeName)
@@ -141,8 +162,9 @@ func (r *Runtime) ours(labels map[string]string, kind string) bool {
 
 // podContainers lists the application containers of a sandbox.
 func (r *Runtime) podContainers(ctx context.Context, sandboxID string) ([]container.Summary, error) {
-	return r.cli.ContainerList(ctx, container.ListOptions{All: true,
+	res, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: true,
 		Filters: r.ownFilter(runtime.KindContainer, map[string]string{runtime.LabelSandboxID: sandboxID})})
+	return res.Items, err
 }
 
 // StopPodSandbox implements runtime.Runtime.
@@ -158,12 +180,12 @@ func (r *Runtime) StopPodSandbox(ctx context.Context, id string) error {
 	zero := 0
 	for _, c := range list {
 		if c.State == container.StateRunning {
-			if err := r.cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &zero}); err != nil && !cerrdefs.IsNotFound(err) {
+			if _, err := r.cli.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: &zero}); err != nil && !cerrdefs.IsNotFound(err) {
 				return r.wrap(op, c.ID, err)
 			}
 		}
 	}
-	if err := r.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &zero}); err != nil {
+	if _, err := r.cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &zero}); err != nil {
 		return r.wrap(op, id, err)
 	}
 	return nil
@@ -183,23 +205,23 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 		return r.wrap(op, id, err)
 	}
 	for _, c := range list {
-		if err := r.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		if _, err := r.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			return r.wrap(op, c.ID, err)
 		}
 	}
-	if err := r.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+	if _, err := r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
 		return r.wrap(op, id, err)
 	}
 	r.forgetSandbox(id)
-	vols, err := r.cli.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("label", runtime.LabelClusterID+"="+r.cfg.ClusterID),
-		filters.Arg("label", runtime.LabelPodUID+"="+labels[runtime.LabelPodUID]),
-		filters.Arg("label", runtime.LabelEmptyDir))})
+	vols, err := r.cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label",
+		runtime.LabelClusterID+"="+r.cfg.ClusterID,
+		runtime.LabelPodUID+"="+labels[runtime.LabelPodUID],
+		runtime.LabelEmptyDir)})
 	if err != nil {
 		return r.wrap(op, id, err)
 	}
-	for _, v := range vols.Volumes {
-		if err := r.cli.VolumeRemove(ctx, v.Name, false); err != nil && !cerrdefs.IsConflict(err) && !cerrdefs.IsNotFound(err) {
+	for _, v := range vols.Items {
+		if _, err := r.cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err != nil && !cerrdefs.IsConflict(err) && !cerrdefs.IsNotFound(err) {
 			r.log.Warn("removing emptyDir volume", zap.String("volume", v.Name), zap.Error(err))
 		}
 	}
@@ -236,28 +258,41 @@ func (r *Runtime) sandboxStatus(in container.InspectResponse) *runtime.PodSandbo
 	return s
 }
 
-func ipOf(ns *container.NetworkSettings, network string) string {
+func ipOf(ns *container.NetworkSettings, name string) string {
 	if ns == nil {
 		return ""
 	}
-	if n, ok := ns.Networks[network]; ok && n != nil && n.IPAddress != "" {
-		return n.IPAddress
+	return ipOn(ns.Networks, name)
+}
+
+// ipOn returns the address on network name, else the first one found.
+func ipOn(networks map[string]*network.EndpointSettings, name string) string {
+	if n, ok := networks[name]; ok && n != nil && n.IPAddress.IsValid() {
+		return n.IPAddress.String()
 	}
-	for _, n := range ns.Networks {
-		if n != nil && n.IPAddress != "" {
-			return n.IPAddress
+	for _, n := range networks {
+		if n != nil && n.IPAddress.IsValid() {
+			return n.IPAddress.String()
 		}
 	}
 	return ""
 }
 
-func portMappings(pm nat.PortMap) []runtime.PortMapping {
+// addrString is a's text, empty for no address (Docker's "all addresses").
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func portMappings(pm network.PortMap) []runtime.PortMapping {
 	var out []runtime.PortMapping
 	for port, bs := range pm {
 		for _, b := range bs {
 			hp, _ := strconv.Atoi(b.HostPort)
-			out = append(out, runtime.PortMapping{ContainerPort: port.Int(), HostPort: hp, HostIP: b.HostIP,
-				Protocol: runtime.Protocol(strings.ToUpper(port.Proto()))})
+			out = append(out, runtime.PortMapping{ContainerPort: int(port.Num()), HostPort: hp, HostIP: addrString(b.HostIP),
+				Protocol: runtime.Protocol(strings.ToUpper(string(port.Proto())))})
 		}
 	}
 	slices.SortFunc(out, func(a, b runtime.PortMapping) int { return a.HostPort - b.HostPort })
@@ -267,10 +302,11 @@ func portMappings(pm nat.PortMap) []runtime.PortMapping {
 // PodSandboxStatus implements runtime.Runtime.
 func (r *Runtime) PodSandboxStatus(ctx context.Context, id string) (*runtime.PodSandboxStatus, error) {
 	const op = "PodSandboxStatus"
-	in, err := r.cli.ContainerInspect(ctx, id)
+	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return nil, r.wrap(op, id, err)
 	}
+	in := res.Container
 	if _, pod := r.podIdentity(in.Config.Labels, in.Name); !r.ours(in.Config.Labels, runtime.KindSandbox) || !pod {
 		return nil, runtime.Errorf(op, id, runtime.ErrNotFound, "no sandbox %s of cluster %s on node %s", id, r.cfg.ClusterID, r.cfg.NodeName)
 	}
@@ -285,7 +321,7 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 	if f == nil {
 		f = &runtime.PodSandboxFilter{}
 	}
-	opts := container.ListOptions{All: true, Filters: r.ownFilter(runtime.KindSandbox, nil)}
+	opts := client.ContainerListOptions{All: true, Filters: r.ownFilter(runtime.KindSandbox, nil)}
 	if f.ID != "" {
 		opts.Filters.Add("id", f.ID)
 	}
@@ -294,7 +330,7 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 		return nil, r.wrap("ListPodSandboxes", "", err)
 	}
 	var out []*runtime.PodSandboxStatus
-	for _, c := range list {
+	for _, c := range list.Items {
 		name := ""
 		if len(c.Names) > 0 {
 			name = c.Names[0]
@@ -309,13 +345,13 @@ func (r *Runtime) ListPodSandboxes(ctx context.Context, f *runtime.PodSandboxFil
 		if c.State == container.StateRunning {
 			s.State = runtime.SandboxReady
 			if c.NetworkSettings != nil {
-				s.IP = ipOf(&container.NetworkSettings{Networks: c.NetworkSettings.Networks}, r.network)
+				s.IP = ipOn(c.NetworkSettings.Networks, r.network)
 			}
 		}
 		for _, p := range c.Ports {
 			if p.PublicPort != 0 {
 				s.PortMappings = append(s.PortMappings, runtime.PortMapping{ContainerPort: int(p.PrivatePort), HostPort: int(p.PublicPort),
-					HostIP: p.IP, Protocol: runtime.Protocol(strings.ToUpper(p.Type))})
+					HostIP: addrString(p.IP), Protocol: runtime.Protocol(strings.ToUpper(p.Type))})
 			}
 		}
 		if (f.State != "" && f.State != s.State) || (f.ID != "" && f.ID != c.ID) {

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"go.uber.org/zap"
 )
 
@@ -177,7 +178,7 @@ func (r *Runtime) claimWarm(ctx context.Context, cfg *runtime.PodSandboxConfig) 
 			r.removeQuietly(id)
 			continue
 		}
-		err := r.cli.ContainerRename(ctx, id, name)
+		_, err := r.cli.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name})
 		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) && r.renamedTo(id, name) {
 			// The daemon renamed it although the call failed (its context
 			// ended): it is this Pod's now, and must never go back to the
@@ -217,8 +218,8 @@ func (r *Runtime) claimWarm(ctx context.Context, cfg *runtime.PodSandboxConfig) 
 func (r *Runtime) renamedTo(id, name string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	in, err := r.cli.ContainerInspect(ctx, id)
-	return err == nil && strings.TrimPrefix(in.Name, "/") == name
+	in, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	return err == nil && strings.TrimPrefix(in.Container.Name, "/") == name
 }
 
 // newWarm creates and starts one warm sandbox and returns its ID. The
@@ -245,15 +246,15 @@ func (r *Runtime) startWarm(pause string) (string, error) {
 	_, _ = rand.Read(b[:])
 	labels := r.ownLabels(runtime.KindSandbox)
 	labels[labelWarm] = "true"
-	resp, err := r.cli.ContainerCreate(ctx,
-		&container.Config{Image: pause, Labels: labels},
-		&container.HostConfig{NetworkMode: r.networkMode(), IpcMode: "shareable",
-			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}},
-		nil, nil, warmNamePrefix+r.cfg.ClusterID+"_"+r.cfg.NodeName+"_"+hex.EncodeToString(b[:]))
+	resp, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:   warmNamePrefix + r.cfg.ClusterID + "_" + r.cfg.NodeName + "_" + hex.EncodeToString(b[:]),
+		Config: &container.Config{Image: pause, Labels: labels},
+		HostConfig: &container.HostConfig{NetworkMode: r.networkMode(), IpcMode: "shareable",
+			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}}})
 	if err != nil {
 		return "", r.wrap("WarmSandbox", "", err)
 	}
-	if err := r.cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+	if _, err := r.cli.ContainerStart(ctx, resp.ID, client.ContainerStartOptions{}); err != nil {
 		r.removeQuietly(resp.ID)
 		return "", r.wrap("WarmSandbox", resp.ID, err)
 	}
@@ -345,7 +346,7 @@ func (r *Runtime) drainWarm() {
 func (r *Runtime) removeQuietly(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := r.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+	if _, err := r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 		r.log.Debug("remove container", zap.String("id", id), zap.Error(err))
 	}
 }

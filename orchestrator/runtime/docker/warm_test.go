@@ -6,24 +6,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 )
 
 // idleWarm lists the node's warm sandboxes that no Pod has claimed.
 func (e *env) idleWarm(t *testing.T, node string) []string {
 	t.Helper()
-	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
-		filters.Arg("label", runtime.LabelClusterID+"="+e.cluster),
-		filters.Arg("label", runtime.LabelNode+"="+node),
-		filters.Arg("label", runtime.LabelPrefix+"sandbox.warm=true"))})
+	list, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label",
+		runtime.LabelClusterID+"="+e.cluster,
+		runtime.LabelNode+"="+node,
+		runtime.LabelPrefix+"sandbox.warm=true")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, c := range list {
+	for _, c := range list.Items {
 		if len(c.Names) > 0 && strings.HasPrefix(c.Names[0], "/flotilla-warm_") && c.State == container.StateRunning {
 			ids = append(ids, c.ID)
 		}
@@ -99,12 +99,12 @@ func TestWarmSandboxes(t *testing.T) {
 	if slices.Contains(e.idleWarm(t, "node-1"), hp) || slices.Contains(warm, hp) {
 		t.Fatal("a Pod with host ports got a warm sandbox")
 	}
-	if in, err := e.cli.ContainerInspect(ctx, hp); err != nil || in.Config.Hostname != "ported" {
+	if in, err := inspect(e.cli, hp); err != nil || in.Config.Hostname != "ported" {
 		t.Fatalf("dedicated sandbox hostname: %v", err)
 	}
 
 	// Killing the claimed sandbox reports the Pod's sandbox, not a warm one.
-	if err := e.cli.ContainerKill(ctx, sb, "SIGKILL"); err != nil {
+	if _, err := e.cli.ContainerKill(ctx, sb, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := ev.want(runtime.EventSandboxNotReady, sb); got.PodUID != cfg.UID {

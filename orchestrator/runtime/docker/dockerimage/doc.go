@@ -5,8 +5,8 @@
 //
 // # Usage
 //
-//  1. Connect a client: client.NewClientWithOpts(client.FromEnv,
-//     client.WithAPIVersionNegotiation()).
+//  1. Connect a client (github.com/moby/moby/client):
+//     client.New(client.FromEnv), which negotiates the API version.
 //  2. Call BuildGo(ctx, cli, "./cmd/web", "web:dev") (or Build with
 //     Options for a working directory, build flags, labels).
 //  3. Use "web:dev" with pull policy IfNotPresent or Never.

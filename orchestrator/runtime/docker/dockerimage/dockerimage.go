@@ -17,10 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/jsonmessage"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // LabelContentHash holds the content hash of an image built here.
@@ -86,7 +85,7 @@ func Build(ctx context.Context, cli *client.Client, opts Options) (*Result, erro
 	}
 	arch := opts.GOARCH
 	if arch == "" {
-		v, err := cli.ServerVersion(ctx)
+		v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("dockerimage: ask the daemon for its architecture: %w", err)
 		}
@@ -132,12 +131,13 @@ func Build(ctx context.Context, cli *client.Client, opts Options) (*Result, erro
 		res.ImageID, res.Cached = in.ID, true
 		return res, nil
 	}
-	same, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelContentHash+"="+res.ContentHash))})
-	if err == nil && len(same) > 0 {
-		if err := cli.ImageTag(ctx, same[0].ID, opts.Ref); err != nil {
+	same, err := cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", LabelContentHash+"="+res.ContentHash)})
+	if err == nil && len(same.Items) > 0 {
+		id := same.Items[0].ID
+		if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: opts.Ref}); err != nil {
 			return nil, fmt.Errorf("dockerimage: tag %s: %w", opts.Ref, err)
 		}
-		res.ImageID, res.Cached = same[0].ID, true
+		res.ImageID, res.Cached = id, true
 		return res, nil
 	}
 	keys := make([]string, 0, len(labels))
@@ -155,8 +155,8 @@ func Build(ctx context.Context, cli *client.Client, opts Options) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	rc, err := cli.ImageImport(ctx, image.ImportSource{Source: bytes.NewReader(tarball), SourceName: "-"}, opts.Ref,
-		image.ImportOptions{Changes: changes, Platform: "linux/" + arch})
+	rc, err := cli.ImageImport(ctx, client.ImageImportSource{Source: bytes.NewReader(tarball), SourceName: "-"}, opts.Ref,
+		client.ImageImportOptions{Changes: changes, Platform: ocispec.Platform{OS: "linux", Architecture: arch}})
 	if err != nil {
 		return nil, fmt.Errorf("dockerimage: import %s: %w", opts.Ref, err)
 	}

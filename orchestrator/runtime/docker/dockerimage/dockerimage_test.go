@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/dockertest"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
+	"github.com/moby/moby/client"
 	"go.uber.org/goleak"
 )
 
@@ -26,7 +25,7 @@ func TestBuildIsCachedByContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), ref, image.RemoveOptions{}) })
+	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), ref, client.ImageRemoveOptions{}) })
 	in, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +48,7 @@ func TestBuildIsCachedByContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), ref2, image.RemoveOptions{}) })
+	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), ref2, client.ImageRemoveOptions{}) })
 	if !third.Cached || third.ImageID != first.ImageID {
 		t.Fatalf("same content under a new name imported again: %+v", third)
 	}

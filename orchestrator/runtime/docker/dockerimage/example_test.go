@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/docker/docker/client"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/docker/dockerimage"
+	"github.com/moby/moby/client"
 )
 
 // Build a Go package into a FROM scratch image on the local daemon. (Not run
 // by go test: it needs a Docker daemon.)
 func Example() {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv) // negotiates the API version with the daemon
 	if err != nil {
 		log.Fatal(err)
 	}
