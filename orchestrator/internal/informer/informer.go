@@ -74,9 +74,6 @@ func New(reg client.Interface, sample api.Object, opts client.ListOptions, log *
 // AddHandler registers h. Call before Run.
 func (i *Informer) AddHandler(h Handler) { i.handlers = append(i.handlers, h) }
 
-// Kind returns the kind the informer caches.
-func (i *Informer) Kind() api.KindInfo { return i.info }
-
 // SetTransform makes the informer cache transform(obj) instead of each
 // object it receives, e.g. MetadataOnly to hold only what a garbage
 // collector needs. nil caches objects as they are. Call before Run.

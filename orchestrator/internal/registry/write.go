@@ -100,6 +100,24 @@ func (r *Registry) commit(ctx context.Context, pre []api.Object, op raftstore.Op
 	return rev, err
 }
 
+// commitOutcome says what a write does after commit returned err on its
+// attempt-th try: run again on fresh state (an admission precondition
+// moved, or the object changed under a write that named no
+// resourceVersion, latest), or return the error (nil: stored).
+func commitOutcome(err error, attempt int, latest bool, info api.KindInfo, name string) (retry bool, _ error) {
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, errPrecondition) && attempt < maxAttempts:
+		return true, nil
+	case errors.Is(err, errPrecondition):
+		return false, raced(info, name)
+	case latest && raftstore.IsConflict(err):
+		return true, nil // written meanwhile: apply to the latest version
+	}
+	return false, storeErr(err, info, name)
+}
+
 // raced is the error of a write whose admission preconditions kept
 // changing for maxAttempts attempts.
 func raced(info api.KindInfo, name string) error {
@@ -341,15 +359,10 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			op = raftstore.OpUpdate(key, data, expected)
 		}
 		rev, err := r.commit(ctx, a.Preconditions(), op)
-		switch {
-		case errors.Is(err, errPrecondition) && attempt < maxAttempts:
+		if retry, err := commitOutcome(err, attempt, want == 0, info, nm.Name); retry {
 			continue
-		case errors.Is(err, errPrecondition):
-			return raced(info, nm.Name)
-		case want == 0 && raftstore.IsConflict(err):
-			continue // written meanwhile: apply to the latest version
-		case err != nil:
-			return storeErr(err, info, nm.Name)
+		} else if err != nil {
+			return err
 		}
 		if !removed {
 			next.SetResourceVersion(strconv.FormatInt(rev, 10))
@@ -493,15 +506,10 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 			op = raftstore.OpUpdate(key, data, curRev)
 		}
 		rev, err := r.commit(ctx, a.Preconditions(), op)
-		switch {
-		case errors.Is(err, errPrecondition) && attempt < maxAttempts:
+		if retry, err := commitOutcome(err, attempt, want == 0, info, name); retry {
 			continue
-		case errors.Is(err, errPrecondition):
-			return raced(info, name)
-		case want == 0 && raftstore.IsConflict(err):
-			continue
-		case err != nil:
-			return storeErr(err, info, name)
+		} else if err != nil {
+			return err
 		}
 		cur.SetResourceVersion(strconv.FormatInt(rev, 10))
 		return client.CopyInto(obj, cur)
@@ -568,13 +576,10 @@ func (r *Registry) finalize(ctx context.Context, namespace, name, rv string, obj
 			return err
 		}
 		rev, err := r.commit(ctx, a.Preconditions(), raftstore.OpDelete(StoreKey(info, namespace, name), curRev))
-		switch {
-		case errors.Is(err, errPrecondition) && attempt < maxAttempts:
+		if retry, err := commitOutcome(err, attempt, false, info, name); retry {
 			continue
-		case errors.Is(err, errPrecondition):
-			return raced(info, name)
-		case err != nil:
-			return storeErr(err, info, name)
+		} else if err != nil {
+			return err
 		}
 		cur.SetResourceVersion(strconv.FormatInt(rev, 10))
 		return client.CopyInto(obj, cur)

@@ -227,6 +227,22 @@ func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	return errs
 }
 
+// validateKeyRef checks a {name, key} reference to a ConfigMap or Secret
+// key (configMapKeyRef, secretKeyRef).
+func validateKeyRef(name, key string, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if name == "" {
+		errs = append(errs, api.Required(p.Child("name"), ""))
+	}
+	if key == "" {
+		return append(errs, api.Required(p.Child("key"), ""))
+	}
+	for _, msg := range api.IsConfigMapKey(key) {
+		errs = append(errs, api.Invalid(p.Child("key"), key, msg))
+	}
+	return errs
+}
+
 // validateUniqueName checks a required DNS-1123 label that must be
 // unique among its siblings (volumes, containers), recording it in seen.
 func validateUniqueName(name string, p api.Path, seen map[string]bool) api.FieldErrorList {
@@ -501,29 +517,11 @@ func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
 	}
 	if r := s.ConfigMapKeyRef; r != nil {
 		n++
-		if r.Name == "" {
-			errs = append(errs, api.Required(p.Child("configMapKeyRef", "name"), ""))
-		}
-		if r.Key == "" {
-			errs = append(errs, api.Required(p.Child("configMapKeyRef", "key"), ""))
-		} else {
-			for _, msg := range api.IsConfigMapKey(r.Key) {
-				errs = append(errs, api.Invalid(p.Child("configMapKeyRef", "key"), r.Key, msg))
-			}
-		}
+		errs = append(errs, validateKeyRef(r.Name, r.Key, p.Child("configMapKeyRef"))...)
 	}
 	if r := s.SecretKeyRef; r != nil {
 		n++
-		if r.Name == "" {
-			errs = append(errs, api.Required(p.Child("secretKeyRef", "name"), ""))
-		}
-		if r.Key == "" {
-			errs = append(errs, api.Required(p.Child("secretKeyRef", "key"), ""))
-		} else {
-			for _, msg := range api.IsConfigMapKey(r.Key) {
-				errs = append(errs, api.Invalid(p.Child("secretKeyRef", "key"), r.Key, msg))
-			}
-		}
+		errs = append(errs, validateKeyRef(r.Name, r.Key, p.Child("secretKeyRef"))...)
 	}
 	switch {
 	case n == 0:
