@@ -99,6 +99,20 @@ type Config struct {
 	// OpTimeout bounds each Raft call autopilot makes. 0 means 10 s.
 	OpTimeout time.Duration
 
+	// VerifyServer, if set, proves that a gossip member claiming the
+	// server role is that server: gossip records are only claims, so
+	// without proof any process that can gossip could make itself a
+	// voter. Autopilot calls it, with the member's name and advertised
+	// RPC address and a context bounded by OpTimeout, before it counts
+	// the member for bootstrap and before it adds the member to Raft or
+	// changes its address; a member it refuses is left out, and the
+	// refusal is logged at Warn (at most every 10 s per member). A success
+	// is remembered for that name and address until either changes. The
+	// orchestrator dials the address over mutual TLS and checks that the
+	// certificate names the member as a server of this cluster. nil trusts
+	// every record (in-process test clusters without TLS).
+	VerifyServer func(ctx context.Context, name, rpcAddr string) error
+
 	// Logger receives logs. nil means zap.NewNop().
 	Logger *zap.Logger
 }
@@ -196,6 +210,8 @@ type Autopilot struct {
 	missingSince map[string]time.Time // raft servers absent from gossip
 	lastWait     string               // last "waiting" message logged
 	lastWaitAt   time.Time
+	verified     map[string]string    // member name -> RPC address VerifyServer accepted
+	refusedAt    map[string]time.Time // member name -> when its last refusal was logged
 }
 
 // New validates cfg and returns an unstarted Autopilot; it starts nothing.
@@ -213,6 +229,8 @@ func New(cfg Config) (*Autopilot, error) {
 		id:           id,
 		now:          time.Now,
 		missingSince: make(map[string]time.Time),
+		verified:     make(map[string]string),
+		refusedAt:    make(map[string]time.Time),
 	}, nil
 }
 

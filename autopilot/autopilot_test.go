@@ -477,3 +477,78 @@ func TestStartShutdown(t *testing.T) {
 		t.Fatalf("Start after Shutdown: %v", err)
 	}
 }
+
+// A member that claims the server role in gossip but fails VerifyServer is
+// neither counted for bootstrap nor added to Raft; once it proves itself
+// (here: a different address that verifies), it is added.
+func TestUnprovenServerIsLeftOut(t *testing.T) {
+	h := newHarness(t)
+	var calls []string
+	verify := func(_ context.Context, name, addr string) error {
+		calls = append(calls, name+"@"+addr)
+		if addr == "impostor:7000" {
+			return errors.New("tls: certificate signed by unknown authority")
+		}
+		return nil
+	}
+	cfg := testCfg()
+	cfg.VerifyServer = verify
+	h.cluster(3, cfg)
+	if h.w.leader != "s1" || len(h.w.bootstraps) != 3 {
+		t.Fatalf("proven founders did not bootstrap: %v", h.w.bootstraps)
+	}
+
+	// The impostor gossips a server record with no credentials behind it.
+	claim := server("s4", membership.StatusAlive, h.clock)
+	claim.Record.RPCAddr = "impostor:7000"
+	h.everyone(claim)
+	for range 5 {
+		h.step(time.Second)
+	}
+	if got := confString(h.w.config); strings.Contains(got, "s4") {
+		t.Fatalf("unproven server joined Raft: %s", got)
+	}
+	if !h.logged("did not prove it") {
+		t.Fatal("refusal was not logged")
+	}
+
+	// The real s4 (a verifiable address) is added; success is remembered.
+	h.everyone(server("s4", membership.StatusAlive, h.clock))
+	for range 3 {
+		h.step(time.Second)
+	}
+	if got := h.w.voters(); !slices.Contains(got, "s4") {
+		t.Fatalf("proven server not added: voters %v", got)
+	}
+	n := len(calls)
+	h.step(time.Second)
+	h.step(time.Second)
+	if len(calls) != n {
+		t.Fatalf("re-verified an unchanged, proven member: %v", calls[n:])
+	}
+}
+
+// Before bootstrap, an unproven claimant does not count toward
+// BootstrapExpect.
+func TestUnprovenServerDoesNotCountForBootstrap(t *testing.T) {
+	h := newHarness(t)
+	cfg := testCfg()
+	cfg.BootstrapExpect = 3
+	cfg.VerifyServer = func(_ context.Context, name, _ string) error {
+		if name == "evil" {
+			return errors.New("no certificate")
+		}
+		return nil
+	}
+	h.add("s1", cfg)
+	h.add("s2", cfg)
+	h.everyone(server("s1", membership.StatusAlive, t0))
+	h.everyone(server("s2", membership.StatusAlive, t0))
+	h.everyone(server("evil", membership.StatusAlive, t0))
+	for range 5 {
+		h.step(time.Second)
+	}
+	if len(h.w.bootstraps) != 0 {
+		t.Fatalf("bootstrapped with an unproven server: %v", h.w.bootstraps)
+	}
+}

@@ -64,7 +64,7 @@ func (a *Autopilot) maybeBootstrap(ctx context.Context, now time.Time) {
 		a.waiting(now, "no Raft state and BootstrapExpect is 0: waiting for a leader to add this server")
 		return
 	}
-	servers := aliveServers(a.cfg.Gossip.Members())
+	servers := a.provenServers(ctx, now, aliveServers(a.cfg.Gossip.Members()))
 	for _, s := range servers {
 		if s.Record.Bootstrapped && s.Name != a.id {
 			a.serverSet = ""
@@ -121,6 +121,44 @@ func (a *Autopilot) maybeBootstrap(ctx context.Context, now time.Time) {
 	default:
 		a.waiting(now, "bootstrap failed; will retry", zap.Error(err))
 	}
+}
+
+// provenServers returns the members of servers that are this node or that
+// VerifyServer accepts.
+func (a *Autopilot) provenServers(ctx context.Context, now time.Time, servers []membership.Member) []membership.Member {
+	out := servers[:0:0]
+	for _, m := range servers {
+		if m.Name == a.id || a.proven(ctx, now, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// proven reports whether VerifyServer accepts m's claim to be a server at
+// its advertised address; successes are remembered per name and address.
+func (a *Autopilot) proven(ctx context.Context, now time.Time, m membership.Member) bool {
+	if a.cfg.VerifyServer == nil {
+		return true
+	}
+	if a.verified[m.Name] == m.Record.RPCAddr && m.Record.RPCAddr != "" {
+		return true
+	}
+	opCtx, cancel := context.WithTimeout(ctx, a.cfg.OpTimeout)
+	err := a.cfg.VerifyServer(opCtx, m.Name, m.Record.RPCAddr)
+	cancel()
+	if err != nil {
+		delete(a.verified, m.Name)
+		if now.Sub(a.refusedAt[m.Name]) >= 10*time.Second {
+			a.refusedAt[m.Name] = now
+			a.log.Warn("gossip member claims to be a server but did not prove it; leaving it out of Raft",
+				zap.String("member", m.Name), zap.String("addr", m.Record.RPCAddr), zap.Error(err))
+		}
+		return false
+	}
+	a.verified[m.Name] = m.Record.RPCAddr
+	delete(a.refusedAt, m.Name)
+	return true
 }
 
 // healthy reports whether a Raft server counts towards quorum in the
@@ -224,6 +262,9 @@ func (a *Autopilot) leaderStep(ctx context.Context, now time.Time) {
 			continue
 		}
 		s, ok := inRaft[m.Name]
+		if (!ok || s.Address != m.Record.RPCAddr) && !a.proven(ctx, now, m) {
+			continue
+		}
 		var err error
 		var what string
 		switch {
