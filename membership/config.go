@@ -211,6 +211,14 @@ type Config struct {
 	// Timing is memberlist's protocol timing: LANTiming or FastTiming.
 	Timing Timing
 
+	// MaxStreams caps the inbound gossip streams (TCP connections) served
+	// at once, MaxStreamsPerHost those from one remote IP; a stream over
+	// a cap is closed before a byte is read, and counted in
+	// flotilla_membership_streams_refused_total. memberlist closes each
+	// stream after its TCP timeout. 0 means 512 and 32.
+	MaxStreams        int
+	MaxStreamsPerHost int
+
 	// EventBuffer is the capacity of the Events channel. When it is full,
 	// further events are dropped (and counted, see DroppedEvents) so that a
 	// slow consumer never stalls gossip. 0 means 1024.
@@ -297,6 +305,12 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Timing.validate("Timing")...)
+	if c.MaxStreams < 0 {
+		bad("MaxStreams", "%d must be >= 0", c.MaxStreams)
+	}
+	if c.MaxStreamsPerHost < 0 {
+		bad("MaxStreamsPerHost", "%d must be >= 0", c.MaxStreamsPerHost)
+	}
 	if c.EventBuffer < 0 {
 		bad("EventBuffer", "%d must be >= 0", c.EventBuffer)
 	}

@@ -125,6 +125,7 @@ type Membership struct {
 	ml        *memberlist.Memberlist
 	transport *countingTransport
 	keyring   *memberlist.Keyring
+	limiter   *limitingTransport // the current start's; its refusals are a metric
 
 	// mu guards the fields below. memberlist calls our delegates while it
 	// holds its own node lock, so mu must never be held while calling
@@ -267,7 +268,15 @@ func (m *Membership) startLocked() error {
 		}
 		inner = t
 	}
-	ct := &countingTransport{NodeAwareTransport: inner}
+	maxStreams, perHost := m.cfg.MaxStreams, m.cfg.MaxStreamsPerHost
+	if maxStreams == 0 {
+		maxStreams = 512
+	}
+	if perHost == 0 {
+		perHost = 32
+	}
+	m.limiter = newLimitingTransport(inner, maxStreams, perHost, m.log.Named("memberlist"))
+	ct := &countingTransport{NodeAwareTransport: m.limiter}
 
 	mlc := memberlist.DefaultLANConfig()
 	mlc.Name = m.cfg.NodeName

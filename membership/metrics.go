@@ -14,11 +14,12 @@ import (
 //	flotilla_membership_events_dropped_total       counter: events dropped (channel full)
 //	flotilla_membership_sent_bytes_total{kind}     counter: gossip bytes (packet, stream)
 //	flotilla_membership_health_score               gauge: memberlist awareness (0 = healthy)
+//	flotilla_membership_streams_refused_total      counter: inbound streams closed over MaxStreams/MaxStreamsPerHost
 //
 // Every metric has the constant label node=<NodeName>.
 type collector struct {
-	m                                       *Membership
-	members, events, dropped, bytes, health *prometheus.Desc
+	m                                                *Membership
+	members, events, dropped, bytes, health, refused *prometheus.Desc
 }
 
 func newCollector(m *Membership) *collector {
@@ -33,11 +34,12 @@ func newCollector(m *Membership) *collector {
 		dropped: d("events_dropped_total", "Membership events dropped because the Events channel was full."),
 		bytes:   d("sent_bytes_total", "Gossip bytes sent: packet payloads, and both directions of streams this node opened.", "kind"),
 		health:  d("health_score", "memberlist awareness score; 0 is healthy, higher means this node is slow or losing packets."),
+		refused: d("streams_refused_total", "Inbound gossip streams closed at once because MaxStreams or MaxStreamsPerHost were reached."),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.events, c.dropped, c.bytes, c.health} {
+	for _, d := range []*prometheus.Desc{c.members, c.events, c.dropped, c.bytes, c.health, c.refused} {
 		ch <- d
 	}
 }
@@ -60,6 +62,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.StreamBytes), "stream")
 	if h, err := c.m.HealthScore(); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.health, prometheus.GaugeValue, float64(h))
+	}
+	c.m.life.Lock()
+	lt := c.m.limiter
+	c.m.life.Unlock()
+	if lt != nil {
+		ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(lt.rejected.Load()))
 	}
 }
 
