@@ -226,8 +226,8 @@ type IssueRequest struct {
 // NotBefore, negative Validity), and with ErrExpired or ErrNotYetValid when
 // the CA certificate is not valid at req.NotBefore.
 func (ca *CA) Issue(req IssueRequest) (*x509.Certificate, error) {
-	if err := req.Identity.Validate(); err != nil {
-		return nil, fmt.Errorf("%w (IssueRequest.Identity)", err)
+	if err := req.Identity.validate("IssueRequest.Identity."); err != nil {
+		return nil, err
 	}
 	if err := checkPublicKey(req.PublicKey); err != nil {
 		return nil, fmt.Errorf("%w: IssueRequest.PublicKey: %s", ErrInvalidArgument, err)

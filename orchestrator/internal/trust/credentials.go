@@ -53,15 +53,28 @@ func (c *Credentials) Set(key crypto.Signer, cert *x509.Certificate) error {
 	return nil
 }
 
-// Certificate is the current certificate. Callers must not modify it.
-func (c *Credentials) Certificate() *x509.Certificate { return c.cur.Load().cert }
+// Certificate is the current certificate (nil before the first Set).
+// Callers must not modify it.
+func (c *Credentials) Certificate() *x509.Certificate { return c.load().cert }
 
-// Key is the current private key.
-func (c *Credentials) Key() crypto.Signer { return c.cur.Load().key }
+// Key is the current private key (nil before the first Set).
+func (c *Credentials) Key() crypto.Signer { return c.load().key }
 
 // TLSCertificate is the current pair for crypto/tls (the leaf alone, no
-// CA). The same value is returned until the next Set; callers must not
-// modify it.
-func (c *Credentials) TLSCertificate() *tls.Certificate { return c.cur.Load().tls }
+// CA); before the first Set, an empty one, which sends no certificate.
+// The same value is returned until the next Set; callers must not modify
+// it.
+func (c *Credentials) TLSCertificate() *tls.Certificate { return c.load().tls }
 
-func (c *Credentials) load() *credState { return c.cur.Load() }
+// noCredentials is the state of nil or never-Set Credentials.
+var noCredentials = &credState{tls: &tls.Certificate{}}
+
+func (c *Credentials) load() *credState {
+	if c == nil {
+		return noCredentials
+	}
+	if st := c.cur.Load(); st != nil {
+		return st
+	}
+	return noCredentials
+}

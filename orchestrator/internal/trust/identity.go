@@ -54,12 +54,15 @@ func (id Identity) Groups() []string {
 
 // Validate reports a bad NodeName or Role; the error wraps
 // ErrInvalidArgument and names the field.
-func (id Identity) Validate() error {
+func (id Identity) Validate() error { return id.validate("") }
+
+// validate is Validate with path before the field names.
+func (id Identity) validate(path string) error {
 	if err := validateNodeName(id.NodeName); err != nil {
-		return fmt.Errorf("%w: NodeName: %s", ErrInvalidArgument, err)
+		return fmt.Errorf("%w: %sNodeName: %s", ErrInvalidArgument, path, err)
 	}
 	if err := validateRole(id.Role); err != nil {
-		return fmt.Errorf("%w: Role: %s", ErrInvalidArgument, err)
+		return fmt.Errorf("%w: %sRole: %s", ErrInvalidArgument, path, err)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func (r JoinRequest) String() string {
 // default validity. It fails with ErrInvalidArgument for an IP that does
 // not parse (ServeJoin has already refused such a request).
 func (r JoinRequest) IssueRequest(csrKey crypto.PublicKey, now time.Time) (IssueRequest, error) {
-	ips, err := parseIPs(r.IPs)
+	ips, err := parseIPs(r.IPs, "")
 	if err != nil {
 		return IssueRequest{}, err
 	}
@@ -105,11 +105,12 @@ type EncryptionKey struct {
 // contain a secret. ctx ends when ServeJoin's time is up.
 type JoinHandler func(ctx context.Context, req JoinRequest, csrKey crypto.PublicKey) (*JoinResponse, error)
 
-// ServeJoin answers one join on conn, the server side of a connection the
-// joining node opened (already TLS, from ServerConfig, when it is a
-// *tls.Conn: the handshake is done here), and closes conn. It reads one
-// request, checks it, calls handle, and writes handle's response or its
-// error. It takes at most ServeJoinTimeout, less if ctx ends sooner.
+// ServeJoin answers one join on conn and closes conn. conn is the server
+// side of a connection the joining node opened, already TLS from
+// ServerConfig (a *tls.Conn, or any conn with a HandshakeContext method:
+// the handshake is done here). It reads one request, checks it, calls
+// handle, and writes handle's response or its error. It takes at most
+// ServeJoinTimeout, less if ctx ends sooner.
 //
 // It returns nil when the node got its certificate. Otherwise the error
 // says why, wrapping: the handshake's error (a joining node that refused
@@ -136,7 +137,7 @@ func ServeJoin(ctx context.Context, conn net.Conn, handle JoinHandler) error {
 		return fmt.Errorf("trust: join from %s: %s: %w", remote, what, err)
 	}
 
-	if tc, ok := conn.(*tls.Conn); ok {
+	if tc, ok := conn.(interface{ HandshakeContext(context.Context) error }); ok {
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fail("TLS handshake", err)
 		}
@@ -190,7 +191,7 @@ func (r *JoinRequest) check() (crypto.PublicKey, error) {
 			return nil, fmt.Errorf("%w: DNSNames[%d]: %s", ErrInvalidArgument, i, err)
 		}
 	}
-	if _, err := parseIPs(r.IPs); err != nil {
+	if _, err := parseIPs(r.IPs, ""); err != nil {
 		return nil, err
 	}
 	if len(r.CSR) == 0 {
@@ -255,8 +256,8 @@ func JoinWith(ctx context.Context, dial DialFunc, addr string, token Token, key 
 		return nil, nil, fmt.Errorf("%w: key: %s", ErrInvalidArgument, err)
 	}
 	id := Identity{NodeName: req.NodeName, Role: req.Role}
-	if err := id.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("%w (req)", err)
+	if err := id.validate("req."); err != nil {
+		return nil, nil, err
 	}
 	req.TokenID, req.Secret = token.ID, token.Secret
 	if len(req.CSR) == 0 {
@@ -392,9 +393,9 @@ func containsFingerprint(certs []*x509.Certificate, fingerprint string) bool {
 }
 
 func newCSR(key crypto.Signer, req JoinRequest) ([]byte, error) {
-	ips, err := parseIPs(req.IPs)
+	ips, err := parseIPs(req.IPs, "req.")
 	if err != nil {
-		return nil, fmt.Errorf("%w (req)", err)
+		return nil, err
 	}
 	for i, n := range req.DNSNames {
 		if err := validateDNSName(n); err != nil {
@@ -413,12 +414,14 @@ func newCSR(key crypto.Signer, req JoinRequest) ([]byte, error) {
 	return der, nil
 }
 
-func parseIPs(ips []string) ([]net.IP, error) {
+// parseIPs parses the IPs of a JoinRequest; path prefixes the field name
+// in errors.
+func parseIPs(ips []string, path string) ([]net.IP, error) {
 	var out []net.IP
 	for i, s := range ips {
 		ip := net.ParseIP(s)
 		if ip == nil {
-			return nil, fmt.Errorf("%w: IPs[%d]: %q is not an IP address", ErrInvalidArgument, i, s)
+			return nil, fmt.Errorf("%w: %sIPs[%d]: %q is not an IP address", ErrInvalidArgument, path, i, s)
 		}
 		out = append(out, ip)
 	}

@@ -35,7 +35,8 @@ type poolState struct {
 	revoked map[string]bool // serial in lower-case hex
 }
 
-// NewPool trusts cas (see SetCAs) and revokes nothing.
+// NewPool trusts cas (see SetCAs) and revokes nothing. The zero Pool
+// trusts nothing.
 func NewPool(cas ...*x509.Certificate) *Pool {
 	p := &Pool{}
 	p.cur.Store(newPoolState(cas, nil))
@@ -48,7 +49,7 @@ func NewPool(cas ...*x509.Certificate) *Pool {
 func (p *Pool) SetCAs(cas ...*x509.Certificate) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cur.Store(newPoolState(cas, p.cur.Load().revoked))
+	p.cur.Store(newPoolState(cas, p.load().revoked))
 }
 
 // SetRevoked replaces the revoked list: the serial numbers of node
@@ -65,12 +66,13 @@ func (p *Pool) SetRevoked(serials []*big.Int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cur.Store(&poolState{cas: p.cur.Load().cas, roots: p.cur.Load().roots, revoked: revoked})
+	old := p.load()
+	p.cur.Store(&poolState{cas: old.cas, roots: old.roots, revoked: revoked})
 }
 
 // CAs are the trusted CA certificates, in the order given to SetCAs.
 // Callers must not modify them.
-func (p *Pool) CAs() []*x509.Certificate { return slices.Clone(p.cur.Load().cas) }
+func (p *Pool) CAs() []*x509.Certificate { return slices.Clone(p.load().cas) }
 
 // Verify checks that chain[0] is a trusted node certificate for usage
 // (x509.ExtKeyUsageClientAuth for a peer that dialled, ServerAuth for a
@@ -83,10 +85,20 @@ func (p *Pool) CAs() []*x509.Certificate { return slices.Clone(p.cur.Load().cas)
 // and ErrNotNodeCertificate (not a node's subject). Its text names the
 // certificate and the failed check.
 func (p *Pool) Verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, now time.Time) (Identity, error) {
-	return p.cur.Load().verify(chain, usage, now)
+	return p.load().verify(chain, usage, now)
 }
 
-func (p *Pool) load() *poolState { return p.cur.Load() }
+// load is the current state; a nil or zero Pool trusts nothing.
+func (p *Pool) load() *poolState {
+	if p != nil {
+		if st := p.cur.Load(); st != nil {
+			return st
+		}
+	}
+	return emptyPool
+}
+
+var emptyPool = newPoolState(nil, nil)
 
 func newPoolState(cas []*x509.Certificate, revoked map[string]bool) *poolState {
 	st := &poolState{roots: x509.NewCertPool(), revoked: revoked}

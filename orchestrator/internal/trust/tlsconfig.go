@@ -20,9 +20,10 @@ import (
 // so every connection is verified in full. now is the clock (time.Now if
 // nil).
 //
-// creds and pool must not be nil. The caller may set more fields on the
-// returned config (NextProtos, for one) before using it; each handshake
-// runs on a clone of it.
+// With nil (or never-Set) creds every handshake fails; a nil Pool trusts
+// nothing. The caller may set more fields on the returned config
+// (NextProtos, for one) before using it; each handshake runs on a clone
+// of it.
 func ServerConfig(creds *Credentials, pool *Pool, now func() time.Time) *tls.Config {
 	if now == nil {
 		now = time.Now
@@ -68,7 +69,7 @@ type servingCert struct {
 
 func (s *servingCerts) get(st *poolState) (*tls.Certificate, error) {
 	cs := s.creds.load()
-	if cs == nil {
+	if cs.cert == nil {
 		return nil, errors.New("trust: server has no credentials")
 	}
 	if last := s.last.Load(); last != nil && last.creds == cs && last.pool == st {
@@ -80,8 +81,8 @@ func (s *servingCerts) get(st *poolState) (*tls.Certificate, error) {
 }
 
 // ClientConfig is the TLS configuration of a node dialling another node:
-// TLS 1.3 only, presenting creds (none if creds is nil) when the server
-// asks. The server's certificate must pass pool.Verify for server
+// TLS 1.3 only, presenting creds (none if creds is nil or never Set) when
+// the server asks; a nil Pool trusts nothing. The server's certificate must pass pool.Verify for server
 // authentication and name a RoleServer node, and, when expectName is not
 // empty, the node expectName; otherwise the handshake fails with an error
 // wrapping the Verify sentinel or ErrUnexpectedPeer. No host name is
@@ -103,7 +104,7 @@ func ClientConfig(creds *Credentials, pool *Pool, expectName string, now func() 
 				return err
 			}
 			if id.Role != RoleServer {
-				return fmt.Errorf("%w: %q is a %s certificate; want a server", ErrUnexpectedPeer, id.NodeName, id.Role)
+				return fmt.Errorf("%w: %q has the %s role; want a server", ErrUnexpectedPeer, id.NodeName, id.Role)
 			}
 			if expectName != "" && id.NodeName != expectName {
 				return fmt.Errorf("%w: the certificate names node %q; want %q", ErrUnexpectedPeer, id.NodeName, expectName)
