@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -131,10 +132,7 @@ func ServeJoin(ctx context.Context, conn net.Conn, handle JoinHandler) error {
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	fail := func(what string, err error) error {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return fmt.Errorf("trust: join from %s: %s: %w", remote, what, err)
+		return fmt.Errorf("trust: join from %s: %s: %w", remote, what, timeoutCause(ctx, err))
 	}
 
 	if tc, ok := conn.(interface{ HandshakeContext(context.Context) error }); ok {
@@ -271,10 +269,7 @@ func JoinWith(ctx context.Context, dial DialFunc, addr string, token Token, key 
 	ctx, cancel := context.WithTimeout(ctx, JoinTimeout)
 	defer cancel()
 	fail := func(what string, err error) error {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return fmt.Errorf("trust: join via %s: %s: %w", addr, what, err)
+		return fmt.Errorf("trust: join via %s: %s: %w", addr, what, timeoutCause(ctx, err))
 	}
 	raw, err := dial(ctx, addr)
 	if err != nil {
@@ -456,6 +451,19 @@ func (e *refusedError) Unwrap() []error {
 		return []error{ErrJoinRefused}
 	}
 	return []error{ErrJoinRefused, e.cause}
+}
+
+// timeoutCause reports a failure on a connection whose deadline follows
+// ctx as the context's error: the connection's deadline can pass a moment
+// before ctx notices its own.
+func timeoutCause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // reason is the text of err sent back to a joining node, bounded.

@@ -14,7 +14,10 @@ import (
 // signed them (a joining node checks the CA against its token). A client
 // certificate is optional (a joining node has none yet), but one that is
 // given must pass pool.Verify for client authentication or the handshake
-// fails with that error; read who connected with PeerIdentity. creds and
+// fails: crypto/tls first checks the chain against the Pool's CAs (its
+// error for a stranger: "x509: certificate signed by unknown authority"),
+// then Verify's sentinel errors cover expiry by the injected clock,
+// revocation and the node subject. Read who connected with PeerIdentity. creds and
 // pool are read at every handshake, so Credentials.Set, Pool.SetCAs and
 // Pool.SetRevoked apply to the next connection. Session tickets are off,
 // so every connection is verified in full. now is the clock (time.Now if
