@@ -167,9 +167,9 @@ const maxReencryptPasses = 5
 // primary with the primary key, and returns how many it rewrote. It works
 // in batches through Raft, on any node. A rewrite keeps the value's
 // revisions (ModRevision, Version) and sends no watch event: the value is
-// the same, only its ciphertext changes, and every replica checks that it
-// can (a replica that holds both keys refuses a rewrite that changes the
-// plaintext). Each rewrite is a compare-and-swap on the ModRevision, so a
+// the same, only its ciphertext changes (the leader refuses a forwarded
+// rewrite that would change the plaintext, so it must hold the old key as
+// well as the primary). Each rewrite is a compare-and-swap on the ModRevision, so a
 // concurrent write wins; Reencrypt then looks at that key again (it is
 // usually sealed with the primary key already). Values stored unencrypted
 // are left alone (see EncryptionStatus.Unencrypted).
@@ -259,7 +259,9 @@ func (s *Store) reseal(ctx context.Context, kr *keyring, todo []*entry) (int, er
 				ops = nil
 			case (res.code == codeConflict || res.code == codeNotFound) && res.index >= 0 && res.index < len(ops):
 				// Written or deleted since it was read: the writer wins,
-				// and the next round looks at the key again.
+				// and the next round looks at the key again. (A leader
+				// that cannot open the old value refuses the rewrite the
+				// same way; the rounds then run out with ErrConflict.)
 				ops = slices.Delete(ops, res.index, res.index+1)
 			case res.code == codeStaleKey:
 				return done, nil // the primary key changed: the next round starts over
@@ -354,9 +356,32 @@ func (s *Store) admitForwarded(ops []Op) (rpcResp, bool) {
 			return rpcResp{code: codeInvalid, index: i}, false
 		case kr.retired[id]:
 			return rpcResp{code: codeStaleKey, index: i, rev: s.fsm.revision()}, false
+		case o.kind == opReseal && !s.resealKeepsValue(o):
+			s.log.Warn("refused a forwarded reseal that does not keep the value", zap.String("key", o.key))
+			return rpcResp{code: codeConflict, index: i}, false
 		}
 	}
 	return rpcResp{}, true
+}
+
+// resealKeepsValue reports whether reseal o would keep the plaintext of
+// its key, which must be at the revision o expects (else the state machine
+// refuses o anyway, and it says true). A rewrite that keeps revisions and
+// sends no event must not be able to change a value.
+func (s *Store) resealKeepsValue(o Op) bool {
+	e, kr := s.fsm.get(o.key)
+	if e == nil || e.modRev != o.rev {
+		return true
+	}
+	if e.flags&flagEncrypted == 0 {
+		return false
+	}
+	old, err := kr.open(e.key, e.value)
+	if err != nil {
+		return false
+	}
+	now, err := kr.open(o.key, o.value)
+	return err == nil && bytes.Equal(old, now)
 }
 
 // turnOnEncryption runs on a new leader. In a cluster not yet encrypted,

@@ -276,9 +276,8 @@ func (f *fsm) applyTxnLocked(rev int64, ops []Op, stage *[]staged) reqResult {
 		case opDelete:
 			*stage = append(*stage, staged{key: o.key, prev: cur})
 		case opReseal:
-			if !f.samePlaintextLocked(cur, o) {
-				f.log.Warn("refused a reseal that does not keep the value", zap.String("key", o.key), zap.Int64("revision", rev))
-				return reqResult{code: codeConflict, index: i}
+			if cur.flags&flagEncrypted == 0 {
+				return reqResult{code: codeInvalid, index: i} // plaintext is never sealed after the fact
 			}
 			next := *cur
 			next.value, next.flags = append([]byte(nil), o.value...), o.flags
@@ -308,6 +307,12 @@ func (f *fsm) applyTxnLocked(rev int64, ops []Op, stage *[]staged) reqResult {
 // plaintext fails as a request), and not with a retired key (a node that
 // had not yet seen the retirement sealed it: codeStaleKey tells it to
 // seal again). A reseal must use the primary key.
+//
+// Whether a reseal keeps the plaintext is checked before it is proposed
+// (admitForwarded, and Reencrypt on the leader reads what it rewrites),
+// not here: a replica can only check it with both keys, which not every
+// replica holds at every replay of the log, and replicas must never
+// decide differently.
 func (f *fsm) admitLocked(o Op) byte {
 	switch o.kind {
 	case opCreate, opPut, opUpdate, opReseal:
@@ -333,21 +338,6 @@ func (f *fsm) admitLocked(o Op) byte {
 		return codeStaleKey
 	}
 	return codeOK
-}
-
-// samePlaintextLocked reports whether a reseal keeps cur's plaintext. A
-// replica that lacks either key cannot tell; it accepts, as the replicas
-// that can tell do for every reseal Reencrypt makes.
-func (f *fsm) samePlaintextLocked(cur *entry, o Op) bool {
-	if cur.flags&flagEncrypted == 0 {
-		return false // plaintext is never sealed after the fact
-	}
-	old, _, heldOld, errOld := f.keys.openWith(cur.value, []byte(cur.key), false)
-	now, _, heldNew, errNew := f.keys.openWith(o.value, []byte(o.key), false)
-	if !heldOld || !heldNew {
-		return true
-	}
-	return errOld == nil && errNew == nil && bytes.Equal(old, now)
 }
 
 // applyKeyOpLocked adds or retires a key. What it accepts depends on the
@@ -387,7 +377,10 @@ func (f *fsm) applyKeyOpLocked(rev int64, o Op) reqResult {
 	log := f.log.With(zap.String("key", id), zap.String("sealedWith", sealer), zap.Int64("revision", rev))
 	switch {
 	case !held && next.held[id] == nil:
-		log.Error("cannot learn the new primary encryption key: this node does not hold the key it is sealed with, so it can neither read nor write values sealed with it until the key is added to its KeyFile or EncryptionKeys")
+		// Also seen when a restarted node replays the entry that turned
+		// encryption on with a key it has since retired; the entries
+		// after it restore the key it holds.
+		log.Warn("cannot learn the new primary encryption key: this node does not hold the key it is sealed with; until the key is in its KeyFile or EncryptionKeys it can neither read nor write values sealed with it")
 	case !held:
 		// Replaying the log after the sealing key was retired: the key is
 		// known already.
