@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -752,7 +754,7 @@ func TestFSMKeyringEntries(t *testing.T) {
 	reseal := func(key, value string, rev int64) Op {
 		return Op{kind: opReseal, flags: flagEncrypted, key: key, value: mustSeal(t, f.keyring(), key, value), rev: rev}
 	}
-	step([]Op{reseal("a", "1", aRev - 1)}, codeConflict)
+	step([]Op{reseal("a", "1", aRev-1)}, codeConflict)
 	step([]Op{{kind: opReseal, flags: flagEncrypted, key: "a", value: mustSeal(t, k1ring, "a", "1"), rev: aRev}}, codeStaleKey)
 	seqBefore := f.hist.nextSeq
 	step([]Op{reseal("a", "1", aRev)}, codeOK)
@@ -821,5 +823,36 @@ func TestFSMKeyringEntries(t *testing.T) {
 	}
 	if kr := keyless.keyring(); !kr.encrypted || kr.primary != "k2" || len(kr.held) != 0 {
 		t.Fatalf("restored without keys: %+v", kr)
+	}
+}
+
+// Snapshots written before they carried a keyring (FLS1) still restore.
+func TestSnapshotWithoutKeyringRestores(t *testing.T) {
+	f := newTestFSM()
+	apply(f, 5, []Op{OpPut("a", []byte("1")), OpPut("b", []byte("2"))})
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sink bufSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatal(err)
+	}
+	data := sink.Bytes()
+	// FLS2 = magic rev(5) encrypted(0) primary("") retired(0) keyrings(0)
+	// entries crc; FLS1 lacks the four keyring bytes.
+	head := append(append([]byte{}, snapshotMagicV1[:]...), 5)
+	if !bytes.Equal(data[4:9], []byte{5, 0, 0, 0, 0}) {
+		t.Fatalf("unexpected snapshot layout %x", data[:9])
+	}
+	v1 := append(head, data[9:len(data)-4]...)
+	v1 = binary.BigEndian.AppendUint32(v1, crc32.Checksum(v1, crcTable))
+	g := fsmHolding(t, testK1)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(v1))); err != nil {
+		t.Fatal(err)
+	}
+	entries, rev, kr := g.list("", 0)
+	if rev != 5 || len(entries) != 2 || string(entries[1].value) != "2" || kr.encrypted || kr.held["k1"] == nil {
+		t.Fatalf("restored %d entries at %d, keyring %+v", len(entries), rev, kr)
 	}
 }
