@@ -163,25 +163,33 @@ func sealWith(aead cipher.AEAD, id string, plain, aad []byte) ([]byte, error) {
 	return aead.Seal(out, nonce, plain, aad), nil
 }
 
-// sealedKeyID returns the id of the key sealed was sealed with; false if
-// sealed is too short to be ciphertext.
-func sealedKeyID(sealed []byte) (string, bool) {
+// sealedKeyIDBytes returns the id of the key sealed was sealed with,
+// aliasing sealed; false if sealed is too short to be ciphertext. (Map
+// lookups and comparisons with string(id) do not allocate, so the apply
+// and read paths use it.)
+func sealedKeyIDBytes(sealed []byte) ([]byte, bool) {
 	if len(sealed) < 1 || sealed[0] == 0 || len(sealed) < 1+int(sealed[0])+nonceSize {
-		return "", false
+		return nil, false
 	}
-	return string(sealed[1 : 1+int(sealed[0])]), true
+	return sealed[1 : 1+int(sealed[0])], true
+}
+
+// sealedKeyID is sealedKeyIDBytes as a string.
+func sealedKeyID(sealed []byte) (string, bool) {
+	id, ok := sealedKeyIDBytes(sealed)
+	return string(id), ok
 }
 
 // openWith decrypts a sealWith result. held is false when this node does
 // not hold the key it names.
-func (kr *keyring) openWith(sealed, aad []byte, wrap bool) (plain []byte, id string, held bool, err error) {
-	id, ok := sealedKeyID(sealed)
+func (kr *keyring) openWith(sealed, aad []byte, wrap bool) (plain []byte, held bool, err error) {
+	id, ok := sealedKeyIDBytes(sealed)
 	if !ok {
-		return nil, "", false, fmt.Errorf("%w: truncated ciphertext", ErrDecrypt)
+		return nil, false, fmt.Errorf("%w: truncated ciphertext", ErrDecrypt)
 	}
-	hk := kr.held[id]
+	hk := kr.held[string(id)]
 	if hk == nil {
-		return nil, id, false, fmt.Errorf("%w: key id %q is not held by this node", ErrDecrypt, id)
+		return nil, false, fmt.Errorf("%w: key id %q is not held by this node", ErrDecrypt, id)
 	}
 	aead := hk.values
 	if wrap {
@@ -190,9 +198,9 @@ func (kr *keyring) openWith(sealed, aad []byte, wrap bool) (plain []byte, id str
 	rest := sealed[1+len(id):]
 	plain, err = aead.Open(nil, rest[:nonceSize], rest[nonceSize:], aad)
 	if err != nil {
-		return nil, id, true, fmt.Errorf("%w: key id %q: %v", ErrDecrypt, id, err)
+		return nil, true, fmt.Errorf("%w: key id %q: %v", ErrDecrypt, id, err)
 	}
-	return plain, id, true, nil
+	return plain, true, nil
 }
 
 // seal encrypts the value of key with the key new values use.
@@ -206,7 +214,7 @@ func (kr *keyring) seal(key string, value []byte) ([]byte, error) {
 
 // open decrypts the value of key.
 func (kr *keyring) open(key string, sealed []byte) ([]byte, error) {
-	plain, _, _, err := kr.openWith(sealed, []byte(key), false)
+	plain, _, err := kr.openWith(sealed, []byte(key), false)
 	if err != nil {
 		return nil, &KeyError{Key: key, Err: err}
 	}
@@ -255,7 +263,7 @@ func (kr *keyring) wrapKey(k EncryptionKey) ([]byte, error) {
 // unwrapKey opens a rotation entry's sealed secret for key id. held is
 // false when this node does not hold the key it was sealed with.
 func (kr *keyring) unwrapKey(id string, sealed []byte) (secret []byte, held bool, err error) {
-	secret, _, held, err = kr.openWith(sealed, keyAAD(id), true)
+	secret, held, err = kr.openWith(sealed, keyAAD(id), true)
 	if err == nil && len(secret) != keySecretSize {
 		err = fmt.Errorf("%w: sealed key %q has %d bytes", ErrCorrupt, id, len(secret))
 	}
@@ -291,10 +299,11 @@ func (kr *keyring) sealKeyrings() ([][]byte, error) {
 // openKeyring opens one of sealKeyrings' blobs. held is false when this
 // node does not hold the key it was sealed with.
 func (kr *keyring) openKeyring(blob []byte) (keys []EncryptionKey, held bool, err error) {
-	plain, id, held, err := kr.openWith(blob, keyringAAD, true)
+	plain, held, err := kr.openWith(blob, keyringAAD, true)
 	if err != nil {
 		return nil, held, err
 	}
+	id, _ := sealedKeyID(blob)
 	d := decoder{b: plain}
 	n := d.count(1 + 1 + keySecretSize)
 	for i := 0; i < n && d.err == nil; i++ {

@@ -199,8 +199,8 @@ func (s *Store) Reencrypt(ctx context.Context) (int, error) {
 		var todo []*entry
 		missing := map[string]int{}
 		for _, e := range stale {
-			if id, _ := entryKeyID(e); kr.held[id] == nil {
-				missing[id]++
+			if id, _ := entryKeyID(e); kr.held[string(id)] == nil {
+				missing[string(id)]++
 			} else {
 				todo = append(todo, e)
 			}
@@ -349,12 +349,12 @@ func (s *Store) admitForwarded(ops []Op) (rpcResp, bool) {
 		default:
 			continue
 		}
-		id, ok := sealedKeyID(o.value)
+		id, ok := sealedKeyIDBytes(o.value)
 		switch {
 		case o.flags&flagEncrypted == 0 || !ok:
 			s.log.Warn("refused a forwarded write with an unencrypted value", zap.String("key", o.key))
 			return rpcResp{code: codeInvalid, index: i}, false
-		case kr.retired[id]:
+		case kr.retired[string(id)]:
 			return rpcResp{code: codeStaleKey, index: i, rev: s.fsm.revision()}, false
 		case o.kind == opReseal && !s.resealKeepsValue(o):
 			s.log.Warn("refused a forwarded reseal that does not keep the value", zap.String("key", o.key))

@@ -158,7 +158,9 @@ type fsm struct {
 	// took; keyFile ("" for none) is rewritten before each change.
 	keys     *keyring
 	keyFile  string
-	sealedBy map[string]int // live values per sealing key id; "" counts unsealed ones
+	// sealedBy counts live values per sealing key id ("" for unsealed
+	// ones). Pointers, so that a count changes without allocating the id.
+	sealedBy map[string]*int
 }
 
 func newFSM(historySize int, log *zap.Logger, m *metrics) *fsm {
@@ -169,7 +171,7 @@ func newFSM(historySize int, log *zap.Logger, m *metrics) *fsm {
 		hist:     history{buf: make([]histEvent, historySize)},
 		changed:  make(chan struct{}),
 		keys:     emptyKeyring(),
-		sealedBy: map[string]int{},
+		sealedBy: map[string]*int{},
 	}
 }
 
@@ -326,15 +328,15 @@ func (f *fsm) admitLocked(o Op) byte {
 		}
 		return codeOK
 	}
-	id, ok := sealedKeyID(o.value)
+	id, ok := sealedKeyIDBytes(o.value)
 	switch {
 	case o.flags&flagEncrypted == 0 || !ok:
 		return codeInvalid
-	case kr.retired[id]:
+	case kr.retired[string(id)]:
 		return codeStaleKey
 	case o.kind == opReseal && o.rev == 0:
 		return codeInvalid
-	case o.kind == opReseal && id != kr.primary:
+	case o.kind == opReseal && string(id) != kr.primary:
 		return codeStaleKey
 	}
 	return codeOK
@@ -351,7 +353,7 @@ func (f *fsm) applyKeyOpLocked(rev int64, o Op) reqResult {
 			return reqResult{rev: rev, code: codeOK}
 		case !kr.encrypted || id == kr.primary:
 			return reqResult{code: codeInvalid}
-		case f.sealedBy[id] > 0:
+		case f.sealedCountLocked(id) > 0:
 			return reqResult{code: codeConflict}
 		}
 		next := kr.clone()
@@ -433,13 +435,13 @@ func (f *fsm) dropHistoryOfLocked(id string) {
 	}
 }
 
-// entryKeyID returns the id of the key e's value is sealed with, "" for an
-// unsealed value; false for a malformed one.
-func entryKeyID(e *entry) (string, bool) {
+// entryKeyID returns the id of the key e's value is sealed with (aliasing
+// the value), empty for an unsealed value; false for a malformed one.
+func entryKeyID(e *entry) ([]byte, bool) {
 	if e.flags&flagEncrypted == 0 {
-		return "", true
+		return nil, true
 	}
-	return sealedKeyID(e.value)
+	return sealedKeyIDBytes(e.value)
 }
 
 func sealedWith(e *entry, id string) bool {
@@ -447,7 +449,7 @@ func sealedWith(e *entry, id string) bool {
 		return false
 	}
 	got, ok := entryKeyID(e)
-	return ok && got == id
+	return ok && string(got) == id
 }
 
 // countLocked adds d to the count of e's sealing key.
@@ -459,11 +461,19 @@ func (f *fsm) countLocked(e *entry, d int) {
 	if !ok {
 		return
 	}
-	if n := f.sealedBy[id] + d; n != 0 {
-		f.sealedBy[id] = n
-	} else {
-		delete(f.sealedBy, id)
+	n := f.sealedBy[string(id)]
+	if n == nil {
+		n = new(int)
+		f.sealedBy[string(id)] = n
 	}
+	*n += d
+}
+
+func (f *fsm) sealedCountLocked(id string) int {
+	if n := f.sealedBy[id]; n != nil {
+		return *n
+	}
+	return 0
 }
 
 // recountLocked counts every live value's sealing key anew.
@@ -476,11 +486,17 @@ func (f *fsm) recountLocked() {
 }
 
 // sealedCounts returns how many live values each key seals ("" for
-// unsealed values) and the keyring.
+// unsealed values; keys that seal none are left out) and the keyring.
 func (f *fsm) sealedCounts() (map[string]int, *keyring) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return maps.Clone(f.sealedBy), f.keys
+	counts := make(map[string]int, len(f.sealedBy))
+	for id, n := range f.sealedBy {
+		if *n != 0 {
+			counts[id] = *n
+		}
+	}
+	return counts, f.keys
 }
 
 // staleEntries returns the live entries sealed with another key than the
@@ -490,7 +506,7 @@ func (f *fsm) staleEntries() ([]*entry, *keyring) {
 	defer f.mu.RUnlock()
 	var out []*entry
 	f.tree.Ascend(func(e *entry) bool {
-		if id, ok := entryKeyID(e); ok && id != "" && id != f.keys.primary {
+		if id, ok := entryKeyID(e); ok && len(id) > 0 && string(id) != f.keys.primary {
 			out = append(out, e)
 		}
 		return true
