@@ -156,8 +156,8 @@ type fsm struct {
 	changed chan struct{} // closed and replaced after each apply
 	// keys is replaced, never modified, so readers may keep the one they
 	// took; keyFile ("" for none) is rewritten before each change.
-	keys     *keyring
-	keyFile  string
+	keys    *keyring
+	keyFile string
 	// sealedBy counts live values per sealing key id ("" for unsealed
 	// ones). Pointers, so that a count changes without allocating the id.
 	sealedBy map[string]*int
