@@ -322,21 +322,20 @@ func (kr *keyring) openKeyring(blob []byte) (keys []EncryptionKey, held bool, er
 	return keys, true, d.err
 }
 
-// withKey returns a copy that also holds k (keeping a secret it already
-// holds under that id). It reports whether it added k and whether an
-// existing key of that id had another secret.
-func (kr *keyring) withKey(k EncryptionKey) (next *keyring, added, differs bool, err error) {
+// withKey returns a copy that also holds k, keeping a secret it already
+// holds under that id; differs reports such a secret that is not k's.
+func (kr *keyring) withKey(k EncryptionKey) (next *keyring, differs bool, err error) {
 	if hk := kr.held[k.ID]; hk != nil {
-		return kr, false, !bytes.Equal(hk.secret, k.Secret), nil
+		return kr, !bytes.Equal(hk.secret, k.Secret), nil
 	}
 	hk, err := newHeldKey(k.ID, k.Secret)
 	if err != nil {
-		return kr, false, false, err
+		return kr, false, err
 	}
 	next = kr.clone()
 	next.held[k.ID] = hk
 	if next.localPrimary == "" {
 		next.localPrimary = k.ID
 	}
-	return next, true, false, nil
+	return next, false, nil
 }

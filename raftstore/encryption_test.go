@@ -617,6 +617,20 @@ func TestKeyFile(t *testing.T) {
 			t.Fatalf("%+v, %v", kf, err)
 		}
 	})
+	t.Run("retired keys stay out", func(t *testing.T) {
+		retired := filepath.Join(dir, "retired.json")
+		data := `{"version": 1, "keys": [{"id": "k1", "secret": "` + base64.StdEncoding.EncodeToString(testK1.Secret) + `"}], "retired": ["k2"]}`
+		if err := os.WriteFile(retired, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := startSolo(t, func(cfg *Config) { cfg.KeyFile, cfg.EncryptionKeys = retired, []EncryptionKey{testK2} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := s.EncryptionStatus(); len(st.Keys) != 1 || st.Keys[0].ID != "k1" {
+			t.Fatalf("%+v", st)
+		}
+	})
 	t.Run("same id, another secret", func(t *testing.T) {
 		other := EncryptionKey{ID: "k1", Secret: bytes.Repeat([]byte{0x33}, 32)}
 		_, err := startSolo(t, func(cfg *Config) { cfg.KeyFile, cfg.EncryptionKeys = path, []EncryptionKey{other} })

@@ -390,7 +390,7 @@ func (f *fsm) applyKeyOpLocked(rev int64, o Op) reqResult {
 		log.Error("the new primary encryption key does not open with this node's key", zap.Error(err))
 	default:
 		var differs bool
-		if next, _, differs, err = next.withKey(EncryptionKey{ID: id, Secret: secret}); err != nil {
+		if next, differs, err = next.withKey(EncryptionKey{ID: id, Secret: secret}); err != nil {
 			log.Error("invalid encryption key in the log", zap.Error(err))
 		} else if differs {
 			log.Error("this node holds another secret under the id of the new primary encryption key; values sealed by other nodes will not open")
@@ -775,7 +775,7 @@ func (f *fsm) restoreKeysLocked(snap *snapshotData) {
 			if next.retired[k.ID] {
 				continue
 			}
-			n, _, differs, err := next.withKey(k)
+			n, differs, err := next.withKey(k)
 			switch {
 			case err != nil:
 				f.log.Error("invalid encryption key in a snapshot", zap.String("key", k.ID), zap.Error(err))
