@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -899,7 +900,10 @@ func BenchmarkFSMApplySealedPuts(b *testing.B) {
 // in-memory cluster: each round rotates to a new key and rewrites 2,000
 // values of 256 bytes.
 func BenchmarkReencrypt(b *testing.B) {
-	c := newTestCluster(b, 3, withConfig(func(cfg *Config) { cfg.EncryptionKeys = []EncryptionKey{testK1} }))
+	c := newTestCluster(b, 3, withConfig(func(cfg *Config) {
+		cfg.EncryptionKeys = []EncryptionKey{testK1}
+		cfg.Logger = zap.NewNop() // a benchmark prints whatever it logs
+	}))
 	ctx := context.Background()
 	const values = 2000
 	for i := range values {
