@@ -36,7 +36,24 @@ const (
 	opUpdate
 	opDelete
 	opCheck
+
+	// Internal operations; users cannot build them.
+
+	// opReseal replaces an encrypted value with the same plaintext sealed
+	// with the primary key, keeping its revisions (Reencrypt). rev is the
+	// key's ModRevision, which must still match.
+	opReseal
+	// opKeyAdd adds the key named by the op's key and makes it primary; the
+	// value is its secret, sealed (see keyring.wrapKey). Alone in its
+	// request.
+	opKeyAdd
+	// opKeyRetire retires the key named by the op's key. Alone in its
+	// request.
+	opKeyRetire
 )
+
+// isKeyOp reports whether k changes the keyring rather than the key space.
+func (k opKind) isKeyOp() bool { return k == opKeyAdd || k == opKeyRetire }
 
 func (k opKind) String() string {
 	switch k {
@@ -50,6 +67,12 @@ func (k opKind) String() string {
 		return "delete"
 	case opCheck:
 		return "check"
+	case opReseal:
+		return "reseal"
+	case opKeyAdd:
+		return "add key"
+	case opKeyRetire:
+		return "retire key"
 	}
 	return fmt.Sprintf("op(%d)", byte(k))
 }
@@ -221,8 +244,12 @@ func (d *decoder) request(maxValue int) []Op {
 			break
 		}
 		o.rev = int64(rev)
-		if o.kind < opCreate || o.kind > opCheck || o.key == "" || o.flags&^flagEncrypted != 0 {
+		if o.kind < opCreate || o.kind > opKeyRetire || o.key == "" || o.flags&^flagEncrypted != 0 {
 			d.fail("invalid op %d (kind %d, key %q, flags %#x)", i, o.kind, o.key, o.flags)
+			break
+		}
+		if o.kind.isKeyOp() && !validKeyOp(o, n) {
+			d.fail("invalid %s op (key id %q, flags %#x, %d ops in the request)", o.kind, o.key, o.flags, n)
 			break
 		}
 		ops = append(ops, o)
@@ -231,6 +258,18 @@ func (d *decoder) request(maxValue int) []Op {
 		d.fail("empty request")
 	}
 	return ops
+}
+
+// validKeyOp: a key op is alone in its request and names a key id; an add
+// carries a sealed secret, a retire nothing.
+func validKeyOp(o Op, nops int) bool {
+	if nops != 1 || len(o.key) > maxKeyIDLen {
+		return false
+	}
+	if o.kind == opKeyAdd {
+		return o.flags == flagEncrypted && len(o.value) > 0
+	}
+	return o.flags == 0 && len(o.value) == 0
 }
 
 // decodeEntry decodes a whole log entry.

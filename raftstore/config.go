@@ -83,10 +83,23 @@ type Config struct {
 
 	// EncryptionKeys, if any, encrypt every value at rest with AES-256-GCM:
 	// values are sealed before they enter the Raft log, so the log, stable
-	// store and snapshots never hold plaintext. The first key encrypts new
-	// writes; the others only decrypt (key rotation). Keys themselves
-	// (names) are not encrypted. All nodes need the same keys.
+	// store and snapshots never hold plaintext. Keys themselves (names) are
+	// not encrypted. Every node needs the same keys. The first leader
+	// elected with keys turns encryption on for the cluster, with its first
+	// key as the primary key (the one new values are sealed with); from then
+	// on the cluster refuses unencrypted values, and the primary key changes
+	// only through Store.RotateEncryptionKey. The other keys decrypt.
 	EncryptionKeys []EncryptionKey
+	// KeyFile, if set, is the path of this node's key file (JSON; the
+	// format is in keyfile.go and the package documentation). Start loads
+	// it if it exists, adds EncryptionKeys to it (a configured key whose id
+	// the file holds with another secret is an error) and writes it back;
+	// the node then rewrites it, atomically, whenever its keyring changes
+	// (rotation, retirement, keys learned from a snapshot), so a restart
+	// needs nothing but the file. Its mode must not give the group or others
+	// any access (0600 or stricter), and its directory must be writable by
+	// the node. With KeyFile, EncryptionKeys may be empty.
+	KeyFile string
 
 	// Logger receives the store's and Raft's logs. Default: zap.NewNop().
 	Logger *zap.Logger

@@ -10,7 +10,8 @@
 //
 //  1. Build a Config from DefaultConfig (LAN timings), FastConfig (small
 //     clusters, sub-second failover) or TestConfig (in-process tests), set
-//     NodeID, BindAddr (port 0 is fine) and DataDir (empty: in memory).
+//     NodeID, BindAddr (port 0 is fine), DataDir (empty: in memory) and,
+//     for encryption at rest, EncryptionKeys or KeyFile (see below).
 //  2. New(cfg) checks the configuration and returns a Store; Start(ctx)
 //     listens, opens the data dir and starts Raft. One port carries both
 //     Raft and the store's own forwarding RPC.
@@ -44,9 +45,61 @@
 // ErrUnknownOutcome and ErrStopped during a write mean it may or may not
 // have been applied.
 //
-// With Config.EncryptionKeys every value is sealed with AES-256-GCM before
-// it is proposed, so no plaintext value reaches the Raft log, the stable
-// store or a snapshot; keys carry an id so they can be rotated.
+// # Encryption at rest
+//
+// With encryption keys (Config.EncryptionKeys, Config.KeyFile or both)
+// every value is sealed with AES-256-GCM, bound to its key, before it is
+// proposed, so no value reaches the Raft log, the stable store or a
+// snapshot in plaintext. Keys (the names), revisions and the shape of the
+// key space are not encrypted.
+//
+// The first leader elected with keys commits an entry that turns
+// encryption on for the cluster, with its primary key (the key new values
+// are sealed with: the key file's choice, else the first configured key).
+// From that log index on every replica refuses a value that is not sealed
+// (a forged forwarded write or log entry fails and is stored nowhere), and
+// reads never serve one: a value stored before, in a snapshot or a log
+// entry from then, fails with ErrDecrypt ("value is not encrypted") until
+// it is overwritten; EncryptionStatus counts them. Encryption cannot be
+// turned off.
+//
+// Supplying keys: every node needs the keys in use, from EncryptionKeys or
+// from its key file (Config.KeyFile), which holds
+//
+//	{"version": 1, "primary": "k2",
+//	 "keys": [{"id": "k1", "secret": "<32 bytes, base64>"}, {"id": "k2", "secret": "..."}],
+//	 "retired": ["k0"]}
+//
+// and must be mode 0600 or stricter (looser is refused), in a directory
+// the node may write. An operator may write it before the first start (as
+// Kubernetes-style operators supply keys); the node merges EncryptionKeys
+// into it and rewrites it, atomically, whenever its keyring changes, so
+// after rotations a restart needs nothing but the file.
+//
+// Rotating keys while serving, in this order:
+//
+//  1. RotateEncryptionKey(ctx, EncryptionKey{}) makes a new random key
+//     primary on every replica at one log index (the entry carries the key
+//     sealed with the old primary key, never in plaintext); each replica
+//     writes it to its key file first. New writes use it; values sealed
+//     with older keys stay readable.
+//  2. Reencrypt(ctx) rewrites every value still sealed with an older key,
+//     keeping its revisions and sending no watch events; a write racing
+//     it wins.
+//  3. RetireEncryptionKey(ctx, oldID) removes the old key from every
+//     replica and key file; it is refused (ErrKeyInUse, with the count)
+//     while values still use it. EncryptionStatus shows the count per key.
+//
+// All three work on any node. A node that was down meanwhile learns new
+// keys from the log or from a snapshot (which carries the keyring, sealed
+// under each of its keys) as long as it holds a key still in use then:
+// retire a key only once every node has caught up.
+//
+// Old snapshots and the Raft log keep the ciphertext they were written
+// with until they are compacted (SnapshotThreshold, TrailingLogs,
+// RetainSnapshots): values sealed with a retired key, and rotation entries
+// that seal a new key under an old one, stay on disk until then, readable
+// by whoever holds the old key. Retiring a key does not erase them.
 //
 // # What it does not do
 //

@@ -41,9 +41,13 @@ var (
 	ErrNotStarted = errors.New("raftstore: not started")
 	// ErrStopped: the Store has been shut down.
 	ErrStopped = errors.New("raftstore: stopped")
-	// ErrDecrypt: a stored value could not be decrypted (unknown key id or
-	// corrupt ciphertext).
+	// ErrDecrypt: a value could not be decrypted or encrypted: this node
+	// does not hold the key it needs, the ciphertext is corrupt, or, with
+	// encryption on, the stored value is not encrypted (it is never served).
 	ErrDecrypt = errors.New("raftstore: cannot decrypt value")
+	// ErrKeyInUse: an encryption key cannot be retired while it is the
+	// primary key or values are still sealed with it (run Reencrypt).
+	ErrKeyInUse = errors.New("raftstore: encryption key in use")
 	// ErrCorrupt: a log entry or snapshot failed validation.
 	ErrCorrupt = errors.New("raftstore: corrupt data")
 )
@@ -114,6 +118,11 @@ const (
 	codeStopped
 	codeNoLeader
 	codeInvalid
+	// codeStaleKey: a value was sealed with a key the cluster has retired,
+	// or a reseal or key entry with a key that is no longer primary; the
+	// proposer had not applied the change yet. Nothing was applied: apply
+	// up to the result's revision, seal again and retry.
+	codeStaleKey
 )
 
 func codeErr(code byte) error {
@@ -138,6 +147,8 @@ func codeErr(code byte) error {
 		return ErrNoLeader
 	case codeInvalid:
 		return ErrInvalidArgument
+	case codeStaleKey:
+		return fmt.Errorf("%w: sealed with an encryption key that is retired or no longer primary", ErrDecrypt)
 	}
 	return fmt.Errorf("%w: unknown result code %d", ErrCorrupt, code)
 }

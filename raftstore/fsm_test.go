@@ -100,7 +100,7 @@ func TestSnapshotRoundTripAndCorruption(t *testing.T) {
 	if err := g.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
 		t.Fatal(err)
 	}
-	entries, rev := g.list("", 0)
+	entries, rev, _ := g.list("", 0)
 	if rev != 7 || len(entries) != 3 {
 		t.Fatalf("restored %d entries at %d", len(entries), rev)
 	}
@@ -119,7 +119,7 @@ func TestSnapshotRoundTripAndCorruption(t *testing.T) {
 		if err := h.Restore(io.NopCloser(bytes.NewReader(broken))); err == nil {
 			t.Fatalf("flipping byte %d went unnoticed", i)
 		}
-		if _, rev := h.list("", 0); rev != 0 {
+		if _, rev, _ := h.list("", 0); rev != 0 {
 			t.Fatal("a failed restore changed the state")
 		}
 	}
@@ -141,8 +141,8 @@ func TestHistoryEviction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, _, _, caughtUp, err := f.eventsAfter(seq, "", 100, nil)
-	if err != nil || len(evs) != 4 || evs[0].rev != 30 || !caughtUp {
-		t.Fatalf("events after 20: %v %v", evs, err)
+	b, err := f.eventsAfter(seq, "", 100, nil)
+	if err != nil || len(b.events) != 4 || b.events[0].rev != 30 || !b.caughtUp {
+		t.Fatalf("events after 20: %v %v", b.events, err)
 	}
 }

@@ -10,16 +10,17 @@ import (
 // metrics are the store's own counters. Raft reports its metrics through
 // go-metrics; see the package documentation.
 type metrics struct {
-	writesOK     prometheus.Counter
-	writesFailed prometheus.Counter
-	forwardedOut prometheus.Counter
-	forwardedIn  prometheus.Counter
-	appliedReqs  prometheus.Counter
-	batchSize    prometheus.Histogram
-	watchers     prometheus.Gauge
-	events       prometheus.Counter
-	demotions    prometheus.Counter
-	leader       prometheus.Gauge
+	writesOK      prometheus.Counter
+	writesFailed  prometheus.Counter
+	forwardedOut  prometheus.Counter
+	forwardedIn   prometheus.Counter
+	appliedReqs   prometheus.Counter
+	batchSize     prometheus.Histogram
+	watchers      prometheus.Gauge
+	events        prometheus.Counter
+	demotions     prometheus.Counter
+	leader        prometheus.Gauge
+	keyFileErrors prometheus.Counter
 
 	reg  prometheus.Registerer
 	once sync.Once
@@ -46,6 +47,8 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		demotions: counter("watch_catchups_total",
 			"Times a watcher's buffer was full and it fell back to catching up from the history at its consumer's pace."),
 		leader: gauge("leader", "1 if this node is the ready leader."),
+		keyFileErrors: counter("key_file_write_failures_total",
+			"Times the key file could not be rewritten after a keyring change (the change held in memory only)."),
 	}
 	if reg != nil {
 		for i, c := range m.collectors() {
@@ -62,7 +65,7 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader}
+	return []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader, m.keyFileErrors}
 }
 
 // unregister removes the collectors, so a new Store of the same node may

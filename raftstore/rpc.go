@@ -247,6 +247,10 @@ func (s *Store) handleWrites(ctx context.Context, bodies [][]byte) []rpcResp {
 			resps[i] = rpcResp{code: codeInvalid}
 			continue
 		}
+		if refused, ok := s.admitForwarded(ops); !ok {
+			resps[i] = refused
+			continue
+		}
 		reqs[i] = newRequest(body, len(ops), opKeys(ops))
 		valid++
 	}

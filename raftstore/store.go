@@ -59,7 +59,6 @@ type State struct {
 type Store struct {
 	cfg        Config
 	log        *zap.Logger
-	keys       *keyring
 	metrics    *metrics
 	fsm        *fsm
 	maxRequest int
@@ -123,7 +122,6 @@ func New(cfg Config) (*Store, error) {
 	s := &Store{
 		cfg:           cfg,
 		log:           log,
-		keys:          keys,
 		metrics:       m,
 		fsm:           newFSM(cfg.HistorySize, log, m),
 		maxRequest:    4*cfg.MaxValueSize + 64<<10,
@@ -134,6 +132,7 @@ func New(cfg Config) (*Store, error) {
 		readCh:        make(chan readReq, 1024),
 		leaderChanged: make(chan struct{}),
 	}
+	s.fsm.setKeys(keys, "")
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.rpc = &rpcClient{s: s, conns: map[string]*rpcConn{}}
 	s.hub.live = map[*watchState]struct{}{}
@@ -144,7 +143,9 @@ func New(cfg Config) (*Store, error) {
 // existing state (a restart from DataDir) rejoins its cluster; a new node
 // waits to be bootstrapped or added. ctx bounds only the start-up itself.
 //
-// Errors: the address cannot be bound; the data dir cannot be opened (for
+// Errors: the key file cannot be read, is corrupt, gives the group or
+// others access, or holds a configured key id with another secret; the
+// address cannot be bound; the data dir cannot be opened (for
 // example, locked by another process); Raft refuses the configuration;
 // ErrStopped after Shutdown or after an earlier failed Start (a failed Start
 // releases everything and leaves the Store shut down: create a new one);
@@ -173,6 +174,14 @@ func (s *Store) Start(ctx context.Context) (err error) {
 			close(s.stopDone)
 		}
 	}()
+
+	if s.cfg.KeyFile != "" {
+		keys, err := loadKeys(s.cfg, s.log)
+		if err != nil {
+			return err
+		}
+		s.fsm.setKeys(keys, s.cfg.KeyFile)
+	}
 
 	var ln net.Listener
 	var advertise net.Addr
@@ -600,6 +609,7 @@ func (s *Store) leaderLoop() {
 				s.setLeader(false)
 				continue
 			}
+			s.turnOnEncryption()
 			s.setLeader(s.raft.State() == raft.Leader)
 			s.log.Debug("leading", zap.Uint64("term", s.raft.CurrentTerm()))
 		}

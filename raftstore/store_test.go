@@ -428,10 +428,13 @@ func TestEncryptionAtRest(t *testing.T) {
 
 	// Rotation: a new primary key writes, the old one still reads.
 	for i := range c.cfgs {
-		c.cfgs[i].EncryptionKeys = []EncryptionKey{{ID: "k2", Secret: bytes.Repeat([]byte{9}, 32)}, {ID: "k1", Secret: secret}}
 		c.start(i)
 	}
 	c.waitLeader()
+	k2 := EncryptionKey{ID: "k2", Secret: bytes.Repeat([]byte{9}, 32)}
+	if _, err := c.stores[0].RotateEncryptionKey(ctx, k2); err != nil {
+		t.Fatal(err)
+	}
 	if kv, err := c.stores[0].Get(ctx, "secret/a", Linearizable()); err != nil || !bytes.Equal(kv.Value, plaintext) {
 		t.Fatalf("old value after rotation: %v", err)
 	}
@@ -441,7 +444,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	// A node without the old key cannot read old values and says why.
 	i := c.follower()
 	c.stop(i)
-	c.cfgs[i].EncryptionKeys = c.cfgs[i].EncryptionKeys[:1]
+	c.cfgs[i].EncryptionKeys = []EncryptionKey{k2}
 	s := c.start(i)
 	_, err = s.Get(ctx, "secret/a", Linearizable())
 	if !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), `"k1"`) {

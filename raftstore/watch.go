@@ -112,7 +112,8 @@ func (s *Store) dispatch() {
 		s.hub.mu.Lock()
 		seq := s.hub.seq
 		s.hub.mu.Unlock()
-		evs, next, changed, _, err := s.fsm.eventsAfter(seq, "", chunk, buf[:0])
+		b, err := s.fsm.eventsAfter(seq, "", chunk, buf[:0])
+		evs, next := b.events, b.next
 		s.hub.mu.Lock()
 		if err != nil {
 			// The history moved past us (a snapshot was restored): every
@@ -129,7 +130,7 @@ func (s *Store) dispatch() {
 		}
 		clear(built)
 		for ws := range s.hub.live {
-			s.feedLocked(ws, evs, built, seq)
+			s.feedLocked(ws, evs, built, seq, b.keys)
 		}
 		s.hub.seq = next
 		s.hub.mu.Unlock()
@@ -137,7 +138,7 @@ func (s *Store) dispatch() {
 			continue
 		}
 		select {
-		case <-changed:
+		case <-b.changed:
 		case <-s.ctx.Done():
 			return
 		}
@@ -147,7 +148,7 @@ func (s *Store) dispatch() {
 // feedLocked delivers evs (history sequence numbers from seq on) to a live
 // watcher, demoting it if its channel is full. built caches each event's
 // Event value, so live watchers share one copy of each value.
-func (s *Store) feedLocked(ws *watchState, evs []histEvent, built []*Event, seq uint64) {
+func (s *Store) feedLocked(ws *watchState, evs []histEvent, built []*Event, seq uint64, kr *keyring) {
 	for i := range evs {
 		n := seq + uint64(i)
 		if n < ws.cursor {
@@ -156,7 +157,7 @@ func (s *Store) feedLocked(ws *watchState, evs []histEvent, built []*Event, seq 
 		he := &evs[i]
 		if he.rev > ws.fromRev && strings.HasPrefix(he.e.key, ws.prefix) {
 			if built[i] == nil {
-				ev, err := s.event(he)
+				ev, err := event(he, kr)
 				if err != nil {
 					s.demoteLocked(ws) // the watcher's goroutine meets the error itself
 					return
@@ -184,8 +185,9 @@ func (s *Store) demoteLocked(ws *watchState) {
 	}
 }
 
-func (s *Store) event(he *histEvent) (Event, error) {
-	v, err := s.value(he.e)
+// event builds the Event of he, opening values with kr.
+func event(he *histEvent, kr *keyring) (Event, error) {
+	v, err := kr.value(he.e, false)
 	if err != nil {
 		return Event{}, err
 	}
@@ -195,21 +197,11 @@ func (s *Store) event(he *histEvent) (Event, error) {
 		ev.Version = 0
 		ev.PrevValue = v
 	case he.prev != nil:
-		if ev.PrevValue, err = s.sharedValue(he.prev); err != nil {
+		if ev.PrevValue, err = kr.value(he.prev, true); err != nil {
 			return Event{}, err
 		}
 	}
 	return ev, nil
-}
-
-// sharedValue is value without the copy for a plaintext entry: entries are
-// immutable, and event values are read-only for their receivers. The
-// capacity is clipped so that an append cannot write into the entry.
-func (s *Store) sharedValue(e *entry) ([]byte, error) {
-	if e.flags&flagEncrypted != 0 {
-		return s.keys.open(e.key, e.value)
-	}
-	return e.value[:len(e.value):len(e.value)], nil
 }
 
 // runWatch owns one watcher: it catches up from the history and hands the
@@ -230,16 +222,17 @@ func (s *Store) runWatch(ctx context.Context, ws *watchState, seq uint64) {
 	const chunk = 256
 	buf := make([]histEvent, 0, chunk)
 	for {
-		evs, next, _, caughtUp, err := s.fsm.eventsAfter(seq, ws.prefix, chunk, buf[:0])
+		b, err := s.fsm.eventsAfter(seq, ws.prefix, chunk, buf[:0])
 		if err != nil {
 			w.err = err
 			return
 		}
+		evs := b.events
 		for i := range evs {
 			if evs[i].rev <= ws.fromRev {
 				continue
 			}
-			ev, err := s.event(&evs[i])
+			ev, err := event(&evs[i], b.keys)
 			if err != nil {
 				w.err = err
 				return
@@ -255,8 +248,8 @@ func (s *Store) runWatch(ctx context.Context, ws *watchState, seq uint64) {
 			}
 		}
 		s.metrics.delivered(len(evs))
-		seq = next
-		if !caughtUp {
+		seq = b.next
+		if !b.caughtUp {
 			continue
 		}
 		s.hub.mu.Lock()

@@ -49,9 +49,11 @@ type pendingBatch struct {
 // Create stores key only if it does not exist and returns the revision.
 //
 // Errors: ErrAlreadyExists; ErrInvalidArgument or ErrTooLarge for a bad key
-// or value; ErrNoLeader if the write could not be handed to a leader
-// before ctx's deadline (or RequestTimeout), so nothing was applied; ErrUnknownOutcome; ErrStopped; ErrNotStarted;
-// ctx.Err(). Key errors are *KeyError.
+// or value; ErrDecrypt when values are encrypted and this node does not
+// hold the primary key; ErrNoLeader if the write could not be handed to a
+// leader before ctx's deadline (or RequestTimeout), so nothing was applied;
+// ErrUnknownOutcome; ErrStopped; ErrNotStarted; ctx.Err(). Key errors are
+// *KeyError.
 func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
 	return s.single(ctx, OpCreate(key, value))
 }
@@ -107,27 +109,7 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 			return 0, &TxnError{Index: i, Err: err}
 		}
 	}
-	if s.keys != nil {
-		sealed := make([]Op, len(ops))
-		for i, o := range ops {
-			if o.kind == opCreate || o.kind == opPut || o.kind == opUpdate {
-				v, err := s.keys.seal(o.key, o.value)
-				if err != nil {
-					return 0, err
-				}
-				o.value, o.flags = v, o.flags|flagEncrypted
-			}
-			sealed[i] = o
-		}
-		ops = sealed
-	}
-	// The limit applies to the request as sent (encoded, sealed), so what
-	// the leader accepts a follower can forward.
-	data := appendRequest(nil, ops)
-	if len(data) > s.maxRequest {
-		return 0, fmt.Errorf("%w: txn encodes to %d bytes, limit %d", ErrTooLarge, len(data), s.maxRequest)
-	}
-	res, err := s.submit(ctx, data, len(ops), opKeys(ops))
+	res, err := s.proposeSealed(ctx, func(kr *keyring) ([]Op, error) { return sealOps(kr, ops) })
 	s.metrics.write(err == nil && res.code == codeOK)
 	if err != nil {
 		return 0, err
@@ -140,6 +122,57 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 		return 0, cause
 	}
 	return res.rev, nil
+}
+
+// sealOps returns ops with their values sealed, when values are encrypted.
+func sealOps(kr *keyring, ops []Op) ([]Op, error) {
+	if !kr.on() {
+		return ops, nil
+	}
+	sealed := make([]Op, len(ops))
+	for i, o := range ops {
+		if o.kind == opCreate || o.kind == opPut || o.kind == opUpdate {
+			v, err := kr.seal(o.key, o.value)
+			if err != nil {
+				return nil, err
+			}
+			o.value, o.flags = v, o.flags|flagEncrypted
+		}
+		sealed[i] = o
+	}
+	return sealed, nil
+}
+
+// maxResealAttempts bounds how often proposeSealed seals a request again.
+const maxResealAttempts = 3
+
+// proposeSealed builds a request with the current keyring and gets it
+// applied. If the cluster had meanwhile moved on to another key
+// (codeStaleKey: nothing was applied), it waits until this node has applied
+// that change and builds the request again.
+func (s *Store) proposeSealed(ctx context.Context, build func(*keyring) ([]Op, error)) (reqResult, error) {
+	for attempt := 1; ; attempt++ {
+		ops, err := build(s.fsm.keyring())
+		if err != nil {
+			return reqResult{}, err
+		}
+		// The limit applies to the request as sent (encoded, sealed), so
+		// what the leader accepts a follower can forward.
+		data := appendRequest(nil, ops)
+		if len(data) > s.maxRequest {
+			return reqResult{}, fmt.Errorf("%w: txn encodes to %d bytes, limit %d", ErrTooLarge, len(data), s.maxRequest)
+		}
+		res, err := s.submit(ctx, data, len(ops), opKeys(ops))
+		if err != nil || res.code != codeStaleKey || attempt == maxResealAttempts {
+			return res, err
+		}
+		wctx, cancel := s.requestContext(ctx)
+		err = s.fsm.waitApplied(wctx, res.rev)
+		cancel()
+		if err != nil {
+			return reqResult{}, fmt.Errorf("raftstore: waiting to apply an encryption key change: %w", err)
+		}
+	}
 }
 
 // submit gets one encoded request applied, on this node if it leads or
@@ -407,11 +440,11 @@ func (s *Store) Get(ctx context.Context, key string, opts ...ReadOption) (KV, er
 	if _, err := s.readOpts(ctx, opts); err != nil {
 		return KV{}, err
 	}
-	e, _ := s.fsm.get(key)
+	e, kr := s.fsm.get(key)
 	if e == nil {
 		return KV{}, &KeyError{Key: key, Err: ErrNotFound}
 	}
-	return s.toKV(e)
+	return toKV(e, kr)
 }
 
 // List returns the keys under prefix in key order ("" lists everything)
@@ -428,11 +461,11 @@ func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]
 	if err != nil {
 		return nil, 0, err
 	}
-	entries, rev := s.fsm.list(prefix, o.limit)
+	entries, rev, kr := s.fsm.list(prefix, o.limit)
 	rev = max(rev, 1)
 	out := make([]KV, 0, len(entries))
 	for _, e := range entries {
-		kv, err := s.toKV(e)
+		kv, err := toKV(e, kr)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -444,15 +477,8 @@ func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]
 // Revision returns the last revision this node has applied.
 func (s *Store) Revision() int64 { return s.fsm.revision() }
 
-func (s *Store) value(e *entry) ([]byte, error) {
-	if e.flags&flagEncrypted != 0 {
-		return s.keys.open(e.key, e.value)
-	}
-	return append([]byte(nil), e.value...), nil
-}
-
-func (s *Store) toKV(e *entry) (KV, error) {
-	v, err := s.value(e)
+func toKV(e *entry, kr *keyring) (KV, error) {
+	v, err := kr.value(e, false)
 	if err != nil {
 		return KV{}, err
 	}
