@@ -41,6 +41,13 @@ var (
 	ErrNotStarted = errors.New("raftstore: not started")
 	// ErrStopped: the Store has been shut down.
 	ErrStopped = errors.New("raftstore: stopped")
+	// ErrRefused: a node refused a connection from this one (Store.Dial,
+	// and Raft and forwarding inside): its TLS handshake rejected this
+	// node's certificate, its AuthorizePeer refused it, it has no such
+	// service, or it closed the connection before accepting it (over its
+	// connection limits, or stopping). The error says which when the node
+	// said so; its log says why at Warn.
+	ErrRefused = errors.New("raftstore: connection refused by peer")
 	// ErrDecrypt: a stored value could not be decrypted (unknown key id or
 	// corrupt ciphertext).
 	ErrDecrypt = errors.New("raftstore: cannot decrypt value")

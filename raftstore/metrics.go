@@ -20,6 +20,7 @@ type metrics struct {
 	events       prometheus.Counter
 	demotions    prometheus.Counter
 	leader       prometheus.Gauge
+	conns        *connMetrics
 
 	reg  prometheus.Registerer
 	once sync.Once
@@ -46,6 +47,7 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		demotions: counter("watch_catchups_total",
 			"Times a watcher's buffer was full and it fell back to catching up from the history at its consumer's pace."),
 		leader: gauge("leader", "1 if this node is the ready leader."),
+		conns:  newConnMetrics(labels),
 	}
 	if reg != nil {
 		for i, c := range m.collectors() {
@@ -62,7 +64,8 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader}
+	return append([]prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader},
+		m.conns.collectors()...)
 }
 
 // unregister removes the collectors, so a new Store of the same node may
