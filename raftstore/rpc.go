@@ -320,10 +320,11 @@ func (s *Store) handleWrites(ctx context.Context, bodies [][]byte) []rpcResp {
 
 // rpcClient keeps one multiplexed connection per leader address.
 type rpcClient struct {
-	s     *Store
-	mu    sync.Mutex
-	conns map[string]*rpcConn
-	done  bool
+	s       *Store
+	mu      sync.Mutex
+	conns   map[string]*rpcConn
+	dialing map[string]*dialCall
+	done    bool
 }
 
 // fwdCall is one request to the leader. A write waits in its connection's
@@ -361,20 +362,63 @@ type rpcConn struct {
 // to retry.
 var errNotSent = errors.New("raftstore: request not sent")
 
+// conn returns the connection to addr, dialing it if there is none. One
+// caller dials while the others wait for its outcome: a burst of writes
+// after the connection closed costs one dial (and one TLS handshake), not
+// one each.
 func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 	rc.mu.Lock()
-	if rc.done {
+	for {
+		if rc.done {
+			rc.mu.Unlock()
+			return nil, ErrStopped
+		}
+		if c, ok := rc.conns[addr]; ok {
+			rc.mu.Unlock()
+			return c, nil
+		}
+		d, ok := rc.dialing[addr]
+		if !ok {
+			break
+		}
 		rc.mu.Unlock()
-		return nil, ErrStopped
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: dial leader %s: %w", errNotSent, addr, ctx.Err())
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		rc.mu.Lock()
 	}
-	if c, ok := rc.conns[addr]; ok {
-		rc.mu.Unlock()
-		return c, nil
+	d := &dialCall{done: make(chan struct{})}
+	if rc.dialing == nil {
+		rc.dialing = map[string]*dialCall{}
 	}
+	rc.dialing[addr] = d
 	rc.mu.Unlock()
+
+	c, err := rc.dial(ctx, addr)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	delete(rc.dialing, addr)
+	d.err = err
+	close(d.done)
+	return c, err
+}
+
+// dialCall is a dial in progress; err is set before done closes.
+type dialCall struct {
+	done chan struct{}
+	err  error
+}
+
+// dial connects to addr and registers the connection; rc.mu is not held.
+func (rc *rpcClient) dial(ctx context.Context, addr string) (*rpcConn, error) {
 	nc, err := rc.s.mux.dialProto(ctx, addr, muxRPC)
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial leader %s: %v", errNotSent, addr, err)
+		return nil, fmt.Errorf("%w: dial leader %s: %w", errNotSent, addr, err)
 	}
 	c := &rpcConn{c: nc, w: newFrameWriter(nc), kick: make(chan struct{}, 1),
 		pending: map[uint64]sentFrame{}, dead: make(chan struct{})}
@@ -383,10 +427,6 @@ func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 	if rc.done {
 		nc.Close()
 		return nil, ErrStopped
-	}
-	if old, ok := rc.conns[addr]; ok {
-		nc.Close()
-		return old, nil
 	}
 	rc.conns[addr] = c
 	rc.s.wg.Add(2)
