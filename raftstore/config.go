@@ -1,6 +1,8 @@
 package raftstore
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -33,6 +35,81 @@ type Config struct {
 	// Network, if set, connects the node over an in-memory network instead
 	// of TCP; tests use it to run many nodes without ports and to cut links.
 	Network *InmemNetwork
+
+	// TLS, if set, makes every connection on BindAddr TLS 1.3, accepted
+	// and dialed, with certificates on both sides (mutual TLS). Raft and
+	// the forwarding RPC accept only a peer whose client certificate
+	// verified (and that AuthorizePeer accepts); Services may also serve
+	// clients without one. Not allowed with Network. The Store never
+	// changes this value: it works on clones, forces MinVersion to TLS
+	// 1.3, disables session tickets (every connection is verified against
+	// the current CAs) and, when dialing, sets ServerName to the dialed
+	// host unless ServerName is set or InsecureSkipVerify comes with a
+	// VerifyConnection of the caller's own. The config must hold:
+	//   - this node's certificate, presented as server and as client: in
+	//     Certificates, or from GetCertificate (or GetConfigForClient) and
+	//     GetClientCertificate. It needs both the serverAuth and clientAuth
+	//     extended key usages and, since peers dial the addresses in the
+	//     Raft configuration, the advertised host as an IP or DNS SAN;
+	//   - the CAs that sign peers' client certificates, in ClientCAs, with
+	//     ClientAuth VerifyClientCertIfGiven (lets Services serve clients
+	//     without a certificate) or RequireAndVerifyClientCert;
+	//   - the CAs that sign peers' server certificates, in RootCAs; or
+	//     InsecureSkipVerify with VerifyConnection (or VerifyPeerCertificate)
+	//     doing the verification, for roots that change at run time.
+	// A GetConfigForClient callback (per-connection server config, for
+	// roots that change at run time) must return configs that verify
+	// client certificates against non-nil ClientCAs; others fail the
+	// handshake.
+	TLS *tls.Config
+
+	// AuthorizePeer, if set, decides which verified certificates may speak
+	// Raft and forwarding: it is called with the connection state of every
+	// incoming Raft or forwarding connection (holding the client's
+	// verified certificate) and of every outgoing one (holding the
+	// server's). An error refuses the connection; the refusing side logs
+	// it at Warn and the other side gets ErrRefused (or, for an outgoing
+	// refusal, nothing but a closed connection). It is not called for
+	// Services. It runs on the connection's goroutine and may block it
+	// briefly (a revocation lookup); it must be safe for concurrent use.
+	// Requires TLS.
+	AuthorizePeer func(cs tls.ConnectionState) error
+
+	// Services are extra protocols on the same port: a connection whose
+	// first byte is a key of the map is handed, past TLS (conn is a
+	// *tls.Conn when TLS is set, so the handler can read its
+	// ConnectionState), to that key's handler, which owns it from then on
+	// and runs on its own goroutine. ctx ends at Shutdown, which also
+	// closes the connection and waits for the handler to return, so a
+	// handler must return soon after either. Clients without a certificate
+	// reach services too (AuthorizePeer does not apply): a handler checks
+	// the peer itself if it needs to. Keys 0, 'R' (Raft) and 'F'
+	// (forwarding) are reserved. Reach a service with Store.Dial.
+	Services map[byte]func(ctx context.Context, conn net.Conn)
+
+	// MaxConns is the most accepted connections the node holds at once,
+	// from every peer and client together, handshakes included (default
+	// 1024). A connection over it is closed at once, before any handshake,
+	// and counted in flotilla_raftstore_connections_rejected_total.
+	// MaxConnsPerHost is the same limit per remote IP address (default 64,
+	// in effect at most MaxConns). A cluster needs few: a peer holds at
+	// most about 6 on a node (Raft's pool of idle connections, at most 4,
+	// plus its heartbeat, replication pipeline and a vote, at most 5 in
+	// use at once; one forwarding connection), so even 7 nodes sharing
+	// one IP need about 36, plus what Services' clients hold.
+	MaxConns        int
+	MaxConnsPerHost int
+
+	// HandshakeTimeout bounds the start of every accepted connection: the
+	// TLS handshake and the protocol byte must arrive within it, or the
+	// connection is closed (default 5 s, at least 10 ms).
+	HandshakeTimeout time.Duration
+
+	// IdleTimeout is how long a node keeps an accepted forwarding
+	// connection that has no request in flight (default 5 min, at least
+	// 100 ms). Followers close their own idle forwarding connections after
+	// half of it, so a write never races the leader's close.
+	IdleTimeout time.Duration
 
 	// DataDir holds the Raft log, stable store and snapshots (one bbolt
 	// file, raft.db, in raft-boltdb v2's layout, and a file snapshot
@@ -114,6 +191,10 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		BindAddr:           "0.0.0.0:7946",
+		MaxConns:           1024,
+		MaxConnsPerHost:    64,
+		HandshakeTimeout:   5 * time.Second,
+		IdleTimeout:        5 * time.Minute,
 		HeartbeatTimeout:   time.Second,
 		ElectionTimeout:    time.Second,
 		LeaderLeaseTimeout: 500 * time.Millisecond,
@@ -171,6 +252,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.CommitTimeout, d.CommitTimeout)
 	setDur(&c.SnapshotInterval, d.SnapshotInterval)
 	setDur(&c.RequestTimeout, d.RequestTimeout)
+	setDur(&c.HandshakeTimeout, d.HandshakeTimeout)
+	setDur(&c.IdleTimeout, d.IdleTimeout)
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = d.SnapshotThreshold
 	}
@@ -187,6 +270,8 @@ func (c Config) withDefaults() Config {
 	setInt(&c.HistorySize, d.HistorySize)
 	setInt(&c.WatchBuffer, d.WatchBuffer)
 	setInt(&c.MaxBatch, d.MaxBatch)
+	setInt(&c.MaxConns, d.MaxConns)
+	setInt(&c.MaxConnsPerHost, d.MaxConnsPerHost)
 	if c.Network != nil && c.BindAddr == "" {
 		c.BindAddr = c.NodeID
 	}
@@ -266,6 +351,7 @@ func (c Config) Validate() error {
 	if c.RequestTimeout < 0 {
 		bad("RequestTimeout", "%v is negative", c.RequestTimeout)
 	}
+	c.validateTransport(bad)
 	seen := map[string]bool{}
 	for i, k := range c.EncryptionKeys {
 		field := fmt.Sprintf("EncryptionKeys[%d]", i)

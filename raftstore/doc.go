@@ -11,10 +11,12 @@
 //  1. Build a Config from DefaultConfig (LAN timings), FastConfig (small
 //     clusters, sub-second failover) or TestConfig (in-process tests), set
 //     NodeID, BindAddr (port 0 is fine), DataDir (empty: in memory) and,
-//     for encryption at rest, EncryptionKeys or KeyFile (see below).
+//     for encryption at rest, EncryptionKeys or KeyFile (see below). Off a
+//     fully trusted network, set TLS and AuthorizePeer too (see Transport
+//     security below).
 //  2. New(cfg) checks the configuration and returns a Store; Start(ctx)
-//     listens, opens the data dir and starts Raft. One port carries both
-//     Raft and the store's own forwarding RPC.
+//     listens, opens the data dir and starts Raft. One port carries
+//     Raft, the store's own forwarding RPC and any Config.Services.
 //  3. On the first start of a new cluster, call Bootstrap on every founding
 //     node with the same server list (or on one node with none to found a
 //     single-node cluster). A node restarted from its DataDir needs nothing:
@@ -101,6 +103,57 @@
 // that seal a new key under an old one, stay on disk until then, readable
 // by whoever holds the old key. Retiring a key does not erase them.
 //
+// # Transport security
+//
+// With Config.TLS every connection on the port, accepted or dialed, is TLS
+// 1.3 with certificates on both sides. Raft and forwarding accept only a
+// peer whose client certificate verified against the configured CAs and
+// that Config.AuthorizePeer accepts (an orchestrator admits the server
+// role and checks revocation there); a node dialing a peer checks the
+// peer's server certificate the same way. Anything else is closed before
+// a byte of Raft or forwarding is read, logged at Warn (at most once a
+// second per reason) and counted in
+// flotilla_raftstore_connections_rejected_total{reason}. Services share
+// the port and may serve clients without a certificate, such as a node
+// that has yet to be issued one; Store.Dial reaches them. Without TLS,
+// anyone who reaches the port can write to the store through forwarding
+// and forge Raft messages: run such a cluster only where every host on
+// the network is trusted.
+//
+// # Limits on the port
+//
+// What a node accepts on BindAddr is bounded as follows.
+//
+//   - Connections: MaxConns in all and MaxConnsPerHost per remote IP,
+//     handshakes included; one over either is closed before its handshake.
+//     The TLS handshake and the protocol byte must arrive within
+//     HandshakeTimeout. A forwarding connection with no request in flight
+//     for IdleTimeout is closed. Raft's connections have no idle limit
+//     (Raft pools them) and services set their own.
+//   - TLS: crypto/tls's own limits on handshake messages and certificate
+//     chains.
+//   - Forwarding requests: a frame of at most 4 × MaxValueSize + 64 KiB +
+//     64 bytes (6 MiB by default), allocated when its length arrives; at
+//     most 64 requests in flight per connection, each write of a batch
+//     counting as one (a batch carries 1 to 64 writes), after which the
+//     node stops reading that connection. So one forwarding connection
+//     can make a node hold 64 frames, about 390 MiB at the default
+//     MaxValueSize; with TLS, only an authenticated server can. A request
+//     decodes to at most MaxTxnOps operations of keys up to MaxKeySize and
+//     values up to MaxValueSize (plus the encryption overhead); every
+//     length is checked against the bytes that remain.
+//   - Forwarding responses, read by followers: at most 1,354 bytes (an id
+//     and 64 results).
+//   - Raft: hashicorp/raft's NetworkTransport decodes each RPC as msgpack
+//     with no size limit: an AppendEntries may carry any number of entries
+//     of any size, and an InstallSnapshot streams as many bytes as it
+//     announces into the snapshot store. With TLS only a peer with a
+//     verified certificate that AuthorizePeer accepts reaches it; without
+//     TLS, anyone who reaches the port does.
+//   - Services: the node bounds the handshake and the protocol byte; the
+//     handler bounds the rest.
+
+//
 // # What it does not do
 //
 //   - It keeps the whole key space in memory (as etcd's index does, plus the
@@ -109,8 +162,12 @@
 //     latest value, and history for watches is a bounded in-memory ring
 //     (Config.HistorySize), not a multi-version store. There are no
 //     range-at-revision reads.
-//   - It does not encrypt keys, Raft traffic or the forwarding RPC; run it
-//     on a trusted network or add TLS at the transport (planned).
+//   - It does not encrypt keys. Without Config.TLS it does not encrypt or
+//     authenticate Raft traffic, the forwarding RPC or services.
+//   - It does not bound the memory an authenticated peer can make it use
+//     through Raft messages (see Limits on the port), nor tell a flood of
+//     connections from one IP apart from a peer's at the same IP: both
+//     share MaxConnsPerHost.
 //   - Raft's own metrics go to hashicorp/go-metrics' process-global sink,
 //     which this package never touches; call gometrics.Install once per
 //     process to send them to Prometheus. The store's own metrics

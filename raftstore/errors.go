@@ -41,6 +41,13 @@ var (
 	ErrNotStarted = errors.New("raftstore: not started")
 	// ErrStopped: the Store has been shut down.
 	ErrStopped = errors.New("raftstore: stopped")
+	// ErrRefused: a node refused a connection from this one (Store.Dial,
+	// and Raft and forwarding inside): its TLS handshake rejected this
+	// node's certificate, its AuthorizePeer refused it, it has no such
+	// service, or it closed the connection before accepting it (over its
+	// connection limits, or stopping). The error says which when the node
+	// said so; its log says why at Warn.
+	ErrRefused = errors.New("raftstore: connection refused by peer")
 	// ErrDecrypt: a value could not be decrypted or encrypted: this node
 	// does not hold the key it needs, the ciphertext is corrupt, or, with
 	// encryption on, the stored value is not encrypted (it is never served).

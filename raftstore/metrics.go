@@ -21,6 +21,7 @@ type metrics struct {
 	demotions     prometheus.Counter
 	leader        prometheus.Gauge
 	keyFileErrors prometheus.Counter
+	conns         *connMetrics
 
 	reg  prometheus.Registerer
 	once sync.Once
@@ -49,6 +50,7 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		leader: gauge("leader", "1 if this node is the ready leader."),
 		keyFileErrors: counter("key_file_write_failures_total",
 			"Times the key file could not be rewritten after a keyring change (the change held in memory only)."),
+		conns: newConnMetrics(labels),
 	}
 	if reg != nil {
 		for i, c := range m.collectors() {
@@ -65,7 +67,8 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader, m.keyFileErrors}
+	return append([]prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader, m.keyFileErrors},
+		m.conns.collectors()...)
 }
 
 // unregister removes the collectors, so a new Store of the same node may

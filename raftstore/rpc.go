@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -128,12 +129,14 @@ func (fw *frameWriter) write(payload []byte) error {
 	return err
 }
 
-// serveRPC answers forwarded requests on one connection until it closes.
+// serveRPC answers forwarded requests on one connection until it closes,
+// or until it has had no request in flight for IdleTimeout.
 func (s *Store) serveRPC(c net.Conn) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	r := bufio.NewReaderSize(c, 64<<10)
 	w := newFrameWriter(c)
+	idle := newIdleDeadline(c, s.cfg.IdleTimeout)
 	sem := make(chan struct{}, maxConnInflight) // see maxConnInflight
 	acquire := func(n int) bool {
 		for range n {
@@ -151,11 +154,15 @@ func (s *Store) serveRPC(c net.Conn) {
 		}
 		frame, err := readFrame(r, s.maxRequest+64)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrClosedPipe) {
+			switch {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				s.log.Debug("closing idle forwarding connection", zap.Stringer("remote", c.RemoteAddr()))
+			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrClosedPipe):
 				s.log.Debug("forwarding connection closed", zap.Error(err))
 			}
 			return
 		}
+		idle.begin()
 		d := decoder{b: frame}
 		id := d.uvarint()
 		method := d.byte()
@@ -176,6 +183,7 @@ func (s *Store) serveRPC(c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer idle.end()
 			defer func() {
 				for range bodies {
 					<-sem
@@ -192,6 +200,37 @@ func (s *Store) serveRPC(c net.Conn) {
 				c.Close()
 			}
 		}()
+	}
+}
+
+// idleDeadline keeps a read deadline on a served connection while it has
+// no request in flight, so a connection left idle for the timeout fails
+// its read and closes; it has none while requests are in flight.
+type idleDeadline struct {
+	c       net.Conn
+	timeout time.Duration
+	mu      sync.Mutex
+	n       int // requests in flight
+}
+
+func newIdleDeadline(c net.Conn, timeout time.Duration) *idleDeadline {
+	_ = c.SetReadDeadline(time.Now().Add(timeout))
+	return &idleDeadline{c: c, timeout: timeout}
+}
+
+func (d *idleDeadline) begin() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.n++; d.n == 1 {
+		_ = d.c.SetReadDeadline(time.Time{})
+	}
+}
+
+func (d *idleDeadline) end() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.n--; d.n == 0 {
+		_ = d.c.SetReadDeadline(time.Now().Add(d.timeout))
 	}
 }
 
@@ -285,10 +324,11 @@ func (s *Store) handleWrites(ctx context.Context, bodies [][]byte) []rpcResp {
 
 // rpcClient keeps one multiplexed connection per leader address.
 type rpcClient struct {
-	s     *Store
-	mu    sync.Mutex
-	conns map[string]*rpcConn
-	done  bool
+	s       *Store
+	mu      sync.Mutex
+	conns   map[string]*rpcConn
+	dialing map[string]*dialCall
+	done    bool
 }
 
 // fwdCall is one request to the leader. A write waits in its connection's
@@ -318,26 +358,71 @@ type rpcConn struct {
 	writing int        // write frames sent and not yet answered
 	sending bool       // a goroutine is turning the queue into frames
 	noBatch bool       // the leader predates methodWriteBatch
+	used    time.Time  // last request queued or answered
+	retired bool       // closed for idleness: take another connection
 }
 
 // errNotSent marks a request that never left this node; it is always safe
 // to retry.
 var errNotSent = errors.New("raftstore: request not sent")
 
+// conn returns the connection to addr, dialing it if there is none. One
+// caller dials while the others wait for its outcome: a burst of writes
+// after the connection closed costs one dial (and one TLS handshake), not
+// one each.
 func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 	rc.mu.Lock()
-	if rc.done {
+	for {
+		if rc.done {
+			rc.mu.Unlock()
+			return nil, ErrStopped
+		}
+		if c, ok := rc.conns[addr]; ok {
+			rc.mu.Unlock()
+			return c, nil
+		}
+		d, ok := rc.dialing[addr]
+		if !ok {
+			break
+		}
 		rc.mu.Unlock()
-		return nil, ErrStopped
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: dial leader %s: %w", errNotSent, addr, ctx.Err())
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		rc.mu.Lock()
 	}
-	if c, ok := rc.conns[addr]; ok {
-		rc.mu.Unlock()
-		return c, nil
+	d := &dialCall{done: make(chan struct{})}
+	if rc.dialing == nil {
+		rc.dialing = map[string]*dialCall{}
 	}
+	rc.dialing[addr] = d
 	rc.mu.Unlock()
+
+	c, err := rc.dial(ctx, addr)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	delete(rc.dialing, addr)
+	d.err = err
+	close(d.done)
+	return c, err
+}
+
+// dialCall is a dial in progress; err is set before done closes.
+type dialCall struct {
+	done chan struct{}
+	err  error
+}
+
+// dial connects to addr and registers the connection; rc.mu is not held.
+func (rc *rpcClient) dial(ctx context.Context, addr string) (*rpcConn, error) {
 	nc, err := rc.s.mux.dialProto(ctx, addr, muxRPC)
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial leader %s: %v", errNotSent, addr, err)
+		return nil, fmt.Errorf("%w: dial leader %s: %w", errNotSent, addr, err)
 	}
 	c := &rpcConn{c: nc, w: newFrameWriter(nc), kick: make(chan struct{}, 1),
 		pending: map[uint64]sentFrame{}, dead: make(chan struct{})}
@@ -347,15 +432,28 @@ func (rc *rpcClient) conn(ctx context.Context, addr string) (*rpcConn, error) {
 		nc.Close()
 		return nil, ErrStopped
 	}
-	if old, ok := rc.conns[addr]; ok {
-		nc.Close()
-		return old, nil
-	}
 	rc.conns[addr] = c
 	rc.s.wg.Add(2)
 	go rc.readLoop(addr, c)
-	go rc.sendLoop(c)
+	go rc.sendLoop(addr, c)
 	return c, nil
+}
+
+// lockedConn returns a connection to addr that is not retired, with its
+// mu held.
+func (rc *rpcClient) lockedConn(ctx context.Context, addr string) (*rpcConn, error) {
+	for {
+		c, err := rc.conn(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if !c.retired {
+			c.used = time.Now()
+			return c, nil
+		}
+		c.mu.Unlock()
+	}
 }
 
 func (rc *rpcClient) readLoop(addr string, c *rpcConn) {
@@ -374,6 +472,7 @@ func (rc *rpcClient) readLoop(addr string, c *rpcConn) {
 		c.mu.Lock()
 		f, ok := c.pending[id]
 		delete(c.pending, id)
+		c.used = time.Now()
 		if ok && f.write {
 			// A frame slot is free: the writes that queued while this
 			// one was out leave now, before its results are handed out.
@@ -431,19 +530,51 @@ func (c *rpcConn) deliver(f sentFrame, b []byte) bool {
 
 // sendLoop sends the queue when the read loop frees a frame slot: the read
 // loop must never block writing, or it could stop reading the responses
-// that the leader is blocked writing.
-func (rc *rpcClient) sendLoop(c *rpcConn) {
+// that the leader is blocked writing. It also retires the connection once
+// it has been idle for half the IdleTimeout, before the leader closes its
+// end: a request then never leaves on a connection the leader is closing.
+func (rc *rpcClient) sendLoop(addr string, c *rpcConn) {
 	defer rc.s.wg.Done()
+	idle := rc.s.cfg.IdleTimeout / 2
+	timer := time.NewTimer(idle)
+	defer timer.Stop()
 	for {
 		select {
 		case <-c.kick:
+			c.mu.Lock()
+			c.sendLocked()
+			c.mu.Unlock()
+		case <-timer.C:
+			if wait := rc.retireIdle(addr, c, idle); wait > 0 {
+				timer.Reset(wait)
+			} // else the read loop sees the close and ends c.dead
 		case <-c.dead:
 			return
 		}
-		c.mu.Lock()
-		c.sendLocked()
-		c.mu.Unlock()
 	}
+}
+
+// retireIdle closes c if nothing has been queued on it or answered for
+// idle and nothing is in flight; otherwise it returns how long to wait
+// before asking again.
+func (rc *rpcClient) retireIdle(addr string, c *rpcConn, idle time.Duration) time.Duration {
+	rc.mu.Lock()
+	c.mu.Lock()
+	wait := idle - time.Since(c.used)
+	busy := len(c.pending) > 0 || len(c.queue) > 0 || c.sending
+	if busy || wait > 0 {
+		c.mu.Unlock()
+		rc.mu.Unlock()
+		return max(wait, idle/8)
+	}
+	c.retired = true
+	if rc.conns[addr] == c {
+		delete(rc.conns, addr)
+	}
+	c.mu.Unlock()
+	rc.mu.Unlock()
+	c.c.Close()
+	return 0
 }
 
 // kickLocked starts sendLoop if writes wait, a frame slot is free and
@@ -545,12 +676,11 @@ func appendWrites(b []byte, id uint64, calls []*fwdCall) []byte {
 // forward sends one encoded write to the leader at addr, in one frame with
 // the others waiting on the same connection, and waits for its result.
 func (rc *rpcClient) forward(ctx context.Context, addr string, data []byte) (rpcResp, error) {
-	c, err := rc.conn(ctx, addr)
+	c, err := rc.lockedConn(ctx, addr)
 	if err != nil {
 		return rpcResp{}, err
 	}
 	call := &fwdCall{data: data, done: make(chan rpcResp, 1)}
-	c.mu.Lock()
 	select {
 	case <-c.dead:
 		c.mu.Unlock()
@@ -571,12 +701,11 @@ func (rc *rpcClient) forward(ctx context.Context, addr string, data []byte) (rpc
 // call sends one request other than a write, at once, and waits for its
 // answer.
 func (rc *rpcClient) call(ctx context.Context, addr string, method byte, body []byte) (rpcResp, error) {
-	c, err := rc.conn(ctx, addr)
+	c, err := rc.lockedConn(ctx, addr)
 	if err != nil {
 		return rpcResp{}, err
 	}
 	call := &fwdCall{done: make(chan rpcResp, 1), sent: true}
-	c.mu.Lock()
 	select {
 	case <-c.dead:
 		c.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -110,6 +111,8 @@ func New(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// Ours from here on: the caller's are never changed, nor read again.
+	cfg.TLS, cfg.Services = cfg.TLS.Clone(), maps.Clone(cfg.Services)
 	keys, err := newKeyring(cfg.EncryptionKeys)
 	if err != nil {
 		return nil, err
@@ -210,7 +213,10 @@ func (s *Store) Start(ctx context.Context) (err error) {
 		dial = tcpDialer
 	}
 	s.addr = advertise.String()
-	s.mux = newMux(ln, advertise, dial, s.log)
+	s.mux = newMux(s.ctx, muxConfig{ln: ln, advertise: advertise, dial: dial,
+		tls: newPeerTLS(s.cfg.TLS), authorize: s.cfg.AuthorizePeer, services: s.cfg.Services,
+		maxConns: s.cfg.MaxConns, maxConnsPerHost: min(s.cfg.MaxConnsPerHost, s.cfg.MaxConns),
+		handshake: s.cfg.HandshakeTimeout, log: s.log, metrics: s.metrics.conns})
 
 	if s.cfg.DataDir != "" {
 		if err = os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {

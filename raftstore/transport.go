@@ -2,10 +2,12 @@ package raftstore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -13,24 +15,66 @@ import (
 	"go.uber.org/zap"
 )
 
-// One listening port carries two protocols: the first byte of every
-// connection says which (Raft's own transport, or our forwarding RPC).
+// One listening port carries several protocols: the first byte of every
+// connection (inside TLS, when TLS is on) says which: Raft's own
+// transport, our forwarding RPC, or one of Config.Services.
 const (
 	muxRaft byte = 'R'
 	muxRPC  byte = 'F'
 )
 
+// The accepting side answers the protocol byte with one of these, so that
+// the dialing side learns why it was refused rather than seeing a closed
+// connection. It does so with TLS, and for services without it; Raft and
+// forwarding over plaintext get no answer, as in versions before TLS, so
+// that nodes of both versions still talk.
+const (
+	ackOK              byte = 0
+	ackNoCertificate   byte = 1
+	ackNotAuthorized   byte = 2
+	ackUnknownProtocol byte = 3
+)
+
+func ackText(code byte) string {
+	switch code {
+	case ackNoCertificate:
+		return "no verified client certificate"
+	case ackNotAuthorized:
+		return "certificate not authorized"
+	case ackUnknownProtocol:
+		return "unknown protocol"
+	}
+	return fmt.Sprintf("refusal code %d", code)
+}
+
+func isPeerProto(proto byte) bool { return proto == muxRaft || proto == muxRPC }
+
 // dialer opens a connection from this node to addr.
 type dialer func(ctx context.Context, addr string) (net.Conn, error)
+
+// muxConfig is what a mux takes from the Store.
+type muxConfig struct {
+	ln              net.Listener
+	advertise       net.Addr
+	dial            dialer
+	tls             *peerTLS // nil: plaintext
+	authorize       func(tls.ConnectionState) error
+	services        map[byte]func(context.Context, net.Conn)
+	maxConns        int
+	maxConnsPerHost int
+	handshake       time.Duration
+	log             *zap.Logger
+	metrics         *connMetrics
+}
 
 // mux accepts connections on one listener and routes them by their first
 // byte. It owns every goroutine it starts.
 type mux struct {
-	ln        net.Listener
-	advertise net.Addr
-	dial      dialer
-	log       *zap.Logger
-	rpc       func(net.Conn) // serves one forwarding connection until it closes
+	muxConfig
+	rpc    func(net.Conn)  // serves one forwarding connection until it closes
+	ctx    context.Context // given to services; ends at Shutdown
+	cancel context.CancelFunc
+	warn   *warnLimiter
 
 	raftCh    chan net.Conn
 	handed    sync.WaitGroup // connections given to Raft and not yet closed by it
@@ -38,13 +82,25 @@ type mux struct {
 	closed    chan struct{}
 	wg        sync.WaitGroup
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{} // accepted conns, closed on shutdown
+	mu      sync.Mutex
+	conns   map[*inConn]struct{} // accepted conns, closed on shutdown
+	perHost map[string]int       // len(conns) by remote IP
 }
 
-func newMux(ln net.Listener, advertise net.Addr, dial dialer, log *zap.Logger) *mux {
-	return &mux{ln: ln, advertise: advertise, dial: dial, log: log,
-		raftCh: make(chan net.Conn), closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+// inConn is one accepted connection, counted against the limits until
+// released.
+type inConn struct {
+	raw  net.Conn // as accepted: closing it ends any TLS layered on it
+	host string   // remote IP
+}
+
+// newMux returns a mux whose services' context derives from ctx.
+func newMux(ctx context.Context, cfg muxConfig) *mux {
+	m := &mux{muxConfig: cfg, warn: newWarnLimiter(time.Second),
+		raftCh: make(chan net.Conn), closed: make(chan struct{}),
+		conns: map[*inConn]struct{}{}, perHost: map[string]int{}}
+	m.ctx, m.cancel = context.WithCancel(ctx)
+	return m
 }
 
 func (m *mux) start(rpc func(net.Conn)) {
@@ -59,12 +115,7 @@ func (m *mux) acceptLoop() {
 	for {
 		c, err := m.ln.Accept()
 		if err != nil {
-			select {
-			case <-m.closed:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
+			if m.isClosed() || errors.Is(err, net.ErrClosed) {
 				return
 			}
 			m.log.Warn("accept failed", zap.Error(err))
@@ -77,106 +128,304 @@ func (m *mux) acceptLoop() {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		if !m.track(c) {
+		ic, reason, open := m.admit(c)
+		if !open {
 			c.Close()
 			return
 		}
+		if ic == nil {
+			// Over a limit: no handshake, no goroutine, nothing read.
+			c.Close()
+			m.refuse(reason, c.RemoteAddr(), nil)
+			continue
+		}
 		m.wg.Add(1)
-		go m.route(c)
+		go m.route(ic)
 	}
 }
 
-func (m *mux) track(c net.Conn) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+func (m *mux) isClosed() bool {
 	select {
 	case <-m.closed:
-		return false
+		return true
 	default:
+		return false
 	}
-	m.conns[c] = struct{}{}
-	return true
 }
 
-func (m *mux) untrack(c net.Conn) {
+// admit counts c against the limits. It returns the connection to serve,
+// or the limit it is over; open is false once the mux is closed.
+func (m *mux) admit(c net.Conn) (ic *inConn, reason string, open bool) {
+	host := remoteHost(c.RemoteAddr())
 	m.mu.Lock()
-	delete(m.conns, c)
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	switch {
+	case m.isClosed():
+		return nil, "", false
+	case len(m.conns) >= m.maxConns:
+		return nil, rejectMaxConns, true
+	case m.perHost[host] >= m.maxConnsPerHost:
+		return nil, rejectMaxConnsPerHost, true
+	}
+	ic = &inConn{raw: c, host: host}
+	m.conns[ic] = struct{}{}
+	m.perHost[host]++
+	m.metrics.open.Set(float64(len(m.conns)))
+	return ic, "", true
 }
 
-func (m *mux) route(c net.Conn) {
-	defer m.wg.Done()
-	var b [1]byte
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(c, b[:]); err != nil {
-		m.untrack(c)
-		c.Close()
+// release stops counting ic; it may be called more than once.
+func (m *mux) release(ic *inConn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.conns[ic]; !ok {
 		return
 	}
-	_ = c.SetReadDeadline(time.Time{})
-	switch b[0] {
+	delete(m.conns, ic)
+	if m.perHost[ic.host]--; m.perHost[ic.host] <= 0 {
+		delete(m.perHost, ic.host)
+	}
+	m.metrics.open.Set(float64(len(m.conns)))
+}
+
+// hostConns is how many accepted connections from host are held.
+func (m *mux) hostConns(host string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.perHost[host]
+}
+
+func remoteHost(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}
+
+// refuse counts a refused connection and logs it at Warn, at most once a
+// second per reason (with how many it held back).
+func (m *mux) refuse(reason string, remote net.Addr, err error) {
+	m.metrics.rejected.WithLabelValues(reason).Inc()
+	suppressed, ok := m.warn.allow(reason, time.Now())
+	if !ok {
+		return
+	}
+	fields := []zap.Field{zap.String("reason", reason), zap.Stringer("remote", remote)}
+	if err != nil {
+		fields = append(fields, zap.Error(err))
+	}
+	if suppressed > 0 {
+		fields = append(fields, zap.Int("suppressed", suppressed))
+	}
+	msg := "connection refused"
+	if reason == rejectPeerNotAuthorized {
+		msg = "refused to connect to peer"
+	}
+	m.log.Warn(msg, fields...)
+}
+
+// route opens an accepted connection and hands it to its protocol.
+func (m *mux) route(ic *inConn) {
+	defer m.wg.Done()
+	conn, proto, err := m.open(ic)
+	if err != nil {
+		ic.raw.Close()
+		m.release(ic)
+		if !m.isClosed() {
+			reason := rejectHandshakeFailed
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				reason = rejectHandshakeTimeout
+			}
+			m.refuse(reason, ic.raw.RemoteAddr(), err)
+		}
+		return
+	}
+	service := m.services[proto]
+	switch {
+	case isPeerProto(proto) && m.tls != nil:
+		if code, reason, err := m.checkPeer(conn.(*tls.Conn)); err != nil {
+			m.reject(ic, conn, code, reason, err)
+			return
+		}
+	case service == nil && !isPeerProto(proto):
+		m.reject(ic, conn, ackUnknownProtocol, rejectUnknownProtocol, fmt.Errorf("protocol byte %q", proto))
+		return
+	}
+	if m.tls != nil || !isPeerProto(proto) {
+		if _, err := conn.Write([]byte{ackOK}); err != nil {
+			m.log.Debug("connection closed before it was accepted", zap.Stringer("remote", ic.raw.RemoteAddr()), zap.Error(err))
+			ic.raw.Close()
+			m.release(ic)
+			return
+		}
+	}
+	_ = conn.SetDeadline(time.Time{})
+	switch proto {
 	case muxRaft:
 		// Raft's transport owns the connection from here on, but it does not
 		// close accepted connections when it stops, so the mux still does.
-		tc := &trackedConn{Conn: c, m: m}
+		rc := &raftConn{Conn: conn, m: m, ic: ic}
 		m.handed.Add(1)
 		select {
-		case m.raftCh <- tc:
+		case m.raftCh <- rc:
 		case <-m.closed:
-			tc.Close()
+			rc.Close()
 		}
 	case muxRPC:
-		m.rpc(c)
-		m.untrack(c)
-		c.Close()
+		m.rpc(conn)
+		conn.Close()
+		m.release(ic)
 	default:
-		m.log.Warn("dropping connection with unknown protocol byte", zap.Uint8("byte", b[0]), zap.Stringer("remote", c.RemoteAddr()))
-		m.untrack(c)
-		c.Close()
+		service(m.ctx, conn)
+		conn.Close()
+		m.release(ic)
 	}
 }
 
-// trackedConn leaves the mux's set of open connections when closed.
-type trackedConn struct {
+// open runs the TLS handshake, if any, and reads the protocol byte, both
+// within HandshakeTimeout; the deadline stays set for the answer.
+func (m *mux) open(ic *inConn) (net.Conn, byte, error) {
+	_ = ic.raw.SetDeadline(time.Now().Add(m.handshake))
+	conn := ic.raw
+	if m.tls != nil {
+		tc := tls.Server(ic.raw, m.tls.server)
+		if err := tc.Handshake(); err != nil {
+			return nil, 0, fmt.Errorf("TLS handshake: %w", err)
+		}
+		conn = tc
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		return nil, 0, fmt.Errorf("reading the protocol byte: %w", err)
+	}
+	return conn, b[0], nil
+}
+
+// checkPeer says whether the client of a Raft or forwarding connection
+// may use it, and if not, with what answer and reason.
+func (m *mux) checkPeer(tc *tls.Conn) (code byte, reason string, err error) {
+	cs := tc.ConnectionState()
+	if err := verifiedPeer(cs); err != nil {
+		return ackNoCertificate, rejectNoCertificate, err
+	}
+	if m.authorize != nil {
+		if err := m.authorize(cs); err != nil {
+			return ackNotAuthorized, rejectNotAuthorized, fmt.Errorf("AuthorizePeer refused %q: %w", cs.PeerCertificates[0].Subject.String(), err)
+		}
+	}
+	return ackOK, "", nil
+}
+
+// reject answers the protocol byte with a refusal (still within the
+// handshake deadline) and closes the connection before reading anything
+// more.
+func (m *mux) reject(ic *inConn, conn net.Conn, code byte, reason string, err error) {
+	_, _ = conn.Write([]byte{code})
+	ic.raw.Close()
+	m.release(ic)
+	m.refuse(reason, ic.raw.RemoteAddr(), err)
+}
+
+// raftConn is a connection given to Raft: it stops counting against the
+// limits when Raft closes it.
+type raftConn struct {
 	net.Conn
 	m    *mux
+	ic   *inConn
 	once sync.Once
 }
 
-func (c *trackedConn) Close() error {
+func (c *raftConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() {
-		c.m.untrack(c.Conn)
+		c.m.release(c.ic)
 		c.m.handed.Done()
 	})
 	return err
 }
 
-// dialProto connects to addr and announces the protocol.
+// dialProto connects to addr and announces the protocol: TLS first if
+// configured, AuthorizePeer for Raft and forwarding, then the protocol
+// byte and, where the other side answers it, its answer. ctx bounds it
+// all.
+//
+// Errors: the dial's; the TLS handshake's (the peer's certificate did not
+// verify); ErrRefused if the peer refused the connection, and why when it
+// said so (this node's certificate, its AuthorizePeer, an unknown
+// protocol) or closed it; an error wrapping AuthorizePeer's if this node
+// refused the peer.
 func (m *mux) dialProto(ctx context.Context, addr string, proto byte) (net.Conn, error) {
-	c, err := m.dial(ctx, addr)
+	raw, err := m.dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetWriteDeadline(dl)
-	}
-	if _, err := c.Write([]byte{proto}); err != nil {
-		c.Close()
+	conn, err := m.announce(ctx, raw, addr, proto)
+	if err != nil {
+		raw.Close()
+		// The connection's deadline is ctx's: say so in the error's terms.
+		switch {
+		case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
+		}
 		return nil, err
 	}
-	_ = c.SetWriteDeadline(time.Time{})
-	return c, nil
+	return conn, nil
 }
 
-// close stops accepting, closes every accepted RPC connection and waits for
-// the goroutines.
+func (m *mux) announce(ctx context.Context, raw net.Conn, addr string, proto byte) (net.Conn, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = raw.SetDeadline(dl)
+	}
+	conn := raw
+	if m.tls != nil {
+		tc := tls.Client(raw, m.tls.clientFor(addr))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("raftstore: TLS handshake with %s: %w", addr, err)
+		}
+		if isPeerProto(proto) && m.authorize != nil {
+			if err := m.authorize(tc.ConnectionState()); err != nil {
+				err = fmt.Errorf("raftstore: peer %s not authorized: %w", addr, err)
+				m.refuse(rejectPeerNotAuthorized, raw.RemoteAddr(), err)
+				return nil, err
+			}
+		}
+		conn = tc
+	}
+	if _, err := conn.Write([]byte{proto}); err != nil {
+		return nil, fmt.Errorf("raftstore: connect to %s: %w", addr, err)
+	}
+	if m.tls != nil || !isPeerProto(proto) {
+		// In TLS 1.3 the server checks the client's certificate after the
+		// client's handshake is done: a refusal shows up here, as an alert.
+		var ack [1]byte
+		if _, err := io.ReadFull(conn, ack[:]); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil {
+				return nil, fmt.Errorf("raftstore: connect to %s: no answer: %w", addr, err)
+			}
+			return nil, fmt.Errorf("%w: %s: %v", ErrRefused, addr, err)
+		}
+		if ack[0] != ackOK {
+			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, addr, ackText(ack[0]))
+		}
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// close stops accepting, ends the services' context, closes every accepted
+// connection and waits for the goroutines.
 func (m *mux) close() {
 	m.closeOnce.Do(func() {
+		m.cancel()
 		m.mu.Lock()
 		close(m.closed)
-		for c := range m.conns {
-			c.Close()
+		for ic := range m.conns {
+			ic.raw.Close()
 		}
 		m.mu.Unlock()
 		m.ln.Close()

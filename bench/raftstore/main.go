@@ -20,6 +20,15 @@
 //	memory      -mem-keys keys of -mem-value bytes, in a child process per
 //	            measurement so the heap holds nothing else: heap of one
 //	            replica, and restart from disk until all keys are readable.
+//	tls         (not in the default list) a plaintext and a mutual-TLS
+//	            cluster side by side, alternating which goes first, in
+//	            -rounds rounds of throughput (leader, follower) and
+//	            single-writer latency, then -tls-failover-runs failover
+//	            runs of each, alternating: mTLS/plaintext throughput, p99
+//	            difference and failover times.
+//
+// -tls runs every other scenario's Store clusters over mutual TLS (plain
+// hashicorp/raft stays plaintext).
 //
 // It prints a table of figures, targets and pass/fail, and exits 1 if a
 // target failed or a scenario broke.
@@ -72,6 +81,8 @@ var (
 	flagMemNodes     = flag.String("mem-nodes", "1,3", "memory: cluster sizes to measure, each in its own child process (1: single-node store; 3: heap/3 and follower restart)")
 	flagTmp          = flag.String("tmpdir", "", "parent of the temp dirs (default os.TempDir)")
 	flagCPUProfile   = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flagTLS          = flag.Bool("tls", false, "run the scenarios' Store clusters over mutual TLS")
+	flagTLSFailRuns  = flag.Int("tls-failover-runs", 10, "tls: failover runs of each transport")
 	flagChild        = flag.String("child", "", "internal: run a child measurement")
 	flagChildMemNode = flag.Int("child-mem-nodes", 1, "internal")
 )
@@ -181,6 +192,7 @@ func run() int {
 		{"failover", benchFailover},
 		{"watch", benchWatch},
 		{"memory", benchMemory},
+		{"tls", benchTLS},
 	}
 	for _, s := range scen {
 		if !want[s.name] {
@@ -275,7 +287,17 @@ func newCluster(ctx context.Context, base raftstore.Config, pattern string) (*cl
 	return newClusterN(ctx, base, pattern, nodes)
 }
 
-func newClusterN(ctx context.Context, base raftstore.Config, pattern string, n int) (c *cluster, err error) {
+// newClusterN starts n nodes of base, over mutual TLS with -tls.
+func newClusterN(ctx context.Context, base raftstore.Config, pattern string, n int) (*cluster, error) {
+	base, err := transportCfg(base)
+	if err != nil {
+		return nil, err
+	}
+	return newClusterCfg(ctx, base, pattern, n)
+}
+
+// newClusterCfg starts n nodes of base as it is.
+func newClusterCfg(ctx context.Context, base raftstore.Config, pattern string, n int) (c *cluster, err error) {
 	dir, clean, err := tempDir(pattern)
 	if err != nil {
 		return nil, err
@@ -715,8 +737,8 @@ type failRun struct {
 	shutdown, elected, written time.Duration
 }
 
-func failoverOnce(ctx context.Context, runIdx int) (failRun, error) {
-	c, err := newCluster(ctx, raftstore.FastConfig(), "raftstore-fo-")
+func failoverOnce(ctx context.Context, runIdx int, base raftstore.Config) (failRun, error) {
+	c, err := newClusterCfg(ctx, base, "raftstore-fo-", nodes)
 	if err != nil {
 		return failRun{}, err
 	}
@@ -821,9 +843,13 @@ func failoverOnce(ctx context.Context, runIdx int) (failRun, error) {
 func benchFailover(rep *report) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	base, err := transportCfg(raftstore.FastConfig())
+	if err != nil {
+		return err
+	}
 	var el, wr, sd durs
 	for i := range *flagFailRuns {
-		r, err := failoverOnce(ctx, i)
+		r, err := failoverOnce(ctx, i, base)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -1075,6 +1101,9 @@ func benchMemory(rep *report) error {
 			"-mem-keys", fmt.Sprint(*flagMemKeys), "-mem-value", fmt.Sprint(*flagMemValue), "-writers", fmt.Sprint(*flagWriters)}
 		if *flagTmp != "" {
 			args = append(args, "-tmpdir", *flagTmp)
+		}
+		if *flagTLS {
+			args = append(args, "-tls")
 		}
 		cmd := exec.Command(exe, args...)
 		cmd.Stderr = os.Stderr
