@@ -411,3 +411,73 @@ func (s *Store) turnOnEncryption() {
 	}
 	s.log.Info("turned encryption at rest on", zap.String("primaryKey", id))
 }
+
+// SetEncryptionKeys adds keys to the node's starting keys, as if they
+// were listed in Config.EncryptionKeys (a key with an ID already listed is
+// skipped); call it between New and Start. It lets a program that learns
+// the cluster's keys only after New — a node that receives them when it
+// joins — hand them over without building a new Store. With KeyFile they
+// are merged into the key file at Start, as configured keys are.
+//
+// Errors: a key that Validate would refuse (naming it); ErrStopped or an
+// error saying the Store has started.
+func (s *Store) SetEncryptionKeys(keys []EncryptionKey) error {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.stopped {
+		return ErrStopped
+	}
+	if s.started {
+		return fmt.Errorf("%w: SetEncryptionKeys after Start", ErrInvalidArgument)
+	}
+	next := slices.Clone(s.cfg.EncryptionKeys)
+	for _, k := range keys {
+		if !slices.ContainsFunc(next, func(e EncryptionKey) bool { return e.ID == k.ID }) {
+			next = append(next, k)
+		}
+	}
+	cfg := s.cfg
+	cfg.EncryptionKeys = next
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	kr, err := newKeyring(next)
+	if err != nil {
+		return err
+	}
+	s.cfg.EncryptionKeys = next
+	s.fsm.setKeys(kr, "")
+	return nil
+}
+
+// ExportEncryptionKeys returns the keys this node holds, secrets included,
+// the cluster's primary first: what another server needs to read the
+// state (a server that joins receives them). Handle the result as the
+// secret it is.
+func (s *Store) ExportEncryptionKeys() []EncryptionKey {
+	kr := s.fsm.keyring()
+	if kr == nil {
+		return nil
+	}
+	primary := kr.primary
+	if primary == "" {
+		primary = kr.localPrimary
+	}
+	out := make([]EncryptionKey, 0, len(kr.held))
+	for id, k := range kr.held {
+		if kr.retired[id] {
+			continue
+		}
+		out = append(out, EncryptionKey{ID: id, Secret: slices.Clone(k.secret)})
+	}
+	slices.SortFunc(out, func(a, b EncryptionKey) int {
+		switch {
+		case a.ID == primary:
+			return -1
+		case b.ID == primary:
+			return 1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
