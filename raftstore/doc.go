@@ -153,7 +153,6 @@
 //   - Services: the node bounds the handshake and the protocol byte; the
 //     handler bounds the rest.
 
-//
 // # What it does not do
 //
 //   - It keeps the whole key space in memory (as etcd's index does, plus the

@@ -34,3 +34,20 @@ func (s *Store) Dial(ctx context.Context, addr string, proto byte) (net.Conn, er
 	}
 	return s.mux.dialProto(ctx, addr, proto)
 }
+
+// SelectService selects the service proto on conn, a connection to a
+// node's port that the caller has already taken through TLS itself
+// (verifying the node its own way): for clients that cannot use Dial,
+// such as a node without credentials yet that checks the server against a
+// join token. It writes the protocol byte and reads the node's answer;
+// then conn belongs to the service. A deadline on conn bounds it.
+//
+// Errors: ErrInvalidArgument for proto 0, 'R' or 'F'; ErrRefused if the
+// node refused (no such service, over its limits, stopping); the
+// connection's error.
+func SelectService(conn net.Conn, proto byte) error {
+	if proto == 0 || isPeerProto(proto) {
+		return fmt.Errorf("%w: protocol byte %q is reserved", ErrInvalidArgument, proto)
+	}
+	return selectProto(conn, conn.RemoteAddr().String(), proto, true)
+}

@@ -396,25 +396,39 @@ func (m *mux) announce(ctx context.Context, raw net.Conn, addr string, proto byt
 		}
 		conn = tc
 	}
-	if _, err := conn.Write([]byte{proto}); err != nil {
-		return nil, fmt.Errorf("raftstore: connect to %s: %w", addr, err)
-	}
-	if m.tls != nil || !isPeerProto(proto) {
-		// In TLS 1.3 the server checks the client's certificate after the
-		// client's handshake is done: a refusal shows up here, as an alert.
-		var ack [1]byte
-		if _, err := io.ReadFull(conn, ack[:]); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil {
-				return nil, fmt.Errorf("raftstore: connect to %s: no answer: %w", addr, err)
-			}
-			return nil, fmt.Errorf("%w: %s: %v", ErrRefused, addr, err)
+	// In TLS 1.3 the server checks the client's certificate after the
+	// client's handshake is done: a refusal shows up in the answer, as an
+	// alert. Raft and forwarding in plaintext get no answer.
+	if err := selectProto(conn, addr, proto, m.tls != nil || !isPeerProto(proto)); err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
-		if ack[0] != ackOK {
-			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, addr, ackText(ack[0]))
-		}
+		return nil, err
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return conn, nil
+}
+
+// selectProto writes the protocol byte and, if answered, reads the node's
+// answer.
+func selectProto(conn net.Conn, addr string, proto byte, answered bool) error {
+	if _, err := conn.Write([]byte{proto}); err != nil {
+		return fmt.Errorf("raftstore: connect to %s: %w", addr, err)
+	}
+	if !answered {
+		return nil
+	}
+	var ack [1]byte
+	if _, err := io.ReadFull(conn, ack[:]); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("raftstore: connect to %s: no answer: %w", addr, err)
+		}
+		return fmt.Errorf("%w: %s: %v", ErrRefused, addr, err)
+	}
+	if ack[0] != ackOK {
+		return fmt.Errorf("%w: %s: %s", ErrRefused, addr, ackText(ack[0]))
+	}
+	return nil
 }
 
 // close stops accepting, ends the services' context, closes every accepted
