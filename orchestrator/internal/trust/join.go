@@ -238,6 +238,25 @@ func Join(ctx context.Context, addr string, token Token, key crypto.Signer, req 
 // or ErrInvalidArgument too), ErrFrameTooLarge, ErrBadResponse, or the
 // dial, network or context error; each names addr.
 func JoinWith(ctx context.Context, dial DialFunc, addr string, token Token, key crypto.Signer, req JoinRequest) (*JoinResponse, []*x509.Certificate, error) {
+	return joinWith(ctx, dial, addr, nil, token, key, req)
+}
+
+// SelectFunc picks the join service on a connection that is past TLS,
+// for a server whose port carries several protocols (raftstore's
+// SelectService with the service's byte).
+type SelectFunc func(conn net.Conn) error
+
+// JoinService is Join to a join service that shares its port with other
+// protocols: once the server has proved itself (as in JoinWith), sel
+// selects the service on the TLS connection, then the request goes out.
+// Errors as JoinWith, and sel's, wrapped.
+func JoinService(ctx context.Context, addr string, sel SelectFunc, token Token, key crypto.Signer, req JoinRequest) (*JoinResponse, []*x509.Certificate, error) {
+	var d net.Dialer
+	dial := func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	return joinWith(ctx, dial, addr, sel, token, key, req)
+}
+
+func joinWith(ctx context.Context, dial DialFunc, addr string, sel SelectFunc, token Token, key crypto.Signer, req JoinRequest) (*JoinResponse, []*x509.Certificate, error) {
 	if err := checkFingerprint(token.CAFingerprint); err != nil {
 		return nil, nil, fmt.Errorf("%w: token.CAFingerprint: %s", ErrInvalidArgument, err)
 	}
@@ -294,6 +313,11 @@ func JoinWith(ctx context.Context, dial DialFunc, addr string, token Token, key 
 			return nil, nil, err
 		}
 		return nil, nil, fail("TLS handshake", err)
+	}
+	if sel != nil {
+		if err := sel(conn); err != nil {
+			return nil, nil, fail("select the join service", err)
+		}
 	}
 	if err := writeFrame(conn, &req); err != nil {
 		return nil, nil, fail("send request", err)
