@@ -40,8 +40,8 @@ func TestLayerConfigs(t *testing.T) {
 			if err := rc.Validate(); err != nil {
 				t.Errorf("raft config invalid: %v", err)
 			}
-			mc := cfg.gossipConfig("10.0.0.1:8300", log)
-			if mc.NodeName != "n1" || mc.BindPort != tc.gossipPort || (mc.Network != nil) != tc.inmem {
+			mc := cfg.gossipConfig("10.0.0.1:8300", []string{"10.0.0.2:7946"}, log)
+			if mc.NodeName != "n1" || mc.BindPort != tc.gossipPort || (mc.Network != nil) != tc.inmem || len(mc.Join) != 1 {
 				t.Errorf("gossip: NodeName %q BindPort %d in-memory %v; want n1 %d %v", mc.NodeName, mc.BindPort, mc.Network != nil, tc.gossipPort, tc.inmem)
 			}
 			if mc.Record.Role != membership.RoleServer || mc.Record.RPCAddr != "10.0.0.1:8300" {

@@ -32,6 +32,7 @@ type Cluster struct {
 	log    *zap.Logger
 
 	store *raftstore.Store
+	trust *trustState // nil without cluster trust (in-memory test networks)
 	gosp  *membership.Membership
 	pilot *autopilot.Autopilot
 	reg   *registry.Registry
@@ -60,7 +61,15 @@ func New(cfg Config) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, parts: cfg.parts(), timing: cfg.Timing, log: cfg.Logger.With(zap.String("node", cfg.NodeName))}
 	// Every node New builds holds the store (parts.store): Validate refuses
 	// the one role without it, RoleAgent.
-	store, err := raftstore.New(cfg.raftConfig(c.log))
+	rc := cfg.raftConfig(c.log)
+	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover}
+	if cfg.trusted() {
+		c.trust = newTrustState(cfg.DataDir)
+		rc.TLS, rc.AuthorizePeer = c.trust.tls, c.trust.authorizePeer
+		rc.KeyFile = c.trust.path(fileStoreKeys)
+		rc.Services[svcJoin] = c.serveJoin
+	}
+	store, err := raftstore.New(rc)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: raft store: %w", err)
 	}
@@ -77,8 +86,18 @@ func New(cfg Config) (*Cluster, error) {
 // does not wait for a leader; Client calls made before there is one wait
 // for it (up to their context deadline).
 //
-// Errors: an address cannot be bound; the data dir cannot be opened;
-// joining gossip failed before ctx ended; Start was called twice or after
+// On real sockets Start first makes sure the node has its cluster
+// credentials (see Config.JoinToken and Config.ClusterCA): loaded from
+// DataDir, made by a founder, or obtained with the join token.
+//
+// Errors: no credentials and no JoinToken on a node that does not found
+// the cluster (naming Config.JoinToken); several founders without
+// Config.ClusterCA; the join was refused (a wrong, expired or revoked
+// token, an agent token for a server, a CA that does not match the
+// token's fingerprint: the server's reason is in the error); unreadable
+// credentials under DataDir (naming the file); an address cannot be bound;
+// the data dir cannot be opened; no server of Config.Join answered, or
+// joining gossip failed, before ctx ended; Start was called twice or after
 // Shutdown. On error everything started is stopped again.
 func (c *Cluster) Start(ctx context.Context) (err error) {
 	c.mu.Lock()
@@ -93,10 +112,24 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			_ = c.stop(context.Background(), false)
 		}
 	}()
+	if c.trust != nil {
+		if err := c.prepareTrust(ctx); err != nil {
+			return err
+		}
+	}
 	if err := c.store.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: raft store: %w", err)
 	}
-	gosp, err := membership.New(c.cfg.gossipConfig(c.store.Addr(), c.log))
+	var gossipJoin []string
+	if len(c.cfg.Join) > 0 {
+		if gossipJoin, err = c.discover(ctx, c.cfg.Join); err != nil {
+			return err
+		}
+	}
+	if c.trust != nil {
+		c.cfg.GossipKeys = c.trust.gossipKeys() // discovery may have brought a newer keyring
+	}
+	gosp, err := membership.New(c.cfg.gossipConfig(c.store.Addr(), gossipJoin, c.log))
 	if err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
@@ -127,7 +160,11 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			}
 		}
 	}
-	pilot, err := autopilot.New(c.cfg.autopilotConfig(c.store, gosp, expect, c.log))
+	apc := c.cfg.autopilotConfig(c.store, gosp, expect, c.log)
+	if c.trust != nil {
+		apc.VerifyServer = c.verifyServer
+	}
+	pilot, err := autopilot.New(apc)
 	if err != nil {
 		return fmt.Errorf("orchestrator: autopilot: %w", err)
 	}
@@ -142,6 +179,10 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
+	if c.trust != nil {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.keepTrust(runCtx) }()
+	}
 	if c.parts.controlPlane {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.leadership(runCtx) }()

@@ -14,7 +14,7 @@ import (
 )
 
 // Three servers found a cluster by gossip (BootstrapExpect, the
-// production path): each only knows the first one's gossip address.
+// production path): each only knows the first one's cluster address.
 func TestBootstrapExpectByGossip(t *testing.T) {
 	nets := inmem.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -33,7 +33,7 @@ func TestBootstrapExpectByGossip(t *testing.T) {
 		inmem.Attach(&cfg, nets)
 		cfg.Logger = log
 		if i > 0 {
-			cfg.Join = []string{nodes[0].GossipAddr()}
+			cfg.Join = []string{nodes[0].RaftAddr()}
 		}
 		n, err := orchestrator.New(cfg)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,8 +74,42 @@ type Config struct {
 	GossipBindPort int
 	// GossipPickPort makes gossip bind a free port instead of 7946.
 	GossipPickPort bool
-	// Join lists gossip addresses of existing members (any one is enough).
+	// Join lists the cluster addresses (Cluster.RaftAddr: the Raft port,
+	// which also answers joins and discovery) of existing servers; any one
+	// that answers is enough. The node asks it for the gossip addresses of
+	// the live members and the gossip keyring, then joins gossip there,
+	// retrying until Start's context ends. A node that has no credentials
+	// yet also needs JoinToken.
 	Join []string
+
+	// JoinToken is a join token from Cluster.CreateJoinToken (or
+	// Cluster.BootstrapToken on the founder), needed once: the first time
+	// a node joins an existing cluster, when its DataDir holds no
+	// credentials. The node checks that the server it reaches (through
+	// Join) has the cluster CA the token names — no trust on first use —
+	// then proves the token's secret and receives its certificate, the
+	// gossip keys and the store's encryption keys, which it keeps under
+	// DataDir/trust (0600). An agent token never makes a server. Empty
+	// means: found a cluster (BootstrapExpect or BootstrapServers) or
+	// restart from DataDir. Not used on in-memory test networks.
+	JoinToken string
+
+	// ClusterCA, if set, is the cluster CA to use instead of making one:
+	// required when several servers found the cluster together
+	// (BootstrapExpect or BootstrapServers with more than one server),
+	// since they must share a CA before they can talk. Every founder gets
+	// the same value (NewClusterCA makes one); they derive the first gossip
+	// and store keys from its key, so nothing else needs sharing. A sole
+	// founder without ClusterCA makes a new CA. The CA key is kept in the
+	// cluster state, encrypted at rest, so any server can issue
+	// certificates. Ignored by nodes that join with a token.
+	ClusterCA *ClusterCA
+
+	// CertificateValidity is the lifetime of node certificates this node
+	// issues (to itself, and to nodes that join through it). Each server
+	// renews its own certificate, with a new key, once two thirds of it
+	// have passed. Zero means 90 days; at least 10 s.
+	CertificateValidity time.Duration
 
 	// BootstrapExpect is how many servers found a new cluster: once this
 	// many see each other by gossip, they bootstrap Raft together
@@ -119,15 +154,25 @@ type Config struct {
 	// GossipKeys encrypt and authenticate gossip (memberlist's keyring,
 	// AES-GCM): each key is 16, 24 or 32 bytes (AES-128, -192 or -256).
 	// The first key encrypts what this node sends; every key is tried on
-	// what it receives, and unencrypted gossip is refused. So every member
-	// must hold the first key of every other: a node with no key, or
-	// without the members' key, cannot join (Start fails joining). To
-	// rotate, restart every node with the new key added last, then with it
-	// first, then without the old one. Empty (the zero value) gossips in
+	// what it receives, and unencrypted gossip is refused. Gossip is always
+	// encrypted on real sockets: empty (the zero value) means a founder
+	// makes the key and joining nodes receive it with their certificate,
+	// so nobody types one; Cluster.RotateGossipKey replaces it while the
+	// cluster runs. Set it only to supply the first key from outside (every
+	// founder the same). On in-memory test networks, empty gossips in
 	// plaintext.
 	GossipKeys [][]byte
 
-	// EncryptionKeys encrypt the cluster state at rest with AES-256-GCM
+	// EncryptionKeys supply the keys that encrypt the cluster state at rest
+	// from outside (as Kubernetes' EncryptionConfiguration does). On real
+	// sockets the state is always encrypted: empty (the zero value) means
+	// the founder makes a random key, servers that join receive it, and
+	// each server keeps the keys in DataDir/trust/store.keys (0600);
+	// Cluster.RotateEncryptionKey replaces it while the cluster runs. Once
+	// encryption is on, a value that is not encrypted is refused, never
+	// served.
+	//
+	// Keys given here encrypt the cluster state at rest with AES-256-GCM
 	// (raftstore.Config.EncryptionKeys): every value is sealed before it
 	// enters the Raft log, so neither the log, nor snapshots, nor any file
 	// under DataDir holds an object in plaintext. Object keys
@@ -138,7 +183,8 @@ type Config struct {
 	// keep an old key listed while values sealed with it remain. Every
 	// server needs the same keys: reading a value sealed with a key this
 	// node lacks fails with an error wrapping raftstore.ErrDecrypt. Empty
-	// (the zero value) stores values in plaintext.
+	// (the zero value) on in-memory test networks stores values in
+	// plaintext.
 	EncryptionKeys []EncryptionKey
 
 	// Registerer receives this node's Prometheus metrics: the Raft store's
@@ -331,6 +377,22 @@ func (c Config) Validate() error {
 			bad("BootstrapServers", "must include this node (%q)", c.NodeName)
 		}
 	}
+	if c.networks != nil && (c.JoinToken != "" || c.ClusterCA != nil) {
+		bad("JoinToken", "in-memory test networks run without cluster trust: leave JoinToken and ClusterCA empty, or use real sockets")
+	}
+	if c.JoinToken != "" {
+		if _, err := trust.ParseToken(c.JoinToken); err != nil {
+			bad("JoinToken", "%v", err)
+		}
+	}
+	if c.ClusterCA != nil {
+		if _, err := trust.ParseCA(c.ClusterCA.CertPEM, c.ClusterCA.KeyPEM); err != nil {
+			bad("ClusterCA", "%v", err)
+		}
+	}
+	if c.CertificateValidity != 0 && c.CertificateValidity < 10*time.Second {
+		bad("CertificateValidity", "%v is below 10s", c.CertificateValidity)
+	}
 	if c.EventTTL < 0 {
 		bad("EventTTL", "must not be negative, got %v", c.EventTTL)
 	}
@@ -397,8 +459,15 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	c.Timing = c.Timing.withDefaults()
+	if c.CertificateValidity == 0 {
+		c.CertificateValidity = 90 * 24 * time.Hour
+	}
 	return c
 }
+
+// trusted reports whether the node uses cluster trust: always on real
+// sockets; never on in-memory test networks.
+func (c Config) trusted() bool { return c.networks == nil }
 
 // parts says which components a node runs: its role decides, not a switch
 // spread over New and Start.
@@ -451,8 +520,9 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 
 // gossipConfig is membership's configuration for c (with defaults
 // applied): raftAddr is the started store's address, advertised in the
-// node's record; log is the node's logger.
-func (c Config) gossipConfig(raftAddr string, log *zap.Logger) membership.Config {
+// node's record; join the gossip addresses discovered through Config.Join;
+// log is the node's logger.
+func (c Config) gossipConfig(raftAddr string, join []string, log *zap.Logger) membership.Config {
 	mc := membership.DefaultConfig()
 	mc.Timing = c.Timing.Gossip
 	mc.NodeName = c.NodeName
@@ -464,7 +534,7 @@ func (c Config) gossipConfig(raftAddr string, log *zap.Logger) membership.Config
 	if c.networks != nil {
 		mc.Network = c.networks.Gossip
 	}
-	mc.Join = c.Join
+	mc.Join = join
 	mc.GossipKeys = c.GossipKeys
 	mc.Registerer = c.Registerer
 	mc.Logger = log.Named("membership")

@@ -8,12 +8,13 @@
 //  1. Build a Config from DefaultConfig (production timings) or TestConfig
 //     (loopback only, test timings), set NodeName, Runtime (a
 //     runtime.Runtime: the Docker runtime or the in-memory fake), how to
-//     form the cluster (BootstrapExpect, or BootstrapServers, plus Join
-//     addresses of other nodes) and optionally DataDir, Capacity, Labels
-//     and Logger. For a cluster beyond one host also set the bind
-//     addresses, GossipKeys (gossip encryption, the same on every node),
-//     EncryptionKeys (the state encrypted at rest, the same on every
-//     server) and Registerer (Prometheus metrics, never a global registry).
+//     form the cluster (the first server founds it with BootstrapExpect 1;
+//     the others set Join to its cluster address, Cluster.RaftAddr, and
+//     JoinToken to a token from Cluster.CreateJoinToken) and optionally
+//     DataDir, Capacity, Labels and Logger. For a cluster beyond one host
+//     also set the bind addresses and Registerer (Prometheus metrics,
+//     never a global registry). Security needs nothing more: see "Cluster
+//     trust" below.
 //  2. New(cfg) validates it (every problem at once, naming the field) and
 //     starts nothing; Start(ctx) starts Raft, gossip, Autopilot, this node's
 //     agent and the leadership watch.
@@ -56,6 +57,68 @@
 // deleted, deletes everything in it before removing it). Controllers,
 // scheduler and agents record Event objects, which the leader deletes
 // Config.EventTTL (default one hour) after they were last recorded.
+//
+// # Cluster trust
+//
+// On real sockets every node is secure with nothing to configure
+// (in-process test clusters on in-memory networks are plaintext; package
+// orchestratortest's WithTLS runs them on real sockets with all of this):
+//
+//   - A cluster CA (ECDSA P-256, ten years) is made by the server that
+//     founds the cluster alone, or given by the operator (Config.ClusterCA,
+//     required when several servers found the cluster together). Its key
+//     is kept in the cluster state, encrypted at rest, so any server can
+//     issue certificates.
+//   - Every node has a certificate and key from it, naming the node
+//     (CN system:node:<name>) and its role (O flotilla:servers or
+//     flotilla:agents), with its addresses as SANs, valid
+//     Config.CertificateValidity (90 days) and renewed by the node, with
+//     a new key, after two thirds of that. Certificates can be listed
+//     (Cluster.Certificates) and revoked (Cluster.RevokeCertificate).
+//   - Joining takes a token (Cluster.CreateJoinToken; the founder's first
+//     ones from Cluster.BootstrapToken), as docker swarm join and kubeadm
+//     do: it carries the CA's fingerprint, so the new node verifies the
+//     server before it proves the token's secret, and it names a role
+//     (an agent token never makes a server). Tokens expire (24 hours by
+//     default), can be listed and revoked, and only a hash of their secret
+//     is stored.
+//   - The Raft port (Raft, write forwarding, snapshots, joins) speaks TLS
+//     1.3 only, with mutual authentication: a connection without a valid,
+//     unexpired, unrevoked certificate of this cluster's CA is closed
+//     before any frame is read, and only server certificates may speak
+//     Raft or forward writes. The port caps connections per source and in
+//     total and times out handshakes and idle connections.
+//   - Gossip is encrypted and authenticated (AES-GCM) with a key that
+//     travels with the join; a member that claims the server role is
+//     added to Raft by Autopilot only after it has shown that server's
+//     certificate on its advertised address.
+//   - The cluster state is encrypted at rest (AES-256-GCM): every value is
+//     sealed before it enters the Raft log, so no file under DataDir
+//     (Raft log, snapshots) holds an object in plaintext; once encryption
+//     is on, a value that is not encrypted is refused, never served.
+//     Object keys (/registry/<resource>/<namespace>/<name>) are not
+//     encrypted.
+//
+// A server keeps its credentials under DataDir/trust, every file 0600:
+// node.key and node.crt (its key and certificate), ca.crt (the trusted CA
+// certificates), gossip.keys and store.keys (the gossip and store keys).
+// Protect DataDir as you would the CA key: whoever reads a server's
+// DataDir can read the cluster state.
+//
+// Rotating, each while the cluster serves:
+//
+//   - Node certificates renew themselves; nothing to do.
+//   - Cluster.RenewCA re-signs the CA certificate with the same key: every
+//     certificate issued stays valid; do it well before the CA expires.
+//   - Cluster.RotateGossipKey installs a new gossip key on every server,
+//     switches to it, then removes the old one.
+//   - Cluster.RotateEncryptionKey makes a new store key the primary on
+//     every server at the same Raft index, re-encrypts every value with it
+//     and retires the old key (old Raft log entries and snapshots keep the
+//     old ciphertext until compaction).
+//   - To supply keys from outside (as Kubernetes' EncryptionConfiguration
+//     does), set Config.GossipKeys and Config.EncryptionKeys on every
+//     founder.
 //
 // # How a write flows
 //

@@ -90,7 +90,7 @@ func TestGossipKeys(t *testing.T) {
 	if err := first.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	join := []string{first.GossipAddr()}
+	join := []string{first.RaftAddr()}
 	// The second key is only tried on what it receives: a node may hold
 	// extra keys (rotation).
 	member := newNode(t, nets, "member", func(c *orchestrator.Config) { c.Join, c.GossipKeys = join, [][]byte{key, other} })
@@ -177,28 +177,62 @@ func TestEncryptionKeysAtRest(t *testing.T) {
 		return cm.Data["token"], err
 	}
 
-	plainDir, sealedDir := t.TempDir(), t.TempDir()
-	write(plainDir)
+	// In-memory test networks run without cluster trust: plaintext, which
+	// shows that the search below finds a value on disk.
+	plainDir := t.TempDir()
+	pn := newNode(t, inmem.New(), "solo", func(c *orchestrator.Config) {
+		c.DataDir, c.BootstrapExpect, c.DisableAgent = plainDir, 1, true
+	})
+	if err := pn.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the ConfigMap written", func() bool {
+		return pn.Client().Create(ctx, &orchestrator.ConfigMap{ObjectMeta: orchestrator.ObjectMeta{Namespace: objKey.Namespace, Name: objKey.Name},
+			Data: map[string]string{"token": canary}}) == nil
+	})
+	if err := pn.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if files := filesContaining(t, plainDir, canary); len(files) == 0 {
-		t.Fatal("without EncryptionKeys the value is not found on disk: the search is broken")
+		t.Fatal("a plaintext value is not found on disk: the search is broken")
 	}
+
+	// On real sockets the state is encrypted by default, with a key the
+	// node makes and keeps in its key file, and with a supplied key.
+	defaultDir, sealedDir := t.TempDir(), t.TempDir()
+	write(defaultDir)
 	write(sealedDir, key)
-	if files := filesContaining(t, sealedDir, canary); len(files) > 0 {
-		t.Errorf("with EncryptionKeys the value is on disk in plaintext, in %v", files)
+	for dir, keys := range map[string][]orchestrator.EncryptionKey{defaultDir: nil, sealedDir: {key}} {
+		if files := filesContaining(t, dir, canary); len(files) > 0 {
+			t.Errorf("keys %v: the value is on disk in plaintext, in %v", keys, files)
+		}
+		n := start(dir) // the key file is enough
+		if got, err := read(n); err != nil || got != canary {
+			t.Errorf("keys %v: after a restart: %q, %v; want %q", keys, got, err, canary)
+		}
+		_ = n.Shutdown(ctx)
 	}
 
-	n := start(sealedDir, key)
-	if got, err := read(n); err != nil || got != canary {
-		t.Errorf("after a restart with the key: %q, %v; want %q", got, err, canary)
-	}
-	_ = n.Shutdown(ctx)
-
+	// A supplied key whose id the key file holds with another secret is
+	// refused at Start, naming both.
 	wrong := orchestrator.EncryptionKey{ID: "k1", Secret: bytes.Repeat([]byte{8}, 32)}
+	n := newNode(t, nil, "solo", func(c *orchestrator.Config) {
+		c.DataDir, c.EncryptionKeys, c.BootstrapExpect, c.DisableAgent = sealedDir, []orchestrator.EncryptionKey{wrong}, 1, true
+	})
+	if err := n.Start(ctx); err == nil || !strings.Contains(err.Error(), "another secret") {
+		t.Errorf("a conflicting key: Start gave %v", err)
+	}
+
+	// Without the key file, values cannot be read with the wrong keys.
+	keyFile := filepath.Join(sealedDir, "trust", "store.keys")
 	for name, keys := range map[string][]orchestrator.EncryptionKey{
 		"no keys":        nil,
 		"another secret": {wrong},
-		"another id":     {{ID: "k2", Secret: key.Secret}},
+		"another id":     {{ID: "k2", Secret: bytes.Repeat([]byte{9}, 32)}},
 	} {
+		if err := os.Remove(keyFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
 		n := start(sealedDir, keys...)
 		got, err := read(n)
 		if !errors.Is(err, raftstore.ErrDecrypt) {

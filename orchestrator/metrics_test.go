@@ -84,7 +84,7 @@ func TestRegisterer(t *testing.T) {
 	if err := a1.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	a2 := newNode(t, netsA, "n2", func(c *orchestrator.Config) { c.Join, c.Registerer = []string{a1.GossipAddr()}, regA })
+	a2 := newNode(t, netsA, "n2", func(c *orchestrator.Config) { c.Join, c.Registerer = []string{a1.RaftAddr()}, regA })
 	if err := a2.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,9 @@ var out = struct {
 	enc *json.Encoder
 }{enc: json.NewEncoder(os.Stdout)}
 
+// joinTokenEnv carries node-0's join token to the other nodes.
+const joinTokenEnv = "FLOTILLA_BENCH_JOIN_TOKEN"
+
 func send(m message) {
 	out.Lock()
 	defer out.Unlock()
@@ -97,9 +100,9 @@ func runChild(i int) (err error) {
 		cfg.BootstrapExpect = 1
 	} else {
 		if *flagChildJoin == "" {
-			return errors.New("no gossip address to join")
+			return errors.New("no cluster address to join")
 		}
-		cfg.Join = []string{*flagChildJoin}
+		cfg.Join, cfg.JoinToken = []string{*flagChildJoin}, os.Getenv(joinTokenEnv)
 		cfg.BootstrapExpect = 0 // join only; Autopilot on the leader adds us
 		fr, err = fake.New(fake.Config{ClusterID: "server10000", NodeName: name,
 			PodCIDR: fmt.Sprintf("10.%d.0.0/16", 10+i), Images: []string{image}, Logger: logger.Named("runtime")})
@@ -141,7 +144,15 @@ func runChild(i int) (err error) {
 			return err
 		}
 	}
-	send(message{Type: "started", Raft: node.RaftAddr(), Gossip: node.GossipAddr()})
+	started := message{Type: "started", Raft: node.RaftAddr(), Gossip: node.GossipAddr()}
+	if i == 0 {
+		tok, err := node.CreateJoinToken(ctx, orchestrator.JoinTokenOptions{TTL: time.Hour, Description: "server10000"})
+		if err != nil {
+			return fmt.Errorf("join token: %w", err)
+		}
+		started.Token = tok.Token
+	}
+	send(started)
 
 	if i == 0 {
 		secs, err := deploy(ctx, node)

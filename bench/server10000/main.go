@@ -93,7 +93,7 @@ var (
 	flagRaft        = flag.String("raft", "", "Raft timing of every node: default, fast or test (empty: DefaultConfig's)")
 	flagChild       = flag.Int("child", -1, "internal: run node i")
 	flagChildDir    = flag.String("child-dir", "", "internal: the node's data dir")
-	flagChildJoin   = flag.String("child-join", "", "internal: gossip address to join")
+	flagChildJoin   = flag.String("child-join", "", "internal: cluster (Raft) address to join")
 )
 
 func main() {
@@ -125,6 +125,7 @@ type message struct {
 	Type    string      `json:"type"` // started, progress, running, report
 	Gossip  string      `json:"gossip,omitempty"`
 	Raft    string      `json:"raft,omitempty"`
+	Token   string      `json:"token,omitempty"`   // started (node-0): a server join token
 	Text    string      `json:"text,omitempty"`    // progress
 	Seconds float64     `json:"seconds,omitempty"` // running: Create to all Running
 	Report  *nodeReport `json:"report,omitempty"`
@@ -204,8 +205,9 @@ func run(ctx context.Context) (ok bool, err error) {
 	fmt.Printf("server10000: %d nodes, %d Pods, Raft timing %s, GOMAXPROCS=%d, %s, load average %s, started %s\n",
 		nodes, *flagPods, raftTiming, runtime.GOMAXPROCS(0), runtime.Version(), loadAvg(), h.start.UTC().Format(time.RFC3339))
 
-	// node-0 first: the others join its gossip address.
-	if err := h.spawn(0, ""); err != nil {
+	// node-0 first: the others join through its cluster address with its
+	// join token.
+	if err := h.spawn(0, "", ""); err != nil {
 		return false, err
 	}
 	m, err := h.next(ctx, 0, "started", 2*time.Minute)
@@ -214,7 +216,7 @@ func run(ctx context.Context) (ok bool, err error) {
 	}
 	h.logf("node-0 leads a 1-server cluster (raft %s, gossip %s)", m.Raft, m.Gossip)
 	for i := 1; i < nodes; i++ {
-		if err := h.spawn(i, m.Gossip); err != nil {
+		if err := h.spawn(i, m.Raft, m.Token); err != nil {
 			return false, err
 		}
 	}
@@ -327,8 +329,10 @@ process.
 	return ok
 }
 
-// spawn starts node i, joining gossip at join unless it is node-0.
-func (h *harness) spawn(i int, join string) error {
+// spawn starts node i, joining through the cluster address join with
+// token unless it is node-0. The token goes through the environment, not
+// the command line, which other users of the host can read.
+func (h *harness) spawn(i int, join, token string) error {
 	dir := fmt.Sprintf("%s/node-%d", h.dir, i)
 	args := []string{"-child", fmt.Sprint(i), "-child-dir", dir, "-child-join", join,
 		"-pods", fmt.Sprint(*flagPods), "-timeout", flagTimeout.String()}
@@ -342,6 +346,7 @@ func (h *harness) spawn(i int, join string) error {
 		args = append(args, "-raft", *flagRaft)
 	}
 	cmd := exec.Command(h.exe, args...)
+	cmd.Env = append(os.Environ(), joinTokenEnv+"="+token)
 	cmd.Stderr = os.Stderr
 	// The node ends if this process dies: SIGTERM from the kernel, and EOF
 	// on its stdin.

@@ -106,9 +106,12 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 	}()
 
 	// 1. Three nodes on loopback (Raft and gossip on free ports of
-	// 127.0.0.1), each with its own runtime. They found the cluster the
-	// way hosts would: each joins node-a's gossip address, and once the
-	// three see each other they bootstrap Raft together.
+	// 127.0.0.1), each with its own runtime, secured as on real hosts:
+	// node-a founds the cluster, making its CA and a join token; node-b
+	// and node-c join through node-a's cluster address with that token,
+	// which names the CA, so they check node-a before they send its
+	// secret, and receive certificates. Raft runs over mutual TLS, gossip
+	// is encrypted and the state is encrypted at rest.
 	var nodes []*orchestrator.Cluster
 	defer func() {
 		// Stop the agents before the runtimes are purged, so nothing is
@@ -119,12 +122,14 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 			_ = n.Shutdown(sctx)
 		}
 	}()
+	var token string
 	for i, name := range names {
 		cfg := orchestrator.TestConfig(name)
 		cfg.Runtime = be.runtimes[i]
-		cfg.BootstrapExpect = len(names)
-		if i > 0 {
-			cfg.Join = []string{nodes[0].GossipAddr()}
+		if i == 0 {
+			cfg.BootstrapExpect = 1
+		} else {
+			cfg.Join, cfg.JoinToken = []string{nodes[0].RaftAddr()}, token
 		}
 		node, err := orchestrator.New(cfg)
 		if err != nil {
@@ -134,6 +139,14 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 			return err
 		}
 		nodes = append(nodes, node)
+		if i == 0 {
+			tok, err := node.CreateJoinToken(ctx, orchestrator.JoinTokenOptions{TTL: time.Hour, Description: "quickstart"})
+			if err != nil {
+				return err
+			}
+			token = tok.Token
+			step("%s founded the cluster (CA %s…); join token for servers:\n          %s", name, node.CAFingerprint()[:19], token)
+		}
 	}
 	client := nodes[0].Client()
 	if err := waitFor(ctx, "all nodes Ready", func() bool {

@@ -33,6 +33,7 @@ type options struct {
 	fakeCfg   func(i int, cfg *fake.Config)
 	logger    *zap.Logger
 	timeout   time.Duration
+	tls       bool
 }
 
 // WithCapacity sets every node's capacity (default cpu 4, memory 8Gi,
@@ -62,6 +63,15 @@ func WithFakeRuntime(f func(i int, cfg *fake.Config)) Option {
 // WithLogger replaces the zaptest logger.
 func WithLogger(l *zap.Logger) Option { return func(o *options) { o.logger = l } }
 
+// WithTLS runs the cluster on real loopback sockets with cluster trust,
+// as production nodes run: node 0 founds the cluster with a new CA, the
+// others join with its join token and get certificates; Raft and
+// forwarding use mutual TLS, gossip is encrypted and the state encrypted
+// at rest. It implies WithDataDirs (credentials survive RestartNode).
+// Partition and Heal need the in-memory networks and fail the test with
+// it.
+func WithTLS() Option { return func(o *options) { o.tls = true } }
+
 // WithReadyTimeout bounds how long NewCluster waits for readiness
 // (default 30 s).
 func WithReadyTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
@@ -79,7 +89,9 @@ type TestCluster struct {
 	nodes     []*orchestrator.Cluster
 	runtimes  []*fake.Runtime
 	cfgs      []orchestrator.Config
-	gaddrs    []string
+	gaddrs    []string // gossip addresses, kept across restarts
+	raddrs    []string // Raft (cluster) addresses: what Config.Join takes
+	token     string   // WithTLS: node 0's server join token
 	stopped   []bool
 	dirs      []string
 }
@@ -109,19 +121,22 @@ func NewCluster(tb testing.TB, n int, opts ...Option) *TestCluster {
 	c := &TestCluster{
 		tb: tb, opts: o, nets: inmem.New(),
 		nodes: make([]*orchestrator.Cluster, n), runtimes: make([]*fake.Runtime, n),
-		cfgs: make([]orchestrator.Config, n), gaddrs: make([]string, n), stopped: make([]bool, n), dirs: make([]string, n),
+		cfgs: make([]orchestrator.Config, n), gaddrs: make([]string, n), raddrs: make([]string, n), stopped: make([]bool, n), dirs: make([]string, n),
+	}
+	if o.tls {
+		c.nets = nil
 	}
 	for i := range n {
 		c.servers = append(c.servers, orchestrator.BootstrapServer{Name: nodeName(i), RaftAddr: nodeName(i)})
-		if o.dataDirs {
+		if o.dataDirs || o.tls {
 			c.dirs[i] = filepath.Join(tb.TempDir(), nodeName(i))
 		}
 	}
 	tb.Cleanup(func() { c.Close(); muted.Store(true) })
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	// Start node 0 first so the others can join its gossip address;
-	// the rest start in parallel.
+	// Start node 0 first so the others can join through it; the rest
+	// start in parallel.
 	c.startNode(ctx, 0, true)
 	var wg sync.WaitGroup
 	for i := 1; i < n; i++ {
@@ -165,36 +180,35 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 	if c.opts.labels != nil {
 		cfg.Labels = c.opts.labels(i)
 	}
-	inmem.Attach(&cfg, c.nets)
+	if c.nets != nil {
+		inmem.Attach(&cfg, c.nets)
+	}
 	cfg.DataDir = c.dirs[i]
 	cfg.Logger = c.opts.logger.Named(name)
-	if bootstrap {
+	c.mu.Lock()
+	// Join through the first running node (node 0 while it runs).
+	for j, a := range c.raddrs {
+		if j != i && !c.stopped[j] && a != "" {
+			cfg.Join = []string{a}
+			break
+		}
+	}
+	if c.opts.tls {
+		// Real sockets with cluster trust: node 0 founds the cluster
+		// alone and makes its CA; the others join with its server token.
+		cfg.GossipBindAddr, cfg.GossipPickPort = "127.0.0.1", true
+		cfg.RaftBindAddr = "127.0.0.1:0"
+		if prev := c.raddrs[i]; prev != "" {
+			cfg.RaftBindAddr = prev // peers keep its Raft address
+		}
+		if i == 0 {
+			cfg.BootstrapExpect = 1
+		} else if bootstrap {
+			cfg.JoinToken = c.token
+		}
+	} else if bootstrap {
 		cfg.BootstrapServers = c.servers
 	}
-	if i != 0 {
-		c.mu.Lock()
-		cfg.Join = []string{c.gaddrs[0]}
-		if c.stopped[0] || cfg.Join[0] == "" {
-			cfg.Join = nil
-			for j, a := range c.gaddrs {
-				if j != i && !c.stopped[j] && a != "" {
-					cfg.Join = []string{a}
-					break
-				}
-			}
-		}
-		c.mu.Unlock()
-	} else if !bootstrap {
-		c.mu.Lock()
-		for j, a := range c.gaddrs {
-			if j != i && !c.stopped[j] && a != "" {
-				cfg.Join = []string{a}
-				break
-			}
-		}
-		c.mu.Unlock()
-	}
-	c.mu.Lock()
 	if prev := c.gaddrs[i]; prev != "" {
 		// Come back on the same gossip address: peers accept a restarted
 		// node there at once (a new address would be a name conflict
@@ -217,8 +231,11 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 		return
 	}
 	c.mu.Lock()
-	c.nodes[i], c.runtimes[i], c.cfgs[i], c.gaddrs[i], c.stopped[i] = node, rt, cfg, node.GossipAddr(), false
+	c.nodes[i], c.runtimes[i], c.cfgs[i], c.gaddrs[i], c.raddrs[i], c.stopped[i] = node, rt, cfg, node.GossipAddr(), node.RaftAddr(), false
 	c.mu.Unlock()
+	if c.opts.tls && i == 0 && bootstrap {
+		c.token = c.founderToken(ctx, node)
+	}
 }
 
 // Close stops every node and fake runtime now instead of at t.Cleanup
@@ -394,6 +411,10 @@ func (c *TestCluster) RestartNode(i int) {
 // Partition cuts the given nodes off from all others (Raft and gossip)
 // until Heal.
 func (c *TestCluster) Partition(nodes ...int) {
+	c.tb.Helper()
+	if c.nets == nil {
+		c.tb.Fatalf("orchestratortest: Partition needs in-memory networks; the cluster runs WithTLS on real sockets")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, i := range nodes {
@@ -404,6 +425,10 @@ func (c *TestCluster) Partition(nodes ...int) {
 
 // Heal restores every link cut by Partition.
 func (c *TestCluster) Heal() {
+	c.tb.Helper()
+	if c.nets == nil {
+		c.tb.Fatalf("orchestratortest: Heal needs in-memory networks; the cluster runs WithTLS on real sockets")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nets.Raft.Heal()
@@ -435,4 +460,22 @@ func (c *TestCluster) CrashContainer(pod *api.Pod, container string, exitCode in
 		}
 	}
 	c.tb.Fatalf("orchestratortest: no running container %q of pod %s", container, pod.Name)
+}
+
+// founderToken makes a server join token on the founding node (waiting
+// for it to lead).
+func (c *TestCluster) founderToken(ctx context.Context, node *orchestrator.Cluster) string {
+	tok, err := node.CreateJoinToken(ctx, orchestrator.JoinTokenOptions{Description: "orchestratortest"})
+	if err != nil {
+		c.tb.Errorf("orchestratortest: join token on the founding node: %v", err)
+		return ""
+	}
+	return tok.Token
+}
+
+// DataDir returns node i's data dir ("" without WithDataDirs or WithTLS).
+func (c *TestCluster) DataDir(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dirs[i]
 }
