@@ -150,37 +150,65 @@ func (s *Scheme) KindFor(obj any) (KindInfo, bool) {
 }
 
 // New returns a new object of the given kind with TypeMeta set. It returns
-// an Invalid error naming apiVersion or kind when they are not registered.
+// the errors decoding returns for a document naming apiVersion and kind:
+// Invalid naming apiVersion or kind when one is empty, BadRequest for an
+// unsupported kind (see DecodeDocuments).
 func (s *Scheme) New(apiVersion, kind string) (Object, error) {
-	info, errs := s.resolve(apiVersion, kind)
-	if len(errs) > 0 {
-		return nil, NewInvalid(kind, "", errs)
+	info, err := s.resolve(apiVersion, kind, "")
+	if err != nil {
+		return nil, err
 	}
 	return info.New(), nil
 }
 
-func (s *Scheme) resolve(apiVersion, kind string) (KindInfo, FieldErrorList) {
+// resolve finds the kind a document names, or says what is wrong with
+// its apiVersion and kind; name is the document's, for messages.
+func (s *Scheme) resolve(apiVersion, kind, name string) (KindInfo, error) {
+	if info, ok := s.Lookup(apiVersion, kind); ok {
+		return info, nil
+	}
+	info, known := s.LookupKind(kind)
+	if kind != "" && (!known || apiVersion != "") {
+		return KindInfo{}, s.unsupportedKind(apiVersion, kind)
+	}
 	var errs FieldErrorList
 	if apiVersion == "" {
-		errs = append(errs, Required(NewPath("apiVersion"), ""))
+		detail := ""
+		if known {
+			detail = fmt.Sprintf("%s is in %q", kind, info.APIVersion)
+		}
+		errs = append(errs, Required(NewPath("apiVersion"), detail))
 	}
 	if kind == "" {
 		errs = append(errs, Required(NewPath("kind"), ""))
-		return KindInfo{}, errs
 	}
-	info, ok := s.LookupKind(kind)
-	if !ok {
-		known := make([]string, len(s.kinds))
-		for i, k := range s.kinds {
-			known[i] = k.Kind
+	return KindInfo{}, NewInvalid(kind, name, errs)
+}
+
+// unsupportedKind is the BadRequest for a kind the scheme does not serve
+// under apiVersion, with a hint: the apiVersion of a kind that exists
+// elsewhere, the closest kind for a near miss, or the supported kinds.
+func (s *Scheme) unsupportedKind(apiVersion, kind string) *StatusError {
+	msg := fmt.Sprintf("unsupported kind %q", kind)
+	if apiVersion != "" {
+		msg += fmt.Sprintf(" in group/version %q", apiVersion)
+	}
+	names := make([]string, len(s.kinds))
+	for i, k := range s.kinds {
+		names[i] = k.Kind
+	}
+	if info, ok := s.LookupKind(kind); ok {
+		return NewBadRequest(fmt.Sprintf("%s: %s is in %q", msg, kind, info.APIVersion))
+	}
+	if near, ok := closest(kind, names); ok {
+		info, _ := s.LookupKind(near)
+		if info.APIVersion == apiVersion {
+			return NewBadRequest(fmt.Sprintf("%s: did you mean %q?", msg, near))
 		}
-		errs = append(errs, NotSupported(NewPath("kind"), kind, known...))
-		return KindInfo{}, errs
+		return NewBadRequest(fmt.Sprintf("%s: did you mean %q in %q?", msg, near, info.APIVersion))
 	}
-	if apiVersion != "" && apiVersion != info.APIVersion {
-		errs = append(errs, NotSupported(NewPath("apiVersion"), apiVersion, info.APIVersion))
-	}
-	return info, errs
+	slices.Sort(names)
+	return NewBadRequest(msg + "; supported kinds: " + strings.Join(names, ", "))
 }
 
 // SetTypeMeta fills obj's apiVersion and kind from its Go type. It returns
