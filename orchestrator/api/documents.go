@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -523,51 +524,109 @@ type duplicateKey struct {
 
 // duplicateKeys returns every key of raw, a well-formed JSON value whose
 // first byte is on the file's line first, that repeats a key of the same
-// object.
+// object. It scans the bytes rather than decoding tokens: it runs on
+// every JSON document, the registry's patches included, and allocates
+// only for large objects and for what it reports.
 func duplicateKeys(raw []byte, first int) []duplicateKey {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var out []duplicateKey
-	var walk func(path []pathElem) error
-	walk = func(path []pathElem) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'):
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				k, _ := kt.(string)
-				p := append(path[:len(path):len(path)], pathElem{key: k})
-				if seen[k] {
-					out = append(out, duplicateKey{path: p, line: first + bytes.Count(raw[:dec.InputOffset()], []byte{'\n'})})
-				}
-				seen[k] = true
-				if err := walk(p); err != nil {
-					return err
-				}
-			}
-			_, err = dec.Token()
-			return err
-		case json.Delim('['):
-			for i := 0; dec.More(); i++ {
-				if err := walk(append(path[:len(path):len(path)], pathElem{index: i, isIndex: true})); err != nil {
-					return err
-				}
-			}
-			_, err = dec.Token()
-			return err
-		}
-		return nil
+	// A frame is an object or list being scanned; its key or index is
+	// that of the value being scanned inside it. The keys of the open
+	// objects share one slice, each frame's from keysFrom on.
+	type frame struct {
+		object   bool
+		wantKey  bool
+		key      []byte
+		index    int
+		keysFrom int
+		set      map[string]struct{} // the object's keys, once there are many
 	}
-	// raw was read by a JSON decoder already, so walk cannot fail; on a
-	// failure what was found so far is still right.
-	_ = walk(nil)
+	const linearKeys = 16
+	var stack []frame
+	var keys [][]byte
+	var out []duplicateKey
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case '{', '[':
+			stack = append(stack, frame{object: c == '{', wantKey: c == '{', keysFrom: len(keys)})
+		case '}', ']':
+			if n := len(stack); n > 0 { // always, in well-formed JSON
+				keys = keys[:stack[n-1].keysFrom]
+				stack = stack[:n-1]
+			}
+		case ',':
+			if len(stack) > 0 {
+				top := &stack[len(stack)-1]
+				top.index++
+				top.wantKey = top.object
+			}
+		case '"':
+			end := stringEnd(raw, i)
+			if n := len(stack); n > 0 && stack[n-1].wantKey {
+				top := &stack[n-1]
+				key := unquoteKey(raw[i : end+1])
+				top.wantKey, top.key = false, key
+				var seen bool
+				switch {
+				case top.set != nil:
+					_, seen = top.set[string(key)]
+					top.set[string(key)] = struct{}{}
+				case slices.ContainsFunc(keys[top.keysFrom:], func(k []byte) bool { return bytes.Equal(k, key) }):
+					seen = true
+				default:
+					keys = append(keys, key)
+					if len(keys)-top.keysFrom > linearKeys {
+						top.set = make(map[string]struct{}, 2*linearKeys)
+						for _, k := range keys[top.keysFrom:] {
+							top.set[string(k)] = struct{}{}
+						}
+					}
+				}
+				if seen {
+					path := make([]pathElem, 0, n)
+					for _, f := range stack {
+						if f.object {
+							path = append(path, pathElem{key: string(f.key)})
+						} else {
+							path = append(path, pathElem{index: f.index, isIndex: true})
+						}
+					}
+					out = append(out, duplicateKey{path: path, line: first + bytes.Count(raw[:i], []byte{'\n'})})
+				}
+			}
+			i = end
+		}
+	}
 	return out
+}
+
+// stringEnd returns the index of the quote that closes the JSON string
+// starting at raw[start].
+func stringEnd(raw []byte, start int) int {
+	for i := start + 1; i < len(raw); i++ {
+		switch raw[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(raw) - 1
+}
+
+// unquoteKey returns a quoted JSON key's value: the bytes inside the
+// quotes, or the decoded string when it has escapes ("\u0061" is "a").
+func unquoteKey(quoted []byte) []byte {
+	if len(quoted) < 2 {
+		return nil // cut short: not in well-formed JSON
+	}
+	inner := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner
+	}
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return inner
+	}
+	return []byte(s)
 }
 
 // typedDuplicates reports duplicate keys as field errors, with paths

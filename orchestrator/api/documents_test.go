@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -279,6 +282,120 @@ func TestDocumentErrorMessage(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %s, want %s", got, tt.want)
+		}
+	}
+}
+
+// duplicateKeysByTokens is duplicateKeys written the obvious way, with
+// the JSON decoder's tokens: the oracle the byte scanner is checked
+// against.
+func duplicateKeysByTokens(raw []byte, first int) []duplicateKey {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var out []duplicateKey
+	var walk func(path []pathElem) error
+	walk = func(path []pathElem) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, _ := kt.(string)
+				p := append(path[:len(path):len(path)], pathElem{key: k})
+				if seen[k] {
+					out = append(out, duplicateKey{path: p, line: first + bytes.Count(raw[:dec.InputOffset()], []byte{'\n'})})
+				}
+				seen[k] = true
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if err := walk(append(path[:len(path):len(path)], pathElem{index: i, isIndex: true})); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		}
+		return nil
+	}
+	// raw was read by a JSON decoder already, so walk cannot fail; on a
+	// failure what was found so far is still right.
+	_ = walk(nil)
+	return out
+}
+
+// The byte scanner finds the duplicates the JSON decoder's tokens show,
+// at the same paths and lines, on valid JSON made by mutating documents.
+func TestDuplicateKeysScanner(t *testing.T) {
+	seeds := []string{
+		`{"a":1,"a":2}`,
+		`{"k\u0061":1,"ka":2,"b":{"c":[{"d":1,"d":2},{"d":3}],"c":null}}`,
+		`[{"x":"\"}\\","x":"]"}, {"y":{}}, []]`,
+		"{\n\"a\":\n{\"b\":1,\n\"b\":2}}",
+	}
+	var big strings.Builder
+	big.WriteString("{")
+	for i := range 40 {
+		fmt.Fprintf(&big, `"k%d":%d,`, i%30, i)
+	}
+	big.WriteString(`"end":true}`)
+	seeds = append(seeds, big.String())
+	pod, err := EncodeJSON(fullPod(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, string(pod))
+	for _, in := range seeds {
+		if !json.Valid([]byte(in)) {
+			t.Fatalf("seed is not JSON: %s", in)
+		}
+		got, want := duplicateKeys([]byte(in), 3), duplicateKeysByTokens([]byte(in), 3)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", in, got, want)
+		}
+	}
+	// Repeat the first key of each object of the Pod in turn.
+	mutated := 0
+	for i := 0; i+1 < len(pod); i++ {
+		if pod[i] != '{' || pod[i+1] != '"' {
+			continue
+		}
+		mutated++
+		key := string(pod[i+1 : stringEnd(pod, i+1)+1])
+		in := string(pod[:i+1]) + key + ":0," + string(pod[i+1:])
+		got, want := duplicateKeys([]byte(in), 1), duplicateKeysByTokens([]byte(in), 1)
+		if len(want) != 1 || !reflect.DeepEqual(got, want) {
+			t.Errorf("key %s at %d:\n got %+v\nwant %+v", key, i, got, want)
+		}
+	}
+	if mutated < 20 {
+		t.Errorf("only %d objects in the Pod to mutate", mutated)
+	}
+}
+
+// BenchmarkDecodeIntoPodJSON is the registry's patch path: a whole Pod as
+// JSON decoded into its type, duplicate-key check included.
+func BenchmarkDecodeIntoPodJSON(b *testing.B) {
+	data, err := EncodeJSON(fullPod(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var p Pod
+		if err := DecodeInto(data, &p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
