@@ -134,11 +134,13 @@ type Client interface {
 	// write and the next, other writers can change the cluster, and a
 	// write can fail on its own (a conflict that keeps recurring, a lost
 	// leader, ctx ending). Then the objects before the failing one stay
-	// applied, that one and those after it are not, and the
-	// *ApplyAllError (Validated true) says which. Since Apply is
-	// idempotent, running ApplyAll again with the same manifest
-	// converges: what was applied is left as it is, the rest is
-	// applied.
+	// applied, those after it are not, and the failing one is not either
+	// unless its outcome was unknown (a leader lost or ctx ended after
+	// the write was sent: it may have been stored). ApplyAll returns the
+	// objects it applied with an *ApplyAllError (Validated true) that
+	// says which document failed. Since Apply is idempotent, running
+	// ApplyAll again with the same manifest converges: objects already
+	// as declared are not written again, the rest are applied.
 	//
 	// Options: FieldOwner; DryRunAll runs steps 1 and 2 only and returns
 	// the objects as they would be stored.
