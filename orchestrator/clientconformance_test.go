@@ -347,7 +347,7 @@ document 4 (line 22, Pod "aa-pod"): Namespace "aa-nowhere" not found`
 	}
 	// Each document's error keeps its reason; the predicates on the
 	// whole error see the first one's.
-	for i, is := range []func(error) bool{orchestrator.IsNotFound, orchestrator.IsInvalid, orchestrator.IsBadRequest, orchestrator.IsNotFound} {
+	for i, is := range []func(error) bool{orchestrator.IsNotFound, orchestrator.IsInvalid, orchestrator.IsInvalid, orchestrator.IsNotFound} {
 		if !is(ae.Failed[i].Err) {
 			t.Errorf("document %d: unexpected reason: %v", ae.Failed[i].Index, ae.Failed[i].Err)
 		}
@@ -355,7 +355,7 @@ document 4 (line 22, Pod "aa-pod"): Namespace "aa-nowhere" not found`
 	if !orchestrator.IsNotFound(err) {
 		t.Errorf("IsNotFound(err) = false, want the first failing document's reason")
 	}
-	if got := orchestrator.FieldErrors(err).Fields(); !slices.Equal(got, []string{"spec.replicas"}) {
+	if got := orchestrator.FieldErrors(err).Fields(); !slices.Equal(got, []string{"spec.replicas", "kind"}) {
 		t.Errorf("FieldErrors = %v", got)
 	}
 	// Nothing was stored, not even the documents that passed.

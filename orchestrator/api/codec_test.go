@@ -198,10 +198,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"wrong case", "apiVersion: v1\nkind: Pod\nmetadata: {Name: p}\n", 1, []string{"metadata.Name"}, true},
 		{"unknown top-level", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nspec: {}\n", 1, []string{"spec"}, true},
 		{"missing apiVersion and kind", "metadata: {name: x}\n", 1, []string{"apiVersion", "kind"}, true},
-		{"unknown kind", "apiVersion: v1\nkind: Widget\n", 1, nil, false},
+		{"unknown kind", "apiVersion: v1\nkind: Widget\n", 1, []string{"kind"}, true},
 		{"non-string apiVersion", "apiVersion: 1\nkind: Pod\n", 1, []string{"apiVersion"}, true},
-		{"wrong apiVersion for kind", "apiVersion: v1\nkind: Deployment\n", 1, nil, false},
-		{"extensions Deployment", "apiVersion: extensions/v1beta1\nkind: Deployment\n", 1, nil, false},
+		{"wrong apiVersion for kind", "apiVersion: v1\nkind: Deployment\n", 1, []string{"apiVersion"}, true},
+		{"extensions Deployment", "apiVersion: extensions/v1beta1\nkind: Deployment\n", 1, []string{"apiVersion"}, true},
 		{"malformed quantity", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    resources:\n      requests: {memory: 12MB, cpu: 1}\n", 1,
 			[]string{"spec.containers[0].resources.requests[memory]"}, true},
 		{"wrong types", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, labels: {v: 1}}\nspec:\n  replicas: three\n  paused: 1\n  template: {spec: {containers: {}}}\n", 1,
@@ -268,7 +268,7 @@ func TestDecodeEdgeCases(t *testing.T) {
 	}
 	// Several bad documents: all reported.
 	_, err = DecodeAll([]byte("kind: Pod\n---\nkind: Nope\n"))
-	if n := len(FieldErrors(err)); n != 1 || !strings.Contains(err.Error(), "document 1") || !strings.Contains(err.Error(), "document 2") {
+	if n := len(FieldErrors(err)); n != 2 || !strings.Contains(err.Error(), "document 1") || !strings.Contains(err.Error(), "document 2") {
 		t.Errorf("joined error (%d causes) = %v", n, err)
 	}
 }

@@ -118,9 +118,12 @@ func DecodeDocuments(data []byte) ([]Document, error) {
 // *DocumentError (index, line, kind and name) wrapping a *StatusError:
 //   - BadRequest for malformed YAML or JSON, with the line in the file
 //     where the parser gives one ("malformed YAML: line 12: did not find
-//     expected key"), for a document that is not an object, and for an
-//     unsupported kind (`unsupported kind "Deplyment" in group/version
-//     "apps/v1": did you mean "Deployment"?`);
+//     expected key"), and for a document that is not an object;
+//   - Invalid for an unsupported kind, said in those words with a hint
+//     (`unsupported kind "Deplyment" in group/version "apps/v1": did you
+//     mean "Deployment"?`, `unsupported kind "Deployment" in
+//     group/version "v1": use apiVersion "apps/v1"`), its field error on
+//     kind or apiVersion;
 //   - Invalid, listing every bad field path of the document, for missing
 //     apiVersion or kind, unknown fields (with "did you mean" when a
 //     known field is close: `spec.containers[0].imagee: Unknown field:
@@ -502,10 +505,16 @@ func (s *Scheme) decodeList(list Document, m map[string]any, dups []duplicateKey
 
 // prefixError places the error of a List item under its path.
 func prefixError(err error, p Path, kind, name string) error {
-	if IsInvalid(err) {
-		return NewInvalid(kind, name, FieldErrors(err).Prefix(p))
+	se, ok := AsStatusError(err)
+	if !ok || se.Reason() != ReasonInvalid {
+		return NewBadRequest(fmt.Sprintf("%s: %v", p, err))
 	}
-	return NewBadRequest(fmt.Sprintf("%s: %v", p, err))
+	out := NewInvalid(kind, name, se.FieldErrors().Prefix(p))
+	if plain := NewInvalid(kind, name, se.FieldErrors()); se.Error() != plain.Error() {
+		// A message of its own (an unsupported kind) keeps its words.
+		out.ErrStatus.Message = fmt.Sprintf("%s: %s", p, se.Error())
+	}
+	return out
 }
 
 // pathElem is one step of a path through a JSON tree: an object key or a

@@ -102,7 +102,7 @@ func TestDecodeDocumentsErrors(t *testing.T) {
 		{"near kind of another group", "apiVersion: v1\nkind: deployment\n",
 			`document 1 (line 1, deployment): unsupported kind "deployment" in group/version "v1": did you mean "Deployment" in "apps/v1"?`},
 		{"kind of another group", "apiVersion: extensions/v1beta1\nkind: Deployment\n",
-			`document 1 (line 1, Deployment): unsupported kind "Deployment" in group/version "extensions/v1beta1": Deployment is in "apps/v1"`},
+			`document 1 (line 1, Deployment): unsupported kind "Deployment" in group/version "extensions/v1beta1": use apiVersion "apps/v1"`},
 		{"unknown kind without apiVersion", "kind: Widget\n",
 			`document 1 (line 1, Widget): unsupported kind "Widget"; supported kinds: ConfigMap, Deployment, Event, Namespace, Node, Pod, ReplicaSet`},
 		{"missing apiVersion of a known kind", "kind: Pod\nmetadata: {name: p}\n",

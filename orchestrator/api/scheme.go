@@ -150,9 +150,9 @@ func (s *Scheme) KindFor(obj any) (KindInfo, bool) {
 }
 
 // New returns a new object of the given kind with TypeMeta set. It returns
-// the errors decoding returns for a document naming apiVersion and kind:
-// Invalid naming apiVersion or kind when one is empty, BadRequest for an
-// unsupported kind (see DecodeDocuments).
+// the Invalid error decoding returns for a document naming apiVersion and
+// kind: Required when one is empty, and for an unsupported kind the
+// message DecodeDocuments describes.
 func (s *Scheme) New(apiVersion, kind string) (Object, error) {
 	info, err := s.resolve(apiVersion, kind, "")
 	if err != nil {
@@ -161,15 +161,16 @@ func (s *Scheme) New(apiVersion, kind string) (Object, error) {
 	return info.New(), nil
 }
 
-// resolve finds the kind a document names, or says what is wrong with
-// its apiVersion and kind; name is the document's, for messages.
+// resolve finds the kind a document names, or returns an Invalid error
+// saying what is wrong with its apiVersion and kind; name is the
+// document's, for messages.
 func (s *Scheme) resolve(apiVersion, kind, name string) (KindInfo, error) {
 	if info, ok := s.Lookup(apiVersion, kind); ok {
 		return info, nil
 	}
 	info, known := s.LookupKind(kind)
 	if kind != "" && (!known || apiVersion != "") {
-		return KindInfo{}, s.unsupportedKind(apiVersion, kind)
+		return KindInfo{}, s.unsupportedKind(apiVersion, kind, name)
 	}
 	var errs FieldErrorList
 	if apiVersion == "" {
@@ -185,10 +186,14 @@ func (s *Scheme) resolve(apiVersion, kind, name string) (KindInfo, error) {
 	return KindInfo{}, NewInvalid(kind, name, errs)
 }
 
-// unsupportedKind is the BadRequest for a kind the scheme does not serve
-// under apiVersion, with a hint: the apiVersion of a kind that exists
-// elsewhere, the closest kind for a near miss, or the supported kinds.
-func (s *Scheme) unsupportedKind(apiVersion, kind string) *StatusError {
+// unsupportedKind is the Invalid error for a kind the scheme does not
+// serve under apiVersion. Its message says so in those words rather than
+// as a field value (`unsupported kind "Deplyment" in group/version
+// "apps/v1": did you mean "Deployment"?`), with a hint: the apiVersion of
+// a kind of another group, the closest kind for a near miss
+// (case-insensitive), or the supported kinds. Its one field error is on
+// apiVersion for a kind of another group, on kind otherwise.
+func (s *Scheme) unsupportedKind(apiVersion, kind, name string) *StatusError {
 	msg := fmt.Sprintf("unsupported kind %q", kind)
 	if apiVersion != "" {
 		msg += fmt.Sprintf(" in group/version %q", apiVersion)
@@ -197,18 +202,26 @@ func (s *Scheme) unsupportedKind(apiVersion, kind string) *StatusError {
 	for i, k := range s.kinds {
 		names[i] = k.Kind
 	}
+	var fe *FieldError
 	if info, ok := s.LookupKind(kind); ok {
-		return NewBadRequest(fmt.Sprintf("%s: %s is in %q", msg, kind, info.APIVersion))
-	}
-	if near, ok := closest(kind, names); ok {
+		msg += fmt.Sprintf(": use apiVersion %q", info.APIVersion)
+		fe = NotSupported(NewPath("apiVersion"), apiVersion, info.APIVersion)
+	} else if near, ok := closest(kind, names); ok {
 		info, _ := s.LookupKind(near)
-		if info.APIVersion == apiVersion {
-			return NewBadRequest(fmt.Sprintf("%s: did you mean %q?", msg, near))
+		hint := fmt.Sprintf("did you mean %q?", near)
+		if info.APIVersion != apiVersion {
+			hint = fmt.Sprintf("did you mean %q in %q?", near, info.APIVersion)
 		}
-		return NewBadRequest(fmt.Sprintf("%s: did you mean %q in %q?", msg, near, info.APIVersion))
+		msg += ": " + hint
+		fe = &FieldError{Type: ErrorTypeNotSupported, Field: "kind", BadValue: kind, Detail: hint}
+	} else {
+		slices.Sort(names)
+		msg += "; supported kinds: " + strings.Join(names, ", ")
+		fe = NotSupported(NewPath("kind"), kind, names...)
 	}
-	slices.Sort(names)
-	return NewBadRequest(msg + "; supported kinds: " + strings.Join(names, ", "))
+	e := NewInvalid(kind, name, FieldErrorList{fe})
+	e.ErrStatus.Message = msg
+	return e
 }
 
 // SetTypeMeta fills obj's apiVersion and kind from its Go type. It returns

@@ -41,7 +41,7 @@ func TestSchemeLookups(t *testing.T) {
 	if err != nil || obj.GetTypeMeta().Kind != "ReplicaSet" {
 		t.Errorf("New = %v, %v", obj, err)
 	}
-	if _, err := s.New("v1", "Widget"); !IsBadRequest(err) {
+	if _, err := s.New("v1", "Widget"); !IsInvalid(err) {
 		t.Errorf("New(unknown) = %v", err)
 	}
 	p := &Pod{}
