@@ -54,9 +54,10 @@ func (s *Scheme) Decode(data []byte) (Object, error) {
 // document joined with errors.Join: each a *DocumentError that names the
 // document as users count it (from 1, skipping empty documents) and the
 // line of the file where it starts, wrapping an Invalid *StatusError that
-// lists every bad field path of the document or a BadRequest one
-// (malformed YAML or JSON, with the line in the file; an unsupported
-// kind). Use DecodeDocuments to keep the documents that decoded.
+// lists every bad field path of the document (an unsupported kind is one,
+// with a message of its own), or a BadRequest one for malformed YAML or
+// JSON (with the line in the file). Use DecodeDocuments to keep the
+// documents that decoded.
 //
 // Decoded objects are not defaulted or validated: the server does both
 // on every write (Client.Create returns every invalid field at once).

@@ -56,10 +56,10 @@
 //     api.DecodeDocuments(yamlBytes) for every document's outcome at once
 //     (its number, line, kind, name, and object or error). Unknown or
 //     misspelled fields (with "did you mean"), keys given twice, wrong
-//     JSON types and malformed quantities are Invalid errors that name
-//     the document, its line and every field path (FieldErrors(err)
-//     lists them); malformed YAML or JSON (with the line in the file) and
-//     unsupported kinds are BadRequest errors.
+//     JSON types, malformed quantities and unsupported kinds are Invalid
+//     errors that name the document, its line and every field path
+//     (FieldErrors(err) lists them); malformed YAML or JSON is a
+//     BadRequest error naming the line in the file.
 //  2. Or build objects in Go: &api.Deployment{ObjectMeta: ..., Spec: ...},
 //     with api.Ptr(int32(3)) for optional fields and api.MustParse("100m")
 //     for literal quantities.
