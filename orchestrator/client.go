@@ -109,6 +109,50 @@ type Client interface {
 	// FieldOwner.
 	// Errors: IsInvalid when obj has no name; those of Create and Patch.
 	Apply(ctx context.Context, obj Object, opts ...ApplyOption) error
+	// ApplyAll applies every object of a manifest (YAML documents or a
+	// JSON stream, as DecodeDocuments reads it), as kubectl apply -f
+	// does, but all or nothing as far as checking ahead can tell:
+	//
+	//  1. It decodes every document. A document that does not decode
+	//     fails.
+	//  2. It runs every object through Apply with DryRunAll, in order:
+	//     defaulting, admission, the kind's strategy and validation, and
+	//     the three-way merge with what is stored. An object fails if
+	//     its dry run fails, with one exception: a namespaced object
+	//     whose Namespace does not exist yet but is created by an
+	//     earlier document of the manifest (its dry run has then passed
+	//     every check that comes before the Namespace check; when the
+	//     Namespace comes later in the file, the error says so).
+	//  3. If any object failed, it stores nothing and returns an
+	//     *ApplyAllError listing every failing document (number, line,
+	//     kind, name and reason). Otherwise it applies the objects for
+	//     real, one Apply each, in file order, and returns them as
+	//     stored.
+	//
+	// All or nothing holds for what the checks can see. It is not a
+	// transaction: between the checks and the writes, and between one
+	// write and the next, other writers can change the cluster, and a
+	// write can fail on its own (a conflict that keeps recurring, a lost
+	// leader, ctx ending). Then the objects before the failing one stay
+	// applied, those after it are not, and the failing one is not either
+	// unless its outcome was unknown (a leader lost or ctx ended after
+	// the write was sent: it may have been stored). ApplyAll returns the
+	// objects it applied with an *ApplyAllError (Validated true) that
+	// says which document failed. Since Apply is idempotent, running
+	// ApplyAll again with the same manifest converges: objects already
+	// as declared are not written again, the rest are applied.
+	//
+	// Options: FieldOwner; DryRunAll runs steps 1 and 2 only and returns
+	// the objects as they would be stored.
+	// Errors: *ApplyAllError, whose Unwrap returns each failing
+	// document's error (a *DocumentError wrapping the StatusError of
+	// DecodeDocuments or of Apply): FieldErrors collects the field errors
+	// of them all, and errors.As and the predicates (IsInvalid,
+	// IsNotFound, ...) find the first failing document's, so test each of
+	// ApplyAllError.Failed for the others; IsBadRequest for a manifest
+	// that holds no object; ctx.Err(), wrapped, when ctx ends during the
+	// checks.
+	ApplyAll(ctx context.Context, manifest []byte, opts ...ApplyOption) ([]Object, error)
 }
 
 // ListOptions collects the effect of ListOption values.
@@ -436,6 +480,10 @@ func (c *localClient) Watch(ctx context.Context, list ObjectList, opts ...ListOp
 	o := listOpts(opts)
 	o.Consistent = false
 	return c.c.Watch(ctx, info, o)
+}
+
+func (c *localClient) ApplyAll(ctx context.Context, manifest []byte, opts ...ApplyOption) ([]Object, error) {
+	return applyAll(ctx, c, manifest, opts)
 }
 
 func (c *localClient) Apply(ctx context.Context, obj Object, opts ...ApplyOption) error {

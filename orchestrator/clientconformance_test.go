@@ -2,6 +2,9 @@ package orchestrator_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +21,8 @@ func clientConformance(t *testing.T, cl orchestrator.Client) {
 	t.Run("DryRun", func(t *testing.T) { dryRun(t, cl) })
 	t.Run("FieldOwner", func(t *testing.T) { fieldOwner(t, cl) })
 	t.Run("PatchTypes", func(t *testing.T) { patchTypes(t, cl) })
+	t.Run("ApplyAllStoresNothingWhenADocumentFails", func(t *testing.T) { applyAllStoresNothingWhenADocumentFails(t, cl) })
+	t.Run("ApplyAllAppliesInOrder", func(t *testing.T) { applyAllAppliesInOrder(t, cl) })
 }
 
 func TestLocalClientConformance(t *testing.T) {
@@ -267,5 +272,173 @@ func patchTypes(t *testing.T, cl orchestrator.Client) {
 	got := getCM(t, cl, "patched")
 	if got.Data["a"] != "changed" || len(got.Data) != 1 {
 		t.Fatalf("MergeFrom result %v", got.Data)
+	}
+}
+
+// A manifest for ApplyAll with a problem in every document but the last:
+// a Namespace created too late, a Deployment that fails validation, a
+// misspelled kind, a Namespace that exists nowhere.
+const badManifest = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: aa-shop}
+data: {a: "1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: aa-web}
+spec:
+  replicas: -1
+  selector: {matchLabels: {app: aa-web}}
+  template:
+    metadata: {labels: {app: aa-web}}
+    spec:
+      containers: [{name: web, image: web:1}]
+---
+# a misspelled kind
+apiVersion: apps/v1
+kind: Deplyment
+metadata: {name: aa-typo}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: aa-pod, namespace: aa-nowhere}
+spec:
+  containers: [{name: app, image: app:1}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: aa-shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: aa-fine}
+`
+
+// applyAllStoresNothingWhenADocumentFails: every failing document is
+// reported, decoding, validation and admission alike, and nothing of the
+// manifest is stored.
+func applyAllStoresNothingWhenADocumentFails(t *testing.T, cl orchestrator.Client) {
+	ctx := context.Background()
+	objs, err := cl.ApplyAll(ctx, []byte(badManifest))
+	if objs != nil {
+		t.Errorf("ApplyAll returned %d objects with its error", len(objs))
+	}
+	want := `nothing applied: 4 of 6 objects failed the checks
+document 1 (line 1, ConfigMap "settings"): Namespace "aa-shop" not found (document 5 creates it: put that document before this one)
+document 2 (line 6): Deployment "aa-web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0
+document 3 (line 18, Deplyment "aa-typo"): unsupported kind "Deplyment" in group/version "apps/v1": did you mean "Deployment"?
+document 4 (line 22, Pod "aa-pod"): Namespace "aa-nowhere" not found`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error\n got %v\nwant %s", err, want)
+	}
+	var ae *orchestrator.ApplyAllError
+	if !errors.As(err, &ae) || ae.Validated || ae.Applied != 0 || ae.Total != 6 {
+		t.Fatalf("error %#v: want an *ApplyAllError, not validated, 0 of 6 applied", err)
+	}
+	var where []string
+	for _, d := range ae.Failed {
+		where = append(where, fmt.Sprintf("%d:%d:%s/%s", d.Index, d.Line, d.Kind, d.Name))
+		if d.Object != nil {
+			t.Errorf("document %d failed, yet has an Object", d.Index)
+		}
+	}
+	if got := strings.Join(where, " "); got != "1:1:ConfigMap/settings 2:6:Deployment/aa-web 3:18:Deplyment/aa-typo 4:22:Pod/aa-pod" {
+		t.Errorf("failed documents %s", got)
+	}
+	// Each document's error keeps its reason; the predicates on the
+	// whole error see the first one's.
+	for i, is := range []func(error) bool{orchestrator.IsNotFound, orchestrator.IsInvalid, orchestrator.IsInvalid, orchestrator.IsNotFound} {
+		if !is(ae.Failed[i].Err) {
+			t.Errorf("document %d: unexpected reason: %v", ae.Failed[i].Index, ae.Failed[i].Err)
+		}
+	}
+	if !orchestrator.IsNotFound(err) {
+		t.Errorf("IsNotFound(err) = false, want the first failing document's reason")
+	}
+	if got := orchestrator.FieldErrors(err).Fields(); !slices.Equal(got, []string{"spec.replicas", "kind"}) {
+		t.Errorf("FieldErrors = %v", got)
+	}
+	// Nothing was stored, not even the documents that passed.
+	if err := cl.Get(ctx, orchestrator.ObjectKey{Name: "aa-shop"}, &orchestrator.Namespace{}); !orchestrator.IsNotFound(err) {
+		t.Errorf("Namespace aa-shop: %v, want NotFound", err)
+	}
+	if err := cl.Get(ctx, orchestrator.ObjectKey{Name: "aa-fine"}, &orchestrator.ConfigMap{}); !orchestrator.IsNotFound(err) {
+		t.Errorf("ConfigMap aa-fine: %v, want NotFound", err)
+	}
+	// A manifest without objects is refused.
+	if _, err := cl.ApplyAll(ctx, []byte("---\n# nothing\n")); !orchestrator.IsBadRequest(err) {
+		t.Errorf("empty manifest: %v, want BadRequest", err)
+	}
+}
+
+// applyAllAppliesInOrder: a Namespace first lets the objects after it be
+// created in it; the objects come back as stored; DryRunAll stores
+// nothing; applying the manifest again changes nothing.
+func applyAllAppliesInOrder(t *testing.T, cl orchestrator.Client) {
+	ctx := context.Background()
+	manifest := func(level string) []byte {
+		return []byte(`apiVersion: v1
+kind: Namespace
+metadata: {name: ao-shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: ao-shop}
+data: {level: ` + level + `}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: ao-first}, data: {n: "1"}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: ao-second, namespace: ao-shop}, data: {n: "2"}}
+`)
+	}
+	objs, err := cl.ApplyAll(ctx, manifest("info"), orchestrator.FieldOwner("deployer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		if o.GetResourceVersion() == "" || o.GetUID() == "" {
+			t.Errorf("%s %s came back without resourceVersion or uid", o.GetTypeMeta().Kind, o.GetName())
+		}
+		got = append(got, o.GetTypeMeta().Kind+" "+o.GetNamespace()+"/"+o.GetName())
+	}
+	if want := []string{"Namespace /ao-shop", "ConfigMap ao-shop/settings", "ConfigMap default/ao-first", "ConfigMap ao-shop/ao-second"}; !slices.Equal(got, want) {
+		t.Fatalf("applied %q, want %q", got, want)
+	}
+	settings := func() *orchestrator.ConfigMap {
+		var cm orchestrator.ConfigMap
+		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "ao-shop", Name: "settings"}, &cm); err != nil {
+			t.Fatal(err)
+		}
+		return &cm
+	}
+	stored := settings()
+	if stored.Data["level"] != "info" || stored.ManagedFields[0].Manager != "deployer" {
+		t.Errorf("stored settings: data %v managedFields %+v", stored.Data, stored.ManagedFields)
+	}
+
+	// A dry run returns what would be stored and stores nothing.
+	preview, err := cl.ApplyAll(ctx, manifest("debug"), orchestrator.DryRunAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm := preview[1].(*orchestrator.ConfigMap); cm.Data["level"] != "debug" {
+		t.Errorf("dry run returned %v", cm.Data)
+	}
+	if cur := settings(); cur.ResourceVersion != stored.ResourceVersion || cur.Data["level"] != "info" {
+		t.Errorf("a dry run changed the object: resourceVersion %s -> %s, data %v", stored.ResourceVersion, cur.ResourceVersion, cur.Data)
+	}
+
+	// The same manifest again writes nothing.
+	again, err := cl.ApplyAll(ctx, manifest("info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(objs); i++ {
+		if again[i].GetResourceVersion() != objs[i].GetResourceVersion() {
+			t.Errorf("re-applying %s wrote: resourceVersion %s -> %s", objs[i].GetName(), objs[i].GetResourceVersion(), again[i].GetResourceVersion())
+		}
 	}
 }

@@ -23,17 +23,20 @@
 //     or MergeFrom an earlier copy), Delete (with propagation), Watch and
 //     Apply (kubectl apply's three-way merge: it never drops what other
 //     writers added) on typed objects such as *Deployment, decoded from
-//     Kubernetes YAML with Decode/DecodeAll or built in Go. Writes take
-//     options: DryRunAll, FieldOwner, and for Delete PropagationPolicy
-//     and Preconditions.
+//     Kubernetes YAML with Decode/DecodeAll (DecodeDocuments reports
+//     every document's outcome, with its number and line) or built in
+//     Go. ApplyAll applies a whole manifest after a dry run of every
+//     document, storing nothing if any fails. Writes take options:
+//     DryRunAll, FieldOwner, and for Delete PropagationPolicy and
+//     Preconditions.
 //  4. Shutdown(ctx) stops the node gracefully (hands off leadership, leaves
 //     gossip); it is idempotent.
 //
 // Every type, constant, sentinel error and error predicate of package api
 // is declared here too, under the same name (types.go, generated from api
 // by go generate, so the two cannot drift), with a few of api's helpers
-// (Decode, DecodeAll, ParseSelector, ...): importing orchestrator is
-// enough for everyday work.
+// (Decode, DecodeAll, DecodeDocuments, ParseSelector, ...): importing
+// orchestrator is enough for everyday work.
 //
 // For tests, package orchestratortest starts whole clusters in one process
 // with orchestratortest.NewCluster(t, 3).

@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
@@ -114,4 +115,70 @@ func ExampleClient_Apply() {
 	}
 	fmt.Println(preview.Data["log-level"], applied.Data["log-level"], applied.Labels["audited"])
 	// Output: debug debug yes
+}
+
+// ApplyAll checks every document of a manifest before it stores any:
+// here one misspelled kind and a Namespace listed after the object that
+// needs it keep the whole file out; fixed, it applies in order.
+func ExampleClient_ApplyAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rt, err := fake.New(fake.Config{NodeName: "solo"})
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close()
+	cfg := orchestrator.TestConfig("solo")
+	cfg.Runtime, cfg.BootstrapExpect = rt, 1
+	cluster, err := orchestrator.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	if err := cluster.Start(ctx); err != nil {
+		panic(err)
+	}
+	defer cluster.Shutdown(context.Background())
+	c := cluster.Client()
+
+	config := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {log-level: info}
+`
+	shop := `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+`
+	web := `apiVersion: apps/v1
+kind: Deplyment
+metadata: {name: web, namespace: shop}
+`
+	_, err = c.ApplyAll(ctx, []byte(config+"---\n"+web+"---\n"+shop))
+	fmt.Println(err)
+
+	web = strings.Replace(web, "Deplyment", "Deployment", 1) + `spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: example/web:1}]
+`
+	objs, err := c.ApplyAll(ctx, []byte(shop+"---\n"+config+"---\n"+web))
+	if err != nil {
+		panic(err)
+	}
+	for _, o := range objs {
+		name := o.GetName()
+		if ns := o.GetNamespace(); ns != "" {
+			name = ns + "/" + name
+		}
+		fmt.Println(o.GetTypeMeta().Kind, name)
+	}
+	// Output:
+	// nothing applied: 2 of 3 objects failed the checks
+	// document 1 (line 1, ConfigMap "settings"): Namespace "shop" not found (document 3 creates it: put that document before this one)
+	// document 2 (line 6, Deplyment "web"): unsupported kind "Deplyment" in group/version "apps/v1": did you mean "Deployment"?
+	// Namespace shop
+	// ConfigMap shop/settings
+	// Deployment shop/web
 }

@@ -11,8 +11,13 @@ import "github.com/flotilla-io/flotilla/orchestrator/api"
 var (
 	// Decode strictly decodes one JSON or YAML object; see api.Decode.
 	Decode = api.Decode
-	// DecodeAll strictly decodes JSON or multi-document YAML; see api.DecodeAll.
+	// DecodeAll strictly decodes JSON or multi-document YAML, all or
+	// nothing; see api.DecodeAll.
 	DecodeAll = api.DecodeAll
+	// DecodeDocuments decodes every document of a manifest and reports
+	// each one's outcome (index, line, kind, name, object or error); see
+	// api.DecodeDocuments.
+	DecodeDocuments = api.DecodeDocuments
 	// ParseSelector parses a label selector such as "app=web,tier!=db".
 	ParseSelector = api.ParseSelector
 	// ParseFieldSelector parses a field selector such as "spec.nodeName=n1".

@@ -104,7 +104,12 @@ type DeploymentStrategy = api.DeploymentStrategy
 // DeploymentStrategyType is RollingUpdate or Recreate.
 type DeploymentStrategyType = api.DeploymentStrategyType
 
-// DocumentError locates a decoding error in a multi-document input.
+// Document is one object of a manifest as DecodeDocuments read it: where
+// it is in the file, what it says it is, and the decoded object or why it
+// did not decode.
+type Document = api.Document
+
+// DocumentError locates the error of one document of a manifest.
 type DocumentError = api.DocumentError
 
 // DownwardAPIProjection projects Pod fields.

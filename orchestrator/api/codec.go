@@ -5,33 +5,13 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 )
-
-// DocumentError locates a decoding error in a multi-document input. It
-// wraps the document's error (a *StatusError), so IsInvalid and
-// FieldErrors see through it.
-type DocumentError struct {
-	// Index is the 0-based position of the document in the input, counting
-	// empty documents; the message counts from 1.
-	Index int
-	Err   error
-}
-
-// Error returns "document N: <error>".
-func (e *DocumentError) Error() string {
-	return fmt.Sprintf("document %d: %v", e.Index+1, e.Err)
-}
-
-// Unwrap returns the document's error.
-func (e *DocumentError) Unwrap() error { return e.Err }
 
 // Decode decodes exactly one object from JSON or YAML with the default
 // scheme; see [Scheme.Decode].
@@ -59,37 +39,36 @@ func (s *Scheme) Decode(data []byte) (Object, error) {
 	return objs[0], nil
 }
 
-// DecodeAll decodes a JSON object, a stream of JSON objects, or YAML with
-// "---" separated documents (comments allowed, empty documents skipped).
-// A document of kind "List" (apiVersion v1) contributes its items.
+// DecodeAll decodes every object of a manifest: DecodeDocuments, all or
+// nothing. Input, strictness and errors are DecodeDocuments': a JSON
+// object or stream of them, or YAML with "---" separated documents
+// (comments allowed, empty documents skipped and not counted); a document
+// of kind "List" (apiVersion v1) contributes its items. Every document
+// must name a registered apiVersion and kind, and an unknown or
+// misspelled field (matched case-sensitively), a key given twice, a value
+// of the wrong JSON type or a malformed quantity, time or int-or-string
+// is an error.
 //
-// Decoding is strict: every document must name a registered apiVersion and
-// kind, and an unknown or misspelled field (matched case-sensitively), a
-// value of the wrong JSON type or a malformed quantity, time or
-// int-or-string is an error. Errors are *DocumentError values wrapping an
-// Invalid *StatusError that lists every bad field path of the document
-// (syntax errors wrap a BadRequest one); errors of several documents are
-// joined with errors.Join. On error no objects are returned.
+// It returns the objects in file order when every document decodes.
+// Otherwise it returns no objects and the errors of every failing
+// document joined with errors.Join: each a *DocumentError that names the
+// document as users count it (from 1, skipping empty documents) and the
+// line of the file where it starts, wrapping an Invalid *StatusError that
+// lists every bad field path of the document (an unsupported kind is one,
+// with a message of its own), or a BadRequest one for malformed YAML or
+// JSON (with the line in the file). Use DecodeDocuments to keep the
+// documents that decoded.
 //
 // Decoded objects are not defaulted or validated: the server does both
 // on every write (Client.Create returns every invalid field at once).
 func (s *Scheme) DecodeAll(data []byte) ([]Object, error) {
-	docs, err := splitDocuments(data)
+	docs, err := s.DecodeDocuments(data)
 	if err != nil {
 		return nil, err
 	}
-	var objs []Object
-	var errs []error
-	for _, d := range docs {
-		got, err := s.decodeDocument(d.json, true)
-		if err != nil {
-			errs = append(errs, &DocumentError{Index: d.index, Err: err})
-			continue
-		}
-		objs = append(objs, got...)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	objs := make([]Object, len(docs))
+	for i, d := range docs {
+		objs[i] = d.Object
 	}
 	return objs, nil
 }
@@ -106,14 +85,15 @@ func (s *Scheme) DecodeInto(data []byte, obj Object) error {
 	if !ok {
 		return fmt.Errorf("api: DecodeInto: %T is not a registered kind", obj)
 	}
-	docs, err := splitDocuments(data)
-	if err != nil {
-		return err
-	}
+	docs := splitDocuments(data)
 	if len(docs) != 1 {
 		return NewBadRequest(fmt.Sprintf("expected exactly one %s, found %d documents", info.Kind, len(docs)))
 	}
-	tree, err := parseTree(docs[0].json)
+	doc := docs[0]
+	if doc.err != nil {
+		return doc.err
+	}
+	tree, err := parseTree(doc.json)
 	if err != nil {
 		return err
 	}
@@ -128,85 +108,20 @@ func (s *Scheme) DecodeInto(data []byte, obj Object) error {
 	if v, ok := m["kind"]; ok && v != info.Kind {
 		errs = append(errs, NotSupported(NewPath("kind"), v, info.Kind))
 	}
-	errs = append(errs, checkStrict(tree, reflect.TypeOf(obj).Elem(), Path{})...)
+	t := reflect.TypeOf(obj).Elem()
+	if doc.fromJSON {
+		errs = append(errs, typedDuplicates(duplicateKeys(doc.json, doc.line), t)...)
+	}
+	errs = append(errs, checkStrict(tree, t, Path{})...)
 	if len(errs) > 0 {
 		return NewInvalid(info.Kind, nameOf(m), errs)
 	}
 	fresh := info.New()
-	if err := json.Unmarshal(docs[0].json, fresh); err != nil {
+	if err := json.Unmarshal(doc.json, fresh); err != nil {
 		return NewBadRequest(err.Error())
 	}
 	reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(fresh).Elem())
 	return nil
-}
-
-type document struct {
-	index int
-	json  []byte
-}
-
-// splitDocuments turns the input into JSON documents, dropping empty ones.
-func splitDocuments(data []byte) ([]document, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		// JSON: one object or a stream of them.
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		var docs []document
-		for i := 0; ; i++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err == io.EOF {
-				return docs, nil
-			} else if err != nil {
-				return nil, &DocumentError{Index: i, Err: NewBadRequest("malformed JSON: " + err.Error())}
-			}
-			docs = append(docs, document{index: i, json: raw})
-		}
-	}
-	var docs []document
-	var errs []error
-	for i, y := range splitYAML(data) {
-		j, err := yaml.YAMLToJSONStrict(y)
-		if err != nil {
-			errs = append(errs, &DocumentError{Index: i, Err: NewBadRequest("malformed YAML: " + err.Error())})
-			continue
-		}
-		if t := bytes.TrimSpace(j); len(t) == 0 || string(t) == "null" {
-			continue
-		}
-		docs = append(docs, document{index: i, json: j})
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return docs, nil
-}
-
-// splitYAML splits at lines that start a new document ("---", optionally
-// followed by blanks or a comment). Content after "--- " on the same line
-// belongs to the new document.
-func splitYAML(data []byte) [][]byte {
-	var docs [][]byte
-	var cur []byte
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
-		body := bytes.TrimRight(line, "\r\n")
-		if bytes.HasPrefix(body, []byte("---")) && (len(body) == 3 || body[3] == ' ' || body[3] == '\t') {
-			docs = append(docs, cur)
-			rest := bytes.TrimSpace(body[3:])
-			cur = nil
-			if len(rest) > 0 && rest[0] != '#' {
-				cur = append(append(cur, rest...), '\n')
-			}
-			continue
-		}
-		cur = append(cur, line...)
-	}
-	return append(docs, cur)
 }
 
 func parseTree(j []byte) (any, error) {
@@ -226,83 +141,6 @@ func nameOf(m map[string]any) string {
 		}
 	}
 	return ""
-}
-
-func (s *Scheme) decodeDocument(j []byte, allowList bool) ([]Object, error) {
-	tree, err := parseTree(j)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := tree.(map[string]any)
-	if !ok {
-		return nil, NewBadRequest("expected a JSON/YAML object, got " + jsonTypeName(tree))
-	}
-	apiVersion, _ := m["apiVersion"].(string)
-	kind, _ := m["kind"].(string)
-	if allowList && kind == "List" && apiVersion == CoreV1 {
-		return s.decodeList(m)
-	}
-	var errs FieldErrorList
-	for _, f := range []string{"apiVersion", "kind"} {
-		if v, ok := m[f]; ok {
-			if _, isString := v.(string); !isString {
-				errs = append(errs, Invalid(NewPath(f), v, "must be a string"))
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return nil, NewInvalid(kind, nameOf(m), errs)
-	}
-	info, errs := s.resolve(apiVersion, kind)
-	if len(errs) > 0 {
-		return nil, NewInvalid(kind, nameOf(m), errs)
-	}
-	obj := info.New()
-	if errs := checkStrict(tree, reflect.TypeOf(obj).Elem(), Path{}); len(errs) > 0 {
-		return nil, NewInvalid(kind, nameOf(m), errs)
-	}
-	if err := json.Unmarshal(j, obj); err != nil {
-		// checkStrict accepts only what Unmarshal accepts; this is a
-		// safety net, not an expected path.
-		return nil, NewBadRequest(err.Error())
-	}
-	return []Object{obj}, nil
-}
-
-func (s *Scheme) decodeList(m map[string]any) ([]Object, error) {
-	var errs FieldErrorList
-	for k := range m {
-		switch k {
-		case "apiVersion", "kind", "metadata", "items":
-		default:
-			errs = append(errs, Unknown(NewPath(k)))
-		}
-	}
-	items, ok := m["items"].([]any)
-	if m["items"] != nil && !ok {
-		errs = append(errs, Invalid(NewPath("items"), nil, "must be a list"))
-	}
-	var objs []Object
-	for i, it := range items {
-		p := NewPath("items").Index(i)
-		raw, _ := json.Marshal(it)
-		got, err := s.decodeDocument(raw, false)
-		if err != nil {
-			fe := FieldErrors(err)
-			if len(fe) == 0 {
-				fe = FieldErrorList{Invalid(p, nil, err.Error())}
-			} else {
-				fe = fe.Prefix(p)
-			}
-			errs = append(errs, fe...)
-			continue
-		}
-		objs = append(objs, got...)
-	}
-	if len(errs) > 0 {
-		return nil, NewInvalid("List", "", errs)
-	}
-	return objs, nil
 }
 
 func jsonTypeName(v any) string {
@@ -385,7 +223,7 @@ func checkStrict(v any, t reflect.Type, p Path) FieldErrorList {
 		for _, k := range sortedKeys(m) {
 			ft, ok := fields[k]
 			if !ok {
-				errs = append(errs, Unknown(p.Child(k)))
+				errs = append(errs, unknownField(p.Child(k), k, fields))
 				continue
 			}
 			errs = append(errs, checkStrict(m[k], ft, p.Child(k))...)
@@ -453,6 +291,16 @@ func checkStrict(v any, t reflect.Type, p Path) FieldErrorList {
 		return nil
 	}
 	return nil
+}
+
+// unknownField is Unknown with a hint naming the closest known field,
+// when one is close: `metadata.nam: Unknown field: did you mean "name"?`.
+func unknownField(p Path, name string, known map[string]reflect.Type) *FieldError {
+	fe := Unknown(p)
+	if near, ok := closest(name, sortedKeys(known)); ok {
+		fe.Detail = fmt.Sprintf("did you mean %q?", near)
+	}
+	return fe
 }
 
 // badValue shortens composite values for messages.

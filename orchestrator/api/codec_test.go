@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -188,35 +189,35 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      string
-		doc     int
+		doc     int // as users count: from 1, skipping empty documents
 		fields  []string
 		invalid bool
 	}{
-		{"misspelled field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    imagee: x\n", 0,
+		{"misspelled field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    imagee: x\n", 1,
 			[]string{"spec.containers[0].imagee"}, true},
-		{"wrong case", "apiVersion: v1\nkind: Pod\nmetadata: {Name: p}\n", 0, []string{"metadata.Name"}, true},
-		{"unknown top-level", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nspec: {}\n", 0, []string{"spec"}, true},
-		{"missing apiVersion and kind", "metadata: {name: x}\n", 0, []string{"apiVersion", "kind"}, true},
-		{"unknown kind", "apiVersion: v1\nkind: Widget\n", 0, []string{"kind"}, true},
-		{"non-string apiVersion", "apiVersion: 1\nkind: Pod\n", 0, []string{"apiVersion"}, true},
-		{"wrong apiVersion for kind", "apiVersion: v1\nkind: Deployment\n", 0, []string{"apiVersion"}, true},
-		{"extensions Deployment", "apiVersion: extensions/v1beta1\nkind: Deployment\n", 0, []string{"apiVersion"}, true},
-		{"malformed quantity", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    resources:\n      requests: {memory: 12MB, cpu: 1}\n", 0,
+		{"wrong case", "apiVersion: v1\nkind: Pod\nmetadata: {Name: p}\n", 1, []string{"metadata.Name"}, true},
+		{"unknown top-level", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nspec: {}\n", 1, []string{"spec"}, true},
+		{"missing apiVersion and kind", "metadata: {name: x}\n", 1, []string{"apiVersion", "kind"}, true},
+		{"unknown kind", "apiVersion: v1\nkind: Widget\n", 1, []string{"kind"}, true},
+		{"non-string apiVersion", "apiVersion: 1\nkind: Pod\n", 1, []string{"apiVersion"}, true},
+		{"wrong apiVersion for kind", "apiVersion: v1\nkind: Deployment\n", 1, []string{"apiVersion"}, true},
+		{"extensions Deployment", "apiVersion: extensions/v1beta1\nkind: Deployment\n", 1, []string{"apiVersion"}, true},
+		{"malformed quantity", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    resources:\n      requests: {memory: 12MB, cpu: 1}\n", 1,
 			[]string{"spec.containers[0].resources.requests[memory]"}, true},
-		{"wrong types", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, labels: {v: 1}}\nspec:\n  replicas: three\n  paused: 1\n  template: {spec: {containers: {}}}\n", 0,
+		{"wrong types", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, labels: {v: 1}}\nspec:\n  replicas: three\n  paused: 1\n  template: {spec: {containers: {}}}\n", 1,
 			[]string{"metadata.labels[v]", "spec.paused", "spec.replicas", "spec.template.spec.containers"}, true},
-		{"int32 overflow", "apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 3000000000}\n", 0, []string{"spec.replicas"}, true},
-		{"bad int-or-string", "apiVersion: apps/v1\nkind: Deployment\nspec: {strategy: {rollingUpdate: {maxSurge: 1.5}}}\n", 0,
+		{"int32 overflow", "apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 3000000000}\n", 1, []string{"spec.replicas"}, true},
+		{"bad int-or-string", "apiVersion: apps/v1\nkind: Deployment\nspec: {strategy: {rollingUpdate: {maxSurge: 1.5}}}\n", 1,
 			[]string{"spec.strategy.rollingUpdate.maxSurge"}, true},
-		{"bad time", "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns, creationTimestamp: yesterday}\n", 0,
+		{"bad time", "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns, creationTimestamp: yesterday}\n", 1,
 			[]string{"metadata.creationTimestamp"}, true},
-		{"bad base64", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbinaryData: {k: '%%%'}\n", 0, []string{"binaryData[k]"}, true},
+		{"bad base64", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbinaryData: {k: '%%%'}\n", 1, []string{"binaryData[k]"}, true},
 		{"error in second document", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n# comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {nam: b}\n", 2,
 			[]string{"metadata.nam"}, true},
-		{"yaml syntax", "apiVersion: v1\nkind: [\n", 0, nil, false},
-		{"duplicate key", "apiVersion: v1\nkind: Namespace\nkind: Namespace\n", 0, nil, false},
-		{"not an object", "- a\n- b\n", 0, nil, false},
-		{"json syntax", `{"apiVersion": "v1",}`, 0, nil, false},
+		{"yaml syntax", "apiVersion: v1\nkind: [\n", 1, nil, false},
+		{"duplicate key", "apiVersion: v1\nkind: Namespace\nkind: Namespace\n", 1, nil, false},
+		{"not an object", "- a\n- b\n", 1, nil, false},
+		{"json syntax", `{"apiVersion": "v1"`, 1, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,7 +227,7 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			var de *DocumentError
 			if !errors.As(err, &de) || de.Index != tt.doc {
-				t.Errorf("error %v: want DocumentError for document index %d", err, tt.doc)
+				t.Errorf("error %v: want DocumentError for document %d", err, tt.doc)
 			}
 			if IsInvalid(err) != tt.invalid || (!tt.invalid && !IsBadRequest(err)) {
 				t.Errorf("IsInvalid = %v, want %v (error %v)", IsInvalid(err), tt.invalid, err)
@@ -267,7 +268,7 @@ func TestDecodeEdgeCases(t *testing.T) {
 	}
 	// Several bad documents: all reported.
 	_, err = DecodeAll([]byte("kind: Pod\n---\nkind: Nope\n"))
-	if n := len(FieldErrors(err)); n != 3 || !strings.Contains(err.Error(), "document 1") || !strings.Contains(err.Error(), "document 2") {
+	if n := len(FieldErrors(err)); n != 2 || !strings.Contains(err.Error(), "document 1") || !strings.Contains(err.Error(), "document 2") {
 		t.Errorf("joined error (%d causes) = %v", n, err)
 	}
 }
@@ -355,16 +356,24 @@ func TestDecodeKubectlGetNode(t *testing.T) {
 }
 
 // TestInvalidManifestGolden decodes a file full of mistakes and compares
-// every problem decoding reports with a golden file (go test -run
-// TestInvalidManifestGolden -update rewrites it). What validation then
-// finds in the documents that decode is the strategies' golden file.
+// what DecodeDocuments reports for each document with a golden file (go
+// test -run TestInvalidManifestGolden -update rewrites it). What
+// validation then finds in the documents that decode is the strategies'
+// golden file.
 func TestInvalidManifestGolden(t *testing.T) {
 	data := readTestdata(t, "invalid.yaml")
 	var report strings.Builder
-	_, err := DecodeAll(data)
-	report.WriteString("== DecodeAll\n")
-	for _, fe := range FieldErrors(err) {
-		report.WriteString(fe.Error() + "\n")
+	docs, err := DecodeDocuments(data)
+	report.WriteString("== DecodeDocuments\n")
+	for _, d := range docs {
+		if d.Err != nil {
+			report.WriteString(d.Err.Error() + "\n")
+			continue
+		}
+		fmt.Fprintf(&report, "document %d (line %d): %s %q decoded\n", d.Index, d.Line, d.Kind, d.Name)
+	}
+	if got := len(FieldErrors(err)); err == nil || got == 0 {
+		t.Errorf("DecodeDocuments error = %v with %d field errors, want the documents' errors joined", err, got)
 	}
 	got := []byte(report.String())
 	golden := filepath.Join("testdata", "invalid.golden.txt")

@@ -3,7 +3,8 @@
 // lists) and what a program needs to read, write and reason about them:
 //
 //   - strict decoding of JSON and multi-document YAML ([Decode],
-//     [DecodeAll], [DecodeInto]) and encoding ([EncodeJSON], [EncodeYAML]);
+//     [DecodeAll], [DecodeDocuments] for every document's outcome,
+//     [DecodeInto]) and encoding ([EncodeJSON], [EncodeYAML]);
 //   - resource quantities ([Quantity], [ResourceList]), [IntOrString] and
 //     [Time] with Kubernetes' wire formats;
 //   - label and field selectors ([ParseSelector], [LabelSelectorAsSelector],
@@ -45,15 +46,20 @@
 //
 // Field names and semantics are Kubernetes' (core/v1 and apps/v1), so
 // existing Kubernetes YAML for these kinds decodes unchanged. The package
-// depends only on the standard library and sigs.k8s.io/yaml. The
-// orchestrator package re-exports its types with aliases.
+// depends only on the standard library, sigs.k8s.io/yaml and the YAML
+// reader under it (go.yaml.in/yaml/v2). The orchestrator package
+// re-exports its types with aliases.
 //
 // # Usage
 //
-//  1. Decode manifests: objs, err := api.DecodeAll(yamlBytes). Unknown or
-//     misspelled fields, wrong JSON types, malformed quantities and unknown
-//     apiVersion/kind are errors that name the document and every field
-//     path; IsInvalid(err) is true and FieldErrors(err) lists them.
+//  1. Decode manifests: objs, err := api.DecodeAll(yamlBytes), or
+//     api.DecodeDocuments(yamlBytes) for every document's outcome at once
+//     (its number, line, kind, name, and object or error). Unknown or
+//     misspelled fields (with "did you mean"), keys given twice, wrong
+//     JSON types, malformed quantities and unsupported kinds are Invalid
+//     errors that name the document, its line and every field path
+//     (FieldErrors(err) lists them); malformed YAML or JSON is a
+//     BadRequest error naming the line in the file.
 //  2. Or build objects in Go: &api.Deployment{ObjectMeta: ..., Spec: ...},
 //     with api.Ptr(int32(3)) for optional fields and api.MustParse("100m")
 //     for literal quantities.

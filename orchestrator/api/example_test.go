@@ -60,8 +60,51 @@ dta: {a: b}
 	var de *api.DocumentError
 	fmt.Println(errors.As(err, &de), de.Index)
 	// Output:
-	// document 2: ConfigMap "cfg" is invalid: dta: Unknown field
-	// true 1
+	// document 2 (line 6): ConfigMap "cfg" is invalid: dta: Unknown field: did you mean "data"?
+	// true 2
+}
+
+// DecodeDocuments reports every document of a file, decoded or not, with
+// the numbers and lines a user finds them by. The leading "---" opens an
+// empty document, which is not counted.
+func ExampleDecodeDocuments() {
+	docs, err := api.DecodeDocuments([]byte(`---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deplyment
+metadata: {name: web, namespace: shop}
+---
+# settings
+{kind: ConfigMap, apiVersion: v1, metadata: {name: cfg, namespace: shop}, data: {a: b}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shop}
+spec:
+  containers:
+  - name: app
+    image: app:1
+    imagePullPolicy: IfNotPresent
+    imagePullPolicy: Always
+`))
+	for _, d := range docs {
+		status := "ok"
+		if d.Err != nil {
+			status = "error"
+		}
+		fmt.Printf("%d line %d %s %s/%s: %s\n", d.Index, d.Line, d.Kind, d.Namespace, d.Name, status)
+	}
+	fmt.Println(err)
+	// Output:
+	// 1 line 2 Namespace /shop: ok
+	// 2 line 6 Deplyment shop/web: error
+	// 3 line 11 ConfigMap shop/cfg: ok
+	// 4 line 13 Pod shop/p: error
+	// document 2 (line 6, Deplyment "web"): unsupported kind "Deplyment" in group/version "apps/v1": did you mean "Deployment"?
+	// document 4 (line 13, Pod "p"): malformed YAML: line 21: key "imagePullPolicy" already set in map
 }
 
 func ExampleParseQuantity() {

@@ -18,6 +18,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: -1\n  strategy: {rollingUpdate: {maxSurge: '150%'}}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, binaryData: {a: AAEC}}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Node\nstatus: {capacity: {cpu: 1e3, memory: 1.5Gi}}\n---\n--- {kind: Event}\n"))
+	f.Add([]byte("---\n{kind: ConfigMap, apiVersion: v1, metadata: {name: x}}\n---\n{kind: Namespace}\n{a: 1}\n"))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","data":{"k":"1","k\u0000":"2","k":"3"}}]}`))
 	f.Add([]byte("- [\n"))
 	f.Add([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"creationTimestamp":"2024-01-01T00:00:00Z"}} {"a":`))
 	f.Fuzz(func(t *testing.T, data []byte) {

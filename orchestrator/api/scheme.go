@@ -150,37 +150,78 @@ func (s *Scheme) KindFor(obj any) (KindInfo, bool) {
 }
 
 // New returns a new object of the given kind with TypeMeta set. It returns
-// an Invalid error naming apiVersion or kind when they are not registered.
+// the Invalid error decoding returns for a document naming apiVersion and
+// kind: Required when one is empty, and for an unsupported kind the
+// message DecodeDocuments describes.
 func (s *Scheme) New(apiVersion, kind string) (Object, error) {
-	info, errs := s.resolve(apiVersion, kind)
-	if len(errs) > 0 {
-		return nil, NewInvalid(kind, "", errs)
+	info, err := s.resolve(apiVersion, kind, "")
+	if err != nil {
+		return nil, err
 	}
 	return info.New(), nil
 }
 
-func (s *Scheme) resolve(apiVersion, kind string) (KindInfo, FieldErrorList) {
+// resolve finds the kind a document names, or returns an Invalid error
+// saying what is wrong with its apiVersion and kind; name is the
+// document's, for messages.
+func (s *Scheme) resolve(apiVersion, kind, name string) (KindInfo, error) {
+	if info, ok := s.Lookup(apiVersion, kind); ok {
+		return info, nil
+	}
+	info, known := s.LookupKind(kind)
+	if kind != "" && (!known || apiVersion != "") {
+		return KindInfo{}, s.unsupportedKind(apiVersion, kind, name)
+	}
 	var errs FieldErrorList
 	if apiVersion == "" {
-		errs = append(errs, Required(NewPath("apiVersion"), ""))
+		detail := ""
+		if known {
+			detail = fmt.Sprintf("%s is in %q", kind, info.APIVersion)
+		}
+		errs = append(errs, Required(NewPath("apiVersion"), detail))
 	}
 	if kind == "" {
 		errs = append(errs, Required(NewPath("kind"), ""))
-		return KindInfo{}, errs
 	}
-	info, ok := s.LookupKind(kind)
-	if !ok {
-		known := make([]string, len(s.kinds))
-		for i, k := range s.kinds {
-			known[i] = k.Kind
+	return KindInfo{}, NewInvalid(kind, name, errs)
+}
+
+// unsupportedKind is the Invalid error for a kind the scheme does not
+// serve under apiVersion. Its message says so in those words rather than
+// as a field value (`unsupported kind "Deplyment" in group/version
+// "apps/v1": did you mean "Deployment"?`), with a hint: the apiVersion of
+// a kind of another group, the closest kind for a near miss
+// (case-insensitive), or the supported kinds. Its one field error is on
+// apiVersion for a kind of another group, on kind otherwise.
+func (s *Scheme) unsupportedKind(apiVersion, kind, name string) *StatusError {
+	msg := fmt.Sprintf("unsupported kind %q", kind)
+	if apiVersion != "" {
+		msg += fmt.Sprintf(" in group/version %q", apiVersion)
+	}
+	names := make([]string, len(s.kinds))
+	for i, k := range s.kinds {
+		names[i] = k.Kind
+	}
+	var fe *FieldError
+	if info, ok := s.LookupKind(kind); ok {
+		msg += fmt.Sprintf(": use apiVersion %q", info.APIVersion)
+		fe = NotSupported(NewPath("apiVersion"), apiVersion, info.APIVersion)
+	} else if near, ok := closest(kind, names); ok {
+		info, _ := s.LookupKind(near)
+		hint := fmt.Sprintf("did you mean %q?", near)
+		if info.APIVersion != apiVersion {
+			hint = fmt.Sprintf("did you mean %q in %q?", near, info.APIVersion)
 		}
-		errs = append(errs, NotSupported(NewPath("kind"), kind, known...))
-		return KindInfo{}, errs
+		msg += ": " + hint
+		fe = &FieldError{Type: ErrorTypeNotSupported, Field: "kind", BadValue: kind, Detail: hint}
+	} else {
+		slices.Sort(names)
+		msg += "; supported kinds: " + strings.Join(names, ", ")
+		fe = NotSupported(NewPath("kind"), kind, names...)
 	}
-	if apiVersion != "" && apiVersion != info.APIVersion {
-		errs = append(errs, NotSupported(NewPath("apiVersion"), apiVersion, info.APIVersion))
-	}
-	return info, errs
+	e := NewInvalid(kind, name, FieldErrorList{fe})
+	e.ErrStatus.Message = msg
+	return e
 }
 
 // SetTypeMeta fills obj's apiVersion and kind from its Go type. It returns
