@@ -126,6 +126,9 @@ type trustState struct {
 	// makes the first join tokens.
 	madeCA bool
 
+	caMu     sync.Mutex // serializes ensureCA
+	caStored bool       // the store holds the cluster CA
+
 	mu          sync.Mutex
 	gossip      [][]byte // this node's gossip keyring, primary first
 	ringVersion int64

@@ -121,6 +121,9 @@ func (c *Cluster) createToken(ctx context.Context, opts JoinTokenOptions) (JoinT
 	if ttl == 0 {
 		ttl = 24 * time.Hour
 	}
+	if err := c.ensureCA(ctx); err != nil {
+		return JoinToken{}, fmt.Errorf("orchestrator: join token: %w", err)
+	}
 	c.trust.mu.Lock()
 	fp := c.trust.fingerprint
 	c.trust.mu.Unlock()

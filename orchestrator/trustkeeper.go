@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"slices"
 	"strings"
@@ -115,41 +116,68 @@ func (c *Cluster) retry(ctx context.Context, what string, f func(context.Context
 // storeFoundCA puts a founder's CA into the store unless one is there; the
 // founder that made a new CA also makes the first join tokens.
 func (c *Cluster) storeFoundCA(ctx context.Context) error {
-	ca := c.trust.foundCA
-	key, err := ca.KeyPEM()
-	if err != nil {
+	if err := c.ensureCA(ctx); err != nil {
 		return err
 	}
-	rec, err := json.Marshal(caRecord{Certs: ca.CertPEM(), Key: key})
-	if err != nil {
-		return err
-	}
-	_, err = c.store.Create(ctx, keyCA, rec)
-	switch {
-	case err == nil:
-		c.log.Info("cluster CA stored", zap.String("ca", ca.Fingerprint()))
-	case errors.Is(err, raftstore.ErrAlreadyExists):
-		// Another founder (with the same given CA) or an earlier start.
+	if !c.trust.madeCA {
 		return nil
-	default:
-		return err
 	}
-	if err := c.recordIssued(ctx, c.trust.creds.Certificate(), trust.RoleServer); err != nil {
-		return err
+	for _, role := range []trust.Role{trust.RoleServer, trust.RoleAgent} {
+		c.trust.mu.Lock()
+		made := c.trust.tokens[role] != ""
+		c.trust.mu.Unlock()
+		if made {
+			continue
+		}
+		tok, err := c.createToken(ctx, JoinTokenOptions{Role: Role(role), TTL: 24 * time.Hour, Description: "made when the cluster was founded"})
+		if err != nil {
+			return err
+		}
+		c.trust.mu.Lock()
+		c.trust.tokens[role] = tok.Token
+		c.trust.mu.Unlock()
+		c.log.Info("join token made (Cluster.BootstrapToken returns it; only its hash is stored)",
+			zap.String("role", string(role)), zap.String("id", tok.ID), zap.Time("expires", tok.Expires))
 	}
-	if c.trust.madeCA {
-		for _, role := range []trust.Role{trust.RoleServer, trust.RoleAgent} {
-			tok, err := c.createToken(ctx, JoinTokenOptions{Role: Role(role), TTL: 24 * time.Hour, Description: "made when the cluster was founded"})
-			if err != nil {
+	return nil
+}
+
+// ensureCA makes sure the cluster CA is in the store: a founder puts its
+// own there unless one is (another founder with the same given CA, or an
+// earlier start), recording its own certificate; any other node checks
+// that it is there. Join tokens are made only then, so that a node that
+// uses one finds a CA to issue its certificate.
+func (c *Cluster) ensureCA(ctx context.Context) error {
+	ts := c.trust
+	ts.caMu.Lock()
+	defer ts.caMu.Unlock()
+	if ts.caStored {
+		return nil
+	}
+	if ca := ts.foundCA; ca != nil {
+		key, err := ca.KeyPEM()
+		if err != nil {
+			return err
+		}
+		rec, err := json.Marshal(caRecord{Certs: ca.CertPEM(), Key: key})
+		if err != nil {
+			return err
+		}
+		_, err = c.store.Create(ctx, keyCA, rec)
+		switch {
+		case err == nil:
+			c.log.Info("cluster CA stored", zap.String("ca", ca.Fingerprint()))
+			if err := c.recordIssued(ctx, ts.creds.Certificate(), trust.RoleServer); err != nil {
 				return err
 			}
-			c.trust.mu.Lock()
-			c.trust.tokens[role] = tok.Token
-			c.trust.mu.Unlock()
-			c.log.Info("join token made (Cluster.BootstrapToken returns it; only its hash is stored)",
-				zap.String("role", string(role)), zap.String("id", tok.ID), zap.Time("expires", tok.Expires))
+		case errors.Is(err, raftstore.ErrAlreadyExists):
+		default:
+			return err
 		}
+	} else if _, err := c.store.Get(ctx, keyCA, raftstore.Linearizable()); err != nil {
+		return fmt.Errorf("the cluster CA is not in the store yet: %w", err)
 	}
+	ts.caStored = true
 	return nil
 }
 
