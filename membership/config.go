@@ -215,7 +215,7 @@ type Config struct {
 	// at once, MaxStreamsPerHost those from one remote IP; a stream over
 	// a cap is closed before a byte is read, and counted in
 	// flotilla_membership_streams_refused_total. memberlist closes each
-	// stream after its TCP timeout. 0 means 512 and 32.
+	// stream after its TCP timeout. 0 means 1024 and 128.
 	MaxStreams        int
 	MaxStreamsPerHost int
 

@@ -270,10 +270,10 @@ func (m *Membership) startLocked() error {
 	}
 	maxStreams, perHost := m.cfg.MaxStreams, m.cfg.MaxStreamsPerHost
 	if maxStreams == 0 {
-		maxStreams = 512
+		maxStreams = 1024
 	}
 	if perHost == 0 {
-		perHost = 32
+		perHost = 128
 	}
 	m.limiter = newLimitingTransport(inner, maxStreams, perHost, m.log.Named("memberlist"))
 	ct := &countingTransport{NodeAwareTransport: m.limiter}
