@@ -227,7 +227,11 @@ func TestAttacksAreRefused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jctx, jcancel := context.WithTimeout(ctx, 3*time.Second)
+			joinFor := 2 * time.Second // enough to show a keyless node never gets in
+			if withKey {
+				joinFor = 15 * time.Second
+			}
+			jctx, jcancel := context.WithTimeout(ctx, joinFor)
 			err = m.Start(jctx)
 			jcancel()
 			if !withKey {
