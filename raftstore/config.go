@@ -71,8 +71,9 @@ type Config struct {
 	// it at Warn and the other side gets ErrRefused (or, for an outgoing
 	// refusal, nothing but a closed connection). It is not called for
 	// Services. It runs on the connection's goroutine and may block it
-	// briefly (a revocation lookup); it must be safe for concurrent use.
-	// Requires TLS.
+	// briefly (a revocation lookup): on an incoming connection its time
+	// counts toward HandshakeTimeout, and Shutdown waits for it. It must
+	// be safe for concurrent use. Requires TLS.
 	AuthorizePeer func(cs tls.ConnectionState) error
 
 	// Services are extra protocols on the same port: a connection whose
@@ -101,8 +102,9 @@ type Config struct {
 	MaxConnsPerHost int
 
 	// HandshakeTimeout bounds the start of every accepted connection: the
-	// TLS handshake and the protocol byte must arrive within it, or the
-	// connection is closed (default 5 s, at least 10 ms).
+	// TLS handshake, the protocol byte and AuthorizePeer's decision must
+	// be done within it, or the connection is closed (default 5 s, at
+	// least 10 ms).
 	HandshakeTimeout time.Duration
 
 	// IdleTimeout is how long a node keeps an accepted forwarding

@@ -135,8 +135,8 @@ func (m *mux) acceptLoop() {
 		}
 		if ic == nil {
 			// Over a limit: no handshake, no goroutine, nothing read.
-			c.Close()
 			m.refuse(reason, c.RemoteAddr(), nil)
+			c.Close()
 			continue
 		}
 		m.wg.Add(1)
@@ -206,7 +206,8 @@ func remoteHost(a net.Addr) string {
 }
 
 // refuse counts a refused connection and logs it at Warn, at most once a
-// second per reason (with how many it held back).
+// second per reason (with how many it held back). Callers close the
+// connection after, so whoever sees it closed finds it counted.
 func (m *mux) refuse(reason string, remote net.Addr, err error) {
 	m.metrics.rejected.WithLabelValues(reason).Inc()
 	suppressed, ok := m.warn.allow(reason, time.Now())
@@ -232,8 +233,6 @@ func (m *mux) route(ic *inConn) {
 	defer m.wg.Done()
 	conn, proto, err := m.open(ic)
 	if err != nil {
-		ic.raw.Close()
-		m.release(ic)
 		if !m.isClosed() {
 			reason := rejectHandshakeFailed
 			if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -241,6 +240,8 @@ func (m *mux) route(ic *inConn) {
 			}
 			m.refuse(reason, ic.raw.RemoteAddr(), err)
 		}
+		ic.raw.Close()
+		m.release(ic)
 		return
 	}
 	service := m.services[proto]
@@ -256,7 +257,12 @@ func (m *mux) route(ic *inConn) {
 	}
 	if m.tls != nil || !isPeerProto(proto) {
 		if _, err := conn.Write([]byte{ackOK}); err != nil {
-			m.log.Debug("connection closed before it was accepted", zap.Stringer("remote", ic.raw.RemoteAddr()), zap.Error(err))
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// AuthorizePeer took most of HandshakeTimeout.
+				m.refuse(rejectHandshakeTimeout, ic.raw.RemoteAddr(), fmt.Errorf("answering the protocol byte: %w", err))
+			} else {
+				m.log.Debug("connection closed before it was accepted", zap.Stringer("remote", ic.raw.RemoteAddr()), zap.Error(err))
+			}
 			ic.raw.Close()
 			m.release(ic)
 			return
@@ -324,9 +330,9 @@ func (m *mux) checkPeer(tc *tls.Conn) (code byte, reason string, err error) {
 // more.
 func (m *mux) reject(ic *inConn, conn net.Conn, code byte, reason string, err error) {
 	_, _ = conn.Write([]byte{code})
+	m.refuse(reason, ic.raw.RemoteAddr(), err)
 	ic.raw.Close()
 	m.release(ic)
-	m.refuse(reason, ic.raw.RemoteAddr(), err)
 }
 
 // raftConn is a connection given to Raft: it stops counting against the
