@@ -93,11 +93,13 @@ type Config struct {
 	// 1024). A connection over it is closed at once, before any handshake,
 	// and counted in flotilla_raftstore_connections_rejected_total.
 	// MaxConnsPerHost is the same limit per remote IP address (default 64,
-	// in effect at most MaxConns). A cluster needs few: a peer holds at
-	// most about 6 on a node (Raft's pool of idle connections, at most 4,
-	// plus its heartbeat, replication pipeline and a vote, at most 5 in
-	// use at once; one forwarding connection), so even 7 nodes sharing
-	// one IP need about 36, plus what Services' clients hold.
+	// in effect at most MaxConns). A cluster needs few: Raft dials a peer
+	// only when none of its pooled connections to it is free, so a peer
+	// holds no more Raft connections on this node than it has had RPCs in
+	// flight to it at once (heartbeat, replication, pipeline, vote,
+	// TimeoutNow: 5), plus one for forwarding. Seven nodes sharing one IP
+	// need at most 36 on each (21 seen in a test with elections under
+	// load), plus what Services' clients hold.
 	MaxConns        int
 	MaxConnsPerHost int
 
