@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -391,6 +392,9 @@ func (m *mux) announce(ctx context.Context, raw net.Conn, addr string, proto byt
 	if m.tls != nil {
 		tc := tls.Client(raw, m.tls.clientFor(addr))
 		if err := tc.HandshakeContext(ctx); err != nil {
+			if refusedByPeer(err) {
+				return nil, fmt.Errorf("%w: %s, in the TLS handshake: %v", ErrRefused, addr, err)
+			}
 			return nil, fmt.Errorf("raftstore: TLS handshake with %s: %w", addr, err)
 		}
 		if isPeerProto(proto) && m.authorize != nil {
@@ -421,6 +425,16 @@ func (m *mux) announce(ctx context.Context, raw net.Conn, addr string, proto byt
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return conn, nil
+}
+
+// refusedByPeer reports whether a TLS handshake failed on the peer's side:
+// it sent an alert, or closed the connection (over its limits, stopping).
+// Other errors are this node's (the peer's certificate did not verify) or
+// the network's.
+func refusedByPeer(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		(errors.As(err, &op) && op.Op == "remote error")
 }
 
 // close stops accepting, ends the services' context, closes every accepted

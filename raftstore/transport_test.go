@@ -927,6 +927,9 @@ func TestDynamicTLSConfig(t *testing.T) {
 			t.Error("a server config that does not verify clients was used")
 		}
 		expectRejected(t, s, rejectHandshakeFailed, 1)
+		if _, err := f.Dial(ctx, s.Addr(), 'E'); !errors.Is(err, ErrRefused) {
+			t.Errorf("dial of a node whose handshake fails: %v, want ErrRefused", err)
+		}
 		if err := s.Shutdown(ctx); err != nil {
 			t.Fatal(err)
 		}
