@@ -361,6 +361,14 @@ func TestAuthorizePeer(t *testing.T) {
 		if st := s.State(); st.AppliedIndex != 0 || st.LeaderID != "" {
 			t.Errorf("the agent got Raft traffic: %+v", st)
 		}
+		// Nor can the agent's store open Raft or forwarding to the leader;
+		// it is told why.
+		for _, proto := range []byte{muxRaft, muxRPC} {
+			_, err := s.mux.dialProto(ctx, leader.Addr(), proto)
+			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not authorized") {
+				t.Errorf("%c from the agent: %v", proto, err)
+			}
+		}
 		// Services do not ask AuthorizePeer: the agent reaches the
 		// leader's, and the leader the agent's.
 		for _, dial := range []struct{ from, to *Store }{{s, leader}, {leader, s}} {
