@@ -71,8 +71,9 @@ type Config struct {
 	// it at Warn and the other side gets ErrRefused (or, for an outgoing
 	// refusal, nothing but a closed connection). It is not called for
 	// Services. It runs on the connection's goroutine and may block it
-	// briefly (a revocation lookup); it must be safe for concurrent use.
-	// Requires TLS.
+	// briefly (a revocation lookup): on an incoming connection its time
+	// counts toward HandshakeTimeout, and Shutdown waits for it. It must
+	// be safe for concurrent use. Requires TLS.
 	AuthorizePeer func(cs tls.ConnectionState) error
 
 	// Services are extra protocols on the same port: a connection whose
@@ -92,17 +93,20 @@ type Config struct {
 	// 1024). A connection over it is closed at once, before any handshake,
 	// and counted in flotilla_raftstore_connections_rejected_total.
 	// MaxConnsPerHost is the same limit per remote IP address (default 64,
-	// in effect at most MaxConns). A cluster needs few: a peer holds at
-	// most about 6 on a node (Raft's pool of idle connections, at most 4,
-	// plus its heartbeat, replication pipeline and a vote, at most 5 in
-	// use at once; one forwarding connection), so even 7 nodes sharing
-	// one IP need about 36, plus what Services' clients hold.
+	// in effect at most MaxConns). A cluster needs few: Raft dials a peer
+	// only when none of its pooled connections to it is free, so a peer
+	// holds no more Raft connections on this node than it has had RPCs in
+	// flight to it at once (heartbeat, replication, pipeline, vote,
+	// TimeoutNow: 5), plus one for forwarding. Seven nodes sharing one IP
+	// need at most 36 on each (21 seen in a test with elections under
+	// load), plus what Services' clients hold.
 	MaxConns        int
 	MaxConnsPerHost int
 
 	// HandshakeTimeout bounds the start of every accepted connection: the
-	// TLS handshake and the protocol byte must arrive within it, or the
-	// connection is closed (default 5 s, at least 10 ms).
+	// TLS handshake, the protocol byte and AuthorizePeer's decision must
+	// be done within it, or the connection is closed (default 5 s, at
+	// least 10 ms).
 	HandshakeTimeout time.Duration
 
 	// IdleTimeout is how long a node keeps an accepted forwarding

@@ -14,7 +14,7 @@ const (
 	// Accepted connections.
 	rejectMaxConns         = "max_conns"          // over MaxConns: closed before any handshake
 	rejectMaxConnsPerHost  = "max_conns_per_host" // over MaxConnsPerHost: likewise
-	rejectHandshakeTimeout = "handshake_timeout"  // TLS handshake and protocol byte not done within HandshakeTimeout
+	rejectHandshakeTimeout = "handshake_timeout"  // TLS handshake, protocol byte and AuthorizePeer not done within HandshakeTimeout
 	rejectHandshakeFailed  = "handshake_failed"   // TLS handshake failed (bad or missing certificate, not TLS), or closed before its protocol byte
 	rejectNoCertificate    = "no_certificate"     // Raft or forwarding without a verified client certificate
 	rejectNotAuthorized    = "not_authorized"     // Raft or forwarding refused by AuthorizePeer

@@ -126,14 +126,14 @@
 //
 //   - Connections: MaxConns in all and MaxConnsPerHost per remote IP,
 //     handshakes included; one over either is closed before its handshake.
-//     The TLS handshake and the protocol byte must arrive within
-//     HandshakeTimeout. A forwarding connection with no request in flight
+//     The TLS handshake, the protocol byte and AuthorizePeer's decision
+//     must be done within HandshakeTimeout. A forwarding connection with no request in flight
 //     for IdleTimeout is closed. Raft's connections have no idle limit
 //     (Raft pools them) and services set their own.
 //   - TLS: crypto/tls's own limits on handshake messages and certificate
 //     chains.
 //   - Forwarding requests: a frame of at most 4 × MaxValueSize + 64 KiB +
-//     64 bytes (6 MiB by default), allocated when its length arrives; at
+//     64 bytes (about 6 MiB by default), allocated when its length arrives; at
 //     most 64 requests in flight per connection, each write of a batch
 //     counting as one (a batch carries 1 to 64 writes), after which the
 //     node stops reading that connection. So one forwarding connection
@@ -152,7 +152,7 @@
 //     TLS, anyone who reaches the port does.
 //   - Services: the node bounds the handshake and the protocol byte; the
 //     handler bounds the rest.
-
+//
 // # What it does not do
 //
 //   - It keeps the whole key space in memory (as etcd's index does, plus the

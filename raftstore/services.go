@@ -22,9 +22,9 @@ import (
 // ErrNotStarted, ErrStopped; the dial's error (a *net.OpError: nothing
 // listens at addr, or the in-memory link is cut); the TLS handshake's
 // (the server's certificate did not verify); ErrRefused if the node
-// refused the connection (this node's certificate, no such service, over
-// its connection limits, or stopping); ctx's error, wrapped, if it ended
-// first.
+// refused the connection (a TLS alert: this node's certificate, or its
+// own TLS config; no such service; closed: over its connection limits,
+// or stopping); ctx's error, wrapped, if it ended first.
 func (s *Store) Dial(ctx context.Context, addr string, proto byte) (net.Conn, error) {
 	if proto == 0 || isPeerProto(proto) {
 		return nil, fmt.Errorf("%w: protocol byte %q is reserved", ErrInvalidArgument, proto)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -135,8 +136,8 @@ func (m *mux) acceptLoop() {
 		}
 		if ic == nil {
 			// Over a limit: no handshake, no goroutine, nothing read.
-			c.Close()
 			m.refuse(reason, c.RemoteAddr(), nil)
+			c.Close()
 			continue
 		}
 		m.wg.Add(1)
@@ -206,7 +207,8 @@ func remoteHost(a net.Addr) string {
 }
 
 // refuse counts a refused connection and logs it at Warn, at most once a
-// second per reason (with how many it held back).
+// second per reason (with how many it held back). Callers close the
+// connection after, so whoever sees it closed finds it counted.
 func (m *mux) refuse(reason string, remote net.Addr, err error) {
 	m.metrics.rejected.WithLabelValues(reason).Inc()
 	suppressed, ok := m.warn.allow(reason, time.Now())
@@ -232,8 +234,6 @@ func (m *mux) route(ic *inConn) {
 	defer m.wg.Done()
 	conn, proto, err := m.open(ic)
 	if err != nil {
-		ic.raw.Close()
-		m.release(ic)
 		if !m.isClosed() {
 			reason := rejectHandshakeFailed
 			if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -241,6 +241,8 @@ func (m *mux) route(ic *inConn) {
 			}
 			m.refuse(reason, ic.raw.RemoteAddr(), err)
 		}
+		ic.raw.Close()
+		m.release(ic)
 		return
 	}
 	service := m.services[proto]
@@ -256,7 +258,12 @@ func (m *mux) route(ic *inConn) {
 	}
 	if m.tls != nil || !isPeerProto(proto) {
 		if _, err := conn.Write([]byte{ackOK}); err != nil {
-			m.log.Debug("connection closed before it was accepted", zap.Stringer("remote", ic.raw.RemoteAddr()), zap.Error(err))
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// AuthorizePeer took most of HandshakeTimeout.
+				m.refuse(rejectHandshakeTimeout, ic.raw.RemoteAddr(), fmt.Errorf("answering the protocol byte: %w", err))
+			} else {
+				m.log.Debug("connection closed before it was accepted", zap.Stringer("remote", ic.raw.RemoteAddr()), zap.Error(err))
+			}
 			ic.raw.Close()
 			m.release(ic)
 			return
@@ -324,9 +331,9 @@ func (m *mux) checkPeer(tc *tls.Conn) (code byte, reason string, err error) {
 // more.
 func (m *mux) reject(ic *inConn, conn net.Conn, code byte, reason string, err error) {
 	_, _ = conn.Write([]byte{code})
+	m.refuse(reason, ic.raw.RemoteAddr(), err)
 	ic.raw.Close()
 	m.release(ic)
-	m.refuse(reason, ic.raw.RemoteAddr(), err)
 }
 
 // raftConn is a connection given to Raft: it stops counting against the
@@ -385,6 +392,9 @@ func (m *mux) announce(ctx context.Context, raw net.Conn, addr string, proto byt
 	if m.tls != nil {
 		tc := tls.Client(raw, m.tls.clientFor(addr))
 		if err := tc.HandshakeContext(ctx); err != nil {
+			if refusedByPeer(err) {
+				return nil, fmt.Errorf("%w: %s, in the TLS handshake: %v", ErrRefused, addr, err)
+			}
 			return nil, fmt.Errorf("raftstore: TLS handshake with %s: %w", addr, err)
 		}
 		if isPeerProto(proto) && m.authorize != nil {
@@ -429,6 +439,16 @@ func selectProto(conn net.Conn, addr string, proto byte, answered bool) error {
 		return fmt.Errorf("%w: %s: %s", ErrRefused, addr, ackText(ack[0]))
 	}
 	return nil
+}
+
+// refusedByPeer reports whether a TLS handshake failed on the peer's side:
+// it sent an alert, or closed the connection (over its limits, stopping).
+// Other errors are this node's (the peer's certificate did not verify) or
+// the network's.
+func refusedByPeer(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		(errors.As(err, &op) && op.Op == "remote error")
 }
 
 // close stops accepting, ends the services' context, closes every accepted

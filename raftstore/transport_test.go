@@ -117,6 +117,20 @@ func rejectedCount(s *Store, reason string) float64 {
 	return m.GetCounter().GetValue()
 }
 
+// expectRejected checks that s has refused want connections for reason.
+// It waits for the count to get there: a node sends a TLS alert before it
+// counts the refusal.
+func expectRejected(t testing.TB, s *Store, reason string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for rejectedCount(s, reason) < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := rejectedCount(s, reason); n != want {
+		t.Errorf("%s: rejected{%s} = %v, want %v", s.ID(), reason, n, want)
+	}
+}
+
 // valueEverywhere checks that every running replica holds want at key,
 // each read from its own state.
 func valueEverywhere(t testing.TB, c *testCluster, key, want string) {
@@ -213,9 +227,7 @@ func TestForgedFrameRefused(t *testing.T) {
 		if len(got) != 0 {
 			t.Errorf("%s answered %q", s.ID(), got)
 		}
-		if rejectedCount(s, rejectHandshakeFailed) != before+1 {
-			t.Errorf("%s did not count the refusal", s.ID())
-		}
+		expectRejected(t, s, rejectHandshakeFailed, before+1)
 	}
 	valueEverywhere(t, c, "victim", "good")
 }
@@ -266,9 +278,7 @@ func TestForgedAppendEntriesRefused(t *testing.T) {
 			if got := readUntilClosed(t, conn); !bytes.Equal(got, tc.answer) {
 				t.Errorf("the node answered %q, want %q", got, tc.answer)
 			}
-			if n := rejectedCount(f, tc.reason); n != before+1 {
-				t.Errorf("rejected{%s} = %v, want %v", tc.reason, n, before+1)
-			}
+			expectRejected(t, f, tc.reason, before+1)
 			if term2, last2, _ := raftStats(t, f); term2 != term || last2 != last {
 				t.Errorf("follower at term %d, last index %d; was %d, %d", term2, last2, term, last)
 			}
@@ -319,9 +329,7 @@ func TestAuthorizePeer(t *testing.T) {
 				t.Errorf("%c: the node answered %q, want the refusal", try.bytes[0], got)
 			}
 			conn.Close()
-			if rejectedCount(try.to, rejectNotAuthorized) != before+1 {
-				t.Errorf("%c: refusal not counted", try.bytes[0])
-			}
+			expectRejected(t, try.to, rejectNotAuthorized, before+1)
 		}
 		if term2, last2, _ := raftStats(t, f); term2 != term || last2 != last {
 			t.Errorf("follower at term %d, last index %d; was %d, %d", term2, last2, term, last)
@@ -352,6 +360,14 @@ func TestAuthorizePeer(t *testing.T) {
 		})
 		if st := s.State(); st.AppliedIndex != 0 || st.LeaderID != "" {
 			t.Errorf("the agent got Raft traffic: %+v", st)
+		}
+		// Nor can the agent's store open Raft or forwarding to the leader;
+		// it is told why.
+		for _, proto := range []byte{muxRaft, muxRPC} {
+			_, err := s.mux.dialProto(ctx, leader.Addr(), proto)
+			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not authorized") {
+				t.Errorf("%c from the agent: %v", proto, err)
+			}
 		}
 		// Services do not ask AuthorizePeer: the agent reaches the
 		// leader's, and the leader the agent's.
@@ -395,6 +411,7 @@ func TestAuthorizePeer(t *testing.T) {
 func TestTLSCluster(t *testing.T) {
 	ca := newTestCA(t, "cluster")
 	c := newTestCluster(t, 3, onTCP(), withConfig(func(cfg *Config) {
+		steadyTimings(cfg)
 		cfg.TrailingLogs = 10
 		cfg.SnapshotThreshold = 20
 	}), withTLS(ca))
@@ -416,17 +433,23 @@ func TestTLSCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.leader().Snapshot(ctx); err != nil {
-		t.Fatal(err)
+	for i, s := range c.stores {
+		if i != f {
+			if err := s.Snapshot(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	s := c.start(f) // the leader's log no longer reaches back to it: a snapshot install
+	// Whichever node leads, its log no longer reaches back to the
+	// follower's: it sends a snapshot.
+	s := c.start(f)
 	eventually(t, 10*time.Second, "the follower to catch up", func() bool {
 		kvs, _, _ := s.List(ctx, "k/")
 		return len(kvs) == 101
 	})
-	if s.raft.Stats()["last_snapshot_index"] == "0" {
-		t.Error("the follower caught up without a snapshot")
-	}
+	eventually(t, 5*time.Second, "the follower to record the installed snapshot", func() bool {
+		return s.raft.Stats()["last_snapshot_index"] != "0"
+	})
 
 	old := c.waitLeader()
 	c.stop(old)
@@ -457,6 +480,7 @@ func TestConnectionFlood(t *testing.T) {
 	needFiles(t, 2*attempts+1000)
 	ca := newTestCA(t, "cluster")
 	c := newTestCluster(t, 3, onTCP(), withConfig(func(cfg *Config) {
+		steadyTimings(cfg)
 		cfg.HandshakeTimeout = 300 * time.Millisecond
 	}), withTLS(ca))
 	target := c.stores[0]
@@ -464,7 +488,7 @@ func TestConnectionFlood(t *testing.T) {
 
 	ctx, stop := context.WithCancel(ctxT(t))
 	defer stop()
-	var wrote atomic.Int64
+	var wrote, retried atomic.Int64
 	var wg sync.WaitGroup
 	var writeErr error
 	wg.Add(2)
@@ -472,14 +496,19 @@ func TestConnectionFlood(t *testing.T) {
 		defer wg.Done()
 		for i := 0; ; i++ {
 			_, err := c.stores[i%3].Put(ctx, fmt.Sprintf("w/%d", i%100), []byte("v"))
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return
-			}
-			if err != nil {
+			case IsRetryable(err):
+				// Two busy cores (and -race) may cost the cluster its
+				// leader; the writes must go on, not every one succeed.
+				retried.Add(1)
+			case err != nil:
 				writeErr = err
 				return
+			default:
+				wrote.Add(1)
 			}
-			wrote.Add(1)
 		}
 	}()
 	var peak atomic.Int64
@@ -522,10 +551,11 @@ func TestConnectionFlood(t *testing.T) {
 	if overLimit+timedOut != attempts || timedOut == 0 {
 		t.Errorf("%v closed over the limit + %v timed out, want %d with some timed out", overLimit, timedOut, attempts)
 	}
-	if n := target.mux.hostConns(attackerIP.String()); n != 0 {
-		t.Errorf("still holding %d of the attacker's connections", n)
-	}
-	t.Logf("%d writes during the flood; peak held %d; %v refused at once, %v timed out", midWrites-startWrites, peak.Load(), overLimit, timedOut)
+	eventually(t, 5*time.Second, "the attacker's connections to be released", func() bool {
+		return target.mux.hostConns(attackerIP.String()) == 0
+	})
+	t.Logf("%d writes during the flood (%d retryable failures); peak held %d; %v refused at once, %v timed out",
+		midWrites-startWrites, retried.Load(), peak.Load(), overLimit, timedOut)
 }
 
 // needFiles raises the soft limit on open files to n if the hard limit
@@ -901,11 +931,56 @@ func TestDynamicTLSConfig(t *testing.T) {
 			_, err = conn.Read(make([]byte, 1))
 		}
 		conn.Close()
-		if err == nil || rejectedCount(s, rejectHandshakeFailed) != 1 {
-			t.Errorf("a server config that does not verify clients was used (%v)", err)
+		if err == nil {
+			t.Error("a server config that does not verify clients was used")
+		}
+		expectRejected(t, s, rejectHandshakeFailed, 1)
+		if _, err := f.Dial(ctx, s.Addr(), 'E'); !errors.Is(err, ErrRefused) {
+			t.Errorf("dial of a node whose handshake fails: %v, want ErrRefused", err)
 		}
 		if err := s.Shutdown(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestSlowAuthorizePeer: AuthorizePeer's time counts toward
+// HandshakeTimeout; a decision that comes too late closes the connection
+// unanswered and is counted as a handshake timeout.
+func TestSlowAuthorizePeer(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	ca := newTestCA(t, "cluster")
+	cfg := TestConfig("slow")
+	cfg.BindAddr = "127.0.0.1:0"
+	cfg.HandshakeTimeout = timeout
+	cfg.TLS = ca.nodeTLS(ca.server("slow"))
+	var decided atomic.Bool
+	cfg.AuthorizePeer = func(cs tls.ConnectionState) error {
+		if cs.PeerCertificates[0].Subject.CommonName == "late" {
+			time.Sleep(2 * timeout) // well past the connection's deadline
+			decided.Store(true)
+		}
+		return nil
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	conn := tls.Client(attackerDial(t, s.Addr()), ca.clientTLS(ca.server("late")))
+	defer conn.Close()
+	if _, err := conn.Write([]byte{muxRPC}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readUntilClosed(t, conn); len(got) != 0 {
+		t.Errorf("answered %q after the deadline", got)
+	}
+	if !decided.Load() {
+		t.Error("closed before AuthorizePeer decided")
+	}
+	expectRejected(t, s, rejectHandshakeTimeout, 1)
 }

@@ -101,10 +101,25 @@ func transportCfg(cfg raftstore.Config) (raftstore.Config, error) {
 
 // ---------------------------------------------------------------- tls
 
+// tlsSide is one transport's cluster and figures in benchTLS; slices hold
+// one value per round.
+type tlsSide struct {
+	name                 string
+	c                    *cluster
+	lead, fol            []float64 // ops/s, 64 writers
+	leadCPU, folCPU      []float64 // process CPU µs per write
+	latL, latF           durs      // every single-writer sample
+	p99L, p99F           []time.Duration
+	failover, failLeader durs
+}
+
 // benchTLS runs plaintext and mutual-TLS clusters side by side, both alive
 // throughout, alternating which goes first in each of -rounds rounds of
 // throughput (leader and follower) and single-writer latency, then
-// alternating failover runs.
+// alternating failover runs. A round's two measurements ran back to back,
+// so the per-round ratios (and their median) are the paired comparison;
+// CPU per write is the figure that least depends on what else loads the
+// machine.
 func benchTLS(rep *report) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -126,22 +141,18 @@ func benchTLS(rep *report) error {
 
 	val := value(valueSize, 4)
 	const keySpace = 20000
-	type side struct {
-		name         string
-		c            *cluster
-		lead, fol    []float64
-		latL, latF   durs
-		failover     durs
-		failElection durs
+	sides := []*tlsSide{{name: "plaintext", c: plain}, {name: "mTLS", c: secure}}
+	leaderOf := func(c *cluster) func() *raftstore.Store {
+		return func() *raftstore.Store {
+			i, _ := c.waitLeader(ctx, nil)
+			return c.stores[i]
+		}
 	}
-	sides := []*side{{name: "plaintext", c: plain}, {name: "mTLS", c: secure}}
-	leaderOf := func(c *cluster) *raftstore.Store {
-		i, _ := c.waitLeader(ctx, nil)
-		return c.stores[i]
-	}
-	followerOf := func(c *cluster) *raftstore.Store {
-		i, _ := c.waitLeader(ctx, nil)
-		return c.stores[(i+1)%nodes]
+	followerOf := func(c *cluster) func() *raftstore.Store {
+		return func() *raftstore.Store {
+			i, _ := c.waitLeader(ctx, nil)
+			return c.stores[(i+1)%nodes]
+		}
 	}
 	put := func(s func() *raftstore.Store, prefix string) writeFn {
 		return func(ctx context.Context, i int) error {
@@ -149,41 +160,49 @@ func benchTLS(rep *report) error {
 			return err
 		}
 	}
+	// throughput returns ops/s and process CPU µs per write.
+	throughput := func(fn writeFn) (float64, float64, error) {
+		cpu0 := cpuTime()
+		rate, err := hammer(ctx, *flagWriters, *flagDur, fn)
+		cpu := cpuTime() - cpu0
+		return rate, float64(cpu.Microseconds()) / (rate * flagDur.Seconds()), err
+	}
 	for _, sd := range sides {
-		if _, err := hammer(ctx, *flagWriters, 500*time.Millisecond, put(func() *raftstore.Store { return leaderOf(sd.c) }, "w")); err != nil {
-			return fmt.Errorf("%s warm-up: %w", sd.name, err)
-		}
-		if _, err := hammer(ctx, *flagWriters, 500*time.Millisecond, put(func() *raftstore.Store { return followerOf(sd.c) }, "w")); err != nil {
-			return fmt.Errorf("%s warm-up: %w", sd.name, err)
+		for _, s := range []func() *raftstore.Store{leaderOf(sd.c), followerOf(sd.c)} {
+			if _, err := hammer(ctx, *flagWriters, 500*time.Millisecond, put(s, "w")); err != nil {
+				return fmt.Errorf("%s warm-up: %w", sd.name, err)
+			}
 		}
 	}
 	latOps := max(1, *flagLatOps / *flagRounds)
 	for r := range *flagRounds {
 		order := sides
 		if r%2 == 1 {
-			order = []*side{sides[1], sides[0]}
+			order = []*tlsSide{sides[1], sides[0]}
 		}
 		for _, sd := range order {
-			l, err := hammer(ctx, *flagWriters, *flagDur, put(func() *raftstore.Store { return leaderOf(sd.c) }, "l"))
+			l, lcpu, err := throughput(put(leaderOf(sd.c), "l"))
 			if err != nil {
 				return fmt.Errorf("%s leader: %w", sd.name, err)
 			}
-			f, err := hammer(ctx, *flagWriters, *flagDur, put(func() *raftstore.Store { return followerOf(sd.c) }, "f"))
+			f, fcpu, err := throughput(put(followerOf(sd.c), "f"))
 			if err != nil {
 				return fmt.Errorf("%s follower: %w", sd.name, err)
 			}
-			ll, err := measureSeq(ctx, latOps, put(func() *raftstore.Store { return leaderOf(sd.c) }, "a"))
+			ll, err := measureSeq(ctx, latOps, put(leaderOf(sd.c), "a"))
 			if err != nil {
 				return fmt.Errorf("%s latency: %w", sd.name, err)
 			}
-			lf, err := measureSeq(ctx, latOps, put(func() *raftstore.Store { return followerOf(sd.c) }, "b"))
+			lf, err := measureSeq(ctx, latOps, put(followerOf(sd.c), "b"))
 			if err != nil {
 				return fmt.Errorf("%s latency: %w", sd.name, err)
 			}
 			sd.lead, sd.fol = append(sd.lead, l), append(sd.fol, f)
+			sd.leadCPU, sd.folCPU = append(sd.leadCPU, lcpu), append(sd.folCPU, fcpu)
 			sd.latL, sd.latF = append(sd.latL, ll...), append(sd.latF, lf...)
-			fmt.Printf("  round %d %-9s: leader %6.0f ops/s, follower %6.0f ops/s; 1 writer p50/p99 leader %s / %s, follower %s / %s\n",
-				r+1, sd.name, l, f, ms(ll.pct(50)), ms(ll.pct(99)), ms(lf.pct(50)), ms(lf.pct(99)))
+			sd.p99L, sd.p99F = append(sd.p99L, ll.pct(99)), append(sd.p99F, lf.pct(99))
+			fmt.Printf("  round %d %-9s: leader %6.0f ops/s (%3.0f µs CPU/write), follower %6.0f ops/s (%3.0f µs); 1 writer p50/p99 leader %s / %s, follower %s / %s\n",
+				r+1, sd.name, l, lcpu, f, fcpu, ms(ll.pct(50)), ms(ll.pct(99)), ms(lf.pct(50)), ms(lf.pct(99)))
 		}
 	}
 	plain.close() // idempotent: the deferred close does nothing more
@@ -192,51 +211,88 @@ func benchTLS(rep *report) error {
 	for i := range *flagTLSFailRuns {
 		order := sides
 		if i%2 == 1 {
-			order = []*side{sides[1], sides[0]}
+			order = []*tlsSide{sides[1], sides[0]}
 		}
 		for _, sd := range order {
 			base := raftstore.FastConfig()
-			if sd.name == "mTLS" {
+			if sd == sides[1] {
 				base = p.secure(base)
 			}
 			fr, err := failoverOnce(ctx, i, base)
 			if err != nil {
 				return fmt.Errorf("%s failover run %d: %w", sd.name, i+1, err)
 			}
-			sd.failover, sd.failElection = append(sd.failover, fr.written), append(sd.failElection, fr.elected)
+			sd.failover, sd.failLeader = append(sd.failover, fr.written), append(sd.failLeader, fr.elected)
 			fmt.Printf("  failover %2d %-9s: new leader at %s, first write at %s\n", i+1, sd.name, ms(fr.elected), ms(fr.written))
 		}
 	}
 
 	pl, se := sides[0], sides[1]
-	ratio := func(a, b []float64) (float64, string) {
-		var per []string
-		for i := range a {
-			per = append(per, fmt.Sprintf("%.2f", b[i]/a[i]))
-		}
-		return mean(b) / mean(a), strings.Join(per, ", ")
-	}
 	w := *flagWriters
-	rl, perL := ratio(pl.lead, se.lead)
-	rep.check("tls", fmt.Sprintf("Put on leader, %d writers: mTLS/plain", w),
-		fmt.Sprintf("%.0f / %.0f ops/s = %.2fx (rounds %s)", mean(se.lead), mean(pl.lead), rl, perL), ">= 0.9x", rl >= 0.9)
-	rf, perF := ratio(pl.fol, se.fol)
-	rep.check("tls", fmt.Sprintf("Put via follower, %d writers: mTLS/plain", w),
-		fmt.Sprintf("%.0f / %.0f ops/s = %.2fx (rounds %s)", mean(se.fol), mean(pl.fol), rf, perF), ">= 0.9x", rf >= 0.9)
+	for _, x := range []struct {
+		name              string
+		plain, mtls       []float64
+		plainCPU, mtlsCPU []float64
+	}{{"Put on leader", pl.lead, se.lead, pl.leadCPU, se.leadCPU}, {"Put via follower", pl.fol, se.fol, pl.folCPU, se.folCPU}} {
+		ratios := make([]float64, len(x.plain))
+		for i := range ratios {
+			ratios[i] = x.mtls[i] / x.plain[i]
+		}
+		med := median(ratios)
+		rep.check("tls", fmt.Sprintf("%s, %d writers: mTLS/plain", x.name, w),
+			fmt.Sprintf("median of rounds %.2fx (%s); means %.0f / %.0f ops/s", med, fmtRatios(ratios), mean(x.mtls), mean(x.plain)),
+			">= 0.9x", med >= 0.9)
+		rep.info("tls", fmt.Sprintf("%s: CPU per write, mTLS / plain", x.name),
+			fmt.Sprintf("%.0f / %.0f µs = %.2fx (medians of rounds)", median(x.mtlsCPU), median(x.plainCPU), median(x.mtlsCPU)/median(x.plainCPU)))
+	}
 	for _, x := range []struct {
 		name        string
 		plain, mtls durs
-	}{{"leader", pl.latL, se.latL}, {"via follower", pl.latF, se.latF}} {
-		d := x.mtls.pct(99) - x.plain.pct(99)
+		p99s, p99p  []time.Duration
+	}{{"leader", pl.latL, se.latL, se.p99L, pl.p99L}, {"via follower", pl.latF, se.latF, se.p99F, pl.p99F}} {
+		diffs := make([]float64, len(x.p99s))
+		for i := range diffs {
+			diffs[i] = float64(x.p99s[i]-x.p99p[i]) / 1e6
+		}
+		med := median(diffs)
 		rep.check("tls", "1 writer "+x.name+": p99 mTLS - plain",
-			fmt.Sprintf("%s - %s = %+.3f ms (p50 %s / %s)", ms(x.mtls.pct(99)), ms(x.plain.pct(99)), float64(d)/1e6, ms(x.mtls.pct(50)), ms(x.plain.pct(50))),
-			"<= +0.3 ms", d <= 300*time.Microsecond)
+			fmt.Sprintf("median of rounds %+.3f ms (%s); all samples %s / %s, p50 %s / %s", med, fmtDiffs(diffs),
+				ms(x.mtls.pct(99)), ms(x.plain.pct(99)), ms(x.mtls.pct(50)), ms(x.plain.pct(50))),
+			"<= +0.3 ms", med <= 0.3)
 	}
-	rep.info("tls", "failover, new leader median: mTLS / plain", fmt.Sprintf("%s / %s", ms(se.failElection.pct(50)), ms(pl.failElection.pct(50))))
+	rep.info("tls", "failover, new leader median: mTLS / plain", fmt.Sprintf("%s / %s", ms(se.failLeader.pct(50)), ms(pl.failLeader.pct(50))))
 	rep.check("tls", fmt.Sprintf("failover, first write median (max) of %d: mTLS / plain", len(se.failover)),
 		fmt.Sprintf("%s (%s) / %s (%s)", ms(se.failover.pct(50)), ms(se.failover.pct(100)), ms(pl.failover.pct(50)), ms(pl.failover.pct(100))),
 		"median <= 1.2x plain, max <= 1 s", se.failover.pct(50) <= pl.failover.pct(50)*6/5 && se.failover.pct(100) <= time.Second)
 	return nil
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtRatios(x []float64) string {
+	parts := make([]string, len(x))
+	for i, v := range x {
+		parts[i] = fmt.Sprintf("%.2f", v)
+	}
+	return strings.Join(parts, " ")
+}
+
+func fmtDiffs(x []float64) string {
+	parts := make([]string, len(x))
+	for i, v := range x {
+		parts[i] = fmt.Sprintf("%+.2f", v)
+	}
+	return strings.Join(parts, " ")
 }
 
 func mean(x []float64) float64 {
