@@ -6,12 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -667,7 +665,7 @@ func (c *Cluster) serveDiscover(ctx context.Context, conn net.Conn) {
 		c.trust.mu.Unlock()
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_ = writeJSONFrame(conn, resp)
+	_ = trust.WriteFrame(conn, resp)
 }
 
 // discover asks the servers in addrs (any that answers) for the gossip
@@ -721,7 +719,7 @@ func (c *Cluster) discoverAt(ctx context.Context, addr string) (discoverResponse
 	if dl, ok := dctx.Deadline(); ok {
 		_ = conn.SetReadDeadline(dl)
 	}
-	if err := readJSONFrame(conn, &resp); err != nil {
+	if err := trust.ReadFrame(conn, &resp); err != nil {
 		return resp, peer, fmt.Errorf("reading the answer: %w", err)
 	}
 	return resp, peer, nil
@@ -745,35 +743,4 @@ func (c *Cluster) verifyServer(ctx context.Context, name, addr string) error {
 		return fmt.Errorf("the certificate at %s names %s %q, not server %q", addr, id.Role, id.NodeName, name)
 	}
 	return nil
-}
-
-const maxJSONFrame = 64 << 10
-
-func writeJSONFrame(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if len(b) > maxJSONFrame {
-		return fmt.Errorf("frame of %d bytes exceeds %d", len(b), maxJSONFrame)
-	}
-	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(b)), uint32(len(b)))
-	_, err = w.Write(append(out, b...))
-	return err
-}
-
-func readJSONFrame(r io.Reader, v any) error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return err
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n > maxJSONFrame {
-		return fmt.Errorf("frame of %d bytes exceeds %d", n, maxJSONFrame)
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
 }

@@ -141,15 +141,15 @@ func ServeJoin(ctx context.Context, conn net.Conn, handle JoinHandler) error {
 		}
 	}
 	var req JoinRequest
-	if err := readFrame(conn, &req); err != nil {
+	if err := ReadFrame(conn, &req); err != nil {
 		if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrInvalidArgument) {
-			_ = writeFrame(conn, &JoinResponse{Error: reason(err)})
+			_ = WriteFrame(conn, &JoinResponse{Error: reason(err)})
 		}
 		return fail("read request", err)
 	}
 	csrKey, err := req.check()
 	if err != nil {
-		_ = writeFrame(conn, &JoinResponse{Error: reason(err)})
+		_ = WriteFrame(conn, &JoinResponse{Error: reason(err)})
 		return fail("refused "+req.String(), err)
 	}
 	resp, err := handle(ctx, req, csrKey)
@@ -163,12 +163,12 @@ func ServeJoin(ctx context.Context, conn net.Conn, handle JoinHandler) error {
 		err = errors.New("trust: the server offered store encryption keys to an agent; refusing")
 	}
 	if err != nil {
-		_ = writeFrame(conn, &JoinResponse{Error: reason(err)})
+		_ = WriteFrame(conn, &JoinResponse{Error: reason(err)})
 		return fail("refused "+req.String(), err)
 	}
-	if err := writeFrame(conn, resp); err != nil {
+	if err := WriteFrame(conn, resp); err != nil {
 		if errors.Is(err, ErrFrameTooLarge) {
-			_ = writeFrame(conn, &JoinResponse{Error: reason(err)})
+			_ = WriteFrame(conn, &JoinResponse{Error: reason(err)})
 		}
 		return fail("write response", err)
 	}
@@ -319,11 +319,11 @@ func joinWith(ctx context.Context, dial DialFunc, addr string, sel SelectFunc, t
 			return nil, nil, fail("select the join service", err)
 		}
 	}
-	if err := writeFrame(conn, &req); err != nil {
+	if err := WriteFrame(conn, &req); err != nil {
 		return nil, nil, fail("send request", err)
 	}
 	var resp JoinResponse
-	if err := readFrame(conn, &resp); err != nil {
+	if err := ReadFrame(conn, &resp); err != nil {
 		return nil, nil, fail("read response", err)
 	}
 	if resp.Error != "" {
@@ -499,9 +499,12 @@ func reason(err error) string {
 	return s
 }
 
-// writeFrame sends v as one frame: a big-endian uint32 length and that
-// many bytes of JSON.
-func writeFrame(w io.Writer, v any) error {
+// WriteFrame sends v as one frame: a big-endian uint32 length and that
+// many bytes of JSON, at most MaxFrameSize (the join protocol's framing,
+// for other small request/response services on the same port).
+//
+// Errors: ErrFrameTooLarge; v's JSON error; w's error.
+func WriteFrame(w io.Writer, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -516,9 +519,12 @@ func writeFrame(w io.Writer, v any) error {
 	return err
 }
 
-// readFrame reads one frame into v, refusing frames over MaxFrameSize
-// before reading their body.
-func readFrame(r io.Reader, v any) error {
+// ReadFrame reads one frame (see WriteFrame) into v, refusing frames over
+// MaxFrameSize before reading their body.
+//
+// Errors: ErrFrameTooLarge; ErrInvalidArgument for JSON that does not
+// decode into v; r's error (io.EOF, a deadline).
+func ReadFrame(r io.Reader, v any) error {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return err

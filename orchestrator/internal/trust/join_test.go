@@ -288,7 +288,7 @@ func TestServeJoinOversizeRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	var resp JoinResponse
-	if err := readFrame(conn, &resp); err != nil {
+	if err := ReadFrame(conn, &resp); err != nil {
 		t.Fatalf("reading the refusal: %v", err)
 	}
 	if !strings.Contains(resp.Error, "frame too large: 1048576 bytes; the limit is 65536") {
@@ -314,10 +314,10 @@ func TestServeJoinMalformedRequest(t *testing.T) {
 			return err
 		}, "malformed frame"},
 		{"bad fields", func(c *tls.Conn) error {
-			return writeFrame(c, &JoinRequest{TokenID: "abc123", NodeName: "n", Role: RoleAgent, IPs: []string{"300.1.1.1"}})
+			return WriteFrame(c, &JoinRequest{TokenID: "abc123", NodeName: "n", Role: RoleAgent, IPs: []string{"300.1.1.1"}})
 		}, "IPs[0]"},
 		{"no CSR", func(c *tls.Conn) error {
-			return writeFrame(c, &JoinRequest{TokenID: "abc123", NodeName: "n", Role: RoleAgent})
+			return WriteFrame(c, &JoinRequest{TokenID: "abc123", NodeName: "n", Role: RoleAgent})
 		}, "CSR: required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -330,7 +330,7 @@ func TestServeJoinMalformedRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			var resp JoinResponse
-			if err := readFrame(conn, &resp); err != nil {
+			if err := ReadFrame(conn, &resp); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(resp.Error, tc.text) {
@@ -368,7 +368,7 @@ func TestJoinOversizeResponse(t *testing.T) {
 		tc := tls.Server(conn, srv.server())
 		defer tc.Close()
 		var req JoinRequest
-		if readFrame(tc, &req) == nil {
+		if ReadFrame(tc, &req) == nil {
 			_, _ = tc.Write([]byte{0, 0x10, 0, 0}) // 1 MiB announced
 		}
 	})
