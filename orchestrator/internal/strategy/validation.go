@@ -170,7 +170,9 @@ func validatePortNumber(v int32, p api.Path) api.FieldErrorList {
 }
 
 // ValidatePodSpec checks a Pod spec (also used for templates) and returns
-// every problem with its path under p. The spec should be defaulted.
+// every problem with its path under p, including a Forbidden error "not
+// supported yet" for each field set that Flotilla does not implement (see
+// unsupported.go). The spec should be defaulted.
 func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	var errs api.FieldErrorList
 	volumes, verrs := validateVolumes(spec.Volumes, p.Child("volumes"))
@@ -224,7 +226,7 @@ func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	if a := spec.Affinity; a != nil && a.NodeAffinity != nil {
 		errs = append(errs, validateNodeAffinity(a.NodeAffinity, p.Child("affinity", "nodeAffinity"))...)
 	}
-	return errs
+	return append(errs, validateNotSupported(spec, p)...)
 }
 
 // validateKeyRef checks a {name, key} reference to a ConfigMap or Secret

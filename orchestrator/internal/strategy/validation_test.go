@@ -211,7 +211,7 @@ func TestValidatePod(t *testing.T) {
 	}{
 		{"volume mount without volume", func(p *api.Pod) {
 			p.Spec.Containers[0].VolumeMounts = []api.VolumeMount{{Name: "data", MountPath: "/d"}, {Name: "", MountPath: "/d"}}
-		}, []string{c0 + ".volumeMounts[0].name", c0 + ".volumeMounts[1].mountPath", c0 + ".volumeMounts[1].name"}},
+		}, []string{c0 + ".volumeMounts[0].name", c0 + ".volumeMounts[1].mountPath", c0 + ".volumeMounts[1].name", c0 + ".volumeMounts"}},
 		{"volumes", func(p *api.Pod) {
 			p.Spec.Volumes = []api.Volume{
 				{Name: "a", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{}}},
@@ -222,7 +222,7 @@ func TestValidatePod(t *testing.T) {
 				{Name: "e", VolumeSource: api.VolumeSource{PersistentVolumeClaim: &api.PersistentVolumeClaimVolumeSource{}}},
 			}
 		}, []string{"spec.volumes[1].name", "spec.volumes[1].configMap.name", "spec.volumes[2]", "spec.volumes[3]",
-			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName"}},
+			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName", "spec.volumes"}},
 		{"env", func(p *api.Pod) {
 			p.Spec.Containers[0].Env = []api.EnvVar{
 				{Name: "A=B", Value: "x"},
@@ -234,7 +234,8 @@ func TestValidatePod(t *testing.T) {
 			}
 			p.Spec.Containers[0].EnvFrom = []api.EnvFromSource{{}}
 		}, []string{c0 + ".env[0].name", c0 + ".env[1].valueFrom", c0 + ".env[2].valueFrom", c0 + ".env[3].valueFrom.fieldRef.fieldPath",
-			c0 + ".env[4].valueFrom.configMapKeyRef.key", c0 + ".env[4].valueFrom.configMapKeyRef.name", c0 + ".envFrom[0]"}},
+			c0 + ".env[4].valueFrom.configMapKeyRef.key", c0 + ".env[4].valueFrom.configMapKeyRef.name", c0 + ".envFrom[0]",
+			c0 + ".env[1].valueFrom", c0 + ".env[2].valueFrom", c0 + ".env[3].valueFrom", c0 + ".env[4].valueFrom", c0 + ".env[5].valueFrom", c0 + ".envFrom"}},
 		{"restart policy and grace", func(p *api.Pod) {
 			p.Spec.RestartPolicy = ""
 			p.Spec.TerminationGracePeriodSeconds = api.Ptr(int64(-1))
@@ -262,7 +263,7 @@ func TestValidatePod(t *testing.T) {
 			p.Spec.Containers[0].Ports = append(p.Spec.Containers[0].Ports,
 				api.ContainerPort{ContainerPort: 9000, HostPort: 9001, Protocol: api.ProtocolTCP},
 				api.ContainerPort{ContainerPort: 9001, HostPort: 9001, Protocol: api.ProtocolTCP})
-		}, []string{c0 + ".ports[1].hostPort", c0 + ".ports[2].hostPort"}},
+		}, []string{c0 + ".ports[1].hostPort", c0 + ".ports[2].hostPort", "spec.hostNetwork"}},
 		{"init container probes and lifecycle", func(p *api.Pod) {
 			p.Spec.InitContainers = []api.Container{{Name: "init", Image: "busybox", ImagePullPolicy: api.PullAlways,
 				LivenessProbe: &api.Probe{}}}
@@ -270,10 +271,10 @@ func TestValidatePod(t *testing.T) {
 				HTTPGet: &api.HTTPGetAction{Port: api.FromString("nope"), Scheme: "FTP"}}}
 			p.Spec.Containers[0].ImagePullPolicy = "Sometimes"
 		}, []string{"spec.initContainers[0].livenessProbe", c0 + ".lifecycle.preStop", c0 + ".lifecycle.postStart.httpGet.port",
-			c0 + ".lifecycle.postStart.httpGet.scheme", c0 + ".imagePullPolicy"}},
+			c0 + ".lifecycle.postStart.httpGet.scheme", c0 + ".imagePullPolicy", "spec.initContainers", c0 + ".lifecycle.postStart"}},
 		{"init and app container share a name", func(p *api.Pod) {
 			p.Spec.InitContainers = []api.Container{{Name: "web", Image: "busybox", ImagePullPolicy: api.PullAlways}}
-		}, []string{c0 + ".name"}},
+		}, []string{c0 + ".name", "spec.initContainers"}},
 		{"namespace on cluster-scoped is checked elsewhere; bad nodeName", func(p *api.Pod) { p.Spec.NodeName = "Node_1" },
 			[]string{"spec.nodeName"}},
 	}
@@ -347,10 +348,9 @@ func TestValidateUpdate(t *testing.T) {
 				o.(*api.ReplicaSet).Spec.Selector.MatchExpressions = []api.LabelSelectorRequirement{{Key: "app", Operator: api.LabelSelectorOpExists}}
 			},
 			[]string{"spec.selector"}},
-		{"pod image, deadline, tolerations and binding allowed", validPod(), func(o api.Object) {
+		{"pod image, tolerations and binding allowed", validPod(), func(o api.Object) {
 			p := o.(*api.Pod)
 			p.Spec.Containers[0].Image = "web:2"
-			p.Spec.ActiveDeadlineSeconds = api.Ptr(int64(60))
 			p.Spec.Tolerations = append(p.Spec.Tolerations, api.Toleration{Key: "k", Operator: api.TolerationOpExists})
 			p.Spec.NodeName = "node-1"
 			p.Labels["extra"] = "ok"

@@ -1,0 +1,143 @@
+package strategy
+
+import (
+	"slices"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+)
+
+// A Pod runs as written or is not stored. The fields of the Pod spec that
+// Flotilla decodes (for compatibility with Kubernetes manifests) but does
+// not act on yet are refused here, each with a Forbidden error that says
+// so, instead of being accepted and then ignored. A field honoured only
+// for some values (dnsPolicy, schedulerName, a protocol) is refused for
+// the others.
+//
+// fields_test.go walks every field of the Pod spec and fails for one that
+// is neither honoured (naming the test that shows it) nor refused here,
+// so a field added to package api must be placed on one side.
+
+// notSupportedYet is the detail of every refusal made here.
+const notSupportedYet = "not supported yet"
+
+func notSupported(p api.Path) *api.FieldError { return api.Forbidden(p, notSupportedYet) }
+
+// defaultSchedulerName is the scheduler every Pod gets: Flotilla's own.
+const defaultSchedulerName = "default-scheduler"
+
+// Values of fields whose Kubernetes default is all Flotilla does.
+const (
+	defaultTerminationMessagePath   = "/dev/termination-log"
+	defaultTerminationMessagePolicy = "File"
+	linuxOS                         = "linux"
+)
+
+// validateNotSupported returns a Forbidden error for every field of spec
+// that is set but not implemented, with paths under p.
+func validateNotSupported(spec *api.PodSpec, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	refuse := func(set bool, path api.Path) {
+		if set {
+			errs = append(errs, notSupported(path))
+		}
+	}
+	refuse(len(spec.Volumes) > 0, p.Child("volumes"))
+	refuse(len(spec.InitContainers) > 0, p.Child("initContainers"))
+	for i := range spec.Containers {
+		errs = append(errs, containerNotSupported(&spec.Containers[i], p.Child("containers").Index(i))...)
+	}
+	refuse(spec.ActiveDeadlineSeconds != nil, p.Child("activeDeadlineSeconds"))
+	// Without cluster DNS, ClusterFirst is Default, as the kubelet
+	// falls back when it has none; None needs dnsConfig.
+	refuse(spec.DNSPolicy == "None", p.Child("dnsPolicy"))
+	refuse(spec.DNSConfig != nil, p.Child("dnsConfig"))
+	refuse(isTrue(spec.AutomountServiceAccountToken), p.Child("automountServiceAccountToken"))
+	refuse(spec.HostNetwork, p.Child("hostNetwork"))
+	refuse(spec.HostPID, p.Child("hostPID"))
+	refuse(spec.HostIPC, p.Child("hostIPC"))
+	if a := spec.Affinity; a != nil {
+		refuse(a.PodAffinity != nil, p.Child("affinity", "podAffinity"))
+		refuse(a.PodAntiAffinity != nil, p.Child("affinity", "podAntiAffinity"))
+	}
+	refuse(spec.SchedulerName != "" && spec.SchedulerName != defaultSchedulerName, p.Child("schedulerName"))
+	refuse(spec.PriorityClassName != "", p.Child("priorityClassName"))
+	refuse(spec.Priority != nil && *spec.Priority != 0, p.Child("priority"))
+	if sc := spec.SecurityContext; sc != nil {
+		sp := p.Child("securityContext")
+		refuse(sc.RunAsUser != nil, sp.Child("runAsUser"))
+		refuse(sc.RunAsGroup != nil, sp.Child("runAsGroup"))
+		refuse(sc.RunAsNonRoot != nil, sp.Child("runAsNonRoot"))
+		refuse(sc.FSGroup != nil, sp.Child("fsGroup"))
+		refuse(len(sc.SupplementalGroups) > 0, sp.Child("supplementalGroups"))
+		refuse(sc.FSGroupChangePolicy != nil, sp.Child("fsGroupChangePolicy"))
+		refuse(sc.SeccompProfile != nil, sp.Child("seccompProfile"))
+		refuse(len(sc.Sysctls) > 0, sp.Child("sysctls"))
+	}
+	refuse(len(spec.ImagePullSecrets) > 0, p.Child("imagePullSecrets"))
+	refuse(len(spec.TopologySpreadConstraints) > 0, p.Child("topologySpreadConstraints"))
+	refuse(len(spec.HostAliases) > 0, p.Child("hostAliases"))
+	refuse(isTrue(spec.ShareProcessNamespace), p.Child("shareProcessNamespace"))
+	refuse(spec.RuntimeClassName != nil, p.Child("runtimeClassName"))
+	refuse(len(spec.ReadinessGates) > 0, p.Child("readinessGates"))
+	refuse(isTrue(spec.SetHostnameAsFQDN), p.Child("setHostnameAsFQDN"))
+	refuse(spec.OS != nil && spec.OS.Name != linuxOS, p.Child("os", "name"))
+	refuse(spec.HostUsers != nil && !*spec.HostUsers, p.Child("hostUsers"))
+	refuse(len(spec.Overhead) > 0, p.Child("overhead"))
+	return errs
+}
+
+// resourcesHonoured are the resources the scheduler counts (requests) and
+// the runtime enforces (limits).
+var resourcesHonoured = []api.ResourceName{api.ResourceCPU, api.ResourceMemory}
+
+func containerNotSupported(c *api.Container, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	refuse := func(set bool, path api.Path) {
+		if set {
+			errs = append(errs, notSupported(path))
+		}
+	}
+	for i, port := range c.Ports {
+		// The runtimes publish and probe TCP and UDP only.
+		refuse(port.Protocol == api.ProtocolSCTP, p.Child("ports").Index(i).Child("protocol"))
+	}
+	for i, e := range c.Env {
+		refuse(e.ValueFrom != nil, p.Child("env").Index(i).Child("valueFrom"))
+	}
+	refuse(len(c.EnvFrom) > 0, p.Child("envFrom"))
+	for _, list := range []struct {
+		rl   api.ResourceList
+		name string
+	}{{c.Resources.Limits, "limits"}, {c.Resources.Requests, "requests"}} {
+		for _, name := range sortedKeys(list.rl) {
+			refuse(!slices.Contains(resourcesHonoured, name), p.Child("resources", list.name).Key(string(name)))
+		}
+	}
+	refuse(len(c.VolumeMounts) > 0, p.Child("volumeMounts"))
+	if c.Lifecycle != nil {
+		refuse(c.Lifecycle.PostStart != nil, p.Child("lifecycle", "postStart"))
+	}
+	refuse(c.TerminationMessagePath != "" && c.TerminationMessagePath != defaultTerminationMessagePath, p.Child("terminationMessagePath"))
+	refuse(c.TerminationMessagePolicy != "" && c.TerminationMessagePolicy != defaultTerminationMessagePolicy, p.Child("terminationMessagePolicy"))
+	if sc := c.SecurityContext; sc != nil {
+		sp := p.Child("securityContext")
+		refuse(sc.RunAsUser != nil, sp.Child("runAsUser"))
+		refuse(sc.RunAsGroup != nil, sp.Child("runAsGroup"))
+		refuse(sc.RunAsNonRoot != nil, sp.Child("runAsNonRoot"))
+		refuse(sc.ReadOnlyRootFilesystem != nil, sp.Child("readOnlyRootFilesystem"))
+		refuse(sc.Privileged != nil, sp.Child("privileged"))
+		refuse(sc.AllowPrivilegeEscalation != nil, sp.Child("allowPrivilegeEscalation"))
+		refuse(sc.Capabilities != nil, sp.Child("capabilities"))
+		refuse(sc.SeccompProfile != nil, sp.Child("seccompProfile"))
+		refuse(sc.ProcMount != nil, sp.Child("procMount"))
+	}
+	refuse(c.Stdin, p.Child("stdin"))
+	refuse(c.StdinOnce, p.Child("stdinOnce"))
+	refuse(c.TTY, p.Child("tty"))
+	refuse(len(c.ResizePolicy) > 0, p.Child("resizePolicy"))
+	refuse(c.RestartPolicy != nil, p.Child("restartPolicy"))
+	refuse(len(c.VolumeDevices) > 0, p.Child("volumeDevices"))
+	return errs
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
