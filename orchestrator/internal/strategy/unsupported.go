@@ -114,8 +114,11 @@ func containerNotSupported(c *api.Container, p api.Path) api.FieldErrorList {
 		}
 	}
 	refuse(len(c.VolumeMounts) > 0, p.Child("volumeMounts"))
-	if c.Lifecycle != nil {
-		refuse(c.Lifecycle.PostStart != nil, p.Child("lifecycle", "postStart"))
+	if lc := c.Lifecycle; lc != nil {
+		refuse(lc.PostStart != nil, p.Child("lifecycle", "postStart"))
+		// Kubernetes keeps tcpSocket hooks for compatibility only: they
+		// fail when they run.
+		refuse(lc.PreStop != nil && lc.PreStop.TCPSocket != nil, p.Child("lifecycle", "preStop", "tcpSocket"))
 	}
 	refuse(c.TerminationMessagePath != "" && c.TerminationMessagePath != defaultTerminationMessagePath, p.Child("terminationMessagePath"))
 	refuse(c.TerminationMessagePolicy != "" && c.TerminationMessagePolicy != defaultTerminationMessagePolicy, p.Child("terminationMessagePolicy"))

@@ -48,6 +48,7 @@ type Runtime struct {
 type sandbox struct {
 	status     runtime.PodSandboxStatus
 	labels     map[string]string // the caller's, from PodSandboxConfig
+	hostname   string            // PodSandboxConfig.Hostname as given
 	containers map[string]*container
 }
 
@@ -299,7 +300,7 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	if !ok {
 		return "", runtime.Errorf(op, "", runtime.ErrUnavailable, "no free IP in %s", r.prefix)
 	}
-	sb := &sandbox{labels: maps.Clone(cfg.Labels), containers: map[string]*container{}, status: runtime.PodSandboxStatus{
+	sb := &sandbox{labels: maps.Clone(cfg.Labels), hostname: cfg.Hostname, containers: map[string]*container{}, status: runtime.PodSandboxStatus{
 		ID: newID(), Name: cfg.Name, Namespace: cfg.Namespace, UID: cfg.UID, Attempt: cfg.Attempt,
 		State: runtime.SandboxReady, IP: ip.String(), PortMappings: slices.Clone(cfg.PortMappings),
 		CreatedAt: r.now(),
@@ -513,6 +514,20 @@ func (r *Runtime) Config(id string) (*runtime.ContainerConfig, error) {
 	}
 	cfg := cloneConfig(&c.cfg)
 	return &cfg, nil
+}
+
+// SandboxConfig returns the configuration a sandbox was created with, so
+// tests can assert what the agent asked for. Errors: ErrNotFound.
+func (r *Runtime) SandboxConfig(id string) (*runtime.PodSandboxConfig, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sb, err := r.sandboxLocked("SandboxConfig", id)
+	if err != nil {
+		return nil, err
+	}
+	st := sb.status
+	return &runtime.PodSandboxConfig{Name: st.Name, Namespace: st.Namespace, UID: st.UID, Attempt: st.Attempt,
+		Hostname: sb.hostname, PortMappings: slices.Clone(st.PortMappings), Labels: maps.Clone(sb.labels)}, nil
 }
 
 func (r *Runtime) containerLocked(op, id string) (*container, error) {
