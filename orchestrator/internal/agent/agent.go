@@ -25,9 +25,15 @@
 // labels, so a Pod deleted while the agent was down still stops as its
 // spec said.
 //
-// What it does not do yet: init containers, volumes other than what the runtime does by itself,
-// ConfigMap/Secret env, graceful Pod deletion (the registry deletes a Pod at
-// once; the agent then stops its containers with the Pod's grace period).
+// A container's environment is made as the kubelet makes it (env.go):
+// envFrom ConfigMaps, env values with $(VAR) expansion, fieldRef,
+// resourceFieldRef and configMapKeyRef; a missing ConfigMap or key leaves
+// the container waiting with reason CreateContainerConfigError.
+//
+// What it does not do yet: init containers, volumes other than what the
+// runtime does by itself, Secrets (validation refuses them), graceful Pod
+// deletion (the registry deletes a Pod at once; the agent then stops its
+// containers with the Pod's grace period).
 package agent
 
 import (
@@ -815,14 +821,13 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, runtime.MessageOf(err))
 		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
 	}
-	cfg := &runtime.ContainerConfig{
-		Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
-		RestartCount: restartCount, Labels: stopLabels(pod, c),
+	env, command, args, err := a.containerEnv(ctx, a.podInfo(pod, sb.IP), c)
+	if err != nil {
+		return a.configFailed(pod, c, err)
 	}
-	for _, e := range c.Env {
-		if e.ValueFrom == nil {
-			cfg.Env = append(cfg.Env, runtime.EnvVar{Name: e.Name, Value: e.Value})
-		}
+	cfg := &runtime.ContainerConfig{
+		Name: c.Name, Image: c.Image, Command: command, Args: args, Env: env, WorkingDir: c.WorkingDir,
+		RestartCount: restartCount, Labels: stopLabels(pod, c),
 	}
 	for _, p := range c.Ports {
 		proto := runtime.ProtocolTCP
@@ -868,6 +873,19 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		}
 	}
 	return 0, nil, nil
+}
+
+// configFailed handles an error making container c's config: a
+// *configError leaves it waiting with reasonConfigError (an Event says
+// why) and asks to be synced again after BackoffBase; any other error is
+// returned, for the sync to be retried.
+func (a *Agent) configFailed(pod *api.Pod, c *api.Container, err error) (time.Duration, *api.ContainerStateWaiting, error) {
+	var ce *configError
+	if !errors.As(err, &ce) {
+		return 0, nil, err
+	}
+	a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Error: %s", ce.msg)
+	return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reasonConfigError, Message: ce.msg}, nil
 }
 
 func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, all []*runtime.ContainerStatus, waiting map[string]*api.ContainerStateWaiting) error {

@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 )
@@ -101,10 +102,19 @@ func containerNotSupported(c *api.Container, p api.Path) api.FieldErrorList {
 		// The runtimes publish and probe TCP and UDP only.
 		refuse(port.Protocol == api.ProtocolSCTP, p.Child("ports").Index(i).Child("protocol"))
 	}
+	// Secrets do not exist as a kind yet.
 	for i, e := range c.Env {
-		refuse(e.ValueFrom != nil, p.Child("env").Index(i).Child("valueFrom"))
+		if vf := e.ValueFrom; vf != nil {
+			vp := p.Child("env").Index(i).Child("valueFrom")
+			refuse(vf.SecretKeyRef != nil, vp.Child("secretKeyRef"))
+			if r := vf.ResourceFieldRef; r != nil {
+				refuse(strings.HasSuffix(r.Resource, ".ephemeral-storage"), vp.Child("resourceFieldRef", "resource"))
+			}
+		}
 	}
-	refuse(len(c.EnvFrom) > 0, p.Child("envFrom"))
+	for i, e := range c.EnvFrom {
+		refuse(e.SecretRef != nil, p.Child("envFrom").Index(i).Child("secretRef"))
+	}
 	for _, list := range []struct {
 		rl   api.ResourceList
 		name string

@@ -339,8 +339,10 @@ func validateKeyToPaths(items []api.KeyToPath, p api.Path) api.FieldErrorList {
 	return errs
 }
 
-var supportedFieldRefs = []string{
-	"metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels", "metadata.annotations",
+// envFieldRefs are the fieldRef paths an env var may name, besides
+// metadata.labels['key'] and metadata.annotations['key'].
+var envFieldRefs = []string{
+	"metadata.name", "metadata.namespace", "metadata.uid",
 	"spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
 }
 
@@ -501,8 +503,8 @@ func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
 			if !strings.HasSuffix(fp, "']") || !strings.HasPrefix(fp[len(base):], "['") {
 				errs = append(errs, api.Invalid(p.Child("fieldRef", "fieldPath"), fp, "subscript must be of the form ['key']"))
 			}
-		case !slices.Contains(supportedFieldRefs, fp):
-			errs = append(errs, api.NotSupported(p.Child("fieldRef", "fieldPath"), fp, supportedFieldRefs...))
+		case !slices.Contains(envFieldRefs, fp):
+			errs = append(errs, api.NotSupported(p.Child("fieldRef", "fieldPath"), fp, envFieldRefs...))
 		}
 		if r.APIVersion != "" && r.APIVersion != api.CoreV1 {
 			errs = append(errs, api.NotSupported(p.Child("fieldRef", "apiVersion"), r.APIVersion, api.CoreV1))

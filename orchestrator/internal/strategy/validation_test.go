@@ -231,11 +231,14 @@ func TestValidatePod(t *testing.T) {
 				{Name: "D", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "spec.containers"}}},
 				{Name: "E", ValueFrom: &api.EnvVarSource{ConfigMapKeyRef: &api.ConfigMapKeySelector{}}},
 				{Name: "F", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.labels['app']"}}},
+				// Whole maps are for downwardAPI volumes only.
+				{Name: "G", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.labels"}}},
+				{Name: "H", ValueFrom: &api.EnvVarSource{SecretKeyRef: &api.SecretKeySelector{LocalObjectReference: api.LocalObjectReference{Name: "s"}, Key: "k"}}},
 			}
-			p.Spec.Containers[0].EnvFrom = []api.EnvFromSource{{}}
+			p.Spec.Containers[0].EnvFrom = []api.EnvFromSource{{}, {SecretRef: &api.SecretEnvSource{LocalObjectReference: api.LocalObjectReference{Name: "s"}}}}
 		}, []string{c0 + ".env[0].name", c0 + ".env[1].valueFrom", c0 + ".env[2].valueFrom", c0 + ".env[3].valueFrom.fieldRef.fieldPath",
 			c0 + ".env[4].valueFrom.configMapKeyRef.key", c0 + ".env[4].valueFrom.configMapKeyRef.name", c0 + ".envFrom[0]",
-			c0 + ".env[1].valueFrom", c0 + ".env[2].valueFrom", c0 + ".env[3].valueFrom", c0 + ".env[4].valueFrom", c0 + ".env[5].valueFrom", c0 + ".envFrom"}},
+			c0 + ".env[6].valueFrom.fieldRef.fieldPath", c0 + ".env[7].valueFrom.secretKeyRef", c0 + ".envFrom[1].secretRef"}},
 		{"restart policy and grace", func(p *api.Pod) {
 			p.Spec.RestartPolicy = ""
 			p.Spec.TerminationGracePeriodSeconds = api.Ptr(int64(-1))
