@@ -113,7 +113,7 @@ func TestEnvSources(t *testing.T) {
 		{Name: "HOST_IPS", Value: "192.0.2.10"},
 		{Name: "CPU_LIMIT_M", Value: "1500"},
 		{Name: "CPU_LIMIT", Value: "2"},
-		{Name: "CPU_REQUEST", Value: "1500"}, // the request defaults to the limit
+		{Name: "CPU_REQUEST", Value: "1500"},  // the request defaults to the limit
 		{Name: "MEM_LIMIT_MI", Value: "4096"}, // no limit: the node's allocatable
 		{Name: "MODE", Value: "fast"},
 		{Name: "GREETING", Value: "p in default at $(LATER), $(POD_NAME) costs $5"},

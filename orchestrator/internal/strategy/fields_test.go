@@ -57,7 +57,7 @@ var testDirs = map[string]string{
 // set without it.
 var podSpecFields = map[string]verdict{
 	"PodSpec.volumes":                       refused(),
-	"PodSpec.initContainers":                refused(),
+	"PodSpec.initContainers":                honoured("agent.TestInitContainersRunInOrder"),
 	"PodSpec.containers":                    honoured("agent.TestRegistersNodeAndRunsPod"),
 	"PodSpec.restartPolicy":                 honoured("agent.TestRestartPolicies"),
 	"PodSpec.terminationGracePeriodSeconds": honoured("orchestratortest.TestPreStopOnEveryStop"),
@@ -146,7 +146,7 @@ var podSpecFields = map[string]verdict{
 	"Container.stdinOnce":                refused(),
 	"Container.tty":                      refused(),
 	"Container.resizePolicy":             refused(),
-	"Container.restartPolicy":            refused(),
+	"Container.restartPolicy":            honoured("agent.TestSidecar"),
 	"Container.volumeDevices":            refused(),
 
 	"ContainerPort.name":          honoured("prober.TestHTTPDetails"),

@@ -43,7 +43,9 @@ func validateNotSupported(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 		}
 	}
 	refuse(len(spec.Volumes) > 0, p.Child("volumes"))
-	refuse(len(spec.InitContainers) > 0, p.Child("initContainers"))
+	for i := range spec.InitContainers {
+		errs = append(errs, containerNotSupported(&spec.InitContainers[i], p.Child("initContainers").Index(i))...)
+	}
 	for i := range spec.Containers {
 		errs = append(errs, containerNotSupported(&spec.Containers[i], p.Child("containers").Index(i))...)
 	}
@@ -148,7 +150,6 @@ func containerNotSupported(c *api.Container, p api.Path) api.FieldErrorList {
 	refuse(c.StdinOnce, p.Child("stdinOnce"))
 	refuse(c.TTY, p.Child("tty"))
 	refuse(len(c.ResizePolicy) > 0, p.Child("resizePolicy"))
-	refuse(c.RestartPolicy != nil, p.Child("restartPolicy"))
 	refuse(len(c.VolumeDevices) > 0, p.Child("volumeDevices"))
 	return errs
 }

@@ -461,6 +461,20 @@ func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts m
 		}
 	}
 
+	// A sidecar (an init container with restartPolicy Always) runs beside
+	// the app containers: it may have probes and hooks; other init
+	// containers run to completion and may not.
+	sidecar := false
+	if rp := c.RestartPolicy; rp != nil {
+		switch {
+		case !init:
+			errs = append(errs, api.Forbidden(p.Child("restartPolicy"), "may not be set for non-init containers"))
+		case *rp != string(api.RestartPolicyAlways):
+			errs = append(errs, api.NotSupported(p.Child("restartPolicy"), *rp, api.RestartPolicyAlways))
+		default:
+			sidecar = true
+		}
+	}
 	probes := []struct {
 		probe *api.Probe
 		name  string
@@ -469,13 +483,15 @@ func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts m
 		if pr.probe == nil {
 			continue
 		}
-		if init {
-			errs = append(errs, api.Forbidden(p.Child(pr.name), "may not be set for init containers"))
+		if init && !sidecar {
+			errs = append(errs, api.Forbidden(p.Child(pr.name), "may not be set for init containers without restartPolicy=Always"))
 			continue
 		}
 		errs = append(errs, validateProbe(pr.probe, p.Child(pr.name), pr.name != "readinessProbe", portNames)...)
 	}
-	if c.Lifecycle != nil {
+	if c.Lifecycle != nil && init && !sidecar {
+		errs = append(errs, api.Forbidden(p.Child("lifecycle"), "may not be set for init containers without restartPolicy=Always"))
+	} else if c.Lifecycle != nil {
 		for _, h := range []struct {
 			h    *api.LifecycleHandler
 			name string

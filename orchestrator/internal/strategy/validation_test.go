@@ -274,10 +274,22 @@ func TestValidatePod(t *testing.T) {
 				HTTPGet: &api.HTTPGetAction{Port: api.FromString("nope"), Scheme: "FTP"}}}
 			p.Spec.Containers[0].ImagePullPolicy = "Sometimes"
 		}, []string{"spec.initContainers[0].livenessProbe", c0 + ".lifecycle.preStop", c0 + ".lifecycle.postStart.httpGet.port",
-			c0 + ".lifecycle.postStart.httpGet.scheme", c0 + ".imagePullPolicy", "spec.initContainers", c0 + ".lifecycle.postStart"}},
+			c0 + ".lifecycle.postStart.httpGet.scheme", c0 + ".imagePullPolicy", c0 + ".lifecycle.postStart"}},
+		{"sidecars", func(p *api.Pod) {
+			always, never := string(api.RestartPolicyAlways), string(api.RestartPolicyNever)
+			probe := &api.Probe{ProbeHandler: api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"ok"}}},
+				PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1}
+			hooks := &api.Lifecycle{PreStop: &api.LifecycleHandler{Exec: &api.ExecAction{Command: []string{"bye"}}}}
+			p.Spec.InitContainers = []api.Container{
+				{Name: "proxy", Image: "p:1", ImagePullPolicy: api.PullAlways, RestartPolicy: &always, StartupProbe: probe, LivenessProbe: probe, Lifecycle: hooks},
+				{Name: "setup", Image: "s:1", ImagePullPolicy: api.PullAlways, RestartPolicy: &never},
+				{Name: "plain", Image: "s:1", ImagePullPolicy: api.PullAlways, Lifecycle: hooks},
+			}
+			p.Spec.Containers[0].RestartPolicy = &always
+		}, []string{"spec.initContainers[1].restartPolicy", "spec.initContainers[2].lifecycle", c0 + ".restartPolicy"}},
 		{"init and app container share a name", func(p *api.Pod) {
 			p.Spec.InitContainers = []api.Container{{Name: "web", Image: "busybox", ImagePullPolicy: api.PullAlways}}
-		}, []string{c0 + ".name", "spec.initContainers"}},
+		}, []string{c0 + ".name"}},
 		{"namespace on cluster-scoped is checked elsewhere; bad nodeName", func(p *api.Pod) { p.Spec.NodeName = "Node_1" },
 			[]string{"spec.nodeName"}},
 	}
