@@ -38,7 +38,10 @@ func TestValidateContainerConfig(t *testing.T) {
 		WorkingDir: "/w", Resources: runtime.Resources{CPUMillis: 500, MemoryBytes: 64 << 20},
 		Mounts: []runtime.Mount{
 			{Type: runtime.MountEmptyDir, Source: "cache", Target: "/cache"},
-			{Type: runtime.MountFiles, Target: "/etc/cfg", Files: []runtime.File{{Path: "a/b.conf", Data: []byte("x")}}},
+			{Type: runtime.MountEmptyDir, Source: "mem", Target: "/mem", Medium: runtime.MediumMemory, SizeBytes: 1 << 20, Group: new(int64)},
+			{Type: runtime.MountFiles, Source: "cfg", Target: "/etc/cfg", Files: []runtime.File{{Path: "a/b.conf", Data: []byte("x")}}},
+			{Type: runtime.MountFiles, Source: "cfg", Target: "/etc/one.conf", SubPath: "a/b.conf", ReadOnly: true},
+			{Type: runtime.MountBind, Source: "/var/log", Target: "/logs", SubPath: "app"},
 		}}
 	if err := runtime.ValidateContainerConfig(good); err != nil {
 		t.Fatalf("good config: %v", err)
@@ -49,11 +52,15 @@ func TestValidateContainerConfig(t *testing.T) {
 			{Type: runtime.MountBind, Source: "rel", Target: "/"},
 			{Type: "Tmp", Target: "/x"},
 			{Type: runtime.MountFiles, Target: "/y", Files: []runtime.File{{Path: "../etc/passwd"}, {Path: "ok", Mode: 0o4755}}},
+			{Type: runtime.MountEmptyDir, Source: "e", Target: "/e", SubPath: "x", Medium: "Disk", SizeBytes: -1},
+			{Type: runtime.MountBind, Source: "/h", Target: "/h", SubPath: "../x", Medium: runtime.MediumMemory, Group: new(int64)},
+			{Type: runtime.MountVolume, Source: "v", Target: "/v", Files: []runtime.File{{Path: "a"}}},
 		}, RestartCount: -1, StopSignal: "TERM"}
 	err := runtime.ValidateContainerConfig(bad)
 	for _, field := range []string{"name", "image", "env[0].name", "workingDir", "resources.cpuMillis", "resources.memoryBytes",
-		"ports[0].containerPort", "mounts[0].source", "mounts[0].target", "mounts[1].type", "mounts[2].files[0].path",
-		"mounts[2].files[1].mode", "restartCount", "stopSignal"} {
+		"ports[0].containerPort", "mounts[0].source", "mounts[0].target", "mounts[1].type", "mounts[2].source", "mounts[2].files[0].path",
+		"mounts[2].files[1].mode", "mounts[3].subPath", "mounts[3].medium", "mounts[3].sizeBytes", "mounts[4].subPath",
+		"mounts[4].medium", "mounts[4].group", "mounts[5].files[0]", "restartCount", "stopSignal"} {
 		if !strings.Contains(err.Error(), field+":") {
 			t.Errorf("error does not name %s: %v", field, err)
 		}

@@ -114,7 +114,7 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 		}
 		targets[path.Clean(m.Target)] = true
 		switch m.Type {
-		case MountVolume, MountEmptyDir:
+		case MountVolume, MountEmptyDir, MountFiles:
 			if !volumeName.MatchString(m.Source) || len(m.Source) > 63 {
 				errs = append(errs, invalid(f+".source", "%q must be a volume name of [a-zA-Z0-9_.-]", m.Source))
 			}
@@ -122,18 +122,40 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 			if !path.IsAbs(m.Source) {
 				errs = append(errs, invalid(f+".source", "%q must be an absolute host path", m.Source))
 			}
-		case MountFiles:
-			for j, file := range m.Files {
-				ff := fmt.Sprintf("%s.files[%d]", f, j)
-				if file.Path == "" || path.IsAbs(file.Path) || path.Clean(file.Path) != file.Path || strings.HasPrefix(file.Path, "..") {
-					errs = append(errs, invalid(ff+".path", "%q must be a clean relative path without ..", file.Path))
-				}
-				if file.Mode&^0o777 != 0 {
-					errs = append(errs, invalid(ff+".mode", "%o must hold permission bits only", file.Mode))
-				}
-			}
 		default:
 			errs = append(errs, invalid(f+".type", "%q must be Volume, Bind, EmptyDir or Files", m.Type))
+		}
+		for j, file := range m.Files {
+			ff := fmt.Sprintf("%s.files[%d]", f, j)
+			if m.Type != MountFiles {
+				errs = append(errs, invalid(ff, "files are for Files mounts only"))
+				break
+			}
+			if !cleanRelative(file.Path) {
+				errs = append(errs, invalid(ff+".path", "%q must be a clean relative path without ..", file.Path))
+			}
+			if file.Mode&^0o777 != 0 {
+				errs = append(errs, invalid(ff+".mode", "%o must hold permission bits only", file.Mode))
+			}
+		}
+		if m.SubPath != "" {
+			if m.Type != MountBind && m.Type != MountFiles {
+				errs = append(errs, invalid(f+".subPath", "is supported on Bind and Files mounts only"))
+			} else if !cleanRelative(m.SubPath) {
+				errs = append(errs, invalid(f+".subPath", "%q must be a clean relative path without ..", m.SubPath))
+			}
+		}
+		switch {
+		case m.Medium != MediumDisk && m.Medium != MediumMemory:
+			errs = append(errs, invalid(f+".medium", "%q must be empty (disk) or Memory", m.Medium))
+		case m.Medium != MediumDisk && m.Type != MountEmptyDir:
+			errs = append(errs, invalid(f+".medium", "is for EmptyDir mounts only"))
+		}
+		if m.SizeBytes < 0 || (m.SizeBytes > 0 && m.Medium != MediumMemory) {
+			errs = append(errs, invalid(f+".sizeBytes", "%d must be 0, or positive for a Memory emptyDir", m.SizeBytes))
+		}
+		if m.Group != nil && (*m.Group < 0 || (m.Type != MountEmptyDir && m.Type != MountFiles)) {
+			errs = append(errs, invalid(f+".group", "%d must be a group ID for an EmptyDir or Files mount", *m.Group))
 		}
 	}
 	if cfg.RestartCount < 0 {
@@ -186,4 +208,10 @@ func validateLabels(field string, labels map[string]string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// cleanRelative reports whether p is a non-empty, clean, relative path
+// that does not climb out with "..".
+func cleanRelative(p string) bool {
+	return p != "" && !path.IsAbs(p) && path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../")
 }

@@ -55,9 +55,14 @@
 // so a restarted agent can never create a duplicate. Containers run under
 // Docker's init (tini) so signals reach the program, with restart policy
 // "no": restarts are the agent's decision. CPU and memory limits become
-// NanoCPUs and Memory; emptyDir volumes are Docker volumes labelled with the
-// Pod UID and removed with the Pod's sandbox; MountFiles are copied into the
-// container before it starts.
+// NanoCPUs and Memory. Pod volumes (see volumes.go) are Docker volumes
+// labelled with the Pod UID and removed with the Pod's sandbox: an emptyDir
+// on disk, or a tmpfs for medium Memory held by a helper container for the
+// Pod's life; a Files mount (ConfigMap, downward API, projected) is a
+// volume per content, filled once through a helper container that never
+// starts. A Files subPath is a bind mount of the volume's directory on the
+// daemon's host (Docker before API 1.45 cannot mount a volume's
+// subdirectory), so the local volume driver is assumed.
 //
 // Exits, OOM kills and removals are learned from the Docker event stream,
 // filtered by the cluster and node labels and subscribed with Since the last
@@ -68,8 +73,10 @@
 // # What it does not do
 //
 // No registry authentication (pulls are anonymous, and with no registry
-// they fail with the daemon's message), no Secrets in tmpfs (MountFiles land
-// in the container's writable layer), no user namespaces, security options,
+// they fail with the daemon's message), no subPath on emptyDir volumes (a
+// container could swap the directory for a symbolic link the daemon would
+// follow on its host), no update of a Files volume in place (a new content
+// is for the containers created after it), no user namespaces, security options,
 // health checks, log rotation settings or network policies, no Windows
 // containers. ListContainers reports what one list call gives (no
 // StartedAt/FinishedAt/Reason/IP; use ContainerStatus). With Docker's init a

@@ -377,8 +377,8 @@ func eventType(labels map[string]string, t runtime.EventType) runtime.EventType 
 }
 
 func (r *Runtime) publish(t runtime.EventType, id string, labels map[string]string, code int, at time.Time) {
-	if t == "" {
-		return
+	if k := labels[runtime.LabelKind]; t == "" || (k != runtime.KindSandbox && k != runtime.KindContainer) {
+		return // helper containers are the runtime's own business
 	}
 	ev := runtime.Event{Type: t, Time: at, PodUID: labels[runtime.LabelPodUID], ExitCode: code, Labels: maps.Clone(labels)}
 	if labels[runtime.LabelKind] == runtime.KindSandbox {
