@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +149,66 @@ func TestPodEnvOnDocker(t *testing.T) {
 		"POD_IP="+cur.Status.PodIP, "NODE="+cur.Spec.NodeName, "APP=reporter")
 	if !strings.Contains(strings.Join(lines, "\n"), "env-debug") {
 		t.Errorf("args not expanded: %q", lines)
+	}
+}
+
+// An init container writes into an emptyDir on disk and one in memory
+// (a tmpfs inside the container), and the app reads both; ConfigMap,
+// downward API, projected and hostPath volumes are mounted as written,
+// read-only where Kubernetes makes them so.
+func TestPodVolumesOnDocker(t *testing.T) {
+	dc := podCluster(t)
+	ctx := context.Background()
+	cm := &orchestrator.ConfigMap{ObjectMeta: orchestrator.ObjectMeta{Name: "files", Namespace: orchestrator.DefaultNamespace},
+		Data: map[string]string{"app.conf": "listen :8080", "level": "debug"}}
+	if err := dc.Client().Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	host := filepath.Join(t.TempDir(), "made")
+	size := orchestrator.MustParseQuantity("16Mi")
+	ref := orchestrator.LocalObjectReference{Name: "files"}
+	p := reportPod("volumes",
+		"file:/work/hello", "file:/mem/m", "mount:/mem", "file:/etc/cfg/conf/app.conf", "file:/etc/app.conf",
+		"file:/etc/info/labels", "file:/etc/proj/level", "file:/etc/proj/name", "write:/etc/cfg/x=y", "write:/host/f=z")
+	p.Labels = map[string]string{"app": "volumes"}
+	p.Spec.Volumes = []orchestrator.Volume{
+		{Name: "work", VolumeSource: orchestrator.VolumeSource{EmptyDir: &orchestrator.EmptyDirVolumeSource{}}},
+		{Name: "mem", VolumeSource: orchestrator.VolumeSource{EmptyDir: &orchestrator.EmptyDirVolumeSource{Medium: "Memory", SizeLimit: &size}}},
+		{Name: "cfg", VolumeSource: orchestrator.VolumeSource{ConfigMap: &orchestrator.ConfigMapVolumeSource{LocalObjectReference: ref,
+			Items: []orchestrator.KeyToPath{{Key: "app.conf", Path: "conf/app.conf"}}}}},
+		{Name: "info", VolumeSource: orchestrator.VolumeSource{DownwardAPI: &orchestrator.DownwardAPIVolumeSource{Items: []orchestrator.DownwardAPIVolumeFile{
+			{Path: "labels", FieldRef: &orchestrator.ObjectFieldSelector{FieldPath: "metadata.labels"}}}}}},
+		{Name: "proj", VolumeSource: orchestrator.VolumeSource{Projected: &orchestrator.ProjectedVolumeSource{Sources: []orchestrator.VolumeProjection{
+			{ConfigMap: &orchestrator.ConfigMapProjection{LocalObjectReference: ref, Items: []orchestrator.KeyToPath{{Key: "level", Path: "level"}}}},
+			{DownwardAPI: &orchestrator.DownwardAPIProjection{Items: []orchestrator.DownwardAPIVolumeFile{
+				{Path: "name", FieldRef: &orchestrator.ObjectFieldSelector{FieldPath: "metadata.name"}}}}},
+		}}}},
+		{Name: "host", VolumeSource: orchestrator.VolumeSource{HostPath: &orchestrator.HostPathVolumeSource{Path: host, Type: orchestrator.Ptr("DirectoryOrCreate")}}},
+	}
+	p.Spec.InitContainers = []orchestrator.Container{{
+		Name: "writer", Image: podImage, ImagePullPolicy: api.PullIfNotPresent,
+		Args:         []string{"report", "write:/work/hello=from-init", "write:/mem/m=in-memory", "--exit", "0"},
+		VolumeMounts: []orchestrator.VolumeMount{{Name: "work", MountPath: "/work"}, {Name: "mem", MountPath: "/mem"}},
+	}}
+	p.Spec.Containers[0].VolumeMounts = []orchestrator.VolumeMount{
+		{Name: "work", MountPath: "/work"}, {Name: "mem", MountPath: "/mem"},
+		{Name: "cfg", MountPath: "/etc/cfg"}, {Name: "cfg", MountPath: "/etc/app.conf", SubPath: "conf/app.conf"},
+		{Name: "info", MountPath: "/etc/info"}, {Name: "proj", MountPath: "/etc/proj"}, {Name: "host", MountPath: "/host"},
+	}
+	lines := dc.runReport(t, p, "app")
+	wantLines(t, "volumes", lines,
+		`file:/work/hello="from-init"`, `file:/mem/m="in-memory"`,
+		`file:/etc/cfg/conf/app.conf="listen :8080"`, `file:/etc/app.conf="listen :8080"`,
+		`file:/etc/info/labels="app=\"volumes\""`, `file:/etc/proj/level="debug"`, `file:/etc/proj/name="volumes"`,
+		"write:/host/f ok")
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, "mount:/mem=tmpfs /mem tmpfs rw") || !strings.Contains(text, "size=16384k") {
+		t.Errorf("the Memory emptyDir is not a 16 MiB tmpfs:\n%s", text)
+	}
+	if !strings.Contains(text, "write:/etc/cfg/x error:") || !strings.Contains(text, "read-only file system") {
+		t.Errorf("the configMap volume was writable:\n%s", text)
+	}
+	if b, err := os.ReadFile(filepath.Join(host, "f")); err != nil || string(b) != "z" {
+		t.Errorf("hostPath: %q, %v", b, err)
 	}
 }

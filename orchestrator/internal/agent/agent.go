@@ -34,10 +34,16 @@
 // (init containers with restartPolicy Always) beside them, with the
 // kubelet's rules (init.go); sidecars stop after the app containers.
 //
-// What it does not do yet: volumes other than what the runtime does by
-// itself, Secrets (validation refuses them), graceful Pod deletion (the
-// registry deletes a Pod at once; the agent then stops its containers with
-// the Pod's grace period).
+// Volumes (volumes.go) become runtime mounts: emptyDir (on disk or in
+// memory), hostPath after the kubelet's type checks, and configMap,
+// downwardAPI and projected volumes as the files the kubelet writes; a
+// volume that cannot be set up leaves its container waiting with a
+// FailedMount Event.
+//
+// What it does not do yet: Secrets (validation refuses them), updates of
+// ConfigMap volumes in running containers (a restarted container gets the
+// new content), graceful Pod deletion (the registry deletes a Pod at once;
+// the agent then stops its containers with the Pod's grace period).
 package agent
 
 import (
@@ -851,13 +857,18 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, runtime.MessageOf(err))
 		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
 	}
-	env, command, args, err := a.containerEnv(ctx, a.podInfo(pod, sb.IP), c)
+	info := a.podInfo(pod, sb.IP)
+	env, command, args, err := a.containerEnv(ctx, info, c)
+	if err != nil {
+		return a.configFailed(pod, c, err)
+	}
+	mounts, err := a.containerMounts(ctx, info, c)
 	if err != nil {
 		return a.configFailed(pod, c, err)
 	}
 	cfg := &runtime.ContainerConfig{
 		Name: c.Name, Image: c.Image, Command: command, Args: args, Env: env, WorkingDir: c.WorkingDir,
-		RestartCount: restartCount, Labels: stopLabels(pod, c),
+		Mounts: mounts, RestartCount: restartCount, Labels: stopLabels(pod, c),
 	}
 	for _, p := range c.Ports {
 		proto := runtime.ProtocolTCP
@@ -906,16 +917,22 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 }
 
 // configFailed handles an error making container c's config: a
-// *configError leaves it waiting with reasonConfigError (an Event says
-// why) and asks to be synced again after BackoffBase; any other error is
-// returned, for the sync to be retried.
+// *configError leaves it waiting with reasonConfigError, a *mountError
+// waiting as ContainerCreating (an Event says why, as the kubelet's), and
+// asks to be synced again after BackoffBase; any other error is returned,
+// for the sync to be retried.
 func (a *Agent) configFailed(pod *api.Pod, c *api.Container, err error) (time.Duration, *api.ContainerStateWaiting, error) {
 	var ce *configError
-	if !errors.As(err, &ce) {
-		return 0, nil, err
+	var me *mountError
+	switch {
+	case errors.As(err, &ce):
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Error: %s", ce.msg)
+		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reasonConfigError, Message: ce.msg}, nil
+	case errors.As(err, &me):
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedMount", "%s", me.Error())
+		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reasonContainerCreating, Message: me.Error()}, nil
 	}
-	a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Error: %s", ce.msg)
-	return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reasonConfigError, Message: ce.msg}, nil
+	return 0, nil, err
 }
 
 func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, all []*runtime.ContainerStatus, waiting map[string]*api.ContainerStateWaiting) error {

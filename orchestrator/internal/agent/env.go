@@ -35,14 +35,38 @@ func configErrorf(format string, args ...any) error {
 	return &configError{msg: fmt.Sprintf(format, args...)}
 }
 
-// podInfo is what the downward API exposes of a Pod beyond its object:
-// its IP (the sandbox's) and its node's addresses.
+// podInfo is what a Pod's containers are made from beyond the Pod
+// object: what the downward API exposes (its IP, the sandbox's, and its
+// node's addresses) and the ConfigMaps read for it.
 type podInfo struct {
 	pod     *api.Pod
 	podIP   string
 	hostIPs []string
 	// allocatable stands in for a container's unset limits.
 	allocatable api.ResourceList
+	// configMaps caches the ConfigMaps read (nil: missing).
+	configMaps map[string]*api.ConfigMap
+}
+
+// configMap returns the Pod's ConfigMap name, read once per podInfo, or
+// nil when it does not exist. Errors: the client's, but NotFound.
+func (info *podInfo) configMap(ctx context.Context, c client.Reader, name string) (*api.ConfigMap, error) {
+	if cm, ok := info.configMaps[name]; ok {
+		return cm, nil
+	}
+	cm := &api.ConfigMap{}
+	err := c.Get(ctx, info.pod.Namespace, name, cm, client.GetOptions{})
+	switch {
+	case api.IsNotFound(err):
+		cm = nil
+	case err != nil:
+		return nil, err
+	}
+	if info.configMaps == nil {
+		info.configMaps = map[string]*api.ConfigMap{}
+	}
+	info.configMaps[name] = cm
+	return cm, nil
 }
 
 func (a *Agent) podInfo(pod *api.Pod, podIP string) *podInfo {
@@ -89,22 +113,7 @@ func (l *envList) lookup(name string) (string, bool) {
 func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Container) (env []runtime.EnvVar, command, args []string, err error) {
 	pod := info.pod
 	var l envList
-	cms := map[string]*api.ConfigMap{} // nil: missing
-	configMap := func(name string) (*api.ConfigMap, error) {
-		if cm, ok := cms[name]; ok {
-			return cm, nil
-		}
-		cm := &api.ConfigMap{}
-		err := a.cfg.Client.Get(ctx, pod.Namespace, name, cm, client.GetOptions{})
-		switch {
-		case api.IsNotFound(err):
-			cm = nil
-		case err != nil:
-			return nil, err
-		}
-		cms[name] = cm
-		return cm, nil
-	}
+	configMap := func(name string) (*api.ConfigMap, error) { return info.configMap(ctx, a.cfg.Client, name) }
 	for _, from := range c.EnvFrom {
 		ref := from.ConfigMapRef
 		if ref == nil {

@@ -1,6 +1,9 @@
 package agent
 
 import (
+	"net"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -91,5 +94,46 @@ func TestDownwardValues(t *testing.T) {
 	}
 	if _, err := info.resourceValue(&api.ResourceFieldSelector{ContainerName: "other", Resource: "limits.cpu"}, "c"); err == nil {
 		t.Error("resourceValue of an unknown container: no error")
+	}
+}
+
+func TestCheckHostPath(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "s.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	missing := filepath.Join(dir, "missing")
+	tests := []struct {
+		path, typ string
+		ok        bool
+	}{
+		{missing, "", true},
+		{dir, "Directory", true}, {file, "Directory", false}, {missing, "Directory", false},
+		{file, "File", true}, {dir, "File", false}, {missing, "File", false},
+		{sock, "Socket", true}, {file, "Socket", false},
+		{"/dev/null", "CharDevice", true}, {file, "CharDevice", false}, {"/dev/null", "BlockDevice", false},
+		{file, "DirectoryOrCreate", false}, {file, "FileOrCreate", true}, {dir, "FileOrCreate", false},
+		{filepath.Join(dir, "new", "dir"), "DirectoryOrCreate", true},
+		{filepath.Join(dir, "new-file"), "FileOrCreate", true},
+		{filepath.Join(dir, "no-parent", "file"), "FileOrCreate", false},
+		{dir, "Mystery", false},
+	}
+	for _, tt := range tests {
+		if err := checkHostPath(tt.path, tt.typ); (err == nil) != tt.ok {
+			t.Errorf("checkHostPath(%s, %q) = %v, want ok %v", tt.path, tt.typ, err, tt.ok)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "new", "dir")); err != nil || !fi.IsDir() {
+		t.Errorf("DirectoryOrCreate made no directory: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "new-file")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("FileOrCreate made no file: %v %v", fi, err)
 	}
 }

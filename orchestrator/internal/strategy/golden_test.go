@@ -70,7 +70,8 @@ func TestDefaultedGolden(t *testing.T) {
 	}
 	const c0 = "spec.template.spec.containers[0]"
 	notSupported := map[string][]string{
-		"shop/web": {"spec.template.spec.volumes", c0 + ".env[2].valueFrom.secretKeyRef", c0 + ".volumeMounts"},
+		"shop/web": {c0 + ".env[2].valueFrom.secretKeyRef", "spec.template.spec.volumes[1].emptyDir.sizeLimit",
+			"spec.template.spec.volumes[2].persistentVolumeClaim"},
 	}
 	for _, o := range objs {
 		inDefaultNamespace(o)
@@ -96,7 +97,7 @@ func TestDefaultedGolden(t *testing.T) {
 func TestKubectlOutputValid(t *testing.T) {
 	const c0 = "spec.containers[0]"
 	notSupported := map[string][]string{
-		"kubectl-get-pod.yaml": {"spec.volumes", c0 + ".volumeMounts", c0 + ".securityContext.allowPrivilegeEscalation",
+		"kubectl-get-pod.yaml": {"spec.volumes[0].projected.sources[0].serviceAccountToken", c0 + ".securityContext.allowPrivilegeEscalation",
 			c0 + ".securityContext.capabilities", c0 + ".securityContext.seccompProfile", "spec.topologySpreadConstraints"},
 	}
 	for _, name := range []string{"kubectl-get-pod.yaml", "kubectl-get-node.yaml"} {

@@ -42,12 +42,17 @@ func validateNotSupported(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 			errs = append(errs, notSupported(path))
 		}
 	}
-	refuse(len(spec.Volumes) > 0, p.Child("volumes"))
+	volumes := map[string]*api.Volume{}
+	for i := range spec.Volumes {
+		v := &spec.Volumes[i]
+		volumes[v.Name] = v
+		errs = append(errs, volumeNotSupported(v, p.Child("volumes").Index(i))...)
+	}
 	for i := range spec.InitContainers {
-		errs = append(errs, containerNotSupported(&spec.InitContainers[i], p.Child("initContainers").Index(i))...)
+		errs = append(errs, containerNotSupported(&spec.InitContainers[i], volumes, p.Child("initContainers").Index(i))...)
 	}
 	for i := range spec.Containers {
-		errs = append(errs, containerNotSupported(&spec.Containers[i], p.Child("containers").Index(i))...)
+		errs = append(errs, containerNotSupported(&spec.Containers[i], volumes, p.Child("containers").Index(i))...)
 	}
 	refuse(spec.ActiveDeadlineSeconds != nil, p.Child("activeDeadlineSeconds"))
 	// Without cluster DNS, ClusterFirst is Default, as the kubelet
@@ -89,11 +94,50 @@ func validateNotSupported(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	return errs
 }
 
+func volumeNotSupported(v *api.Volume, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	refuse := func(set bool, path api.Path) {
+		if set {
+			errs = append(errs, notSupported(path))
+		}
+	}
+	// Secrets do not exist as a kind yet, nor does storage.
+	refuse(v.Secret != nil, p.Child("secret"))
+	refuse(v.PersistentVolumeClaim != nil, p.Child("persistentVolumeClaim"))
+	if e := v.EmptyDir; e != nil {
+		refuse(strings.HasPrefix(e.Medium, "HugePages"), p.Child("emptyDir", "medium"))
+		// A disk emptyDir's size is not enforced (Kubernetes evicts the
+		// Pod); a Memory one's bounds its tmpfs.
+		refuse(e.SizeLimit != nil && e.Medium != emptyDirMemory, p.Child("emptyDir", "sizeLimit"))
+	}
+	downward := func(items []api.DownwardAPIVolumeFile, p api.Path) {
+		for i, it := range items {
+			if r := it.ResourceFieldRef; r != nil {
+				refuse(strings.HasSuffix(r.Resource, ".ephemeral-storage"), p.Index(i).Child("resourceFieldRef", "resource"))
+			}
+		}
+	}
+	if d := v.DownwardAPI; d != nil {
+		downward(d.Items, p.Child("downwardAPI", "items"))
+	}
+	if pr := v.Projected; pr != nil {
+		for i, src := range pr.Sources {
+			sp := p.Child("projected", "sources").Index(i)
+			refuse(src.Secret != nil, sp.Child("secret"))
+			refuse(src.ServiceAccountToken != nil, sp.Child("serviceAccountToken"))
+			if src.DownwardAPI != nil {
+				downward(src.DownwardAPI.Items, sp.Child("downwardAPI", "items"))
+			}
+		}
+	}
+	return errs
+}
+
 // resourcesHonoured are the resources the scheduler counts (requests) and
 // the runtime enforces (limits).
 var resourcesHonoured = []api.ResourceName{api.ResourceCPU, api.ResourceMemory}
 
-func containerNotSupported(c *api.Container, p api.Path) api.FieldErrorList {
+func containerNotSupported(c *api.Container, volumes map[string]*api.Volume, p api.Path) api.FieldErrorList {
 	var errs api.FieldErrorList
 	refuse := func(set bool, path api.Path) {
 		if set {
@@ -125,7 +169,17 @@ func containerNotSupported(c *api.Container, p api.Path) api.FieldErrorList {
 			refuse(!slices.Contains(resourcesHonoured, name), p.Child("resources", list.name).Key(string(name)))
 		}
 	}
-	refuse(len(c.VolumeMounts) > 0, p.Child("volumeMounts"))
+	for i, m := range c.VolumeMounts {
+		mp := p.Child("volumeMounts").Index(i)
+		// A container could replace an emptyDir's directory by a
+		// symbolic link that the runtime would follow on the node.
+		if v := volumes[m.Name]; v != nil && v.EmptyDir != nil {
+			refuse(m.SubPath != "", mp.Child("subPath"))
+		}
+		refuse(m.SubPathExpr != "", mp.Child("subPathExpr"))
+		refuse(m.MountPropagation != nil && *m.MountPropagation != "None", mp.Child("mountPropagation"))
+		refuse(m.RecursiveReadOnly != nil && *m.RecursiveReadOnly != "Disabled", mp.Child("recursiveReadOnly"))
+	}
 	if lc := c.Lifecycle; lc != nil {
 		refuse(lc.PostStart != nil, p.Child("lifecycle", "postStart"))
 		// Kubernetes keeps tcpSocket hooks for compatibility only: they

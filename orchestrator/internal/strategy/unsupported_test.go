@@ -39,6 +39,8 @@ func TestNotSupportedValues(t *testing.T) {
 			c.TerminationMessagePath = defaultTerminationMessagePath
 			c.TerminationMessagePolicy = defaultTerminationMessagePolicy
 			c.SecurityContext = &api.SecurityContext{}
+			s.Volumes = []api.Volume{{Name: "cache", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{}}}}
+			c.VolumeMounts = []api.VolumeMount{{Name: "cache", MountPath: "/cache", MountPropagation: api.Ptr("None"), RecursiveReadOnly: api.Ptr("Disabled")}}
 		}, nil},
 		{"other DNS policies", func(p *api.Pod) { p.Spec.DNSPolicy = "Default" }, nil},
 		{"no preemption", func(p *api.Pod) { p.Spec.PreemptionPolicy = api.Ptr("Never") }, nil},
@@ -58,7 +60,10 @@ func TestNotSupportedValues(t *testing.T) {
 			c.Ports[0].Protocol = api.ProtocolSCTP
 			c.Resources.Limits["ephemeral-storage"] = api.MustParse("1Gi")
 			c.Resources.Requests["nvidia.com/gpu"] = api.MustParse("1")
-		}, []string{"spec.dnsPolicy", "spec.schedulerName", "spec.priority", "spec.automountServiceAccountToken",
+			s.Volumes = []api.Volume{{Name: "cache", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{Medium: "HugePages"}}}}
+			c.VolumeMounts = []api.VolumeMount{{Name: "cache", MountPath: "/cache", MountPropagation: api.Ptr("Bidirectional"), RecursiveReadOnly: api.Ptr("Enabled")}}
+		}, []string{"spec.volumes[0].emptyDir.medium", c0 + ".volumeMounts[0].mountPropagation", c0 + ".volumeMounts[0].recursiveReadOnly",
+			"spec.dnsPolicy", "spec.schedulerName", "spec.priority", "spec.automountServiceAccountToken",
 			"spec.shareProcessNamespace", "spec.setHostnameAsFQDN", "spec.os.name", "spec.hostUsers",
 			c0 + ".terminationMessagePath", c0 + ".terminationMessagePolicy", c0 + ".ports[0].protocol",
 			c0 + ".resources.limits[ephemeral-storage]", c0 + ".resources.requests[nvidia.com/gpu]"}},

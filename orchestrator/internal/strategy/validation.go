@@ -175,7 +175,13 @@ func validatePortNumber(v int32, p api.Path) api.FieldErrorList {
 // unsupported.go). The spec should be defaulted.
 func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	var errs api.FieldErrorList
-	volumes, verrs := validateVolumes(spec.Volumes, p.Child("volumes"))
+	containers := map[string]bool{}
+	for _, list := range [][]api.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range list {
+			containers[c.Name] = true
+		}
+	}
+	volumes, verrs := validateVolumes(spec.Volumes, containers, p.Child("volumes"))
 	errs = append(errs, verrs...)
 
 	if len(spec.Containers) == 0 {
@@ -262,7 +268,7 @@ func validateUniqueName(name string, p api.Path, seen map[string]bool) api.Field
 	return errs
 }
 
-func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldErrorList) {
+func validateVolumes(vols []api.Volume, containers map[string]bool, p api.Path) (map[string]bool, api.FieldErrorList) {
 	var errs api.FieldErrorList
 	names := map[string]bool{}
 	for i, v := range vols {
@@ -271,14 +277,23 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 		n := 0
 		if s := v.HostPath; s != nil {
 			n++
+			hp := vp.Child("hostPath")
 			if s.Path == "" {
-				errs = append(errs, api.Required(vp.Child("hostPath", "path"), ""))
+				errs = append(errs, api.Required(hp.Child("path"), ""))
+			} else if !strings.HasPrefix(s.Path, "/") {
+				errs = append(errs, api.Invalid(hp.Child("path"), s.Path, "must be an absolute path"))
+			}
+			if t := s.Type; t != nil && !slices.Contains(hostPathTypes, *t) {
+				errs = append(errs, api.NotSupported(hp.Child("type"), *t, hostPathTypes...))
 			}
 		}
 		if s := v.EmptyDir; s != nil {
 			n++
 			if s.SizeLimit != nil && s.SizeLimit.Sign() < 0 {
 				errs = append(errs, api.Invalid(vp.Child("emptyDir", "sizeLimit"), s.SizeLimit.String(), "must be greater than or equal to 0"))
+			}
+			if m := s.Medium; m != "" && m != emptyDirMemory && !strings.HasPrefix(m, "HugePages") {
+				errs = append(errs, api.NotSupported(vp.Child("emptyDir", "medium"), m, "", emptyDirMemory))
 			}
 		}
 		if s := v.Secret; s != nil {
@@ -287,6 +302,7 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 				errs = append(errs, api.Required(vp.Child("secret", "secretName"), ""))
 			}
 			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("secret", "items"))...)
+			errs = append(errs, validateMode(s.DefaultMode, vp.Child("secret", "defaultMode"))...)
 		}
 		if s := v.ConfigMap; s != nil {
 			n++
@@ -294,12 +310,16 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 				errs = append(errs, api.Required(vp.Child("configMap", "name"), ""))
 			}
 			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("configMap", "items"))...)
+			errs = append(errs, validateMode(s.DefaultMode, vp.Child("configMap", "defaultMode"))...)
 		}
-		if v.DownwardAPI != nil {
+		if s := v.DownwardAPI; s != nil {
 			n++
+			errs = append(errs, validateDownwardAPIFiles(s.Items, containers, vp.Child("downwardAPI", "items"))...)
+			errs = append(errs, validateMode(s.DefaultMode, vp.Child("downwardAPI", "defaultMode"))...)
 		}
-		if v.Projected != nil {
+		if s := v.Projected; s != nil {
 			n++
+			errs = append(errs, validateProjected(s, containers, vp.Child("projected"))...)
 		}
 		if s := v.PersistentVolumeClaim; s != nil {
 			n++
@@ -317,6 +337,115 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 	return names, errs
 }
 
+// emptyDirMemory is the emptyDir medium backed by memory (a tmpfs).
+const emptyDirMemory = "Memory"
+
+// hostPathTypes are the values of hostPath.type ("" does no check).
+var hostPathTypes = []string{"", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"}
+
+// volumeFieldRefs are the fieldRef paths a downward API file may name,
+// besides metadata.labels['key'] and metadata.annotations['key'].
+var volumeFieldRefs = []string{"metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels", "metadata.annotations"}
+
+func validateMode(mode *int32, p api.Path) api.FieldErrorList {
+	if mode != nil && (*mode < 0 || *mode > 0o777) {
+		return api.FieldErrorList{api.Invalid(p, *mode, "must be a number between 0 and 0777 (octal), both inclusive")}
+	}
+	return nil
+}
+
+// validateFilePath checks the path of a file in a volume: relative,
+// without "..".
+func validateFilePath(path string, p api.Path) api.FieldErrorList {
+	switch {
+	case path == "":
+		return api.FieldErrorList{api.Required(p, "")}
+	case strings.HasPrefix(path, "/"):
+		return api.FieldErrorList{api.Invalid(p, path, "must be a relative path")}
+	case slices.Contains(strings.Split(path, "/"), ".."):
+		return api.FieldErrorList{api.Invalid(p, path, "must not contain '..'")}
+	}
+	return nil
+}
+
+// validateDownwardAPIFiles checks the files of a downward API volume or
+// projection; resourceFieldRef must name one of containers.
+func validateDownwardAPIFiles(items []api.DownwardAPIVolumeFile, containers map[string]bool, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for i, it := range items {
+		ip := p.Index(i)
+		errs = append(errs, validateFilePath(it.Path, ip.Child("path"))...)
+		errs = append(errs, validateMode(it.Mode, ip.Child("mode"))...)
+		switch {
+		case it.FieldRef != nil && it.ResourceFieldRef != nil:
+			errs = append(errs, api.Invalid(ip, "", "fieldRef and resourceFieldRef can not be specified simultaneously"))
+		case it.FieldRef != nil:
+			errs = append(errs, validateFieldRef(it.FieldRef, volumeFieldRefs, ip.Child("fieldRef"))...)
+		case it.ResourceFieldRef != nil:
+			r := it.ResourceFieldRef
+			rp := ip.Child("resourceFieldRef")
+			if r.ContainerName == "" {
+				errs = append(errs, api.Required(rp.Child("containerName"), ""))
+			} else if !containers[r.ContainerName] {
+				errs = append(errs, api.NotFound(rp.Child("containerName"), r.ContainerName))
+			}
+			errs = append(errs, validateResourceFieldRef(r, rp)...)
+		default:
+			errs = append(errs, api.Required(ip, "one of fieldRef and resourceFieldRef is required"))
+		}
+	}
+	return errs
+}
+
+// validateProjected checks a projected volume: one kind per source, and
+// no path written twice.
+func validateProjected(s *api.ProjectedVolumeSource, containers map[string]bool, p api.Path) api.FieldErrorList {
+	errs := validateMode(s.DefaultMode, p.Child("defaultMode"))
+	paths := map[string]bool{}
+	seen := func(path string, fp api.Path) {
+		if paths[path] {
+			errs = append(errs, api.Invalid(fp, path, "conflicting duplicate paths"))
+		}
+		paths[path] = true
+	}
+	for i, src := range s.Sources {
+		sp := p.Child("sources").Index(i)
+		n := 0
+		if c := src.ConfigMap; c != nil {
+			n++
+			if c.Name == "" {
+				errs = append(errs, api.Required(sp.Child("configMap", "name"), ""))
+			}
+			errs = append(errs, validateKeyToPaths(c.Items, sp.Child("configMap", "items"))...)
+			for j, it := range c.Items {
+				seen(it.Path, sp.Child("configMap", "items").Index(j).Child("path"))
+			}
+		}
+		if d := src.DownwardAPI; d != nil {
+			n++
+			errs = append(errs, validateDownwardAPIFiles(d.Items, containers, sp.Child("downwardAPI", "items"))...)
+			for j, it := range d.Items {
+				seen(it.Path, sp.Child("downwardAPI", "items").Index(j).Child("path"))
+			}
+		}
+		if c := src.Secret; c != nil {
+			n++
+			errs = append(errs, validateKeyToPaths(c.Items, sp.Child("secret", "items"))...)
+		}
+		if t := src.ServiceAccountToken; t != nil {
+			n++
+			errs = append(errs, validateFilePath(t.Path, sp.Child("serviceAccountToken", "path"))...)
+		}
+		switch {
+		case n == 0:
+			errs = append(errs, api.Required(sp, "must specify exactly 1 of: secret, configMap, downwardAPI, serviceAccountToken"))
+		case n > 1:
+			errs = append(errs, api.Forbidden(sp, "may not specify more than 1 volume type"))
+		}
+	}
+	return errs
+}
+
 func validateKeyToPaths(items []api.KeyToPath, p api.Path) api.FieldErrorList {
 	var errs api.FieldErrorList
 	for i, it := range items {
@@ -324,17 +453,8 @@ func validateKeyToPaths(items []api.KeyToPath, p api.Path) api.FieldErrorList {
 		for _, msg := range api.IsConfigMapKey(it.Key) {
 			errs = append(errs, api.Invalid(ip.Child("key"), it.Key, msg))
 		}
-		switch {
-		case it.Path == "":
-			errs = append(errs, api.Required(ip.Child("path"), ""))
-		case strings.HasPrefix(it.Path, "/"):
-			errs = append(errs, api.Invalid(ip.Child("path"), it.Path, "must be a relative path"))
-		case slices.Contains(strings.Split(it.Path, "/"), ".."):
-			errs = append(errs, api.Invalid(ip.Child("path"), it.Path, "must not contain '..'"))
-		}
-		if it.Mode != nil && (*it.Mode < 0 || *it.Mode > 0o777) {
-			errs = append(errs, api.Invalid(ip.Child("mode"), *it.Mode, "must be a number between 0 and 0777 (octal), both inclusive"))
-		}
+		errs = append(errs, validateFilePath(it.Path, ip.Child("path"))...)
+		errs = append(errs, validateMode(it.Mode, ip.Child("mode"))...)
 	}
 	return errs
 }
@@ -509,31 +629,11 @@ func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
 	n := 0
 	if r := s.FieldRef; r != nil {
 		n++
-		fp := r.FieldPath
-		base, _, hasSub := strings.Cut(fp, "[")
-		switch {
-		case fp == "":
-			errs = append(errs, api.Required(p.Child("fieldRef", "fieldPath"), ""))
-		case hasSub && (base == "metadata.labels" || base == "metadata.annotations"):
-			// metadata.labels['key'] form.
-			if !strings.HasSuffix(fp, "']") || !strings.HasPrefix(fp[len(base):], "['") {
-				errs = append(errs, api.Invalid(p.Child("fieldRef", "fieldPath"), fp, "subscript must be of the form ['key']"))
-			}
-		case !slices.Contains(envFieldRefs, fp):
-			errs = append(errs, api.NotSupported(p.Child("fieldRef", "fieldPath"), fp, envFieldRefs...))
-		}
-		if r.APIVersion != "" && r.APIVersion != api.CoreV1 {
-			errs = append(errs, api.NotSupported(p.Child("fieldRef", "apiVersion"), r.APIVersion, api.CoreV1))
-		}
+		errs = append(errs, validateFieldRef(r, envFieldRefs, p.Child("fieldRef"))...)
 	}
 	if r := s.ResourceFieldRef; r != nil {
 		n++
-		if !slices.Contains(supportedResourceFieldRefs, r.Resource) {
-			errs = append(errs, api.NotSupported(p.Child("resourceFieldRef", "resource"), r.Resource, supportedResourceFieldRefs...))
-		}
-		if r.Divisor != nil && r.Divisor.Sign() <= 0 {
-			errs = append(errs, api.Invalid(p.Child("resourceFieldRef", "divisor"), r.Divisor.String(), "must be greater than 0"))
-		}
+		errs = append(errs, validateResourceFieldRef(r, p.Child("resourceFieldRef"))...)
 	}
 	if r := s.ConfigMapKeyRef; r != nil {
 		n++
@@ -548,6 +648,39 @@ func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
 		errs = append(errs, api.Invalid(p, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
 	case n > 1:
 		errs = append(errs, api.Invalid(p, "", "may not have more than one field specified at a time"))
+	}
+	return errs
+}
+
+// validateFieldRef checks a downward API fieldRef: one of paths, or a
+// label or annotation by key (metadata.labels['key']).
+func validateFieldRef(r *api.ObjectFieldSelector, paths []string, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	fp := r.FieldPath
+	base, _, hasSub := strings.Cut(fp, "[")
+	switch {
+	case fp == "":
+		errs = append(errs, api.Required(p.Child("fieldPath"), ""))
+	case hasSub && (base == "metadata.labels" || base == "metadata.annotations"):
+		if !strings.HasSuffix(fp, "']") || !strings.HasPrefix(fp[len(base):], "['") {
+			errs = append(errs, api.Invalid(p.Child("fieldPath"), fp, "subscript must be of the form ['key']"))
+		}
+	case !slices.Contains(paths, fp):
+		errs = append(errs, api.NotSupported(p.Child("fieldPath"), fp, paths...))
+	}
+	if r.APIVersion != "" && r.APIVersion != api.CoreV1 {
+		errs = append(errs, api.NotSupported(p.Child("apiVersion"), r.APIVersion, api.CoreV1))
+	}
+	return errs
+}
+
+func validateResourceFieldRef(r *api.ResourceFieldSelector, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if !slices.Contains(supportedResourceFieldRefs, r.Resource) {
+		errs = append(errs, api.NotSupported(p.Child("resource"), r.Resource, supportedResourceFieldRefs...))
+	}
+	if r.Divisor != nil && r.Divisor.Sign() <= 0 {
+		errs = append(errs, api.Invalid(p.Child("divisor"), r.Divisor.String(), "must be greater than 0"))
 	}
 	return errs
 }

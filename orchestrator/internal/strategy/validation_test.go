@@ -211,7 +211,7 @@ func TestValidatePod(t *testing.T) {
 	}{
 		{"volume mount without volume", func(p *api.Pod) {
 			p.Spec.Containers[0].VolumeMounts = []api.VolumeMount{{Name: "data", MountPath: "/d"}, {Name: "", MountPath: "/d"}}
-		}, []string{c0 + ".volumeMounts[0].name", c0 + ".volumeMounts[1].mountPath", c0 + ".volumeMounts[1].name", c0 + ".volumeMounts"}},
+		}, []string{c0 + ".volumeMounts[0].name", c0 + ".volumeMounts[1].mountPath", c0 + ".volumeMounts[1].name"}},
 		{"volumes", func(p *api.Pod) {
 			p.Spec.Volumes = []api.Volume{
 				{Name: "a", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{}}},
@@ -222,7 +222,43 @@ func TestValidatePod(t *testing.T) {
 				{Name: "e", VolumeSource: api.VolumeSource{PersistentVolumeClaim: &api.PersistentVolumeClaimVolumeSource{}}},
 			}
 		}, []string{"spec.volumes[1].name", "spec.volumes[1].configMap.name", "spec.volumes[2]", "spec.volumes[3]",
-			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName", "spec.volumes"}},
+			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName",
+			"spec.volumes[4].secret", "spec.volumes[5].persistentVolumeClaim"}},
+		{"volume sources", func(p *api.Pod) {
+			mode := func(m int32) *int32 { return &m }
+			size := api.MustParse("1Gi")
+			p.Spec.Volumes = []api.Volume{
+				{Name: "h", VolumeSource: api.VolumeSource{HostPath: &api.HostPathVolumeSource{Path: "rel", Type: api.Ptr("Dir")}}},
+				{Name: "e", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{Medium: "Disk"}}},
+				{Name: "f", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{SizeLimit: &size}}},
+				{Name: "c", VolumeSource: api.VolumeSource{ConfigMap: &api.ConfigMapVolumeSource{
+					LocalObjectReference: api.LocalObjectReference{Name: "c"}, DefaultMode: mode(0o1000)}}},
+				{Name: "d", VolumeSource: api.VolumeSource{DownwardAPI: &api.DownwardAPIVolumeSource{Items: []api.DownwardAPIVolumeFile{
+					{Path: "/abs", FieldRef: &api.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
+					{Path: "r", ResourceFieldRef: &api.ResourceFieldSelector{Resource: "limits.cpu"}},
+					{Path: "s", ResourceFieldRef: &api.ResourceFieldSelector{ContainerName: "nope", Resource: "limits.cpu"}},
+					{Path: "n"},
+				}}}},
+				{Name: "p", VolumeSource: api.VolumeSource{Projected: &api.ProjectedVolumeSource{Sources: []api.VolumeProjection{
+					{ConfigMap: &api.ConfigMapProjection{LocalObjectReference: api.LocalObjectReference{Name: "c"}, Items: []api.KeyToPath{{Key: "k", Path: "x"}}}},
+					{DownwardAPI: &api.DownwardAPIProjection{Items: []api.DownwardAPIVolumeFile{{Path: "x", FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.name"}}}}},
+					{ServiceAccountToken: &api.ServiceAccountTokenProjection{Path: "token"}},
+					{},
+				}}}},
+			}
+			p.Spec.Containers[0].VolumeMounts = []api.VolumeMount{
+				{Name: "e", MountPath: "/e", SubPath: "sub"},
+				{Name: "c", MountPath: "/c", SubPathExpr: "$(POD)", MountPropagation: api.Ptr("HostToContainer"), RecursiveReadOnly: api.Ptr("Enabled")},
+				{Name: "c", MountPath: "/c2", MountPropagation: api.Ptr("None"), RecursiveReadOnly: api.Ptr("Disabled")},
+			}
+		}, []string{"spec.volumes[0].hostPath.path", "spec.volumes[0].hostPath.type", "spec.volumes[1].emptyDir.medium",
+			"spec.volumes[2].emptyDir.sizeLimit", "spec.volumes[3].configMap.defaultMode",
+			"spec.volumes[4].downwardAPI.items[0].path", "spec.volumes[4].downwardAPI.items[0].fieldRef.fieldPath",
+			"spec.volumes[4].downwardAPI.items[1].resourceFieldRef.containerName", "spec.volumes[4].downwardAPI.items[2].resourceFieldRef.containerName",
+			"spec.volumes[4].downwardAPI.items[3]", "spec.volumes[5].projected.sources[1].downwardAPI.items[0].path",
+			"spec.volumes[5].projected.sources[2].serviceAccountToken", "spec.volumes[5].projected.sources[3]",
+			c0 + ".volumeMounts[0].subPath", c0 + ".volumeMounts[1].subPathExpr", c0 + ".volumeMounts[1].mountPropagation",
+			c0 + ".volumeMounts[1].recursiveReadOnly"}},
 		{"env", func(p *api.Pod) {
 			p.Spec.Containers[0].Env = []api.EnvVar{
 				{Name: "A=B", Value: "x"},
