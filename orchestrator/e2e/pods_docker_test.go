@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,14 @@ func (dc *dockerCluster) runReport(t *testing.T, p *orchestrator.Pod, container 
 		t.Fatal(err)
 	}
 	var cur orchestrator.Pod
+	defer func() {
+		if t.Failed() {
+			t.Logf("pod %s: %+v", p.Name, cur.Status)
+			for _, cs := range cur.Status.ContainerStatuses {
+				t.Logf("container %s: %+v %+v", cs.Name, cs.State.Waiting, cs.State.Terminated)
+			}
+		}
+	}()
 	dc.Eventually(40*time.Second, "pod "+p.Name+" succeeded", func() bool {
 		if err := c.Get(ctx, orchestrator.KeyFor(p), &cur); err != nil {
 			return false
@@ -211,4 +220,95 @@ func TestPodVolumesOnDocker(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(host, "f")); err != nil || string(b) != "z" {
 		t.Errorf("hostPath: %q, %v", b, err)
 	}
+}
+
+// The securityContext is applied in the container, seen from inside:
+// user, group and groups (fsGroup first), a read-only root filesystem,
+// capabilities, no_new_privs and seccomp, an emptyDir writable by the
+// user; privileged gets every capability and a hostPath of / is mounted;
+// runAsNonRoot with an image that runs as root does not start.
+func TestPodSecurityOnDocker(t *testing.T) {
+	dc := podCluster(t)
+	ctx := context.Background()
+	id := func(v int64) *int64 { return &v }
+	p := reportPod("secure", "status", "write:/root-fs-file=x", "write:/work/f=y")
+	p.Spec.SecurityContext = &orchestrator.PodSecurityContext{RunAsUser: id(1000), RunAsGroup: id(3000), FSGroup: id(2000), SupplementalGroups: []int64{4000}}
+	p.Spec.Volumes = []orchestrator.Volume{{Name: "work", VolumeSource: orchestrator.VolumeSource{EmptyDir: &orchestrator.EmptyDirVolumeSource{}}}}
+	c := &p.Spec.Containers[0]
+	c.VolumeMounts = []orchestrator.VolumeMount{{Name: "work", MountPath: "/work"}}
+	c.SecurityContext = &orchestrator.SecurityContext{ReadOnlyRootFilesystem: orchestrator.Ptr(true), AllowPrivilegeEscalation: orchestrator.Ptr(false),
+		Capabilities:   &orchestrator.Capabilities{Drop: []string{"ALL"}, Add: []string{"NET_BIND_SERVICE"}},
+		SeccompProfile: &orchestrator.SeccompProfile{Type: "RuntimeDefault"}}
+	lines := dc.runReport(t, p, "app")
+	wantLines(t, "secure", lines, "Uid=1000 1000 1000 1000", "Gid=3000 3000 3000 3000", "Groups=2000 3000 4000",
+		"CapBnd=0000000000000400", "NoNewPrivs=1", "Seccomp=2", "write:/work/f ok")
+	if text := strings.Join(lines, "\n"); !strings.Contains(text, "write:/root-fs-file error:") || !strings.Contains(text, "read-only file system") {
+		t.Errorf("the root filesystem was writable:\n%s", text)
+	}
+
+	// hostPath / is mounted as asked.
+	marker := filepath.Join(t.TempDir(), "marker")
+	if err := os.WriteFile(marker, []byte("on the host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = reportPod("host-root", "file:/host"+marker, "write:/host"+marker+"=x")
+	p.Spec.Volumes = []orchestrator.Volume{{Name: "root", VolumeSource: orchestrator.VolumeSource{HostPath: &orchestrator.HostPathVolumeSource{Path: "/"}}}}
+	p.Spec.Containers[0].VolumeMounts = []orchestrator.VolumeMount{{Name: "root", MountPath: "/host", ReadOnly: true}}
+	lines = dc.runReport(t, p, "app")
+	wantLines(t, "host-root", lines, `file:/host`+marker+`="on the host"`)
+	if text := strings.Join(lines, "\n"); !strings.Contains(text, "read-only file system") {
+		t.Errorf("the read-only hostPath was writable:\n%s", text)
+	}
+
+	// privileged is asked of the daemon. A daemon whose own capabilities
+	// are bounded (as on a CI machine in a container) cannot start it:
+	// then the Pod fails with the daemon's message.
+	p = reportPod("privileged", "status")
+	p.Spec.Containers[0].SecurityContext = &orchestrator.SecurityContext{Privileged: orchestrator.Ptr(true)}
+	if err := dc.Client().Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var cur orchestrator.Pod
+	dc.Eventually(40*time.Second, "privileged pod done", func() bool {
+		return dc.Client().Get(ctx, orchestrator.KeyFor(p), &cur) == nil && api.IsPodTerminal(&cur)
+	})
+	in, err := dc.cli.ContainerInspect(ctx, containerID(&cur), client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in.Container.HostConfig.Privileged {
+		t.Error("the container was not created privileged")
+	}
+	if cur.Status.Phase == orchestrator.PodFailed {
+		term := cur.Status.ContainerStatuses[0].State.Terminated
+		if term == nil || term.Reason != "StartError" || term.Message == "" {
+			t.Fatalf("privileged pod failed without the daemon's reason: %+v", cur.Status.ContainerStatuses[0].State)
+		}
+		t.Logf("this daemon cannot start privileged containers: %s", term.Message)
+	} else {
+		out, err := dc.cli.ContainerLogs(ctx, containerID(&cur), client.ContainerLogsOptions{ShowStdout: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		_, _ = stdcopy.StdCopy(&buf, io.Discard, out)
+		out.Close()
+		if !strings.Contains(buf.String(), "CapEff=000001ffffffffff") && !strings.Contains(buf.String(), "CapEff=0000003fffffffff") {
+			t.Errorf("privileged container without every capability:\n%s", buf.String())
+		}
+	}
+
+	p = reportPod("nonroot", "status")
+	p.Spec.SecurityContext = &orchestrator.PodSecurityContext{RunAsNonRoot: orchestrator.Ptr(true)}
+	if err := dc.Client().Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	dc.Eventually(30*time.Second, "runAsNonRoot refused", func() bool {
+		var cur orchestrator.Pod
+		if err := dc.Client().Get(ctx, orchestrator.KeyFor(p), &cur); err != nil || len(cur.Status.ContainerStatuses) != 1 {
+			return false
+		}
+		w := cur.Status.ContainerStatuses[0].State.Waiting
+		return w != nil && w.Reason == "CreateContainerConfigError" && strings.HasPrefix(w.Message, "container has runAsNonRoot and image will run as root")
+	})
 }

@@ -33,9 +33,9 @@ const (
 	// KindHelper is a container a runtime runs for a Pod besides its
 	// sandbox and app containers (holding or filling its volumes);
 	// removed with the Pod's sandbox, never listed as the Pod's.
-	KindHelper = "helper"
-	KindNetwork   = "network"
-	KindImage     = "image"
+	KindHelper  = "helper"
+	KindNetwork = "network"
+	KindImage   = "image"
 )
 
 // MatchLabels reports whether have holds every key of want with the same

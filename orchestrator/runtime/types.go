@@ -217,7 +217,47 @@ type ContainerConfig struct {
 	RestartCount int
 	// StopSignal is sent by StopContainer; empty means SIGTERM.
 	StopSignal string
+	// Security holds the container's Linux security settings.
+	Security Security
 }
+
+// Security holds a container's Linux security settings. The zero value is
+// the runtime's defaults: the image's user, the runtime's default
+// capabilities and seccomp profile, a writable root filesystem.
+type Security struct {
+	// RunAsUser and RunAsGroup replace the image's user ID and group ID;
+	// nil keeps the image's. With RunAsGroup alone the image's user runs
+	// with that group.
+	RunAsUser, RunAsGroup *int64
+	// SupplementalGroups are added to the process's groups.
+	SupplementalGroups []int64
+	// ReadOnlyRootFilesystem mounts the image's filesystem read-only
+	// (volumes keep their own mode).
+	ReadOnlyRootFilesystem bool
+	// Privileged gives the container every capability and the host's
+	// devices.
+	Privileged bool
+	// CapAdd and CapDrop add and drop Linux capabilities, named without
+	// the "CAP_" prefix ("NET_ADMIN"), or "ALL".
+	CapAdd, CapDrop []string
+	// NoNewPrivileges keeps the process and its children from gaining
+	// privileges (setuid programs, file capabilities).
+	NoNewPrivileges bool
+	// Seccomp is the seccomp profile.
+	Seccomp SeccompProfile
+}
+
+// SeccompProfile selects a container's seccomp profile.
+type SeccompProfile string
+
+// Seccomp profiles.
+const (
+	// SeccompRuntimeDefault (the zero value) is the runtime's default
+	// filter.
+	SeccompRuntimeDefault SeccompProfile = ""
+	// SeccompUnconfined runs without a filter.
+	SeccompUnconfined SeccompProfile = "Unconfined"
+)
 
 // ContainerState is the lifecycle state of a container.
 type ContainerState string

@@ -158,6 +158,7 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 			errs = append(errs, invalid(f+".group", "%d must be a group ID for an EmptyDir or Files mount", *m.Group))
 		}
 	}
+	errs = append(errs, validateSecurity(&cfg.Security))
 	if cfg.RestartCount < 0 {
 		errs = append(errs, invalid("restartCount", "%d must not be negative", cfg.RestartCount))
 	}
@@ -214,4 +215,39 @@ func validateLabels(field string, labels map[string]string) error {
 // that does not climb out with "..".
 func cleanRelative(p string) bool {
 	return p != "" && !path.IsAbs(p) && path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../")
+}
+
+// capabilityName is a Linux capability as runtimes take it: upper case
+// letters, digits and '_' (without the "CAP_" prefix), or ALL.
+var capabilityName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+func validateSecurity(s *Security) error {
+	var errs []error
+	for _, id := range []struct {
+		field string
+		v     *int64
+	}{{"security.runAsUser", s.RunAsUser}, {"security.runAsGroup", s.RunAsGroup}} {
+		if id.v != nil && (*id.v < 0 || *id.v > 1<<32-2) {
+			errs = append(errs, invalid(id.field, "%d must be an ID between 0 and 4294967294", *id.v))
+		}
+	}
+	for i, g := range s.SupplementalGroups {
+		if g < 0 || g > 1<<32-2 {
+			errs = append(errs, invalid(fmt.Sprintf("security.supplementalGroups[%d]", i), "%d must be an ID between 0 and 4294967294", g))
+		}
+	}
+	for _, list := range []struct {
+		field string
+		caps  []string
+	}{{"security.capAdd", s.CapAdd}, {"security.capDrop", s.CapDrop}} {
+		for i, c := range list.caps {
+			if !capabilityName.MatchString(c) || strings.HasPrefix(c, "CAP_") {
+				errs = append(errs, invalid(fmt.Sprintf("%s[%d]", list.field, i), "%q must be a capability name without CAP_, or ALL", c))
+			}
+		}
+	}
+	if s.Seccomp != SeccompRuntimeDefault && s.Seccomp != SeccompUnconfined {
+		errs = append(errs, invalid("security.seccomp", "%q must be empty (the runtime's default) or Unconfined", s.Seccomp))
+	}
+	return errors.Join(errs...)
 }

@@ -857,6 +857,9 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, runtime.MessageOf(err))
 		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
 	}
+	if err := a.verifyRunAsNonRoot(ctx, pod, c); err != nil {
+		return a.configFailed(pod, c, err)
+	}
 	info := a.podInfo(pod, sb.IP)
 	env, command, args, err := a.containerEnv(ctx, info, c)
 	if err != nil {
@@ -868,7 +871,7 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 	}
 	cfg := &runtime.ContainerConfig{
 		Name: c.Name, Image: c.Image, Command: command, Args: args, Env: env, WorkingDir: c.WorkingDir,
-		Mounts: mounts, RestartCount: restartCount, Labels: stopLabels(pod, c),
+		Mounts: mounts, RestartCount: restartCount, Labels: stopLabels(pod, c), Security: containerSecurity(pod, c),
 	}
 	for _, p := range c.Ports {
 		proto := runtime.ProtocolTCP

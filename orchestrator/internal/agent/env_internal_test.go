@@ -114,8 +114,9 @@ func TestCheckHostPath(t *testing.T) {
 		path, typ string
 		ok        bool
 	}{
-		{missing, "", true},
-		{dir, "Directory", true}, {file, "Directory", false}, {missing, "Directory", false},
+		{missing, "", true}, // made a directory
+		{missing, "Directory", true},
+		{dir, "Directory", true}, {file, "Directory", false}, {filepath.Join(dir, "gone"), "Directory", false},
 		{file, "File", true}, {dir, "File", false}, {missing, "File", false},
 		{sock, "Socket", true}, {file, "Socket", false},
 		{"/dev/null", "CharDevice", true}, {file, "CharDevice", false}, {"/dev/null", "BlockDevice", false},

@@ -81,6 +81,9 @@ func (a *Agent) containerMounts(ctx context.Context, info *podInfo, c *api.Conta
 			}
 			m.Type, m.Files, m.ReadOnly = runtime.MountFiles, files, true
 		}
+		if m.Type != runtime.MountBind {
+			m.Group = fsGroupOf(pod) // the kubelet does not own hostPath volumes
+		}
 		out = append(out, m)
 	}
 	return out, nil
@@ -193,6 +196,11 @@ func checkHostPath(path, typ string) error {
 	}
 	switch typ {
 	case "":
+		// No check; a missing path becomes a directory, as container
+		// runtimes make it for a bind mount.
+		if missing {
+			return os.MkdirAll(path, 0o755)
+		}
 		return nil
 	case "DirectoryOrCreate":
 		if missing {

@@ -120,7 +120,7 @@ func TestVolumeMountFailures(t *testing.T) {
 	}
 	pod := func(name string, v api.VolumeSource) {
 		e.create(t, &api.Pod{ObjectMeta: api.ObjectMeta{Name: name}, Spec: api.PodSpec{
-			Volumes: []api.Volume{{Name: "v", VolumeSource: v}},
+			Volumes:    []api.Volume{{Name: "v", VolumeSource: v}},
 			Containers: []api.Container{{Name: "main", Image: "app:1", VolumeMounts: []api.VolumeMount{{Name: "v", MountPath: "/v"}}}},
 		}})
 	}

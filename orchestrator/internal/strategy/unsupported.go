@@ -72,13 +72,9 @@ func validateNotSupported(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	refuse(spec.Priority != nil && *spec.Priority != 0, p.Child("priority"))
 	if sc := spec.SecurityContext; sc != nil {
 		sp := p.Child("securityContext")
-		refuse(sc.RunAsUser != nil, sp.Child("runAsUser"))
-		refuse(sc.RunAsGroup != nil, sp.Child("runAsGroup"))
-		refuse(sc.RunAsNonRoot != nil, sp.Child("runAsNonRoot"))
-		refuse(sc.FSGroup != nil, sp.Child("fsGroup"))
-		refuse(len(sc.SupplementalGroups) > 0, sp.Child("supplementalGroups"))
-		refuse(sc.FSGroupChangePolicy != nil, sp.Child("fsGroupChangePolicy"))
-		refuse(sc.SeccompProfile != nil, sp.Child("seccompProfile"))
+		refuse(isLocalhost(sc.SeccompProfile), sp.Child("seccompProfile", "type"))
+		// Sysctls are the sandbox's (its network and IPC namespaces),
+		// which a warm sandbox was started without.
 		refuse(len(sc.Sysctls) > 0, sp.Child("sysctls"))
 	}
 	refuse(len(spec.ImagePullSecrets) > 0, p.Child("imagePullSecrets"))
@@ -190,15 +186,9 @@ func containerNotSupported(c *api.Container, volumes map[string]*api.Volume, p a
 	refuse(c.TerminationMessagePolicy != "" && c.TerminationMessagePolicy != defaultTerminationMessagePolicy, p.Child("terminationMessagePolicy"))
 	if sc := c.SecurityContext; sc != nil {
 		sp := p.Child("securityContext")
-		refuse(sc.RunAsUser != nil, sp.Child("runAsUser"))
-		refuse(sc.RunAsGroup != nil, sp.Child("runAsGroup"))
-		refuse(sc.RunAsNonRoot != nil, sp.Child("runAsNonRoot"))
-		refuse(sc.ReadOnlyRootFilesystem != nil, sp.Child("readOnlyRootFilesystem"))
-		refuse(sc.Privileged != nil, sp.Child("privileged"))
-		refuse(sc.AllowPrivilegeEscalation != nil, sp.Child("allowPrivilegeEscalation"))
-		refuse(sc.Capabilities != nil, sp.Child("capabilities"))
-		refuse(sc.SeccompProfile != nil, sp.Child("seccompProfile"))
-		refuse(sc.ProcMount != nil, sp.Child("procMount"))
+		refuse(isLocalhost(sc.SeccompProfile), sp.Child("seccompProfile", "type"))
+		// An unmasked /proc needs user namespaces.
+		refuse(sc.ProcMount != nil && *sc.ProcMount == procMountUnmasked, sp.Child("procMount"))
 	}
 	refuse(c.Stdin, p.Child("stdin"))
 	refuse(c.StdinOnce, p.Child("stdinOnce"))
@@ -209,3 +199,7 @@ func containerNotSupported(c *api.Container, volumes map[string]*api.Volume, p a
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// isLocalhost reports whether p asks for a seccomp profile file on the
+// node, which Flotilla does not load yet.
+func isLocalhost(p *api.SeccompProfile) bool { return p != nil && p.Type == seccompLocalhost }

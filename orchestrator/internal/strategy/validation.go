@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -225,6 +226,9 @@ func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 		for _, msg := range api.IsDNS1123Label(spec.Hostname) {
 			errs = append(errs, api.Invalid(p.Child("hostname"), spec.Hostname, msg))
 		}
+	}
+	if sc := spec.SecurityContext; sc != nil {
+		errs = append(errs, validatePodSecurityContext(sc, p.Child("securityContext"))...)
 	}
 	for i, t := range spec.Tolerations {
 		errs = append(errs, validateToleration(t, p.Child("tolerations").Index(i))...)
@@ -594,6 +598,9 @@ func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts m
 		default:
 			sidecar = true
 		}
+	}
+	if sc := c.SecurityContext; sc != nil {
+		errs = append(errs, validateSecurityContext(sc, p.Child("securityContext"))...)
 	}
 	probes := []struct {
 		probe *api.Probe
@@ -1139,4 +1146,110 @@ func validateEvent(e *api.Event) api.FieldErrorList {
 		errs = append(errs, api.Invalid(api.NewPath("count"), e.Count, "must be greater than or equal to 0"))
 	}
 	return errs
+}
+
+// Seccomp profile types, fsGroup change policies and /proc mounts.
+const (
+	seccompRuntimeDefault = "RuntimeDefault"
+	seccompUnconfined     = "Unconfined"
+	seccompLocalhost      = "Localhost"
+	procMountDefault      = "Default"
+	procMountUnmasked     = "Unmasked"
+)
+
+// capabilities are the Linux capabilities a container may add or drop
+// (without the "CAP_" prefix, which is tolerated), besides ALL.
+var capabilities = []string{
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+	"LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+	"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+	"MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+	"CHECKPOINT_RESTORE", "ALL",
+}
+
+// validateID checks a user or group ID.
+func validateID(id int64, p api.Path) api.FieldErrorList {
+	if id < 0 || id > math.MaxInt32 {
+		return api.FieldErrorList{api.Invalid(p, id, "must be between 0 and 2147483647, inclusive")}
+	}
+	return nil
+}
+
+func validateSeccompProfile(sp *api.SeccompProfile, p api.Path) api.FieldErrorList {
+	if sp == nil {
+		return nil
+	}
+	var errs api.FieldErrorList
+	switch sp.Type {
+	case seccompRuntimeDefault, seccompUnconfined:
+		if sp.LocalhostProfile != nil {
+			errs = append(errs, api.Invalid(p.Child("localhostProfile"), *sp.LocalhostProfile, "can only be set if type is Localhost"))
+		}
+	case seccompLocalhost:
+		if sp.LocalhostProfile == nil || *sp.LocalhostProfile == "" {
+			errs = append(errs, api.Required(p.Child("localhostProfile"), "must be set when seccomp type is Localhost"))
+		}
+	default:
+		errs = append(errs, api.NotSupported(p.Child("type"), sp.Type, seccompRuntimeDefault, seccompUnconfined, seccompLocalhost))
+	}
+	return errs
+}
+
+func validatePodSecurityContext(sc *api.PodSecurityContext, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for _, id := range []struct {
+		v    *int64
+		name string
+	}{{sc.RunAsUser, "runAsUser"}, {sc.RunAsGroup, "runAsGroup"}, {sc.FSGroup, "fsGroup"}} {
+		if id.v != nil {
+			errs = append(errs, validateID(*id.v, p.Child(id.name))...)
+		}
+	}
+	for i, g := range sc.SupplementalGroups {
+		errs = append(errs, validateID(g, p.Child("supplementalGroups").Index(i))...)
+	}
+	if fp := sc.FSGroupChangePolicy; fp != nil && *fp != "OnRootMismatch" && *fp != "Always" {
+		errs = append(errs, api.NotSupported(p.Child("fsGroupChangePolicy"), *fp, "OnRootMismatch", "Always"))
+	}
+	return append(errs, validateSeccompProfile(sc.SeccompProfile, p.Child("seccompProfile"))...)
+}
+
+func validateSecurityContext(sc *api.SecurityContext, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for _, id := range []struct {
+		v    *int64
+		name string
+	}{{sc.RunAsUser, "runAsUser"}, {sc.RunAsGroup, "runAsGroup"}} {
+		if id.v != nil {
+			errs = append(errs, validateID(*id.v, p.Child(id.name))...)
+		}
+	}
+	sysAdmin := false
+	if caps := sc.Capabilities; caps != nil {
+		for _, list := range []struct {
+			caps []string
+			name string
+		}{{caps.Add, "add"}, {caps.Drop, "drop"}} {
+			for i, c := range list.caps {
+				name := strings.TrimPrefix(c, "CAP_")
+				if !slices.Contains(capabilities, name) {
+					errs = append(errs, api.Invalid(p.Child("capabilities", list.name).Index(i), c, "must be a Linux capability (e.g. NET_ADMIN) or ALL"))
+				}
+				sysAdmin = sysAdmin || (list.name == "add" && name == "SYS_ADMIN")
+			}
+		}
+	}
+	if ape := sc.AllowPrivilegeEscalation; ape != nil && !*ape {
+		if isTrue(sc.Privileged) {
+			errs = append(errs, api.Invalid(p.Child("allowPrivilegeEscalation"), false, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"))
+		}
+		if sysAdmin {
+			errs = append(errs, api.Invalid(p.Child("allowPrivilegeEscalation"), false, "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"))
+		}
+	}
+	if pm := sc.ProcMount; pm != nil && *pm != procMountDefault && *pm != procMountUnmasked {
+		errs = append(errs, api.NotSupported(p.Child("procMount"), *pm, procMountDefault, procMountUnmasked))
+	}
+	return append(errs, validateSeccompProfile(sc.SeccompProfile, p.Child("seccompProfile"))...)
 }

@@ -326,6 +326,26 @@ func TestValidatePod(t *testing.T) {
 		{"init and app container share a name", func(p *api.Pod) {
 			p.Spec.InitContainers = []api.Container{{Name: "web", Image: "busybox", ImagePullPolicy: api.PullAlways}}
 		}, []string{c0 + ".name"}},
+		{"security contexts", func(p *api.Pod) {
+			id := func(v int64) *int64 { return &v }
+			p.Spec.SecurityContext = &api.PodSecurityContext{RunAsUser: id(-1), FSGroup: id(1 << 31), SupplementalGroups: []int64{1, -2},
+				FSGroupChangePolicy: api.Ptr("Sometimes"), SeccompProfile: &api.SeccompProfile{Type: "Localhost"}}
+			p.Spec.Containers[0].SecurityContext = &api.SecurityContext{RunAsGroup: id(-3), Privileged: api.Ptr(true),
+				AllowPrivilegeEscalation: api.Ptr(false), Capabilities: &api.Capabilities{Add: []string{"CAP_SYS_ADMIN", "FLY"}, Drop: []string{"ALL"}},
+				ProcMount: api.Ptr("Masked"), SeccompProfile: &api.SeccompProfile{Type: "RuntimeDefault", LocalhostProfile: api.Ptr("x.json")}}
+		}, []string{"spec.securityContext.runAsUser", "spec.securityContext.fsGroup", "spec.securityContext.supplementalGroups[1]",
+			"spec.securityContext.fsGroupChangePolicy", "spec.securityContext.seccompProfile.localhostProfile",
+			"spec.securityContext.seccompProfile.type", c0 + ".securityContext.runAsGroup", c0 + ".securityContext.capabilities.add[1]",
+			c0 + ".securityContext.allowPrivilegeEscalation", c0 + ".securityContext.allowPrivilegeEscalation",
+			c0 + ".securityContext.procMount", c0 + ".securityContext.seccompProfile.localhostProfile"}},
+		{"valid security contexts", func(p *api.Pod) {
+			id := func(v int64) *int64 { return &v }
+			p.Spec.SecurityContext = &api.PodSecurityContext{RunAsUser: id(0), RunAsNonRoot: api.Ptr(false), FSGroup: id(2000),
+				FSGroupChangePolicy: api.Ptr("OnRootMismatch"), SeccompProfile: &api.SeccompProfile{Type: "RuntimeDefault"}}
+			p.Spec.Containers[0].SecurityContext = &api.SecurityContext{AllowPrivilegeEscalation: api.Ptr(false),
+				Capabilities: &api.Capabilities{Add: []string{"NET_BIND_SERVICE"}, Drop: []string{"ALL"}}, ProcMount: api.Ptr("Default"),
+				SeccompProfile: &api.SeccompProfile{Type: "Unconfined"}, ReadOnlyRootFilesystem: api.Ptr(true)}
+		}, nil},
 		{"namespace on cluster-scoped is checked elsewhere; bad nodeName", func(p *api.Pod) { p.Spec.NodeName = "Node_1" },
 			[]string{"spec.nodeName"}},
 	}

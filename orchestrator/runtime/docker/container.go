@@ -74,6 +74,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 	if hc.Mounts, err = r.containerMounts(ctx, sb, cfg.Mounts); err != nil {
 		return "", err
 	}
+	if cc.User, err = r.user(ctx, cfg); err != nil {
+		return "", err
+	}
+	applySecurity(hc, &cfg.Security)
 	name := containerName(r.cfg.ClusterID, sb, cfg)
 	resp, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cc, HostConfig: hc, Name: name})
 	if err != nil {
@@ -88,6 +92,60 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		return "", r.wrap(op, name, err)
 	}
 	return resp.ID, nil
+}
+
+// user is Docker's "uid[:gid]" for the container's RunAsUser and
+// RunAsGroup: "" for the image's user; with a group alone, the image's
+// user with that group. Errors: the image's inspect, wrapped.
+func (r *Runtime) user(ctx context.Context, cfg *runtime.ContainerConfig) (string, error) {
+	s := &cfg.Security
+	switch {
+	case s.RunAsUser == nil && s.RunAsGroup == nil:
+		return "", nil
+	case s.RunAsGroup == nil:
+		return strconv.FormatInt(*s.RunAsUser, 10), nil
+	case s.RunAsUser != nil:
+		return strconv.FormatInt(*s.RunAsUser, 10) + ":" + strconv.FormatInt(*s.RunAsGroup, 10), nil
+	}
+	u, err := r.ImageUser(ctx, cfg.Image)
+	if err != nil {
+		return "", err
+	}
+	u, _, _ = strings.Cut(u, ":")
+	if u == "" {
+		u = "0"
+	}
+	return u + ":" + strconv.FormatInt(*s.RunAsGroup, 10), nil
+}
+
+// applySecurity puts the container's security settings into its host
+// config.
+func applySecurity(hc *container.HostConfig, s *runtime.Security) {
+	for _, g := range s.SupplementalGroups {
+		hc.GroupAdd = append(hc.GroupAdd, strconv.FormatInt(g, 10))
+	}
+	hc.ReadonlyRootfs = s.ReadOnlyRootFilesystem
+	hc.Privileged = s.Privileged
+	hc.CapAdd, hc.CapDrop = slices.Clone(s.CapAdd), slices.Clone(s.CapDrop)
+	if s.NoNewPrivileges {
+		hc.SecurityOpt = append(hc.SecurityOpt, "no-new-privileges")
+	}
+	if s.Seccomp == runtime.SeccompUnconfined {
+		hc.SecurityOpt = append(hc.SecurityOpt, "seccomp=unconfined")
+	}
+}
+
+// ImageUser implements runtime.ImageInspector from the image's config.
+// Errors: ErrNotFound when the image is absent; the daemon's, wrapped.
+func (r *Runtime) ImageUser(ctx context.Context, image string) (string, error) {
+	in, err := r.cli.ImageInspect(ctx, image)
+	if err != nil {
+		return "", r.wrap("ImageUser", image, err)
+	}
+	if in.Config == nil {
+		return "", nil
+	}
+	return in.Config.User, nil
 }
 
 func (r *Runtime) logMax() int64 {
@@ -283,6 +341,14 @@ func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.Cont
 	s.State = runtime.ContainerUnknown
 	if st := in.State; st != nil {
 		s.State = stateOf(string(st.Status))
+		if s.State == runtime.ContainerCreated && st.Error != "" {
+			// Its process could not be started: Docker keeps it
+			// "created"; it is over (Reason StartError below).
+			s.State = runtime.ContainerExited
+			if st.ExitCode == 0 {
+				st.ExitCode = 128
+			}
+		}
 		s.StartedAt, s.FinishedAt = parseTime(st.StartedAt), parseTime(st.FinishedAt)
 		if s.State == runtime.ContainerExited || st.Error != "" {
 			s.ExitCode = st.ExitCode

@@ -76,7 +76,9 @@
 // they fail with the daemon's message), no subPath on emptyDir volumes (a
 // container could swap the directory for a symbolic link the daemon would
 // follow on its host), no update of a Files volume in place (a new content
-// is for the containers created after it), no user namespaces, security options,
+// is for the containers created after it), no user namespaces, no
+// AppArmor profiles or seccomp profile files
+// (only the default filter or none),
 // health checks, log rotation settings or network policies, no Windows
 // containers. ListContainers reports what one list call gives (no
 // StartedAt/FinishedAt/Reason/IP; use ContainerStatus). With Docker's init a

@@ -59,9 +59,10 @@ type known struct {
 }
 
 var (
-	_ runtime.Runtime   = (*Runtime)(nil)
-	_ runtime.Execer    = (*Runtime)(nil)
-	_ runtime.LogReader = (*Runtime)(nil)
+	_ runtime.Runtime        = (*Runtime)(nil)
+	_ runtime.Execer         = (*Runtime)(nil)
+	_ runtime.LogReader      = (*Runtime)(nil)
+	_ runtime.ImageInspector = (*Runtime)(nil)
 )
 
 // New validates cfg, connects to the daemon, pings it and settles the API

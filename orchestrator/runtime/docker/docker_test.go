@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,6 +204,54 @@ func TestPodLifecycle(t *testing.T) {
 	}
 	if err := r.RemovePodSandbox(ctx, sb); !runtime.IsNotFound(err) {
 		t.Fatalf("second removal: %v", err)
+	}
+}
+
+// Security settings reach Docker as asked: the user and group (the
+// image's user with a group alone), groups, read-only root, capabilities,
+// no_new_privs, seccomp and privileged; ImageUser reads the image's.
+func TestSecuritySettings(t *testing.T) {
+	e := newEnv(t)
+	r := e.runtime("node-1")
+	sb := sandbox(t, r, "secure")
+	id := func(v int64) *int64 { return &v }
+	a := startContainer(t, r, sb, &runtime.ContainerConfig{Name: "a", Security: runtime.Security{
+		RunAsUser: id(1000), RunAsGroup: id(3000), SupplementalGroups: []int64{2000}, ReadOnlyRootFilesystem: true,
+		CapAdd: []string{"NET_BIND_SERVICE"}, CapDrop: []string{"ALL"}, NoNewPrivileges: true, Seccomp: runtime.SeccompUnconfined}})
+	status := execOK(t, r, a, "/app", "cat", "/proc/self/status")
+	for _, want := range []string{"Uid:\t1000\t", "Gid:\t3000\t", "NoNewPrivs:\t1", "Seccomp:\t0", "CapBnd:\t0000000000000400"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("no %q in the container's status:\n%s", want, status)
+		}
+	}
+	if res, _ := r.Exec(ctx, a, []string{"/app", "write", "/f", "x"}); res == nil || res.ExitCode == 0 {
+		t.Errorf("read-only root filesystem was writable: %+v", res)
+	}
+	in, err := inspect(e.cli, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := in.HostConfig
+	if in.Config.User != "1000:3000" || !slices.Equal(hc.GroupAdd, []string{"2000"}) || !hc.ReadonlyRootfs || hc.Privileged ||
+		!slices.Equal(hc.SecurityOpt, []string{"no-new-privileges", "seccomp=unconfined"}) {
+		t.Errorf("user %q groups %v readonly %v privileged %v securityOpt %v", in.Config.User, hc.GroupAdd, hc.ReadonlyRootfs, hc.Privileged, hc.SecurityOpt)
+	}
+	// Created only: a daemon with bounded capabilities cannot start it.
+	b, err := r.CreateContainer(ctx, sb, &runtime.ContainerConfig{Name: "b", Image: testImage, Security: runtime.Security{RunAsGroup: id(5), Privileged: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err = inspect(e.cli, b); err != nil {
+		t.Fatal(err)
+	}
+	if in.Config.User != "0:5" || !in.HostConfig.Privileged {
+		t.Errorf("group alone: user %q; privileged %v", in.Config.User, in.HostConfig.Privileged)
+	}
+	if u, err := r.ImageUser(ctx, testImage); err != nil || u != "" {
+		t.Errorf("ImageUser = %q, %v", u, err)
+	}
+	if _, err := r.ImageUser(ctx, "flotilla-test/absent:1"); !runtime.IsNotFound(err) {
+		t.Errorf("ImageUser of an absent image: %v", err)
 	}
 }
 
