@@ -312,3 +312,22 @@ func TestPodSecurityOnDocker(t *testing.T) {
 		return w != nil && w.Reason == "CreateContainerConfigError" && strings.HasPrefix(w.Message, "container has runAsNonRoot and image will run as root")
 	})
 }
+
+// A Pod's hostname is its name (cut to 63 characters, as the kubelet
+// cuts it), or spec.hostname.
+func TestPodHostnameOnDocker(t *testing.T) {
+	dc := podCluster(t)
+	long := strings.Repeat("a", 62) + "-b"
+	for name, want := range map[string]string{"web-0": "web-0", long: strings.Repeat("a", 62)} {
+		lines := dc.runReport(t, reportPod(name, "hostname", "env:HOSTNAME"), "app")
+		wantLines(t, name, lines, "hostname="+want, "HOSTNAME="+want)
+	}
+	p := reportPod("named", "hostname")
+	p.Spec.Hostname, p.Spec.Subdomain = "custom", "sub"
+	wantLines(t, "named", dc.runReport(t, p, "app"), "hostname=custom")
+	for _, rt := range dc.runtimes {
+		if idle, target := rt.WarmSandboxes(); idle+target != 0 {
+			t.Errorf("the default runtime keeps warm sandboxes (%d of %d), whose hostname is not the Pod's", idle, target)
+		}
+	}
+}

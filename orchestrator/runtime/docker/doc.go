@@ -38,14 +38,16 @@
 //
 // Starting a sandbox is most of a Pod's start: the daemon makes a network
 // namespace and connects it to the network (≈240 ms on the reference
-// machine, against ≈70 ms for a container joining one). So the runtime
-// keeps Config.WarmSandboxes (default 4) started sandboxes that belong to
-// no Pod yet, refilled in the background one at a time, and RunPodSandbox
-// claims one by renaming it to the Pod's sandbox name (Docker labels cannot
-// change, so a claimed warm sandbox's Pod is read from its name). Pods with
-// host ports or spec.hostname get a sandbox of their own; a Pod on a warm
-// sandbox has the sandbox's hostname (its short container ID), not the Pod
-// name. Unclaimed warm sandboxes are not Pods': they are never listed or
+// machine, against ≈70 ms for a container joining one). So the runtime can
+// keep Config.WarmSandboxes started sandboxes that belong to no Pod yet,
+// refilled in the background one at a time, and RunPodSandbox claims one by
+// renaming it to the Pod's sandbox name (Docker labels cannot change, so a
+// claimed warm sandbox's Pod is read from its name). It keeps none by
+// default, because a Pod on a warm sandbox has the sandbox's hostname (its
+// short container ID), not the Pod's: Docker cannot change a started
+// container's hostname, and a container joining another's network
+// namespace takes that one's. Pods with host ports or spec.hostname always
+// get a sandbox of their own. Unclaimed warm sandboxes are not Pods': they are never listed or
 // reported, and a Runtime that finds some left by a crash adopts or
 // removes them.
 //

@@ -45,7 +45,7 @@ type Runtime struct {
 	sandboxes map[string]map[string]string
 	wg        sync.WaitGroup
 
-	warm *warmPool // nil when Config.WarmSandboxes is negative
+	warm *warmPool // nil when Config.WarmSandboxes keeps none
 }
 
 // known is what the runtime last saw of a container, to turn the Docker
