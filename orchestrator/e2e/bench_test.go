@@ -86,8 +86,8 @@ func benchDeployment10(b *testing.B, o clusterOptions) {
 }
 
 // BenchmarkScale10To50 measures scaling a running 10-replica Deployment to
-// 50 replicas until all 50 Pods are Running. Besides the default pool and
-// none, warm=16 is a node sized for such a burst: the 40 new Pods (13-14
+// 50 replicas until all 50 Pods are Running. Besides the default (no warm
+// sandboxes) and 4, warm=16 is a node sized for such a burst: the 40 new Pods (13-14
 // per node) all find a warm sandbox, so the daemon starts one container
 // per Pod within the timed part, as Swarm does.
 func BenchmarkScale10To50(b *testing.B) {

@@ -628,10 +628,9 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 	if initialized {
 		for i := range pod.Spec.Containers {
 			c := &pod.Spec.Containers[i]
-			if err := r.add(a.syncContainer(ctx, pod, sb, c, byName(all, c.Name))); err != nil {
+			if err := a.syncInto(ctx, pod, sb, c, byName(all, c.Name), r); err != nil {
 				return 0, err
 			}
-			r.note(c.Name)
 		}
 	}
 	all = a.rtc.containersOf(string(pod.UID))
@@ -644,24 +643,22 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 type syncResult struct {
 	requeue time.Duration
 	waiting map[string]*api.ContainerStateWaiting
-	last    *api.ContainerStateWaiting // of the latest add, for note
 }
 
-// add records what syncContainer returned and passes its error on.
-func (r *syncResult) add(d time.Duration, w *api.ContainerStateWaiting, err error) error {
+// syncInto syncs container c (see syncContainer) and records in r what it
+// asks for. Errors: syncContainer's.
+func (a *Agent) syncInto(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, c *api.Container, list []*runtime.ContainerStatus, r *syncResult) error {
+	d, w, err := a.syncContainer(ctx, pod, sb, c, list)
+	if err != nil {
+		return err
+	}
 	if d > 0 && (r.requeue == 0 || d < r.requeue) {
 		r.requeue = d
 	}
-	r.last = w
-	return err
-}
-
-// note files the waiting state of the latest add under the container's
-// name.
-func (r *syncResult) note(name string) {
-	if r.last != nil {
-		r.waiting[name] = r.last
+	if w != nil {
+		r.waiting[c.Name] = w
 	}
+	return nil
 }
 
 // syncProbes makes the prober run the probes of each running container of
@@ -762,9 +759,9 @@ func byName(all []*runtime.ContainerStatus, name string) []*runtime.ContainerSta
 
 // willRestart reports whether the exited container latest (named name)
 // of pod is to be restarted: as its restart policy (restartPolicyOf) says
-// for its exit code,
-// and always, unless the policy is Never, when its probe killed it (an app
-// that exits 0 on SIGTERM does not complete an OnFailure Pod).
+// for its exit code, and always, unless the policy is Never, when its
+// probe killed it (an app that exits 0 on SIGTERM does not complete an
+// OnFailure Pod).
 func (a *Agent) willRestart(pod *api.Pod, name string, latest *runtime.ContainerStatus) bool {
 	policy := restartPolicyOf(pod, name)
 	if ok, err := backoff.ShouldRestart(policy, latest.ExitCode); ok && err == nil {

@@ -109,10 +109,9 @@ func (a *Agent) syncInit(ctx context.Context, pod *api.Pod, sb *runtime.PodSandb
 		c := &pod.Spec.InitContainers[i]
 		list := byName(all, c.Name)
 		if isSidecar(c) {
-			if err := r.add(a.syncContainer(ctx, pod, sb, c, list)); err != nil {
+			if err := a.syncInto(ctx, pod, sb, c, list, r); err != nil {
 				return false, err
 			}
-			r.note(c.Name)
 			cur := inSandbox(byName(a.rtc.containersOf(string(pod.UID)), c.Name), sb)
 			if !initialized && !a.sidecarStarted(pod, c, cur) {
 				return false, nil
@@ -126,10 +125,9 @@ func (a *Agent) syncInit(ctx context.Context, pod *api.Pod, sb *runtime.PodSandb
 		if cur != nil && cur.State == runtime.ContainerExited && restartPolicyOf(pod, c.Name) == api.RestartPolicyNever {
 			return false, nil // the Pod failed
 		}
-		if err := r.add(a.syncContainer(ctx, pod, sb, c, list)); err != nil {
+		if err := a.syncInto(ctx, pod, sb, c, list, r); err != nil {
 			return false, err
 		}
-		r.note(c.Name)
 		return false, nil
 	}
 	return true, nil
