@@ -223,8 +223,9 @@ type Container struct {
 	// StartupProbe gates the other probes until it succeeds once.
 	StartupProbe *Probe     `json:"startupProbe,omitempty"`
 	Lifecycle    *Lifecycle `json:"lifecycle,omitempty"`
-	// TerminationMessagePath is where the container may write a message
-	// reported on termination.
+	// TerminationMessagePath and TerminationMessagePolicy say where a
+	// container leaves a message for its terminated status; Flotilla does
+	// not read one yet, and refuses them as not supported yet.
 	TerminationMessagePath   string `json:"terminationMessagePath,omitempty"`
 	TerminationMessagePolicy string `json:"terminationMessagePolicy,omitempty"`
 	// ImagePullPolicy defaults to IfNotPresent (also for ":latest": Flotilla

@@ -97,7 +97,8 @@ func TestDefaultedGolden(t *testing.T) {
 func TestKubectlOutputValid(t *testing.T) {
 	const c0 = "spec.containers[0]"
 	notSupported := map[string][]string{
-		"kubectl-get-pod.yaml": {"spec.volumes[0].projected.sources[0].serviceAccountToken", "spec.topologySpreadConstraints"},
+		"kubectl-get-pod.yaml": {"spec.volumes[0].projected.sources[0].serviceAccountToken", "spec.topologySpreadConstraints",
+			c0 + ".terminationMessagePath", c0 + ".terminationMessagePolicy"},
 	}
 	for _, name := range []string{"kubectl-get-pod.yaml", "kubectl-get-node.yaml"} {
 		obj, err := api.Decode(readAPITestdata(t, name))

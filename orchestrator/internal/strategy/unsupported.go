@@ -26,12 +26,8 @@ func notSupported(p api.Path) *api.FieldError { return api.Forbidden(p, notSuppo
 // defaultSchedulerName is the scheduler every Pod gets: Flotilla's own.
 const defaultSchedulerName = "default-scheduler"
 
-// Values of fields whose Kubernetes default is all Flotilla does.
-const (
-	defaultTerminationMessagePath   = "/dev/termination-log"
-	defaultTerminationMessagePolicy = "File"
-	linuxOS                         = "linux"
-)
+// linuxOS is the only operating system of Flotilla's nodes.
+const linuxOS = "linux"
 
 // validateNotSupported returns a Forbidden error for every field of spec
 // that is set but not implemented, with paths under p.
@@ -182,8 +178,10 @@ func containerNotSupported(c *api.Container, volumes map[string]*api.Volume, p a
 		// fail when they run.
 		refuse(lc.PreStop != nil && lc.PreStop.TCPSocket != nil, p.Child("lifecycle", "preStop", "tcpSocket"))
 	}
-	refuse(c.TerminationMessagePath != "" && c.TerminationMessagePath != defaultTerminationMessagePath, p.Child("terminationMessagePath"))
-	refuse(c.TerminationMessagePolicy != "" && c.TerminationMessagePolicy != defaultTerminationMessagePolicy, p.Child("terminationMessagePolicy"))
+	// The agent reads no termination message, not even from Kubernetes'
+	// default file (/dev/termination-log, policy File).
+	refuse(c.TerminationMessagePath != "", p.Child("terminationMessagePath"))
+	refuse(c.TerminationMessagePolicy != "", p.Child("terminationMessagePolicy"))
 	if sc := c.SecurityContext; sc != nil {
 		sp := p.Child("securityContext")
 		refuse(isLocalhost(sc.SeccompProfile), sp.Child("seccompProfile", "type"))

@@ -9,9 +9,9 @@ import (
 // Fields honoured for some values: the values that mean what Flotilla
 // does are accepted (no cluster DNS: ClusterFirst is the node's resolver,
 // as the kubelet falls back without one; one scheduler; no priorities, so
-// no preemption; no Services, so no service links; Linux nodes; the
-// default termination message file), the others refused as not supported
-// yet. Fields shown as they are (serviceAccountName, subdomain) are
+// no preemption; no Services, so no service links; Linux nodes), the
+// others refused as not supported yet. No termination message is read,
+// so even Kubernetes' default file is refused. Fields shown as they are (serviceAccountName, subdomain) are
 // accepted, and serviceAccount becomes serviceAccountName.
 func TestNotSupportedValues(t *testing.T) {
 	const c0 = "spec.containers[0]"
@@ -36,8 +36,6 @@ func TestNotSupportedValues(t *testing.T) {
 			s.Subdomain = "web"
 			s.SecurityContext = &api.PodSecurityContext{}
 			c := &s.Containers[0]
-			c.TerminationMessagePath = defaultTerminationMessagePath
-			c.TerminationMessagePolicy = defaultTerminationMessagePolicy
 			c.SecurityContext = &api.SecurityContext{}
 			s.Volumes = []api.Volume{{Name: "cache", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{}}}}
 			c.VolumeMounts = []api.VolumeMount{{Name: "cache", MountPath: "/cache", MountPropagation: api.Ptr("None"), RecursiveReadOnly: api.Ptr("Disabled")}}
@@ -55,8 +53,8 @@ func TestNotSupportedValues(t *testing.T) {
 			s.OS = &api.PodOS{Name: "windows"}
 			s.HostUsers = api.Ptr(false)
 			c := &s.Containers[0]
-			c.TerminationMessagePath = "/tmp/message"
-			c.TerminationMessagePolicy = "FallbackToLogsOnError"
+			c.TerminationMessagePath = "/dev/termination-log"
+			c.TerminationMessagePolicy = "File"
 			c.Ports[0].Protocol = api.ProtocolSCTP
 			c.Resources.Limits["ephemeral-storage"] = api.MustParse("1Gi")
 			c.Resources.Requests["nvidia.com/gpu"] = api.MustParse("1")
