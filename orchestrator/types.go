@@ -70,7 +70,7 @@ type ContainerStateWaiting = api.ContainerStateWaiting
 // ContainerStatus is the observed state of one container.
 type ContainerStatus = api.ContainerStatus
 
-// DNSPolicy is accepted for compatibility; Flotilla does not run DNS.
+// DNSPolicy is how a Pod's resolver is set up.
 type DNSPolicy = api.DNSPolicy
 
 // DaemonEndpoint is one daemon port.

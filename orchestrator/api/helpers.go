@@ -109,23 +109,42 @@ func IsPodActive(p *Pod) bool {
 // IsPodScheduled reports whether the Pod is bound to a Node.
 func IsPodScheduled(p *Pod) bool { return p.Spec.NodeName != "" }
 
-// ResourceRequests returns what a Pod asks of a Node: the sum of the
-// containers' requests, raised per resource to the largest init container
-// request (init containers run one at a time before the others), as the
-// Kubernetes scheduler computes it. The result is never nil.
+// ResourceRequests returns what a Pod asks of a Node, as the Kubernetes
+// scheduler computes it: the sum of the containers' and sidecars'
+// requests (sidecars are init containers with restartPolicy Always, which
+// keep running), raised per resource to what any init container needs
+// while it runs (its request plus those of the sidecars started before
+// it). The result is never nil.
 func ResourceRequests(spec *PodSpec) ResourceList {
 	out := ResourceList{}
 	for i := range spec.Containers {
 		out.Add(spec.Containers[i].Resources.Requests)
 	}
+	sidecars, peak := ResourceList{}, ResourceList{}
 	for i := range spec.InitContainers {
-		for name, q := range spec.InitContainers[i].Resources.Requests {
-			if cur, ok := out[name]; !ok || q.Cmp(cur) > 0 {
-				out[name] = q
-			}
+		c := &spec.InitContainers[i]
+		need := ResourceList{}
+		if c.RestartPolicy != nil && *c.RestartPolicy == string(RestartPolicyAlways) {
+			out.Add(c.Resources.Requests)
+			sidecars.Add(c.Resources.Requests)
+			need.Add(sidecars)
+		} else {
+			need.Add(c.Resources.Requests)
+			need.Add(sidecars)
+		}
+		raise(peak, need)
+	}
+	raise(out, peak)
+	return out
+}
+
+// raise sets each resource of l to the larger of its value and by's.
+func raise(l, by ResourceList) {
+	for name, q := range by {
+		if cur, ok := l[name]; !ok || q.Cmp(cur) > 0 {
+			l[name] = q
 		}
 	}
-	return out
 }
 
 // ResourceLimits returns the sum of the containers' limits (nil entries

@@ -96,6 +96,23 @@ func TestResourceRequests(t *testing.T) {
 	if got.Cpu().String() != "2" || got.Memory().String() != "64Mi" || got["example.com/gpu"].String() != "1" || len(got) != 3 {
 		t.Errorf("ResourceRequests = %v", got)
 	}
+	// A sidecar adds to the total and to what the init containers after
+	// it need: 350m + 500m for the app and sidecar; 500m + 1 while "late"
+	// runs, more than either.
+	always := string(RestartPolicyAlways)
+	spec.InitContainers = []Container{
+		{Resources: ResourceRequirements{Requests: ResourceList{ResourceCPU: MustParse("1")}}},
+		{RestartPolicy: &always, Resources: ResourceRequirements{Requests: ResourceList{ResourceCPU: MustParse("500m")}}},
+		{Resources: ResourceRequirements{Requests: ResourceList{ResourceCPU: MustParse("1")}}},
+	}
+	if got := ResourceRequests(spec); got.Cpu().String() != "1500m" || got.Memory().String() != "64Mi" {
+		t.Errorf("ResourceRequests with a sidecar = %v", got)
+	}
+	spec.InitContainers[0].Resources.Requests[ResourceCPU] = MustParse("100m")
+	spec.InitContainers[2].Resources.Requests[ResourceCPU] = MustParse("100m")
+	if got := ResourceRequests(spec); got.Cpu().String() != "850m" {
+		t.Errorf("ResourceRequests with a sidecar, small init containers = %v", got.Cpu())
+	}
 	spec.InitContainers = nil
 	if got := ResourceRequests(spec); got.Cpu().String() != "350m" {
 		t.Errorf("ResourceRequests without init = %v", got.Cpu())

@@ -31,15 +31,18 @@ const (
 	RestartPolicyNever     RestartPolicy = "Never"
 )
 
-// DNSPolicy is accepted for compatibility; Flotilla does not run DNS.
+// DNSPolicy is how a Pod's resolver is set up. Flotilla runs no cluster
+// DNS, so ClusterFirst is the node's resolver (as the kubelet falls back
+// without cluster DNS); None is refused as not supported yet.
 type DNSPolicy string
 
 // PodSpec is the desired state of a Pod.
 type PodSpec struct {
 	// Volumes can be mounted by the Pod's containers.
 	Volumes []Volume `json:"volumes,omitempty"`
-	// InitContainers run to completion, in order, before Containers start.
-	// Flotilla decodes and validates them; running them comes later.
+	// InitContainers run to completion, in order, before Containers start;
+	// one with restartPolicy Always is a sidecar, started in its turn and
+	// kept running beside Containers.
 	InitContainers []Container `json:"initContainers,omitempty"`
 	// Containers is required: at least one.
 	Containers []Container `json:"containers"`
@@ -68,20 +71,22 @@ type PodSpec struct {
 	Subdomain   string `json:"subdomain,omitempty"`
 	// Affinity holds scheduling constraints; only NodeAffinity is used now.
 	Affinity *Affinity `json:"affinity,omitempty"`
-	// SchedulerName is accepted for compatibility.
+	// SchedulerName may only name Flotilla's scheduler, "default-scheduler".
 	SchedulerName string       `json:"schedulerName,omitempty"`
 	Tolerations   []Toleration `json:"tolerations,omitempty"`
-	// PriorityClassName and Priority are accepted for compatibility.
+	// PriorityClassName and a non-zero Priority are refused as not
+	// supported yet: every Pod has priority 0.
 	PriorityClassName string `json:"priorityClassName,omitempty"`
 	Priority          *int32 `json:"priority,omitempty"`
-	// SecurityContext is accepted for compatibility and partly honoured by
-	// runtimes.
+	// SecurityContext holds the Pod's security settings, which its
+	// containers' own override (sysctls are refused as not supported yet).
 	SecurityContext    *PodSecurityContext    `json:"securityContext,omitempty"`
 	ImagePullSecrets   []LocalObjectReference `json:"imagePullSecrets,omitempty"`
 	EnableServiceLinks *bool                  `json:"enableServiceLinks,omitempty"`
 
-	// The fields below are accepted and kept for compatibility with
-	// Kubernetes manifests; Flotilla does not act on them yet.
+	// Of the fields below, validation refuses what Flotilla does not act
+	// on yet (Forbidden, "not supported yet"), and accepts only the values
+	// that mean what it does (os linux, hostUsers true, ...).
 	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 	DNSConfig                 *PodDNSConfig              `json:"dnsConfig,omitempty"`
 	HostAliases               []HostAlias                `json:"hostAliases,omitempty"`
@@ -218,8 +223,9 @@ type Container struct {
 	// StartupProbe gates the other probes until it succeeds once.
 	StartupProbe *Probe     `json:"startupProbe,omitempty"`
 	Lifecycle    *Lifecycle `json:"lifecycle,omitempty"`
-	// TerminationMessagePath is where the container may write a message
-	// reported on termination.
+	// TerminationMessagePath and TerminationMessagePolicy say where a
+	// container leaves a message for its terminated status; Flotilla does
+	// not read one yet, and refuses them as not supported yet.
 	TerminationMessagePath   string `json:"terminationMessagePath,omitempty"`
 	TerminationMessagePolicy string `json:"terminationMessagePolicy,omitempty"`
 	// ImagePullPolicy defaults to IfNotPresent (also for ":latest": Flotilla
@@ -229,8 +235,8 @@ type Container struct {
 	Stdin           bool             `json:"stdin,omitempty"`
 	StdinOnce       bool             `json:"stdinOnce,omitempty"`
 	TTY             bool             `json:"tty,omitempty"`
-	// The fields below are accepted and kept for compatibility; Flotilla
-	// does not act on them yet.
+	// RestartPolicy Always makes an init container a sidecar. ResizePolicy
+	// and VolumeDevices are refused as not supported yet.
 	ResizePolicy  []ContainerResizePolicy `json:"resizePolicy,omitempty"`
 	RestartPolicy *string                 `json:"restartPolicy,omitempty"`
 	VolumeDevices []VolumeDevice          `json:"volumeDevices,omitempty"`
@@ -348,8 +354,8 @@ type VolumeMount struct {
 	ReadOnly  bool   `json:"readOnly,omitempty"`
 	MountPath string `json:"mountPath"`
 	SubPath   string `json:"subPath,omitempty"`
-	// MountPropagation, SubPathExpr and RecursiveReadOnly are accepted for
-	// compatibility.
+	// MountPropagation (but "None"), SubPathExpr and RecursiveReadOnly
+	// (but "Disabled") are refused as not supported yet.
 	MountPropagation  *string `json:"mountPropagation,omitempty"`
 	SubPathExpr       string  `json:"subPathExpr,omitempty"`
 	RecursiveReadOnly *string `json:"recursiveReadOnly,omitempty"`
@@ -584,15 +590,19 @@ type Toleration struct {
 	Operator TolerationOperator `json:"operator,omitempty"`
 	Value    string             `json:"value,omitempty"`
 	// Effect empty matches all effects.
-	Effect            TaintEffect `json:"effect,omitempty"`
-	TolerationSeconds *int64      `json:"tolerationSeconds,omitempty"`
+	Effect TaintEffect `json:"effect,omitempty"`
+	// TolerationSeconds, for a NoExecute toleration of the taints
+	// node.kubernetes.io/not-ready and unreachable, is how long the Pod
+	// stays bound to a node that is not ready (nil: for ever); without
+	// such a toleration the cluster's eviction timeout applies.
+	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
 }
 
 // Affinity holds scheduling constraints.
 type Affinity struct {
 	NodeAffinity *NodeAffinity `json:"nodeAffinity,omitempty"`
-	// PodAffinity and PodAntiAffinity are decoded and kept; the scheduler
-	// may honour them in later versions.
+	// PodAffinity and PodAntiAffinity are refused as not supported yet:
+	// the scheduler does not place Pods by other Pods yet.
 	PodAffinity     *PodAffinity     `json:"podAffinity,omitempty"`
 	PodAntiAffinity *PodAntiAffinity `json:"podAntiAffinity,omitempty"`
 }

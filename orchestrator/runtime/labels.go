@@ -9,7 +9,8 @@ const (
 
 	// LabelManaged is "true" on every object a runtime created.
 	LabelManaged = LabelPrefix + "managed"
-	// LabelKind is KindSandbox or KindContainer.
+	// LabelKind is KindSandbox, KindContainer, KindHelper, KindVolume,
+	// KindNetwork or KindImage.
 	LabelKind          = LabelPrefix + "kind"
 	LabelClusterID     = LabelPrefix + "cluster"
 	LabelNode          = LabelPrefix + "node"
@@ -29,8 +30,12 @@ const (
 	KindSandbox   = "sandbox"
 	KindContainer = "container"
 	KindVolume    = "volume"
-	KindNetwork   = "network"
-	KindImage     = "image"
+	// KindHelper is a container a runtime runs for a Pod besides its
+	// sandbox and app containers (holding or filling its volumes);
+	// removed with the Pod's sandbox, never listed as the Pod's.
+	KindHelper  = "helper"
+	KindNetwork = "network"
+	KindImage   = "image"
 )
 
 // MatchLabels reports whether have holds every key of want with the same

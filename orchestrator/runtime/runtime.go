@@ -13,7 +13,7 @@ import (
 //
 // Implementations must be safe for concurrent use. Optional abilities (exec,
 // logs, probing of synthetic networks) are separate interfaces found by type
-// assertion: [Execer], [LogReader], [NetworkProber].
+// assertion: [Execer], [LogReader], [NetworkProber], [ImageInspector].
 type Runtime interface {
 	// EnsureImage makes image available locally according to policy and
 	// returns the image's local ID. Errors: ErrImageNeverPull when policy is
@@ -75,6 +75,17 @@ type Runtime interface {
 	// again". Subscribe before listing so nothing falls between the two.
 	// Errors: ErrClosed.
 	Events(ctx context.Context) (<-chan Event, error)
+}
+
+// ImageInspector is implemented by runtimes that can say how an image runs
+// (the agent checks runAsNonRoot against the image's user, as the kubelet
+// does; without this ability it cannot, and refuses to start such a
+// container).
+type ImageInspector interface {
+	// ImageUser returns the user the image's configuration runs its
+	// process as, as written there ("1000", "app", "1000:1000"; "" means
+	// root). Errors: ErrNotFound when the image is not present.
+	ImageUser(ctx context.Context, image string) (string, error)
 }
 
 // Execer is implemented by runtimes that can run a command inside a running

@@ -38,8 +38,14 @@ func TestValidateContainerConfig(t *testing.T) {
 		WorkingDir: "/w", Resources: runtime.Resources{CPUMillis: 500, MemoryBytes: 64 << 20},
 		Mounts: []runtime.Mount{
 			{Type: runtime.MountEmptyDir, Source: "cache", Target: "/cache"},
-			{Type: runtime.MountFiles, Target: "/etc/cfg", Files: []runtime.File{{Path: "a/b.conf", Data: []byte("x")}}},
-		}}
+			{Type: runtime.MountEmptyDir, Source: "mem", Target: "/mem", Medium: runtime.MediumMemory, SizeBytes: 1 << 20, Group: new(int64)},
+			{Type: runtime.MountFiles, Source: "cfg", Target: "/etc/cfg", Files: []runtime.File{{Path: "a/b.conf", Data: []byte("x")}}},
+			{Type: runtime.MountFiles, Source: "cfg", Target: "/etc/one.conf", SubPath: "a/b.conf", ReadOnly: true},
+			{Type: runtime.MountBind, Source: "/var/log", Target: "/logs", SubPath: "app"},
+		},
+		Security: runtime.Security{RunAsUser: ptr(int64(1000)), RunAsGroup: ptr(int64(0)), SupplementalGroups: []int64{4000},
+			ReadOnlyRootFilesystem: true, CapAdd: []string{"NET_BIND_SERVICE"}, CapDrop: []string{"ALL"}, NoNewPrivileges: true,
+			Seccomp: runtime.SeccompUnconfined}}
 	if err := runtime.ValidateContainerConfig(good); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
@@ -49,11 +55,18 @@ func TestValidateContainerConfig(t *testing.T) {
 			{Type: runtime.MountBind, Source: "rel", Target: "/"},
 			{Type: "Tmp", Target: "/x"},
 			{Type: runtime.MountFiles, Target: "/y", Files: []runtime.File{{Path: "../etc/passwd"}, {Path: "ok", Mode: 0o4755}}},
-		}, RestartCount: -1, StopSignal: "TERM"}
+			{Type: runtime.MountEmptyDir, Source: "e", Target: "/e", SubPath: "x", Medium: "Disk", SizeBytes: -1},
+			{Type: runtime.MountBind, Source: "/h", Target: "/h", SubPath: "../x", Medium: runtime.MediumMemory, Group: new(int64)},
+			{Type: runtime.MountVolume, Source: "v", Target: "/v", Files: []runtime.File{{Path: "a"}}},
+		}, RestartCount: -1, StopSignal: "TERM",
+		Security: runtime.Security{RunAsUser: ptr(int64(-1)), RunAsGroup: ptr(int64(1) << 32), SupplementalGroups: []int64{-2},
+			CapAdd: []string{"CAP_NET_ADMIN"}, CapDrop: []string{"net_raw"}, Seccomp: "Localhost"}}
 	err := runtime.ValidateContainerConfig(bad)
 	for _, field := range []string{"name", "image", "env[0].name", "workingDir", "resources.cpuMillis", "resources.memoryBytes",
-		"ports[0].containerPort", "mounts[0].source", "mounts[0].target", "mounts[1].type", "mounts[2].files[0].path",
-		"mounts[2].files[1].mode", "restartCount", "stopSignal"} {
+		"ports[0].containerPort", "mounts[0].source", "mounts[0].target", "mounts[1].type", "mounts[2].source", "mounts[2].files[0].path",
+		"mounts[2].files[1].mode", "mounts[3].subPath", "mounts[3].medium", "mounts[3].sizeBytes", "mounts[4].subPath",
+		"mounts[4].medium", "mounts[4].group", "mounts[5].files[0]", "restartCount", "stopSignal", "security.runAsUser",
+		"security.runAsGroup", "security.supplementalGroups[0]", "security.capAdd[0]", "security.capDrop[0]", "security.seccomp"} {
 		if !strings.Contains(err.Error(), field+":") {
 			t.Errorf("error does not name %s: %v", field, err)
 		}
@@ -114,3 +127,5 @@ func TestLongPodNameAccepted(t *testing.T) {
 		t.Fatalf("253-character Pod names are legal: %v", err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -135,20 +135,53 @@ const (
 	// MountBind mounts the host path Source (absolute).
 	MountBind MountType = "Bind"
 	// MountEmptyDir mounts the Pod-scoped scratch volume Source, shared by
-	// the Pod's containers and removed with the sandbox.
+	// the Pod's containers, kept across their restarts and removed with
+	// the sandbox. Its directory is writable by every user (0777, as
+	// Kubernetes makes emptyDir), and set-group-ID to Group if given.
 	MountEmptyDir MountType = "EmptyDir"
-	// MountFiles places Files under the directory Target before the
-	// container starts (ConfigMap and Secret volumes).
+	// MountFiles mounts the Pod-scoped directory Source holding exactly
+	// Files (ConfigMap, downward API and projected volumes). Containers
+	// mounting the same Source with the same Files share it; new Files
+	// make a new directory for the containers created from then on.
 	MountFiles MountType = "Files"
+)
+
+// Medium is what backs an emptyDir.
+type Medium string
+
+// Media.
+const (
+	// MediumDisk (the zero value) is the node's disk.
+	MediumDisk Medium = ""
+	// MediumMemory is a tmpfs: fast, counted as memory, gone with the Pod
+	// (and when the node restarts).
+	MediumMemory Medium = "Memory"
 )
 
 // Mount attaches storage to a container.
 type Mount struct {
-	Type     MountType
-	Source   string // volume name, host path or emptyDir name; unused for Files
-	Target   string // absolute path in the container
+	Type MountType
+	// Source is the volume name (Volume), host path (Bind), or the Pod's
+	// volume name (EmptyDir, Files): a volume name of [a-zA-Z0-9_.-].
+	Source string
+	// Target is the absolute path in the container.
+	Target   string
 	ReadOnly bool
-	Files    []File // only for MountFiles
+	// SubPath mounts this path inside Source (relative, without "..")
+	// instead of its root; Bind and Files mounts only. For Files it must
+	// be a file or directory of Files (a missing one is made an empty
+	// directory).
+	SubPath string
+	// Medium and SizeBytes (EmptyDir only): SizeBytes bounds a
+	// MediumMemory emptyDir; 0 is the runtime's default.
+	Medium    Medium
+	SizeBytes int64
+	// Group (EmptyDir and Files) owns the volume's directories and files,
+	// with directories set-group-ID and files group-readable (Kubernetes'
+	// fsGroup); nil leaves them root's.
+	Group *int64
+	// Files are the content of a MountFiles mount.
+	Files []File
 }
 
 // File is one file of a MountFiles mount.
@@ -184,7 +217,47 @@ type ContainerConfig struct {
 	RestartCount int
 	// StopSignal is sent by StopContainer; empty means SIGTERM.
 	StopSignal string
+	// Security holds the container's Linux security settings.
+	Security Security
 }
+
+// Security holds a container's Linux security settings. The zero value is
+// the runtime's defaults: the image's user, the runtime's default
+// capabilities and seccomp profile, a writable root filesystem.
+type Security struct {
+	// RunAsUser and RunAsGroup replace the image's user ID and group ID;
+	// nil keeps the image's. With RunAsGroup alone the image's user runs
+	// with that group.
+	RunAsUser, RunAsGroup *int64
+	// SupplementalGroups are added to the process's groups.
+	SupplementalGroups []int64
+	// ReadOnlyRootFilesystem mounts the image's filesystem read-only
+	// (volumes keep their own mode).
+	ReadOnlyRootFilesystem bool
+	// Privileged gives the container every capability and the host's
+	// devices.
+	Privileged bool
+	// CapAdd and CapDrop add and drop Linux capabilities, named without
+	// the "CAP_" prefix ("NET_ADMIN"), or "ALL".
+	CapAdd, CapDrop []string
+	// NoNewPrivileges keeps the process and its children from gaining
+	// privileges (setuid programs, file capabilities).
+	NoNewPrivileges bool
+	// Seccomp is the seccomp profile.
+	Seccomp SeccompProfile
+}
+
+// SeccompProfile selects a container's seccomp profile.
+type SeccompProfile string
+
+// Seccomp profiles.
+const (
+	// SeccompRuntimeDefault (the zero value) is the runtime's default
+	// filter.
+	SeccompRuntimeDefault SeccompProfile = ""
+	// SeccompUnconfined runs without a filter.
+	SeccompUnconfined SeccompProfile = "Unconfined"
+)
 
 // ContainerState is the lifecycle state of a container.
 type ContainerState string

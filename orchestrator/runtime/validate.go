@@ -114,7 +114,7 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 		}
 		targets[path.Clean(m.Target)] = true
 		switch m.Type {
-		case MountVolume, MountEmptyDir:
+		case MountVolume, MountEmptyDir, MountFiles:
 			if !volumeName.MatchString(m.Source) || len(m.Source) > 63 {
 				errs = append(errs, invalid(f+".source", "%q must be a volume name of [a-zA-Z0-9_.-]", m.Source))
 			}
@@ -122,20 +122,43 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 			if !path.IsAbs(m.Source) {
 				errs = append(errs, invalid(f+".source", "%q must be an absolute host path", m.Source))
 			}
-		case MountFiles:
-			for j, file := range m.Files {
-				ff := fmt.Sprintf("%s.files[%d]", f, j)
-				if file.Path == "" || path.IsAbs(file.Path) || path.Clean(file.Path) != file.Path || strings.HasPrefix(file.Path, "..") {
-					errs = append(errs, invalid(ff+".path", "%q must be a clean relative path without ..", file.Path))
-				}
-				if file.Mode&^0o777 != 0 {
-					errs = append(errs, invalid(ff+".mode", "%o must hold permission bits only", file.Mode))
-				}
-			}
 		default:
 			errs = append(errs, invalid(f+".type", "%q must be Volume, Bind, EmptyDir or Files", m.Type))
 		}
+		for j, file := range m.Files {
+			ff := fmt.Sprintf("%s.files[%d]", f, j)
+			if m.Type != MountFiles {
+				errs = append(errs, invalid(ff, "files are for Files mounts only"))
+				break
+			}
+			if !cleanRelative(file.Path) {
+				errs = append(errs, invalid(ff+".path", "%q must be a clean relative path without ..", file.Path))
+			}
+			if file.Mode&^0o777 != 0 {
+				errs = append(errs, invalid(ff+".mode", "%o must hold permission bits only", file.Mode))
+			}
+		}
+		if m.SubPath != "" {
+			if m.Type != MountBind && m.Type != MountFiles {
+				errs = append(errs, invalid(f+".subPath", "is supported on Bind and Files mounts only"))
+			} else if !cleanRelative(m.SubPath) {
+				errs = append(errs, invalid(f+".subPath", "%q must be a clean relative path without ..", m.SubPath))
+			}
+		}
+		switch {
+		case m.Medium != MediumDisk && m.Medium != MediumMemory:
+			errs = append(errs, invalid(f+".medium", "%q must be empty (disk) or Memory", m.Medium))
+		case m.Medium != MediumDisk && m.Type != MountEmptyDir:
+			errs = append(errs, invalid(f+".medium", "is for EmptyDir mounts only"))
+		}
+		if m.SizeBytes < 0 || (m.SizeBytes > 0 && m.Medium != MediumMemory) {
+			errs = append(errs, invalid(f+".sizeBytes", "%d must be 0, or positive for a Memory emptyDir", m.SizeBytes))
+		}
+		if m.Group != nil && (*m.Group < 0 || (m.Type != MountEmptyDir && m.Type != MountFiles)) {
+			errs = append(errs, invalid(f+".group", "%d must be a group ID for an EmptyDir or Files mount", *m.Group))
+		}
 	}
+	errs = append(errs, validateSecurity(&cfg.Security))
 	if cfg.RestartCount < 0 {
 		errs = append(errs, invalid("restartCount", "%d must not be negative", cfg.RestartCount))
 	}
@@ -184,6 +207,47 @@ func validateLabels(field string, labels map[string]string) error {
 		} else if strings.HasPrefix(k, LabelPrefix) {
 			errs = append(errs, invalid(field+"["+k+"]", "keys with prefix %q are reserved", LabelPrefix))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// cleanRelative reports whether p is a non-empty, clean, relative path
+// that does not climb out with "..".
+func cleanRelative(p string) bool {
+	return p != "" && !path.IsAbs(p) && path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../")
+}
+
+// capabilityName is a Linux capability as runtimes take it: upper case
+// letters, digits and '_' (without the "CAP_" prefix), or ALL.
+var capabilityName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+func validateSecurity(s *Security) error {
+	var errs []error
+	for _, id := range []struct {
+		field string
+		v     *int64
+	}{{"security.runAsUser", s.RunAsUser}, {"security.runAsGroup", s.RunAsGroup}} {
+		if id.v != nil && (*id.v < 0 || *id.v > 1<<32-2) {
+			errs = append(errs, invalid(id.field, "%d must be an ID between 0 and 4294967294", *id.v))
+		}
+	}
+	for i, g := range s.SupplementalGroups {
+		if g < 0 || g > 1<<32-2 {
+			errs = append(errs, invalid(fmt.Sprintf("security.supplementalGroups[%d]", i), "%d must be an ID between 0 and 4294967294", g))
+		}
+	}
+	for _, list := range []struct {
+		field string
+		caps  []string
+	}{{"security.capAdd", s.CapAdd}, {"security.capDrop", s.CapDrop}} {
+		for i, c := range list.caps {
+			if !capabilityName.MatchString(c) || strings.HasPrefix(c, "CAP_") {
+				errs = append(errs, invalid(fmt.Sprintf("%s[%d]", list.field, i), "%q must be a capability name without CAP_, or ALL", c))
+			}
+		}
+	}
+	if s.Seccomp != SeccompRuntimeDefault && s.Seccomp != SeccompUnconfined {
+		errs = append(errs, invalid("security.seccomp", "%q must be empty (the runtime's default) or Unconfined", s.Seccomp))
 	}
 	return errors.Join(errs...)
 }

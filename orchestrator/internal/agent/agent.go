@@ -25,9 +25,25 @@
 // labels, so a Pod deleted while the agent was down still stops as its
 // spec said.
 //
-// What it does not do yet: init containers, volumes other than what the runtime does by itself,
-// ConfigMap/Secret env, graceful Pod deletion (the registry deletes a Pod at
-// once; the agent then stops its containers with the Pod's grace period).
+// A container's environment is made as the kubelet makes it (env.go):
+// envFrom ConfigMaps, env values with $(VAR) expansion, fieldRef,
+// resourceFieldRef and configMapKeyRef; a missing ConfigMap or key leaves
+// the container waiting with reason CreateContainerConfigError.
+//
+// Init containers run in order before the app containers, and sidecars
+// (init containers with restartPolicy Always) beside them, with the
+// kubelet's rules (init.go); sidecars stop after the app containers.
+//
+// Volumes (volumes.go) become runtime mounts: emptyDir (on disk or in
+// memory), hostPath after the kubelet's type checks, and configMap,
+// downwardAPI and projected volumes as the files the kubelet writes; a
+// volume that cannot be set up leaves its container waiting with a
+// FailedMount Event.
+//
+// What it does not do yet: Secrets (validation refuses them), updates of
+// ConfigMap volumes in running containers (a restarted container gets the
+// new content), graceful Pod deletion (the registry deletes a Pod at once;
+// the agent then stops its containers with the Pod's grace period).
 package agent
 
 import (
@@ -567,7 +583,7 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 	}
 	if api.IsPodTerminal(pod) {
 		a.prober.RemovePod(string(pod.UID))
-		return 0, nil
+		return 0, a.finishTerminal(ctx, pod, sb)
 	}
 	if sb != nil && sb.State != runtime.SandboxReady {
 		// Stop what still runs in it (preStop, grace period) and remove it
@@ -604,32 +620,53 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		}
 	}
 	all := a.rtc.containersOf(string(pod.UID))
-	var requeue time.Duration
-	waiting := map[string]*api.ContainerStateWaiting{}
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		d, w, err := a.syncContainer(ctx, pod, sb, c, byName(all, c.Name))
-		if err != nil {
-			return 0, err
-		}
-		if w != nil {
-			waiting[c.Name] = w
-		}
-		if d > 0 && (requeue == 0 || d < requeue) {
-			requeue = d
+	r := &syncResult{waiting: map[string]*api.ContainerStateWaiting{}}
+	initialized, err := a.syncInit(ctx, pod, sb, all, r)
+	if err != nil {
+		return 0, err
+	}
+	if initialized {
+		for i := range pod.Spec.Containers {
+			c := &pod.Spec.Containers[i]
+			if err := a.syncInto(ctx, pod, sb, c, byName(all, c.Name), r); err != nil {
+				return 0, err
+			}
 		}
 	}
 	all = a.rtc.containersOf(string(pod.UID))
 	a.syncProbes(pod, sb, all)
-	return requeue, a.writeStatus(ctx, pod, sb, all, waiting)
+	return r.requeue, a.writeStatus(ctx, pod, sb, all, r.waiting)
+}
+
+// syncResult gathers what the containers of one Pod sync ask for: the
+// earliest requeue and each waiting container's state.
+type syncResult struct {
+	requeue time.Duration
+	waiting map[string]*api.ContainerStateWaiting
+}
+
+// syncInto syncs container c (see syncContainer) and records in r what it
+// asks for. Errors: syncContainer's.
+func (a *Agent) syncInto(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, c *api.Container, list []*runtime.ContainerStatus, r *syncResult) error {
+	d, w, err := a.syncContainer(ctx, pod, sb, c, list)
+	if err != nil {
+		return err
+	}
+	if d > 0 && (r.requeue == 0 || d < r.requeue) {
+		r.requeue = d
+	}
+	if w != nil {
+		r.waiting[c.Name] = w
+	}
+	return nil
 }
 
 // syncProbes makes the prober run the probes of each running container of
-// the Pod (its latest instance) and stop those of containers that exited.
+// the Pod (its latest instance; sidecars too) and stop those of containers
+// that exited.
 func (a *Agent) syncProbes(pod *api.Pod, sb *runtime.PodSandboxStatus, all []*runtime.ContainerStatus) {
 	uid := string(pod.UID)
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
+	for _, c := range longRunning(pod) {
 		k := backoff.Key(uid, c.Name)
 		list := byName(all, c.Name)
 		a.mu.Lock()
@@ -721,16 +758,18 @@ func byName(all []*runtime.ContainerStatus, name string) []*runtime.ContainerSta
 }
 
 // willRestart reports whether the exited container latest (named name)
-// of pod is to be restarted: as its restartPolicy says for its exit code,
-// and always, unless the policy is Never, when its probe killed it (an app
-// that exits 0 on SIGTERM does not complete an OnFailure Pod).
+// of pod is to be restarted: as its restart policy (restartPolicyOf) says
+// for its exit code, and always, unless the policy is Never, when its
+// probe killed it (an app that exits 0 on SIGTERM does not complete an
+// OnFailure Pod).
 func (a *Agent) willRestart(pod *api.Pod, name string, latest *runtime.ContainerStatus) bool {
-	if ok, err := backoff.ShouldRestart(pod.Spec.RestartPolicy, latest.ExitCode); ok && err == nil {
+	policy := restartPolicyOf(pod, name)
+	if ok, err := backoff.ShouldRestart(policy, latest.ExitCode); ok && err == nil {
 		return true
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return pod.Spec.RestartPolicy != api.RestartPolicyNever && a.killed[backoff.Key(string(pod.UID), name)] == latest.ID
+	return policy != api.RestartPolicyNever && a.killed[backoff.Key(string(pod.UID), name)] == latest.ID
 }
 
 // syncContainer makes one Pod container run (or stay exited per policy).
@@ -815,14 +854,21 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, runtime.MessageOf(err))
 		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reason, Message: runtime.MessageOf(err)}, nil
 	}
-	cfg := &runtime.ContainerConfig{
-		Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
-		RestartCount: restartCount, Labels: stopLabels(pod, c),
+	if err := a.verifyRunAsNonRoot(ctx, pod, c); err != nil {
+		return a.configFailed(pod, c, err)
 	}
-	for _, e := range c.Env {
-		if e.ValueFrom == nil {
-			cfg.Env = append(cfg.Env, runtime.EnvVar{Name: e.Name, Value: e.Value})
-		}
+	info := a.podInfo(pod, sb.IP)
+	env, command, args, err := a.containerEnv(ctx, info, c)
+	if err != nil {
+		return a.configFailed(pod, c, err)
+	}
+	mounts, err := a.containerMounts(ctx, info, c)
+	if err != nil {
+		return a.configFailed(pod, c, err)
+	}
+	cfg := &runtime.ContainerConfig{
+		Name: c.Name, Image: c.Image, Command: command, Args: args, Env: env, WorkingDir: c.WorkingDir,
+		Mounts: mounts, RestartCount: restartCount, Labels: stopLabels(pod, c), Security: containerSecurity(pod, c),
 	}
 	for _, p := range c.Ports {
 		proto := runtime.ProtocolTCP
@@ -870,69 +916,75 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb *runtime.Pod
 	return 0, nil, nil
 }
 
+// configFailed handles an error making container c's config: a
+// *configError leaves it waiting with reasonConfigError, a *mountError
+// waiting as ContainerCreating (an Event says why, as the kubelet's), and
+// asks to be synced again after BackoffBase; any other error is returned,
+// for the sync to be retried.
+func (a *Agent) configFailed(pod *api.Pod, c *api.Container, err error) (time.Duration, *api.ContainerStateWaiting, error) {
+	var ce *configError
+	var me *mountError
+	switch {
+	case errors.As(err, &ce):
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "Failed", "Error: %s", ce.msg)
+		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reasonConfigError, Message: ce.msg}, nil
+	case errors.As(err, &me):
+		a.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedMount", "%s", me.Error())
+		return a.cfg.BackoffBase, &api.ContainerStateWaiting{Reason: reasonContainerCreating, Message: me.Error()}, nil
+	}
+	return 0, nil, err
+}
+
 func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, all []*runtime.ContainerStatus, waiting map[string]*api.ContainerStateWaiting) error {
 	st := api.Clone(pod.Status)
 	now := api.Now()
-	st.ContainerStatuses = nil
+	prog := a.initProgress(pod, sb, all)
+	st.InitContainerStatuses, st.ContainerStatuses = nil, nil
 	allReady := true
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		cs, latest := a.containerStatus(pod, sb, c, byName(all, c.Name), waiting[c.Name], reasonPodInitializing)
+		if isSidecar(c) {
+			allReady = allReady && cs.Ready
+		} else {
+			// A completed init container is ready, as in Kubernetes.
+			cs.Ready = latest != nil && latest.State == runtime.ContainerExited && latest.ExitCode == 0
+		}
+		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
+	}
+	notStarted := reasonContainerCreating
+	if !prog.initialized {
+		notStarted = reasonPodInitializing
+	}
 	anyRunning, anyRestarting, allDone, anyFailed := false, false, true, false
-	for _, c := range pod.Spec.Containers {
-		cs := api.ContainerStatus{Name: c.Name, Image: c.Image}
-		list := byName(all, c.Name)
-		var latest *runtime.ContainerStatus
-		if len(list) > 0 {
-			latest = list[0]
-		}
-		if len(list) > 1 && list[1].State == runtime.ContainerExited {
-			cs.LastTerminationState.Terminated = terminated(list[1])
-		}
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		cs, latest := a.containerStatus(pod, sb, c, byName(all, c.Name), waiting[c.Name], notStarted)
 		switch {
-		case waiting[c.Name] != nil:
-			cs.State.Waiting = waiting[c.Name]
+		case cs.State.Waiting != nil:
 			allDone = false
-			if latest != nil {
-				anyRestarting = true
-				cs.LastTerminationState.Terminated = terminated(latest)
-			}
-		case latest == nil:
-			cs.State.Waiting = &api.ContainerStateWaiting{Reason: "ContainerCreating"}
-			allDone = false
-		case latest.State == runtime.ContainerRunning:
-			cs.State.Running = &api.ContainerStateRunning{StartedAt: api.NewTime(latest.StartedAt)}
+			anyRestarting = anyRestarting || latest != nil
+		case cs.State.Running != nil:
 			anyRunning = true
 			allDone = false
-		case latest.State == runtime.ContainerExited:
-			cs.State.Terminated = terminated(latest)
+		case cs.State.Terminated != nil:
 			if a.willRestart(pod, c.Name, latest) {
 				allDone = false
 				anyRestarting = true
 			} else if latest.ExitCode != 0 {
 				anyFailed = true
 			}
-		default:
-			cs.State.Waiting = &api.ContainerStateWaiting{Reason: "ContainerCreating"}
-			allDone = false
 		}
-		if latest != nil {
-			cs.RestartCount = int32(latest.RestartCount)
-			cs.ContainerID = "flotilla://" + latest.ID
-			cs.ImageID = latest.ImageID
-		}
-		running := cs.State.Running != nil && latest != nil && latest.SandboxID == sb.ID &&
-			a.probedAs(string(pod.UID), c.Name, latest.ID)
-		cs.Ready = running && a.prober.Ready(string(pod.UID), c.Name)
-		started := running && a.prober.Started(string(pod.UID), c.Name)
-		cs.Started = &started
-		if latest != nil && a.probedAs(string(pod.UID), c.Name, latest.ID) {
-			rep, _ := a.prober.Reported(string(pod.UID), c.Name)
-			cs.Probes = probeStatuses(rep)
-		}
-		if !cs.Ready {
-			allReady = false
-		}
+		allReady = allReady && cs.Ready
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}
 	switch {
+	case api.IsPodTerminal(pod):
+		// Final: what still runs (sidecars) is being stopped.
+	case prog.failed != "":
+		st.Phase = api.PodFailed
+	case !prog.initialized:
+		st.Phase = api.PodPending
 	case allDone && anyFailed:
 		st.Phase = api.PodFailed
 	case allDone:
@@ -954,18 +1006,19 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 		st.StartTime = &now
 	}
 	st.ObservedGeneration = pod.Generation
-	cond := func(t api.PodConditionType, ok bool) {
-		s := api.ConditionFalse
+	cond := func(t api.PodConditionType, ok bool, reason, message string) {
+		c := api.PodCondition{Type: t, Status: api.ConditionFalse, Reason: reason, Message: message}
 		if ok {
-			s = api.ConditionTrue
+			c = api.PodCondition{Type: t, Status: api.ConditionTrue}
 		}
-		conditions.SetPod(&st, api.PodCondition{Type: t, Status: s}, now)
+		conditions.SetPod(&st, c, now)
 	}
-	cond(api.PodScheduled, true)
-	cond(api.PodInitialized, true)
-	ready := allReady && st.Phase == api.PodRunning
-	cond(api.ContainersReady, ready)
-	cond(api.PodReady, ready)
+	cond(api.PodScheduled, true, "", "")
+	cond(api.PodInitialized, prog.initialized, "ContainersNotInitialized",
+		"containers with incomplete status: ["+strings.Join(prog.pending, " ")+"]")
+	ready := prog.initialized && allReady && st.Phase == api.PodRunning
+	cond(api.ContainersReady, ready, "", "")
+	cond(api.PodReady, ready, "", "")
 	if jsonEqual(st, pod.Status) {
 		return nil
 	}
@@ -976,6 +1029,60 @@ func (a *Agent) writeStatus(ctx context.Context, pod *api.Pod, sb *runtime.PodSa
 		return nil // a newer version or the deletion is on its way through the informer
 	}
 	return err
+}
+
+// Waiting reasons of containers not created yet, as the kubelet reports
+// them.
+const (
+	reasonContainerCreating = "ContainerCreating"
+	reasonPodInitializing   = "PodInitializing"
+)
+
+// containerStatus is the status of container c of pod from its instances
+// (list, newest first) and the waiting state its sync asked for (nil if
+// none); a container with no instance waits with reason notStarted. It
+// also returns the latest instance (nil if none).
+func (a *Agent) containerStatus(pod *api.Pod, sb *runtime.PodSandboxStatus, c *api.Container, list []*runtime.ContainerStatus,
+	waiting *api.ContainerStateWaiting, notStarted string) (api.ContainerStatus, *runtime.ContainerStatus) {
+	uid := string(pod.UID)
+	cs := api.ContainerStatus{Name: c.Name, Image: c.Image}
+	var latest *runtime.ContainerStatus
+	if len(list) > 0 {
+		latest = list[0]
+	}
+	if len(list) > 1 && list[1].State == runtime.ContainerExited {
+		cs.LastTerminationState.Terminated = terminated(list[1])
+	}
+	switch {
+	case waiting != nil:
+		cs.State.Waiting = waiting
+		if latest != nil {
+			cs.LastTerminationState.Terminated = terminated(latest)
+		}
+	case latest == nil:
+		cs.State.Waiting = &api.ContainerStateWaiting{Reason: notStarted}
+	case latest.State == runtime.ContainerRunning:
+		cs.State.Running = &api.ContainerStateRunning{StartedAt: api.NewTime(latest.StartedAt)}
+	case latest.State == runtime.ContainerExited:
+		cs.State.Terminated = terminated(latest)
+	default:
+		cs.State.Waiting = &api.ContainerStateWaiting{Reason: reasonContainerCreating}
+	}
+	if latest != nil {
+		cs.RestartCount = int32(latest.RestartCount)
+		cs.ContainerID = "flotilla://" + latest.ID
+		cs.ImageID = latest.ImageID
+	}
+	probed := latest != nil && a.probedAs(uid, c.Name, latest.ID)
+	running := cs.State.Running != nil && latest.SandboxID == sb.ID && probed
+	cs.Ready = running && a.prober.Ready(uid, c.Name)
+	started := running && a.prober.Started(uid, c.Name)
+	cs.Started = &started
+	if probed {
+		rep, _ := a.prober.Reported(uid, c.Name)
+		cs.Probes = probeStatuses(rep)
+	}
+	return cs, latest
 }
 
 // probeStatuses converts the prober's reported state for Pod status.

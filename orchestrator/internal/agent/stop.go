@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -30,6 +32,10 @@ const (
 	// labelPreStop is the container's preStop hook and ports (for named
 	// httpGet ports) as JSON, when it has a hook.
 	labelPreStop = "agent.flotilla.io/pre-stop"
+	// labelSidecar is the index of a sidecar among the Pod's init
+	// containers: sidecars stop after the app containers, in reverse
+	// order.
+	labelSidecar = "agent.flotilla.io/sidecar"
 )
 
 // defaultGrace is Kubernetes' terminationGracePeriodSeconds default.
@@ -52,13 +58,20 @@ func stopLabels(pod *api.Pod, c *api.Container) map[string]string {
 	if g := graceOf(pod); g != defaultGrace {
 		l = map[string]string{labelGrace: strconv.FormatInt(int64(g/time.Second), 10)}
 	}
+	set := func(k, v string) {
+		if l == nil {
+			l = map[string]string{}
+		}
+		l[k] = v
+	}
 	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
-		b, err := json.Marshal(stopSpec{Ports: c.Ports, PreStop: c.Lifecycle.PreStop})
-		if err == nil {
-			if l == nil {
-				l = map[string]string{}
-			}
-			l[labelPreStop] = string(b)
+		if b, err := json.Marshal(stopSpec{Ports: c.Ports, PreStop: c.Lifecycle.PreStop}); err == nil {
+			set(labelPreStop, string(b))
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		if ic := &pod.Spec.InitContainers[i]; ic.Name == c.Name && isSidecar(ic) {
+			set(labelSidecar, strconv.Itoa(i))
 		}
 	}
 	return l
@@ -68,7 +81,7 @@ func stopLabels(pod *api.Pod, c *api.Container) map[string]string {
 // (nil when it has none).
 func stopLabelsOf(labels map[string]string) map[string]string {
 	var out map[string]string
-	for _, k := range [...]string{labelGrace, labelPreStop} {
+	for _, k := range [...]string{labelGrace, labelPreStop, labelSidecar} {
 		if v, ok := labels[k]; ok {
 			if out == nil {
 				out = map[string]string{}
@@ -204,23 +217,69 @@ func (a *Agent) shutdownBudget() time.Duration {
 	return longest + minGraceAfterHook + 10*time.Second
 }
 
-// killSandbox stops the sandbox's running containers in parallel (running
-// their preStop hooks and honouring the grace period of pod, the
-// sandbox's Pod; of each container's labels when pod is nil) and removes
-// the sandbox. A container whose stop already runs (a failed probe) is
-// not stopped twice: killSandbox waits for that stop. Errors: the first
-// failure to stop a container, or to remove the sandbox.
+// killSandbox stops the sandbox's running containers (running their
+// preStop hooks and honouring the grace period of pod, the sandbox's Pod;
+// of each container's labels when pod is nil) and removes the sandbox.
+// The app containers stop first, in parallel; then the sidecars, in
+// reverse order, each once those before it have stopped, with what is left
+// of the grace period (at least minGraceAfterHook). A container whose stop
+// already runs (a failed probe) is not stopped twice: killSandbox waits
+// for that stop. Errors: the first failure to stop a container, or to
+// remove the sandbox.
 func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod) error {
 	if pod != nil && string(pod.UID) != sb.UID {
 		pod = nil
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
+	// Stop groups: the app containers (and regular init containers), then
+	// each sidecar, last started first.
+	groups := map[int][]*runtime.ContainerStatus{}
 	for _, c := range a.rtc.containersOf(sb.UID) {
 		if c.SandboxID != sb.ID || c.State == runtime.ContainerExited {
 			continue
 		}
+		order := -1
+		if n, err := strconv.Atoi(c.Labels[labelSidecar]); err == nil && n >= 0 {
+			order = n
+		}
+		groups[order] = append(groups[order], c)
+	}
+	orders := slices.Collect(maps.Keys(groups))
+	slices.SortFunc(orders, func(x, y int) int {
+		switch {
+		case x == y:
+			return 0
+		case x == -1:
+			return -1
+		case y == -1:
+			return 1
+		}
+		return y - x
+	})
+	start := time.Now()
+	var first error
+	for i, order := range orders {
+		var spent time.Duration
+		if i > 0 {
+			spent = time.Since(start)
+		}
+		first = cmp.Or(first, a.stopGroup(ctx, sb, pod, groups[order], spent))
+	}
+	seq := a.rtc.next()
+	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
+		return cmp.Or(first, err)
+	}
+	a.rtc.delSandbox(sb.ID, seq)
+	return first
+}
+
+// stopGroup stops containers of sandbox sb in parallel (see killSandbox),
+// each with its grace period less spent, the time earlier groups took (but
+// at least minGraceAfterHook then). Errors: the first failure.
+func (a *Agent) stopGroup(ctx context.Context, sb *runtime.PodSandboxStatus, pod *api.Pod, group []*runtime.ContainerStatus, spent time.Duration) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, c := range group {
 		release, running := a.claimStop(c.ID)
 		if release == nil {
 			wg.Go(func() {
@@ -235,6 +294,9 @@ func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, p
 		if pod == nil {
 			spec, grace = stopFromLabels(c)
 		}
+		if spent > 0 && grace > 0 {
+			grace = max(minGraceAfterHook, grace-spent)
+		}
 		wg.Go(func() {
 			defer release()
 			err := a.stopContainer(ctx, pod, spec, sb.IP, c.ID, grace)
@@ -246,11 +308,6 @@ func (a *Agent) killSandbox(ctx context.Context, sb *runtime.PodSandboxStatus, p
 		})
 	}
 	wg.Wait()
-	seq := a.rtc.next()
-	if err := a.cfg.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil && !runtime.IsNotFound(err) {
-		return cmp.Or(first, err)
-	}
-	a.rtc.delSandbox(sb.ID, seq)
 	return first
 }
 
@@ -280,13 +337,17 @@ func (a *Agent) stopContainer(ctx context.Context, pod *api.Pod, spec *api.Conta
 	return a.cfg.Runtime.StopContainer(ctx, id, grace)
 }
 
+// specOf returns the Pod's container (app or init) named name, nil if
+// there is none (or pod is nil).
 func specOf(pod *api.Pod, name string) *api.Container {
 	if pod == nil {
 		return nil
 	}
-	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == name {
-			return &pod.Spec.Containers[i]
+	for _, list := range [][]api.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -114,12 +115,13 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 			c.notReadySince[n.Name] = now
 		}
 		c.mu.Unlock()
-		if now.Sub(since) < c.eviction {
-			continue
-		}
+		taint := notReadyTaint(n)
 		for _, po := range c.pods.ByIndex(informer.IndexNodeName, n.Name) {
 			p := po.(*api.Pod)
 			if p.DeletionTimestamp != nil {
+				continue
+			}
+			if after, ok := evictAfter(p, taint, c.eviction); !ok || now.Sub(since) < after {
 				continue
 			}
 			var out api.Pod
@@ -131,4 +133,54 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Kubernetes taints a node that is not ready with one of these NoExecute
+// taints; Flotilla does not write the taint, but honours a Pod's
+// toleration of it (tolerationSeconds) when the node is not ready.
+const (
+	taintNodeNotReady    = "node.kubernetes.io/not-ready"
+	taintNodeUnreachable = "node.kubernetes.io/unreachable"
+)
+
+// notReadyTaint is the taint Kubernetes would put on n, which is not
+// ready: unreachable when its Ready condition is Unknown (its agent
+// stopped reporting), not-ready when it is False.
+func notReadyTaint(n *api.Node) api.Taint {
+	key := taintNodeUnreachable
+	if c := api.GetNodeCondition(&n.Status, api.NodeReady); c != nil && c.Status == api.ConditionFalse {
+		key = taintNodeNotReady
+	}
+	return api.Taint{Key: key, Effect: api.TaintEffectNoExecute}
+}
+
+// evictAfter returns how long after its node stopped being ready pod is
+// evicted, with the kubelet's rules for the Pod's tolerations of taint:
+// the least tolerationSeconds among them (0 or less: at once), never (ok
+// false) when none of them has tolerationSeconds, and def, Flotilla's
+// eviction timeout, when none tolerates taint (Kubernetes'
+// DefaultTolerationSeconds admission gives such Pods 300 s).
+func evictAfter(pod *api.Pod, taint api.Taint, def time.Duration) (after time.Duration, ok bool) {
+	const maxSeconds = int64(math.MaxInt64 / time.Second)
+	tolerated, least := false, int64(-1)
+	for _, t := range pod.Spec.Tolerations {
+		if t.Effect != "" && t.Effect != taint.Effect {
+			continue
+		}
+		matches := t.Key == taint.Key || (t.Key == "" && t.Operator == api.TolerationOpExists)
+		if !matches || (t.Operator != api.TolerationOpExists && t.Value != taint.Value) {
+			continue
+		}
+		tolerated = true
+		if s := t.TolerationSeconds; s != nil && (least < 0 || *s < least) {
+			least = max(0, *s)
+		}
+	}
+	switch {
+	case !tolerated:
+		return def, true
+	case least < 0:
+		return 0, false
+	}
+	return time.Duration(min(least, maxSeconds)) * time.Second, true
 }

@@ -143,6 +143,24 @@ func closedPort(t *testing.T) int32 {
 	return p
 }
 
+// A tcpSocket probe with a host dials that host, not the Pod IP.
+func TestTCPSocketHost(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	host, port := hostPort(t, l.Addr().String())
+	m, c := newManager(t, Config{})
+	p := fast(api.ProbeHandler{TCPSocket: &api.TCPSocketAction{Port: api.FromInt(port), Host: host}})
+	// 192.0.2.1 (TEST-NET-1) answers nothing: only the host can pass.
+	err = m.AddContainer(Container{PodUID: "u", ContainerID: "c", PodIP: "192.0.2.1", Spec: api.Container{Name: "db", ReadinessProbe: p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t, waitLong, "ready through the host", func(r Result) bool { return r.Kind == Readiness && r.Passing })
+}
+
 func TestTCPSocket(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -37,8 +37,9 @@ func defaultDeployment(d *api.Deployment) {
 // images, since no registry is assumed), port protocol TCP, requests
 // copied from limits where a request is missing, probe timeoutSeconds 1,
 // periodSeconds 10, successThreshold 1, failureThreshold 3, httpGet
-// scheme HTTP and path "/", fieldRef apiVersion v1; configMap/secret
-// volume defaultMode 0644; toleration operator Equal.
+// scheme HTTP and path "/", fieldRef apiVersion v1 (env and downward API
+// files); configMap, secret, downwardAPI and projected volume defaultMode
+// 0644, hostPath type ""; toleration operator Equal.
 func defaultPodSpec(spec *api.PodSpec) {
 	if spec.RestartPolicy == "" {
 		spec.RestartPolicy = api.RestartPolicyAlways
@@ -62,6 +63,22 @@ func defaultPodSpec(spec *api.PodSpec) {
 		}
 		if v.Secret != nil && v.Secret.DefaultMode == nil {
 			v.Secret.DefaultMode = api.Ptr(api.DefaultVolumeMode)
+		}
+		if v.DownwardAPI != nil && v.DownwardAPI.DefaultMode == nil {
+			v.DownwardAPI.DefaultMode = api.Ptr(api.DefaultVolumeMode)
+		}
+		if v.Projected != nil && v.Projected.DefaultMode == nil {
+			v.Projected.DefaultMode = api.Ptr(api.DefaultVolumeMode)
+		}
+		if v.HostPath != nil && v.HostPath.Type == nil {
+			v.HostPath.Type = api.Ptr("")
+		}
+		for _, list := range [][]api.DownwardAPIVolumeFile{downwardItems(v.DownwardAPI), projectedDownwardItems(v.Projected)} {
+			for j := range list {
+				if r := list[j].FieldRef; r != nil && r.APIVersion == "" {
+					r.APIVersion = api.CoreV1
+				}
+			}
 		}
 	}
 	for i := range spec.Tolerations {
@@ -132,4 +149,27 @@ func defaultHTTPGet(h *api.HTTPGetAction) {
 	if h.Scheme == "" {
 		h.Scheme = api.URISchemeHTTP
 	}
+}
+
+func downwardItems(s *api.DownwardAPIVolumeSource) []api.DownwardAPIVolumeFile {
+	if s == nil {
+		return nil
+	}
+	return s.Items
+}
+
+// projectedDownwardItems returns the downward API files of every source of
+// a projected volume, as one slice sharing nothing with it but the
+// FieldRef pointers (what defaulting changes).
+func projectedDownwardItems(s *api.ProjectedVolumeSource) []api.DownwardAPIVolumeFile {
+	if s == nil {
+		return nil
+	}
+	var out []api.DownwardAPIVolumeFile
+	for _, src := range s.Sources {
+		if src.DownwardAPI != nil {
+			out = append(out, src.DownwardAPI.Items...)
+		}
+	}
+	return out
 }

@@ -24,6 +24,12 @@
 //     finalizer holds it or only marked for its controller;
 //     s.PrepareForDelete(obj) adjusts an object that is marked.
 //
+// A Pod spec (a Pod's, or a Deployment's or ReplicaSet's template) runs
+// as written or is refused: a field Flotilla decodes but does not act on
+// yet is refused with a Forbidden error "not supported yet" naming it
+// (unsupported.go), never accepted and ignored. A test walks every field
+// of api.PodSpec and fails for one that is neither honoured nor refused.
+//
 // Validation expects what the registry does first: the object's namespace
 // set (the request's, "default" when empty) and its apiVersion/kind
 // matching its Go type (the registry checks them); Validate reports an

@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -170,10 +171,18 @@ func validatePortNumber(v int32, p api.Path) api.FieldErrorList {
 }
 
 // ValidatePodSpec checks a Pod spec (also used for templates) and returns
-// every problem with its path under p. The spec should be defaulted.
+// every problem with its path under p, including a Forbidden error "not
+// supported yet" for each field set that Flotilla does not implement (see
+// unsupported.go). The spec should be defaulted.
 func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 	var errs api.FieldErrorList
-	volumes, verrs := validateVolumes(spec.Volumes, p.Child("volumes"))
+	containers := map[string]bool{}
+	for _, list := range [][]api.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range list {
+			containers[c.Name] = true
+		}
+	}
+	volumes, verrs := validateVolumes(spec.Volumes, containers, p.Child("volumes"))
 	errs = append(errs, verrs...)
 
 	if len(spec.Containers) == 0 {
@@ -218,13 +227,16 @@ func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 			errs = append(errs, api.Invalid(p.Child("hostname"), spec.Hostname, msg))
 		}
 	}
+	if sc := spec.SecurityContext; sc != nil {
+		errs = append(errs, validatePodSecurityContext(sc, p.Child("securityContext"))...)
+	}
 	for i, t := range spec.Tolerations {
 		errs = append(errs, validateToleration(t, p.Child("tolerations").Index(i))...)
 	}
 	if a := spec.Affinity; a != nil && a.NodeAffinity != nil {
 		errs = append(errs, validateNodeAffinity(a.NodeAffinity, p.Child("affinity", "nodeAffinity"))...)
 	}
-	return errs
+	return append(errs, validateNotSupported(spec, p)...)
 }
 
 // validateKeyRef checks a {name, key} reference to a ConfigMap or Secret
@@ -260,7 +272,7 @@ func validateUniqueName(name string, p api.Path, seen map[string]bool) api.Field
 	return errs
 }
 
-func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldErrorList) {
+func validateVolumes(vols []api.Volume, containers map[string]bool, p api.Path) (map[string]bool, api.FieldErrorList) {
 	var errs api.FieldErrorList
 	names := map[string]bool{}
 	for i, v := range vols {
@@ -269,14 +281,23 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 		n := 0
 		if s := v.HostPath; s != nil {
 			n++
+			hp := vp.Child("hostPath")
 			if s.Path == "" {
-				errs = append(errs, api.Required(vp.Child("hostPath", "path"), ""))
+				errs = append(errs, api.Required(hp.Child("path"), ""))
+			} else if !strings.HasPrefix(s.Path, "/") {
+				errs = append(errs, api.Invalid(hp.Child("path"), s.Path, "must be an absolute path"))
+			}
+			if t := s.Type; t != nil && !slices.Contains(hostPathTypes, *t) {
+				errs = append(errs, api.NotSupported(hp.Child("type"), *t, hostPathTypes...))
 			}
 		}
 		if s := v.EmptyDir; s != nil {
 			n++
 			if s.SizeLimit != nil && s.SizeLimit.Sign() < 0 {
 				errs = append(errs, api.Invalid(vp.Child("emptyDir", "sizeLimit"), s.SizeLimit.String(), "must be greater than or equal to 0"))
+			}
+			if m := s.Medium; m != "" && m != emptyDirMemory && !strings.HasPrefix(m, "HugePages") {
+				errs = append(errs, api.NotSupported(vp.Child("emptyDir", "medium"), m, "", emptyDirMemory))
 			}
 		}
 		if s := v.Secret; s != nil {
@@ -285,6 +306,7 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 				errs = append(errs, api.Required(vp.Child("secret", "secretName"), ""))
 			}
 			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("secret", "items"))...)
+			errs = append(errs, validateMode(s.DefaultMode, vp.Child("secret", "defaultMode"))...)
 		}
 		if s := v.ConfigMap; s != nil {
 			n++
@@ -292,12 +314,16 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 				errs = append(errs, api.Required(vp.Child("configMap", "name"), ""))
 			}
 			errs = append(errs, validateKeyToPaths(s.Items, vp.Child("configMap", "items"))...)
+			errs = append(errs, validateMode(s.DefaultMode, vp.Child("configMap", "defaultMode"))...)
 		}
-		if v.DownwardAPI != nil {
+		if s := v.DownwardAPI; s != nil {
 			n++
+			errs = append(errs, validateDownwardAPIFiles(s.Items, containers, vp.Child("downwardAPI", "items"))...)
+			errs = append(errs, validateMode(s.DefaultMode, vp.Child("downwardAPI", "defaultMode"))...)
 		}
-		if v.Projected != nil {
+		if s := v.Projected; s != nil {
 			n++
+			errs = append(errs, validateProjected(s, containers, vp.Child("projected"))...)
 		}
 		if s := v.PersistentVolumeClaim; s != nil {
 			n++
@@ -315,6 +341,115 @@ func validateVolumes(vols []api.Volume, p api.Path) (map[string]bool, api.FieldE
 	return names, errs
 }
 
+// emptyDirMemory is the emptyDir medium backed by memory (a tmpfs).
+const emptyDirMemory = "Memory"
+
+// hostPathTypes are the values of hostPath.type ("" does no check).
+var hostPathTypes = []string{"", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"}
+
+// volumeFieldRefs are the fieldRef paths a downward API file may name,
+// besides metadata.labels['key'] and metadata.annotations['key'].
+var volumeFieldRefs = []string{"metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels", "metadata.annotations"}
+
+func validateMode(mode *int32, p api.Path) api.FieldErrorList {
+	if mode != nil && (*mode < 0 || *mode > 0o777) {
+		return api.FieldErrorList{api.Invalid(p, *mode, "must be a number between 0 and 0777 (octal), both inclusive")}
+	}
+	return nil
+}
+
+// validateFilePath checks the path of a file in a volume: relative,
+// without "..".
+func validateFilePath(path string, p api.Path) api.FieldErrorList {
+	switch {
+	case path == "":
+		return api.FieldErrorList{api.Required(p, "")}
+	case strings.HasPrefix(path, "/"):
+		return api.FieldErrorList{api.Invalid(p, path, "must be a relative path")}
+	case slices.Contains(strings.Split(path, "/"), ".."):
+		return api.FieldErrorList{api.Invalid(p, path, "must not contain '..'")}
+	}
+	return nil
+}
+
+// validateDownwardAPIFiles checks the files of a downward API volume or
+// projection; resourceFieldRef must name one of containers.
+func validateDownwardAPIFiles(items []api.DownwardAPIVolumeFile, containers map[string]bool, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for i, it := range items {
+		ip := p.Index(i)
+		errs = append(errs, validateFilePath(it.Path, ip.Child("path"))...)
+		errs = append(errs, validateMode(it.Mode, ip.Child("mode"))...)
+		switch {
+		case it.FieldRef != nil && it.ResourceFieldRef != nil:
+			errs = append(errs, api.Invalid(ip, "", "fieldRef and resourceFieldRef can not be specified simultaneously"))
+		case it.FieldRef != nil:
+			errs = append(errs, validateFieldRef(it.FieldRef, volumeFieldRefs, ip.Child("fieldRef"))...)
+		case it.ResourceFieldRef != nil:
+			r := it.ResourceFieldRef
+			rp := ip.Child("resourceFieldRef")
+			if r.ContainerName == "" {
+				errs = append(errs, api.Required(rp.Child("containerName"), ""))
+			} else if !containers[r.ContainerName] {
+				errs = append(errs, api.NotFound(rp.Child("containerName"), r.ContainerName))
+			}
+			errs = append(errs, validateResourceFieldRef(r, rp)...)
+		default:
+			errs = append(errs, api.Required(ip, "one of fieldRef and resourceFieldRef is required"))
+		}
+	}
+	return errs
+}
+
+// validateProjected checks a projected volume: one kind per source, and
+// no path written twice.
+func validateProjected(s *api.ProjectedVolumeSource, containers map[string]bool, p api.Path) api.FieldErrorList {
+	errs := validateMode(s.DefaultMode, p.Child("defaultMode"))
+	paths := map[string]bool{}
+	seen := func(path string, fp api.Path) {
+		if paths[path] {
+			errs = append(errs, api.Invalid(fp, path, "conflicting duplicate paths"))
+		}
+		paths[path] = true
+	}
+	for i, src := range s.Sources {
+		sp := p.Child("sources").Index(i)
+		n := 0
+		if c := src.ConfigMap; c != nil {
+			n++
+			if c.Name == "" {
+				errs = append(errs, api.Required(sp.Child("configMap", "name"), ""))
+			}
+			errs = append(errs, validateKeyToPaths(c.Items, sp.Child("configMap", "items"))...)
+			for j, it := range c.Items {
+				seen(it.Path, sp.Child("configMap", "items").Index(j).Child("path"))
+			}
+		}
+		if d := src.DownwardAPI; d != nil {
+			n++
+			errs = append(errs, validateDownwardAPIFiles(d.Items, containers, sp.Child("downwardAPI", "items"))...)
+			for j, it := range d.Items {
+				seen(it.Path, sp.Child("downwardAPI", "items").Index(j).Child("path"))
+			}
+		}
+		if c := src.Secret; c != nil {
+			n++
+			errs = append(errs, validateKeyToPaths(c.Items, sp.Child("secret", "items"))...)
+		}
+		if t := src.ServiceAccountToken; t != nil {
+			n++
+			errs = append(errs, validateFilePath(t.Path, sp.Child("serviceAccountToken", "path"))...)
+		}
+		switch {
+		case n == 0:
+			errs = append(errs, api.Required(sp, "must specify exactly 1 of: secret, configMap, downwardAPI, serviceAccountToken"))
+		case n > 1:
+			errs = append(errs, api.Forbidden(sp, "may not specify more than 1 volume type"))
+		}
+	}
+	return errs
+}
+
 func validateKeyToPaths(items []api.KeyToPath, p api.Path) api.FieldErrorList {
 	var errs api.FieldErrorList
 	for i, it := range items {
@@ -322,23 +457,16 @@ func validateKeyToPaths(items []api.KeyToPath, p api.Path) api.FieldErrorList {
 		for _, msg := range api.IsConfigMapKey(it.Key) {
 			errs = append(errs, api.Invalid(ip.Child("key"), it.Key, msg))
 		}
-		switch {
-		case it.Path == "":
-			errs = append(errs, api.Required(ip.Child("path"), ""))
-		case strings.HasPrefix(it.Path, "/"):
-			errs = append(errs, api.Invalid(ip.Child("path"), it.Path, "must be a relative path"))
-		case slices.Contains(strings.Split(it.Path, "/"), ".."):
-			errs = append(errs, api.Invalid(ip.Child("path"), it.Path, "must not contain '..'"))
-		}
-		if it.Mode != nil && (*it.Mode < 0 || *it.Mode > 0o777) {
-			errs = append(errs, api.Invalid(ip.Child("mode"), *it.Mode, "must be a number between 0 and 0777 (octal), both inclusive"))
-		}
+		errs = append(errs, validateFilePath(it.Path, ip.Child("path"))...)
+		errs = append(errs, validateMode(it.Mode, ip.Child("mode"))...)
 	}
 	return errs
 }
 
-var supportedFieldRefs = []string{
-	"metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels", "metadata.annotations",
+// envFieldRefs are the fieldRef paths an env var may name, besides
+// metadata.labels['key'] and metadata.annotations['key'].
+var envFieldRefs = []string{
+	"metadata.name", "metadata.namespace", "metadata.uid",
 	"spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
 }
 
@@ -457,6 +585,23 @@ func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts m
 		}
 	}
 
+	// A sidecar (an init container with restartPolicy Always) runs beside
+	// the app containers: it may have probes and hooks; other init
+	// containers run to completion and may not.
+	sidecar := false
+	if rp := c.RestartPolicy; rp != nil {
+		switch {
+		case !init:
+			errs = append(errs, api.Forbidden(p.Child("restartPolicy"), "may not be set for non-init containers"))
+		case *rp != string(api.RestartPolicyAlways):
+			errs = append(errs, api.NotSupported(p.Child("restartPolicy"), *rp, api.RestartPolicyAlways))
+		default:
+			sidecar = true
+		}
+	}
+	if sc := c.SecurityContext; sc != nil {
+		errs = append(errs, validateSecurityContext(sc, p.Child("securityContext"))...)
+	}
 	probes := []struct {
 		probe *api.Probe
 		name  string
@@ -465,13 +610,15 @@ func validateContainer(c *api.Container, p api.Path, volumes, names, hostPorts m
 		if pr.probe == nil {
 			continue
 		}
-		if init {
-			errs = append(errs, api.Forbidden(p.Child(pr.name), "may not be set for init containers"))
+		if init && !sidecar {
+			errs = append(errs, api.Forbidden(p.Child(pr.name), "may not be set for init containers without restartPolicy=Always"))
 			continue
 		}
 		errs = append(errs, validateProbe(pr.probe, p.Child(pr.name), pr.name != "readinessProbe", portNames)...)
 	}
-	if c.Lifecycle != nil {
+	if c.Lifecycle != nil && init && !sidecar {
+		errs = append(errs, api.Forbidden(p.Child("lifecycle"), "may not be set for init containers without restartPolicy=Always"))
+	} else if c.Lifecycle != nil {
 		for _, h := range []struct {
 			h    *api.LifecycleHandler
 			name string
@@ -489,31 +636,11 @@ func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
 	n := 0
 	if r := s.FieldRef; r != nil {
 		n++
-		fp := r.FieldPath
-		base, _, hasSub := strings.Cut(fp, "[")
-		switch {
-		case fp == "":
-			errs = append(errs, api.Required(p.Child("fieldRef", "fieldPath"), ""))
-		case hasSub && (base == "metadata.labels" || base == "metadata.annotations"):
-			// metadata.labels['key'] form.
-			if !strings.HasSuffix(fp, "']") || !strings.HasPrefix(fp[len(base):], "['") {
-				errs = append(errs, api.Invalid(p.Child("fieldRef", "fieldPath"), fp, "subscript must be of the form ['key']"))
-			}
-		case !slices.Contains(supportedFieldRefs, fp):
-			errs = append(errs, api.NotSupported(p.Child("fieldRef", "fieldPath"), fp, supportedFieldRefs...))
-		}
-		if r.APIVersion != "" && r.APIVersion != api.CoreV1 {
-			errs = append(errs, api.NotSupported(p.Child("fieldRef", "apiVersion"), r.APIVersion, api.CoreV1))
-		}
+		errs = append(errs, validateFieldRef(r, envFieldRefs, p.Child("fieldRef"))...)
 	}
 	if r := s.ResourceFieldRef; r != nil {
 		n++
-		if !slices.Contains(supportedResourceFieldRefs, r.Resource) {
-			errs = append(errs, api.NotSupported(p.Child("resourceFieldRef", "resource"), r.Resource, supportedResourceFieldRefs...))
-		}
-		if r.Divisor != nil && r.Divisor.Sign() <= 0 {
-			errs = append(errs, api.Invalid(p.Child("resourceFieldRef", "divisor"), r.Divisor.String(), "must be greater than 0"))
-		}
+		errs = append(errs, validateResourceFieldRef(r, p.Child("resourceFieldRef"))...)
 	}
 	if r := s.ConfigMapKeyRef; r != nil {
 		n++
@@ -528,6 +655,39 @@ func validateEnvVarSource(s *api.EnvVarSource, p api.Path) api.FieldErrorList {
 		errs = append(errs, api.Invalid(p, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
 	case n > 1:
 		errs = append(errs, api.Invalid(p, "", "may not have more than one field specified at a time"))
+	}
+	return errs
+}
+
+// validateFieldRef checks a downward API fieldRef: one of paths, or a
+// label or annotation by key (metadata.labels['key']).
+func validateFieldRef(r *api.ObjectFieldSelector, paths []string, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	fp := r.FieldPath
+	base, _, hasSub := strings.Cut(fp, "[")
+	switch {
+	case fp == "":
+		errs = append(errs, api.Required(p.Child("fieldPath"), ""))
+	case hasSub && (base == "metadata.labels" || base == "metadata.annotations"):
+		if !strings.HasSuffix(fp, "']") || !strings.HasPrefix(fp[len(base):], "['") {
+			errs = append(errs, api.Invalid(p.Child("fieldPath"), fp, "subscript must be of the form ['key']"))
+		}
+	case !slices.Contains(paths, fp):
+		errs = append(errs, api.NotSupported(p.Child("fieldPath"), fp, paths...))
+	}
+	if r.APIVersion != "" && r.APIVersion != api.CoreV1 {
+		errs = append(errs, api.NotSupported(p.Child("apiVersion"), r.APIVersion, api.CoreV1))
+	}
+	return errs
+}
+
+func validateResourceFieldRef(r *api.ResourceFieldSelector, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	if !slices.Contains(supportedResourceFieldRefs, r.Resource) {
+		errs = append(errs, api.NotSupported(p.Child("resource"), r.Resource, supportedResourceFieldRefs...))
+	}
+	if r.Divisor != nil && r.Divisor.Sign() <= 0 {
+		errs = append(errs, api.Invalid(p.Child("divisor"), r.Divisor.String(), "must be greater than 0"))
 	}
 	return errs
 }
@@ -986,4 +1146,110 @@ func validateEvent(e *api.Event) api.FieldErrorList {
 		errs = append(errs, api.Invalid(api.NewPath("count"), e.Count, "must be greater than or equal to 0"))
 	}
 	return errs
+}
+
+// Seccomp profile types, fsGroup change policies and /proc mounts.
+const (
+	seccompRuntimeDefault = "RuntimeDefault"
+	seccompUnconfined     = "Unconfined"
+	seccompLocalhost      = "Localhost"
+	procMountDefault      = "Default"
+	procMountUnmasked     = "Unmasked"
+)
+
+// capabilities are the Linux capabilities a container may add or drop
+// (without the "CAP_" prefix, which is tolerated), besides ALL.
+var capabilities = []string{
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+	"LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+	"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+	"SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+	"MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+	"CHECKPOINT_RESTORE", "ALL",
+}
+
+// validateID checks a user or group ID.
+func validateID(id int64, p api.Path) api.FieldErrorList {
+	if id < 0 || id > math.MaxInt32 {
+		return api.FieldErrorList{api.Invalid(p, id, "must be between 0 and 2147483647, inclusive")}
+	}
+	return nil
+}
+
+func validateSeccompProfile(sp *api.SeccompProfile, p api.Path) api.FieldErrorList {
+	if sp == nil {
+		return nil
+	}
+	var errs api.FieldErrorList
+	switch sp.Type {
+	case seccompRuntimeDefault, seccompUnconfined:
+		if sp.LocalhostProfile != nil {
+			errs = append(errs, api.Invalid(p.Child("localhostProfile"), *sp.LocalhostProfile, "can only be set if type is Localhost"))
+		}
+	case seccompLocalhost:
+		if sp.LocalhostProfile == nil || *sp.LocalhostProfile == "" {
+			errs = append(errs, api.Required(p.Child("localhostProfile"), "must be set when seccomp type is Localhost"))
+		}
+	default:
+		errs = append(errs, api.NotSupported(p.Child("type"), sp.Type, seccompRuntimeDefault, seccompUnconfined, seccompLocalhost))
+	}
+	return errs
+}
+
+func validatePodSecurityContext(sc *api.PodSecurityContext, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for _, id := range []struct {
+		v    *int64
+		name string
+	}{{sc.RunAsUser, "runAsUser"}, {sc.RunAsGroup, "runAsGroup"}, {sc.FSGroup, "fsGroup"}} {
+		if id.v != nil {
+			errs = append(errs, validateID(*id.v, p.Child(id.name))...)
+		}
+	}
+	for i, g := range sc.SupplementalGroups {
+		errs = append(errs, validateID(g, p.Child("supplementalGroups").Index(i))...)
+	}
+	if fp := sc.FSGroupChangePolicy; fp != nil && *fp != "OnRootMismatch" && *fp != "Always" {
+		errs = append(errs, api.NotSupported(p.Child("fsGroupChangePolicy"), *fp, "OnRootMismatch", "Always"))
+	}
+	return append(errs, validateSeccompProfile(sc.SeccompProfile, p.Child("seccompProfile"))...)
+}
+
+func validateSecurityContext(sc *api.SecurityContext, p api.Path) api.FieldErrorList {
+	var errs api.FieldErrorList
+	for _, id := range []struct {
+		v    *int64
+		name string
+	}{{sc.RunAsUser, "runAsUser"}, {sc.RunAsGroup, "runAsGroup"}} {
+		if id.v != nil {
+			errs = append(errs, validateID(*id.v, p.Child(id.name))...)
+		}
+	}
+	sysAdmin := false
+	if caps := sc.Capabilities; caps != nil {
+		for _, list := range []struct {
+			caps []string
+			name string
+		}{{caps.Add, "add"}, {caps.Drop, "drop"}} {
+			for i, c := range list.caps {
+				name := strings.TrimPrefix(c, "CAP_")
+				if !slices.Contains(capabilities, name) {
+					errs = append(errs, api.Invalid(p.Child("capabilities", list.name).Index(i), c, "must be a Linux capability (e.g. NET_ADMIN) or ALL"))
+				}
+				sysAdmin = sysAdmin || (list.name == "add" && name == "SYS_ADMIN")
+			}
+		}
+	}
+	if ape := sc.AllowPrivilegeEscalation; ape != nil && !*ape {
+		if isTrue(sc.Privileged) {
+			errs = append(errs, api.Invalid(p.Child("allowPrivilegeEscalation"), false, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"))
+		}
+		if sysAdmin {
+			errs = append(errs, api.Invalid(p.Child("allowPrivilegeEscalation"), false, "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"))
+		}
+	}
+	if pm := sc.ProcMount; pm != nil && *pm != procMountDefault && *pm != procMountUnmasked {
+		errs = append(errs, api.NotSupported(p.Child("procMount"), *pm, procMountDefault, procMountUnmasked))
+	}
+	return append(errs, validateSeccompProfile(sc.SeccompProfile, p.Child("seccompProfile"))...)
 }

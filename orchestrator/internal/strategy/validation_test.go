@@ -222,7 +222,43 @@ func TestValidatePod(t *testing.T) {
 				{Name: "e", VolumeSource: api.VolumeSource{PersistentVolumeClaim: &api.PersistentVolumeClaimVolumeSource{}}},
 			}
 		}, []string{"spec.volumes[1].name", "spec.volumes[1].configMap.name", "spec.volumes[2]", "spec.volumes[3]",
-			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName"}},
+			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName",
+			"spec.volumes[4].secret", "spec.volumes[5].persistentVolumeClaim"}},
+		{"volume sources", func(p *api.Pod) {
+			mode := func(m int32) *int32 { return &m }
+			size := api.MustParse("1Gi")
+			p.Spec.Volumes = []api.Volume{
+				{Name: "h", VolumeSource: api.VolumeSource{HostPath: &api.HostPathVolumeSource{Path: "rel", Type: api.Ptr("Dir")}}},
+				{Name: "e", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{Medium: "Disk"}}},
+				{Name: "f", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{SizeLimit: &size}}},
+				{Name: "c", VolumeSource: api.VolumeSource{ConfigMap: &api.ConfigMapVolumeSource{
+					LocalObjectReference: api.LocalObjectReference{Name: "c"}, DefaultMode: mode(0o1000)}}},
+				{Name: "d", VolumeSource: api.VolumeSource{DownwardAPI: &api.DownwardAPIVolumeSource{Items: []api.DownwardAPIVolumeFile{
+					{Path: "/abs", FieldRef: &api.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
+					{Path: "r", ResourceFieldRef: &api.ResourceFieldSelector{Resource: "limits.cpu"}},
+					{Path: "s", ResourceFieldRef: &api.ResourceFieldSelector{ContainerName: "nope", Resource: "limits.cpu"}},
+					{Path: "n"},
+				}}}},
+				{Name: "p", VolumeSource: api.VolumeSource{Projected: &api.ProjectedVolumeSource{Sources: []api.VolumeProjection{
+					{ConfigMap: &api.ConfigMapProjection{LocalObjectReference: api.LocalObjectReference{Name: "c"}, Items: []api.KeyToPath{{Key: "k", Path: "x"}}}},
+					{DownwardAPI: &api.DownwardAPIProjection{Items: []api.DownwardAPIVolumeFile{{Path: "x", FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.name"}}}}},
+					{ServiceAccountToken: &api.ServiceAccountTokenProjection{Path: "token"}},
+					{},
+				}}}},
+			}
+			p.Spec.Containers[0].VolumeMounts = []api.VolumeMount{
+				{Name: "e", MountPath: "/e", SubPath: "sub"},
+				{Name: "c", MountPath: "/c", SubPathExpr: "$(POD)", MountPropagation: api.Ptr("HostToContainer"), RecursiveReadOnly: api.Ptr("Enabled")},
+				{Name: "c", MountPath: "/c2", MountPropagation: api.Ptr("None"), RecursiveReadOnly: api.Ptr("Disabled")},
+			}
+		}, []string{"spec.volumes[0].hostPath.path", "spec.volumes[0].hostPath.type", "spec.volumes[1].emptyDir.medium",
+			"spec.volumes[2].emptyDir.sizeLimit", "spec.volumes[3].configMap.defaultMode",
+			"spec.volumes[4].downwardAPI.items[0].path", "spec.volumes[4].downwardAPI.items[0].fieldRef.fieldPath",
+			"spec.volumes[4].downwardAPI.items[1].resourceFieldRef.containerName", "spec.volumes[4].downwardAPI.items[2].resourceFieldRef.containerName",
+			"spec.volumes[4].downwardAPI.items[3]", "spec.volumes[5].projected.sources[1].downwardAPI.items[0].path",
+			"spec.volumes[5].projected.sources[2].serviceAccountToken", "spec.volumes[5].projected.sources[3]",
+			c0 + ".volumeMounts[0].subPath", c0 + ".volumeMounts[1].subPathExpr", c0 + ".volumeMounts[1].mountPropagation",
+			c0 + ".volumeMounts[1].recursiveReadOnly"}},
 		{"env", func(p *api.Pod) {
 			p.Spec.Containers[0].Env = []api.EnvVar{
 				{Name: "A=B", Value: "x"},
@@ -231,10 +267,14 @@ func TestValidatePod(t *testing.T) {
 				{Name: "D", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "spec.containers"}}},
 				{Name: "E", ValueFrom: &api.EnvVarSource{ConfigMapKeyRef: &api.ConfigMapKeySelector{}}},
 				{Name: "F", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.labels['app']"}}},
+				// Whole maps are for downwardAPI volumes only.
+				{Name: "G", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.labels"}}},
+				{Name: "H", ValueFrom: &api.EnvVarSource{SecretKeyRef: &api.SecretKeySelector{LocalObjectReference: api.LocalObjectReference{Name: "s"}, Key: "k"}}},
 			}
-			p.Spec.Containers[0].EnvFrom = []api.EnvFromSource{{}}
+			p.Spec.Containers[0].EnvFrom = []api.EnvFromSource{{}, {SecretRef: &api.SecretEnvSource{LocalObjectReference: api.LocalObjectReference{Name: "s"}}}}
 		}, []string{c0 + ".env[0].name", c0 + ".env[1].valueFrom", c0 + ".env[2].valueFrom", c0 + ".env[3].valueFrom.fieldRef.fieldPath",
-			c0 + ".env[4].valueFrom.configMapKeyRef.key", c0 + ".env[4].valueFrom.configMapKeyRef.name", c0 + ".envFrom[0]"}},
+			c0 + ".env[4].valueFrom.configMapKeyRef.key", c0 + ".env[4].valueFrom.configMapKeyRef.name", c0 + ".envFrom[0]",
+			c0 + ".env[6].valueFrom.fieldRef.fieldPath", c0 + ".env[7].valueFrom.secretKeyRef", c0 + ".envFrom[1].secretRef"}},
 		{"restart policy and grace", func(p *api.Pod) {
 			p.Spec.RestartPolicy = ""
 			p.Spec.TerminationGracePeriodSeconds = api.Ptr(int64(-1))
@@ -262,7 +302,7 @@ func TestValidatePod(t *testing.T) {
 			p.Spec.Containers[0].Ports = append(p.Spec.Containers[0].Ports,
 				api.ContainerPort{ContainerPort: 9000, HostPort: 9001, Protocol: api.ProtocolTCP},
 				api.ContainerPort{ContainerPort: 9001, HostPort: 9001, Protocol: api.ProtocolTCP})
-		}, []string{c0 + ".ports[1].hostPort", c0 + ".ports[2].hostPort"}},
+		}, []string{c0 + ".ports[1].hostPort", c0 + ".ports[2].hostPort", "spec.hostNetwork"}},
 		{"init container probes and lifecycle", func(p *api.Pod) {
 			p.Spec.InitContainers = []api.Container{{Name: "init", Image: "busybox", ImagePullPolicy: api.PullAlways,
 				LivenessProbe: &api.Probe{}}}
@@ -270,10 +310,42 @@ func TestValidatePod(t *testing.T) {
 				HTTPGet: &api.HTTPGetAction{Port: api.FromString("nope"), Scheme: "FTP"}}}
 			p.Spec.Containers[0].ImagePullPolicy = "Sometimes"
 		}, []string{"spec.initContainers[0].livenessProbe", c0 + ".lifecycle.preStop", c0 + ".lifecycle.postStart.httpGet.port",
-			c0 + ".lifecycle.postStart.httpGet.scheme", c0 + ".imagePullPolicy"}},
+			c0 + ".lifecycle.postStart.httpGet.scheme", c0 + ".imagePullPolicy", c0 + ".lifecycle.postStart"}},
+		{"sidecars", func(p *api.Pod) {
+			always, never := string(api.RestartPolicyAlways), string(api.RestartPolicyNever)
+			probe := &api.Probe{ProbeHandler: api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"ok"}}},
+				PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1}
+			hooks := &api.Lifecycle{PreStop: &api.LifecycleHandler{Exec: &api.ExecAction{Command: []string{"bye"}}}}
+			p.Spec.InitContainers = []api.Container{
+				{Name: "proxy", Image: "p:1", ImagePullPolicy: api.PullAlways, RestartPolicy: &always, StartupProbe: probe, LivenessProbe: probe, Lifecycle: hooks},
+				{Name: "setup", Image: "s:1", ImagePullPolicy: api.PullAlways, RestartPolicy: &never},
+				{Name: "plain", Image: "s:1", ImagePullPolicy: api.PullAlways, Lifecycle: hooks},
+			}
+			p.Spec.Containers[0].RestartPolicy = &always
+		}, []string{"spec.initContainers[1].restartPolicy", "spec.initContainers[2].lifecycle", c0 + ".restartPolicy"}},
 		{"init and app container share a name", func(p *api.Pod) {
 			p.Spec.InitContainers = []api.Container{{Name: "web", Image: "busybox", ImagePullPolicy: api.PullAlways}}
 		}, []string{c0 + ".name"}},
+		{"security contexts", func(p *api.Pod) {
+			id := func(v int64) *int64 { return &v }
+			p.Spec.SecurityContext = &api.PodSecurityContext{RunAsUser: id(-1), FSGroup: id(1 << 31), SupplementalGroups: []int64{1, -2},
+				FSGroupChangePolicy: api.Ptr("Sometimes"), SeccompProfile: &api.SeccompProfile{Type: "Localhost"}}
+			p.Spec.Containers[0].SecurityContext = &api.SecurityContext{RunAsGroup: id(-3), Privileged: api.Ptr(true),
+				AllowPrivilegeEscalation: api.Ptr(false), Capabilities: &api.Capabilities{Add: []string{"CAP_SYS_ADMIN", "FLY"}, Drop: []string{"ALL"}},
+				ProcMount: api.Ptr("Masked"), SeccompProfile: &api.SeccompProfile{Type: "RuntimeDefault", LocalhostProfile: api.Ptr("x.json")}}
+		}, []string{"spec.securityContext.runAsUser", "spec.securityContext.fsGroup", "spec.securityContext.supplementalGroups[1]",
+			"spec.securityContext.fsGroupChangePolicy", "spec.securityContext.seccompProfile.localhostProfile",
+			"spec.securityContext.seccompProfile.type", c0 + ".securityContext.runAsGroup", c0 + ".securityContext.capabilities.add[1]",
+			c0 + ".securityContext.allowPrivilegeEscalation", c0 + ".securityContext.allowPrivilegeEscalation",
+			c0 + ".securityContext.procMount", c0 + ".securityContext.seccompProfile.localhostProfile"}},
+		{"valid security contexts", func(p *api.Pod) {
+			id := func(v int64) *int64 { return &v }
+			p.Spec.SecurityContext = &api.PodSecurityContext{RunAsUser: id(0), RunAsNonRoot: api.Ptr(false), FSGroup: id(2000),
+				FSGroupChangePolicy: api.Ptr("OnRootMismatch"), SeccompProfile: &api.SeccompProfile{Type: "RuntimeDefault"}}
+			p.Spec.Containers[0].SecurityContext = &api.SecurityContext{AllowPrivilegeEscalation: api.Ptr(false),
+				Capabilities: &api.Capabilities{Add: []string{"NET_BIND_SERVICE"}, Drop: []string{"ALL"}}, ProcMount: api.Ptr("Default"),
+				SeccompProfile: &api.SeccompProfile{Type: "Unconfined"}, ReadOnlyRootFilesystem: api.Ptr(true)}
+		}, nil},
 		{"namespace on cluster-scoped is checked elsewhere; bad nodeName", func(p *api.Pod) { p.Spec.NodeName = "Node_1" },
 			[]string{"spec.nodeName"}},
 	}
@@ -347,10 +419,9 @@ func TestValidateUpdate(t *testing.T) {
 				o.(*api.ReplicaSet).Spec.Selector.MatchExpressions = []api.LabelSelectorRequirement{{Key: "app", Operator: api.LabelSelectorOpExists}}
 			},
 			[]string{"spec.selector"}},
-		{"pod image, deadline, tolerations and binding allowed", validPod(), func(o api.Object) {
+		{"pod image, tolerations and binding allowed", validPod(), func(o api.Object) {
 			p := o.(*api.Pod)
 			p.Spec.Containers[0].Image = "web:2"
-			p.Spec.ActiveDeadlineSeconds = api.Ptr(int64(60))
 			p.Spec.Tolerations = append(p.Spec.Tolerations, api.Toleration{Key: "k", Operator: api.TolerationOpExists})
 			p.Spec.NodeName = "node-1"
 			p.Labels["extra"] = "ok"

@@ -47,17 +47,21 @@ type Config struct {
 	// the runtime keeps ready, so that a Pod starts by claiming one instead
 	// of waiting for the daemon to make a network namespace (on the
 	// reference machine a Pod then starts in about a third of the time).
-	// 0 means 4; a negative value keeps none. Pods with host ports or
-	// spec.hostname always get a sandbox of their own; a Pod on a warm
-	// sandbox has the sandbox's own hostname (Docker's short container ID)
-	// rather than the Pod name, because Docker cannot change a container's
-	// hostname. Idle warm sandboxes are removed by Close.
+	// 0 or less (the default) keeps none: every Pod gets a sandbox of its
+	// own, whose hostname is the Pod's (its name, or spec.hostname).
 	//
-	// Size it for the bursts a node must absorb: each idle sandbox holds
-	// a running pause container (about 5 MB of host memory, mostly its
-	// containerd shim) and an address on the network. On the reference
-	// machine, 40 new Pods over 3 nodes took 3.9 s with 16 per node and
-	// 8.7 s with the default 4 (the daemon started a sandbox for the rest).
+	// A positive count trades that for start latency: Docker cannot give a
+	// started container another hostname, nor a container joining
+	// another's network namespace a hostname of its own, so a Pod started
+	// on a warm sandbox has the sandbox's hostname (Docker's short
+	// container ID) instead of its name. Pods with host ports or
+	// spec.hostname still get a sandbox of their own, with their hostname.
+	// Idle warm sandboxes are removed by Close. Size the pool for the
+	// bursts a node must absorb: each idle sandbox holds a running pause
+	// container (about 5 MB of host memory, mostly its containerd shim)
+	// and an address on the network. On the reference machine, 40 new
+	// Pods over 3 nodes took 3.9 s with 16 per node and 8.7 s with 4 (the
+	// daemon started a sandbox for the rest).
 	WarmSandboxes int
 	// Logger receives the runtime's logs; nil means zap.NewNop().
 	Logger *zap.Logger

@@ -1,12 +1,9 @@
 package docker
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,7 +13,6 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 )
 
@@ -25,16 +21,11 @@ func containerName(cluster string, sb map[string]string, cfg *runtime.ContainerC
 		sb[runtime.LabelPodUID], cfg.Name, cfg.RestartCount)
 }
 
-// emptyDirVolume names the Docker volume backing a Pod's emptyDir.
-func emptyDirVolume(cluster, uid, name string) string {
-	return fmt.Sprintf("flotilla_%s_%s_%s", cluster, uid, name)
-}
-
 // CreateContainer implements runtime.Runtime. The container joins the
 // sandbox's network and IPC namespaces, runs under Docker's init (tini) so
 // signals reach the program, has restart policy "no", and gets the
-// sandbox's Pod labels plus its own. MountFiles are copied into the
-// container's filesystem before it starts. Errors: as runtime.Runtime;
+// sandbox's Pod labels plus its own. Its mounts' Pod volumes are made
+// ready first (see volumes.go). Errors: as runtime.Runtime;
 // ErrImageNeverPull carries the daemon's "No such image" message.
 func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *runtime.ContainerConfig) (string, error) {
 	const op = "CreateContainer"
@@ -80,27 +71,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		Resources:     container.Resources{NanoCPUs: cfg.Resources.CPUMillis * 1_000_000, Memory: cfg.Resources.MemoryBytes},
 		LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.FormatInt(r.logMax(), 10), "max-file": "2"}},
 	}
-	var files []runtime.Mount
-	for _, m := range cfg.Mounts {
-		switch m.Type {
-		case runtime.MountBind:
-			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-		case runtime.MountVolume:
-			if err := r.ensureVolume(ctx, m.Source, nil); err != nil {
-				return "", err
-			}
-			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-		case runtime.MountEmptyDir:
-			name := emptyDirVolume(r.cfg.ClusterID, sb[runtime.LabelPodUID], m.Source)
-			if err := r.ensureVolume(ctx, name, map[string]string{runtime.LabelPodUID: sb[runtime.LabelPodUID],
-				runtime.LabelNode: r.cfg.NodeName, runtime.LabelEmptyDir: m.Source}); err != nil {
-				return "", err
-			}
-			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: m.Target, ReadOnly: m.ReadOnly})
-		case runtime.MountFiles:
-			files = append(files, m)
-		}
+	if hc.Mounts, err = r.containerMounts(ctx, sb, cfg.Mounts); err != nil {
+		return "", err
 	}
+	if cc.User, err = r.user(ctx, cfg); err != nil {
+		return "", err
+	}
+	applySecurity(hc, &cfg.Security)
 	name := containerName(r.cfg.ClusterID, sb, cfg)
 	resp, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cc, HostConfig: hc, Name: name})
 	if err != nil {
@@ -114,15 +91,61 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg *ru
 		}
 		return "", r.wrap(op, name, err)
 	}
-	if len(files) > 0 {
-		if err := r.copyFiles(ctx, resp.ID, files); err != nil {
-			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			_, _ = r.cli.ContainerRemove(rmCtx, resp.ID, client.ContainerRemoveOptions{Force: true})
-			return "", err
-		}
-	}
 	return resp.ID, nil
+}
+
+// user is Docker's "uid[:gid]" for the container's RunAsUser and
+// RunAsGroup: "" for the image's user; with a group alone, the image's
+// user with that group. Errors: the image's inspect, wrapped.
+func (r *Runtime) user(ctx context.Context, cfg *runtime.ContainerConfig) (string, error) {
+	s := &cfg.Security
+	switch {
+	case s.RunAsUser == nil && s.RunAsGroup == nil:
+		return "", nil
+	case s.RunAsGroup == nil:
+		return strconv.FormatInt(*s.RunAsUser, 10), nil
+	case s.RunAsUser != nil:
+		return strconv.FormatInt(*s.RunAsUser, 10) + ":" + strconv.FormatInt(*s.RunAsGroup, 10), nil
+	}
+	u, err := r.ImageUser(ctx, cfg.Image)
+	if err != nil {
+		return "", err
+	}
+	u, _, _ = strings.Cut(u, ":")
+	if u == "" {
+		u = "0"
+	}
+	return u + ":" + strconv.FormatInt(*s.RunAsGroup, 10), nil
+}
+
+// applySecurity puts the container's security settings into its host
+// config.
+func applySecurity(hc *container.HostConfig, s *runtime.Security) {
+	for _, g := range s.SupplementalGroups {
+		hc.GroupAdd = append(hc.GroupAdd, strconv.FormatInt(g, 10))
+	}
+	hc.ReadonlyRootfs = s.ReadOnlyRootFilesystem
+	hc.Privileged = s.Privileged
+	hc.CapAdd, hc.CapDrop = slices.Clone(s.CapAdd), slices.Clone(s.CapDrop)
+	if s.NoNewPrivileges {
+		hc.SecurityOpt = append(hc.SecurityOpt, "no-new-privileges")
+	}
+	if s.Seccomp == runtime.SeccompUnconfined {
+		hc.SecurityOpt = append(hc.SecurityOpt, "seccomp=unconfined")
+	}
+}
+
+// ImageUser implements runtime.ImageInspector from the image's config.
+// Errors: ErrNotFound when the image is absent; the daemon's, wrapped.
+func (r *Runtime) ImageUser(ctx context.Context, image string) (string, error) {
+	in, err := r.cli.ImageInspect(ctx, image)
+	if err != nil {
+		return "", r.wrap("ImageUser", image, err)
+	}
+	if in.Config == nil {
+		return "", nil
+	}
+	return in.Config.User, nil
 }
 
 func (r *Runtime) logMax() int64 {
@@ -139,55 +162,6 @@ func (r *Runtime) ensureVolume(ctx context.Context, name string, extra map[strin
 	maps.Copy(labels, extra)
 	if _, err := r.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels}); err != nil {
 		return r.wrap("CreateContainer", name, fmt.Errorf("create volume: %w", err))
-	}
-	return nil
-}
-
-// copyFiles writes the files of MountFiles mounts into a created container
-// with one tar (directories 0755, files with their mode, root owned).
-func (r *Runtime) copyFiles(ctx context.Context, id string, mounts []runtime.Mount) error {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	dirs := map[string]bool{}
-	var mkdir func(string) error
-	mkdir = func(d string) error {
-		if d == "/" || d == "." || dirs[d] {
-			return nil
-		}
-		if err := mkdir(path.Dir(d)); err != nil {
-			return err
-		}
-		dirs[d] = true
-		return tw.WriteHeader(&tar.Header{Name: strings.TrimPrefix(d, "/") + "/", Mode: 0o755, Typeflag: tar.TypeDir, ModTime: time.Now()})
-	}
-	for _, m := range mounts {
-		for _, f := range m.Files {
-			p := path.Join(m.Target, f.Path)
-			if err := mkdir(path.Dir(p)); err != nil {
-				return err
-			}
-			mode := int64(f.Mode)
-			if mode == 0 {
-				mode = 0o644
-			}
-			if err := tw.WriteHeader(&tar.Header{Name: strings.TrimPrefix(p, "/"), Mode: mode, Size: int64(len(f.Data)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
-				return err
-			}
-			if _, err := tw.Write(f.Data); err != nil {
-				return err
-			}
-		}
-		if len(m.Files) == 0 {
-			if err := mkdir(path.Clean(m.Target)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	if _, err := r.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/", Content: &buf}); err != nil {
-		return r.wrap("CreateContainer", id, fmt.Errorf("copy files: %w", err))
 	}
 	return nil
 }
@@ -367,6 +341,14 @@ func (r *Runtime) ContainerStatus(ctx context.Context, id string) (*runtime.Cont
 	s.State = runtime.ContainerUnknown
 	if st := in.State; st != nil {
 		s.State = stateOf(string(st.Status))
+		if s.State == runtime.ContainerCreated && st.Error != "" {
+			// Its process could not be started: Docker keeps it
+			// "created"; it is over (Reason StartError below).
+			s.State = runtime.ContainerExited
+			if st.ExitCode == 0 {
+				st.ExitCode = 128
+			}
+		}
 		s.StartedAt, s.FinishedAt = parseTime(st.StartedAt), parseTime(st.FinishedAt)
 		if s.State == runtime.ContainerExited || st.Error != "" {
 			s.ExitCode = st.ExitCode

@@ -38,14 +38,16 @@
 //
 // Starting a sandbox is most of a Pod's start: the daemon makes a network
 // namespace and connects it to the network (≈240 ms on the reference
-// machine, against ≈70 ms for a container joining one). So the runtime
-// keeps Config.WarmSandboxes (default 4) started sandboxes that belong to
-// no Pod yet, refilled in the background one at a time, and RunPodSandbox
-// claims one by renaming it to the Pod's sandbox name (Docker labels cannot
-// change, so a claimed warm sandbox's Pod is read from its name). Pods with
-// host ports or spec.hostname get a sandbox of their own; a Pod on a warm
-// sandbox has the sandbox's hostname (its short container ID), not the Pod
-// name. Unclaimed warm sandboxes are not Pods': they are never listed or
+// machine, against ≈70 ms for a container joining one). So the runtime can
+// keep Config.WarmSandboxes started sandboxes that belong to no Pod yet,
+// refilled in the background one at a time, and RunPodSandbox claims one by
+// renaming it to the Pod's sandbox name (Docker labels cannot change, so a
+// claimed warm sandbox's Pod is read from its name). It keeps none by
+// default, because a Pod on a warm sandbox has the sandbox's hostname (its
+// short container ID), not the Pod's: Docker cannot change a started
+// container's hostname, and a container joining another's network
+// namespace takes that one's. Pods with host ports or spec.hostname always
+// get a sandbox of their own. Unclaimed warm sandboxes are not Pods': they are never listed or
 // reported, and a Runtime that finds some left by a crash adopts or
 // removes them.
 //
@@ -55,9 +57,14 @@
 // so a restarted agent can never create a duplicate. Containers run under
 // Docker's init (tini) so signals reach the program, with restart policy
 // "no": restarts are the agent's decision. CPU and memory limits become
-// NanoCPUs and Memory; emptyDir volumes are Docker volumes labelled with the
-// Pod UID and removed with the Pod's sandbox; MountFiles are copied into the
-// container before it starts.
+// NanoCPUs and Memory. Pod volumes (see volumes.go) are Docker volumes
+// labelled with the Pod UID and removed with the Pod's sandbox: an emptyDir
+// on disk, or a tmpfs for medium Memory held by a helper container for the
+// Pod's life; a Files mount (ConfigMap, downward API, projected) is a
+// volume per content, filled once through a helper container that never
+// starts. A Files subPath is a bind mount of the volume's directory on the
+// daemon's host (Docker before API 1.45 cannot mount a volume's
+// subdirectory), so the local volume driver is assumed.
 //
 // Exits, OOM kills and removals are learned from the Docker event stream,
 // filtered by the cluster and node labels and subscribed with Since the last
@@ -68,8 +75,12 @@
 // # What it does not do
 //
 // No registry authentication (pulls are anonymous, and with no registry
-// they fail with the daemon's message), no Secrets in tmpfs (MountFiles land
-// in the container's writable layer), no user namespaces, security options,
+// they fail with the daemon's message), no subPath on emptyDir volumes (a
+// container could swap the directory for a symbolic link the daemon would
+// follow on its host), no update of a Files volume in place (a new content
+// is for the containers created after it), no user namespaces, no
+// AppArmor profiles or seccomp profile files
+// (only the default filter or none),
 // health checks, log rotation settings or network policies, no Windows
 // containers. ListContainers reports what one list call gives (no
 // StartedAt/FinishedAt/Reason/IP; use ContainerStatus). With Docker's init a

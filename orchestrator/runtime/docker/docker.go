@@ -45,7 +45,7 @@ type Runtime struct {
 	sandboxes map[string]map[string]string
 	wg        sync.WaitGroup
 
-	warm *warmPool // nil when Config.WarmSandboxes is negative
+	warm *warmPool // nil when Config.WarmSandboxes keeps none
 }
 
 // known is what the runtime last saw of a container, to turn the Docker
@@ -59,9 +59,10 @@ type known struct {
 }
 
 var (
-	_ runtime.Runtime   = (*Runtime)(nil)
-	_ runtime.Execer    = (*Runtime)(nil)
-	_ runtime.LogReader = (*Runtime)(nil)
+	_ runtime.Runtime        = (*Runtime)(nil)
+	_ runtime.Execer         = (*Runtime)(nil)
+	_ runtime.LogReader      = (*Runtime)(nil)
+	_ runtime.ImageInspector = (*Runtime)(nil)
 )
 
 // New validates cfg, connects to the daemon, pings it and settles the API
@@ -377,8 +378,8 @@ func eventType(labels map[string]string, t runtime.EventType) runtime.EventType 
 }
 
 func (r *Runtime) publish(t runtime.EventType, id string, labels map[string]string, code int, at time.Time) {
-	if t == "" {
-		return
+	if k := labels[runtime.LabelKind]; t == "" || (k != runtime.KindSandbox && k != runtime.KindContainer) {
+		return // helper containers are the runtime's own business
 	}
 	ev := runtime.Event{Type: t, Time: at, PodUID: labels[runtime.LabelPodUID], ExitCode: code, Labels: maps.Clone(labels)}
 	if labels[runtime.LabelKind] == runtime.KindSandbox {

@@ -7,7 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +61,11 @@ func TestPodLifecycle(t *testing.T) {
 		t.Fatalf("sandbox status %+v", st)
 	}
 	hostDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(hostDir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	group := int64(3000)
+	files := []runtime.File{{Path: "app.conf", Data: []byte("key=value\n")}, {Path: "sub/x", Data: []byte("x"), Mode: 0o600}}
 	cfg := &runtime.ContainerConfig{
 		Name: "app", Env: []runtime.EnvVar{{Name: "GREETING", Value: "hello world"}}, WorkingDir: "/tmp",
 		Resources: runtime.Resources{CPUMillis: 250, MemoryBytes: 64 << 20}, RestartCount: 4,
@@ -65,7 +74,10 @@ func TestPodLifecycle(t *testing.T) {
 			{Type: runtime.MountEmptyDir, Source: "scratch", Target: "/scratch"},
 			{Type: runtime.MountVolume, Source: e.cluster + "-data", Target: "/data"},
 			{Type: runtime.MountBind, Source: hostDir, Target: "/host", ReadOnly: true},
-			{Type: runtime.MountFiles, Target: "/etc/config", Files: []runtime.File{{Path: "app.conf", Data: []byte("key=value\n")}, {Path: "sub/x", Data: []byte("x")}}},
+			{Type: runtime.MountFiles, Source: "config", Target: "/etc/config", ReadOnly: true, Group: &group, Files: files},
+			{Type: runtime.MountFiles, Source: "config", Target: "/etc/app.conf", ReadOnly: true, Group: &group, Files: files, SubPath: "app.conf"},
+			{Type: runtime.MountEmptyDir, Source: "mem", Target: "/mem", Medium: runtime.MediumMemory, SizeBytes: 8 << 20},
+			{Type: runtime.MountBind, Source: hostDir, Target: "/hostsub", SubPath: "sub"},
 		},
 		Labels: map[string]string{"team": "a"},
 	}
@@ -98,6 +110,31 @@ func TestPodLifecycle(t *testing.T) {
 	}
 	if got := execOK(t, r, id, "/app", "cat", "/etc/config/app.conf"); got != "key=value\n" {
 		t.Fatalf("config file: %q", got)
+	}
+	if got := execOK(t, r, id, "/app", "cat", "/etc/app.conf"); got != "key=value\n" {
+		t.Fatalf("config file by subPath: %q", got)
+	}
+	if res, _ := r.Exec(ctx, id, []string{"/app", "write", "/etc/config/new", "x"}); res == nil || res.ExitCode == 0 {
+		t.Fatalf("read-only files volume was writable: %+v", res)
+	}
+	// Owned by the group, directories set-group-ID, files group-readable.
+	mp := filesMountpoint(t, e, "config")
+	for name, want := range map[string]os.FileMode{".": 0o755 | os.ModeDir | os.ModeSetgid, "sub": 0o755 | os.ModeDir | os.ModeSetgid,
+		"app.conf": 0o644, "sub/x": 0o640} {
+		fi, err := os.Stat(filepath.Join(mp, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want || fi.Sys().(*syscall.Stat_t).Gid != 3000 {
+			t.Errorf("%s: mode %v gid %d, want %v gid 3000", name, fi.Mode(), fi.Sys().(*syscall.Stat_t).Gid, want)
+		}
+	}
+	if got := execOK(t, r, id, "/app", "cat", "/proc/mounts"); !strings.Contains(got, "tmpfs /mem tmpfs rw") || !strings.Contains(got, "size=8192k") {
+		t.Fatalf("memory emptyDir is no 8 MiB tmpfs:\n%s", got)
+	}
+	execOK(t, r, id, "/app", "write", "/hostsub/f", "through-subpath")
+	if b, err := os.ReadFile(filepath.Join(hostDir, "sub", "f")); err != nil || string(b) != "through-subpath" {
+		t.Fatalf("bind subPath: %q %v", b, err)
 	}
 	execOK(t, r, id, "/app", "write", "/scratch/f", "in-empty-dir")
 	execOK(t, r, id, "/app", "write", "/data/f", "in-volume")
@@ -145,7 +182,7 @@ func TestPodLifecycle(t *testing.T) {
 			runtime.LabelClusterID+"="+e.cluster, runtime.LabelEmptyDir)})
 		return len(vs.Items)
 	}
-	if n := emptyDirs(); n != 1 {
+	if n := emptyDirs(); n != 3 { // scratch, mem and config
 		t.Fatalf("%d emptyDir volumes before removal", n)
 	}
 	if err := r.RemovePodSandbox(ctx, sb); err != nil {
@@ -168,6 +205,66 @@ func TestPodLifecycle(t *testing.T) {
 	if err := r.RemovePodSandbox(ctx, sb); !runtime.IsNotFound(err) {
 		t.Fatalf("second removal: %v", err)
 	}
+}
+
+// Security settings reach Docker as asked: the user and group (the
+// image's user with a group alone), groups, read-only root, capabilities,
+// no_new_privs, seccomp and privileged; ImageUser reads the image's.
+func TestSecuritySettings(t *testing.T) {
+	e := newEnv(t)
+	r := e.runtime("node-1")
+	sb := sandbox(t, r, "secure")
+	id := func(v int64) *int64 { return &v }
+	a := startContainer(t, r, sb, &runtime.ContainerConfig{Name: "a", Security: runtime.Security{
+		RunAsUser: id(1000), RunAsGroup: id(3000), SupplementalGroups: []int64{2000}, ReadOnlyRootFilesystem: true,
+		CapAdd: []string{"NET_BIND_SERVICE"}, CapDrop: []string{"ALL"}, NoNewPrivileges: true, Seccomp: runtime.SeccompUnconfined}})
+	status := execOK(t, r, a, "/app", "cat", "/proc/self/status")
+	for _, want := range []string{"Uid:\t1000\t", "Gid:\t3000\t", "NoNewPrivs:\t1", "Seccomp:\t0", "CapBnd:\t0000000000000400"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("no %q in the container's status:\n%s", want, status)
+		}
+	}
+	if res, _ := r.Exec(ctx, a, []string{"/app", "write", "/f", "x"}); res == nil || res.ExitCode == 0 {
+		t.Errorf("read-only root filesystem was writable: %+v", res)
+	}
+	in, err := inspect(e.cli, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := in.HostConfig
+	if in.Config.User != "1000:3000" || !slices.Equal(hc.GroupAdd, []string{"2000"}) || !hc.ReadonlyRootfs || hc.Privileged ||
+		!slices.Equal(hc.SecurityOpt, []string{"no-new-privileges", "seccomp=unconfined"}) {
+		t.Errorf("user %q groups %v readonly %v privileged %v securityOpt %v", in.Config.User, hc.GroupAdd, hc.ReadonlyRootfs, hc.Privileged, hc.SecurityOpt)
+	}
+	// Created only: a daemon with bounded capabilities cannot start it.
+	b, err := r.CreateContainer(ctx, sb, &runtime.ContainerConfig{Name: "b", Image: testImage, Security: runtime.Security{RunAsGroup: id(5), Privileged: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err = inspect(e.cli, b); err != nil {
+		t.Fatal(err)
+	}
+	if in.Config.User != "0:5" || !in.HostConfig.Privileged {
+		t.Errorf("group alone: user %q; privileged %v", in.Config.User, in.HostConfig.Privileged)
+	}
+	if u, err := r.ImageUser(ctx, testImage); err != nil || u != "" {
+		t.Errorf("ImageUser = %q, %v", u, err)
+	}
+	if _, err := r.ImageUser(ctx, "flotilla-test/absent:1"); !runtime.IsNotFound(err) {
+		t.Errorf("ImageUser of an absent image: %v", err)
+	}
+}
+
+// filesMountpoint returns the directory on the daemon's host of the Files
+// volume of the Pod's volume source (the daemon is local in these tests).
+func filesMountpoint(t *testing.T, e *env, source string) string {
+	t.Helper()
+	vs, err := e.cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label",
+		runtime.LabelClusterID+"="+e.cluster, runtime.LabelEmptyDir+"="+source)})
+	if err != nil || len(vs.Items) != 1 {
+		t.Fatalf("volumes of %s: %d, %v", source, len(vs.Items), err)
+	}
+	return vs.Items[0].Mountpoint
 }
 
 func freePort(t *testing.T) int {

@@ -39,8 +39,9 @@ func Purge(ctx context.Context, cli *client.Client, clusterID, node string) erro
 	if err != nil {
 		return fmt.Errorf("docker: purge %s: %w", clusterID, err)
 	}
-	// Application containers first, then the sandboxes whose namespaces they use.
-	for _, kind := range []string{runtime.KindContainer, runtime.KindSandbox} {
+	// Application and helper containers first, then the sandboxes whose
+	// namespaces they use.
+	for _, kind := range []string{runtime.KindContainer, runtime.KindHelper, runtime.KindSandbox} {
 		for _, c := range list.Items {
 			if c.Labels[runtime.LabelKind] == kind {
 				keep(cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}))

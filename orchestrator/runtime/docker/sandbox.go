@@ -191,9 +191,9 @@ func (r *Runtime) StopPodSandbox(ctx context.Context, id string) error {
 	return nil
 }
 
-// RemovePodSandbox implements runtime.Runtime. The Pod's emptyDir volumes
-// are removed when no other container (another sandbox attempt's) uses
-// them any more.
+// RemovePodSandbox implements runtime.Runtime. The Pod's helper
+// containers go, and its volumes (emptyDirs, Files) when no other
+// container (another sandbox attempt's) uses them any more.
 func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 	const op = "RemovePodSandbox"
 	labels, err := r.sandboxLabels(ctx, op, id)
@@ -213,6 +213,9 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 		return r.wrap(op, id, err)
 	}
 	r.forgetSandbox(id)
+	if err := r.removeHelpers(ctx, labels[runtime.LabelPodUID]); err != nil {
+		return err
+	}
 	vols, err := r.cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label",
 		runtime.LabelClusterID+"="+r.cfg.ClusterID,
 		runtime.LabelPodUID+"="+labels[runtime.LabelPodUID],

@@ -21,9 +21,10 @@ import (
 // Most of a Pod's start on Docker is its sandbox: the daemon makes a
 // network namespace and connects it to the network (≈250 ms on the
 // reference machine), while an application container joining that
-// namespace takes ≈90 ms. So the runtime keeps Config.WarmSandboxes
+// namespace takes ≈90 ms. So the runtime can keep Config.WarmSandboxes
 // started sandboxes that belong to no Pod yet, and RunPodSandbox claims one
-// when it can instead of starting a new one.
+// when it can instead of starting a new one. It keeps none by default: a
+// warm sandbox's hostname is its own, not the Pod's (see the Config).
 //
 // Docker labels cannot change, so a claim is recorded in the daemon by
 // renaming the warm container to the Pod's sandbox name (the name a
@@ -35,9 +36,8 @@ import (
 const labelWarm = runtime.LabelPrefix + "sandbox.warm"
 
 const (
-	defaultWarmSandboxes = 4
-	sandboxNamePrefix    = "flotilla-sandbox_"
-	warmNamePrefix       = "flotilla-warm_"
+	sandboxNamePrefix = "flotilla-sandbox_"
+	warmNamePrefix    = "flotilla-warm_"
 )
 
 // warmPool holds the IDs of started, unclaimed warm sandboxes.
@@ -98,16 +98,9 @@ func (p *warmPool) poke() {
 	}
 }
 
-func (r *Runtime) warmTarget() int {
-	switch n := r.cfg.WarmSandboxes; {
-	case n < 0:
-		return 0
-	case n == 0:
-		return defaultWarmSandboxes
-	default:
-		return n
-	}
-}
+// warmTarget is how many warm sandboxes the runtime keeps: none unless
+// Config.WarmSandboxes asks for some (they cost the Pods their hostname).
+func (r *Runtime) warmTarget() int { return max(0, r.cfg.WarmSandboxes) }
 
 // podIdentity returns a sandbox's labels with its Pod identity (namespace,
 // name, UID, attempt) filled in, and whether it belongs to a Pod: a

@@ -25,6 +25,10 @@ type Config struct {
 	PodCIDR string
 	// Images are present from the start (PullNever finds them).
 	Images []string
+	// ImageUsers gives the user of an image's config, as ImageUser
+	// reports it ("1000", "app", "1000:1000"); an image not listed runs
+	// as root ("").
+	ImageUsers map[string]string
 	// Registry decides whether an image can be pulled: nil means every
 	// pull succeeds; a non-nil error fails the pull with that message
 	// (ErrImagePull).

@@ -33,8 +33,8 @@
 // # What it does not model
 //
 // No processes, files, networking or resource accounting: limits, mounts,
-// env, command and working dir are recorded (see Config) but have no
-// effect; MountFiles are not readable; exec runs nothing; stop signals other
+// env, command, working dir and security settings are recorded (see
+// Runtime.Config) but have no effect; MountFiles are not readable; exec runs nothing; stop signals other
 // than "handled after StopDelay" or "ignored" are not modelled; the image
 // store is a set of names (no layers, digests or tags resolution); there is
 // no daemon restart, so EventResync is only sent to subscribers that fall

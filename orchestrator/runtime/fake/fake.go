@@ -33,6 +33,7 @@ type Runtime struct {
 	closed     bool
 	hook       Hook
 	images     map[string]string // ref -> ID
+	imageUsers map[string]string // ref -> the user its config gives
 	byImage    map[string]Behavior
 	byName     map[string]Behavior
 	sandboxes  map[string]*sandbox
@@ -48,6 +49,7 @@ type Runtime struct {
 type sandbox struct {
 	status     runtime.PodSandboxStatus
 	labels     map[string]string // the caller's, from PodSandboxConfig
+	hostname   string            // PodSandboxConfig.Hostname as given
 	containers map[string]*container
 }
 
@@ -70,10 +72,11 @@ type logLine struct {
 }
 
 var (
-	_ runtime.Runtime       = (*Runtime)(nil)
-	_ runtime.Execer        = (*Runtime)(nil)
-	_ runtime.LogReader     = (*Runtime)(nil)
-	_ runtime.NetworkProber = (*Runtime)(nil)
+	_ runtime.Runtime        = (*Runtime)(nil)
+	_ runtime.Execer         = (*Runtime)(nil)
+	_ runtime.LogReader      = (*Runtime)(nil)
+	_ runtime.ImageInspector = (*Runtime)(nil)
+	_ runtime.NetworkProber  = (*Runtime)(nil)
 )
 
 // New returns a fake runtime. It starts no goroutines. Errors: the
@@ -85,7 +88,7 @@ func New(cfg Config) (*Runtime, error) {
 	r := &Runtime{
 		cluster: cfg.ClusterID, node: cfg.NodeName, now: cfg.Now, log: cfg.Logger,
 		registry: cfg.Registry, hook: cfg.Hook, bus: eventbus.New(cfg.EventQueue),
-		images: map[string]string{}, byImage: maps.Clone(cfg.ImageBehaviors), byName: map[string]Behavior{},
+		images: map[string]string{}, imageUsers: maps.Clone(cfg.ImageUsers), byImage: maps.Clone(cfg.ImageBehaviors), byName: map[string]Behavior{},
 		sandboxes: map[string]*sandbox{}, containers: map[string]*container{}, ips: map[netip.Addr]*sandbox{},
 	}
 	if r.cluster == "" {
@@ -299,7 +302,7 @@ func (r *Runtime) RunPodSandbox(ctx context.Context, cfg *runtime.PodSandboxConf
 	if !ok {
 		return "", runtime.Errorf(op, "", runtime.ErrUnavailable, "no free IP in %s", r.prefix)
 	}
-	sb := &sandbox{labels: maps.Clone(cfg.Labels), containers: map[string]*container{}, status: runtime.PodSandboxStatus{
+	sb := &sandbox{labels: maps.Clone(cfg.Labels), hostname: cfg.Hostname, containers: map[string]*container{}, status: runtime.PodSandboxStatus{
 		ID: newID(), Name: cfg.Name, Namespace: cfg.Namespace, UID: cfg.UID, Attempt: cfg.Attempt,
 		State: runtime.SandboxReady, IP: ip.String(), PortMappings: slices.Clone(cfg.PortMappings),
 		CreatedAt: r.now(),
@@ -499,7 +502,36 @@ func cloneConfig(cfg *runtime.ContainerConfig) runtime.ContainerConfig {
 	c := *cfg
 	c.Command, c.Args, c.Env, c.Ports = slices.Clone(c.Command), slices.Clone(c.Args), slices.Clone(c.Env), slices.Clone(c.Ports)
 	c.Mounts, c.Labels = slices.Clone(c.Mounts), maps.Clone(c.Labels)
+	for i := range c.Mounts {
+		c.Mounts[i].Files, c.Mounts[i].Group = slices.Clone(c.Mounts[i].Files), clonePtr(c.Mounts[i].Group)
+	}
+	s := &c.Security
+	s.RunAsUser, s.RunAsGroup = clonePtr(s.RunAsUser), clonePtr(s.RunAsGroup)
+	s.SupplementalGroups, s.CapAdd, s.CapDrop = slices.Clone(s.SupplementalGroups), slices.Clone(s.CapAdd), slices.Clone(s.CapDrop)
 	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// ImageUser implements runtime.ImageInspector: the user Config.ImageUsers
+// gives the image ("" for root when it gives none). Errors: ErrNotFound
+// when the image is absent.
+func (r *Runtime) ImageUser(ctx context.Context, image string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.images[image]; !ok {
+		return "", runtime.Errorf("ImageUser", image, runtime.ErrNotFound, "image %q is not present locally", image)
+	}
+	return r.imageUsers[image], nil
 }
 
 // Config returns a copy of the configuration a container was created
@@ -513,6 +545,20 @@ func (r *Runtime) Config(id string) (*runtime.ContainerConfig, error) {
 	}
 	cfg := cloneConfig(&c.cfg)
 	return &cfg, nil
+}
+
+// SandboxConfig returns the configuration a sandbox was created with, so
+// tests can assert what the agent asked for. Errors: ErrNotFound.
+func (r *Runtime) SandboxConfig(id string) (*runtime.PodSandboxConfig, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sb, err := r.sandboxLocked("SandboxConfig", id)
+	if err != nil {
+		return nil, err
+	}
+	st := sb.status
+	return &runtime.PodSandboxConfig{Name: st.Name, Namespace: st.Namespace, UID: st.UID, Attempt: st.Attempt,
+		Hostname: sb.hostname, PortMappings: slices.Clone(st.PortMappings), Labels: maps.Clone(sb.labels)}, nil
 }
 
 func (r *Runtime) containerLocked(op, id string) (*container, error) {
