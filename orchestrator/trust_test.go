@@ -344,9 +344,9 @@ func TestJoinTokens(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	founder := c.Node(0)
-	if founder.BootstrapToken(orchestrator.RoleServer) == "" || founder.BootstrapToken(orchestrator.RoleAgent) == "" {
-		t.Fatal("the founder made no bootstrap tokens")
-	}
+	c.Eventually(10*time.Second, "the founder's bootstrap tokens", func() bool {
+		return founder.BootstrapToken(orchestrator.RoleServer) != "" && founder.BootstrapToken(orchestrator.RoleAgent) != ""
+	})
 	good, err := founder.CreateJoinToken(ctx, orchestrator.JoinTokenOptions{Description: "for node-1"})
 	if err != nil {
 		t.Fatal(err)
