@@ -105,6 +105,16 @@ type Config struct {
 	// certificates. Ignored by nodes that join with a token.
 	ClusterCA *ClusterCA
 
+	// MaxConnections caps the connections this node's listeners hold at
+	// once from anyone (the cluster port's connections, gossip's streams),
+	// MaxConnectionsPerHost those from one remote IP; a connection over a
+	// cap is closed before its handshake. Handshakes must finish within
+	// 5 s and idle write-forwarding connections close after 5 min. Zero
+	// means each listener's default: 1,024 in total on both, 64 per host on
+	// the cluster port and 128 per host for gossip.
+	MaxConnections        int
+	MaxConnectionsPerHost int
+
 	// CertificateValidity is the lifetime of node certificates this node
 	// issues (to itself, and to nodes that join through it). Each server
 	// renews its own certificate, with a new key, once two thirds of it
@@ -390,6 +400,12 @@ func (c Config) Validate() error {
 			bad("ClusterCA", "%v", err)
 		}
 	}
+	if c.MaxConnections < 0 {
+		bad("MaxConnections", "%d is negative", c.MaxConnections)
+	}
+	if c.MaxConnectionsPerHost < 0 {
+		bad("MaxConnectionsPerHost", "%d is negative", c.MaxConnectionsPerHost)
+	}
 	if c.CertificateValidity != 0 && c.CertificateValidity < 10*time.Second {
 		bad("CertificateValidity", "%v is below 10s", c.CertificateValidity)
 	}
@@ -514,6 +530,7 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 	} else if rc.BindAddr == "" {
 		rc.BindAddr = "127.0.0.1:0"
 	}
+	rc.MaxConns, rc.MaxConnsPerHost = c.MaxConnections, c.MaxConnectionsPerHost
 	rc.Logger = log.Named("raftstore")
 	return rc
 }
@@ -536,6 +553,7 @@ func (c Config) gossipConfig(raftAddr string, join []string, log *zap.Logger) me
 	}
 	mc.Join = join
 	mc.GossipKeys = c.GossipKeys
+	mc.MaxStreams, mc.MaxStreamsPerHost = c.MaxConnections, c.MaxConnectionsPerHost
 	mc.Registerer = c.Registerer
 	mc.Logger = log.Named("membership")
 	mc.Record = membership.Record{Role: membership.RoleAgent}

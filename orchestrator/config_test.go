@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
@@ -88,5 +89,31 @@ func TestRoleAgentIsNotBuiltYet(t *testing.T) {
 	cfg.DisableAgent = true
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.DisableAgent") {
 		t.Errorf("an agent node with DisableAgent: want a Config.DisableAgent problem, got %v", err)
+	}
+}
+
+// The trust fields are checked, each naming itself.
+func TestTrustConfigValidate(t *testing.T) {
+	cfg := orchestrator.TestConfig("n")
+	cfg.DisableAgent = true
+	cfg.JoinToken = "FLT1.not-a-token"
+	cfg.ClusterCA = &orchestrator.ClusterCA{CertPEM: []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")}
+	cfg.CertificateValidity = time.Second
+	cfg.MaxConnections, cfg.MaxConnectionsPerHost = -1, -2
+	err := cfg.Validate()
+	for _, want := range []string{"Config.JoinToken", "Config.ClusterCA", "Config.CertificateValidity: 1s is below 10s",
+		"Config.MaxConnections: -1 is negative", "Config.MaxConnectionsPerHost: -2 is negative"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	ca, err := orchestrator.NewClusterCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = orchestrator.TestConfig("n")
+	cfg.DisableAgent, cfg.ClusterCA, cfg.CertificateValidity = true, ca, time.Hour
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("a good CA: %v", err)
 	}
 }
