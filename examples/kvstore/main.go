@@ -58,9 +58,12 @@ func run() error {
 		servers = append(servers, raftstore.Server{ID: cfg.NodeID, Address: s.Addr()})
 		fmt.Printf("started %s on %s\n", cfg.NodeID, s.Addr())
 	}
-	// 2. Found the cluster: every founder bootstraps with the same list.
+	// 2. Found the cluster: every founder bootstraps with the same list. A
+	// founder that the first ones already reached (the new leader's first
+	// heartbeat gives it state) reports ErrAlreadyBootstrapped: it is in the
+	// same cluster, so that is success too.
 	for _, s := range nodes {
-		if err := s.Bootstrap(ctx, servers...); err != nil {
+		if err := s.Bootstrap(ctx, servers...); err != nil && !errors.Is(err, raftstore.ErrAlreadyBootstrapped) {
 			return err
 		}
 	}
