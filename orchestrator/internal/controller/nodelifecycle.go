@@ -98,11 +98,11 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 					LastHeartbeatTime: api.GetNodeCondition(&n.Status, api.NodeReady).LastHeartbeatTime}, api.Now())
 				if err := c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil {
 					if ctx.Err() == nil {
-						c.failures.Warn("notready", "marking the node not ready failed; retrying", zap.String("node", n.Name), zap.Error(err))
+						c.failures.Warn("notready", "marking the node not ready failed; retrying", zap.String("nodeName", n.Name), zap.Error(err))
 					}
 					continue
 				}
-				c.log.Info("node not ready", zap.String("node", n.Name), zap.String("why", msg))
+				c.log.Info("node not ready", zap.String("nodeName", n.Name), zap.String("why", msg))
 				c.rec.Eventf(n, api.EventTypeNormal, "NodeNotReady", "Node %s status is now: NodeNotReady (%s)", n.Name, msg)
 				c.mu.Lock()
 				c.notReadySince[n.Name] = now
@@ -135,7 +135,7 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 				c.rec.Eventf(p, api.EventTypeNormal, "NodeControllerEviction", "Deleting pod %s from node %s, which is not ready", p.Name, n.Name)
 			} else if ignoreConflict(err) != nil {
 				if ctx.Err() == nil {
-					c.failures.Warn("evict", "evicting the pod failed; retrying", zap.String("pod", api.KeyOf(p)), zap.String("node", n.Name), zap.Error(err))
+					c.failures.Warn("evict", "evicting the pod failed; retrying", zap.String("pod", api.KeyOf(p)), zap.String("nodeName", n.Name), zap.Error(err))
 				}
 			}
 		}

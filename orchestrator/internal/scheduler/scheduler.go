@@ -378,7 +378,7 @@ func (s *Scheduler) binder(ctx context.Context) {
 					s.log.Debug("bind conflict; retrying", zap.String("pod", key), zap.Error(err))
 					s.queue.AddRateLimited(key)
 				default:
-					s.failures.Warn("bind", "bind failed; retrying", zap.String("pod", key), zap.String("node", req.node), zap.Error(err))
+					s.failures.Warn("bind", "bind failed; retrying", zap.String("pod", key), zap.String("nodeName", req.node), zap.Error(err))
 					s.queue.AddRateLimited(key)
 				}
 				continue
