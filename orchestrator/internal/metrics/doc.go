@@ -21,6 +21,8 @@
 //	kubelet_runtime_operations_total{operation_type}     counter
 //	kubelet_runtime_operations_errors_total{operation_type} counter
 //	kubelet_runtime_operations_duration_seconds{operation_type} histogram
+//	flotilla_agent_heartbeat_failures_total              counter
+//	flotilla_agent_pod_sync_failures_total               counter
 //
 // # Usage
 //

@@ -31,6 +31,8 @@ type Node struct {
 	runtimeOps         *prometheus.CounterVec
 	runtimeOpErrors    *prometheus.CounterVec
 	runtimeOpDurations *prometheus.HistogramVec
+	heartbeatFailures  prometheus.Counter
+	podSyncFailures    prometheus.Counter
 
 	mu  sync.Mutex
 	reg prometheus.Registerer // while registered
@@ -94,6 +96,10 @@ func New(node string) *Node {
 			"Cumulative number of runtime operation errors by operation type.", "operation_type"),
 		runtimeOpDurations: histograms("kubelet_runtime_operations_duration_seconds",
 			"Duration in seconds of runtime operations, by operation type.", runtimeBuckets, "operation_type"),
+		heartbeatFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "flotilla_agent_heartbeat_failures_total",
+			Help: "Node status renewals (heartbeats) that failed.", ConstLabels: labels}),
+		podSyncFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "flotilla_agent_pod_sync_failures_total",
+			Help: "Pod syncs that failed and were retried.", ConstLabels: labels}),
 	}
 }
 
@@ -104,6 +110,7 @@ func (n *Node) collectors() []prometheus.Collector {
 		n.scheduleAttempts, n.scheduleDurations,
 		n.eventsDropped,
 		n.podStarts, n.podStartErrors, n.podStartDuration, n.runtimeOps, n.runtimeOpErrors, n.runtimeOpDurations,
+		n.heartbeatFailures, n.podSyncFailures,
 	}
 }
 
@@ -299,9 +306,11 @@ func (a *Agent) PodStartFailed() {
 }
 
 // RuntimeOperation counts one call of the container runtime named op
-// (the method's name in snake case: "run_pod_sandbox", "create_container",
-// "start_container", "stop_container", "list_containers", ...) that began
-// at start and returned err:
+// (the kubelet's operation types: "pull_image", "run_podsandbox",
+// "stop_podsandbox", "remove_podsandbox", "podsandbox_status",
+// "list_podsandbox", "create_container", "start_container",
+// "stop_container", "remove_container", "container_status",
+// "list_containers", "exec_sync") that began at start and returned err:
 //
 //	start := time.Now()
 //	id, err := rt.CreateContainer(ctx, ...)
@@ -314,5 +323,19 @@ func (a *Agent) RuntimeOperation(op string, start time.Time, err error) {
 	a.n.runtimeOpDurations.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
 		a.n.runtimeOpErrors.WithLabelValues(op).Inc()
+	}
+}
+
+// HeartbeatFailed counts a failed renewal of the Node's status.
+func (a *Agent) HeartbeatFailed() {
+	if a != nil {
+		a.n.heartbeatFailures.Inc()
+	}
+}
+
+// PodSyncFailed counts a Pod sync that failed (and is retried).
+func (a *Agent) PodSyncFailed() {
+	if a != nil {
+		a.n.podSyncFailures.Inc()
 	}
 }

@@ -69,6 +69,9 @@ func TestParts(t *testing.T) {
 	a.RuntimeOperation("create_container", start, nil)
 	a.RuntimeOperation("create_container", start, errors.New("no such image"))
 	a.Queue().Retries.Inc()
+	a.HeartbeatFailed()
+	a.PodSyncFailed()
+	a.PodSyncFailed()
 
 	for _, c := range []struct {
 		name   string
@@ -93,6 +96,8 @@ func TestParts(t *testing.T) {
 		{"kubelet_runtime_operations_total", map[string]string{"node": "n2", "operation_type": "create_container"}, 2},
 		{"kubelet_runtime_operations_errors_total", map[string]string{"node": "n2", "operation_type": "create_container"}, 1},
 		{"kubelet_runtime_operations_duration_seconds", map[string]string{"node": "n2", "operation_type": "create_container"}, 2},
+		{"flotilla_agent_heartbeat_failures_total", map[string]string{"node": "n2"}, 1},
+		{"flotilla_agent_pod_sync_failures_total", map[string]string{"node": "n2"}, 2},
 	} {
 		m := find(t, reg, c.name, c.labels)
 		var got float64
@@ -160,6 +165,8 @@ func TestNil(t *testing.T) {
 	a.PodStarted(time.Now())
 	a.PodStartFailed()
 	a.RuntimeOperation("x", time.Now(), nil)
+	a.HeartbeatFailed()
+	a.PodSyncFailed()
 	if q := a.Queue(); q.Retries != nil {
 		t.Error("a nil Agent's queue metrics are not empty")
 	}
