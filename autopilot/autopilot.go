@@ -113,7 +113,9 @@ type Config struct {
 	// every record (in-process test clusters without TLS).
 	VerifyServer func(ctx context.Context, name, rpcAddr string) error
 
-	// Logger receives logs. nil means zap.NewNop().
+	// Logger receives logs, each line with the field node=<the local
+	// gossip member's name> (so give it a logger without one). nil means
+	// zap.NewNop().
 	Logger *zap.Logger
 }
 

@@ -233,7 +233,9 @@ type Config struct {
 	TombstoneTimeout time.Duration
 
 	// Logger receives structured logs, memberlist's own log lines included
-	// (bridged at their level). nil means zap.NewNop().
+	// (bridged at their level, named memberlist), each line with the
+	// field node=NodeName (so give it a logger without one). nil means
+	// zap.NewNop().
 	Logger *zap.Logger
 
 	// Registerer, if set, receives this node's Prometheus metrics while it

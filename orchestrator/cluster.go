@@ -13,6 +13,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
@@ -30,6 +31,9 @@ type Cluster struct {
 	parts  parts
 	timing Timing
 	log    *zap.Logger
+	// metrics are the control loops' (registered by Start, unregistered
+	// by stop); the store and gossip register their own.
+	metrics *metrics.Node
 
 	store *raftstore.Store
 	trust *trustState // nil without cluster trust (in-memory test networks)
@@ -58,10 +62,12 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Cluster{cfg: cfg, parts: cfg.parts(), timing: cfg.Timing, log: cfg.Logger.With(zap.String("node", cfg.NodeName))}
+	c := &Cluster{cfg: cfg, parts: cfg.parts(), timing: cfg.Timing, log: cfg.Logger.With(zap.String("node", cfg.NodeName)),
+		metrics: metrics.New(cfg.NodeName)}
 	// Every node New builds holds the store (parts.store): Validate refuses
-	// the one role without it, RoleAgent.
-	rc := cfg.raftConfig(c.log)
+	// the one role without it, RoleAgent. The store, gossip and Autopilot
+	// add the node field to their logs themselves.
+	rc := cfg.raftConfig(cfg.Logger)
 	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover}
 	if cfg.trusted() {
 		c.trust = newTrustState(cfg.DataDir)
@@ -91,7 +97,8 @@ func New(cfg Config) (*Cluster, error) {
 // DataDir, made by a founder, or obtained with the join token.
 //
 // Errors: no credentials and no JoinToken on a node that does not found
-// the cluster (naming Config.JoinToken); several founders without
+// the cluster (naming Config.JoinToken); the control loops' metrics
+// collide on Config.Registerer; several founders without
 // Config.ClusterCA; the join was refused (a wrong, expired or revoked
 // token, an agent token for a server, a CA that does not match the
 // token's fingerprint: the server's reason is in the error); unreadable
@@ -112,6 +119,9 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			_ = c.stop(context.Background(), false)
 		}
 	}()
+	if err := c.metrics.Register(c.cfg.Registerer); err != nil {
+		return fmt.Errorf("orchestrator: %w", err)
+	}
 	if c.trust != nil {
 		if err := c.prepareTrust(ctx); err != nil {
 			return err
@@ -129,7 +139,8 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	if c.trust != nil {
 		c.cfg.GossipKeys = c.trust.gossipKeys() // discovery may have brought a newer keyring
 	}
-	gosp, err := membership.New(c.cfg.gossipConfig(c.store.Addr(), gossipJoin, c.log))
+	c.cfg.Capacity = c.cfg.detectCapacity(c.log)
+	gosp, err := membership.New(c.cfg.gossipConfig(c.store.Addr(), gossipJoin, c.cfg.Logger))
 	if err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
@@ -160,7 +171,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			}
 		}
 	}
-	apc := c.cfg.autopilotConfig(c.store, gosp, expect, c.log)
+	apc := c.cfg.autopilotConfig(c.store, gosp, expect, c.cfg.Logger)
 	if c.trust != nil {
 		apc.VerifyServer = c.verifyServer
 	}
@@ -195,7 +206,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		}
 		a := agent.New(agent.Config{
 			NodeName: c.cfg.NodeName, Client: c.reg, Runtime: c.cfg.Runtime,
-			Recorder: events.New(c.reg, "agent", c.cfg.NodeName, c.log),
+			Recorder: events.New(c.reg, "agent", c.cfg.NodeName, c.log, events.WithMetrics(c.metrics.Events("agent"))),
 			Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
 			HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
 			BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
@@ -240,6 +251,7 @@ func (c *Cluster) leadership(ctx context.Context) {
 					NodeFailed:             c.nodeFailed,
 					EventTTL:               c.cfg.EventTTL,
 					Logger:                 c.log.Named("controller"),
+					Metrics:                c.metrics,
 				})
 			}()
 		} else if !leader {
@@ -328,13 +340,13 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 		}
 		if graceful && c.store.IsLeader() {
 			if err := c.store.TransferLeadership(ctx); err != nil {
-				c.log.Debug("leadership transfer", zap.Error(err))
+				c.log.Warn("leadership transfer failed; the others elect a leader after their timeout", zap.Error(err))
 			}
 		}
 		if gosp != nil {
 			if graceful {
 				if err := gosp.Leave(ctx); err != nil {
-					c.log.Debug("gossip leave", zap.Error(err))
+					c.log.Warn("leaving gossip failed; the others see this node fail instead", zap.Error(err))
 				}
 			}
 			if err := gosp.Shutdown(); err != nil {
@@ -344,6 +356,7 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 		if err := c.store.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		c.metrics.Unregister()
 		c.stopErr = errors.Join(errs...)
 		c.log.Info("node stopped", zap.Bool("graceful", graceful))
 	})

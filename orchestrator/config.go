@@ -145,8 +145,13 @@ type Config struct {
 	// always leaves them running.
 	StopPodsOnShutdown bool
 	// Capacity is what this node offers to Pods: cpu, memory and pods
-	// (e.g. {"cpu": 4, "memory": 8Gi, "pods": 110}). Empty means
-	// cpu 4, memory 8Gi, pods 110.
+	// (e.g. {"cpu": 4, "memory": 8Gi, "pods": 110}). A resource left out
+	// is filled in by Start: cpu and memory from this process's cgroup
+	// limits (cgroup v2's cpu.max and memory.max, else v1's CFS quota and
+	// memory limit), else the host's CPU count and /proc/meminfo's
+	// MemTotal; pods 110. Start logs the figures and where each came
+	// from. Memory that cannot be found (no /proc: not Linux) stays out,
+	// with a warning: set it here then.
 	Capacity ResourceList
 	// Labels are the Node's labels (the scheduler matches nodeSelector
 	// against them). kubernetes.io/hostname is added.
@@ -198,12 +203,18 @@ type Config struct {
 	EncryptionKeys []EncryptionKey
 
 	// Registerer receives this node's Prometheus metrics: the Raft store's
-	// flotilla_raftstore_* (registered by New, unregistered by Shutdown)
-	// and gossip's flotilla_membership_* (registered by Start, unregistered
-	// by Shutdown), each with the constant label node=NodeName, so nodes
-	// with different names may share one registerer (New or Start fails if
-	// a node of the same name is registered there). nil (the zero value)
-	// means no metrics; nothing is ever registered on a global registry.
+	// flotilla_raftstore_* (registered by New, unregistered by Shutdown);
+	// gossip's flotilla_membership_*; and the control loops' (registered
+	// by Start, unregistered by Shutdown) under Kubernetes' names where
+	// Kubernetes has them: workqueue_* per queue name (depth, adds, queue
+	// and work durations, retries), scheduler_schedule_attempts_total and
+	// scheduler_scheduling_attempt_duration_seconds by result,
+	// flotilla_controller_reconcile_total and _errors_total per
+	// controller, flotilla_events_dropped_total per component and reason.
+	// Each has the constant label node=NodeName, so nodes with different
+	// names may share one registerer (New or Start fails if a node of the
+	// same name is registered there). nil (the zero value) means no
+	// metrics; nothing is ever registered on a global registry.
 	// Raft's and memberlist's own metrics (raft_*, memberlist_*) go to
 	// go-metrics' process-wide sink instead, which package gometrics
 	// bridges to Prometheus once per process.
@@ -469,11 +480,6 @@ func (c Config) withDefaults() Config {
 	if c.Role == "" {
 		c.Role = RoleServer
 	}
-	if len(c.Capacity) == 0 {
-		c.Capacity = ResourceList{
-			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("110"),
-		}
-	}
 	c.Timing = c.Timing.withDefaults()
 	if c.CertificateValidity == 0 {
 		c.CertificateValidity = 90 * 24 * time.Hour
@@ -506,7 +512,8 @@ func (c Config) parts() parts {
 }
 
 // raftConfig is the Raft store's configuration for c (with defaults
-// applied); log is the node's logger.
+// applied); log is Config.Logger: the store names its logger raftstore
+// and adds the node field itself.
 func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 	var rc raftstore.Config
 	switch c.Timing.Raft {
@@ -531,14 +538,14 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 		rc.BindAddr = "127.0.0.1:0"
 	}
 	rc.MaxConns, rc.MaxConnsPerHost = c.MaxConnections, c.MaxConnectionsPerHost
-	rc.Logger = log.Named("raftstore")
+	rc.Logger = log
 	return rc
 }
 
 // gossipConfig is membership's configuration for c (with defaults
 // applied): raftAddr is the started store's address, advertised in the
 // node's record; join the gossip addresses discovered through Config.Join;
-// log is the node's logger.
+// log is Config.Logger (membership adds the node field itself).
 func (c Config) gossipConfig(raftAddr string, join []string, log *zap.Logger) membership.Config {
 	mc := membership.DefaultConfig()
 	mc.Timing = c.Timing.Gossip
@@ -574,7 +581,8 @@ func (c Config) gossipConfig(raftAddr string, join []string, log *zap.Logger) me
 
 // autopilotConfig is Autopilot's configuration for c (with defaults
 // applied): expect is the BootstrapExpect left once an explicit bootstrap
-// was done (0 then); log is the node's logger.
+// was done (0 then); log is Config.Logger (Autopilot adds the node field
+// itself).
 func (c Config) autopilotConfig(store autopilot.RaftCluster, gossip autopilot.Gossip, expect int, log *zap.Logger) autopilot.Config {
 	t := c.Timing
 	return autopilot.Config{

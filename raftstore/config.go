@@ -182,7 +182,9 @@ type Config struct {
 	// the node. With KeyFile, EncryptionKeys may be empty.
 	KeyFile string
 
-	// Logger receives the store's and Raft's logs. Default: zap.NewNop().
+	// Logger receives the store's and Raft's logs, named raftstore and
+	// raftstore.raft, each line with the field node=NodeID (so give it a
+	// logger without one). Default: zap.NewNop().
 	Logger *zap.Logger
 
 	// Registerer, if set, receives the store's Prometheus metrics

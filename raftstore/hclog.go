@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"slices"
+	"strconv"
 
 	"github.com/hashicorp/go-hclog"
 	"go.uber.org/zap"
@@ -11,26 +13,81 @@ import (
 )
 
 // hclogger adapts zap to hclog.Logger so Raft's logs reach the injected
-// zap logger with their key-value pairs as fields.
+// zap logger with their key-value pairs as fields, rendered as hclog
+// renders them (hclog.Fmt values formatted, Hex/Octal/Binary/Quote
+// spelled out).
+//
+// Its names are hclog's, kept apart from the zap logger's: Named appends
+// to the hclog name and ResetNamed replaces it, both below the zap
+// logger's own name, so a name never repeats.
 type hclogger struct {
-	z       *zap.Logger
-	name    string
-	implied []any
+	root *zap.Logger // the zap logger newHCLogger was given
+	z    *zap.Logger // root named with name
+	name string
+	// implied are the With arguments as fields, impliedArgs as given.
+	implied     []zap.Field
+	impliedArgs []any
+	// reserved are keys the zap logger's own fields use (node): an
+	// argument under one is renamed with the prefix, not repeated.
+	reserved []string
+	prefix   string
 }
 
-func newHCLogger(z *zap.Logger) hclog.Logger { return &hclogger{z: z} }
+// newHCLogger returns the hclog.Logger for z, whose own fields use the
+// keys reserved; arguments of Raft's under those keys are renamed prefix
+// + key (Raft's "node" argument, the Raft instance's state, becomes
+// "raft_node" beside the store's "node").
+func newHCLogger(z *zap.Logger, prefix string, reserved ...string) hclog.Logger {
+	return &hclogger{root: z, z: z, reserved: reserved, prefix: prefix}
+}
 
 func (l *hclogger) fields(args []any) []zap.Field {
-	all := append(append([]any(nil), l.implied...), args...)
-	fs := make([]zap.Field, 0, len(all)/2+1)
-	for i := 0; i < len(all); i += 2 {
-		if i+1 == len(all) {
-			fs = append(fs, zap.Any("EXTRA_VALUE", all[i]))
+	fs := make([]zap.Field, 0, len(l.implied)+len(args)/2+1)
+	fs = append(fs, l.implied...)
+	return l.appendFields(fs, args)
+}
+
+func (l *hclogger) appendFields(fs []zap.Field, args []any) []zap.Field {
+	for i := 0; i < len(args); i += 2 {
+		if i+1 == len(args) {
+			fs = append(fs, zap.Any(hclog.MissingKey, hclogValue(args[i])))
 			break
 		}
-		fs = append(fs, zap.Any(fmt.Sprint(all[i]), all[i+1]))
+		key := fmt.Sprint(args[i])
+		if slices.Contains(l.reserved, key) {
+			key = l.prefix + key
+		}
+		if st, ok := args[i+1].(hclog.CapturedStacktrace); ok {
+			fs = append(fs, zap.String(key, string(st)))
+			continue
+		}
+		fs = append(fs, zap.Any(key, hclogValue(args[i+1])))
 	}
 	return fs
+}
+
+// hclogValue renders hclog's formatting types as hclog does; other values
+// are left to zap.
+func hclogValue(v any) any {
+	switch v := v.(type) {
+	case hclog.Format:
+		if len(v) == 0 {
+			return ""
+		}
+		if f, ok := v[0].(string); ok {
+			return fmt.Sprintf(f, v[1:]...)
+		}
+		return fmt.Sprint(v...)
+	case hclog.Hex:
+		return "0x" + strconv.FormatUint(uint64(v), 16)
+	case hclog.Octal:
+		return "0" + strconv.FormatUint(uint64(v), 8)
+	case hclog.Binary:
+		return "0b" + strconv.FormatUint(uint64(v), 2)
+	case hclog.Quote:
+		return strconv.Quote(string(v))
+	}
+	return v
 }
 
 func zapLevel(level hclog.Level) zapcore.Level {
@@ -66,24 +123,31 @@ func (l *hclogger) IsInfo() bool  { return l.z.Core().Enabled(zapcore.InfoLevel)
 func (l *hclogger) IsWarn() bool  { return l.z.Core().Enabled(zapcore.WarnLevel) }
 func (l *hclogger) IsError() bool { return l.z.Core().Enabled(zapcore.ErrorLevel) }
 
-func (l *hclogger) ImpliedArgs() []any { return l.implied }
+func (l *hclogger) ImpliedArgs() []any { return l.impliedArgs }
 
 func (l *hclogger) With(args ...any) hclog.Logger {
-	return &hclogger{z: l.z, name: l.name, implied: append(append([]any(nil), l.implied...), args...)}
+	n := *l
+	n.implied = l.appendFields(slices.Clip(l.implied), args)
+	n.impliedArgs = append(slices.Clip(l.impliedArgs), args...)
+	return &n
 }
 
 func (l *hclogger) Name() string { return l.name }
 
 func (l *hclogger) Named(name string) hclog.Logger {
-	n := name
 	if l.name != "" {
-		n = l.name + "." + name
+		name = l.name + "." + name
 	}
-	return &hclogger{z: l.z.Named(name), name: n, implied: l.implied}
+	return l.ResetNamed(name)
 }
 
 func (l *hclogger) ResetNamed(name string) hclog.Logger {
-	return &hclogger{z: l.z.Named(name), name: name, implied: l.implied}
+	n := *l
+	n.name, n.z = name, l.root
+	if name != "" {
+		n.z = l.root.Named(name)
+	}
+	return &n
 }
 
 // SetLevel is ignored: the zap logger's own level decides.

@@ -165,7 +165,7 @@ func (s *Store) Start(ctx context.Context) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	hlog := newHCLogger(s.log.Named("raft"))
+	hlog := newHCLogger(s.log.Named("raft"), "raft_", "node")
 	defer func() {
 		if err != nil {
 			// A Store whose Start failed is spent: everything it opened is

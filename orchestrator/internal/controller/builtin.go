@@ -20,14 +20,14 @@ func ownedInformer(m *Manager, sample api.Object) *informer.Informer {
 
 func addReplicaSetController(m *Manager, cfg Config) {
 	pods, rss := ownedInformer(m, &api.Pod{}), ownedInformer(m, &api.ReplicaSet{})
-	c := newReplicaSetController(m.Client(), pods, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger())
+	c := newReplicaSetController(m.Client(), pods, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger(), m.Metrics())
 	m.Add("replicaset", c.run)
 }
 
 func addDeploymentController(m *Manager, cfg Config) {
 	deps, rss := m.Informer(&api.Deployment{}), ownedInformer(m, &api.ReplicaSet{})
 	deps.AddIndex(informer.IndexOwner, informer.OwnerIndex)
-	c := newDeploymentController(m.Client(), deps, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger())
+	c := newDeploymentController(m.Client(), deps, rss, m.Recorder("controller-manager", cfg.NodeName), m.Logger(), m.Metrics())
 	m.Add("deployment", c.run)
 }
 
@@ -40,7 +40,7 @@ func addNodeLifecycle(m *Manager, cfg Config) {
 }
 
 func addNamespaceController(m *Manager, _ Config) {
-	c := newNamespaceController(m.Client(), m.Informer(&api.Namespace{}), m.Logger())
+	c := newNamespaceController(m.Client(), m.Informer(&api.Namespace{}), m.Logger(), m.Metrics())
 	m.Add("namespace", c.run)
 }
 
@@ -55,6 +55,7 @@ func addScheduler(m *Manager, cfg Config) {
 	s := scheduler.New(scheduler.Config{
 		Client: m.Client(), Pods: pods, Nodes: nodes, Recorder: m.Recorder("scheduler", cfg.NodeName),
 		RetryInterval: cfg.SchedulerRetryInterval, Logger: m.Logger().Named("scheduler"),
+		Metrics: m.Metrics(),
 	})
 	m.Add("scheduler", s.Run)
 }
@@ -68,6 +69,6 @@ func addGarbageCollector(m *Manager, _ Config) {
 		inf.AddIndex(informer.IndexOwner, informer.OwnerIndex)
 		kinds[info.Kind] = inf
 	}
-	g := newGarbageCollector(m.Client(), kinds, m.Logger())
+	g := newGarbageCollector(m.Client(), kinds, m.Logger(), m.Metrics())
 	m.Add("garbagecollector", g.run)
 }

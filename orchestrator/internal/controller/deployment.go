@@ -13,6 +13,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/rollout"
 	"go.uber.org/zap"
 )
@@ -47,9 +48,9 @@ type deploymentController struct {
 	*loop
 }
 
-func newDeploymentController(reg client.Interface, deps, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *deploymentController {
+func newDeploymentController(reg client.Interface, deps, rss *informer.Informer, rec *events.Recorder, log *zap.Logger, met *metrics.Node) *deploymentController {
 	c := &deploymentController{reg: reg, deps: deps, rss: rss, rec: rec, log: log.Named("deployment")}
-	c.loop = newLoop("deployment", 4, log, c.reconcile)
+	c.loop = newLoop("deployment", 4, log, met, c.reconcile)
 	enq := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
 	deps.AddHandler(informer.Handler{OnAdd: enq, OnUpdate: func(_, o api.Object) { enq(o) }, OnDelete: enq})
 	rsEvent := func(o api.Object) {

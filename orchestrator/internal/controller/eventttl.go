@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"go.uber.org/zap"
@@ -24,14 +25,17 @@ type eventExpirer struct {
 	reg client.Interface
 	ttl time.Duration
 	log *zap.Logger
-	now func() time.Time
+	// failures logs failed sweeps at Warn, rate-limited.
+	failures *ratelog.Limiter
+	now      func() time.Time
 }
 
 func newEventExpirer(reg client.Interface, ttl time.Duration, log *zap.Logger) *eventExpirer {
 	if ttl <= 0 {
 		ttl = DefaultEventTTL
 	}
-	return &eventExpirer{reg: reg, ttl: ttl, log: log.Named("eventttl"), now: time.Now}
+	log = log.Named("eventttl")
+	return &eventExpirer{reg: reg, ttl: ttl, log: log, failures: ratelog.New(log, ratelog.DefaultInterval), now: time.Now}
 }
 
 func (e *eventExpirer) interval() time.Duration {
@@ -47,7 +51,7 @@ func (e *eventExpirer) run(ctx context.Context) {
 			return
 		case <-t.C:
 			if n, err := e.sweep(ctx); err != nil && ctx.Err() == nil {
-				e.log.Debug("event sweep failed; retrying at the next tick", zap.Error(err), zap.Int("deleted", n))
+				e.failures.Warn("sweep", "event sweep failed; retrying at the next tick", zap.Error(err), zap.Int("deleted", n))
 			} else if n > 0 {
 				e.log.Debug("expired events deleted", zap.Int("deleted", n))
 			}

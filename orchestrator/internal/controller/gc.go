@@ -9,6 +9,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"go.uber.org/zap"
 )
 
@@ -29,9 +30,9 @@ type garbageCollector struct {
 	*loop
 }
 
-func newGarbageCollector(reg client.Interface, kinds map[string]*informer.Informer, log *zap.Logger) *garbageCollector {
+func newGarbageCollector(reg client.Interface, kinds map[string]*informer.Informer, log *zap.Logger, met *metrics.Node) *garbageCollector {
 	g := &garbageCollector{reg: reg, kinds: kinds, log: log.Named("gc")}
-	g.loop = newLoop("gc", 4, log, g.reconcile)
+	g.loop = newLoop("gc", 4, log, met, g.reconcile)
 	for kind, inf := range kinds {
 		enq := func(o api.Object) {
 			g.queue.Add(kind + ":" + api.KeyOf(o))

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
 	"go.uber.org/zap"
 )
@@ -19,12 +22,21 @@ type loop struct {
 	workers   int
 	reconcile reconcileFunc
 	log       *zap.Logger
+	// failures logs reconcile errors at Warn, one line per
+	// ratelog.DefaultInterval for the whole loop.
+	failures *ratelog.Limiter
+	metrics  *metrics.Controller
 }
 
-func newLoop(name string, workers int, log *zap.Logger, r reconcileFunc) *loop {
+// newLoop returns a loop of workers running r, reporting to met (nil: no
+// metrics) as the controller and work queue called name.
+func newLoop(name string, workers int, log *zap.Logger, met *metrics.Node, r reconcileFunc) *loop {
+	log = log.Named(name)
 	return &loop{
-		name: name, workers: workers, reconcile: r, log: log.Named(name),
-		queue: workqueue.New(5*time.Millisecond, 10*time.Second),
+		name: name, workers: workers, reconcile: r, log: log,
+		failures: ratelog.New(log, ratelog.DefaultInterval),
+		metrics:  met.Controller(name),
+		queue:    workqueue.New(5*time.Millisecond, 10*time.Second, workqueue.WithMetrics(met.Queue(name))),
 	}
 }
 
@@ -41,10 +53,15 @@ func (l *loop) run(ctx context.Context) {
 					return
 				}
 				after, err := l.reconcile(ctx, key)
+				// An error of a loop being stopped is no failure.
+				stopping := ctx.Err() != nil
+				if !stopping {
+					l.metrics.Reconciled(after, err)
+				}
 				switch {
 				case err != nil:
-					if ctx.Err() == nil {
-						l.log.Debug("reconcile failed; retrying", zap.String("key", key), zap.Error(err))
+					if !stopping {
+						l.failed(key, err)
 						l.queue.AddRateLimited(key)
 					}
 				case after > 0:
@@ -60,4 +77,15 @@ func (l *loop) run(ctx context.Context) {
 	<-ctx.Done()
 	l.queue.Shutdown()
 	wg.Wait()
+}
+
+// failed logs a reconcile error: a conflict (another writer was first; the
+// retry reads the new version) at Debug, anything else at Warn, rate
+// limited, so a controller that keeps failing shows in the log.
+func (l *loop) failed(key string, err error) {
+	if api.IsConflict(err) {
+		l.log.Debug("reconcile conflict; retrying", zap.String("key", key), zap.Error(err))
+		return
+	}
+	l.failures.Warn("reconcile", "reconcile failed; retrying", zap.String("key", key), zap.Error(err))
 }

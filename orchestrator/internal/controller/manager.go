@@ -10,6 +10,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"go.uber.org/zap"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	// (0: DefaultEventTTL, one hour).
 	EventTTL time.Duration
 	Logger   *zap.Logger
+	// Metrics receives the controllers', work queues', scheduler's and
+	// Event recorders' figures; nil means none.
+	Metrics *metrics.Node
 }
 
 // Registration adds one controller (its informers, handlers and run
@@ -57,7 +61,7 @@ func Builtin() []Registration {
 // Run runs the Builtin controllers until ctx ends and returns when all of
 // them have stopped. The Cluster calls it while this node leads.
 func Run(ctx context.Context, cfg Config) {
-	m := NewManager(cfg.Client, cfg.Logger)
+	m := NewManager(cfg.Client, cfg.Logger, WithMetrics(cfg.Metrics))
 	for _, add := range Builtin() {
 		add(m, cfg)
 	}
@@ -69,8 +73,9 @@ func Run(ctx context.Context, cfg Config) {
 // the controllers; every goroutine it starts has stopped when Run returns.
 // Register everything (Informer, MetadataInformer, Add) before Run.
 type Manager struct {
-	client client.Interface
-	log    *zap.Logger
+	client  client.Interface
+	log     *zap.Logger
+	metrics *metrics.Node
 
 	informers map[string]*managedInformer // by kind
 	kinds     []string                    // informers in creation order
@@ -90,12 +95,23 @@ type namedRun struct {
 	run  func(context.Context)
 }
 
+// ManagerOption changes a Manager NewManager returns.
+type ManagerOption func(*Manager)
+
+// WithMetrics makes the Manager's controllers, work queues, scheduler and
+// Event recorders report to m (nil: no metrics).
+func WithMetrics(m *metrics.Node) ManagerOption { return func(mgr *Manager) { mgr.metrics = m } }
+
 // NewManager returns a Manager over c. log nil: no logging.
-func NewManager(c client.Interface, log *zap.Logger) *Manager {
+func NewManager(c client.Interface, log *zap.Logger, opts ...ManagerOption) *Manager {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Manager{client: c, log: log, informers: map[string]*managedInformer{}, recorders: map[string]*events.Recorder{}}
+	m := &Manager{client: c, log: log, informers: map[string]*managedInformer{}, recorders: map[string]*events.Recorder{}}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
 
 // Client returns the client controllers write through.
@@ -103,6 +119,10 @@ func (m *Manager) Client() client.Interface { return m.client }
 
 // Logger returns the manager's logger.
 func (m *Manager) Logger() *zap.Logger { return m.log }
+
+// Metrics returns the metrics controllers report to (nil: none; a nil
+// *metrics.Node hands out parts that do nothing).
+func (m *Manager) Metrics() *metrics.Node { return m.metrics }
 
 // Informer returns the shared informer of sample's kind, caching whole
 // objects of every namespace. It panics for an unregistered kind (a
@@ -146,7 +166,7 @@ func (m *Manager) informer(info api.KindInfo) *managedInformer {
 func (m *Manager) Recorder(component, host string) *events.Recorder {
 	r, ok := m.recorders[component]
 	if !ok {
-		r = events.New(m.client, component, host, m.log)
+		r = events.New(m.client, component, host, m.log, events.WithMetrics(m.metrics.Events(component)))
 		m.recorders[component] = r
 	}
 	return r

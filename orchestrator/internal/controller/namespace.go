@@ -8,6 +8,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"go.uber.org/zap"
 )
 
@@ -34,7 +35,7 @@ type namespaceController struct {
 // finalizers is checked again.
 const namespaceRetry = 250 * time.Millisecond
 
-func newNamespaceController(reg client.Interface, namespaces *informer.Informer, log *zap.Logger) *namespaceController {
+func newNamespaceController(reg client.Interface, namespaces *informer.Informer, log *zap.Logger, met *metrics.Node) *namespaceController {
 	c := &namespaceController{reg: reg, namespaces: namespaces, log: log.Named("namespace")}
 	for _, k := range reg.Scheme().Kinds() {
 		if k.Namespaced {
@@ -54,7 +55,7 @@ func newNamespaceController(reg client.Interface, namespaces *informer.Informer,
 		return 1
 	}
 	slices.SortStableFunc(c.kinds, func(a, b api.KindInfo) int { return rank(a) - rank(b) })
-	c.loop = newLoop("namespace", 2, log, c.reconcile)
+	c.loop = newLoop("namespace", 2, log, met, c.reconcile)
 	enq := func(o api.Object) { c.queue.Add(o.GetName()) }
 	namespaces.AddHandler(informer.Handler{OnAdd: enq, OnUpdate: func(_, o api.Object) { enq(o) }, OnDelete: enq})
 	return c

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
@@ -22,11 +23,14 @@ import (
 // them elsewhere. When the node comes back its agent finds those Pods gone
 // and stops them.
 type nodeLifecycle struct {
-	reg      client.Interface
-	nodes    *informer.Informer
-	pods     *informer.Informer
-	rec      *events.Recorder
-	log      *zap.Logger
+	reg   client.Interface
+	nodes *informer.Informer
+	pods  *informer.Informer
+	rec   *events.Recorder
+	log   *zap.Logger
+	// failures logs failed status writes and evictions at Warn,
+	// rate-limited.
+	failures *ratelog.Limiter
 	grace    time.Duration
 	eviction time.Duration
 	failed   func(node string) bool
@@ -41,7 +45,8 @@ type nodeLifecycle struct {
 func newNodeLifecycle(reg client.Interface, nodes, pods *informer.Informer, rec *events.Recorder, grace, eviction time.Duration, failed func(string) bool, log *zap.Logger) *nodeLifecycle {
 	c := &nodeLifecycle{
 		reg: reg, nodes: nodes, pods: pods, rec: rec, log: log.Named("nodelifecycle"),
-		grace: grace, eviction: eviction, failed: failed,
+		failures: ratelog.New(log.Named("nodelifecycle"), ratelog.DefaultInterval),
+		grace:    grace, eviction: eviction, failed: failed,
 		lastSeen: map[string]time.Time{}, lastRV: map[string]string{}, notReadySince: map[string]time.Time{},
 		start: time.Now(),
 	}
@@ -93,10 +98,12 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 				conditions.SetNode(&next.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionUnknown, Reason: "NodeStatusUnknown", Message: msg,
 					LastHeartbeatTime: api.GetNodeCondition(&n.Status, api.NodeReady).LastHeartbeatTime}, api.Now())
 				if err := c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil {
-					c.log.Debug("mark not ready", zap.String("node", n.Name), zap.Error(err))
+					if ctx.Err() == nil {
+						c.failures.Warn("notready", "marking the node not ready failed; retrying", zap.String("nodeName", n.Name), zap.Error(err))
+					}
 					continue
 				}
-				c.log.Info("node not ready", zap.String("node", n.Name), zap.String("why", msg))
+				c.log.Info("node not ready", zap.String("nodeName", n.Name), zap.String("why", msg))
 				c.rec.Eventf(n, api.EventTypeNormal, "NodeNotReady", "Node %s status is now: NodeNotReady (%s)", n.Name, msg)
 				c.mu.Lock()
 				c.notReadySince[n.Name] = now
@@ -129,7 +136,9 @@ func (c *nodeLifecycle) check(ctx context.Context) {
 			if err == nil {
 				c.rec.Eventf(p, api.EventTypeNormal, "NodeControllerEviction", "Deleting pod %s from node %s, which is not ready", p.Name, n.Name)
 			} else if ignoreConflict(err) != nil {
-				c.log.Debug("evict pod", zap.String("pod", p.Name), zap.Error(err))
+				if ctx.Err() == nil {
+					c.failures.Warn("evict", "evicting the pod failed; retrying", zap.String("pod", api.KeyOf(p)), zap.String("nodeName", n.Name), zap.Error(err))
+				}
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"go.uber.org/zap"
 )
 
@@ -39,9 +40,9 @@ type expectation struct {
 	until   time.Time // given up after this (the Pod may have changed again since)
 }
 
-func newReplicaSetController(reg client.Interface, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger) *replicaSetController {
+func newReplicaSetController(reg client.Interface, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger, met *metrics.Node) *replicaSetController {
 	c := &replicaSetController{reg: reg, pods: pods, rss: rss, rec: rec, log: log.Named("replicaset")}
-	c.loop = newLoop("replicaset", 4, log, c.reconcile)
+	c.loop = newLoop("replicaset", 4, log, met, c.reconcile)
 	enqueueRS := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
 	rss.AddHandler(informer.Handler{OnAdd: enqueueRS, OnUpdate: func(_, o api.Object) { enqueueRS(o) }, OnDelete: enqueueRS})
 	podEvent := func(o api.Object) {

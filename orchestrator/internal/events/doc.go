@@ -17,7 +17,7 @@
 // # Usage
 //
 //  1. Create a Recorder with New for a component (e.g. "scheduler") on a
-//     host (the node's name).
+//     host (the node's name); WithMetrics counts what it drops.
 //  2. Run it in a goroutine you own; it returns after its context ends,
 //     once what was recorded is written (or flushTimeout has passed).
 //  3. Call Eventf from anywhere; it never blocks. A nil *Recorder drops
@@ -32,9 +32,12 @@
 // lastTimestamp = the last repeat). A conflicting update re-reads the Event
 // and adds to the stored count; an Event deleted meanwhile (by the Event
 // TTL controller, after a quiet spell longer than the TTL) is created
-// afresh with the repeats since the last write. The memory of past events
-// holds at most maxKeys keys, least recently seen evicted first; an evicted
-// key's next occurrence starts a new Event.
+// afresh with the repeats since the last write. A write that fails for
+// another reason (after retrying while there is no leader) is given up:
+// its occurrences are counted in Metrics.Failed and logged at Warn, at
+// most one line per ratelog.DefaultInterval and Recorder. The memory of
+// past events holds at most maxKeys keys, least recently seen evicted
+// first; an evicted key's next occurrence starts a new Event.
 //
 // # What it does not do
 //

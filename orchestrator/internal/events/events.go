@@ -11,8 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -42,6 +44,8 @@ type Recorder struct {
 	component string
 	host      string
 	log       *zap.Logger
+	failures  *ratelog.Limiter
+	metrics   Metrics
 	// ch holds entries to write, each at most once (entry.queued).
 	ch      chan *entry
 	dropped atomic.Uint64
@@ -101,16 +105,34 @@ func addCount(a, b int32) int32 {
 	return a + b
 }
 
+// Metrics count the occurrences a Recorder could not record. Either
+// field may be nil (not counted).
+type Metrics struct {
+	// Dropped counts first occurrences dropped because the queue was full
+	// (what Dropped returns, for this Recorder only).
+	Dropped prometheus.Counter
+	// Failed counts occurrences given up because their write failed
+	// (after its retries while there was no leader).
+	Failed prometheus.Counter
+}
+
+// Option changes a Recorder New returns.
+type Option func(*Recorder)
+
+// WithMetrics makes the Recorder count what it drops in m.
+func WithMetrics(m Metrics) Option { return func(r *Recorder) { r.metrics = m } }
+
 // New returns a Recorder for component (e.g. "scheduler") on host.
-func New(reg client.Interface, component, host string, log *zap.Logger) *Recorder {
+func New(reg client.Interface, component, host string, log *zap.Logger, opts ...Option) *Recorder {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Recorder{
+	r := &Recorder{
 		reg:       reg,
 		component: component,
 		host:      host,
 		log:       log,
+		failures:  ratelog.New(log, ratelog.DefaultInterval),
 		ch:        make(chan *entry, queueSize),
 		interval:  AggregationInterval,
 		maxKeys:   maxKeys,
@@ -119,6 +141,10 @@ func New(reg client.Interface, component, host string, log *zap.Logger) *Recorde
 		lru:       list.New(),
 		waiting:   map[*entry]struct{}{},
 	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Dropped returns how many events were dropped because the queue was full.
@@ -161,6 +187,9 @@ func (r *Recorder) Eventf(obj api.Object, eventType, reason, format string, args
 		e.queued = true
 	default:
 		r.dropped.Add(1)
+		if r.metrics.Dropped != nil {
+			r.metrics.Dropped.Inc()
+		}
 		return
 	}
 	e.elem = r.lru.PushFront(e)
@@ -336,7 +365,11 @@ func (r *Recorder) write(ctx context.Context, e *entry) {
 		e.pending = addCount(e.pending, n)
 		e.since = since
 	default:
-		r.log.Debug("event not recorded", zap.String("reason", ev.Reason), zap.Int32("count", n), zap.Error(err))
+		if r.metrics.Failed != nil {
+			r.metrics.Failed.Add(float64(n))
+		}
+		r.failures.Warn("write", "event not recorded", zap.String("component", r.component),
+			zap.String("reason", ev.Reason), zap.Int32("count", n), zap.Error(err))
 	}
 	if e.pending > 0 {
 		r.waiting[e] = struct{}{}

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +12,12 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -403,5 +409,48 @@ func TestConcurrentEventf(t *testing.T) {
 	}
 	if d := f.rec.Dropped(); d != 0 {
 		t.Fatalf("%d dropped", d)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+// What a Recorder cannot record is counted: first occurrences beyond the
+// queue in Metrics.Dropped, occurrences whose write failed in
+// Metrics.Failed, and a failing store is one Warn line, not one per
+// Event.
+func TestMetricsCountWhatIsLost(t *testing.T) {
+	reg := testutil.Registry(t)
+	failing := client.Intercept(reg, client.Funcs{
+		Create: func(context.Context, client.Interface, api.Object, client.CreateOptions) error {
+			return api.NewForbidden("Event", "", errors.New("quota exceeded"))
+		},
+	})
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped"})
+	failed := prometheus.NewCounter(prometheus.CounterOpts{Name: "failed"})
+	core, logs := observer.New(zapcore.WarnLevel)
+	rec := events.New(failing, "agent", "n1", zap.New(core), events.WithMetrics(events.Metrics{Dropped: dropped, Failed: failed}))
+	node := testNode("n2")
+	const queued, over = 1024, 76
+	for i := range queued + over {
+		rec.Eventf(node, api.EventTypeNormal, "Burst", "event %d", i)
+	}
+	if got := counterValue(t, dropped); got != over || rec.Dropped() != over {
+		t.Errorf("dropped: metric %v, Dropped() %d; want %d", got, rec.Dropped(), over)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Run starts stopped: only the flush writes, and every write fails
+	rec.Run(ctx)
+	if got := counterValue(t, failed); got != queued {
+		t.Errorf("failed: %v, want %d", got, queued)
+	}
+	if got := logs.FilterMessage("event not recorded").Len(); got != 1 {
+		t.Errorf("%d Warn lines for %d failed writes, want 1", got, queued)
 	}
 }

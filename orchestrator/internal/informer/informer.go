@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"go.uber.org/zap"
@@ -39,6 +40,8 @@ type Informer struct {
 	info api.KindInfo
 	opts client.ListOptions
 	log  *zap.Logger
+	// failures logs failed lists and watches at Warn, rate-limited.
+	failures *ratelog.Limiter
 
 	mu       sync.RWMutex
 	items    map[string]api.Object
@@ -64,8 +67,9 @@ func New(reg client.Interface, sample api.Object, opts client.ListOptions, log *
 	// Cached objects are read-only, so informers of one registry share
 	// them (the agent's and the controllers' Pods are one copy).
 	opts.Shared = true
+	log = log.With(zap.String("kind", info.Kind))
 	return &Informer{
-		reg: reg, info: info, opts: opts, log: log.With(zap.String("kind", info.Kind)),
+		reg: reg, info: info, opts: opts, log: log, failures: ratelog.New(log, ratelog.DefaultInterval),
 		items: map[string]api.Object{}, indexFns: map[string]IndexFunc{},
 		indexes: map[string]map[string]map[string]api.Object{}, changed: make(chan struct{}),
 	}
@@ -99,7 +103,11 @@ func (i *Informer) AddIndex(name string, fn IndexFunc) {
 	i.indexes[name] = map[string]map[string]api.Object{}
 }
 
-// Run lists and watches until ctx ends.
+// Run lists and watches until ctx ends. A list or watch that fails is
+// retried after a backoff (doubling up to a second) and logged at Warn,
+// one line per ratelog.DefaultInterval. A watch that falls too far behind
+// (re-listed at once) or ends without an error (re-listed after the
+// backoff) is routine and logged at Debug.
 func (i *Informer) Run(ctx context.Context) {
 	backoff := 10 * time.Millisecond
 	for ctx.Err() == nil {
@@ -112,7 +120,11 @@ func (i *Informer) Run(ctx context.Context) {
 			backoff = 10 * time.Millisecond
 			continue
 		}
-		i.log.Debug("list/watch failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		if err != nil {
+			i.failures.Warn("listwatch", "list/watch failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		} else {
+			i.log.Debug("watch ended; re-listing", zap.Duration("backoff", backoff))
+		}
 		select {
 		case <-ctx.Done():
 			return

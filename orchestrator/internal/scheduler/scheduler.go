@@ -30,11 +30,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
 	"go.uber.org/zap"
 )
@@ -51,6 +53,9 @@ type Config struct {
 	// nothing changed (5 s).
 	RetryInterval time.Duration
 	Logger        *zap.Logger
+	// Metrics receives the scheduling attempts and the work queue's
+	// figures (as the queue "scheduler"); nil means none.
+	Metrics *metrics.Node
 }
 
 type nodeInfo struct {
@@ -80,6 +85,9 @@ type Scheduler struct {
 	cfg   Config
 	log   *zap.Logger
 	queue *workqueue.Queue
+	// failures logs failed binds and status writes at Warn, rate-limited.
+	failures *ratelog.Limiter
+	attempts *metrics.Scheduler
 
 	mu            sync.Mutex
 	nodes         map[string]*nodeInfo
@@ -94,6 +102,8 @@ type Scheduler struct {
 type bindReq struct {
 	pod  *api.Pod
 	node string
+	// start is when the scheduling attempt began.
+	start time.Time
 }
 
 // New registers the Scheduler's handlers on the informers.
@@ -109,7 +119,9 @@ func New(cfg Config) *Scheduler {
 	}
 	s := &Scheduler{
 		cfg: cfg, log: cfg.Logger,
-		queue:         workqueue.New(10*time.Millisecond, 5*time.Second),
+		failures:      ratelog.New(cfg.Logger, ratelog.DefaultInterval),
+		attempts:      cfg.Metrics.Scheduler(),
+		queue:         workqueue.New(10*time.Millisecond, 5*time.Second, workqueue.WithMetrics(cfg.Metrics.Queue("scheduler"))),
 		nodes:         map[string]*nodeInfo{},
 		placed:        map[string]placement{},
 		unschedulable: map[string]bool{},
@@ -358,12 +370,20 @@ func (s *Scheduler) binder(ctx context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
-				if !api.IsNotFound(err) {
-					s.log.Debug("bind failed", zap.String("pod", key), zap.Error(err))
+				s.attempts.Attempt(metrics.Error, req.start)
+				switch {
+				case api.IsNotFound(err): // deleted meanwhile: nothing to retry
+				case api.IsConflict(err):
+					// Changed meanwhile; the retry reads the new version.
+					s.log.Debug("bind conflict; retrying", zap.String("pod", key), zap.Error(err))
+					s.queue.AddRateLimited(key)
+				default:
+					s.failures.Warn("bind", "bind failed; retrying", zap.String("pod", key), zap.String("nodeName", req.node), zap.Error(err))
 					s.queue.AddRateLimited(key)
 				}
 				continue
 			}
+			s.attempts.Attempt(metrics.Scheduled, req.start)
 			s.queue.Forget(key)
 			s.cfg.Recorder.Eventf(req.pod, api.EventTypeNormal, "Scheduled", "Successfully assigned %s to %s", key, req.node)
 		}
@@ -371,6 +391,7 @@ func (s *Scheduler) binder(ctx context.Context) {
 }
 
 func (s *Scheduler) scheduleOne(ctx context.Context, key string) {
+	start := time.Now()
 	o, ok := s.cfg.Pods.Get(key)
 	if !ok {
 		return
@@ -394,11 +415,12 @@ func (s *Scheduler) scheduleOne(ctx context.Context, key string) {
 	}
 	s.mu.Unlock()
 	if best == nil {
+		s.attempts.Attempt(metrics.Unschedulable, start)
 		s.markUnschedulable(ctx, pod, reasons)
 		return
 	}
 	select {
-	case s.bindCh <- bindReq{pod: pod, node: best.name}:
+	case s.bindCh <- bindReq{pod: pod, node: best.name, start: start}:
 	case <-ctx.Done():
 	}
 }
@@ -525,7 +547,11 @@ func (s *Scheduler) markUnschedulable(ctx context.Context, pod *api.Pod, reasons
 		next.Status.Phase = api.PodPending
 	}
 	if err := s.cfg.Client.UpdateStatus(ctx, next, client.UpdateOptions{}); err != nil && ctx.Err() == nil {
-		s.log.Debug("unschedulable status", zap.Error(err))
+		if api.IsConflict(err) || api.IsNotFound(err) {
+			s.log.Debug("unschedulable status not written", zap.String("pod", api.KeyOf(pod)), zap.Error(err))
+		} else {
+			s.failures.Warn("status", "unschedulable status not written", zap.String("pod", api.KeyOf(pod)), zap.Error(err))
+		}
 	}
 	s.cfg.Recorder.Eventf(pod, api.EventTypeWarning, "FailedScheduling", "%s", msg)
 }

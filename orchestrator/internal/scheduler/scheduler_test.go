@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,9 +14,14 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controllerutil"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/scheduler"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -26,12 +32,18 @@ type env struct {
 	nodes *informer.Informer
 }
 
-func start(t *testing.T) *env {
-	reg := testutil.Registry(t)
+func start(t *testing.T) *env { return startWith(t, testutil.Registry(t), nil) }
+
+// startWith runs a scheduler over reg whose Config edit may change.
+func startWith(t *testing.T, reg client.Interface, edit func(*scheduler.Config)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	pods := informer.New(reg, &api.Pod{}, client.ListOptions{}, nil)
 	nodes := informer.New(reg, &api.Node{}, client.ListOptions{}, nil)
-	s := scheduler.New(scheduler.Config{Client: reg, Pods: pods, Nodes: nodes, RetryInterval: 50 * time.Millisecond})
+	cfg := scheduler.Config{Client: reg, Pods: pods, Nodes: nodes, RetryInterval: 50 * time.Millisecond}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s := scheduler.New(cfg)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); pods.Run(ctx) }()
@@ -178,5 +190,72 @@ func TestSpreadsOwnerAcrossNodes(t *testing.T) {
 	}
 	if count["a"] != 3 || count["b"] != 3 || count["c"] != 3 {
 		t.Fatalf("spread %v, want 3 per node", count)
+	}
+}
+
+// Each scheduling attempt is counted by result, as kube-scheduler's
+// scheduler_schedule_attempts_total; a bind that keeps failing is
+// logged at Warn, rate-limited.
+func TestAttemptsCounted(t *testing.T) {
+	refused := client.Intercept(testutil.Registry(t), client.Funcs{
+		Bind: func(ctx context.Context, c client.Interface, p *api.Pod, node string, o client.UpdateOptions) (*api.Pod, error) {
+			if p.Name == "refused" {
+				return nil, api.NewForbidden("Pod", p.Name, errors.New("admission says no"))
+			}
+			return c.Bind(ctx, p, node, o)
+		},
+	})
+	reg := prometheus.NewRegistry()
+	met := metrics.New("n1")
+	if err := met.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.WarnLevel)
+	e := startWith(t, refused, func(c *scheduler.Config) { c.Metrics, c.Logger = met, zap.New(core) })
+	ctx := context.Background()
+	n := readyNode("plain")
+	n.Status.Capacity = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourcePods: api.MustParse("10")}
+	n.Status.Allocatable = n.Status.Capacity
+	if err := e.reg.Create(ctx, n, client.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	huge := pod("huge", "")
+	huge.Spec.Containers[0].Resources.Requests = api.ResourceList{api.ResourceCPU: api.MustParse("2")}
+	for _, p := range []*api.Pod{pod("fits", ""), huge, pod("refused", "")} {
+		if err := e.reg.Create(ctx, p, client.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.boundTo(t, "fits")
+	attempts := func(result string) float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "scheduler_schedule_attempts_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "result" && l.GetValue() == result {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	testutil.Eventually(t, 10*time.Second, "the refused bind retried", func() bool { return attempts(metrics.Error) >= 3 })
+	testutil.Eventually(t, 10*time.Second, "huge found unschedulable", func() bool { return attempts(metrics.Unschedulable) >= 1 })
+	if got := attempts(metrics.Scheduled); got != 1 {
+		t.Errorf("%v scheduled attempts, want 1 (fits)", got)
+	}
+	warn := logs.FilterMessage("bind failed; retrying").AllUntimed()
+	if len(warn) == 0 || warn[0].ContextMap()["pod"] != "default/refused" {
+		t.Fatalf("Warn lines %+v, want the refused bind", warn)
+	}
+	if errs := attempts(metrics.Error); float64(len(warn)) >= errs {
+		t.Errorf("%d Warn lines for %v failed binds: not rate-limited", len(warn), errs)
 	}
 }

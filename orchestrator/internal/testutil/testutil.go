@@ -46,7 +46,7 @@ func StoreWith(tb testing.TB, change func(*raftstore.Config)) *raftstore.Store {
 	if _, bench := tb.(*testing.B); bench {
 		cfg.Logger = zap.NewNop() // benchmarks print every log line
 	} else {
-		cfg.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("raft")
+		cfg.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel))
 	}
 	cfg.HistorySize = 100000
 	if change != nil {
