@@ -211,7 +211,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 			HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
 			BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
 			BackoffResetAfter:  c.timing.RestartBackoffReset,
-			StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Logger: c.log.Named("agent"),
+			StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Metrics: c.metrics.Agent(), Logger: c.log.Named("agent"),
 		})
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); a.Run(runCtx) }()

@@ -210,7 +210,12 @@ type Config struct {
 	// and work durations, retries), scheduler_schedule_attempts_total and
 	// scheduler_scheduling_attempt_duration_seconds by result,
 	// flotilla_controller_reconcile_total and _errors_total per
-	// controller, flotilla_events_dropped_total per component and reason.
+	// controller, flotilla_events_dropped_total per component and reason,
+	// and the agent's kubelet_started_pods_total, _errors_total,
+	// kubelet_pod_start_duration_seconds (from the Pod's creation),
+	// kubelet_runtime_operations_total by operation_type (run_podsandbox
+	// for now), flotilla_agent_heartbeat_failures_total and
+	// flotilla_agent_pod_sync_failures_total.
 	// Each has the constant label node=NodeName, so nodes with different
 	// names may share one registerer (New or Start fails if a node of the
 	// same name is registered there). nil (the zero value) means no

@@ -56,12 +56,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/backoff"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/conditions"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/prober"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/workqueue"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
@@ -96,15 +98,21 @@ type Config struct {
 	StopPodsOnShutdown bool
 	// Workers is the number of Pods synced in parallel (8).
 	Workers int
+	// Metrics, if set, receives the agent's metrics (its work queue, Pod
+	// starts, heartbeat and sync failures); nil records nothing.
+	Metrics *metrics.Agent
 	Logger  *zap.Logger
 }
 
 // Agent runs the Pods of one node.
 type Agent struct {
-	cfg   Config
-	log   *zap.Logger
-	pods  *informer.Informer
-	queue *workqueue.Queue
+	cfg Config
+	log *zap.Logger
+	// failures logs failures that may persist (runtime list, Pod sync,
+	// heartbeat) at Warn, rate-limited per kind.
+	failures *ratelog.Limiter
+	pods     *informer.Informer
+	queue    *workqueue.Queue
 
 	rtc *rtCache
 
@@ -180,7 +188,8 @@ func New(cfg Config) *Agent {
 		Fields:     api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
 		Consistent: true,
 	}, cfg.Logger)
-	a.queue = workqueue.New(cfg.BackoffBase/10+time.Millisecond, cfg.BackoffMax)
+	a.queue = workqueue.New(cfg.BackoffBase/10+time.Millisecond, cfg.BackoffMax, workqueue.WithMetrics(cfg.Metrics.Queue()))
+	a.failures = ratelog.New(a.log, ratelog.DefaultInterval)
 	a.pods.AddHandler(informer.Handler{
 		OnAdd:    func(o api.Object) { a.queue.Add(api.KeyOf(o)) },
 		OnUpdate: func(_, o api.Object) { a.queue.Add(api.KeyOf(o)) },
@@ -287,12 +296,12 @@ func (a *Agent) resync(ctx context.Context) {
 	seq := a.rtc.next()
 	sbs, err := a.cfg.Runtime.ListPodSandboxes(ctx, nil)
 	if err != nil {
-		a.log.Debug("runtime list failed", zap.Error(err))
+		a.failures.Warn("runtimelist", "runtime list failed", zap.Error(err))
 		return
 	}
 	cs, err := a.cfg.Runtime.ListContainers(ctx, nil)
 	if err != nil {
-		a.log.Debug("runtime list failed", zap.Error(err))
+		a.failures.Warn("runtimelist", "runtime list failed", zap.Error(err))
 		return
 	}
 	a.rtc.replace(sbs, cs, seq)
@@ -390,7 +399,12 @@ func (a *Agent) worker(ctx context.Context) {
 		}
 		switch {
 		case err != nil && ctx.Err() == nil:
-			a.log.Debug("pod sync failed", zap.String("pod", key), zap.Error(err))
+			if api.IsConflict(err) {
+				a.log.Debug("pod sync conflict; retrying", zap.String("pod", key), zap.Error(err))
+			} else {
+				a.failures.Warn("podsync", "pod sync failed", zap.String("pod", key), zap.Error(err))
+				a.cfg.Metrics.PodSyncFailed()
+			}
 			a.queue.AddRateLimited(key)
 		case requeue > 0:
 			a.queue.Forget(key)
@@ -450,7 +464,8 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if err := a.renew(ctx); err != nil && ctx.Err() == nil {
-			a.log.Debug("node heartbeat failed", zap.Error(err))
+			a.failures.Warn("heartbeat", "node heartbeat failed", zap.Error(err))
+			a.cfg.Metrics.HeartbeatFailed()
 		}
 		select {
 		case <-ctx.Done():
@@ -468,7 +483,7 @@ func (a *Agent) renew(ctx context.Context) error {
 	if api.IsNotFound(err) {
 		err = a.cfg.Client.Create(ctx, a.nodeObject(), client.CreateOptions{})
 		if err == nil {
-			a.log.Info("node registered", zap.String("node", a.cfg.NodeName))
+			a.log.Info("node registered")
 		}
 		return err
 	}
@@ -608,12 +623,20 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 		a.mu.Lock()
 		attempt := a.nextAttempt[string(pod.UID)]
 		a.mu.Unlock()
+		start := time.Now()
 		id, err := rt.RunPodSandbox(ctx, &runtime.PodSandboxConfig{
 			Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
 			Hostname: pod.Spec.Hostname, PortMappings: portMappings(pod),
 		})
+		a.cfg.Metrics.RuntimeOperation("run_podsandbox", start, err)
 		if err != nil {
+			a.cfg.Metrics.PodStartFailed()
 			return 0, err
+		}
+		if attempt == 0 {
+			// From the Pod's creation (its first sandbox only): scheduling
+			// included, as users see it.
+			a.cfg.Metrics.PodStarted(pod.CreationTimestamp.Time)
 		}
 		if sb, err = a.refreshSandbox(ctx, id); err != nil {
 			return 0, err
