@@ -189,8 +189,13 @@ func (c *Cluster) refreshTrust(ctx context.Context) {
 		var rec caRecord
 		if json.Unmarshal(kv.Value, &rec) == nil {
 			if cas, err := trust.ParseCerts(rec.Certs); err == nil && len(cas) > 0 {
+				// Expired CA certificates are dropped, unless that would
+				// leave none (then nothing verifies either way, and the
+				// error names the expiry).
 				now := time.Now()
-				cas = slices.DeleteFunc(cas, func(x509c *x509Cert) bool { return now.After(x509c.NotAfter) && len(cas) > 1 })
+				if live := slices.DeleteFunc(slices.Clone(cas), func(ca *x509Cert) bool { return now.After(ca.NotAfter) }); len(live) > 0 {
+					cas = live
+				}
 				ts.pool.SetCAs(cas...)
 				if ts.dir != "" {
 					if err := writeFileAtomic(ts.path(fileCAs), trust.EncodeCerts(cas...)); err != nil {
