@@ -150,8 +150,9 @@ type Client interface {
 	// of them all, and errors.As and the predicates (IsInvalid,
 	// IsNotFound, ...) find the first failing document's, so test each of
 	// ApplyAllError.Failed for the others; IsBadRequest for a manifest
-	// that holds no object; ctx.Err(), wrapped, when ctx ends during the
-	// checks.
+	// that holds no object; IsRequestEntityTooLarge for one over
+	// MaxManifestBytes or MaxManifestObjects (nothing applied);
+	// ctx.Err(), wrapped, when ctx ends during the checks.
 	ApplyAll(ctx context.Context, manifest []byte, opts ...ApplyOption) ([]Object, error)
 }
 
