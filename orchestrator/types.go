@@ -745,6 +745,9 @@ const (
 	PodInitialized  = api.PodInitialized
 	ContainersReady = api.ContainersReady
 	PodReady        = api.PodReady
+	// DisruptionTarget: the Pod is about to be deleted by the control plane
+	// (Kubernetes' reason DeletionByPodGC: its Node is gone).
+	DisruptionTarget = api.DisruptionTarget
 )
 
 // Annotations and labels that Flotilla's controllers and agents put on

@@ -19,8 +19,12 @@ import (
 )
 
 // maxBurst bounds the Pods one reconcile creates or deletes; the rest
-// follow in the next pass.
-const maxBurst = 500
+// follow in the next pass. maxInFlight bounds the writes under way at a
+// time.
+const (
+	maxBurst    = 500
+	maxInFlight = 64
+)
 
 type replicaSetController struct {
 	reg  client.Interface
@@ -182,6 +186,13 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	return after, nil
 }
 
+// createPods creates n Pods of rs in slow-start batches, as Kubernetes'
+// ReplicaSet controller does: 1 Pod, then 2, 4, 8, ... (at most
+// maxInFlight writes at a time), stopping after the first batch in which
+// a create failed. A create bound to fail (a full namespace, a template
+// admission refuses) then costs one write, not n. It returns the
+// resourceVersion of the last create, how many it created and the first
+// error.
 func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSet, n int) (string, int, error) {
 	var names []string
 	defer func() { c.expect(names, true) }()
@@ -189,32 +200,32 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 	var lastRev int64
 	var firstErr error
 	created := 0
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p := podFromTemplate(rs)
-			err := c.reg.Create(ctx, p, client.CreateOptions{})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
+	sem := make(chan struct{}, maxInFlight)
+	for batch := min(n, 1); batch > 0 && firstErr == nil; batch = min(2*batch, n-created) {
+		var wg sync.WaitGroup
+		for range batch {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				p := podFromTemplate(rs)
+				err := c.reg.Create(ctx, p, client.CreateOptions{})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					return
 				}
-				return
-			}
-			created++
-			names = append(names, api.Key(p.Namespace, p.Name))
-			if rv, _ := client.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
-				lastRev = rv
-			}
-		}()
+				created++
+				names = append(names, api.Key(p.Namespace, p.Name))
+				if rv, _ := client.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
+					lastRev = rv
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	return fmt.Sprint(lastRev), created, firstErr
 }
 
@@ -225,7 +236,7 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 	var lastRev int64
 	var errs []error
 	deleted := 0
-	sem := make(chan struct{}, 64)
+	sem := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
 	for _, p := range pods {
 		sem <- struct{}{}
