@@ -3,12 +3,15 @@ package orchestrator
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"strconv"
 	"time"
 
 	"github.com/flotilla-io/flotilla/autopilot"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -136,7 +139,9 @@ type Config struct {
 	StopPodsOnShutdown bool
 	// Capacity is what this node offers to Pods: cpu, memory and pods
 	// (e.g. {"cpu": 4, "memory": 8Gi, "pods": 110}). Empty means
-	// cpu 4, memory 8Gi, pods 110.
+	// cpu 4, memory 8Gi, pods 110. Without "pods" the node takes
+	// DefaultMaxPodsPerNode (110, the kubelet's --max-pods default): the
+	// scheduler binds no Pod to a node beyond its pods capacity.
 	Capacity ResourceList
 	// Labels are the Node's labels (the scheduler matches nodeSelector
 	// against them). kubernetes.io/hostname is added.
@@ -144,6 +149,11 @@ type Config struct {
 
 	// Timing holds failure detection and control loop timings.
 	Timing Timing
+
+	// Limits are the cluster-wide safety limits this server enforces on
+	// the writes it serves (see Limits). The zero value means the
+	// defaults; give every server the same.
+	Limits Limits
 
 	// EventTTL is how long Event objects are kept after they were last
 	// recorded (kube-apiserver's --event-ttl); the Raft leader deletes
@@ -208,6 +218,52 @@ type Config struct {
 	// (empty: NodeName) and gossip ports count up from 10000 unless
 	// GossipBindPort is set.
 	networks *inmem.Networks
+}
+
+// Defaults of the safety limits (see Limits and Config.Capacity).
+const (
+	// DefaultMaxReplicas: every server holds every Pod in memory (the
+	// store and the controllers' caches, some kilobytes per Pod), so a
+	// Deployment of a million replicas is gigabytes on each of them;
+	// 10,000 is twice the largest Deployment of Kubernetes' 5,000-node
+	// scalability tests.
+	DefaultMaxReplicas = registry.DefaultMaxReplicas
+	// DefaultMaxObjectsPerNamespace: five workloads at the replica limit,
+	// or the Events a Deployment at the limit records while it starts.
+	DefaultMaxObjectsPerNamespace = registry.DefaultMaxObjectsPerNamespace
+	// DefaultMaxPodsPerNode is a node's pods capacity when Config.Capacity
+	// does not say: the kubelet's --max-pods default.
+	DefaultMaxPodsPerNode = 110
+)
+
+// Limits are cluster-wide safety limits on what one request may ask of
+// the cluster, until ResourceQuota exists: without them a Deployment of a
+// million replicas grew each server's heap past 3 GiB within 90 s. For
+// each field, 0 means its default and a negative value turns the limit
+// off. (The third limit, Pods per node, is each node's pods capacity:
+// see Config.Capacity.)
+type Limits struct {
+	// MaxReplicas bounds the replicas of one workload (spec.replicas of
+	// a Deployment or ReplicaSet). A create, update, patch or apply that
+	// asks for more fails with IsInvalid, naming spec.replicas and the
+	// limit; an object already over a lowered limit may still be written
+	// as long as its replicas do not grow. Default DefaultMaxReplicas
+	// (10,000).
+	MaxReplicas int
+	// MaxObjectsPerNamespace bounds how many objects of one kind (Pods,
+	// Events, ConfigMaps, ...) one namespace holds: a create beyond it
+	// fails with IsForbidden, naming the namespace and the limit; a
+	// controller that cannot create its Pods reports it in its status
+	// (a ReplicaSet's ReplicaFailure condition) and an Event. The creates
+	// through one server never pass it (near the limit they count and
+	// write one at a time); creates through several servers at once may
+	// take a namespace a little past it. Default
+	// DefaultMaxObjectsPerNamespace (50,000).
+	MaxObjectsPerNamespace int
+}
+
+func (l Limits) registry() registry.Limits {
+	return registry.Limits{MaxReplicas: int64(l.MaxReplicas), MaxObjectsPerNamespace: l.MaxObjectsPerNamespace}
 }
 
 // BootstrapServer is one founding server: its NodeName and Raft address.
@@ -454,9 +510,11 @@ func (c Config) withDefaults() Config {
 		c.Role = RoleServer
 	}
 	if len(c.Capacity) == 0 {
-		c.Capacity = ResourceList{
-			api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi"), api.ResourcePods: api.MustParse("110"),
-		}
+		c.Capacity = ResourceList{api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi")}
+	}
+	if _, ok := c.Capacity[api.ResourcePods]; !ok {
+		c.Capacity = maps.Clone(c.Capacity) // the caller's map stays as it was
+		c.Capacity[api.ResourcePods] = api.MustParse(strconv.Itoa(DefaultMaxPodsPerNode))
 	}
 	c.Timing = c.Timing.withDefaults()
 	if c.CertificateValidity == 0 {

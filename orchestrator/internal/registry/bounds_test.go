@@ -287,6 +287,39 @@ func TestObjectsPerNamespaceLimit(t *testing.T) {
 	if err := r.Create(ctx, pod("p3"), client.CreateOptions{}); err != nil {
 		t.Errorf("after a delete: %v", err)
 	}
+
+	// Creates racing through one registry never pass the limit.
+	r, err = registry.New(st, registry.Config{Limits: registry.Limits{MaxObjectsPerNamespace: 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "race"}}, client.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored, refused := 0, 0
+	for i := range 60 {
+		wg.Go(func() {
+			p := pod(fmt.Sprint("r", i))
+			p.Namespace = "race"
+			err := r.Create(ctx, p, client.CreateOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				stored++
+			case api.IsForbidden(err):
+				refused++
+			default:
+				t.Errorf("create %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if stored != 30 || refused != 30 {
+		t.Errorf("60 racing creates under a limit of 30: %d stored, %d refused", stored, refused)
+	}
 }
 
 func podKind(t *testing.T, r *registry.Registry) api.KindInfo {

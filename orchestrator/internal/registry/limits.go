@@ -38,10 +38,12 @@ type Limits struct {
 	MaxReplicas int64
 	// MaxObjectsPerNamespace bounds how many objects of one kind a
 	// namespace holds: a create beyond it is Forbidden, naming the
-	// namespace, the kind and the limit. The count is this server's view,
-	// refreshed at least every second and whenever it nears the limit, so
-	// objects other servers create meanwhile may take a namespace a little
-	// past it. Default DefaultMaxObjectsPerNamespace.
+	// namespace, the kind and the limit. The creates through one server
+	// never pass it (near the limit they count the store and write one at
+	// a time); those through several servers at once may take a namespace
+	// a little past it, since each server counts at most once a second
+	// while it is far from the limit. Default
+	// DefaultMaxObjectsPerNamespace.
 	MaxObjectsPerNamespace int
 }
 
@@ -75,79 +77,110 @@ func (r *Registry) replicaLimit(st strategy.Strategy, obj, old api.Object) api.F
 	return api.FieldErrorList{api.Invalid(field, n, fmt.Sprintf("must be less than or equal to %d, the cluster's limit of replicas per workload", r.limits.MaxReplicas))}
 }
 
-// namespaceCounts estimates how many objects of each kind each namespace
-// holds, so that the object limit costs a walk of the namespace's keys at
-// most once a second (and near the limit), not on every create.
+// namespaceCounts keeps, per kind and namespace, how many objects the
+// namespace held when last counted and how many creates this registry
+// admitted since, so that the object limit costs a walk of the
+// namespace's keys about once a second, not on every create.
+//
+// Far from the limit (under nine tenths, counted less than a second ago)
+// creates go ahead at once, each adding to the estimate. Otherwise a
+// create counts the store's keys and then writes while it holds its
+// namespace's lock, which waits for the creates under way: near the
+// limit, creates through one server are exact, one at a time.
 type namespaceCounts struct {
 	mu sync.Mutex
 	m  map[string]*nsCount // by key prefix
 }
 
 type nsCount struct {
-	n       int       // counted in the store
-	created int       // creates this registry made since
-	at      time.Time // when counted
+	// lock is held shared by a create admitted on the estimate, and
+	// exclusively by a create that counts, until each has written.
+	lock sync.RWMutex
+	// Guarded by namespaceCounts.mu:
+	n       int       // objects counted in the store
+	pending int       // creates admitted since the count
+	at      time.Time // when counted (zero: never)
+	used    time.Time // when last used, for pruning
 }
 
 // countRefresh is how old a count may be before a create counts again;
-// maxCounts is how many counts are kept before stale ones are dropped.
+// maxCounts is how many namespaces' counts are kept before those unused
+// for countForget are dropped.
 const (
 	countRefresh = time.Second
+	countForget  = time.Minute
 	maxCounts    = 4096
 )
 
-// checkObjectLimit refuses to create an object of info's kind in
-// namespace when the namespace holds the limit already. The caller calls
-// created after a create it stored.
+// entry returns the count of prefix, made if need be.
+func (nc *namespaceCounts) entry(prefix string, now time.Time) *nsCount {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if nc.m == nil {
+		nc.m = map[string]*nsCount{}
+	}
+	c := nc.m[prefix]
+	if c == nil {
+		if len(nc.m) >= maxCounts {
+			for p, old := range nc.m {
+				if now.Sub(old.used) >= countForget {
+					delete(nc.m, p)
+				}
+			}
+		}
+		c = &nsCount{}
+		nc.m[prefix] = c
+	}
+	c.used = now
+	return c
+}
+
+// admitCreate checks that a namespace may take one more object of info's
+// kind. On success the caller must call done once the create is over,
+// with whether it stored the object.
 //
 // Errors: Forbidden over the limit; the store's error when counting.
-func (r *Registry) checkObjectLimit(ctx context.Context, info api.KindInfo, namespace, name string) error {
+func (r *Registry) admitCreate(ctx context.Context, info api.KindInfo, namespace, name string) (done func(stored bool), _ error) {
 	limit := r.limits.MaxObjectsPerNamespace
 	if limit < 0 || !info.Namespaced {
-		return nil
+		return func(bool) {}, nil
 	}
 	prefix := KeyPrefix(info, namespace)
 	now := time.Now()
+	c := r.counts.entry(prefix, now)
+
+	c.lock.RLock()
 	r.counts.mu.Lock()
-	c := r.counts.m[prefix]
-	fresh := c != nil && now.Sub(c.at) < countRefresh && c.n+c.created < limit-limit/10
-	r.counts.mu.Unlock()
-	if fresh {
-		return nil
+	fast := now.Sub(c.at) < countRefresh && c.n+c.pending+1 <= limit-limit/10
+	if fast {
+		c.pending++
 	}
+	r.counts.mu.Unlock()
+	if fast {
+		return func(bool) { c.lock.RUnlock() }, nil
+	}
+	c.lock.RUnlock()
+
+	c.lock.Lock()
 	n, _, err := r.kv.Count(ctx, prefix, raftstore.Limit(limit))
 	if err != nil {
-		return storeErr(err, info, name)
+		c.lock.Unlock()
+		return nil, storeErr(err, info, name)
 	}
 	r.counts.mu.Lock()
-	if r.counts.m == nil {
-		r.counts.m = map[string]*nsCount{}
-	}
-	if len(r.counts.m) >= maxCounts {
-		// Namespaces come and go: forget the counts no create needs.
-		for p, c := range r.counts.m {
-			if now.Sub(c.at) >= countRefresh {
-				delete(r.counts.m, p)
-			}
-		}
-	}
-	r.counts.m[prefix] = &nsCount{n: n, at: now}
+	c.n, c.pending, c.at = n, 0, time.Now()
 	r.counts.mu.Unlock()
 	if n >= limit {
-		return api.NewForbidden(info.Kind, name, fmt.Errorf("namespace %q holds %d %s, the cluster's limit of objects of one kind per namespace",
+		c.lock.Unlock()
+		return nil, api.NewForbidden(info.Kind, name, fmt.Errorf("namespace %q holds %d %s, the cluster's limit of objects of one kind per namespace",
 			namespace, limit, info.Resource))
 	}
-	return nil
-}
-
-// created notes a create in namespace for the next estimate.
-func (r *Registry) created(info api.KindInfo, namespace string) {
-	if r.limits.MaxObjectsPerNamespace < 0 || !info.Namespaced {
-		return
-	}
-	r.counts.mu.Lock()
-	if c := r.counts.m[KeyPrefix(info, namespace)]; c != nil {
-		c.created++
-	}
-	r.counts.mu.Unlock()
+	return func(stored bool) {
+		if stored {
+			r.counts.mu.Lock()
+			c.pending++
+			r.counts.mu.Unlock()
+		}
+		c.lock.Unlock()
+	}, nil
 }

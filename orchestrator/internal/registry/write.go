@@ -201,21 +201,24 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 		if err := r.admission.Validate(ctx, a); err != nil {
 			return err
 		}
-		if err := r.checkObjectLimit(ctx, info, m.Namespace, m.Name); err != nil {
+		data, err := encode(next)
+		if err != nil {
 			return err
 		}
-		data, err := encode(next)
+		done, err := r.admitCreate(ctx, info, m.Namespace, m.Name)
 		if err != nil {
 			return err
 		}
 		key := StoreKey(info, m.Namespace, m.Name)
 		if o.DryRun {
 			err = r.absent(ctx, key)
+			done(false)
 		} else {
 			var rev int64
-			if rev, err = r.commit(ctx, a.Preconditions(), raftstore.OpCreate(key, data)); err == nil {
+			rev, err = r.commit(ctx, a.Preconditions(), raftstore.OpCreate(key, data))
+			done(err == nil)
+			if err == nil {
 				m.ResourceVersion = strconv.FormatInt(rev, 10)
-				r.created(info, m.Namespace)
 			}
 		}
 		switch {
