@@ -222,14 +222,13 @@ type Config struct {
 
 // Defaults of the safety limits (see Limits and Config.Capacity).
 const (
-	// DefaultMaxReplicas: every server holds every Pod in memory (the
-	// store and the controllers' caches, some kilobytes per Pod), so a
-	// Deployment of a million replicas is gigabytes on each of them;
-	// 10,000 is twice the largest Deployment of Kubernetes' 5,000-node
-	// scalability tests.
+	// DefaultMaxReplicas: the 10,000 Pods a server is sized for (every
+	// server holds every Pod, about 150 MiB of resident memory for
+	// 10,000); a million replicas would need gigabytes on each server.
 	DefaultMaxReplicas = registry.DefaultMaxReplicas
-	// DefaultMaxObjectsPerNamespace: five workloads at the replica limit,
-	// or the Events a Deployment at the limit records while it starts.
+	// DefaultMaxObjectsPerNamespace: ten times that, so that a workload
+	// at the replica limit, its Events (two per Pod as it starts)
+	// and its neighbours fit, while a runaway creator stops there.
 	DefaultMaxObjectsPerNamespace = registry.DefaultMaxObjectsPerNamespace
 	// DefaultMaxPodsPerNode is a node's pods capacity when Config.Capacity
 	// does not say: the kubelet's --max-pods default.
@@ -258,7 +257,7 @@ type Limits struct {
 	// through one server never pass it (near the limit they count and
 	// write one at a time); creates through several servers at once may
 	// take a namespace a little past it. Default
-	// DefaultMaxObjectsPerNamespace (50,000).
+	// DefaultMaxObjectsPerNamespace (100,000).
 	MaxObjectsPerNamespace int
 }
 

@@ -13,16 +13,17 @@ import (
 
 // Defaults of Limits.
 const (
-	// DefaultMaxReplicas bounds spec.replicas of one workload. Every server
-	// holds every Pod in memory (the store and the controllers' caches,
-	// some kilobytes per Pod), so a workload of a million replicas is
-	// gigabytes on each of them; 10,000 is twice the largest Deployment
-	// of Kubernetes' 5,000-node scalability tests.
+	// DefaultMaxReplicas bounds spec.replicas of one workload: the 10,000
+	// Pods a server is sized for (every server holds every Pod: about
+	// 150 MiB of resident memory for 10,000, BENCHMARKS.md). A Deployment
+	// of a million replicas would need gigabytes on each server.
 	DefaultMaxReplicas = 10000
 	// DefaultMaxObjectsPerNamespace bounds the objects of one kind in one
-	// namespace: five workloads at the replica limit, or the Events a
-	// Deployment at the limit records while it starts.
-	DefaultMaxObjectsPerNamespace = 50000
+	// namespace: ten times a server's 10,000 Pods, so that a workload at
+	// the replica limit, its Events (two per Pod as it starts) and
+	// its neighbours fit, while a runaway creator stops there instead of
+	// at the machine's memory.
+	DefaultMaxObjectsPerNamespace = 100000
 )
 
 // Limits are cluster-wide safety limits on writes, until ResourceQuota
