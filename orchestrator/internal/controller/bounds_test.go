@@ -26,10 +26,11 @@ func podTemplateRS(name string, replicas int32) *api.ReplicaSet {
 	}
 }
 
-// The ReplicaSet controller creates Pods in slow-start batches (1, 2, 4,
-// ...) and stops after the first batch with a failure: a create that
-// always fails is tried once per reconcile, not once per missing Pod,
-// and one that starts failing part way stops at the end of its batch.
+// The ReplicaSet controller creates Pods with slow start: a create that
+// always fails is tried once per reconcile, not once per missing Pod; one
+// that starts failing part way costs at most one more write than twice
+// the creates that succeeded; the creates under way never exceed the
+// bound.
 func TestCreatePodsSlowStart(t *testing.T) {
 	reg := testutil.Registry(t)
 	var calls, inFlight, peak atomic.Int64
@@ -64,12 +65,10 @@ func TestCreatePodsSlowStart(t *testing.T) {
 		t.Errorf("always refused: created %d in %d calls, %v; want 0 in 1 call and the refusal", created, calls.Load(), err)
 	}
 
-	// Batches 1, 2 and 4 succeed (7 Pods), then the batch of 8 has its
-	// last 5 refused: 10 created in 15 calls, and no batch of 16.
 	calls.Store(0)
 	failFrom.Store(11)
-	if _, created, err := c.createPods(ctx, podTemplateRS("some", 500), 500); !errors.Is(err, refused) || created != 10 || calls.Load() != 15 {
-		t.Errorf("refused from the 11th: created %d in %d calls, %v; want 10 in 15", created, calls.Load(), err)
+	if _, created, err := c.createPods(ctx, podTemplateRS("some", 500), 500); !errors.Is(err, refused) || created != 10 || calls.Load() > 21 {
+		t.Errorf("refused from the 11th: created %d in %d calls, %v; want 10 in at most 21", created, calls.Load(), err)
 	}
 }
 

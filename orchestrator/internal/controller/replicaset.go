@@ -186,45 +186,54 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	return after, nil
 }
 
-// createPods creates n Pods of rs in slow-start batches, as Kubernetes'
-// ReplicaSet controller does: 1 Pod, then 2, 4, 8, ... (at most
-// maxInFlight writes at a time), stopping after the first batch in which
-// a create failed. A create bound to fail (a full namespace, a template
-// admission refuses) then costs one write, not n. It returns the
+// createPods creates n Pods of rs with Kubernetes' slow start: one
+// create at first, and two more for each that succeeds, so the creates
+// under way double each round trip (up to maxInFlight) while they
+// succeed, and none is started after the first failure. A create bound to
+// fail (a full namespace, a template admission refuses) then costs one
+// write, not n, and one that starts failing part way costs at most one
+// more write than twice the creates that succeeded. Unlike Kubernetes'
+// batches, no create waits for a whole batch to end. It returns the
 // resourceVersion of the last create, how many it created and the first
 // error.
 func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSet, n int) (string, int, error) {
 	var names []string
 	defer func() { c.expect(names, true) }()
-	var mu sync.Mutex
+	type result struct {
+		pod *api.Pod
+		err error
+	}
+	results := make(chan result, maxInFlight)
 	var lastRev int64
 	var firstErr error
-	created := 0
-	sem := make(chan struct{}, maxInFlight)
-	for batch := min(n, 1); batch > 0 && firstErr == nil; batch = min(2*batch, n-created) {
-		var wg sync.WaitGroup
-		for range batch {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
+	created, started, inFlight, credit := 0, 0, 0, 1
+	for {
+		for credit > 0 && inFlight < maxInFlight && started < n && firstErr == nil {
+			credit--
+			inFlight++
+			started++
+			go func() {
 				p := podFromTemplate(rs)
-				err := c.reg.Create(ctx, p, client.CreateOptions{})
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-					return
-				}
-				created++
-				names = append(names, api.Key(p.Namespace, p.Name))
-				if rv, _ := client.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
-					lastRev = rv
-				}
-			})
+				results <- result{p, c.reg.Create(ctx, p, client.CreateOptions{})}
+			}()
 		}
-		wg.Wait()
+		if inFlight == 0 {
+			break
+		}
+		r := <-results
+		inFlight--
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			continue
+		}
+		created++
+		credit += 2
+		names = append(names, api.Key(r.pod.Namespace, r.pod.Name))
+		if rv, _ := client.ParseResourceVersion(r.pod.ResourceVersion); rv > lastRev {
+			lastRev = rv
+		}
 	}
 	return fmt.Sprint(lastRev), created, firstErr
 }
