@@ -83,8 +83,11 @@ func (e *ApplyAllError) Unwrap() []error {
 // applyAll is Client.ApplyAll for any Client: it needs only Apply, so a
 // remote Client shares it.
 func applyAll(ctx context.Context, c Client, manifest []byte, opts []ApplyOption) ([]Object, error) {
-	docs, _ := api.DecodeDocuments(manifest)
+	docs, err := api.DecodeDocuments(manifest)
 	if len(docs) == 0 {
+		if api.IsRequestEntityTooLarge(err) {
+			return nil, err // over the decoders' limits: refused whole
+		}
 		return nil, api.NewBadRequest("ApplyAll: the manifest holds no object")
 	}
 	dryRunOnly := writeOpts(opts, ApplyOption.ApplyToApply).DryRun

@@ -9,13 +9,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// defaultMaxPods is the Pods a node offers unless Config.Capacity says
-// (the kubelet's --max-pods default).
-const defaultMaxPods = 110
-
 // detectCapacity returns c.Capacity completed: cpu and memory it leaves
 // out detected from this process's cgroup limits or the host
-// (capacity.Detect), pods defaultMaxPods. It logs the figures and where
+// (capacity.Detect), pods DefaultMaxPodsPerNode. It logs the figures and where
 // they came from, and warns when detection falls short.
 func (c Config) detectCapacity(log *zap.Logger) ResourceList {
 	_, cpu := c.Capacity[api.ResourceCPU]
@@ -43,7 +39,7 @@ func (c Config) detectCapacity(log *zap.Logger) ResourceList {
 
 // completeCapacity returns a copy of given with cpu and memory it lacks
 // taken from host (memory left out if host does not know it) and pods
-// defaultMaxPods.
+// DefaultMaxPodsPerNode.
 func completeCapacity(given ResourceList, host capacity.Host) ResourceList {
 	out := make(ResourceList, len(given)+3)
 	for k, v := range given {
@@ -56,7 +52,7 @@ func completeCapacity(given ResourceList, host capacity.Host) ResourceList {
 		out[api.ResourceMemory] = api.NewQuantity(host.MemoryBytes, api.BinarySI)
 	}
 	if _, ok := out[api.ResourcePods]; !ok {
-		out[api.ResourcePods] = api.NewQuantity(defaultMaxPods, api.DecimalSI)
+		out[api.ResourcePods] = api.NewQuantity(DefaultMaxPodsPerNode, api.DecimalSI)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
@@ -33,16 +34,22 @@ func KeyFor(obj Object) ObjectKey {
 // to the Raft leader. Every write goes through the same pipeline:
 // defaulting, admission, the kind's strategy and validation, then the
 // store.
+//
+// Every method refuses a nil object or list, a nil interface or a nil
+// pointer such as (*Deployment)(nil), with an IsBadRequest error.
 type Client interface {
 	// Get reads the object named by key into obj.
 	// Errors: IsNotFound; IsBadRequest for an unregistered type;
 	// IsServiceUnavailable when no leader answers; ctx.Err().
 	Get(ctx context.Context, key ObjectKey, obj Object) error
 	// List reads the objects matching opts into list and sets the list's
-	// resourceVersion (watch from it to follow later changes).
+	// resourceVersion (watch from it to follow later changes). A stored
+	// object that cannot be read is left out (see New).
 	// Errors: IsBadRequest for a field selector on an unsupported field
 	// (supported: metadata.name, metadata.namespace, spec.nodeName,
-	// status.phase and the other fields of api.SelectableFields);
+	// status.phase and the other fields of api.SelectableFields), for an
+	// InNamespace that is no namespace name ("default/"), or for a label
+	// selector with a key or value no label may have ("a b");
 	// IsServiceUnavailable; ctx.Err().
 	List(ctx context.Context, list ObjectList, opts ...ListOption) error
 	// Create stores a new object after defaulting and validation; obj
@@ -53,8 +60,11 @@ type Client interface {
 	// Errors: IsInvalid listing every bad field path (nothing stored);
 	// IsAlreadyExists; IsNotFound naming the Namespace (`Namespace "x"
 	// not found`) when it does not exist; IsForbidden when it is being
-	// deleted; IsBadRequest for a FieldOwner over 128 characters;
-	// IsServiceUnavailable; ctx.Err().
+	// deleted, or holds Config.Limits.MaxObjectsPerNamespace objects of
+	// the kind; IsInvalid for replicas over Config.Limits.MaxReplicas;
+	// IsBadRequest for a FieldOwner over 128 characters or a
+	// metadata.resourceVersion set on obj; IsServiceUnavailable;
+	// ctx.Err().
 	Create(ctx context.Context, obj Object, opts ...CreateOption) error
 	// Update replaces spec and metadata (not status). If obj carries a
 	// resourceVersion, the update applies only to that version.
@@ -93,8 +103,11 @@ type Client interface {
 	// means it matched before and after the change.
 	// Errors: IsTooOld when that revision is older than the retained
 	// history (List again and watch from the list's resourceVersion);
-	// IsBadRequest for a malformed resourceVersion or an unsupported field
-	// selector; IsServiceUnavailable.
+	// IsTooLargeResourceVersion (a Timeout: "Too large resource
+	// version") when it is newer than any revision of the cluster;
+	// IsBadRequest for a malformed resourceVersion, an unsupported field
+	// selector, or a namespace or label selector List refuses;
+	// IsServiceUnavailable.
 	Watch(ctx context.Context, list ObjectList, opts ...ListOption) (Watcher, error)
 	// Apply makes the object named by obj look as obj declares, as
 	// kubectl apply does: it creates obj if it does not exist, and
@@ -150,8 +163,9 @@ type Client interface {
 	// of them all, and errors.As and the predicates (IsInvalid,
 	// IsNotFound, ...) find the first failing document's, so test each of
 	// ApplyAllError.Failed for the others; IsBadRequest for a manifest
-	// that holds no object; ctx.Err(), wrapped, when ctx ends during the
-	// checks.
+	// that holds no object; IsRequestEntityTooLarge for one over
+	// MaxManifestBytes or MaxManifestObjects (nothing applied);
+	// ctx.Err(), wrapped, when ctx ends during the checks.
 	ApplyAll(ctx context.Context, manifest []byte, opts ...ApplyOption) ([]Object, error)
 }
 
@@ -392,7 +406,22 @@ func (c *localClient) defaultNamespace(obj Object) error {
 	return nil
 }
 
+// checkNotNil refuses a nil object or list (a nil interface or a nil
+// pointer) before anything reads it.
+func checkNotNil(call string, obj any) error {
+	if obj == nil {
+		return api.NewBadRequest(call + ": nil object")
+	}
+	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.IsNil() {
+		return api.NewBadRequest(fmt.Sprintf("%s: nil %T", call, obj))
+	}
+	return nil
+}
+
 func (c *localClient) Get(ctx context.Context, key ObjectKey, obj Object) error {
+	if err := checkNotNil("Get", obj); err != nil {
+		return err
+	}
 	ns, err := c.namespaceFor(obj, key.Namespace)
 	if err != nil {
 		return err
@@ -412,6 +441,9 @@ func listOpts(opts []ListOption) client.ListOptions {
 }
 
 func (c *localClient) List(ctx context.Context, list ObjectList, opts ...ListOption) error {
+	if err := checkNotNil("List", list); err != nil {
+		return err
+	}
 	return c.c.List(ctx, list, listOpts(opts))
 }
 
@@ -424,11 +456,17 @@ func writeOpts[T any](opts []T, apply func(T, *WriteOptions)) WriteOptions {
 }
 
 func (c *localClient) Create(ctx context.Context, obj Object, opts ...CreateOption) error {
+	if err := checkNotNil("Create", obj); err != nil {
+		return err
+	}
 	o := writeOpts(opts, CreateOption.ApplyToCreate)
 	return c.c.Create(ctx, obj, client.CreateOptions{DryRun: o.DryRun, FieldManager: o.FieldManager})
 }
 
 func (c *localClient) Update(ctx context.Context, obj Object, opts ...UpdateOption) error {
+	if err := checkNotNil("Update", obj); err != nil {
+		return err
+	}
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
 	}
@@ -437,6 +475,9 @@ func (c *localClient) Update(ctx context.Context, obj Object, opts ...UpdateOpti
 }
 
 func (c *localClient) UpdateStatus(ctx context.Context, obj Object, opts ...UpdateOption) error {
+	if err := checkNotNil("UpdateStatus", obj); err != nil {
+		return err
+	}
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
 	}
@@ -447,6 +488,9 @@ func (c *localClient) UpdateStatus(ctx context.Context, obj Object, opts ...Upda
 func (c *localClient) Patch(ctx context.Context, obj Object, patch Patch, opts ...PatchOption) error {
 	if patch == nil {
 		return api.NewBadRequest("Patch: nil patch")
+	}
+	if err := checkNotNil("Patch", obj); err != nil {
+		return err
 	}
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
@@ -460,6 +504,9 @@ func (c *localClient) Patch(ctx context.Context, obj Object, patch Patch, opts .
 }
 
 func (c *localClient) Delete(ctx context.Context, obj Object, opts ...DeleteOption) error {
+	if err := checkNotNil("Delete", obj); err != nil {
+		return err
+	}
 	var o DeleteOptions
 	for _, opt := range opts {
 		opt.ApplyToDelete(&o)
@@ -473,6 +520,9 @@ func (c *localClient) Delete(ctx context.Context, obj Object, opts ...DeleteOpti
 }
 
 func (c *localClient) Watch(ctx context.Context, list ObjectList, opts ...ListOption) (Watcher, error) {
+	if err := checkNotNil("Watch", list); err != nil {
+		return nil, err
+	}
 	info, ok := c.c.Scheme().KindFor(list)
 	if !ok {
 		return nil, api.NewBadRequest(fmt.Sprintf("type %T is not a registered kind", list))
@@ -487,6 +537,9 @@ func (c *localClient) ApplyAll(ctx context.Context, manifest []byte, opts ...App
 }
 
 func (c *localClient) Apply(ctx context.Context, obj Object, opts ...ApplyOption) error {
+	if err := checkNotNil("Apply", obj); err != nil {
+		return err
+	}
 	if err := c.defaultNamespace(obj); err != nil {
 		return err
 	}

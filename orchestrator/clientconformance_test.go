@@ -23,6 +23,10 @@ func clientConformance(t *testing.T, cl orchestrator.Client) {
 	t.Run("PatchTypes", func(t *testing.T) { patchTypes(t, cl) })
 	t.Run("ApplyAllStoresNothingWhenADocumentFails", func(t *testing.T) { applyAllStoresNothingWhenADocumentFails(t, cl) })
 	t.Run("ApplyAllAppliesInOrder", func(t *testing.T) { applyAllAppliesInOrder(t, cl) })
+	t.Run("NilObjectsAreBadRequests", func(t *testing.T) { nilObjectsAreBadRequests(t, cl) })
+	t.Run("CreateWithResourceVersion", func(t *testing.T) { createWithResourceVersion(t, cl) })
+	t.Run("ListArguments", func(t *testing.T) { listArguments(t, cl) })
+	t.Run("WatchFromTheFuture", func(t *testing.T) { watchFromTheFuture(t, cl) })
 }
 
 func TestLocalClientConformance(t *testing.T) {

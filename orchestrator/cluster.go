@@ -40,6 +40,8 @@ type Cluster struct {
 	gosp  *membership.Membership
 	pilot *autopilot.Autopilot
 	reg   *registry.Registry
+	// unreadable reports the stored objects reads leave out.
+	unreadable *unreadableReporter
 
 	mu       sync.Mutex
 	started  bool
@@ -57,6 +59,14 @@ type Cluster struct {
 // (RoleAgent, not built yet, wraps errors.ErrUnsupported); an error of
 // raftstore.New for settings it rejects, or for metrics that collide on
 // Config.Registerer (another node of the same name registered there).
+//
+// Stored objects that cannot be read (a value that does not decrypt or
+// decode) are left out of every list instead of failing it, so the
+// controllers go on with the rest; each read that meets one counts in
+// flotilla_registry_unreadable_objects_total{resource}, logs an error
+// naming its key (at most once a minute per key) and records a Warning
+// Event (reason ReasonUnreadableObject) about it. Get of it returns the
+// error.
 func New(cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -80,9 +90,16 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("orchestrator: raft store: %w", err)
 	}
 	c.store = store
-	if c.reg, err = registry.New(store, registry.Config{}); err != nil {
+	c.unreadable = newUnreadableReporter(cfg.NodeName, c.log.Named("registry"))
+	if c.reg, err = registry.New(store, registry.Config{Limits: cfg.Limits.registry(), OnUnreadable: c.unreadable.report}); err != nil {
+		_ = store.Shutdown(context.Background()) // releases its metrics
 		return nil, fmt.Errorf("orchestrator: registry: %w", err)
 	}
+	if err := c.unreadable.register(cfg.Registerer); err != nil {
+		_ = store.Shutdown(context.Background())
+		return nil, err
+	}
+	c.unreadable.rec = events.New(c.reg, "registry", cfg.NodeName, c.log)
 	return c, nil
 }
 
@@ -194,6 +211,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.keepTrust(runCtx) }()
 	}
+	c.wg.Go(func() { c.unreadable.rec.Run(runCtx) })
 	if c.parts.controlPlane {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.leadership(runCtx) }()
@@ -357,6 +375,7 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 			errs = append(errs, err)
 		}
 		c.metrics.Unregister()
+		c.unreadable.unregister()
 		c.stopErr = errors.Join(errs...)
 		c.log.Info("node stopped", zap.Bool("graceful", graceful))
 	})

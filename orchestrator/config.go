@@ -9,6 +9,7 @@ import (
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -149,7 +150,8 @@ type Config struct {
 	// is filled in by Start: cpu and memory from this process's cgroup
 	// limits (cgroup v2's cpu.max and memory.max, else v1's CFS quota and
 	// memory limit), else the host's CPU count and /proc/meminfo's
-	// MemTotal; pods 110. Start logs the figures and where each came
+	// MemTotal; pods DefaultMaxPodsPerNode (110, the kubelet's --max-pods
+	// default: the scheduler binds no Pod to a node beyond it). Start logs the figures and where each came
 	// from. Memory that cannot be found (no /proc: not Linux) stays out,
 	// with a warning: set it here then.
 	Capacity ResourceList
@@ -159,6 +161,11 @@ type Config struct {
 
 	// Timing holds failure detection and control loop timings.
 	Timing Timing
+
+	// Limits are the cluster-wide safety limits this server enforces on
+	// the writes it serves (see Limits). The zero value means the
+	// defaults; give every server the same.
+	Limits Limits
 
 	// EventTTL is how long Event objects are kept after they were last
 	// recorded (kube-apiserver's --event-ttl); the Raft leader deletes
@@ -234,6 +241,51 @@ type Config struct {
 	// (empty: NodeName) and gossip ports count up from 10000 unless
 	// GossipBindPort is set.
 	networks *inmem.Networks
+}
+
+// Defaults of the safety limits (see Limits and Config.Capacity).
+const (
+	// DefaultMaxReplicas: the 10,000 Pods a server is sized for (every
+	// server holds every Pod, about 150 MiB of resident memory for
+	// 10,000); a million replicas would need gigabytes on each server.
+	DefaultMaxReplicas = registry.DefaultMaxReplicas
+	// DefaultMaxObjectsPerNamespace: ten times that, so that a workload
+	// at the replica limit, its Events (two per Pod as it starts)
+	// and its neighbours fit, while a runaway creator stops there.
+	DefaultMaxObjectsPerNamespace = registry.DefaultMaxObjectsPerNamespace
+	// DefaultMaxPodsPerNode is a node's pods capacity when Config.Capacity
+	// does not say: the kubelet's --max-pods default.
+	DefaultMaxPodsPerNode = 110
+)
+
+// Limits are cluster-wide safety limits on what one request may ask of
+// the cluster, until ResourceQuota exists: without them a Deployment of a
+// million replicas grew each server's heap past 3 GiB within 90 s. For
+// each field, 0 means its default and a negative value turns the limit
+// off. (The third limit, Pods per node, is each node's pods capacity:
+// see Config.Capacity.)
+type Limits struct {
+	// MaxReplicas bounds the replicas of one workload (spec.replicas of
+	// a Deployment or ReplicaSet). A create, update, patch or apply that
+	// asks for more fails with IsInvalid, naming spec.replicas and the
+	// limit; an object already over a lowered limit may still be written
+	// as long as its replicas do not grow. Default DefaultMaxReplicas
+	// (10,000).
+	MaxReplicas int
+	// MaxObjectsPerNamespace bounds how many objects of one kind (Pods,
+	// Events, ConfigMaps, ...) one namespace holds: a create beyond it
+	// fails with IsForbidden, naming the namespace and the limit; a
+	// controller that cannot create its Pods reports it in its status
+	// (a ReplicaSet's ReplicaFailure condition) and an Event. The creates
+	// through one server never pass it (near the limit they count and
+	// write one at a time); creates through several servers at once may
+	// take a namespace a little past it. Default
+	// DefaultMaxObjectsPerNamespace (100,000).
+	MaxObjectsPerNamespace int
+}
+
+func (l Limits) registry() registry.Limits {
+	return registry.Limits{MaxReplicas: int64(l.MaxReplicas), MaxObjectsPerNamespace: l.MaxObjectsPerNamespace}
 }
 
 // BootstrapServer is one founding server: its NodeName and Raft address.

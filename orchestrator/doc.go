@@ -57,9 +57,26 @@
 // by gossip becomes NotReady; after Timing.PodEvictionTimeout its Pods are
 // deleted and replaced elsewhere) and the namespace controller (it creates
 // the namespaces "default" and "kube-system" and, when a Namespace is
-// deleted, deletes everything in it before removing it). Controllers,
+// deleted, deletes everything in it before removing it) and the pod
+// garbage collector (a Pod bound to a Node that does not exist is marked
+// Failed and deleted once the Node has been missing for
+// NodeMonitorGracePeriod plus PodEvictionTimeout). Controllers,
 // scheduler and agents record Event objects, which the leader deletes
 // Config.EventTTL (default one hour) after they were last recorded.
+//
+// # Limits and bad data
+//
+// Until ResourceQuota exists, safety limits keep one request from making
+// every server hold more than it can: Config.Limits bounds the replicas of
+// a workload (10,000) and the objects of one kind in a namespace
+// (100,000), and each node's pods capacity (Config.Capacity, 110 unless
+// set) bounds the Pods the scheduler binds to it. The ReplicaSet
+// controller creates Pods with Kubernetes' slow start, so a create bound
+// to fail is tried once, not once per replica. Manifests are decoded up
+// to MaxManifestBytes (3 MiB), MaxManifestObjects objects and
+// MaxNestingDepth levels. A stored object that cannot be read (it does
+// not decrypt or decode) is left out of lists and reported (see New)
+// rather than stopping every reader of its kind.
 //
 // # Cluster trust
 //

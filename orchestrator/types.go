@@ -572,6 +572,11 @@ const (
 	Deleted  = api.Deleted
 )
 
+// CauseTypeResourceVersionTooLarge is the cause type of a Timeout error
+// for a resourceVersion the cluster has not reached (Kubernetes' metav1
+// value).
+const CauseTypeResourceVersionTooLarge = api.CauseTypeResourceVersionTooLarge
+
 // Condition statuses.
 const (
 	ConditionTrue    = api.ConditionTrue
@@ -675,6 +680,22 @@ const (
 	LabelSelectorOpDoesNotExist = api.LabelSelectorOpDoesNotExist
 )
 
+// Limits on what the decoders read, so that a manifest cannot make a
+// program hold far more memory than its size suggests (a document of many
+// small values costs about 25 times its size while decoded).
+const (
+	// MaxManifestBytes is the largest input DecodeDocuments, DecodeAll, Decode
+	// and DecodeInto read: 3 MiB, kube-apiserver's limit on a request body.
+	MaxManifestBytes = api.MaxManifestBytes
+	// MaxManifestObjects is the most objects one manifest may hold (the items
+	// of a List count one each): 10,000, far beyond hand-written manifests,
+	// while the decoded form stays in the tens of megabytes.
+	MaxManifestObjects = api.MaxManifestObjects
+	// MaxNestingDepth is how deep objects and lists may nest in one document:
+	// 100.
+	MaxNestingDepth = api.MaxNestingDepth
+)
+
 // Namespace phases.
 const (
 	NamespaceActive      = api.NamespaceActive
@@ -724,6 +745,9 @@ const (
 	PodInitialized  = api.PodInitialized
 	ContainersReady = api.ContainersReady
 	PodReady        = api.PodReady
+	// DisruptionTarget: the Pod is about to be deleted by the control plane
+	// (Kubernetes' reason DeletionByPodGC: its Node is gone).
+	DisruptionTarget = api.DisruptionTarget
 )
 
 // Annotations and labels that Flotilla's controllers and agents put on
@@ -802,6 +826,7 @@ const (
 	ReasonServiceUnavailable = api.ReasonServiceUnavailable
 	ReasonInternalError      = api.ReasonInternalError
 	ReasonUnsupportedMedia   = api.ReasonUnsupportedMedia
+	ReasonRequestTooLarge    = api.ReasonRequestTooLarge
 )
 
 // Deployment strategy types.
@@ -906,11 +931,18 @@ var (
 	IsInvalid = api.IsInvalid
 	// IsNotFound reports whether err is (or wraps) a NotFound error.
 	IsNotFound = api.IsNotFound
+	// IsRequestEntityTooLarge reports whether err is (or wraps) a
+	// RequestEntityTooLarge error.
+	IsRequestEntityTooLarge = api.IsRequestEntityTooLarge
 	// IsServiceUnavailable reports whether err is (or wraps) a
 	// ServiceUnavailable error.
 	IsServiceUnavailable = api.IsServiceUnavailable
 	// IsTimeout reports whether err is (or wraps) a Timeout error.
 	IsTimeout = api.IsTimeout
+	// IsTooLargeResourceVersion reports whether err is (or wraps) the Timeout
+	// error of a resourceVersion the cluster has not reached (see
+	// NewTooLargeResourceVersion).
+	IsTooLargeResourceVersion = api.IsTooLargeResourceVersion
 	// IsTooOld reports whether err is (or wraps) an Expired or Gone error: the
 	// requested resourceVersion is no longer available and the caller must
 	// re-list.

@@ -29,7 +29,9 @@
 //  5. Read with Get and List from local state (fast, possibly stale on a
 //     follower) or with the Linearizable option (read index: sees every
 //     write acknowledged before the call). List returns the revision it is
-//     consistent at.
+//     consistent at; with SkipUnreadable it leaves out (and reports) a
+//     value it cannot decrypt instead of failing whole. Count counts the
+//     keys under a prefix without reading their values.
 //  6. Watch(ctx, prefix, rev) replays recent history after rev and then
 //     streams changes in revision order without gaps or duplicates. A
 //     revision older than the retained history returns ErrTooOld: list

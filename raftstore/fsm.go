@@ -544,6 +544,22 @@ func (f *fsm) list(prefix string, limit int) ([]*entry, int64, *keyring) {
 	return out, f.rev, f.keys
 }
 
+// count returns how many keys are under prefix, stopping at limit (0: no
+// limit), and the revision the count is consistent at.
+func (f *fsm) count(prefix string, limit int) (int, int64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n := 0
+	f.tree.AscendGreaterOrEqual(&entry{key: prefix}, func(e *entry) bool {
+		if !strings.HasPrefix(e.key, prefix) {
+			return false
+		}
+		n++
+		return limit == 0 || n < limit
+	})
+	return n, f.rev
+}
+
 // revision returns the last applied revision.
 func (f *fsm) revision() int64 {
 	f.mu.RLock()

@@ -145,11 +145,14 @@ func New(cfg Config) (*Store, error) {
 // Start opens the stores, starts listening and starts Raft. A node with
 // existing state (a restart from DataDir) rejoins its cluster; a new node
 // waits to be bootstrapped or added. ctx bounds only the start-up itself.
+// Unfinished snapshots a killed node left in DataDir (snapshots/*.tmp)
+// are removed, with a Warn naming them.
 //
 // Errors: the key file cannot be read, is corrupt, gives the group or
 // others access, or holds a configured key id with another secret; the
 // address cannot be bound; the data dir cannot be opened (for
-// example, locked by another process); Raft refuses the configuration;
+// example, locked by another process); an unfinished snapshot cannot be
+// removed (naming it); Raft refuses the configuration;
 // ErrStopped after Shutdown or after an earlier failed Start (a failed Start
 // releases everything and leaves the Store shut down: create a new one);
 // an error if already started.
@@ -226,6 +229,15 @@ func (s *Store) Start(ctx context.Context) (err error) {
 			return fmt.Errorf("raftstore: %w", err)
 		}
 		s.logs, s.stable = s.bolt, s.bolt
+		// The log store's lock is ours: no other process snapshots here.
+		var removed []string
+		removed, err = removeTempSnapshots(s.cfg.DataDir)
+		if len(removed) > 0 {
+			s.log.Warn("removed unfinished snapshots left by an earlier stop", zap.Strings("dirs", removed))
+		}
+		if err != nil {
+			return err
+		}
 		if s.snaps, err = raft.NewFileSnapshotStoreWithLogger(s.cfg.DataDir, s.cfg.RetainSnapshots, hlog); err != nil {
 			return fmt.Errorf("raftstore: snapshot store in %s: %w", s.cfg.DataDir, err)
 		}

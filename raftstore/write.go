@@ -402,6 +402,7 @@ type ReadOption func(*readOptions)
 type readOptions struct {
 	linearizable bool
 	limit        int
+	skip         func(key string, err error)
 }
 
 // Linearizable makes a read reflect every write acknowledged before it
@@ -411,8 +412,25 @@ type readOptions struct {
 // stale on a follower.
 func Linearizable() ReadOption { return func(o *readOptions) { o.linearizable = true } }
 
-// Limit makes List return at most n keys (n <= 0: no limit).
+// Limit makes List return at most n keys (n <= 0: no limit). Keys that
+// SkipUnreadable skips count toward n.
 func Limit(n int) ReadOption { return func(o *readOptions) { o.limit = max(n, 0) } }
+
+// SkipUnreadable makes List leave out a value it cannot serve (one that
+// does not decrypt, or is not encrypted while encryption is on: an error
+// wrapping ErrDecrypt) instead of failing, and call report with its key
+// and error, synchronously, in key order, before List returns. report
+// must not block. Without it one such value fails the whole List. Get
+// always returns the error: reading one key is how a caller looks at a
+// value List skipped. nil report: skip silently.
+func SkipUnreadable(report func(key string, err error)) ReadOption {
+	return func(o *readOptions) {
+		o.skip = report
+		if o.skip == nil {
+			o.skip = func(string, error) {}
+		}
+	}
+}
 
 func (s *Store) readOpts(ctx context.Context, opts []ReadOption) (readOptions, error) {
 	var o readOptions
@@ -455,7 +473,8 @@ func (s *Store) Get(ctx context.Context, key string, opts ...ReadOption) (KV, er
 // misses nothing written after the list.
 //
 // Errors: as Get, without ErrNotFound (an empty prefix range is an empty
-// list).
+// list); a value that cannot be read (ErrDecrypt) fails the List unless
+// SkipUnreadable is given.
 func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]KV, int64, error) {
 	o, err := s.readOpts(ctx, opts)
 	if err != nil {
@@ -467,11 +486,32 @@ func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]
 	for _, e := range entries {
 		kv, err := toKV(e, kr)
 		if err != nil {
-			return nil, 0, err
+			if o.skip == nil {
+				return nil, 0, err
+			}
+			o.skip(e.key, err)
+			continue
 		}
 		out = append(out, kv)
 	}
 	return out, rev, nil
+}
+
+// Count returns how many keys are under prefix ("" counts everything) and
+// the revision the count is consistent at, without reading a value: the
+// cost is a walk of the keys, not of the data. With Limit(n) it stops
+// counting at n, so "are there n keys yet?" costs at most n steps.
+// Linearizable works as for List.
+//
+// Errors: with Linearizable, ErrNoLeader and ctx.Err(); ErrNotStarted;
+// ErrStopped.
+func (s *Store) Count(ctx context.Context, prefix string, opts ...ReadOption) (int, int64, error) {
+	o, err := s.readOpts(ctx, opts)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, rev := s.fsm.count(prefix, o.limit)
+	return n, max(rev, 1), nil
 }
 
 // Revision returns the last revision this node has applied.

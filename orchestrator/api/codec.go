@@ -56,8 +56,11 @@ func (s *Scheme) Decode(data []byte) (Object, error) {
 // line of the file where it starts, wrapping an Invalid *StatusError that
 // lists every bad field path of the document (an unsupported kind is one,
 // with a message of its own), or a BadRequest one for malformed YAML or
-// JSON (with the line in the file). Use DecodeDocuments to keep the
-// documents that decoded.
+// JSON (with the line in the file), or for a document nested more than
+// MaxNestingDepth levels deep. Use DecodeDocuments to keep the documents
+// that decoded. Input over MaxManifestBytes, or holding more than
+// MaxManifestObjects objects, fails whole with a RequestEntityTooLarge
+// error (IsRequestEntityTooLarge) that is not a *DocumentError.
 //
 // Decoded objects are not defaulted or validated: the server does both
 // on every write (Client.Create returns every invalid field at once).
@@ -76,7 +79,8 @@ func (s *Scheme) DecodeAll(data []byte) ([]Object, error) {
 // DecodeInto strictly decodes a single JSON or YAML document into obj,
 // whose Go type decides the schema (as an API server decodes a request
 // body). apiVersion and kind may be omitted; if present they must match
-// obj's kind. Errors are as for DecodeAll, not wrapped in DocumentError.
+// obj's kind. Errors are as for DecodeAll, not wrapped in DocumentError;
+// the limits are the same (MaxManifestBytes, MaxNestingDepth).
 func (s *Scheme) DecodeInto(data []byte, obj Object) error {
 	if isNilObject(obj) {
 		return fmt.Errorf("api: DecodeInto: nil target")
@@ -85,6 +89,9 @@ func (s *Scheme) DecodeInto(data []byte, obj Object) error {
 	if !ok {
 		return fmt.Errorf("api: DecodeInto: %T is not a registered kind", obj)
 	}
+	if err := checkSize(data); err != nil {
+		return err
+	}
 	docs := splitDocuments(data)
 	if len(docs) != 1 {
 		return NewBadRequest(fmt.Sprintf("expected exactly one %s, found %d documents", info.Kind, len(docs)))
@@ -92,6 +99,9 @@ func (s *Scheme) DecodeInto(data []byte, obj Object) error {
 	doc := docs[0]
 	if doc.err != nil {
 		return doc.err
+	}
+	if err := checkDepth(doc.json); err != nil {
+		return err
 	}
 	tree, err := parseTree(doc.json)
 	if err != nil {

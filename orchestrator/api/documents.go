@@ -93,6 +93,56 @@ func (e *DocumentError) Error() string {
 // Unwrap returns the document's error.
 func (e *DocumentError) Unwrap() error { return e.Err }
 
+// Limits on what the decoders read, so that a manifest cannot make a
+// program hold far more memory than its size suggests (a document of
+// many small values costs about 25 times its size while decoded).
+const (
+	// MaxManifestBytes is the largest input DecodeDocuments, DecodeAll,
+	// Decode and DecodeInto read: 3 MiB, kube-apiserver's limit on a
+	// request body.
+	MaxManifestBytes = 3 << 20
+	// MaxManifestObjects is the most objects one manifest may hold (the
+	// items of a List count one each): 10,000, far beyond hand-written
+	// manifests, while the decoded form stays in the tens of megabytes.
+	MaxManifestObjects = 10000
+	// MaxNestingDepth is how deep objects and lists may nest in one
+	// document: 100. The deepest field of the supported kinds is about 15
+	// levels down (20 inside a List).
+	MaxNestingDepth = 100
+)
+
+// checkSize refuses an input over MaxManifestBytes.
+func checkSize(data []byte) error {
+	if len(data) > MaxManifestBytes {
+		return NewRequestEntityTooLarge(fmt.Sprintf("the input is %d bytes, the limit is %d (%d MiB): split it", len(data), MaxManifestBytes, MaxManifestBytes>>20))
+	}
+	return nil
+}
+
+// tooManyObjects is the error of a manifest over MaxManifestObjects.
+func tooManyObjects() error {
+	return NewRequestEntityTooLarge(fmt.Sprintf("the manifest holds more than %d objects: split it", MaxManifestObjects))
+}
+
+// checkDepth refuses a JSON document (well-formed) that nests deeper than
+// MaxNestingDepth.
+func checkDepth(raw []byte) error {
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '"':
+			i = stringEnd(raw, i)
+		case '{', '[':
+			if depth++; depth > MaxNestingDepth {
+				return NewBadRequest(fmt.Sprintf("objects and lists nest more than %d levels deep", MaxNestingDepth))
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
 // DecodeDocuments decodes every document of a JSON or multi-document YAML
 // manifest with the default scheme; see [Scheme.DecodeDocuments].
 func DecodeDocuments(data []byte) ([]Document, error) {
@@ -130,11 +180,27 @@ func DecodeDocuments(data []byte) ([]Document, error) {
 //     did you mean "image"?`), values of the wrong type or format, and
 //     keys given twice in a JSON object (YAML's duplicate keys are
 //     malformed YAML). Field paths of a List item start with items[i].
+//   - BadRequest for a document that nests objects and lists more than
+//     MaxNestingDepth levels deep.
+//
+// Input over MaxManifestBytes, or holding more than MaxManifestObjects
+// objects, is refused whole: no Documents, and a RequestEntityTooLarge
+// error (413) saying which limit.
 func (s *Scheme) DecodeDocuments(data []byte) ([]Document, error) {
+	if err := checkSize(data); err != nil {
+		return nil, err
+	}
+	chunks := splitDocuments(data)
+	if len(chunks) > MaxManifestObjects {
+		return nil, tooManyObjects()
+	}
 	var docs []Document
 	var errs []error
-	for i, c := range splitDocuments(data) {
+	for i, c := range chunks {
 		for _, d := range s.decodeChunk(c) {
+			if len(docs) == MaxManifestObjects {
+				return nil, tooManyObjects()
+			}
 			d.Index = i + 1
 			if d.Err != nil {
 				d.Err = &DocumentError{Index: d.Index, Line: d.Line, Kind: d.Kind, Name: d.Name, Err: d.Err}
@@ -377,6 +443,20 @@ func (s *Scheme) decodeChunk(c chunk) []Document {
 			d.readHeader(m)
 		}
 		d.Err = c.err
+		return []Document{d}
+	}
+	if err := checkDepth(c.json); err != nil {
+		var hdr struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		_ = json.Unmarshal(c.json, &hdr) // what it can read, for the report
+		d.APIVersion, d.Kind, d.Name, d.Namespace = hdr.APIVersion, hdr.Kind, hdr.Metadata.Name, hdr.Metadata.Namespace
+		d.Err = err
 		return []Document{d}
 	}
 	tree, err := parseTree(c.json)

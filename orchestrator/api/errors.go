@@ -25,7 +25,12 @@ const (
 	ReasonServiceUnavailable StatusReason = "ServiceUnavailable"
 	ReasonInternalError      StatusReason = "InternalError"
 	ReasonUnsupportedMedia   StatusReason = "UnsupportedMediaType"
+	ReasonRequestTooLarge    StatusReason = "RequestEntityTooLarge"
 )
+
+// CauseTypeResourceVersionTooLarge is the cause type of a Timeout error for
+// a resourceVersion the cluster has not reached (Kubernetes' metav1 value).
+const CauseTypeResourceVersionTooLarge FieldErrorType = "ResourceVersionTooLarge"
 
 // Status is Kubernetes' v1 Status object: the body of an API error
 // response. StatusError wraps one.
@@ -227,6 +232,24 @@ func NewTimeout(msg string, retryAfterSeconds int32) *StatusError {
 	return e
 }
 
+// NewTooLargeResourceVersion returns the error Kubernetes answers a read
+// or watch from a resourceVersion the cluster has not reached: Timeout
+// (504), `Timeout: Too large resource version: 900, current: 12`, with a
+// ResourceVersionTooLarge cause and a suggestion to retry after a second.
+// IsTooLargeResourceVersion tells it apart from other timeouts.
+func NewTooLargeResourceVersion(requested, current int64) *StatusError {
+	e := NewTimeout(fmt.Sprintf("Timeout: Too large resource version: %d, current: %d", requested, current), 1)
+	e.ErrStatus.Details.Causes = []StatusCause{{Type: CauseTypeResourceVersionTooLarge, Message: "Too large resource version"}}
+	return e
+}
+
+// NewRequestEntityTooLarge returns a RequestEntityTooLarge (413) error:
+// `Request entity too large: <msg>`, e.g. for a manifest over the
+// decoders' limits.
+func NewRequestEntityTooLarge(msg string) *StatusError {
+	return newStatusError(ReasonRequestTooLarge, http.StatusRequestEntityTooLarge, "", "", "Request entity too large: "+msg)
+}
+
 // NewServiceUnavailable returns a ServiceUnavailable (503) error, e.g. when
 // there is no Raft leader.
 func NewServiceUnavailable(msg string) *StatusError {
@@ -294,6 +317,26 @@ func IsUnsupportedMediaType(err error) bool { return ReasonForError(err) == Reas
 
 // IsTimeout reports whether err is (or wraps) a Timeout error.
 func IsTimeout(err error) bool { return ReasonForError(err) == ReasonTimeout }
+
+// IsTooLargeResourceVersion reports whether err is (or wraps) the Timeout
+// error of a resourceVersion the cluster has not reached (see
+// NewTooLargeResourceVersion).
+func IsTooLargeResourceVersion(err error) bool {
+	se, ok := AsStatusError(err)
+	if !ok || se.ErrStatus.Reason != ReasonTimeout || se.ErrStatus.Details == nil {
+		return false
+	}
+	for _, c := range se.ErrStatus.Details.Causes {
+		if c.Type == CauseTypeResourceVersionTooLarge {
+			return true
+		}
+	}
+	return false
+}
+
+// IsRequestEntityTooLarge reports whether err is (or wraps) a
+// RequestEntityTooLarge error.
+func IsRequestEntityTooLarge(err error) bool { return ReasonForError(err) == ReasonRequestTooLarge }
 
 // IsServiceUnavailable reports whether err is (or wraps) a
 // ServiceUnavailable error.

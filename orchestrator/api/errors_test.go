@@ -148,3 +148,25 @@ func TestInvalidStatusCauses(t *testing.T) {
 		t.Errorf("Prefix = %v", f)
 	}
 }
+
+// The error of a resourceVersion the cluster has not reached is
+// Kubernetes': a 504 Timeout with its wording and cause, told apart from
+// other timeouts.
+func TestTooLargeResourceVersion(t *testing.T) {
+	err := error(NewTooLargeResourceVersion(900, 12))
+	st := err.(*StatusError).Status()
+	if st.Code != 504 || st.Reason != ReasonTimeout || st.Message != "Timeout: Too large resource version: 900, current: 12" ||
+		st.Details == nil || st.Details.RetryAfterSeconds != 1 {
+		t.Errorf("status %+v", st)
+	}
+	wrapped := fmt.Errorf("watch: %w", err)
+	if !IsTimeout(wrapped) || !IsTooLargeResourceVersion(wrapped) {
+		t.Errorf("IsTimeout %v, IsTooLargeResourceVersion %v; want both", IsTimeout(wrapped), IsTooLargeResourceVersion(wrapped))
+	}
+	if IsTooLargeResourceVersion(NewTimeout("slow", 1)) || IsTooLargeResourceVersion(NewBadRequest("x")) {
+		t.Error("other errors taken for a too large resource version")
+	}
+	if e := NewRequestEntityTooLarge("limit is 3"); e.Status().Code != 413 || e.Error() != "Request entity too large: limit is 3" || !IsRequestEntityTooLarge(e) {
+		t.Errorf("RequestEntityTooLarge: %+v", e.Status())
+	}
+}

@@ -696,6 +696,9 @@ const (
 	PodInitialized  PodConditionType = "Initialized"
 	ContainersReady PodConditionType = "ContainersReady"
 	PodReady        PodConditionType = "Ready"
+	// DisruptionTarget: the Pod is about to be deleted by the control
+	// plane (Kubernetes' reason DeletionByPodGC: its Node is gone).
+	DisruptionTarget PodConditionType = "DisruptionTarget"
 )
 
 // PodCondition is one aspect of a Pod's state.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -97,7 +98,7 @@ func stopLabelsOf(labels map[string]string) map[string]string {
 func stopFromLabels(c *runtime.ContainerStatus) (*api.Container, time.Duration) {
 	grace := defaultGrace
 	if n, err := strconv.ParseInt(c.Labels[labelGrace], 10, 64); err == nil && n >= 0 {
-		grace = time.Duration(n) * time.Second
+		grace = seconds(n)
 	}
 	var ss stopSpec
 	if err := json.Unmarshal([]byte(c.Labels[labelPreStop]), &ss); err != nil || ss.PreStop == nil {
@@ -356,9 +357,17 @@ func specOf(pod *api.Pod, name string) *api.Container {
 // graceOf is the Pod's termination grace period (the default for nil).
 func graceOf(p *api.Pod) time.Duration {
 	if p != nil && p.Spec.TerminationGracePeriodSeconds != nil {
-		return time.Duration(*p.Spec.TerminationGracePeriodSeconds) * time.Second
+		return seconds(*p.Spec.TerminationGracePeriodSeconds)
 	}
 	return defaultGrace
+}
+
+// seconds converts a grace period in seconds to a Duration, clamped at the
+// longest Duration (about 292 years): validation refuses longer ones now,
+// but a Pod stored before must not overflow to no grace at all.
+func seconds(n int64) time.Duration {
+	const most = int64(math.MaxInt64 / int64(time.Second))
+	return time.Duration(min(max(n, 0), most)) * time.Second
 }
 
 // probeGrace is the grace period for killing container c of pod after its
@@ -374,7 +383,7 @@ func probeGrace(pod *api.Pod, c *api.Container, kind prober.Kind) time.Duration 
 		pr = c.StartupProbe
 	}
 	if pr != nil && pr.TerminationGracePeriodSeconds != nil {
-		return time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
+		return seconds(*pr.TerminationGracePeriodSeconds)
 	}
 	return graceOf(pod)
 }

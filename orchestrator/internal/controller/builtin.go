@@ -39,6 +39,15 @@ func addNodeLifecycle(m *Manager, cfg Config) {
 	m.Add("nodelifecycle", c.run)
 }
 
+func addPodGC(m *Manager, cfg Config) {
+	grace := cfg.OrphanedPodGrace
+	if grace <= 0 {
+		grace = cfg.NodeMonitorGracePeriod + cfg.PodEvictionTimeout
+	}
+	g := newPodGC(m.Client(), m.Informer(&api.Node{}), m.Informer(&api.Pod{}), grace, m.Logger())
+	m.Add("podgc", g.run)
+}
+
 func addNamespaceController(m *Manager, _ Config) {
 	c := newNamespaceController(m.Client(), m.Informer(&api.Namespace{}), m.Logger(), m.Metrics())
 	m.Add("namespace", c.run)

@@ -441,7 +441,19 @@ func (c *deploymentController) createReplicaSet(ctx context.Context, d *api.Depl
 		return nil, ignoreConflict(c.reg.UpdateStatus(ctx, next, client.UpdateOptions{}))
 	}
 	if err != nil {
-		c.rec.Eventf(d, api.EventTypeWarning, "FailedCreate", "Failed to create replica set: %v", err)
+		// As Kubernetes: a Warning Event and the Progressing condition
+		// say why nothing happens (a name too long for the ReplicaSet's,
+		// a full namespace, ...); the sync is retried with backoff.
+		cond := rollout.CreateErrorCondition(rs.Name, err)
+		c.rec.Eventf(d, api.EventTypeWarning, cond.Reason, "%s", cond.Message)
+		if ctx.Err() == nil {
+			next := d.DeepCopyObject().(*api.Deployment)
+			if conditions.SetDeployment(&next.Status, cond, api.Now()) {
+				if uerr := ignoreConflict(c.reg.UpdateStatus(ctx, next, client.UpdateOptions{})); uerr != nil {
+					c.log.Debug("record the failed ReplicaSet create", zap.String("deployment", api.KeyOf(d)), zap.Error(uerr))
+				}
+			}
+		}
 		return nil, err
 	}
 	c.rec.Eventf(d, api.EventTypeNormal, "ScalingReplicaSet", "Scaled up replica set %s to %d", rs.Name, *rs.Spec.Replicas)

@@ -25,6 +25,11 @@ type Config struct {
 	// has been NotReady this long.
 	NodeMonitorGracePeriod time.Duration
 	PodEvictionTimeout     time.Duration
+	// OrphanedPodGrace: a Pod bound to a Node that does not exist is
+	// marked Failed and deleted once the Node has been missing this long
+	// (Kubernetes' pod GC quarantine). 0: NodeMonitorGracePeriod +
+	// PodEvictionTimeout, when the Pods of a lost Node are replaced.
+	OrphanedPodGrace time.Duration
 	// SchedulerRetryInterval: unschedulable Pods are retried at least this
 	// often.
 	SchedulerRetryInterval time.Duration
@@ -51,6 +56,7 @@ func Builtin() []Registration {
 		addReplicaSetController,
 		addDeploymentController,
 		addNodeLifecycle,
+		addPodGC,
 		addNamespaceController,
 		addEventExpirer,
 		addScheduler,

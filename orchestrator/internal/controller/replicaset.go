@@ -20,8 +20,12 @@ import (
 )
 
 // maxBurst bounds the Pods one reconcile creates or deletes; the rest
-// follow in the next pass.
-const maxBurst = 500
+// follow in the next pass. maxInFlight bounds the writes under way at a
+// time.
+const (
+	maxBurst    = 500
+	maxInFlight = 64
+)
 
 type replicaSetController struct {
 	reg  client.Interface
@@ -183,39 +187,55 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	return after, nil
 }
 
+// createPods creates n Pods of rs with Kubernetes' slow start: one
+// create at first, and two more for each that succeeds, so the creates
+// under way double each round trip (up to maxInFlight) while they
+// succeed, and none is started after the first failure. A create bound to
+// fail (a full namespace, a template admission refuses) then costs one
+// write, not n, and one that starts failing part way costs at most one
+// more write than twice the creates that succeeded. Unlike Kubernetes'
+// batches, no create waits for a whole batch to end. It returns the
+// resourceVersion of the last create, how many it created and the first
+// error.
 func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSet, n int) (string, int, error) {
 	var names []string
 	defer func() { c.expect(names, true) }()
-	var mu sync.Mutex
+	type result struct {
+		pod *api.Pod
+		err error
+	}
+	results := make(chan result, maxInFlight)
 	var lastRev int64
 	var firstErr error
-	created := 0
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p := podFromTemplate(rs)
-			err := c.reg.Create(ctx, p, client.CreateOptions{})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
+	created, started, inFlight, credit := 0, 0, 0, 1
+	for {
+		for credit > 0 && inFlight < maxInFlight && started < n && firstErr == nil {
+			credit--
+			inFlight++
+			started++
+			go func() {
+				p := podFromTemplate(rs)
+				results <- result{p, c.reg.Create(ctx, p, client.CreateOptions{})}
+			}()
+		}
+		if inFlight == 0 {
+			break
+		}
+		r := <-results
+		inFlight--
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
 			}
-			created++
-			names = append(names, api.Key(p.Namespace, p.Name))
-			if rv, _ := client.ParseResourceVersion(p.ResourceVersion); rv > lastRev {
-				lastRev = rv
-			}
-		}()
+			continue
+		}
+		created++
+		credit += 2
+		names = append(names, api.Key(r.pod.Namespace, r.pod.Name))
+		if rv, _ := client.ParseResourceVersion(r.pod.ResourceVersion); rv > lastRev {
+			lastRev = rv
+		}
 	}
-	wg.Wait()
 	return fmt.Sprint(lastRev), created, firstErr
 }
 
@@ -226,7 +246,7 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 	var lastRev int64
 	var errs []error
 	deleted := 0
-	sem := make(chan struct{}, 64)
+	sem := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
 	for _, p := range pods {
 		sem <- struct{}{}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -211,10 +212,8 @@ func (r *Recorder) newEvent(ref api.ObjectReference, eventType, reason, message 
 	if ns == "" {
 		ns = api.DefaultNamespace
 	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
 	return &api.Event{
-		ObjectMeta:          api.ObjectMeta{Name: ref.Name + "." + hex.EncodeToString(b[:]), Namespace: ns},
+		ObjectMeta:          api.ObjectMeta{Name: eventName(ref.Name), Namespace: ns},
 		InvolvedObject:      ref,
 		Reason:              reason,
 		Message:             message,
@@ -223,6 +222,26 @@ func (r *Recorder) newEvent(ref api.ObjectReference, eventType, reason, message 
 		ReportingController: "flotilla.io/" + r.component,
 		ReportingInstance:   r.host,
 	}
+}
+
+// eventName returns a new Event's name: the object's name, a dot and 16
+// random hex digits, as client-go names them. The object's name is cut
+// so that the Event's stays a valid name (a DNS subdomain, 253
+// characters) for objects whose names are already long: an Event must
+// never be refused, and so lost, for its name.
+func eventName(object string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	suffix := hex.EncodeToString(b[:])
+	const maxPrefix = 253 - 1 - len("0123456789abcdef")
+	if len(object) > maxPrefix {
+		// A subdomain's labels end with a letter or digit: no "-." or "..".
+		object = strings.TrimRight(object[:maxPrefix], "-.")
+	}
+	if object == "" {
+		return suffix
+	}
+	return object + "." + suffix
 }
 
 // flushTimeout bounds the writing of the events still queued when Run

@@ -3,6 +3,8 @@ package events_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -452,5 +454,43 @@ func TestMetricsCountWhatIsLost(t *testing.T) {
 	}
 	if got := logs.FilterMessage("event not recorded").Len(); got != 1 {
 		t.Errorf("%d Warn lines for %d failed writes, want 1", got, queued)
+	}
+}
+
+// An Event about an object whose name is already long (a Deployment
+// named with 253 characters, or ending in a dot after the cut) gets a
+// valid name of its own and is stored, never dropped; it names the
+// object in full.
+func TestEventNameForLongObjectName(t *testing.T) {
+	reg := testutil.Registry(t)
+	rec := events.New(reg, "controller", "n1", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { rec.Run(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	names := []string{
+		strings.Repeat("a", 253),
+		strings.Repeat("b", 235) + ".c" + strings.Repeat("d", 16), // cut right after the dot
+		strings.Repeat("e", 234) + "-f" + strings.Repeat("g", 17), // cut right after the dash
+	}
+	for _, n := range names {
+		d := &api.Deployment{TypeMeta: api.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+			ObjectMeta: api.ObjectMeta{Name: n, Namespace: "default", UID: api.UID("uid-" + n[:1])}}
+		rec.Eventf(d, api.EventTypeWarning, "ReplicaSetCreateError", "Failed")
+	}
+	var list api.EventList
+	testutil.Eventually(t, 10*time.Second, "three events stored", func() bool {
+		return reg.List(ctx, &list, client.ListOptions{Namespace: "default"}) == nil && len(list.Items) == 3
+	})
+	for _, e := range list.Items {
+		if msgs := api.IsDNS1123Subdomain(e.Name); len(msgs) > 0 {
+			t.Errorf("event name %q: %v", e.Name, msgs)
+		}
+		if !slices.Contains(names, e.InvolvedObject.Name) {
+			t.Errorf("event about %q, not one of the objects", e.InvolvedObject.Name)
+		}
+	}
+	if rec.Dropped() != 0 {
+		t.Errorf("%d events dropped", rec.Dropped())
 	}
 }

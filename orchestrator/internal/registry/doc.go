@@ -52,9 +52,18 @@
 //     (Scheme, Strategies) or plugins (Admission).
 //  2. Use it through client.Interface, as every component does.
 //
+// Before the store, a create also checks the safety limits (Limits): the
+// replicas a workload asks for, and the objects of one kind a namespace
+// holds.
+//
 // Reads (Get, List, Scan) and Watch bypass the pipeline; Watch turns
 // raftstore events into ADDED/MODIFIED/DELETED as seen through the
-// watcher's selectors (an object leaving them is DELETED).
+// watcher's selectors (an object leaving them is DELETED). A stored value
+// that cannot be read (it does not decrypt, or is not its kind's JSON) is
+// left out of List and Scan and reported (Config.OnUnreadable), so one bad
+// value does not stop every reader of its kind; Get of it returns the
+// error, and a watch that meets it ends with that error (re-listing then
+// leaves it out).
 //
 // What it does not do: no graceful Pod deletion (a Pod is removed at once;
 // its agent then stops the containers), no cluster-wide name uniqueness

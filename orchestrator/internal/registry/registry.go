@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ type KV interface {
 	Txn(ctx context.Context, ops ...raftstore.Op) (int64, error)
 	Get(ctx context.Context, key string, opts ...raftstore.ReadOption) (raftstore.KV, error)
 	List(ctx context.Context, prefix string, opts ...raftstore.ReadOption) ([]raftstore.KV, int64, error)
+	Count(ctx context.Context, prefix string, opts ...raftstore.ReadOption) (int, int64, error)
 	Watch(ctx context.Context, prefix string, fromRev int64) (*raftstore.Watcher, error)
 	Revision() int64
 }
@@ -42,6 +44,10 @@ type Registry struct {
 	strategies *strategy.Set
 	admission  admission.Chain
 	shared     sharedObjects
+
+	limits       Limits // with defaults
+	counts       namespaceCounts
+	onUnreadable func(Unreadable)
 }
 
 // Config says what a Registry serves and how writes are admitted. The
@@ -58,6 +64,15 @@ type Config struct {
 	// DefaultAdmission(). A non-nil empty chain admits everything. To add
 	// a plugin to the defaults: append(DefaultAdmission(), plugin).
 	Admission admission.Chain
+	// Limits are the safety limits writes must keep; the zero value
+	// means the defaults.
+	Limits Limits
+	// OnUnreadable, if set, is told of every stored object a read left
+	// out because it could not be read (see Unreadable), each time a read
+	// meets it. It is called synchronously on the reading goroutine
+	// (informers, controllers, API calls): it must not block, and should
+	// rate-limit what it logs. nil: such objects are left out silently.
+	OnUnreadable func(Unreadable)
 }
 
 // DefaultAdmission returns the admission chain a registry runs unless
@@ -86,7 +101,8 @@ func New(kv KV, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Registry{kv: kv, scheme: cfg.Scheme, strategies: set, admission: slices.Clip(cfg.Admission)}, nil
+	return &Registry{kv: kv, scheme: cfg.Scheme, strategies: set, admission: slices.Clip(cfg.Admission),
+		limits: cfg.Limits.withDefaults(), onUnreadable: cfg.OnUnreadable}, nil
 }
 
 // Scheme returns the registry's scheme.
@@ -112,7 +128,8 @@ func raftRead(consistent bool) []raftstore.ReadOption { return readOpts{consiste
 
 // Info returns the kind of obj.
 //
-// Errors: BadRequest if obj is nil or its type is not registered.
+// Errors: BadRequest if obj is nil (a nil interface or a nil pointer) or
+// its type is not registered.
 func (r *Registry) Info(obj any) (api.KindInfo, error) {
 	info, _, err := r.kind(obj)
 	return info, err
@@ -122,6 +139,9 @@ func (r *Registry) Info(obj any) (api.KindInfo, error) {
 func (r *Registry) kind(obj any) (api.KindInfo, strategy.Strategy, error) {
 	if obj == nil {
 		return api.KindInfo{}, nil, api.NewBadRequest("registry: nil object")
+	}
+	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.IsNil() {
+		return api.KindInfo{}, nil, api.NewBadRequest(fmt.Sprintf("registry: nil %T", obj))
 	}
 	info, ok := r.scheme.KindFor(obj)
 	if !ok {
@@ -239,10 +259,13 @@ func (r *Registry) get(ctx context.Context, info api.KindInfo, namespace, name s
 }
 
 // List reads the objects of list's kind that match o into list and sets
-// its resourceVersion to the revision the result is consistent at.
+// its resourceVersion to the revision the result is consistent at. An
+// object that cannot be read is left out and reported (see Unreadable).
 //
-// Errors: BadRequest for an unregistered list type or a field selector on
-// an unsupported field; ServiceUnavailable; ctx.Err().
+// Errors: BadRequest for a nil or unregistered list type, a namespace
+// that is not a valid namespace name, a label selector with an invalid
+// key or value, or a field selector on an unsupported field;
+// ServiceUnavailable; ctx.Err().
 func (r *Registry) List(ctx context.Context, list api.ObjectList, o client.ListOptions) error {
 	info, err := r.Info(list)
 	if err != nil {
@@ -283,10 +306,15 @@ func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o client.
 // hold them all decoded. fn may write to the registry. It returns the
 // revision the objects are consistent at.
 //
+// Objects that cannot be read are left out and reported, as for List.
+//
 // Errors: those of ListObjects, or the first error fn returns (which ends
 // the scan).
 func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOptions, fn func(api.Object) error) (int64, error) {
-	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), raftRead(o.Consistent)...)
+	if err := checkListOptions(info, o); err != nil {
+		return 0, err
+	}
+	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), append(raftRead(o.Consistent), r.skipUnreadable(info))...)
 	if err != nil {
 		return 0, storeErr(err, info, "")
 	}
@@ -296,9 +324,11 @@ func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOpt
 	}
 	for i := range kvs {
 		obj, err := decode(info, kvs[i])
+		key := kvs[i].Key
 		kvs[i] = raftstore.KV{} // let the raw value go once decoded
 		if err != nil {
-			return 0, err
+			r.unreadable(info, key, err)
+			continue
 		}
 		ok, err := Matches(obj, o.Labels, o.Fields)
 		if err != nil {
@@ -312,6 +342,31 @@ func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOpt
 		}
 	}
 	return rev, nil
+}
+
+// checkListOptions refuses what Kubernetes refuses in a list or watch
+// request: a namespace that is not a namespace name (for a namespaced
+// kind), and label selector requirements whose key or value no label may
+// have.
+//
+// Errors: BadRequest naming the argument.
+func checkListOptions(info api.KindInfo, o client.ListOptions) error {
+	if o.Namespace != "" && info.Namespaced {
+		if msgs := api.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
+			return api.NewBadRequest(fmt.Sprintf("invalid namespace %q: %s", o.Namespace, strings.Join(msgs, "; ")))
+		}
+	}
+	for _, req := range o.Labels.Requirements() {
+		if msgs := api.IsQualifiedName(req.Key); len(msgs) > 0 {
+			return api.NewBadRequest(fmt.Sprintf("invalid label selector: invalid label key %q: %s", req.Key, strings.Join(msgs, "; ")))
+		}
+		for _, v := range req.Values {
+			if msgs := api.IsValidLabelValue(v); len(msgs) > 0 {
+				return api.NewBadRequest(fmt.Sprintf("invalid label selector: invalid value %q for label key %q: %s", v, req.Key, strings.Join(msgs, "; ")))
+			}
+		}
+	}
+	return nil
 }
 
 // Matches reports whether obj matches both selectors.
@@ -348,7 +403,10 @@ func (w *Watcher) Events() <-chan api.WatchEvent { return w.ch }
 
 // Err says why the watch ended once Events is closed: a TooOld error
 // (re-list and watch from the list's resourceVersion), ServiceUnavailable
-// when the store stopped, or the context's error after Stop. nil before.
+// when the store stopped, an InternalError or an error wrapping
+// raftstore.ErrDecrypt for a changed object whose value cannot be read
+// (re-list: the list leaves it out), or the context's error after Stop.
+// nil before.
 func (w *Watcher) Err() error {
 	select {
 	case <-w.done:
@@ -369,11 +427,19 @@ func (w *Watcher) Stop() {
 // selectors are Added and Deleted (see api.WatchEvent).
 //
 // Errors: TooOld when o.ResourceVersion is older than the retained history;
-// BadRequest for a malformed resourceVersion or a field selector on an
-// unsupported field; ServiceUnavailable when the store is stopped.
+// a Timeout (api.IsTooLargeResourceVersion, Kubernetes' "Too large
+// resource version") when it is newer than any revision of the cluster
+// (the check is a linearizable read, so a lagging replica does not
+// refuse a revision the leader has); BadRequest for a malformed
+// resourceVersion, a namespace or label selector as List refuses them,
+// or a field selector on an unsupported field; ServiceUnavailable when
+// the store is stopped or the check finds no leader.
 func (r *Registry) Watch(ctx context.Context, info api.KindInfo, o client.ListOptions) (api.Watcher, error) {
 	from, err := client.ParseResourceVersion(o.ResourceVersion)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkListOptions(info, o); err != nil {
 		return nil, err
 	}
 	if _, err := Matches(info.New(), o.Labels, o.Fields); err != nil {
@@ -381,6 +447,17 @@ func (r *Registry) Watch(ctx context.Context, info api.KindInfo, o client.ListOp
 	}
 	if from == 0 {
 		from = r.kv.Revision()
+	} else if from > r.kv.Revision() {
+		// Ahead of this replica: fine if the cluster has it (this
+		// replica lags), a revision never issued otherwise, which a
+		// watch would wait for forever.
+		_, cur, err := r.kv.Count(ctx, KeyPrefix(info, o.Namespace), raftstore.Linearizable(), raftstore.Limit(1))
+		if err != nil {
+			return nil, storeErr(err, info, "")
+		}
+		if from > cur {
+			return nil, api.NewTooLargeResourceVersion(from, cur)
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	rw, err := r.kv.Watch(ctx, KeyPrefix(info, o.Namespace), from)

@@ -135,9 +135,12 @@ func raced(info api.KindInfo, name string) error {
 // AlreadyExists; NotFound naming the Namespace (`Namespace "x" not
 // found`) when it does not exist; Forbidden when it is being deleted or
 // an admission plugin refuses; Conflict when what admission decided on
-// kept changing; BadRequest for an unregistered type or a bad
-// fieldManager; ServiceUnavailable when no leader is reachable;
-// ctx.Err().
+// kept changing; BadRequest for a nil or unregistered type, a bad
+// fieldManager, or a metadata.resourceVersion set on obj (Kubernetes'
+// "resourceVersion should not be set on objects to be created"); Invalid
+// for more replicas than Limits.MaxReplicas; Forbidden when the namespace
+// holds Limits.MaxObjectsPerNamespace objects of the kind already;
+// ServiceUnavailable when no leader is reachable; ctx.Err().
 //
 // With o.DryRun every check runs and nothing is stored; obj receives what
 // would have been stored, without a resourceVersion.
@@ -148,6 +151,11 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 	}
 	if err := checkFieldManager(o.FieldManager); err != nil {
 		return err
+	}
+	if rv := obj.GetResourceVersion(); rv != "" && rv != "0" {
+		// A client that sets it most likely re-creates an object it read:
+		// refusing tells it so, as Kubernetes does ("0" means unset there).
+		return api.NewBadRequest("resourceVersion should not be set on objects to be created")
 	}
 	// Each attempt starts again from the caller's object, so that a
 	// retry (a generated name taken, or a precondition of admission
@@ -185,7 +193,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 		st.PrepareForCreate(next)
 		st.Default(next)
 		recordManager(m, o.FieldManager, info.APIVersion, "")
-		if err := invalid(info, next, st.Validate(next)); err != nil {
+		if err := invalid(info, next, append(st.Validate(next), r.replicaLimit(st, next, nil)...)); err != nil {
 			return err
 		}
 
@@ -197,12 +205,19 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 		if err != nil {
 			return err
 		}
+		done, err := r.admitCreate(ctx, info, m.Namespace, m.Name)
+		if err != nil {
+			return err
+		}
 		key := StoreKey(info, m.Namespace, m.Name)
 		if o.DryRun {
 			err = r.absent(ctx, key)
+			done(false)
 		} else {
 			var rev int64
-			if rev, err = r.commit(ctx, a.Preconditions(), raftstore.OpCreate(key, data)); err == nil {
+			rev, err = r.commit(ctx, a.Preconditions(), raftstore.OpCreate(key, data))
+			done(err == nil)
+			if err == nil {
 				m.ResourceVersion = strconv.FormatInt(rev, 10)
 			}
 		}
@@ -229,8 +244,10 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 // (unless its kind is deleted by a finalize step, as a Namespace is).
 //
 // Errors: NotFound; Conflict for a stale resourceVersion; Invalid with
-// every bad field path (including changed immutable fields); Forbidden
-// when an admission plugin refuses; ServiceUnavailable; ctx.Err().
+// every bad field path (including changed immutable fields, and replicas
+// raised over Limits.MaxReplicas); Forbidden when an admission plugin
+// refuses; BadRequest for a nil or unregistered type;
+// ServiceUnavailable; ctx.Err().
 //
 // With o.DryRun every check runs and nothing is stored.
 func (r *Registry) Update(ctx context.Context, obj api.Object, o client.UpdateOptions) error {
@@ -334,7 +351,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 				nm.Generation++
 			}
 			recordManager(nm, o.FieldManager, info.APIVersion, "")
-			errs = st.ValidateUpdate(next, cur)
+			errs = append(st.ValidateUpdate(next, cur), r.replicaLimit(st, next, cur)...)
 		}
 		if err := invalid(info, next, errs); err != nil {
 			return err

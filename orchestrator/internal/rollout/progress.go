@@ -16,6 +16,7 @@ const (
 	ReasonDeploymentResumed          = "DeploymentResumed"
 	ReasonMinimumReplicasAvailable   = "MinimumReplicasAvailable"
 	ReasonMinimumReplicasUnavailable = "MinimumReplicasUnavailable"
+	ReasonReplicaSetCreateError      = "ReplicaSetCreateError"
 )
 
 func desired(d *api.Deployment) int32 {
@@ -130,6 +131,15 @@ func AvailableCondition(d *api.Deployment, b Bounds, next *api.DeploymentStatus)
 	}
 	return api.DeploymentCondition{Type: api.DeploymentAvailable, Status: api.ConditionFalse,
 		Reason: ReasonMinimumReplicasUnavailable, Message: "Deployment does not have minimum availability."}
+}
+
+// CreateErrorCondition is the Progressing condition to set when the
+// controller could not create the new ReplicaSet named newRS, as
+// Kubernetes sets it: False, ReplicaSetCreateError, `Failed to create new
+// replica set "web-5d8f": <err>`. A False condition stops the deadline.
+func CreateErrorCondition(newRS string, err error) api.DeploymentCondition {
+	return api.DeploymentCondition{Type: api.DeploymentProgressing, Status: api.ConditionFalse,
+		Reason: ReasonReplicaSetCreateError, Message: fmt.Sprintf("Failed to create new replica set %q: %v", newRS, err)}
 }
 
 // CreatedCondition is the Progressing condition to set when the

@@ -33,6 +33,15 @@ func (s deploymentStrategy) ValidateUpdate(obj, old api.Object) api.FieldErrorLi
 	return errs
 }
 
+// Replicas implements Replicated: spec.replicas.
+func (deploymentStrategy) Replicas(obj api.Object) (int64, api.Path, bool) {
+	r := obj.(*api.Deployment).Spec.Replicas
+	if r == nil {
+		return 0, api.Path{}, false
+	}
+	return int64(*r), api.NewPath("spec", "replicas"), true
+}
+
 func (deploymentStrategy) BumpsGeneration(obj, old api.Object) bool {
 	return !semanticEqual(obj.(*api.Deployment).Spec, old.(*api.Deployment).Spec)
 }

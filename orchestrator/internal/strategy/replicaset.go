@@ -31,6 +31,15 @@ func (replicaSetStrategy) Validate(obj api.Object) api.FieldErrorList {
 	return append(errs, validateReplicaSetSpec(&rs.Spec, api.NewPath("spec"))...)
 }
 
+// Replicas implements Replicated: spec.replicas.
+func (replicaSetStrategy) Replicas(obj api.Object) (int64, api.Path, bool) {
+	r := obj.(*api.ReplicaSet).Spec.Replicas
+	if r == nil {
+		return 0, api.Path{}, false
+	}
+	return int64(*r), api.NewPath("spec", "replicas"), true
+}
+
 func (s replicaSetStrategy) ValidateUpdate(obj, old api.Object) api.FieldErrorList {
 	errs := append(s.Validate(obj), ValidateObjectMetaUpdate(obj.GetObjectMeta(), old.GetObjectMeta())...)
 	n := obj.(*api.ReplicaSet)

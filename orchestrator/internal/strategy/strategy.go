@@ -124,6 +124,16 @@ type Sharer interface {
 	WeakRef(obj api.Object) func() api.Object
 }
 
+// Replicated is an optional ability of a strategy, for kinds whose
+// objects ask for a number of Pods (Deployment, ReplicaSet): the
+// registry's limit on replicas per workload reads it.
+type Replicated interface {
+	// Replicas returns the replicas obj asks for and the path of the
+	// field that says so; ok is false when obj does not say (the field is
+	// unset).
+	Replicas(obj api.Object) (n int64, field api.Path, ok bool)
+}
+
 // weakRef is Sharer.WeakRef for the kind of Go type T.
 func weakRef[T any, PT interface {
 	*T

@@ -1,11 +1,13 @@
 package strategy
 
 import (
+	"fmt"
 	"math"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 )
@@ -156,6 +158,20 @@ func ValidateObjectMeta(m *api.ObjectMeta, namespaced bool, nameFn func(string) 
 	return errs
 }
 
+// maxDurationSeconds is the longest time in seconds a time.Duration holds
+// (about 292 years): a grace period or sleep beyond it would overflow when
+// the agent turns it into a Duration (2^62 s became no grace at all).
+const maxDurationSeconds = math.MaxInt64 / int64(time.Second)
+
+// validateSeconds checks a duration in seconds that the agent waits for:
+// 0 to maxDurationSeconds.
+func validateSeconds(v int64, p api.Path) api.FieldErrorList {
+	if v > maxDurationSeconds {
+		return api.FieldErrorList{api.Invalid(p, v, fmt.Sprintf("must be less than or equal to %d (about 292 years, the longest wait the agent can keep)", maxDurationSeconds))}
+	}
+	return validateNonNegative(v, p)
+}
+
 func validateNonNegative(v int64, p api.Path) api.FieldErrorList {
 	if v < 0 {
 		return api.FieldErrorList{api.Invalid(p, v, "must be greater than or equal to 0")}
@@ -206,9 +222,9 @@ func ValidatePodSpec(spec *api.PodSpec, p api.Path) api.FieldErrorList {
 			api.RestartPolicyAlways, api.RestartPolicyOnFailure, api.RestartPolicyNever))
 	}
 	if g := spec.TerminationGracePeriodSeconds; g != nil {
-		errs = append(errs, validateNonNegative(*g, p.Child("terminationGracePeriodSeconds"))...)
+		errs = append(errs, validateSeconds(*g, p.Child("terminationGracePeriodSeconds"))...)
 	}
-	if d := spec.ActiveDeadlineSeconds; d != nil && *d < 1 {
+	if d := spec.ActiveDeadlineSeconds; d != nil && (*d < 1 || *d > math.MaxInt32) {
 		errs = append(errs, api.Invalid(p.Child("activeDeadlineSeconds"), *d, "must be between 1 and 2147483647, inclusive"))
 	}
 	errs = append(errs, api.ValidateLabels(spec.NodeSelector, p.Child("nodeSelector"))...)
@@ -778,6 +794,8 @@ func validateProbe(pr *api.Probe, p api.Path, mustSucceedOnce bool, portNames ma
 			errs = append(errs, api.Invalid(p.Child("terminationGracePeriodSeconds"), *g, "must not be set for readinessProbes"))
 		} else if *g < 1 {
 			errs = append(errs, api.Invalid(p.Child("terminationGracePeriodSeconds"), *g, "must be greater than 0"))
+		} else {
+			errs = append(errs, validateSeconds(*g, p.Child("terminationGracePeriodSeconds"))...)
 		}
 	}
 	return errs
@@ -787,9 +805,7 @@ func validateLifecycleHandler(h *api.LifecycleHandler, p api.Path, portNames map
 	n, errs := validateCommonHandlers(h.Exec, h.HTTPGet, h.TCPSocket, p, portNames)
 	if h.Sleep != nil {
 		n++
-		if h.Sleep.Seconds < 0 {
-			errs = append(errs, api.Invalid(p.Child("sleep", "seconds"), h.Sleep.Seconds, "must be greater than or equal to 0"))
-		}
+		errs = append(errs, validateSeconds(h.Sleep.Seconds, p.Child("sleep", "seconds"))...)
 	}
 	switch {
 	case n == 0:
