@@ -214,9 +214,8 @@ func TestValidatePod(t *testing.T) {
 			p.Spec.Containers[0].LivenessProbe = &api.Probe{ProbeHandler: api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"true"}}},
 				PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1, TerminationGracePeriodSeconds: api.Ptr(int64(maxDurationSeconds + 1))}
 			p.Spec.Containers[0].Lifecycle = &api.Lifecycle{PreStop: &api.LifecycleHandler{Sleep: &api.SleepAction{Seconds: 1 << 40}}}
-			p.Spec.ActiveDeadlineSeconds = api.Ptr(int64(1) << 31)
 		}, []string{c0 + ".lifecycle.preStop.sleep.seconds", c0 + ".livenessProbe.terminationGracePeriodSeconds",
-			"spec.activeDeadlineSeconds", "spec.terminationGracePeriodSeconds"}},
+			"spec.terminationGracePeriodSeconds"}},
 		{"the longest grace period is fine", func(p *api.Pod) {
 			p.Spec.TerminationGracePeriodSeconds = api.Ptr(int64(maxDurationSeconds))
 		}, nil},
