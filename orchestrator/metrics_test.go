@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/promtest"
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,29 +46,11 @@ func metricNodes(t *testing.T, g prometheus.Gatherer) map[string][]string {
 // -1 if it is not there.
 func gauge(t *testing.T, g prometheus.Gatherer, name, node string, label ...string) float64 {
 	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
+	want := map[string]string{"node": node}
+	for i := 0; i+1 < len(label); i += 2 {
+		want[label[i]] = label[i+1]
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			want := map[string]string{"node": node}
-			for i := 0; i+1 < len(label); i += 2 {
-				want[label[i]] = label[i+1]
-			}
-			for _, l := range m.GetLabel() {
-				if v, ok := want[l.GetName()]; ok && v != l.GetValue() {
-					continue metrics
-				}
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return -1
+	return promtest.Value(t, g, name, want)
 }
 
 // Each cluster's metrics go to the registerer its Config names, labelled

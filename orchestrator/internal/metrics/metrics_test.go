@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/promtest"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
@@ -17,29 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // find returns the metric name{labels} of g, or nil.
 func find(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) *dto.Metric {
 	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue metrics
-				}
-			}
-			return m
-		}
-	}
-	return nil
+	return promtest.Find(t, g, name, labels)
 }
 
 // Every part reports under Kubernetes' names (or flotilla_ ones) with the
