@@ -476,13 +476,9 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 		return api.NewBadRequest(fmt.Sprintf("unknown propagationPolicy %q: want Background, Foreground or Orphan", o.Propagation))
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := r.get(ctx, info, namespace, name, readOpts{Consistent: true})
+		cur, curRev, err := r.current(ctx, info, namespace, name, want)
 		if err != nil {
 			return err
-		}
-		curRev, _ := client.ParseResourceVersion(cur.GetResourceVersion())
-		if want != 0 && want != curRev {
-			return storeErr(raftstore.ErrConflict, info, name)
 		}
 		a := &admission.Attributes{
 			Operation: admission.Delete, Kind: info, Namespace: namespace, Name: name,
@@ -564,13 +560,9 @@ func (r *Registry) finalize(ctx context.Context, namespace, name, rv string, obj
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := r.get(ctx, info, namespace, name, readOpts{Consistent: true})
+		cur, curRev, err := r.current(ctx, info, namespace, name, want)
 		if err != nil {
 			return err
-		}
-		curRev, _ := client.ParseResourceVersion(cur.GetResourceVersion())
-		if want != 0 && want != curRev {
-			return storeErr(raftstore.ErrConflict, info, name)
 		}
 		cm := cur.GetObjectMeta()
 		switch {
@@ -662,4 +654,19 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o cl
 	}
 	next.ResourceVersion = strconv.FormatInt(nrev, 10)
 	return next, nil
+}
+
+// current reads the object a delete or finalize acts on, consistently,
+// with its revision, and checks the caller's precondition: want is the
+// resourceVersion it requires (0: any).
+func (r *Registry) current(ctx context.Context, info api.KindInfo, namespace, name string, want int64) (api.Object, int64, error) {
+	cur, err := r.get(ctx, info, namespace, name, readOpts{Consistent: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	rev, _ := client.ParseResourceVersion(cur.GetResourceVersion())
+	if want != 0 && want != rev {
+		return nil, 0, storeErr(raftstore.ErrConflict, info, name)
+	}
+	return cur, rev, nil
 }
