@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -584,7 +583,10 @@ func validNodeName(name string) string {
 	return ""
 }
 
-func serialHex(cert *x509.Certificate) string { return hex.EncodeToString(cert.SerialNumber.Bytes()) }
+// serialHex is a certificate's serial as the trust records key it:
+// lowercase hexadecimal without leading zeros (as RevokeCertificate
+// normalizes what it is given).
+func serialHex(cert *x509.Certificate) string { return cert.SerialNumber.Text(16) }
 
 // recordIssued notes an issued certificate in the store.
 func (c *Cluster) recordIssued(ctx context.Context, cert *x509.Certificate, role trust.Role) error {

@@ -318,7 +318,9 @@ func TestRevokedCertificateIsRefused(t *testing.T) {
 	if err := discover(); err != nil {
 		t.Fatalf("a certificate the cluster issued was refused: %v", err)
 	}
-	if err := c.Node(0).RevokeCertificate(ctx, fmt.Sprintf("%x", certs[0].SerialNumber)); err != nil {
+	// Revoked by its serial as an operator would type it: with a leading
+	// zero (the listing's form has none), in upper case.
+	if err := c.Node(0).RevokeCertificate(ctx, "0"+strings.ToUpper(certs[0].SerialNumber.Text(16))); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(10*time.Second, "the revoked certificate refused", func() bool { return discover() != nil })

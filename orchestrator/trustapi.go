@@ -254,7 +254,7 @@ func (c *Cluster) RevokeCertificate(ctx context.Context, serial string) error {
 	if !ok || n.Sign() <= 0 {
 		return fmt.Errorf("orchestrator: RevokeCertificate: serial %q is not a hexadecimal serial number", serial)
 	}
-	serial = fmt.Sprintf("%x", n)
+	serial = n.Text(16)
 	if _, err := c.store.Get(ctx, prefixIssued+serial, raftstore.Linearizable()); err != nil {
 		return fmt.Errorf("orchestrator: RevokeCertificate: serial %s: %w", serial, err)
 	}
