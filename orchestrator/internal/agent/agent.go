@@ -119,6 +119,11 @@ type Agent struct {
 	prober *prober.Manager
 	bo     *backoff.Backoff
 
+	// admitMu guards admitted: the UIDs of the Pods admitted to this node
+	// (see admit.go).
+	admitMu  sync.Mutex
+	admitted map[string]bool
+
 	mu   sync.Mutex
 	gone map[string]map[string]bool // pod key -> UIDs whose sandboxes must go
 	// known maps the UID of each Pod synced here to its last seen object,
@@ -172,7 +177,7 @@ func New(cfg Config) *Agent {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{},
+	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{}, admitted: map[string]bool{},
 		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{},
 		stopping: map[string]chan struct{}{}, stopFailures: map[string]int{}, nextAttempt: map[string]int{}}
 	bo, err := backoff.New(backoff.Config{Initial: cfg.BackoffBase, Max: cfg.BackoffMax, ResetAfter: cfg.BackoffResetAfter})
@@ -599,6 +604,11 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 	if api.IsPodTerminal(pod) {
 		a.prober.RemovePod(string(pod.UID))
 		return 0, a.finishTerminal(ctx, pod, sb)
+	}
+	if sb != nil {
+		a.markAdmitted(string(pod.UID))
+	} else if reason, message := a.admit(pod); reason != "" {
+		return 0, a.reject(ctx, pod, reason, message)
 	}
 	if sb != nil && sb.State != runtime.SandboxReady {
 		// Stop what still runs in it (preStop, grace period) and remove it
