@@ -49,7 +49,9 @@
 // a gossip member (package membership) and, unless Config.DisableAgent
 // makes it a control-plane-only server, runs an agent that registers its
 // Node, renews its status every Timing.HeartbeatInterval and runs the Pods
-// bound to it. The Raft leader also runs, within a second of winning
+// bound to it, admitting each first against the node's capacity as the
+// kubelet does (one that does not fit fails with OutOfpods, OutOfcpu or
+// OutOfmemory and never starts). The Raft leader also runs, within a second of winning
 // the election and until it loses it, the scheduler, the ReplicaSet and
 // Deployment controllers, the garbage collector (ownerReferences;
 // background, foreground and orphan propagation), the node lifecycle
