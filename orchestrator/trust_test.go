@@ -74,6 +74,15 @@ func mint(t *testing.T, ca *trust.CA, name string, role trust.Role, notBefore ti
 	return tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}
 }
 
+// leaderOf waits for a leader (an election may be under way) and returns
+// its index.
+func leaderOf(t *testing.T, c *orchestratortest.TestCluster) int {
+	t.Helper()
+	leader := -1
+	c.Eventually(20*time.Second, "a leader", func() bool { leader = c.Leader(); return leader >= 0 })
+	return leader
+}
+
 // refused reports whether the connection was refused: closed by the node
 // without an answer, or with one byte that is not raftstore's "accepted"
 // (0) and then closed. What every node must do to an unauthenticated peer.
@@ -137,10 +146,11 @@ func TestAttacksAreRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "db", Namespace: "default"}, Data: map[string]string{"password": "s3cret-original"}}
-	if err := c.Client().Create(ctx, cm); err != nil {
-		t.Fatal(err)
-	}
-	leader := c.Leader()
+	c.Eventually(20*time.Second, "the ConfigMap stored", func() bool {
+		err := c.Client().Create(ctx, cm.DeepCopy())
+		return err == nil || api.IsAlreadyExists(err)
+	})
+	leader := leaderOf(t, c)
 	leaderAddr := c.Node(leader).RaftAddr()
 	follower := (leader + 1) % 3
 	key := "/registry/configmaps/default/db"
@@ -248,9 +258,11 @@ func TestAttacksAreRefused(t *testing.T) {
 			// a Raft server.
 			deadline := time.Now().Add(4 * time.Second)
 			for time.Now().Before(deadline) {
-				for _, s := range c.Node(c.Leader()).RaftState().Servers {
-					if strings.HasPrefix(s.ID, "mallory") {
-						t.Fatalf("Autopilot added the impostor to Raft: %+v", s)
+				for i := range c.Len() {
+					for _, s := range c.Node(i).RaftState().Servers {
+						if strings.HasPrefix(s.ID, "mallory") {
+							t.Fatalf("Autopilot added the impostor to Raft (node-%d's configuration): %+v", i, s)
+						}
 					}
 				}
 				time.Sleep(50 * time.Millisecond)
@@ -265,8 +277,10 @@ func TestAttacksAreRefused(t *testing.T) {
 				t.Errorf("node-%d holds %q", i, v)
 			}
 		}
-		if n := len(c.Node(c.Leader()).RaftState().Servers); n != 3 {
-			t.Errorf("Raft has %d servers, want 3", n)
+		for i := range c.Len() {
+			if n := len(c.Node(i).RaftState().Servers); n != 3 {
+				t.Errorf("node-%d's Raft configuration has %d servers, want 3", i, n)
+			}
 		}
 	})
 }
@@ -478,7 +492,7 @@ func TestRotationsWhileServing(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	leader := c.Node(c.Leader())
+	leader := c.Node(leaderOf(t, c))
 	before, err := leader.Certificates(ctx)
 	if err != nil {
 		t.Fatal(err)

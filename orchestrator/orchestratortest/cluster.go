@@ -64,7 +64,8 @@ func WithFakeRuntime(f func(i int, cfg *fake.Config)) Option {
 func WithLogger(l *zap.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithTLS runs the cluster on real loopback sockets with cluster trust,
-// as production nodes run: node 0 founds the cluster with a new CA, the
+// and Raft's "fast" timings unless WithTiming is given, as production
+// nodes run: node 0 founds the cluster with a new CA, the
 // others join with its join token and get certificates; Raft and
 // forwarding use mutual TLS, gossip is encrypted and the state encrypted
 // at rest. It implies WithDataDirs (credentials survive RestartNode).
@@ -196,6 +197,11 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 	if c.opts.tls {
 		// Real sockets with cluster trust: node 0 founds the cluster
 		// alone and makes its CA; the others join with its server token.
+		// Raft runs on the "fast" timings (200 ms) unless WithTiming says
+		// otherwise: 50 ms elections over TLS on a loaded machine flap.
+		if c.opts.timing == nil {
+			cfg.Timing.Raft = "fast"
+		}
 		cfg.GossipBindAddr, cfg.GossipPickPort = "127.0.0.1", true
 		cfg.RaftBindAddr = "127.0.0.1:0"
 		if prev := c.raddrs[i]; prev != "" {
