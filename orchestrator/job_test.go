@@ -228,6 +228,48 @@ func TestJobInvalid(t *testing.T) {
 	}
 }
 
+// A suspended Job starts no Pod and says so; resumed, it runs. Its
+// ttlSecondsAfterFinished 0 then deletes it, and its Pods with it.
+func TestJobSuspendAndTTL(t *testing.T) {
+	c := jobCluster(t)
+	ctx := context.Background()
+	job := newJob("later", "ok:v1", 2, 2)
+	job.Spec.Suspend = api.Ptr(true)
+	job.Spec.TTLSecondsAfterFinished = api.Ptr(int32(0))
+	if err := c.Client().Create(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	suspended := waitJob(t, c, "later", api.JobSuspended, 30*time.Second)
+	if n := len(jobPods(t, c, suspended)); n != 0 || suspended.Status.StartTime != nil {
+		t.Fatalf("suspended Job: %d Pods, status %+v", n, suspended.Status)
+	}
+	suspended.Spec.Suspend = api.Ptr(false)
+	if err := c.Client().Update(ctx, suspended); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(30*time.Second, "Job deleted after its TTL, with its Pods", func() bool {
+		var j orchestrator.Job
+		err := c.Client().Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "later"}, &j)
+		return api.IsNotFound(err) && len(jobPods(t, c, suspended)) == 0
+	})
+}
+
+// A Job whose Pods outlive activeDeadlineSeconds fails with
+// DeadlineExceeded and its running Pods are deleted.
+func TestJobActiveDeadline(t *testing.T) {
+	c := jobCluster(t)
+	job := newJob("slow", "forever:v1", 1, 2)
+	job.Spec.ActiveDeadlineSeconds = api.Ptr(int64(1))
+	if err := c.Client().Create(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	failed := waitJob(t, c, "slow", api.JobFailed, 30*time.Second)
+	if cond := api.GetJobCondition(&failed.Status, api.JobFailed); cond.Reason != api.JobReasonDeadlineExceeded || failed.Status.Active != 0 {
+		t.Fatalf("condition %+v, status %+v", cond, failed.Status)
+	}
+	c.Eventually(30*time.Second, "the running Pod deleted", func() bool { return len(jobPods(t, c, failed)) == 0 })
+}
+
 // BenchmarkJob1000Parallelism50 is "Job of 1,000 completions,
 // parallelism 50, on the fake runtime": from Create until condition
 // Complete (target 5 s).
