@@ -270,6 +270,79 @@ func TestJobActiveDeadline(t *testing.T) {
 	c.Eventually(30*time.Second, "the running Pod deleted", func() bool { return len(jobPods(t, c, failed)) == 0 })
 }
 
+// The manifest of Kubernetes' Job example, with the image swapped for
+// the fake runtime's, applies unchanged through ApplyAll; a watch sees
+// the Job go from created to Complete, and List and Get read it back.
+func TestJobManifest(t *testing.T) {
+	c := jobCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var jobs orchestrator.JobList
+	if err := c.Client().List(ctx, &jobs); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Client().Watch(ctx, &orchestrator.JobList{}, orchestrator.FromResourceVersion(jobs.ResourceVersion))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	const manifest = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pi
+spec:
+  template:
+    spec:
+      containers:
+      - name: pi
+        image: ok:v1
+        command: ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]
+      restartPolicy: Never
+  backoffLimit: 4
+`
+	if _, err := c.Client().ApplyAll(ctx, []byte(manifest)); err != nil {
+		t.Fatal(err)
+	}
+	var sawAdded bool
+	for ev := range w.Events() {
+		job := ev.Object.(*orchestrator.Job)
+		sawAdded = sawAdded || ev.Type == orchestrator.Added
+		if c := api.GetJobCondition(&job.Status, api.JobComplete); c != nil && c.Status == api.ConditionTrue {
+			if !sawAdded || job.Status.Succeeded != 1 || *job.Spec.Completions != 1 || *job.Spec.Parallelism != 1 ||
+				*job.Spec.BackoffLimit != 4 || *job.Spec.CompletionMode != api.NonIndexedCompletion {
+				t.Fatalf("added %v, Job %+v", sawAdded, job)
+			}
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("no Complete Job seen: %v (watch: %v)", err, w.Err())
+	}
+	if err := c.Client().List(ctx, &jobs, orchestrator.InNamespace("default")); err != nil || len(jobs.Items) != 1 || jobs.Items[0].Name != "pi" {
+		t.Fatalf("List: %v, %d Jobs", err, len(jobs.Items))
+	}
+}
+
+// Under restartPolicy OnFailure the failing container restarts in place
+// and its restarts count towards backoffLimit, as in Kubernetes.
+func TestJobOnFailureRestartsCount(t *testing.T) {
+	c := jobCluster(t)
+	job := newJob("restarts", "fail:v1", 1, 1)
+	job.Spec.Template.Spec.RestartPolicy = api.RestartPolicyOnFailure
+	job.Spec.BackoffLimit = api.Ptr(int32(2))
+	if err := c.Client().Create(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	failed := waitJob(t, c, "restarts", api.JobFailed, 30*time.Second)
+	if cond := api.GetJobCondition(&failed.Status, api.JobFailed); cond.Reason != api.JobReasonBackoffLimitExceeded {
+		t.Fatalf("condition %+v", cond)
+	}
+	// One Pod only: it was restarted, never replaced.
+	if pods := jobPods(t, c, failed); len(pods) > 1 {
+		t.Fatalf("%d Pods, want at most 1", len(pods))
+	}
+}
+
 // BenchmarkJob1000Parallelism50 is "Job of 1,000 completions,
 // parallelism 50, on the fake runtime": from Create until condition
 // Complete (target 5 s).
