@@ -268,6 +268,8 @@ func (c *Cluster) leadership(ctx context.Context) {
 					SchedulerRetryInterval: c.timing.SchedulerRetryInterval,
 					NodeFailed:             c.nodeFailed,
 					EventTTL:               c.cfg.EventTTL,
+					JobBackoff:             c.timing.JobBackoff,
+					MaxJobBackoff:          c.timing.MaxJobBackoff,
 					Logger:                 c.log.Named("controller"),
 					Metrics:                c.metrics,
 				})

@@ -327,6 +327,12 @@ type Timing struct {
 	// autopilot.Config (StableTime, FailedServerTimeout).
 	AutopilotStableTime          time.Duration
 	AutopilotFailedServerTimeout time.Duration
+	// JobBackoff and MaxJobBackoff bound the back-off between the retries
+	// of a failing Job: its next Pod waits JobBackoff after the first
+	// failure, doubling with each failure up to MaxJobBackoff (10 s and
+	// 6 min by default, as Kubernetes).
+	JobBackoff    time.Duration
+	MaxJobBackoff time.Duration
 }
 
 // DefaultTiming is for production: a lost node's Pods are replaced within
@@ -345,6 +351,8 @@ func DefaultTiming() Timing {
 		SchedulerRetryInterval:       5 * time.Second,
 		AutopilotStableTime:          10 * time.Second,
 		AutopilotFailedServerTimeout: 2 * time.Minute,
+		JobBackoff:                   10 * time.Second,
+		MaxJobBackoff:                6 * time.Minute,
 	}
 }
 
@@ -364,6 +372,8 @@ func TestTiming() Timing {
 		SchedulerRetryInterval:       500 * time.Millisecond,
 		AutopilotStableTime:          500 * time.Millisecond,
 		AutopilotFailedServerTimeout: 30 * time.Second,
+		JobBackoff:                   20 * time.Millisecond,
+		MaxJobBackoff:                time.Second,
 	}
 }
 
@@ -402,6 +412,8 @@ func (t Timing) withDefaults() Timing {
 	set(&t.SchedulerRetryInterval, d.SchedulerRetryInterval)
 	set(&t.AutopilotStableTime, d.AutopilotStableTime)
 	set(&t.AutopilotFailedServerTimeout, d.AutopilotFailedServerTimeout)
+	set(&t.JobBackoff, d.JobBackoff)
+	set(&t.MaxJobBackoff, d.MaxJobBackoff)
 	return t
 }
 
@@ -519,6 +531,9 @@ func (c Config) Validate() error {
 	}
 	if t.NodeMonitorGracePeriod <= t.HeartbeatInterval {
 		bad("Timing.NodeMonitorGracePeriod", "%v must exceed Timing.HeartbeatInterval %v", t.NodeMonitorGracePeriod, t.HeartbeatInterval)
+	}
+	if t.MaxJobBackoff < t.JobBackoff {
+		bad("Timing.MaxJobBackoff", "%v is below Timing.JobBackoff %v", t.MaxJobBackoff, t.JobBackoff)
 	}
 	if t.MaxRestartBackoff < t.RestartBackoff {
 		bad("Timing.MaxRestartBackoff", "%v is below Timing.RestartBackoff %v", t.MaxRestartBackoff, t.RestartBackoff)

@@ -194,6 +194,31 @@
 // ReplicaSet, as its ReplicaSets do theirs; writing it does not change
 // the Deployment's generation.
 //
+// # Jobs
+//
+// A Job (batch/v1) runs Pods until spec.completions of them succeed, at
+// most spec.parallelism at a time, as Kubernetes' Job controller does.
+// Its selector is generated from its uid (labels
+// batch.kubernetes.io/controller-uid and batch.kubernetes.io/job-name,
+// and the legacy controller-uid and job-name) unless manualSelector is
+// true; its template's restartPolicy is OnFailure (containers restart in
+// place, each restart counting as a failure) or Never (a failed Pod is
+// replaced). Failures beyond backoffLimit (default 6) fail it with reason
+// BackoffLimitExceeded; each retry waits Timing.JobBackoff (10 s),
+// doubling with each failure since the last success up to
+// Timing.MaxJobBackoff (6 min). activeDeadlineSeconds fails it with
+// DeadlineExceeded; suspend deletes its running Pods until it is
+// resumed; ttlSecondsAfterFinished deletes it (and its Pods) once it is
+// Complete or Failed. An Indexed Job runs each index 0..completions-1
+// once, giving the Pod the batch.kubernetes.io/job-completion-index
+// annotation and label and JOB_COMPLETION_INDEX, and reports
+// status.completedIndexes. podFailurePolicy rules on exit codes
+// (FailJob, Ignore, Count) decide what a failed Pod means; rules on Pod
+// conditions and the FailIndex action are refused as not supported yet.
+// The counts are those of the Job's Pods that exist: a finished Pod
+// deleted while its Job runs is no longer counted (Kubernetes keeps it
+// counted with a finalizer).
+//
 // # What it does not do yet
 //
 //   - The HTTPS API server and a remote Client (same interface) come with

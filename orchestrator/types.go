@@ -14,6 +14,9 @@ type AttachedVolume = api.AttachedVolume
 // Capabilities adds and drops Linux capabilities.
 type Capabilities = api.Capabilities
 
+// CompletionMode says how the Pods of a Job are told apart.
+type CompletionMode = api.CompletionMode
+
 // ConditionStatus is True, False or Unknown.
 type ConditionStatus = api.ConditionStatus
 
@@ -194,6 +197,25 @@ type IntOrString = api.IntOrString
 // IntOrStringType says which member of an IntOrString is set.
 type IntOrStringType = api.IntOrStringType
 
+// Job runs Pods until a number of them succeed, as Kubernetes' batch/v1
+// Job.
+type Job = api.Job
+
+// JobCondition is one aspect of a Job's state.
+type JobCondition = api.JobCondition
+
+// JobConditionType names a Job condition.
+type JobConditionType = api.JobConditionType
+
+// JobList is a list of Jobs.
+type JobList = api.JobList
+
+// JobSpec is the desired state of a Job.
+type JobSpec = api.JobSpec
+
+// JobStatus is the observed state of a Job, written by the Job controller.
+type JobStatus = api.JobStatus
+
 // KeyToPath projects one key to a file path.
 type KeyToPath = api.KeyToPath
 
@@ -345,6 +367,29 @@ type PodDNSConfig = api.PodDNSConfig
 
 // PodDNSConfigOption is one resolver option.
 type PodDNSConfigOption = api.PodDNSConfigOption
+
+// PodFailurePolicy is an ordered list of rules; the first that matches a
+// failed Pod decides.
+type PodFailurePolicy = api.PodFailurePolicy
+
+// PodFailurePolicyAction is what a matching rule does with a failed Pod.
+type PodFailurePolicyAction = api.PodFailurePolicyAction
+
+// PodFailurePolicyOnExitCodesOperator relates exit codes to a rule's
+// values.
+type PodFailurePolicyOnExitCodesOperator = api.PodFailurePolicyOnExitCodesOperator
+
+// PodFailurePolicyOnExitCodesRequirement matches when a container (the one
+// named ContainerName, or any) terminated with a non-zero exit code In (or
+// NotIn) Values.
+type PodFailurePolicyOnExitCodesRequirement = api.PodFailurePolicyOnExitCodesRequirement
+
+// PodFailurePolicyOnPodConditionsPattern matches a Pod condition.
+type PodFailurePolicyOnPodConditionsPattern = api.PodFailurePolicyOnPodConditionsPattern
+
+// PodFailurePolicyRule matches a failed Pod by its containers' exit codes
+// (OnExitCodes) or its conditions (OnPodConditions, not supported yet).
+type PodFailurePolicyRule = api.PodFailurePolicyRule
 
 // PodIP is one IP address of a Pod.
 type PodIP = api.PodIP
@@ -586,8 +631,9 @@ const (
 
 // Kind names and API versions of the built-in kinds.
 const (
-	CoreV1 = api.CoreV1
-	AppsV1 = api.AppsV1
+	CoreV1  = api.CoreV1
+	AppsV1  = api.AppsV1
+	BatchV1 = api.BatchV1
 )
 
 const (
@@ -614,6 +660,7 @@ const (
 	DefaultMaxSurge                      = api.DefaultMaxSurge
 	DefaultMaxUnavailable                = api.DefaultMaxUnavailable
 	DefaultVolumeMode                    = api.DefaultVolumeMode
+	DefaultJobBackoffLimit               = api.DefaultJobBackoffLimit
 )
 
 // Deletion propagation policies, as in Kubernetes.
@@ -670,6 +717,20 @@ const (
 	MergePatchType          = api.MergePatchType
 	StrategicMergePatchType = api.StrategicMergePatchType
 	ApplyPatchType          = api.ApplyPatchType
+)
+
+// Reasons of the Failed condition.
+const (
+	JobReasonBackoffLimitExceeded = api.JobReasonBackoffLimitExceeded
+	JobReasonDeadlineExceeded     = api.JobReasonDeadlineExceeded
+	JobReasonPodFailurePolicy     = api.JobReasonPodFailurePolicy
+)
+
+// Job condition types.
+const (
+	JobSuspended = api.JobSuspended
+	JobComplete  = api.JobComplete
+	JobFailed    = api.JobFailed
 )
 
 // Label selector operators.
@@ -730,6 +791,39 @@ const (
 	NodeSelectorOpLt           = api.NodeSelectorOpLt
 )
 
+// Job completion modes.
+const (
+	// NonIndexedCompletion: the Job is complete when Completions Pods have
+	// succeeded; the Pods are interchangeable.
+	NonIndexedCompletion = api.NonIndexedCompletion
+	// IndexedCompletion: each Pod gets an index from 0 to Completions-1
+	// (annotation and label JobCompletionIndexAnnotation, variable
+	// JobCompletionIndexEnv); the Job is complete when one Pod of every index
+	// has succeeded.
+	IndexedCompletion = api.IndexedCompletion
+)
+
+// Pod failure policy actions.
+const (
+	// PodFailurePolicyActionFailJob fails the Job (reason PodFailurePolicy)
+	// and deletes its running Pods.
+	PodFailurePolicyActionFailJob = api.PodFailurePolicyActionFailJob
+	// PodFailurePolicyActionFailIndex fails the index of an Indexed Job (not
+	// supported yet: refused by validation).
+	PodFailurePolicyActionFailIndex = api.PodFailurePolicyActionFailIndex
+	// PodFailurePolicyActionIgnore does not count the failure towards
+	// BackoffLimit; the Pod is replaced.
+	PodFailurePolicyActionIgnore = api.PodFailurePolicyActionIgnore
+	// PodFailurePolicyActionCount counts the failure, as without a rule.
+	PodFailurePolicyActionCount = api.PodFailurePolicyActionCount
+)
+
+// Exit code operators.
+const (
+	PodFailurePolicyOnExitCodesOpIn    = api.PodFailurePolicyOnExitCodesOpIn
+	PodFailurePolicyOnExitCodesOpNotIn = api.PodFailurePolicyOnExitCodesOpNotIn
+)
+
 // Pod phases.
 const (
 	PodPending   = api.PodPending
@@ -773,6 +867,21 @@ const (
 	LabelHostname = api.LabelHostname
 	// LabelTopologyZone is the node label with the node's zone.
 	LabelTopologyZone = api.LabelTopologyZone
+	// JobControllerUIDLabel and LegacyJobControllerUIDLabel hold, on a Job's
+	// Pod template and Pods, the Job's uid; the generated selector of a Job
+	// selects the first.
+	JobControllerUIDLabel       = api.JobControllerUIDLabel
+	LegacyJobControllerUIDLabel = api.LegacyJobControllerUIDLabel
+	// JobNameLabel and LegacyJobNameLabel hold, on a Job's Pod template and
+	// Pods, the Job's name.
+	JobNameLabel       = api.JobNameLabel
+	LegacyJobNameLabel = api.LegacyJobNameLabel
+	// JobCompletionIndexAnnotation holds, as an annotation and a label on the
+	// Pods of an Indexed Job, the Pod's completion index.
+	JobCompletionIndexAnnotation = api.JobCompletionIndexAnnotation
+	// JobCompletionIndexEnv is the environment variable of every container of
+	// an Indexed Job's Pod that holds the Pod's completion index.
+	JobCompletionIndexEnv = api.JobCompletionIndexEnv
 )
 
 // Probe types.

@@ -18,6 +18,7 @@ const (
 	DefaultMaxSurge                      = "25%"
 	DefaultMaxUnavailable                = "25%"
 	DefaultVolumeMode                    = int32(0o644)
+	DefaultJobBackoffLimit               = int32(6)
 )
 
 // Ptr returns a pointer to v, for optional fields such as

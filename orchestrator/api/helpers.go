@@ -45,6 +45,7 @@ func (c *PodCondition) typeName() string        { return string(c.Type) }
 func (c *DeploymentCondition) typeName() string { return string(c.Type) }
 func (c *ReplicaSetCondition) typeName() string { return string(c.Type) }
 func (c *NodeCondition) typeName() string       { return string(c.Type) }
+func (c *JobCondition) typeName() string        { return string(c.Type) }
 
 // GetPodCondition returns the condition of the given type, or nil.
 func GetPodCondition(status *PodStatus, t PodConditionType) *PodCondition {
@@ -59,6 +60,23 @@ func GetDeploymentCondition(status *DeploymentStatus, t DeploymentConditionType)
 // GetReplicaSetCondition returns the condition of the given type, or nil.
 func GetReplicaSetCondition(status *ReplicaSetStatus, t ReplicaSetConditionType) *ReplicaSetCondition {
 	return getCondition(status.Conditions, string(t))
+}
+
+// GetJobCondition returns the condition of the given type, or nil.
+func GetJobCondition(status *JobStatus, t JobConditionType) *JobCondition {
+	return getCondition(status.Conditions, string(t))
+}
+
+// IsJobFinished reports whether the Job has condition Complete or Failed
+// with status True: its controller does nothing more with it but delete it
+// when its ttlSecondsAfterFinished has passed.
+func IsJobFinished(j *Job) bool {
+	for _, t := range []JobConditionType{JobComplete, JobFailed} {
+		if c := GetJobCondition(&j.Status, t); c != nil && c.Status == ConditionTrue {
+			return true
+		}
+	}
+	return false
 }
 
 // GetNodeCondition returns the condition of the given type, or nil.

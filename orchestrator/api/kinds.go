@@ -338,3 +338,51 @@ func (l *EventList) SetItems(items []Object) error {
 	l.Items = out
 	return nil
 }
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Job) DeepCopy() *Job {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Job) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *JobList) DeepCopy() *JobList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *JobList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *JobList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Job.
+func (l *JobList) SetItems(items []Object) error {
+	out := make([]Job, len(items))
+	for i, it := range items {
+		o, ok := it.(*Job)
+		if !ok || o == nil {
+			return fmt.Errorf("api: JobList.SetItems: item %d is %T, want *Job", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}

@@ -252,8 +252,9 @@ func DefaultScheme() *Scheme { return defaultScheme }
 
 // Kind names and API versions of the built-in kinds.
 const (
-	CoreV1 = "v1"
-	AppsV1 = "apps/v1"
+	CoreV1  = "v1"
+	AppsV1  = "apps/v1"
+	BatchV1 = "batch/v1"
 )
 
 // builtinKinds is the table to extend when adding a kind: write its types,
@@ -283,5 +284,8 @@ func builtinKinds() []KindInfo {
 		{APIVersion: AppsV1, Kind: "ReplicaSet", Resource: "replicasets", ShortNames: []string{"rs"}, Namespaced: true,
 			New:     func() Object { return &ReplicaSet{TypeMeta: TypeMeta{AppsV1, "ReplicaSet"}} },
 			NewList: func() ObjectList { return &ReplicaSetList{TypeMeta: TypeMeta{AppsV1, "ReplicaSetList"}} }},
+		{APIVersion: BatchV1, Kind: "Job", Resource: "jobs", Namespaced: true,
+			New:     func() Object { return &Job{TypeMeta: TypeMeta{BatchV1, "Job"}} },
+			NewList: func() ObjectList { return &JobList{TypeMeta: TypeMeta{BatchV1, "JobList"}} }},
 	}
 }

@@ -23,4 +23,19 @@ const (
 	LabelHostname = "kubernetes.io/hostname"
 	// LabelTopologyZone is the node label with the node's zone.
 	LabelTopologyZone = "topology.kubernetes.io/zone"
+	// JobControllerUIDLabel and LegacyJobControllerUIDLabel hold, on a
+	// Job's Pod template and Pods, the Job's uid; the generated selector
+	// of a Job selects the first.
+	JobControllerUIDLabel       = "batch.kubernetes.io/controller-uid"
+	LegacyJobControllerUIDLabel = "controller-uid"
+	// JobNameLabel and LegacyJobNameLabel hold, on a Job's Pod template
+	// and Pods, the Job's name.
+	JobNameLabel       = "batch.kubernetes.io/job-name"
+	LegacyJobNameLabel = "job-name"
+	// JobCompletionIndexAnnotation holds, as an annotation and a label on
+	// the Pods of an Indexed Job, the Pod's completion index.
+	JobCompletionIndexAnnotation = "batch.kubernetes.io/job-completion-index"
+	// JobCompletionIndexEnv is the environment variable of every container
+	// of an Indexed Job's Pod that holds the Pod's completion index.
+	JobCompletionIndexEnv = "JOB_COMPLETION_INDEX"
 )

@@ -105,6 +105,16 @@ var replicaSet = accessors[api.ReplicaSetCondition]{
 	},
 }
 
+var job = accessors[api.JobCondition]{
+	typ:        func(c *api.JobCondition) string { return string(c.Type) },
+	status:     func(c *api.JobCondition) api.ConditionStatus { return c.Status },
+	transition: func(c *api.JobCondition) *api.Time { return &c.LastTransitionTime },
+	equal: func(a, b *api.JobCondition) bool {
+		return a.Type == b.Type && a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message &&
+			a.LastProbeTime.Equal(b.LastProbeTime) && a.LastTransitionTime.Equal(b.LastTransitionTime)
+	},
+}
+
 var node = accessors[api.NodeCondition]{
 	typ:        func(c *api.NodeCondition) string { return string(c.Type) },
 	status:     func(c *api.NodeCondition) api.ConditionStatus { return c.Status },
@@ -166,4 +176,23 @@ func SetReplicaSet(status *api.ReplicaSetStatus, cond api.ReplicaSetCondition, n
 // It reports whether anything changed.
 func SetNode(status *api.NodeStatus, cond api.NodeCondition, now api.Time) bool {
 	return set(&status.Conditions, cond, now, node, nil)
+}
+
+// SetJob adds or updates a Job condition, keeping LastTransitionTime when
+// the status does not change; LastProbeTime is set to now whenever the
+// condition changes, as Kubernetes' Job controller does. It reports
+// whether anything changed.
+func SetJob(status *api.JobStatus, cond api.JobCondition, now api.Time) bool {
+	return set(&status.Conditions, cond, now, job, func(cur, next *api.JobCondition) {
+		if cur == nil {
+			if next.LastProbeTime.IsZero() {
+				next.LastProbeTime = now
+			}
+			return
+		}
+		next.LastProbeTime = cur.LastProbeTime
+		if !job.equal(cur, next) {
+			next.LastProbeTime = now
+		}
+	})
 }

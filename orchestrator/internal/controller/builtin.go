@@ -31,6 +31,13 @@ func addDeploymentController(m *Manager, cfg Config) {
 	m.Add("deployment", c.run)
 }
 
+func addJobController(m *Manager, cfg Config) {
+	pods, jobs := ownedInformer(m, &api.Pod{}), m.Informer(&api.Job{})
+	c := newJobController(m.Client(), pods, jobs, m.Recorder("controller-manager", cfg.NodeName),
+		cfg.JobBackoff, cfg.MaxJobBackoff, m.Logger(), m.Metrics())
+	m.Add("job", c.run)
+}
+
 func addNodeLifecycle(m *Manager, cfg Config) {
 	nodes, pods := m.Informer(&api.Node{}), m.Informer(&api.Pod{})
 	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)

@@ -39,7 +39,13 @@ type Config struct {
 	// EventTTL: Events last recorded longer ago than this are deleted
 	// (0: DefaultEventTTL, one hour).
 	EventTTL time.Duration
-	Logger   *zap.Logger
+	// JobBackoff is the delay before a failed Job's next Pod, doubling
+	// with each failure since its last success up to MaxJobBackoff
+	// (0: DefaultJobBackoff, 10 s, and DefaultMaxJobBackoff, 6 min, as
+	// Kubernetes; a MaxJobBackoff below JobBackoff means the default).
+	JobBackoff    time.Duration
+	MaxJobBackoff time.Duration
+	Logger        *zap.Logger
 	// Metrics receives the controllers', work queues', scheduler's and
 	// Event recorders' figures; nil means none.
 	Metrics *metrics.Node
@@ -55,6 +61,7 @@ func Builtin() []Registration {
 	return []Registration{
 		addReplicaSetController,
 		addDeploymentController,
+		addJobController,
 		addNodeLifecycle,
 		addPodGC,
 		addNamespaceController,

@@ -954,6 +954,17 @@ func validateNodeSelectorRequirement(r api.NodeSelectorRequirement, p api.Path, 
 }
 
 func validateSelectorAndTemplate(sel *api.LabelSelector, tmpl *api.PodTemplateSpec, p api.Path, kind string) api.FieldErrorList {
+	errs := validateSelectorAndPodTemplate(sel, tmpl, p, kind)
+	// Other values are already reported by ValidatePodSpec.
+	if rp := tmpl.Spec.RestartPolicy; rp == api.RestartPolicyOnFailure || rp == api.RestartPolicyNever {
+		errs = append(errs, api.NotSupported(p.Child("template", "spec", "restartPolicy"), rp, api.RestartPolicyAlways))
+	}
+	return errs
+}
+
+// validateSelectorAndPodTemplate is validateSelectorAndTemplate without
+// the rule on restartPolicy, which differs by kind.
+func validateSelectorAndPodTemplate(sel *api.LabelSelector, tmpl *api.PodTemplateSpec, p api.Path, kind string) api.FieldErrorList {
 	var errs api.FieldErrorList
 	sp := p.Child("selector")
 	switch {
@@ -973,12 +984,7 @@ func validateSelectorAndTemplate(sel *api.LabelSelector, tmpl *api.PodTemplateSp
 			errs = append(errs, api.Invalid(tp.Child("metadata", "labels"), tm.Labels, "`selector` does not match template `labels`"))
 		}
 	}
-	errs = append(errs, ValidatePodSpec(&tmpl.Spec, tp.Child("spec"))...)
-	// Other values are already reported by ValidatePodSpec.
-	if rp := tmpl.Spec.RestartPolicy; rp == api.RestartPolicyOnFailure || rp == api.RestartPolicyNever {
-		errs = append(errs, api.NotSupported(tp.Child("spec", "restartPolicy"), rp, api.RestartPolicyAlways))
-	}
-	return errs
+	return append(errs, ValidatePodSpec(&tmpl.Spec, tp.Child("spec"))...)
 }
 
 func validateDeploymentSpec(spec *api.DeploymentSpec, p api.Path) api.FieldErrorList {
