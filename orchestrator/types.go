@@ -76,6 +76,32 @@ type DNSPolicy = api.DNSPolicy
 // DaemonEndpoint is one daemon port.
 type DaemonEndpoint = api.DaemonEndpoint
 
+// DaemonSet runs one Pod of its template on every Node that the template's
+// nodeSelector, node affinity and tolerations admit.
+type DaemonSet = api.DaemonSet
+
+// DaemonSetCondition is one aspect of a DaemonSet's state.
+type DaemonSetCondition = api.DaemonSetCondition
+
+// DaemonSetConditionType names a DaemonSet condition.
+type DaemonSetConditionType = api.DaemonSetConditionType
+
+// DaemonSetList is a list of DaemonSets.
+type DaemonSetList = api.DaemonSetList
+
+// DaemonSetSpec is the desired state of a DaemonSet.
+type DaemonSetSpec = api.DaemonSetSpec
+
+// DaemonSetStatus is the observed state of a DaemonSet, counted as
+// Kubernetes counts it.
+type DaemonSetStatus = api.DaemonSetStatus
+
+// DaemonSetUpdateStrategy says how Pods of an old template are replaced.
+type DaemonSetUpdateStrategy = api.DaemonSetUpdateStrategy
+
+// DaemonSetUpdateStrategyType is RollingUpdate or OnDelete.
+type DaemonSetUpdateStrategyType = api.DaemonSetUpdateStrategyType
+
 // DeletionPropagation says what happens to an object's dependents (objects
 // whose ownerReferences name it) when it is deleted.
 type DeletionPropagation = api.DeletionPropagation
@@ -446,6 +472,9 @@ type ResourceRequirements = api.ResourceRequirements
 // RestartPolicy says when the agent restarts a Pod's exited containers.
 type RestartPolicy = api.RestartPolicy
 
+// RollingUpdateDaemonSet bounds a rolling update.
+type RollingUpdateDaemonSet = api.RollingUpdateDaemonSet
+
 // RollingUpdateDeployment bounds a rolling update.
 type RollingUpdateDeployment = api.RollingUpdateDeployment
 
@@ -613,7 +642,10 @@ const (
 	DefaultProgressDeadlineSeconds       = api.DefaultProgressDeadlineSeconds
 	DefaultMaxSurge                      = api.DefaultMaxSurge
 	DefaultMaxUnavailable                = api.DefaultMaxUnavailable
-	DefaultVolumeMode                    = api.DefaultVolumeMode
+	// DefaultDaemonSetMaxUnavailable is a DaemonSet rolling update's
+	// maxUnavailable when unset (its maxSurge defaults to 0).
+	DefaultDaemonSetMaxUnavailable = api.DefaultDaemonSetMaxUnavailable
+	DefaultVolumeMode              = api.DefaultVolumeMode
 )
 
 // Deletion propagation policies, as in Kubernetes.
@@ -852,6 +884,15 @@ const (
 	RestartPolicyAlways    = api.RestartPolicyAlways
 	RestartPolicyOnFailure = api.RestartPolicyOnFailure
 	RestartPolicyNever     = api.RestartPolicyNever
+)
+
+// DaemonSet update strategy types.
+const (
+	// RollingUpdateDaemonSetStrategyType replaces old Pods node by node.
+	RollingUpdateDaemonSetStrategyType = api.RollingUpdateDaemonSetStrategyType
+	// OnDeleteDaemonSetStrategyType replaces a Pod of an old template only
+	// once it has been deleted.
+	OnDeleteDaemonSetStrategyType = api.OnDeleteDaemonSetStrategyType
 )
 
 // Selector operators, with their string syntax.

@@ -17,7 +17,10 @@ const (
 	DefaultProgressDeadlineSeconds       = int32(600)
 	DefaultMaxSurge                      = "25%"
 	DefaultMaxUnavailable                = "25%"
-	DefaultVolumeMode                    = int32(0o644)
+	// DefaultDaemonSetMaxUnavailable is a DaemonSet rolling update's
+	// maxUnavailable when unset (its maxSurge defaults to 0).
+	DefaultDaemonSetMaxUnavailable = int32(1)
+	DefaultVolumeMode              = int32(0o644)
 )
 
 // Ptr returns a pointer to v, for optional fields such as

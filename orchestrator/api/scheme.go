@@ -283,5 +283,8 @@ func builtinKinds() []KindInfo {
 		{APIVersion: AppsV1, Kind: "ReplicaSet", Resource: "replicasets", ShortNames: []string{"rs"}, Namespaced: true,
 			New:     func() Object { return &ReplicaSet{TypeMeta: TypeMeta{AppsV1, "ReplicaSet"}} },
 			NewList: func() ObjectList { return &ReplicaSetList{TypeMeta: TypeMeta{AppsV1, "ReplicaSetList"}} }},
+		{APIVersion: AppsV1, Kind: "DaemonSet", Resource: "daemonsets", ShortNames: []string{"ds"}, Namespaced: true,
+			New:     func() Object { return &DaemonSet{TypeMeta: TypeMeta{AppsV1, "DaemonSet"}} },
+			NewList: func() ObjectList { return &DaemonSetList{TypeMeta: TypeMeta{AppsV1, "DaemonSetList"}} }},
 	}
 }

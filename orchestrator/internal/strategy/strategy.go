@@ -167,6 +167,7 @@ func Builtin() []Registration {
 		{api.CoreV1, "Event", eventStrategy{}},
 		{api.AppsV1, "Deployment", deploymentStrategy{}},
 		{api.AppsV1, "ReplicaSet", replicaSetStrategy{}},
+		{api.AppsV1, "DaemonSet", daemonSetStrategy{}},
 	}
 }
 
