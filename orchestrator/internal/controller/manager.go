@@ -55,6 +55,7 @@ func Builtin() []Registration {
 	return []Registration{
 		addReplicaSetController,
 		addDeploymentController,
+		addDaemonSetController,
 		addNodeLifecycle,
 		addPodGC,
 		addNamespaceController,

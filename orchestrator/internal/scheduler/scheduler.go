@@ -446,7 +446,9 @@ func (s *Scheduler) pickLocked(pod *api.Pod, req placement) (*nodeInfo, map[stri
 		switch {
 		case ni.node == nil:
 			continue
-		case !ni.schedulable:
+		case !ni.schedulable && !(ni.node.Spec.Unschedulable && api.IsNodeReady(ni.node) && toleratesUnschedulable(&pod.Spec)):
+			// A cordoned Node still takes Pods that tolerate its
+			// unschedulable taint (Kubernetes' NodeUnschedulable filter).
 			if ni.node.Spec.Unschedulable {
 				reject("node(s) were unschedulable")
 			} else {
