@@ -805,6 +805,10 @@ const (
 	LabelHostname = api.LabelHostname
 	// LabelTopologyZone is the node label with the node's zone.
 	LabelTopologyZone = api.LabelTopologyZone
+	// ControllerRevisionHashLabel is the label a DaemonSet puts on its Pods;
+	// its value is the hash of the Pod template they were made from, which
+	// tells a rolling update the Pods still to replace.
+	ControllerRevisionHashLabel = api.ControllerRevisionHashLabel
 )
 
 // Probe types.
@@ -911,6 +915,18 @@ const (
 	TaintEffectNoSchedule       = api.TaintEffectNoSchedule
 	TaintEffectPreferNoSchedule = api.TaintEffectPreferNoSchedule
 	TaintEffectNoExecute        = api.TaintEffectNoExecute
+)
+
+// Taints Kubernetes puts on Nodes for their conditions, which DaemonSet
+// Pods tolerate.
+const (
+	TaintNodeNotReady           = api.TaintNodeNotReady
+	TaintNodeUnreachable        = api.TaintNodeUnreachable
+	TaintNodeUnschedulable      = api.TaintNodeUnschedulable
+	TaintNodeDiskPressure       = api.TaintNodeDiskPressure
+	TaintNodeMemoryPressure     = api.TaintNodeMemoryPressure
+	TaintNodePIDPressure        = api.TaintNodePIDPressure
+	TaintNodeNetworkUnavailable = api.TaintNodeNetworkUnavailable
 )
 
 // Toleration operators.
