@@ -103,12 +103,13 @@ func getDaemonSet(t *testing.T, cl orchestrator.Client) orchestrator.DaemonSet {
 }
 
 // TestDaemonSetFollowsNodes: one Pod per Node that matches the selector
-// and whose taints the set tolerates; Pods follow Nodes that gain and
+// and whose taints the set tolerates, cordoned or not; Pods follow Nodes that gain and
 // lose the label or an untolerated NoExecute taint, that join and that
 // leave.
 func TestDaemonSetFollowsNodes(t *testing.T) {
-	// node-0 and node-1 are edge Nodes; node-1 is tainted for edge
-	// workloads only (the set tolerates it); node-2 is not an edge Node.
+	// node-0 and node-1 are edge Nodes; node-0 is cordoned, node-1 is
+	// tainted for edge workloads only (the set tolerates it); node-2 is
+	// not an edge Node.
 	c := orchestratortest.NewCluster(t, 3, orchestratortest.WithNodeLabels(func(i int) map[string]string {
 		if i < 2 {
 			return map[string]string{"role": "edge"}
@@ -120,6 +121,8 @@ func TestDaemonSetFollowsNodes(t *testing.T) {
 	updateObject(t, cl, orchestrator.ObjectKey{Name: c.NodeName(1)}, func(n *orchestrator.Node) {
 		n.Spec.Taints = append(n.Spec.Taints, orchestrator.Taint{Key: "dedicated", Value: "edge", Effect: orchestrator.TaintEffectNoSchedule})
 	})
+	// A cordoned Node still gets its DaemonSet Pod, as in Kubernetes.
+	updateObject(t, cl, orchestrator.ObjectKey{Name: c.NodeName(0)}, func(n *orchestrator.Node) { n.Spec.Unschedulable = true })
 	if err := cl.Create(ctx, agentSet("agent:1")); err != nil {
 		t.Fatal(err)
 	}
