@@ -109,9 +109,9 @@ func getDaemonSet(t *testing.T, cl orchestrator.Client) orchestrator.DaemonSet {
 func TestDaemonSetFollowsNodes(t *testing.T) {
 	// node-0 and node-1 are edge Nodes; node-0 is cordoned, node-1 is
 	// tainted for edge workloads only (the set tolerates it); node-2 is
-	// not an edge Node.
+	// not an edge Node; node-3, which joins later, is one.
 	c := orchestratortest.NewCluster(t, 3, orchestratortest.WithNodeLabels(func(i int) map[string]string {
-		if i < 2 {
+		if i != 2 {
 			return map[string]string{"role": "edge"}
 		}
 		return nil
@@ -152,30 +152,34 @@ func TestDaemonSetFollowsNodes(t *testing.T) {
 	})
 	expect("the agent on node-1 only", "node-1")
 
-	// A Node joins: its Pod is made and pinned to it. (It has no agent of
-	// its own, so the Pod stays Pending.) When it leaves, the Pod goes.
+	// A node joins the cluster: once its Node is Ready its Pod runs there.
+	c.AddNode()
+	expect("agents on node-1 and node-3", "node-1", "node-3")
+
+	// A Node object appears without an agent: its Pod is made and pinned
+	// to it (and stays Pending). When the Node is deleted, the Pod goes.
 	joined := &orchestrator.Node{ObjectMeta: orchestrator.ObjectMeta{Name: "node-9", Labels: map[string]string{"role": "edge"}}}
 	if err := cl.Create(ctx, joined); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "a Pod for node-9", func() bool {
 		all, _ := agentNodes(t, cl)
-		return slices.Equal(all, []string{"node-1", "node-9"})
+		return slices.Equal(all, []string{"node-1", "node-3", "node-9"})
 	})
 	c.Eventually(10*time.Second, "status counting node-9", func() bool {
 		st := getDaemonSet(t, cl).Status
-		return st.DesiredNumberScheduled == 2 && st.CurrentNumberScheduled == 2 && st.NumberReady == 1 && st.NumberUnavailable == 1
+		return st.DesiredNumberScheduled == 3 && st.CurrentNumberScheduled == 3 && st.NumberReady == 2 && st.NumberUnavailable == 1
 	})
 	if err := cl.Delete(ctx, joined); err != nil {
 		t.Fatal(err)
 	}
 	c.Eventually(20*time.Second, "node-9's Pod gone", func() bool {
 		all, _ := agentNodes(t, cl)
-		return slices.Equal(all, []string{"node-1"})
+		return slices.Equal(all, []string{"node-1", "node-3"})
 	})
-	c.Eventually(10*time.Second, "status of 1 Node", func() bool {
+	c.Eventually(10*time.Second, "status of 2 Nodes", func() bool {
 		st := getDaemonSet(t, cl).Status
-		return st.DesiredNumberScheduled == 1 && st.CurrentNumberScheduled == 1 && st.NumberReady == 1 && st.NumberMisscheduled == 0
+		return st.DesiredNumberScheduled == 2 && st.CurrentNumberScheduled == 2 && st.NumberReady == 2 && st.NumberMisscheduled == 0
 	})
 }
 
