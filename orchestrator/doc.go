@@ -1,6 +1,6 @@
 // Package orchestrator is Flotilla's container orchestrator as a library:
 // start a Cluster on each host (or several in one process), declare
-// Deployments, ReplicaSets and Pods with Kubernetes' object model, and the
+// Deployments, ReplicaSets, DaemonSets and Pods with Kubernetes' object model, and the
 // cluster schedules, runs, restarts and replaces them.
 //
 // # Using it
@@ -52,8 +52,8 @@
 // bound to it, admitting each first against the node's capacity as the
 // kubelet does (one that does not fit fails with OutOfpods, OutOfcpu or
 // OutOfmemory and never starts). The Raft leader also runs, within a second of winning
-// the election and until it loses it, the scheduler, the ReplicaSet and
-// Deployment controllers, the garbage collector (ownerReferences;
+// the election and until it loses it, the scheduler, the ReplicaSet,
+// Deployment and DaemonSet controllers, the garbage collector (ownerReferences;
 // background, foreground and orphan propagation), the node lifecycle
 // controller (a Node not renewed for Timing.NodeMonitorGracePeriod or failed
 // by gossip becomes NotReady; after Timing.PodEvictionTimeout its Pods are
@@ -219,6 +219,29 @@
 // deleted while its Job runs is no longer counted (Kubernetes keeps it
 // counted with a finalizer).
 //
+// # DaemonSets
+//
+// A DaemonSet (apps/v1) runs one Pod of its template on every Node that
+// the template's nodeSelector and required node affinity match and whose
+// NoSchedule and NoExecute taints its tolerations tolerate, judged by the
+// scheduler's own predicates. Every DaemonSet Pod also tolerates, as in
+// Kubernetes, node.kubernetes.io/not-ready and unreachable (NoExecute: it
+// is never evicted from a lost Node), the pressure taints and
+// node.kubernetes.io/unschedulable (a cordoned Node still gets it). The
+// controller pins each Pod to its Node with a required node affinity on
+// metadata.name and lets the scheduler bind it once the Node is Ready. A
+// Node that joins or gains the label gets a Pod; one that loses the label
+// or gains an untolerated NoExecute taint loses it (an untolerated
+// NoSchedule taint keeps a running Pod but places no new one); the Pods
+// of a deleted Node are deleted. Pods carry the controller-revision-hash
+// label; updateStrategy RollingUpdate replaces them while at most
+// maxUnavailable Nodes lack an available Pod (or, with maxSurge, starts
+// the new Pod beside the old on at most maxSurge Nodes at a time), and
+// OnDelete replaces a Pod only once it is deleted. The status counts are
+// Kubernetes' (desired, current, misscheduled, ready, updated, available,
+// unavailable). No ControllerRevisions are kept: revisionHistoryLimit is
+// validated only, and there is no DaemonSet rollback helper.
+//
 // # What it does not do yet
 //
 //   - The HTTPS API server and a remote Client (same interface) come with
@@ -232,6 +255,6 @@
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.
 //   - No quota, RBAC or admission webhooks; a Namespace's spec.finalizers
-//     are stored but not used; StatefulSets, DaemonSets, Services and
+//     are stored but not used; StatefulSets, Jobs, Services and
 //     Secrets are later kinds.
 package orchestrator

@@ -79,6 +79,32 @@ type DNSPolicy = api.DNSPolicy
 // DaemonEndpoint is one daemon port.
 type DaemonEndpoint = api.DaemonEndpoint
 
+// DaemonSet runs one Pod of its template on every Node that the template's
+// nodeSelector, node affinity and tolerations admit.
+type DaemonSet = api.DaemonSet
+
+// DaemonSetCondition is one aspect of a DaemonSet's state.
+type DaemonSetCondition = api.DaemonSetCondition
+
+// DaemonSetConditionType names a DaemonSet condition.
+type DaemonSetConditionType = api.DaemonSetConditionType
+
+// DaemonSetList is a list of DaemonSets.
+type DaemonSetList = api.DaemonSetList
+
+// DaemonSetSpec is the desired state of a DaemonSet.
+type DaemonSetSpec = api.DaemonSetSpec
+
+// DaemonSetStatus is the observed state of a DaemonSet, counted as
+// Kubernetes counts it.
+type DaemonSetStatus = api.DaemonSetStatus
+
+// DaemonSetUpdateStrategy says how Pods of an old template are replaced.
+type DaemonSetUpdateStrategy = api.DaemonSetUpdateStrategy
+
+// DaemonSetUpdateStrategyType is RollingUpdate or OnDelete.
+type DaemonSetUpdateStrategyType = api.DaemonSetUpdateStrategyType
+
 // DeletionPropagation says what happens to an object's dependents (objects
 // whose ownerReferences name it) when it is deleted.
 type DeletionPropagation = api.DeletionPropagation
@@ -491,6 +517,9 @@ type ResourceRequirements = api.ResourceRequirements
 // RestartPolicy says when the agent restarts a Pod's exited containers.
 type RestartPolicy = api.RestartPolicy
 
+// RollingUpdateDaemonSet bounds a rolling update.
+type RollingUpdateDaemonSet = api.RollingUpdateDaemonSet
+
 // RollingUpdateDeployment bounds a rolling update.
 type RollingUpdateDeployment = api.RollingUpdateDeployment
 
@@ -661,6 +690,9 @@ const (
 	DefaultMaxUnavailable                = api.DefaultMaxUnavailable
 	DefaultVolumeMode                    = api.DefaultVolumeMode
 	DefaultJobBackoffLimit               = api.DefaultJobBackoffLimit
+	// DefaultDaemonSetMaxUnavailable is a DaemonSet rolling update's
+	// maxUnavailable when unset (its maxSurge defaults to 0).
+	DefaultDaemonSetMaxUnavailable = api.DefaultDaemonSetMaxUnavailable
 )
 
 // Deletion propagation policies, as in Kubernetes.
@@ -882,6 +914,10 @@ const (
 	// JobCompletionIndexEnv is the environment variable of every container of
 	// an Indexed Job's Pod that holds the Pod's completion index.
 	JobCompletionIndexEnv = api.JobCompletionIndexEnv
+	// ControllerRevisionHashLabel is the label a DaemonSet puts on its Pods;
+	// its value is the hash of the Pod template they were made from, which
+	// tells a rolling update the Pods still to replace.
+	ControllerRevisionHashLabel = api.ControllerRevisionHashLabel
 )
 
 // Probe types.
@@ -963,6 +999,15 @@ const (
 	RestartPolicyNever     = api.RestartPolicyNever
 )
 
+// DaemonSet update strategy types.
+const (
+	// RollingUpdateDaemonSetStrategyType replaces old Pods node by node.
+	RollingUpdateDaemonSetStrategyType = api.RollingUpdateDaemonSetStrategyType
+	// OnDeleteDaemonSetStrategyType replaces a Pod of an old template only
+	// once it has been deleted.
+	OnDeleteDaemonSetStrategyType = api.OnDeleteDaemonSetStrategyType
+)
+
 // Selector operators, with their string syntax.
 const (
 	SelectorEquals       = api.SelectorEquals
@@ -979,6 +1024,18 @@ const (
 	TaintEffectNoSchedule       = api.TaintEffectNoSchedule
 	TaintEffectPreferNoSchedule = api.TaintEffectPreferNoSchedule
 	TaintEffectNoExecute        = api.TaintEffectNoExecute
+)
+
+// Taints Kubernetes puts on Nodes for their conditions, which DaemonSet
+// Pods tolerate.
+const (
+	TaintNodeNotReady           = api.TaintNodeNotReady
+	TaintNodeUnreachable        = api.TaintNodeUnreachable
+	TaintNodeUnschedulable      = api.TaintNodeUnschedulable
+	TaintNodeDiskPressure       = api.TaintNodeDiskPressure
+	TaintNodeMemoryPressure     = api.TaintNodeMemoryPressure
+	TaintNodePIDPressure        = api.TaintNodePIDPressure
+	TaintNodeNetworkUnavailable = api.TaintNodeNetworkUnavailable
 )
 
 // Toleration operators.

@@ -19,6 +19,9 @@ const (
 	DefaultMaxUnavailable                = "25%"
 	DefaultVolumeMode                    = int32(0o644)
 	DefaultJobBackoffLimit               = int32(6)
+	// DefaultDaemonSetMaxUnavailable is a DaemonSet rolling update's
+	// maxUnavailable when unset (its maxSurge defaults to 0).
+	DefaultDaemonSetMaxUnavailable = int32(1)
 )
 
 // Ptr returns a pointer to v, for optional fields such as

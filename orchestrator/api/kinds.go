@@ -244,6 +244,54 @@ func (l *ReplicaSetList) SetItems(items []Object) error {
 }
 
 // DeepCopy returns an independent copy of o (nil for nil).
+func (o *DaemonSet) DeepCopy() *DaemonSet {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *DaemonSet) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *DaemonSetList) DeepCopy() *DaemonSetList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *DaemonSetList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *DaemonSetList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *DaemonSet.
+func (l *DaemonSetList) SetItems(items []Object) error {
+	out := make([]DaemonSet, len(items))
+	for i, it := range items {
+		o, ok := it.(*DaemonSet)
+		if !ok || o == nil {
+			return fmt.Errorf("api: DaemonSetList.SetItems: item %d is %T, want *DaemonSet", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
 func (o *ConfigMap) DeepCopy() *ConfigMap {
 	if o == nil {
 		return nil

@@ -287,5 +287,8 @@ func builtinKinds() []KindInfo {
 		{APIVersion: BatchV1, Kind: "Job", Resource: "jobs", Namespaced: true,
 			New:     func() Object { return &Job{TypeMeta: TypeMeta{BatchV1, "Job"}} },
 			NewList: func() ObjectList { return &JobList{TypeMeta: TypeMeta{BatchV1, "JobList"}} }},
+		{APIVersion: AppsV1, Kind: "DaemonSet", Resource: "daemonsets", ShortNames: []string{"ds"}, Namespaced: true,
+			New:     func() Object { return &DaemonSet{TypeMeta: TypeMeta{AppsV1, "DaemonSet"}} },
+			NewList: func() ObjectList { return &DaemonSetList{TypeMeta: TypeMeta{AppsV1, "DaemonSetList"}} }},
 	}
 }

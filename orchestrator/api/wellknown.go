@@ -38,4 +38,20 @@ const (
 	// JobCompletionIndexEnv is the environment variable of every container
 	// of an Indexed Job's Pod that holds the Pod's completion index.
 	JobCompletionIndexEnv = "JOB_COMPLETION_INDEX"
+	// ControllerRevisionHashLabel is the label a DaemonSet puts on its
+	// Pods; its value is the hash of the Pod template they were made
+	// from, which tells a rolling update the Pods still to replace.
+	ControllerRevisionHashLabel = "controller-revision-hash"
+)
+
+// Taints Kubernetes puts on Nodes for their conditions, which DaemonSet
+// Pods tolerate.
+const (
+	TaintNodeNotReady           = "node.kubernetes.io/not-ready"
+	TaintNodeUnreachable        = "node.kubernetes.io/unreachable"
+	TaintNodeUnschedulable      = "node.kubernetes.io/unschedulable"
+	TaintNodeDiskPressure       = "node.kubernetes.io/disk-pressure"
+	TaintNodeMemoryPressure     = "node.kubernetes.io/memory-pressure"
+	TaintNodePIDPressure        = "node.kubernetes.io/pid-pressure"
+	TaintNodeNetworkUnavailable = "node.kubernetes.io/network-unavailable"
 )

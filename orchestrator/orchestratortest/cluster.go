@@ -184,9 +184,9 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 	if c.nets != nil {
 		inmem.Attach(&cfg, c.nets)
 	}
-	cfg.DataDir = c.dirs[i]
 	cfg.Logger = c.opts.logger.Named(name)
 	c.mu.Lock()
+	cfg.DataDir = c.dirs[i]
 	// Join through the first running node (node 0 while it runs).
 	for j, a := range c.raddrs {
 		if j != i && !c.stopped[j] && a != "" {
@@ -272,8 +272,45 @@ func (c *TestCluster) shutdown() {
 	}
 }
 
-// Len returns the number of nodes.
-func (c *TestCluster) Len() int { return len(c.nodes) }
+// Len returns the number of nodes (AddNode adds one).
+func (c *TestCluster) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.nodes)
+}
+
+// AddNode starts one more node, "node-<Len()>", which joins the running
+// cluster as a new server (through Config.Join; with WithTLS, with node
+// 0's join token), and returns its index once it runs; use WaitReady to
+// wait for its Node to be Ready. The options of NewCluster apply to it as
+// to the others (WithNodeLabels is called with its index).
+func (c *TestCluster) AddNode() int {
+	c.tb.Helper()
+	c.mu.Lock()
+	i := len(c.nodes)
+	c.nodes = append(c.nodes, nil)
+	c.runtimes = append(c.runtimes, nil)
+	c.cfgs = append(c.cfgs, orchestrator.Config{})
+	c.gaddrs = append(c.gaddrs, "")
+	c.raddrs = append(c.raddrs, "")
+	c.stopped = append(c.stopped, true) // not running until started
+	dir := ""
+	if c.opts.dataDirs || c.opts.tls {
+		dir = filepath.Join(c.tb.TempDir(), nodeName(i))
+	}
+	c.dirs = append(c.dirs, dir)
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.timeout)
+	defer cancel()
+	// On in-memory networks a new node joins with Join alone; with TLS it
+	// needs the founder's token, which startNode gives a bootstrapping
+	// node other than node 0.
+	c.startNode(ctx, i, c.opts.tls)
+	if c.tb.Failed() {
+		c.tb.FailNow()
+	}
+	return i
+}
 
 // Node returns node i.
 func (c *TestCluster) Node(i int) *orchestrator.Cluster {
@@ -450,7 +487,7 @@ func (c *TestCluster) Heal() {
 func (c *TestCluster) CrashContainer(pod *api.Pod, container string, exitCode int) {
 	c.tb.Helper()
 	ctx := context.Background()
-	for i := range c.nodes {
+	for i := range c.Len() {
 		rt := c.Runtime(i)
 		cs, err := rt.ListContainers(ctx, &runtime.ContainerFilter{PodUID: string(pod.UID), State: runtime.ContainerRunning})
 		if err != nil {

@@ -38,6 +38,12 @@ func addJobController(m *Manager, cfg Config) {
 	m.Add("job", c.run)
 }
 
+func addDaemonSetController(m *Manager, cfg Config) {
+	pods, dss := ownedInformer(m, &api.Pod{}), m.Informer(&api.DaemonSet{})
+	c := newDaemonSetController(m.Client(), pods, m.Informer(&api.Node{}), dss, m.Recorder("controller-manager", cfg.NodeName), m.Logger(), m.Metrics())
+	m.Add("daemonset", c.run)
+}
+
 func addNodeLifecycle(m *Manager, cfg Config) {
 	nodes, pods := m.Informer(&api.Node{}), m.Informer(&api.Pod{})
 	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)

@@ -62,6 +62,7 @@ func Builtin() []Registration {
 		addReplicaSetController,
 		addDeploymentController,
 		addJobController,
+		addDaemonSetController,
 		addNodeLifecycle,
 		addPodGC,
 		addNamespaceController,

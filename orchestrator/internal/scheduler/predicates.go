@@ -142,3 +142,25 @@ func preferredNodeAffinityScore(spec *api.PodSpec, node *api.Node) int64 {
 	}
 	return score
 }
+
+// NodeMatches reports whether node satisfies spec's nodeSelector and
+// required node affinity: the rule the scheduler filters Nodes with,
+// exported so that the DaemonSet controller decides with the same one.
+func NodeMatches(spec *api.PodSpec, node *api.Node) bool { return podMatchesNode(spec, node) }
+
+// UntoleratedTaint returns the first of taints with one of the given
+// effects (none: every effect) that tolerations do not tolerate; ok is
+// false if all are tolerated. The scheduler refuses a Node with an
+// untolerated NoSchedule or NoExecute taint.
+func UntoleratedTaint(taints []api.Taint, tolerations []api.Toleration, effects ...api.TaintEffect) (taint api.Taint, ok bool) {
+	return untoleratedTaint(taints, tolerations, effects...)
+}
+
+// toleratesUnschedulable reports whether the Pod tolerates Kubernetes'
+// node.kubernetes.io/unschedulable taint, as DaemonSet Pods do: such a Pod
+// may be placed on a cordoned Node.
+func toleratesUnschedulable(spec *api.PodSpec) bool {
+	taint := api.Taint{Key: api.TaintNodeUnschedulable, Effect: api.TaintEffectNoSchedule}
+	_, bad := untoleratedTaint([]api.Taint{taint}, spec.Tolerations)
+	return !bad
+}

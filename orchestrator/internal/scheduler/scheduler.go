@@ -4,7 +4,8 @@
 // requests of the Pods bound or being bound to it, its host ports and how
 // many Pods of each owner it runs, fed by the shared Pod and Node
 // informers. For each pending Pod it filters the Nodes (Ready, not
-// unschedulable, untolerated NoSchedule/NoExecute taints, nodeSelector and
+// unschedulable unless the Pod tolerates node.kubernetes.io/unschedulable
+// as DaemonSet Pods do, untolerated NoSchedule/NoExecute taints, nodeSelector and
 // node affinity, resource requests vs allocatable, Pod count, host ports),
 // scores the rest (least allocated plus spread of the Pod's owner across
 // Nodes, plus preferred node affinity), assumes the best Node at once in
@@ -446,7 +447,9 @@ func (s *Scheduler) pickLocked(pod *api.Pod, req placement) (*nodeInfo, map[stri
 		switch {
 		case ni.node == nil:
 			continue
-		case !ni.schedulable:
+		case !ni.schedulable && !(ni.node.Spec.Unschedulable && api.IsNodeReady(ni.node) && toleratesUnschedulable(&pod.Spec)):
+			// A cordoned Node still takes Pods that tolerate its
+			// unschedulable taint (Kubernetes' NodeUnschedulable filter).
 			if ni.node.Spec.Unschedulable {
 				reject("node(s) were unschedulable")
 			} else {

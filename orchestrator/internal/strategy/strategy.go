@@ -168,6 +168,7 @@ func Builtin() []Registration {
 		{api.AppsV1, "Deployment", deploymentStrategy{}},
 		{api.AppsV1, "ReplicaSet", replicaSetStrategy{}},
 		{api.BatchV1, "Job", jobStrategy{}},
+		{api.AppsV1, "DaemonSet", daemonSetStrategy{}},
 	}
 }
 
