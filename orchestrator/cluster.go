@@ -243,26 +243,35 @@ func (c *Cluster) leadership(ctx context.Context) {
 	var (
 		mgrCancel context.CancelFunc
 		mgrDone   chan struct{}
+		mgrTerm   uint64
 	)
 	stopMgr := func() {
 		if mgrCancel != nil {
 			mgrCancel()
 			<-mgrDone
 			mgrCancel = nil
-			c.log.Info("controllers stopped")
+			c.log.Info("controllers stopped", zap.Uint64("term", mgrTerm))
 		}
 	}
 	defer stopMgr()
 	for {
-		leader, changed := c.store.Leadership()
+		term, leader, changed := c.store.LeaderTerm()
+		if mgrCancel != nil && (!leader || term != mgrTerm) {
+			stopMgr()
+		}
 		if leader && mgrCancel == nil {
+			// Every write of the controllers and the scheduler is fenced to
+			// this term: once another node is elected, none of them lands,
+			// even while this node has not noticed yet.
 			mctx, cancel := context.WithCancel(ctx)
-			mgrCancel, mgrDone = cancel, make(chan struct{})
+			mgrCancel, mgrDone, mgrTerm = cancel, make(chan struct{}), term
 			done := mgrDone
+			fenced := c.reg.Fenced(term)
+			c.log.Info("controllers starting", zap.Uint64("term", term))
 			go func() {
 				defer close(done)
 				controller.Run(mctx, controller.Config{
-					Client: c.reg, NodeName: c.cfg.NodeName,
+					Client: fenced, NodeName: c.cfg.NodeName,
 					NodeMonitorGracePeriod: c.timing.NodeMonitorGracePeriod,
 					PodEvictionTimeout:     c.timing.PodEvictionTimeout,
 					SchedulerRetryInterval: c.timing.SchedulerRetryInterval,
@@ -274,8 +283,6 @@ func (c *Cluster) leadership(ctx context.Context) {
 					Metrics:                c.metrics,
 				})
 			}()
-		} else if !leader {
-			stopMgr()
 		}
 		select {
 		case <-ctx.Done():

@@ -62,7 +62,11 @@
 // deleted, deletes everything in it before removing it) and the pod
 // garbage collector (a Pod bound to a Node that does not exist is marked
 // Failed and deleted once the Node has been missing for
-// NodeMonitorGracePeriod plus PodEvictionTimeout). Controllers,
+// NodeMonitorGracePeriod plus PodEvictionTimeout). Every write of these
+// is fenced to the Raft term the node leads (raftstore.OpFence): once
+// another node is elected none of them lands, even before the deposed
+// leader notices and stops them (it fails with ServiceUnavailable,
+// "leadership changed"), so two control planes never act together. Controllers,
 // scheduler and agents record Event objects, which the leader deletes
 // Config.EventTTL (default one hour) after they were last recorded.
 //

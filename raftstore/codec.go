@@ -12,6 +12,9 @@ import (
 //	request = uvarint(nops) op*
 //	op      = kind flags uvarint(expectedRev) uvarint(len) key uvarint(len) value
 //
+// A fence op (OpFence) has an empty key and value and carries its Raft term
+// where other ops carry a revision.
+//
 // Decoding checks every length against the bytes that remain, so a corrupt
 // or hostile entry yields ErrCorrupt and never a panic or a huge allocation.
 
@@ -50,6 +53,12 @@ const (
 	// opKeyRetire retires the key named by the op's key. Alone in its
 	// request.
 	opKeyRetire
+
+	// opFence (OpFence) writes nothing; it fails the request unless the
+	// entry that carries it is of the Raft term in rev. Its key and value
+	// are empty. Numbered after the internal kinds so that every request
+	// encoded before it existed decodes as it did.
+	opFence
 )
 
 // isKeyOp reports whether k changes the keyring rather than the key space.
@@ -73,6 +82,8 @@ func (k opKind) String() string {
 		return "add key"
 	case opKeyRetire:
 		return "retire key"
+	case opFence:
+		return "fence"
 	}
 	return fmt.Sprintf("op(%d)", byte(k))
 }
@@ -81,7 +92,7 @@ func (k opKind) String() string {
 const flagEncrypted byte = 1
 
 // Op is one operation of a Txn. Build it with OpCreate, OpPut, OpUpdate,
-// OpDelete or OpCheck.
+// OpDelete, OpCheck or OpFence.
 type Op struct {
 	kind  opKind
 	flags byte
@@ -111,9 +122,24 @@ func OpDelete(key string, expectedRev int64) Op {
 // expectedRev is not 0, has that ModRevision).
 func OpCheck(key string, expectedRev int64) Op { return Op{kind: opCheck, key: key, rev: expectedRev} }
 
+// OpFence writes nothing; it fences the Txn to leadership: the Txn is
+// applied only by a Raft entry of term, the term in which the leader
+// proposing it leads, and otherwise fails as a whole with ErrFenced. A
+// caller that does leader-only work learns its term from LeaderTerm and
+// puts OpFence(term) in each of its writes: once another node has been
+// elected, none of them can land, even one this node forwards to the new
+// leader. term must not be 0.
+func OpFence(term uint64) Op { return Op{kind: opFence, rev: int64(min(term, maxFenceTerm))} }
+
+// maxFenceTerm is the highest term an op can carry (revisions are capped
+// at 2^62 when decoded); Raft never gets near it.
+const maxFenceTerm = 1 << 62
+
 // validate checks an op before it is proposed.
 func (o Op) validate(maxValue int) error {
 	switch {
+	case o.kind == opFence:
+		return o.validateFence()
 	case o.kind < opCreate || o.kind > opCheck:
 		return fmt.Errorf("%w: unknown operation", ErrInvalidArgument)
 	case o.key == "":
@@ -126,6 +152,16 @@ func (o Op) validate(maxValue int) error {
 		return &KeyError{Key: o.key, Err: fmt.Errorf("%w: expected revision %d is negative", ErrInvalidArgument, o.rev)}
 	case (o.kind == opDelete || o.kind == opCheck) && len(o.value) > 0:
 		return &KeyError{Key: o.key, Err: fmt.Errorf("%w: %s carries no value", ErrInvalidArgument, o.kind)}
+	}
+	return nil
+}
+
+func (o Op) validateFence() error {
+	switch {
+	case o.key != "" || len(o.value) > 0 || o.flags != 0:
+		return fmt.Errorf("%w: a fence carries no key or value", ErrInvalidArgument)
+	case o.rev <= 0:
+		return fmt.Errorf("%w: fence term is 0", ErrInvalidArgument)
 	}
 	return nil
 }
@@ -244,6 +280,14 @@ func (d *decoder) request(maxValue int) []Op {
 			break
 		}
 		o.rev = int64(rev)
+		if o.kind == opFence {
+			if o.validateFence() != nil {
+				d.fail("invalid fence op %d (key %q, %d value bytes, flags %#x, term %d)", i, o.key, len(o.value), o.flags, rev)
+				break
+			}
+			ops = append(ops, o)
+			continue
+		}
 		if o.kind < opCreate || o.kind > opKeyRetire || o.key == "" || o.flags&^flagEncrypted != 0 {
 			d.fail("invalid op %d (kind %d, key %q, flags %#x)", i, o.kind, o.key, o.flags)
 			break

@@ -39,6 +39,21 @@
 //  7. Shutdown(ctx) stops everything the Store started. For a graceful stop
 //     of a leader, call TransferLeadership first.
 //
+// # Leader-only work
+//
+// Leadership (or LeaderTerm) says whether this node is the ready leader
+// and gives a channel closed at the next change: start leader-only work
+// on true and stop it when the channel closes. That is this node's
+// belief; a deposed leader keeps it until it hears of the new term, and
+// meanwhile its writes would reach the new leader through forwarding. To
+// fence them, take the term from LeaderTerm and put OpFence(term) in every
+// Txn of that work: the state machine applies such a Txn only from a log
+// entry of that term, and refuses it whole (ErrFenced, counted in
+// flotilla_raftstore_fenced_writes_total) once another node leads. Since
+// a term's entries all come before the next term's in the log, no fenced
+// write lands after the next leader's first. (A node of an earlier version
+// cannot decode OpFence: upgrade every node before using it.)
+//
 // Errors are sentinels (ErrNotFound, ErrConflict, ErrNoLeader, ...) wrapped
 // with context; test them with errors.Is or IsNotFound, IsConflict, IsTooOld
 // and IsRetryable. Writes made while there is no leader wait for one until

@@ -55,6 +55,11 @@ var (
 	// ErrKeyInUse: an encryption key cannot be retired while it is the
 	// primary key or values are still sealed with it (run Reencrypt).
 	ErrKeyInUse = errors.New("raftstore: encryption key in use")
+	// ErrFenced: a Txn fenced with OpFence(term) reached the log in
+	// another term: the node that wrote it no longer leads the term it
+	// named (another node was elected since). Nothing was applied. Not
+	// retryable: the caller's leadership is over; stop leader-only work.
+	ErrFenced = errors.New("raftstore: leadership changed")
 	// ErrCorrupt: a log entry or snapshot failed validation.
 	ErrCorrupt = errors.New("raftstore: corrupt data")
 )
@@ -67,6 +72,10 @@ func IsAlreadyExists(err error) bool { return errors.Is(err, ErrAlreadyExists) }
 
 // IsConflict reports whether err is a failed compare-and-swap.
 func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// IsFenced reports whether a fenced Txn was refused because its term had
+// ended.
+func IsFenced(err error) bool { return errors.Is(err, ErrFenced) }
 
 // IsTooOld reports whether a watch must re-list (revision compacted away or
 // the watcher fell behind).
@@ -130,6 +139,8 @@ const (
 	// proposer had not applied the change yet. Nothing was applied: apply
 	// up to the result's revision, seal again and retry.
 	codeStaleKey
+	// codeFenced: a fence named another term than its entry's.
+	codeFenced
 )
 
 func codeErr(code byte) error {
@@ -156,6 +167,8 @@ func codeErr(code byte) error {
 		return ErrInvalidArgument
 	case codeStaleKey:
 		return fmt.Errorf("%w: sealed with an encryption key that is retired or no longer primary", ErrDecrypt)
+	case codeFenced:
+		return ErrFenced
 	}
 	return fmt.Errorf("%w: unknown result code %d", ErrCorrupt, code)
 }
@@ -180,6 +193,8 @@ func errCode(err error) byte {
 		return codeInvalid
 	case errors.Is(err, ErrCorrupt):
 		return codeCorrupt
+	case errors.Is(err, ErrFenced):
+		return codeFenced
 	}
 	return codeUnknownOutcome
 }

@@ -232,11 +232,28 @@ func (f *fsm) Apply(l *raft.Log) any {
 			results[i] = f.applyKeyOpLocked(rev, ops[0])
 			continue
 		}
+		if !fenceHolds(ops, l.Term) {
+			results[i] = reqResult{code: codeFenced, index: -1}
+			f.metrics.fencedWrites.Inc()
+			continue
+		}
 		stage = stage[:0]
 		results[i] = f.applyTxnLocked(rev, ops, &stage)
 	}
 	f.metrics.applied(len(reqs))
 	return results
+}
+
+// fenceHolds reports whether every fence of a request names term, the
+// term of the entry that carries it. Checked before any other op, so a
+// fenced request from a deposed leader always fails as fenced.
+func fenceHolds(ops []Op, term uint64) bool {
+	for _, o := range ops {
+		if o.kind == opFence && uint64(o.rev) != term {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *fsm) lookupLocked(key string, stage []staged) *entry {
@@ -251,6 +268,9 @@ func (f *fsm) lookupLocked(key string, stage []staged) *entry {
 
 func (f *fsm) applyTxnLocked(rev int64, ops []Op, stage *[]staged) reqResult {
 	for i, o := range ops {
+		if o.kind == opFence { // checked already (fenceHolds)
+			continue
+		}
 		if code := f.admitLocked(o); code != codeOK {
 			return reqResult{rev: rev, code: code, index: i}
 		}

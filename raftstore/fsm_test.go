@@ -60,6 +60,7 @@ func TestFSMRejectsCorruptEntries(t *testing.T) {
 func FuzzDecodeEntry(f *testing.F) {
 	f.Add(encodeEntry([][]byte{appendRequest(nil, []Op{OpPut("k", []byte("v")), OpDelete("x", 3)})}))
 	f.Add([]byte{entryMagic, entryVersion, 1, 1, byte(opCreate), 1, 0, 1, 'a', 2, 'h', 'i'})
+	f.Add(encodeEntry([][]byte{appendRequest(nil, []Op{OpFence(3), OpPut("k", []byte("v"))})}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsm := newTestFSM()
 		res := fsm.Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: data})

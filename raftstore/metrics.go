@@ -15,6 +15,7 @@ type metrics struct {
 	forwardedOut  prometheus.Counter
 	forwardedIn   prometheus.Counter
 	appliedReqs   prometheus.Counter
+	fencedWrites  prometheus.Counter
 	batchSize     prometheus.Histogram
 	watchers      prometheus.Gauge
 	events        prometheus.Counter
@@ -41,6 +42,7 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		forwardedOut: counter("forwarded_requests_total", "Requests this node sent to the leader."),
 		forwardedIn:  counter("forwarded_received_total", "Requests this node received from followers as leader."),
 		appliedReqs:  counter("applied_requests_total", "Write requests applied to the local state."),
+		fencedWrites: counter("fenced_writes_total", "Write requests the local state refused because their fence named another term than their entry's (a deposed leader's writes)."),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "flotilla", Subsystem: "raftstore", Name: "batch_requests",
 			Help: "Requests per Raft entry (group commit).", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
 		watchers: gauge("watchers", "Open watches."),
@@ -67,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return append([]prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.batchSize, m.watchers, m.events, m.demotions, m.leader, m.keyFileErrors},
+	return append([]prometheus.Collector{m.writesOK, m.writesFailed, m.forwardedOut, m.forwardedIn, m.appliedReqs, m.fencedWrites, m.batchSize, m.watchers, m.events, m.demotions, m.leader, m.keyFileErrors},
 		m.conns.collectors()...)
 }
 

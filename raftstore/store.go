@@ -98,6 +98,7 @@ type Store struct {
 
 	leaderMu      sync.Mutex
 	leaderReady   bool
+	leaderTerm    uint64 // the term led while leaderReady, else 0
 	leaderChanged chan struct{}
 }
 
@@ -577,8 +578,8 @@ func (s *Store) Snapshot(ctx context.Context) error {
 // IsLeader reports whether this node is the leader and has applied every
 // entry of earlier terms. It is this node's belief: a leader cut off from
 // the others keeps it until its lease runs out (LeaderLeaseTimeout) while a
-// new leader may already serve, so fence leader-only side effects with a
-// write (for example a Txn with an OpCheck) rather than relying on it alone.
+// new leader may already serve, so fence leader-only writes with
+// OpFence(term), term from LeaderTerm, rather than relying on it alone.
 func (s *Store) IsLeader() bool {
 	ready, _ := s.Leadership()
 	return ready
@@ -593,16 +594,41 @@ func (s *Store) Leadership() (bool, <-chan struct{}) {
 	return s.leaderReady, s.leaderChanged
 }
 
-func (s *Store) setLeader(ready bool) {
+// LeaderTerm returns, while this node is the ready leader (as
+// Leadership), the Raft term it leads, for OpFence; leader is false and
+// term 0 otherwise. changed is closed at the next change of either, as
+// Leadership's channel: a node that loses and regains leadership reports
+// the new term after changed closed. The term is one this node won: put
+// it in an OpFence and the write lands only while this node's term lasts.
+func (s *Store) LeaderTerm() (term uint64, leader bool, changed <-chan struct{}) {
 	s.leaderMu.Lock()
 	defer s.leaderMu.Unlock()
-	if s.leaderReady == ready {
+	return s.leaderTerm, s.leaderReady, s.leaderChanged
+}
+
+// setLeader records readiness to lead term (0 when not ready).
+func (s *Store) setLeader(ready bool, term uint64) {
+	s.leaderMu.Lock()
+	defer s.leaderMu.Unlock()
+	if s.leaderReady == ready && s.leaderTerm == term {
 		return
 	}
-	s.leaderReady = ready
+	s.leaderReady, s.leaderTerm = ready, term
 	close(s.leaderChanged)
 	s.leaderChanged = make(chan struct{})
 	s.metrics.setLeader(ready)
+}
+
+// ledTerm returns the term this node leads now, if it leads. Raft steps a
+// leader down (state Follower) before it moves to a higher term and sets
+// the term of an election before it can win it, so a term read before and
+// after a Leader state is the term of that leadership; if the term moved
+// meanwhile, leadership changed and the leader loop hears of it.
+func (s *Store) ledTerm() (uint64, bool) {
+	before := s.raft.CurrentTerm()
+	leading := s.raft.State() == raft.Leader
+	after := s.raft.CurrentTerm()
+	return after, leading && before == after
 }
 
 // leaderLoop follows Raft leadership. A new leader first applies a barrier
@@ -613,23 +639,27 @@ func (s *Store) leaderLoop() {
 	for {
 		select {
 		case <-s.ctx.Done():
-			s.setLeader(false)
+			s.setLeader(false, 0)
 			return
 		case isLeader := <-s.raft.LeaderCh():
 			// Readiness belongs to one term: drop it before earning it anew,
 			// in case leadership was lost and regained unseen.
-			s.setLeader(false)
+			s.setLeader(false, 0)
 			if !isLeader {
 				continue
 			}
 			if err := s.raft.Barrier(0).Error(); err != nil {
 				s.log.Debug("barrier after election failed", zap.Error(err))
-				s.setLeader(false)
+				s.setLeader(false, 0)
 				continue
 			}
 			s.turnOnEncryption()
-			s.setLeader(s.raft.State() == raft.Leader)
-			s.log.Debug("leading", zap.Uint64("term", s.raft.CurrentTerm()))
+			term, leading := s.ledTerm()
+			if !leading {
+				term = 0
+			}
+			s.setLeader(leading, term)
+			s.log.Debug("leading", zap.Uint64("term", term), zap.Bool("ready", leading))
 		}
 	}
 }

@@ -30,11 +30,11 @@ type request struct {
 	done chan reqResult // buffered 1: the completer never blocks on it
 }
 
-// opKeys lists the distinct keys of ops.
+// opKeys lists the distinct keys of ops (a fence names none).
 func opKeys(ops []Op) []string {
 	keys := make([]string, 0, len(ops))
 	for _, o := range ops {
-		if !slices.Contains(keys, o.key) {
+		if o.kind != opFence && !slices.Contains(keys, o.key) {
 			keys = append(keys, o.key)
 		}
 	}
@@ -114,6 +114,9 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if res.code == codeFenced {
+		return 0, fenceErr(ops)
+	}
 	if res.code != codeOK {
 		cause := codeErr(res.code)
 		if res.index >= 0 && res.index < len(ops) {
@@ -122,6 +125,16 @@ func (s *Store) Txn(ctx context.Context, ops ...Op) (int64, error) {
 		return 0, cause
 	}
 	return res.rev, nil
+}
+
+// fenceErr is the error of a Txn refused by its fence, naming the term.
+func fenceErr(ops []Op) error {
+	for _, o := range ops {
+		if o.kind == opFence {
+			return fmt.Errorf("%w: this node no longer leads term %d", ErrFenced, o.rev)
+		}
+	}
+	return ErrFenced
 }
 
 // sealOps returns ops with their values sealed, when values are encrypted.

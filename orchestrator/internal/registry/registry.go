@@ -39,6 +39,14 @@ type KV interface {
 // Registry stores objects of the kinds of its scheme. Safe for concurrent
 // use.
 type Registry struct {
+	*state
+	// fence, when not 0, is the Raft term every write of this view is
+	// fenced to (see Fenced).
+	fence uint64
+}
+
+// state is what every view of a Registry shares.
+type state struct {
 	kv         KV
 	scheme     *api.Scheme
 	strategies *strategy.Set
@@ -101,8 +109,22 @@ func New(kv KV, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Registry{kv: kv, scheme: cfg.Scheme, strategies: set, admission: slices.Clip(cfg.Admission),
-		limits: cfg.Limits.withDefaults(), onUnreadable: cfg.OnUnreadable}, nil
+	return &Registry{state: &state{kv: kv, scheme: cfg.Scheme, strategies: set, admission: slices.Clip(cfg.Admission),
+		limits: cfg.Limits.withDefaults(), onUnreadable: cfg.OnUnreadable}}, nil
+}
+
+// Fenced returns a view of r whose every write (Create, Update,
+// UpdateStatus, Patch, Delete, Bind, RemoveNamespace, and the writes of
+// finalization) carries raftstore.OpFence(term) in its transaction, so it
+// lands only while the node that leads Raft term term still leads it: the
+// client of leader-only work (controllers, the scheduler), with term from
+// raftstore's LeaderTerm. Reads and watches are r's. A write refused by
+// the fence fails with ServiceUnavailable ("leadership changed: this node
+// no longer leads term N") wrapping raftstore.ErrFenced, and nothing of
+// it is stored; the caller's leadership is over, and retrying through
+// this view cannot succeed. term 0: an unfenced view, as r.
+func (r *Registry) Fenced(term uint64) *Registry {
+	return &Registry{state: r.state, fence: term}
 }
 
 // Scheme returns the registry's scheme.
@@ -208,6 +230,10 @@ func storeErr(err error, info api.KindInfo, name string) error {
 		return fmt.Errorf("%w (%w)", api.NewServiceUnavailable("leadership changed during the request; it may or may not have been applied"), err)
 	case errors.Is(err, raftstore.ErrTooLarge):
 		return api.NewBadRequest(err.Error())
+	case raftstore.IsFenced(err):
+		// Not Conflict: Patch and Apply retry a Conflict at once, which
+		// here could never succeed.
+		return fmt.Errorf("%w (%w)", api.NewServiceUnavailable(strings.TrimPrefix(err.Error(), "raftstore: ")), err)
 	}
 	return err
 }

@@ -73,11 +73,15 @@ func (r *Registry) authorize(context.Context, *admission.Attributes) error { ret
 // pre (what admission required unchanged): each must still exist at the
 // resourceVersion it was read at.
 //
+// Writes of a Fenced view carry the fence after the checks, so the
+// indexes of pre stay those of the transaction's ops.
+//
 // Errors: errPrecondition when a check fails; otherwise op's store error
-// (unwrapped from the transaction's), or InternalError for a precondition
-// on an unregistered type.
+// (unwrapped from the transaction's), raftstore.ErrFenced for a fenced
+// view whose term has ended, or InternalError for a precondition on an
+// unregistered type.
 func (r *Registry) commit(ctx context.Context, pre []api.Object, op raftstore.Op) (int64, error) {
-	ops := make([]raftstore.Op, 0, len(pre)+1)
+	ops := make([]raftstore.Op, 0, len(pre)+2)
 	for _, p := range pre {
 		info, ok := r.scheme.KindFor(p)
 		if !ok {
@@ -88,6 +92,9 @@ func (r *Registry) commit(ctx context.Context, pre []api.Object, op raftstore.Op
 			return 0, api.NewInternalError(fmt.Errorf("registry: admission required %s %s unchanged: %w", info.Kind, api.KeyOf(p), err))
 		}
 		ops = append(ops, raftstore.OpCheck(StoreKey(info, p.GetNamespace(), p.GetName()), rev))
+	}
+	if r.fence != 0 {
+		ops = append(ops, raftstore.OpFence(r.fence))
 	}
 	rev, err := r.kv.Txn(ctx, append(ops, op)...)
 	var te *raftstore.TxnError
