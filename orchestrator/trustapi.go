@@ -349,7 +349,7 @@ func (c *Cluster) RotateGossipKey(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := c.store.Put(ctx, keyGossipRing, b); err != nil {
+		if err := c.putIdempotent(ctx, keyGossipRing, b); err != nil {
 			return fmt.Errorf("orchestrator: RotateGossipKey: %w", err)
 		}
 		if err := c.waitRingAcks(ctx, version); err != nil {
@@ -434,4 +434,21 @@ func (c *Cluster) rotateStoreKey(ctx context.Context) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// putIdempotent writes a value whose write may be repeated: through a
+// leader change (no leader yet, or an outcome unknown) it writes again
+// until it is acknowledged or ctx ends.
+func (c *Cluster) putIdempotent(ctx context.Context, key string, value []byte) error {
+	for backoff := 20 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		_, err := c.store.Put(ctx, key, value)
+		if err == nil || !(errors.Is(err, raftstore.ErrUnknownOutcome) || errors.Is(err, raftstore.ErrNoLeader)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%w)", err, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
 }

@@ -279,7 +279,7 @@ func (c *Cluster) adoptRing(ring gossipRing) bool {
 
 func (c *Cluster) ackRing(ctx context.Context, version int64) {
 	b, _ := json.Marshal(version)
-	if _, err := c.store.Put(ctx, prefixGossipAcks+c.cfg.NodeName, b); err != nil {
+	if err := c.putIdempotent(ctx, prefixGossipAcks+c.cfg.NodeName, b); err != nil {
 		c.log.Debug("acknowledging the gossip keyring failed", zap.Error(err))
 	}
 }
