@@ -58,7 +58,7 @@ func TestJobBackoffLeft(t *testing.T) {
 		{"partly waited", jobPods{failed: failures(1)}, t0.Add(4 * time.Second), 6 * time.Second},
 		{"capped", jobPods{failed: failures(12)}, t0.Add(11 * time.Second), 6 * time.Minute},
 		{"failures before a success do not count", jobPods{failed: failures(3),
-			succeeded: []*api.Pod{pod(api.PodSucceeded, t0.Add(5 * time.Second))}}, t0.Add(5 * time.Second), 0},
+			succeeded: []*api.Pod{pod(api.PodSucceeded, t0.Add(5*time.Second))}}, t0.Add(5 * time.Second), 0},
 	} {
 		if got := c.backoffLeft(&tc.pods, tc.now); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
