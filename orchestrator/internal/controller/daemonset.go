@@ -50,20 +50,11 @@ type daemonSetController struct {
 	rec   *events.Recorder
 	log   *zap.Logger
 	*loop
-
-	expMu    sync.Mutex
-	expected map[string]dsExpectation // pod key -> what the cache should show
-}
-
-// dsExpectation is a write the Pod cache has not shown yet: a created Pod
-// to appear, or a deleted one to disappear or show its deletionTimestamp.
-type dsExpectation struct {
-	created bool
-	until   time.Time // given up after this
+	exp podExpectations
 }
 
 func newDaemonSetController(reg client.Interface, pods, nodes, dss *informer.Informer, rec *events.Recorder, log *zap.Logger, met *metrics.Node) *daemonSetController {
-	c := &daemonSetController{reg: reg, pods: pods, nodes: nodes, dss: dss, rec: rec, log: log.Named("daemonset")}
+	c := &daemonSetController{reg: reg, pods: pods, nodes: nodes, dss: dss, rec: rec, log: log.Named("daemonset"), exp: podExpectations{pods: pods}}
 	c.loop = newLoop("daemonset", 4, log, met, c.reconcile)
 	enqueue := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
 	dss.AddHandler(informer.Handler{OnAdd: enqueue, OnUpdate: func(_, o api.Object) { enqueue(o) }, OnDelete: enqueue})
@@ -177,7 +168,7 @@ func (c *daemonSetController) reconcile(ctx context.Context, key string) (time.D
 	}
 	// The cache must show this controller's last writes before it decides
 	// again, or it would create a second Pod on a Node.
-	if err := c.waitExpected(ctx); err != nil {
+	if err := c.exp.wait(ctx); err != nil {
 		return 0, err
 	}
 	hash := controllerutil.PodTemplateHash(&ds.Spec.Template, ds.Status.CollisionCount)
@@ -330,7 +321,7 @@ func (c *daemonSetController) reconcile(ctx context.Context, key string) (time.D
 	if deleted > 0 {
 		c.rec.Eventf(ds, api.EventTypeNormal, "SuccessfulDelete", "Deleted %d pod(s)", deleted)
 	}
-	if err := c.waitExpected(ctx); err != nil {
+	if err := c.exp.wait(ctx); err != nil {
 		return 0, err
 	}
 	after, err := c.updateStatus(ctx, key, hash)
@@ -481,7 +472,7 @@ func (c *daemonSetController) createPods(ctx context.Context, ds *api.DaemonSet,
 		}()
 	}
 	wg.Wait()
-	c.expect(keys, true)
+	c.exp.expect(keys, true)
 	return len(keys), errors.Join(errs...)
 }
 
@@ -513,49 +504,8 @@ func (c *daemonSetController) deletePods(ctx context.Context, pods []*api.Pod) (
 		}()
 	}
 	wg.Wait()
-	c.expect(keys, false)
+	c.exp.expect(keys, false)
 	return len(keys), errors.Join(errs...)
-}
-
-func (c *daemonSetController) expect(keys []string, created bool) {
-	c.expMu.Lock()
-	defer c.expMu.Unlock()
-	if c.expected == nil {
-		c.expected = map[string]dsExpectation{}
-	}
-	until := time.Now().Add(5 * time.Second)
-	for _, k := range keys {
-		c.expected[k] = dsExpectation{created: created, until: until}
-	}
-}
-
-// waitExpected waits, polling, until the Pod cache shows every write
-// expected, or ctx ends.
-func (c *daemonSetController) waitExpected(ctx context.Context) error {
-	for {
-		c.expMu.Lock()
-		now := time.Now()
-		for k, e := range c.expected {
-			o, ok := c.pods.Get(k)
-			shown := ok == e.created
-			if !e.created && ok && o.GetObjectMeta().DeletionTimestamp != nil {
-				shown = true
-			}
-			if shown || now.After(e.until) {
-				delete(c.expected, k)
-			}
-		}
-		left := len(c.expected)
-		c.expMu.Unlock()
-		if left == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
-	}
 }
 
 // daemonPod is ds's Pod for node: the template with the hash label, the

@@ -47,8 +47,7 @@ type jobController struct {
 	backoff, maxBackoff time.Duration
 	now                 func() time.Time
 
-	expMu    sync.Mutex
-	expected map[string]expectation // pod key -> what the cache should show
+	exp podExpectations
 }
 
 func newJobController(reg client.Interface, pods, jobs *informer.Informer, rec *events.Recorder, backoff, maxBackoff time.Duration, log *zap.Logger, met *metrics.Node) *jobController {
@@ -58,7 +57,7 @@ func newJobController(reg client.Interface, pods, jobs *informer.Informer, rec *
 	if maxBackoff < backoff {
 		maxBackoff = max(backoff, DefaultMaxJobBackoff)
 	}
-	c := &jobController{reg: reg, pods: pods, jobs: jobs, rec: rec, log: log.Named("job"),
+	c := &jobController{reg: reg, pods: pods, jobs: jobs, rec: rec, log: log.Named("job"), exp: podExpectations{pods: pods},
 		backoff: backoff, maxBackoff: maxBackoff, now: time.Now}
 	c.loop = newLoop("job", 4, log, met, c.reconcile)
 	enqueue := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
@@ -187,7 +186,11 @@ func (c *jobController) reconcile(ctx context.Context, key string) (time.Duratio
 			}
 		}
 	}
-	if err := c.waitCache(ctx); err != nil {
+	// At most 10 s: a cache that lags longer is the informer's problem.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := c.exp.wait(wctx)
+	cancel()
+	if err != nil {
 		return 0, err
 	}
 	// Count again from the cache, which now has this pass's writes.
@@ -471,7 +474,7 @@ func (c *jobController) createPods(ctx context.Context, job *api.Job, n int, ind
 	}
 	results := make(chan result, maxInFlight)
 	var names []string
-	defer func() { c.expect(names, true) }()
+	defer func() { c.exp.expect(names, true) }()
 	var firstErr error
 	created, started, inFlight, credit := 0, 0, 0, 1
 	for {
@@ -547,7 +550,7 @@ func jobPodFromTemplate(job *api.Job, index int) *api.Pod {
 func (c *jobController) deletePods(ctx context.Context, pods []*api.Pod) (int, error) {
 	var mu sync.Mutex
 	var names []string
-	defer func() { c.expect(names, false) }()
+	defer func() { c.exp.expect(names, false) }()
 	var errs []error
 	sem := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
@@ -571,47 +574,4 @@ func (c *jobController) deletePods(ctx context.Context, pods []*api.Pod) (int, e
 	}
 	wg.Wait()
 	return len(names), errors.Join(errs...)
-}
-
-// expect records Pods this controller created (present) or deleted, which
-// waitCache waits to see in the Pod cache, so that the next pass does not
-// act on a cache without them.
-func (c *jobController) expect(keys []string, present bool) {
-	c.expMu.Lock()
-	defer c.expMu.Unlock()
-	if c.expected == nil {
-		c.expected = map[string]expectation{}
-	}
-	until := time.Now().Add(5 * time.Second)
-	for _, k := range keys {
-		c.expected[k] = expectation{present: present, until: until}
-	}
-}
-
-// waitCache waits until the Pod cache agrees with every expectation (a
-// deleted Pod may still show, being deleted), polling, for at most 10 s.
-func (c *jobController) waitCache(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for {
-		c.expMu.Lock()
-		now := time.Now()
-		for k, e := range c.expected {
-			o, ok := c.pods.Get(k)
-			gone := !ok || o.GetObjectMeta().DeletionTimestamp != nil
-			if ok && e.present || !e.present && gone || now.After(e.until) {
-				delete(c.expected, k)
-			}
-		}
-		left := len(c.expected)
-		c.expMu.Unlock()
-		if left == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
-	}
 }

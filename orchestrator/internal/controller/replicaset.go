@@ -34,18 +34,11 @@ type replicaSetController struct {
 	rec  *events.Recorder
 	log  *zap.Logger
 	*loop
-
-	expMu    sync.Mutex
-	expected map[string]expectation // pod key -> what the cache should show
-}
-
-type expectation struct {
-	present bool
-	until   time.Time // given up after this (the Pod may have changed again since)
+	exp podExpectations
 }
 
 func newReplicaSetController(reg client.Interface, pods, rss *informer.Informer, rec *events.Recorder, log *zap.Logger, met *metrics.Node) *replicaSetController {
-	c := &replicaSetController{reg: reg, pods: pods, rss: rss, rec: rec, log: log.Named("replicaset")}
+	c := &replicaSetController{reg: reg, pods: pods, rss: rss, rec: rec, log: log.Named("replicaset"), exp: podExpectations{pods: pods}}
 	c.loop = newLoop("replicaset", 4, log, met, c.reconcile)
 	enqueueRS := func(o api.Object) { c.queue.Add(api.KeyOf(o)) }
 	rss.AddHandler(informer.Handler{OnAdd: enqueueRS, OnUpdate: func(_, o api.Object) { enqueueRS(o) }, OnDelete: enqueueRS})
@@ -167,7 +160,7 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := c.pods.WaitForRevision(wctx, lastRev)
 		if err == nil {
-			err = c.waitExpected(wctx)
+			err = c.exp.wait(wctx)
 		}
 		cancel()
 		if err != nil {
@@ -199,7 +192,7 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 // error.
 func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSet, n int) (string, int, error) {
 	var names []string
-	defer func() { c.expect(names, true) }()
+	defer func() { c.exp.expect(names, true) }()
 	type result struct {
 		pod *api.Pod
 		err error
@@ -241,7 +234,7 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 
 func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) (string, int, error) {
 	var names []string
-	defer func() { c.expect(names, false) }()
+	defer func() { c.exp.expect(names, false) }()
 	var mu sync.Mutex
 	var lastRev int64
 	var errs []error
@@ -273,47 +266,6 @@ func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) 
 	}
 	wg.Wait()
 	return fmt.Sprint(lastRev), deleted, errors.Join(errs...)
-}
-
-// expect records Pods this reconcile created (present) or deleted (not
-// present), which waitExpected then waits to see in the Pod cache: the
-// revision of a write does not always tell when the cache has it (a
-// delete's returned object carries the Pod's previous resourceVersion), and
-// a reconcile acting on a cache without them would create or delete again.
-func (c *replicaSetController) expect(keys []string, present bool) {
-	c.expMu.Lock()
-	defer c.expMu.Unlock()
-	if c.expected == nil {
-		c.expected = map[string]expectation{}
-	}
-	until := time.Now().Add(5 * time.Second)
-	for _, k := range keys {
-		c.expected[k] = expectation{present: present, until: until}
-	}
-}
-
-// waitExpected waits until the Pod cache agrees with every expectation,
-// polling, until ctx ends.
-func (c *replicaSetController) waitExpected(ctx context.Context) error {
-	for {
-		c.expMu.Lock()
-		now := time.Now()
-		for k, e := range c.expected {
-			if _, ok := c.pods.Get(k); ok == e.present || now.After(e.until) {
-				delete(c.expected, k)
-			}
-		}
-		left := len(c.expected)
-		c.expMu.Unlock()
-		if left == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
-	}
 }
 
 func podFromTemplate(rs *api.ReplicaSet) *api.Pod {
