@@ -317,7 +317,7 @@ func (c *daemonSetController) reconcile(ctx context.Context, key string) (time.D
 	if createErr != nil {
 		c.rec.Eventf(ds, api.EventTypeWarning, "FailedCreate", "Error creating pods: %v", createErr)
 	}
-	deleted, deleteErr := c.deletePods(ctx, toDelete)
+	deleted, _, deleteErr := deletePods(ctx, c.reg, &c.exp, toDelete)
 	if deleted > 0 {
 		c.rec.Eventf(ds, api.EventTypeNormal, "SuccessfulDelete", "Deleted %d pod(s)", deleted)
 	}
@@ -473,38 +473,6 @@ func (c *daemonSetController) createPods(ctx context.Context, ds *api.DaemonSet,
 	}
 	wg.Wait()
 	c.exp.expect(keys, true)
-	return len(keys), errors.Join(errs...)
-}
-
-// deletePods deletes the Pods, concurrently, and returns how many it
-// deleted; a Pod already gone or changed since read is no error.
-func (c *daemonSetController) deletePods(ctx context.Context, pods []*api.Pod) (int, error) {
-	var mu sync.Mutex
-	var errs []error
-	var keys []string
-	sem := make(chan struct{}, maxInFlight)
-	var wg sync.WaitGroup
-	for _, p := range pods {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var out api.Pod
-			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, client.DeleteOptions{ResourceVersion: p.ResourceVersion})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if !api.IsNotFound(err) && !api.IsConflict(err) {
-					errs = append(errs, err)
-				}
-				return
-			}
-			keys = append(keys, api.Key(p.Namespace, p.Name))
-		}()
-	}
-	wg.Wait()
-	c.exp.expect(keys, false)
 	return len(keys), errors.Join(errs...)
 }
 

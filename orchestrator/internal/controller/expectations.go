@@ -2,9 +2,12 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/informer"
 )
 
@@ -64,4 +67,44 @@ func (e *podExpectations) wait(ctx context.Context) error {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// deletePods deletes pods, at most maxInFlight at a time, each only at the
+// resourceVersion it was read at, and records them in exp. A Pod already
+// gone or changed since it was read is no error (the next pass sees it
+// again). It returns how many it deleted and the highest revision among
+// the deletions (0 if none).
+//
+// Errors: the other delete errors, joined.
+func deletePods(ctx context.Context, reg client.Interface, exp *podExpectations, pods []*api.Pod) (int, int64, error) {
+	var (
+		mu      sync.Mutex
+		keys    []string
+		lastRev int64
+		errs    []error
+		wg      sync.WaitGroup
+	)
+	sem := make(chan struct{}, maxInFlight)
+	for _, p := range pods {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var out api.Pod
+			err := reg.Delete(ctx, p.Namespace, p.Name, &out, client.DeleteOptions{ResourceVersion: p.ResourceVersion})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				keys = append(keys, api.Key(p.Namespace, p.Name))
+				if rv, _ := client.ParseResourceVersion(out.ResourceVersion); rv > lastRev {
+					lastRev = rv
+				}
+			case !api.IsNotFound(err) && !api.IsConflict(err):
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	exp.expect(keys, false)
+	return len(keys), lastRev, errors.Join(errs...)
 }

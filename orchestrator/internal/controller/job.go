@@ -2,13 +2,11 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -94,7 +92,7 @@ func (c *jobController) reconcile(ctx context.Context, key string) (time.Duratio
 	pods := c.classify(job)
 	if api.IsJobFinished(job) {
 		// Pods left running by a finished Job (a lost delete) go.
-		if _, err := c.deletePods(ctx, pods.active); err != nil {
+		if _, _, err := deletePods(ctx, c.reg, &c.exp, pods.active); err != nil {
 			return 0, err
 		}
 		return c.expire(ctx, job, now)
@@ -155,7 +153,7 @@ func (c *jobController) reconcile(ctx context.Context, key string) (time.Duratio
 	case complete || failReason != "" || suspended:
 		// Nothing more runs: Pods still running are deleted (a NonIndexed
 		// Job that reached its completions, a failed or suspended Job).
-		deleted, err := c.deletePods(ctx, pods.active)
+		deleted, _, err := deletePods(ctx, c.reg, &c.exp, pods.active)
 		writeErr = err
 		if deleted > 0 {
 			c.rec.Eventf(job, api.EventTypeNormal, "SuccessfulDelete", "Deleted %d pod(s)", deleted)
@@ -544,34 +542,4 @@ func jobPodFromTemplate(job *api.Job, index int) *api.Pod {
 		p.Spec.Containers[i].Env = append(p.Spec.Containers[i].Env, env)
 	}
 	return p
-}
-
-// deletePods deletes pods and returns how many it deleted.
-func (c *jobController) deletePods(ctx context.Context, pods []*api.Pod) (int, error) {
-	var mu sync.Mutex
-	var names []string
-	defer func() { c.exp.expect(names, false) }()
-	var errs []error
-	sem := make(chan struct{}, maxInFlight)
-	var wg sync.WaitGroup
-	for _, p := range pods {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var out api.Pod
-			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, client.DeleteOptions{ResourceVersion: p.ResourceVersion})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				names = append(names, api.Key(p.Namespace, p.Name))
-			case !api.IsNotFound(err) && !api.IsConflict(err):
-				errs = append(errs, err)
-			}
-		}()
-	}
-	wg.Wait()
-	return len(names), errors.Join(errs...)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -138,8 +137,8 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	case diff > 0:
 		sortForDeletion(active)
 		victims := active[:min(diff, maxBurst)]
-		rev, deleted, err := c.deletePods(ctx, victims)
-		note(rev)
+		deleted, rev, err := deletePods(ctx, c.reg, &c.exp, victims)
+		note(fmt.Sprint(rev))
 		if deleted > 0 {
 			c.rec.Eventf(rs, api.EventTypeNormal, "SuccessfulDelete", "Deleted %d pod(s)", deleted)
 		}
@@ -150,8 +149,8 @@ func (c *replicaSetController) reconcile(ctx context.Context, key string) (time.
 	// Failed Pods have been replaced above (they are not active); remove
 	// them so they do not pile up.
 	if len(terminal) > 0 {
-		rev, _, err := c.deletePods(ctx, terminal)
-		note(rev)
+		_, rev, err := deletePods(ctx, c.reg, &c.exp, terminal)
+		note(fmt.Sprint(rev))
 		if err != nil {
 			return 0, err
 		}
@@ -230,42 +229,6 @@ func (c *replicaSetController) createPods(ctx context.Context, rs *api.ReplicaSe
 		}
 	}
 	return fmt.Sprint(lastRev), created, firstErr
-}
-
-func (c *replicaSetController) deletePods(ctx context.Context, pods []*api.Pod) (string, int, error) {
-	var names []string
-	defer func() { c.exp.expect(names, false) }()
-	var mu sync.Mutex
-	var lastRev int64
-	var errs []error
-	deleted := 0
-	sem := make(chan struct{}, maxInFlight)
-	var wg sync.WaitGroup
-	for _, p := range pods {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var out api.Pod
-			err := c.reg.Delete(ctx, p.Namespace, p.Name, &out, client.DeleteOptions{ResourceVersion: p.ResourceVersion})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if !api.IsNotFound(err) && !api.IsConflict(err) {
-					errs = append(errs, err)
-				}
-				return
-			}
-			deleted++
-			names = append(names, api.Key(p.Namespace, p.Name))
-			if rv, _ := client.ParseResourceVersion(out.ResourceVersion); rv > lastRev {
-				lastRev = rv
-			}
-		}()
-	}
-	wg.Wait()
-	return fmt.Sprint(lastRev), deleted, errors.Join(errs...)
 }
 
 func podFromTemplate(rs *api.ReplicaSet) *api.Pod {
