@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var now = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 
-func ago(d time.Duration) api.Time    { return api.NewTime(now.Add(-d)) }
+func ago(d time.Duration) api.Time     { return api.NewTime(now.Add(-d)) }
 func agoPtr(d time.Duration) *api.Time { t := ago(d); return &t }
 func i32(n int32) *int32               { return &n }
 func str(s string) *string             { return &s }
