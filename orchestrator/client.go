@@ -352,28 +352,6 @@ type rawPatch struct {
 func (p rawPatch) Type() PatchType             { return p.pt }
 func (p rawPatch) Data(Object) ([]byte, error) { return p.data, nil }
 
-// MergeFrom returns a JSON merge patch from original to the object being
-// patched: change a copy of an object you read, then
-// Patch(ctx, changed, MergeFrom(original)). Lists are replaced whole.
-// The patch carries no resourceVersion, so it applies to the latest state.
-func MergeFrom(original Object) Patch { return mergeFrom{original} }
-
-type mergeFrom struct{ original Object }
-
-func (mergeFrom) Type() PatchType { return MergePatchType }
-
-func (p mergeFrom) Data(obj Object) ([]byte, error) {
-	before, err := json.Marshal(p.original)
-	if err != nil {
-		return nil, api.NewBadRequest(fmt.Sprintf("MergeFrom: encode original: %v", err))
-	}
-	after, err := json.Marshal(obj)
-	if err != nil {
-		return nil, api.NewBadRequest(fmt.Sprintf("MergeFrom: encode object: %v", err))
-	}
-	return api.CreateMergePatch(before, after)
-}
-
 // StrategicMergeFrom returns a strategic merge patch from original to the
 // object being patched: change a copy of an object you read, then
 // Patch(ctx, changed, StrategicMergeFrom(original)). Unlike MergeFrom,
@@ -400,6 +378,28 @@ func (p strategicMergeFrom) Data(obj Object) ([]byte, error) {
 		return nil, api.NewBadRequest(fmt.Sprintf("StrategicMergeFrom: %v", err))
 	}
 	return patch, nil
+}
+
+// MergeFrom returns a JSON merge patch from original to the object being
+// patched: change a copy of an object you read, then
+// Patch(ctx, changed, MergeFrom(original)). Lists are replaced whole.
+// The patch carries no resourceVersion, so it applies to the latest state.
+func MergeFrom(original Object) Patch { return mergeFrom{original} }
+
+type mergeFrom struct{ original Object }
+
+func (mergeFrom) Type() PatchType { return MergePatchType }
+
+func (p mergeFrom) Data(obj Object) ([]byte, error) {
+	before, err := json.Marshal(p.original)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("MergeFrom: encode original: %v", err))
+	}
+	after, err := json.Marshal(obj)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("MergeFrom: encode object: %v", err))
+	}
+	return api.CreateMergePatch(before, after)
 }
 
 // localClient is the in-process Client over this node's client seam (the
