@@ -17,6 +17,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 	"sigs.k8s.io/yaml"
 )
 
@@ -251,5 +252,68 @@ func TestAPIServerWithClusterTrust(t *testing.T) {
 	out, err := exec.Command("kubectl", "--kubeconfig", tc.Kubeconfig(t), "--context", "flotilla-node-1", "get", "--raw", "/api/v1/namespaces/default").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"name":"default"`) {
 		t.Errorf("kubectl get --raw: %v\n%s", err, out)
+	}
+}
+
+// kubectl (v1.32 on PATH) against a test cluster: tables, wide columns,
+// logs, apply (which reads the OpenAPI documents) and a failed credential.
+func TestKubectl(t *testing.T) {
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl is not on PATH")
+	}
+	tc := orchestratortest.NewCluster(t, 2, orchestratortest.WithAPI(),
+		orchestratortest.WithFakeRuntime(func(i int, cfg *fake.Config) {
+			cfg.ImageBehaviors = map[string]fake.Behavior{"hello:1": {Logs: []string{"hello from the fake runtime"}}}
+		}))
+	kc := tc.Kubeconfig(t)
+	kubectl := func(args ...string) (string, error) {
+		t.Helper()
+		out, err := exec.Command("kubectl", append([]string{"--kubeconfig", kc, "--request-timeout", "20s"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := kubectl("get", "nodes")
+	if err != nil || !strings.HasPrefix(out, "NAME") || !strings.Contains(out, "STATUS") || !strings.Contains(out, "node-1   Ready") {
+		t.Errorf("kubectl get nodes: %v\n%s", err, out)
+	}
+	manifest := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: Pod
+metadata:
+  name: hello
+  namespace: default
+spec:
+  nodeName: node-1
+  containers:
+  - name: app
+    image: hello:1
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := kubectl("apply", "-f", manifest); err != nil || !strings.Contains(out, "pod/hello created") {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	eventually(t, "the Pod Running in kubectl get pods -o wide", func() bool {
+		out, err = kubectl("get", "pods", "-o", "wide")
+		return err == nil && strings.Contains(out, "NOMINATED NODE") && strings.Contains(out, "1/1") && strings.Contains(out, "Running") && strings.Contains(out, "node-1")
+	})
+	if out, err := kubectl("--context", "flotilla-node-0", "logs", "hello"); err != nil || out != "hello from the fake runtime\n" {
+		t.Errorf("kubectl logs through node-0: %v\n%s", err, out)
+	}
+	if out, err := kubectl("get", "--raw", "/openapi/v3"); err != nil || !strings.Contains(out, `"api/v1"`) {
+		t.Errorf("kubectl get --raw /openapi/v3: %v\n%.300s", err, out)
+	}
+	// Without the admin certificate, a wrong token is refused.
+	dir := t.TempDir()
+	empty, caFile := filepath.Join(dir, "empty"), filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(caFile, readKubeconfig(t, kc).Clusters[0].Cluster.CA, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := exec.Command("kubectl", "--kubeconfig", empty, "--server", "https://"+tc.APIAddr(0), "--certificate-authority", caFile,
+		"--token", "nope", "get", "pods").CombinedOutput()
+	if err == nil || !strings.Contains(string(bad), "Unauthorized") {
+		t.Errorf("kubectl with a wrong token: %v\n%s", err, bad)
 	}
 }
