@@ -317,3 +317,101 @@ spec:
 		t.Errorf("kubectl with a wrong token: %v\n%s", err, bad)
 	}
 }
+
+func TestAPIConfigValidate(t *testing.T) {
+	rt, err := fake.New(fake.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	for _, c := range []struct {
+		set  func(*orchestrator.Config)
+		want string
+	}{
+		{func(c *orchestrator.Config) { c.APIAddress = "6443" }, "Config.APIAddress"},
+		{func(c *orchestrator.Config) { c.APIAddress = "host:http" }, `Config.APIAddress: "host:http": port "http"`},
+		{func(c *orchestrator.Config) { c.APIAddress = ":1"; c.APISANs = []string{"ok.example", "bad_name"} }, "Config.APISANs[1]"},
+		{func(c *orchestrator.Config) { c.APITokenFile = "/tmp/tokens" }, "Config.APITokenFile: set without APIAddress"},
+		{func(c *orchestrator.Config) { c.APISANs = []string{"x"} }, "Config.APISANs: set without APIAddress"},
+	} {
+		cfg := orchestrator.TestConfig("n")
+		cfg.Runtime = rt
+		c.set(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate = %v; want %q", err, c.want)
+		}
+	}
+	if cfg := orchestrator.DefaultConfig(); cfg.APIAddress != ":6443" {
+		t.Errorf("DefaultConfig().APIAddress = %q", cfg.APIAddress)
+	}
+	cfg := orchestrator.TestConfig("n")
+	cfg.Runtime = rt
+	n, err := orchestrator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.AdminKubeconfig(context.Background()); err == nil || !strings.Contains(err.Error(), "Config.APIAddress is empty") {
+		t.Errorf("AdminKubeconfig without the API: %v", err)
+	}
+}
+
+// A malformed token file fails Start, naming the line.
+func TestAPITokenFileMalformed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.csv")
+	if err := os.WriteFile(path, []byte("t1,alice,1\nt2,bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := fake.New(fake.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	cfg := orchestrator.TestConfig("n")
+	cfg.Runtime, cfg.BootstrapExpect, cfg.APIAddress, cfg.APITokenFile = rt, 1, "127.0.0.1:0", path
+	n, err := orchestrator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = n.Start(ctx)
+	_ = n.Shutdown(ctx)
+	if err == nil || !strings.Contains(err.Error(), "Config.APITokenFile") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("Start = %v; want the token file's line 2 named", err)
+	}
+}
+
+// Shutdown ends open watches and returns; the port is closed after.
+func TestAPIShutdownEndsWatches(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 1, orchestratortest.WithAPI())
+	kc := readKubeconfig(t, tc.Kubeconfig(t))
+	admin := httpsClient(t, kc.Clusters[0].Cluster.CA, kc.Users[0].User.Cert, kc.Users[0].User.Key)
+	addr := tc.APIAddr(0)
+	resp, err := admin.Get("https://" + addr + "/api/v1/namespaces?watch=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("watch: %d", resp.StatusCode)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, resp.Body); done <- err }()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := tc.Node(0).Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("the watch stream did not end at Shutdown")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Shutdown took %v with a watch open", took)
+	}
+	if code, _ := get(t, admin, "https://"+addr+"/readyz", ""); code != 0 {
+		t.Errorf("the API port still answers after Shutdown: %d", code)
+	}
+}
