@@ -19,8 +19,9 @@
 //     starts nothing; Start(ctx) starts Raft, gossip, Autopilot, this node's
 //     agent and the leadership watch.
 //  3. Use Client(): Create, Get, List (label and field selectors), Update,
-//     UpdateStatus, Patch (RawPatch with JSON merge or JSON patch bytes,
-//     or MergeFrom an earlier copy), Delete (with propagation), Watch and
+//     UpdateStatus, Patch (RawPatch with JSON merge, JSON patch or
+//     strategic merge patch bytes, or MergeFrom or StrategicMergeFrom an
+//     earlier copy), Delete (with propagation), Watch and
 //     Apply (kubectl apply's three-way merge: it never drops what other
 //     writers added) on typed objects such as *Deployment, decoded from
 //     Kubernetes YAML with Decode/DecodeAll (DecodeDocuments reports
