@@ -42,6 +42,9 @@ type Cluster struct {
 	reg   *registry.Registry
 	// unreadable reports the stored objects reads leave out.
 	unreadable *unreadableReporter
+	// agentOnly is set on an agent-only node (Config.Role RoleAgent),
+	// which has no store, registry, Autopilot or unreadable reporter.
+	agentOnly *agentOnly
 
 	mu       sync.Mutex
 	started  bool
@@ -56,7 +59,7 @@ type Cluster struct {
 // and opens no ports or files.
 //
 // Errors: every problem of cfg.Validate, joined, each naming its field
-// (RoleAgent, not built yet, wraps errors.ErrUnsupported); an error of
+// (an agent-only node without Join, say); an error of
 // raftstore.New for settings it rejects, or for metrics that collide on
 // Config.Registerer (another node of the same name registered there).
 //
@@ -74,9 +77,11 @@ func New(cfg Config) (*Cluster, error) {
 	cfg = cfg.withDefaults()
 	c := &Cluster{cfg: cfg, parts: cfg.parts(), timing: cfg.Timing, log: cfg.Logger.With(zap.String("node", cfg.NodeName)),
 		metrics: metrics.New(cfg.NodeName)}
-	// Every node New builds holds the store (parts.store): Validate refuses
-	// the one role without it, RoleAgent. The store, gossip and Autopilot
-	// add the node field to their logs themselves.
+	if !c.parts.store {
+		return c.newAgentOnly(), nil
+	}
+	// The store, gossip and Autopilot add the node field to their logs
+	// themselves.
 	rc := cfg.raftConfig(cfg.Logger)
 	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover}
 	if cfg.trusted() {
@@ -138,6 +143,9 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	}()
 	if err := c.metrics.Register(c.cfg.Registerer); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
+	}
+	if c.agentOnly != nil {
+		return c.startAgentOnly(ctx)
 	}
 	if c.trust != nil {
 		if err := c.prepareTrust(ctx); err != nil {
@@ -302,14 +310,28 @@ func (c *Cluster) nodeFailed(name string) bool {
 }
 
 // Client returns the in-process Client, which reads and writes through
-// this node. Usable after Start; calls before Start fail.
-func (c *Cluster) Client() Client { return &localClient{c: c.reg} }
+// this node. Usable after Start; calls before Start fail. On an
+// agent-only node it is the remote client the agent uses: it reaches the
+// API servers with this node's certificate, so the servers' node
+// authorizer allows it only what an agent may do (see Config.Role).
+func (c *Cluster) Client() Client {
+	if c.agentOnly != nil {
+		return &localClient{c: c.agentOnly.api}
+	}
+	return &localClient{c: c.reg}
+}
 
 // NodeName returns the node's name.
 func (c *Cluster) NodeName() string { return c.cfg.NodeName }
 
-// RaftAddr returns the Raft address peers dial (empty before Start).
-func (c *Cluster) RaftAddr() string { return c.store.Addr() }
+// RaftAddr returns the Raft address peers dial (empty before Start, and
+// always on an agent-only node).
+func (c *Cluster) RaftAddr() string {
+	if c.store == nil {
+		return ""
+	}
+	return c.store.Addr()
+}
 
 // GossipAddr returns the gossip address to give other nodes in
 // Config.Join (empty before Start).
@@ -323,11 +345,17 @@ func (c *Cluster) GossipAddr() string {
 }
 
 // IsLeader reports whether this node is the Raft leader (and runs the
-// controllers).
-func (c *Cluster) IsLeader() bool { return c.store.IsLeader() }
+// controllers); always false on an agent-only node.
+func (c *Cluster) IsLeader() bool { return c.store != nil && c.store.IsLeader() }
 
-// RaftState returns the node's Raft state (leader, term, peers, ...).
-func (c *Cluster) RaftState() raftstore.State { return c.store.State() }
+// RaftState returns the node's Raft state (leader, term, peers, ...); the
+// zero State on an agent-only node.
+func (c *Cluster) RaftState() raftstore.State {
+	if c.store == nil {
+		return raftstore.State{}
+	}
+	return c.store.State()
+}
 
 // Shutdown stops the node gracefully: it stops the controllers and the
 // agent (stopping Pods if Config.StopPodsOnShutdown), hands off Raft
@@ -359,13 +387,16 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 			cancel(cause)
 		}
 		c.wg.Wait()
+		if c.agentOnly != nil {
+			c.agentOnly.api.close()
+		}
 		var errs []error
 		if pilot != nil {
 			if err := pilot.Shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if graceful && c.store.IsLeader() {
+		if graceful && c.store != nil && c.store.IsLeader() {
 			if err := c.store.TransferLeadership(ctx); err != nil {
 				c.log.Warn("leadership transfer failed; the others elect a leader after their timeout", zap.Error(err))
 			}
@@ -380,11 +411,15 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 				errs = append(errs, err)
 			}
 		}
-		if err := c.store.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
+		if c.store != nil {
+			if err := c.store.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		c.metrics.Unregister()
-		c.unreadable.unregister()
+		if c.unreadable != nil {
+			c.unreadable.unregister()
+		}
 		c.stopErr = errors.Join(errs...)
 		c.log.Info("node stopped", zap.Bool("graceful", graceful))
 	})

@@ -248,10 +248,9 @@
 //
 // # What it does not do yet
 //
-//   - The HTTPS API server and a remote Client (same interface) come with
-//     the API server issue; agent-only nodes (RoleAgent) need them, so New
-//     (through Validate) refuses RoleAgent for now with an error naming
-//     Config.Role that wraps errors.ErrUnsupported.
+//   - Agent-only nodes (RoleAgent) serve no pods/log or exec for their
+//     Pods, do not renew their certificate and do not follow CA renewals
+//     or revocations (see Config.Role).
 //   - A node restarted with EncryptionKeys that lack the key of stored
 //     values starts, but every read of those values fails (with
 //     raftstore.ErrDecrypt); Start does not check the keys.
