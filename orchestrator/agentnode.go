@@ -141,21 +141,15 @@ func (c *Cluster) newRemoteClient(servers []string) (remoteClient, error) {
 	})
 }
 
-// apiServers returns the API URLs of the live servers in gossip.
-func (c *Cluster) apiServers() []string {
-	var urls []string
-	for _, m := range c.gosp.Members() {
-		if m.Status == membership.StatusAlive && m.Record.Role == membership.RoleServer && m.Record.APIAddr != "" {
-			urls = append(urls, "https://"+m.Record.APIAddr)
-		}
-	}
-	return urls
-}
-
 // followServers points the node's API client at the servers gossip knows
 // now.
 func (c *Cluster) followServers() {
-	servers := c.apiServers()
+	var servers []string
+	for _, s := range c.apiServers() {
+		if s.url != "" {
+			servers = append(servers, s.url)
+		}
+	}
 	before := c.agentOnly.api.serverList()
 	if err := c.agentOnly.api.setServers(servers); err != nil {
 		c.log.Error("API servers from gossip refused", zap.Strings("servers", servers), zap.Error(err))
