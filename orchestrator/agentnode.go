@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
@@ -36,12 +37,15 @@ import (
 // agentOnly is the state of an agent-only node.
 type agentOnly struct {
 	api *serverClient
+	// warn logs conditions that may persist, rate-limited.
+	warn *ratelog.Limiter
 }
 
 // newAgentOnly sets up an agent-only node in New: no store, no registry.
 func (c *Cluster) newAgentOnly() *Cluster {
 	c.trust = newTrustState(c.cfg.DataDir)
-	c.agentOnly = &agentOnly{api: &serverClient{scheme: api.DefaultScheme(), build: c.newRemoteClient}}
+	c.agentOnly = &agentOnly{api: &serverClient{scheme: api.DefaultScheme(), build: c.newRemoteClient},
+		warn: ratelog.New(c.log, ratelog.DefaultInterval)}
 	return c
 }
 
@@ -142,7 +146,9 @@ func (c *Cluster) newRemoteClient(servers []string) (remoteClient, error) {
 }
 
 // followServers points the node's API client at the servers gossip knows
-// now.
+// now. When gossip knows none (this node cut off from gossip, say by a
+// gossip key it has not learnt yet), it keeps the last servers: they may
+// well still answer, and the remote client tries each.
 func (c *Cluster) followServers() {
 	var servers []string
 	for _, s := range c.apiServers() {
@@ -151,6 +157,10 @@ func (c *Cluster) followServers() {
 		}
 	}
 	before := c.agentOnly.api.serverList()
+	if len(servers) == 0 && len(before) > 0 {
+		c.agentOnly.warn.Warn("no-servers", "gossip knows no live API server; keeping the last ones", zap.Strings("servers", before))
+		return
+	}
 	if err := c.agentOnly.api.setServers(servers); err != nil {
 		c.log.Error("API servers from gossip refused", zap.Strings("servers", servers), zap.Error(err))
 		return
@@ -162,12 +172,14 @@ func (c *Cluster) followServers() {
 
 // watchServers follows gossip: it re-reads the API servers on every
 // membership event (and every few heartbeats, since events may be
-// dropped), and refreshes the gossip keyring from a server's discovery
-// service, as servers rotate it (agents do not read the store).
+// dropped). Every ten heartbeats it also asks a server's discovery service
+// for the gossip keyring: servers rotate it among themselves
+// (RotateGossipKey waits for servers only), and an agent that missed the
+// new key would be cut off from gossip.
 func (c *Cluster) watchServers(ctx context.Context) {
 	recheck := time.NewTicker(5 * c.timing.HeartbeatInterval)
 	defer recheck.Stop()
-	ring := time.NewTicker(c.renewCheckInterval())
+	ring := time.NewTicker(10 * c.timing.HeartbeatInterval)
 	defer ring.Stop()
 	for {
 		select {
@@ -182,23 +194,47 @@ func (c *Cluster) watchServers(ctx context.Context) {
 	}
 }
 
-// refreshRing adopts the gossip keyring of the first live server that
-// answers the discovery service.
+// refreshRing adopts the gossip keyring of the first server that answers
+// the discovery service (servers in gossip, then Config.Join). After a
+// newer keyring it joins gossip again through the live members the server
+// names, so that a node cut off by a key change is merged back at once.
 func (c *Cluster) refreshRing(ctx context.Context) {
+	var addrs []string
 	for _, m := range c.gosp.Members() {
-		if m.Status != membership.StatusAlive || m.Record.Role != membership.RoleServer || m.Record.RPCAddr == "" {
-			continue
+		if m.Status == membership.StatusAlive && m.Record.Role == membership.RoleServer && m.Record.RPCAddr != "" {
+			addrs = append(addrs, m.Record.RPCAddr)
 		}
-		resp, _, err := c.discoverAt(ctx, m.Record.RPCAddr)
+	}
+	for _, addr := range append(addrs, c.cfg.Join...) {
+		resp, _, err := c.discoverAt(ctx, addr)
 		if err != nil {
-			c.log.Debug("gossip keyring refresh failed", zap.String("server", m.Name), zap.Error(err))
+			c.log.Debug("gossip keyring refresh failed", zap.String("server", addr), zap.Error(err))
 			continue
 		}
-		if len(resp.Ring.Keys) > 0 {
-			c.adoptRing(resp.Ring)
+		if len(resp.Ring.Keys) == 0 {
+			return
+		}
+		if c.sameRing(resp.Ring) || !c.adoptRing(resp.Ring) || len(resp.GossipAddrs) == 0 {
+			return
+		}
+		if err := c.gosp.Join(ctx, resp.GossipAddrs...); err != nil {
+			// Typically other agents that have not learnt the key yet.
+			c.log.Info("joining gossip again after a keyring change: not every member answered", zap.Error(err))
 		}
 		return
 	}
+}
+
+// sameRing reports whether ring is the keyring this node has already.
+func (c *Cluster) sameRing(ring gossipRing) bool {
+	if ring.Primary < 0 || ring.Primary >= len(ring.Keys) {
+		return true // malformed: nothing to adopt
+	}
+	c.trust.mu.Lock()
+	defer c.trust.mu.Unlock()
+	cur := c.trust.gossip
+	return ring.Version <= c.trust.ringVersion && len(cur) == len(ring.Keys) && len(cur) > 0 &&
+		string(cur[0]) == string(ring.Keys[ring.Primary])
 }
 
 // dialService opens a connection to the service svc on the cluster port

@@ -1,6 +1,7 @@
 package orchestrator_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -165,5 +166,35 @@ func TestAgentOnlyNodeSurvivesAServer(t *testing.T) {
 			}
 		}
 		return false
+	})
+}
+
+// Servers rotate the gossip key among themselves; agent-only nodes learn
+// the new keyring from a server's discovery service and stay in gossip.
+func TestAgentOnlyNodeFollowsGossipKeyRotation(t *testing.T) {
+	c := agentCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	leader := c.Node(c.Leader())
+	before := orchestrator.PrimaryGossipKey(leader)
+	if err := leader.RotateGossipKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := orchestrator.PrimaryGossipKey(leader)
+	if bytes.Equal(key, before) {
+		t.Fatal("RotateGossipKey left the primary key as it was")
+	}
+	c.Eventually(20*time.Second, "the agents on the new gossip key, seen alive by the servers and seeing them", func() bool {
+		for _, a := range []int{3, 4} {
+			if !bytes.Equal(orchestrator.PrimaryGossipKey(c.Node(a)), key) {
+				return false
+			}
+			for s := range 3 {
+				if !orchestrator.GossipSees(c.Node(s), c.NodeName(a)) || !orchestrator.GossipSees(c.Node(a), c.NodeName(s)) {
+					return false
+				}
+			}
+		}
+		return true
 	})
 }
