@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -146,12 +147,36 @@ func TestAPIServerOverHTTPS(t *testing.T) {
 	base := "https://" + tc.APIAddr(follower)
 	list := base + "/api/v1/namespaces"
 
-	if code, body := get(t, admin, list, ""); code == http.StatusUnauthorized || code == 0 {
-		t.Errorf("admin certificate on a follower: %d %s", code, body)
+	for i := range 3 {
+		code, body := get(t, anon, "https://"+tc.APIAddr(i)+"/version", "")
+		var v struct {
+			Major, Minor, GitVersion string
+		}
+		if code == 200 {
+			_ = json.Unmarshal([]byte(body), &v)
+		}
+		if code != 200 && code != 401 || code == 200 && (v.Major != "1" || !strings.HasPrefix(v.GitVersion, "v1.")) {
+			t.Errorf("/version on %s: %d %s", tc.NodeName(i), code, body)
+		}
 	}
-	if code, body := get(t, anon, list, "good-token"); code == http.StatusUnauthorized || code == 0 {
-		t.Errorf("token from the token file: %d %s", code, body)
+	if code, body := get(t, admin, base+"/version", ""); code != 200 || !strings.Contains(body, `"gitVersion"`) {
+		t.Errorf("/version: %d %s", code, body)
 	}
+	wantNamespaces := func(what string, code int, body string) {
+		t.Helper()
+		var l struct {
+			Kind  string
+			Items []struct{ Metadata struct{ Name string } }
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &l) != nil || l.Kind != "NamespaceList" ||
+			!slices.ContainsFunc(l.Items, func(it struct{ Metadata struct{ Name string } }) bool { return it.Metadata.Name == "default" }) {
+			t.Errorf("%s: %d %s; want a NamespaceList with default", what, code, body)
+		}
+	}
+	code, body := get(t, admin, list, "")
+	wantNamespaces("admin certificate on a follower", code, body)
+	code, body = get(t, anon, list, "good-token")
+	wantNamespaces("token from the token file", code, body)
 	assertUnauthorized := func(what string, c *http.Client, token string) {
 		t.Helper()
 		code, body := get(t, c, list, token)
@@ -205,4 +230,26 @@ func TestAPIServerOverHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the revoked admin certificate refused", func() bool { code, _ := get(t, admin, list, ""); return code == 401 })
+}
+
+// With cluster trust (real sockets, a joined server) the API uses the
+// node's trust: the founder's CA, its revocation list.
+func TestAPIServerWithClusterTrust(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 2, orchestratortest.WithTLS(), orchestratortest.WithAPI())
+	kc := readKubeconfig(t, tc.Kubeconfig(t))
+	admin := httpsClient(t, kc.Clusters[0].Cluster.CA, kc.Users[0].User.Cert, kc.Users[0].User.Key)
+	for i := range 2 {
+		url := "https://" + tc.APIAddr(i) + "/api/v1/namespaces/default"
+		eventually(t, "namespace default through "+tc.NodeName(i), func() bool {
+			code, body := get(t, admin, url, "")
+			return code == 200 && strings.Contains(body, `"name":"default"`)
+		})
+	}
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl is not on PATH: the kubectl check is left out")
+	}
+	out, err := exec.Command("kubectl", "--kubeconfig", tc.Kubeconfig(t), "--context", "flotilla-node-1", "get", "--raw", "/api/v1/namespaces/default").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"name":"default"`) {
+		t.Errorf("kubectl get --raw: %v\n%s", err, out)
+	}
 }
