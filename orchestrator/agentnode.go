@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/flotilla-io/flotilla/internal/ratelog"
@@ -39,6 +40,9 @@ type agentOnly struct {
 	api *serverClient
 	// warn logs conditions that may persist, rate-limited.
 	warn *ratelog.Limiter
+	// logLn is the log listener (agentlogs.go), set by Start under
+	// Cluster.mu; stop closes it.
+	logLn net.Listener
 }
 
 // newAgentOnly sets up an agent-only node in New: no store, no registry.
@@ -61,7 +65,12 @@ func (c *Cluster) startAgentOnly(ctx context.Context) error {
 	}
 	c.cfg.GossipKeys = c.trust.gossipKeys() // discovery may have brought a newer keyring
 	c.cfg.Capacity = c.cfg.detectCapacity(c.log)
-	gosp, err := membership.New(c.cfg.gossipConfig("", gossipJoin, c.cfg.Logger))
+	if err := c.listenLogs(); err != nil {
+		return err
+	}
+	gc := c.cfg.gossipConfig("", gossipJoin, c.cfg.Logger)
+	gc.Record.RPCAddr = c.logRecordAddr()
+	gosp, err := membership.New(gc)
 	if err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
@@ -71,6 +80,9 @@ func (c *Cluster) startAgentOnly(ctx context.Context) error {
 	if err := gosp.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
+	if err := c.advertiseLogs(ctx); err != nil {
+		return err
+	}
 	c.followServers()
 
 	runCtx, cancel := context.WithCancelCause(context.Background())
@@ -78,6 +90,7 @@ func (c *Cluster) startAgentOnly(ctx context.Context) error {
 	c.cancel = cancel
 	c.mu.Unlock()
 	c.wg.Go(func() { c.watchServers(runCtx) })
+	c.wg.Go(func() { c.serveAgentLogs(runCtx) })
 	cl := c.agentOnly.api
 	host, _, _ := net.SplitHostPort(gosp.Addr())
 	addrs := []api.NodeAddress{{Type: api.NodeHostName, Address: c.cfg.NodeName}}
@@ -313,4 +326,33 @@ func (c Config) validateAgentOnly() []error {
 		bad("BootstrapServers", "must be empty for a %q node: only servers found a cluster", RoleAgent)
 	}
 	return errs
+}
+
+// validateLogAddress checks Config.LogAddress.
+func (c Config) validateLogAddress() error {
+	if c.LogAddress == "" {
+		return nil
+	}
+	if c.Role != RoleAgent {
+		return fmt.Errorf("orchestrator: Config.LogAddress: only %q nodes use it: servers serve logs on their cluster port", RoleAgent)
+	}
+	if _, port, err := net.SplitHostPort(c.LogAddress); err != nil {
+		return fmt.Errorf("orchestrator: Config.LogAddress: %q: want host:port: %v", c.LogAddress, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("orchestrator: Config.LogAddress: %q: port %q is not a number from 0 to 65535", c.LogAddress, port)
+	}
+	return nil
+}
+
+// close releases what Start opened for the agent-only node once its
+// goroutines have stopped: the remote clients' connections and the log
+// listener (if Start failed before serving it).
+func (c *Cluster) closeAgentOnly() {
+	c.agentOnly.api.close()
+	c.mu.Lock()
+	ln := c.agentOnly.logLn
+	c.mu.Unlock()
+	if ln != nil {
+		_ = ln.Close()
+	}
 }

@@ -11,18 +11,20 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/orchestrator/runtime/fake"
 )
 
 // agentCluster starts 3 servers that run no Pods (DisableAgent) and 2
 // agent-only nodes (node-3, node-4), all Ready.
-func agentCluster(t *testing.T) *orchestratortest.TestCluster {
+func agentCluster(t *testing.T, opts ...orchestratortest.Option) *orchestratortest.TestCluster {
 	t.Helper()
-	c := orchestratortest.NewCluster(t, 3, orchestratortest.WithTLS(), orchestratortest.WithAPI(),
+	opts = append([]orchestratortest.Option{orchestratortest.WithTLS(), orchestratortest.WithAPI(),
 		orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
 			if cfg.Role != orchestrator.RoleAgent {
 				cfg.DisableAgent = true
 			}
-		}))
+		})}, opts...)
+	c := orchestratortest.NewCluster(t, 3, opts...)
 	c.AddAgent()
 	c.AddAgent()
 	c.WaitReady(30 * time.Second)
@@ -197,4 +199,32 @@ func TestAgentOnlyNodeFollowsGossipKeyRotation(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// pods/log of a Pod on an agent-only node, through every server's API: the
+// server reads it from the agent's log listener.
+func TestAgentOnlyNodePodLogs(t *testing.T) {
+	c := agentCluster(t, orchestratortest.WithFakeRuntime(func(_ int, cfg *fake.Config) {
+		cfg.ImageBehaviors = map[string]fake.Behavior{"logger:1": {Logs: []string{"one", "two", "three"}}}
+	}))
+	ctx := context.Background()
+	p := &orchestrator.Pod{ObjectMeta: orchestrator.ObjectMeta{Name: "logs", Namespace: "default"},
+		Spec: orchestrator.PodSpec{NodeName: "node-3", Containers: []orchestrator.Container{{Name: "app", Image: "logger:1"}}}}
+	if err := c.Client().Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	kc := readKubeconfig(t, c.Kubeconfig(t))
+	admin := httpsClient(t, kc.Clusters[0].Cluster.CA, kc.Users[0].User.Cert, kc.Users[0].User.Key)
+	for via := range 3 {
+		url := "https://" + c.APIAddr(via) + "/api/v1/namespaces/default/pods/logs/log"
+		var code int
+		var body string
+		eventually(t, "the log of a Pod on agent node-3 through "+c.NodeName(via), func() bool {
+			code, body = get(t, admin, url, "")
+			return code == 200 && body == "one\ntwo\nthree\n"
+		})
+		if code, body = get(t, admin, url+"?tailLines=1", ""); code != 200 || body != "three\n" {
+			t.Fatalf("log?tailLines=1 through %s: %d %q", c.NodeName(via), code, body)
+		}
+	}
 }

@@ -411,7 +411,7 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 		}
 		c.wg.Wait()
 		if c.agentOnly != nil {
-			c.agentOnly.api.close()
+			c.closeAgentOnly()
 		}
 		c.closeAPI()
 		var errs []error

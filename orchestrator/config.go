@@ -71,14 +71,23 @@ type Config struct {
 	// is that remote client, RaftAddr is "", IsLeader false, RaftState
 	// zero and the trust operations return ErrAgentOnly.
 	//
-	// What agent-only nodes cannot do yet: serve pods/log (or exec) for
-	// their Pods, which needs a listener on the agent node; renew their
-	// certificate (servers renew their own from the CA in the store;
-	// an agent's lives CertificateValidity, 90 days by default, and
-	// then needs a new join with a fresh DataDir); follow CA renewals
-	// and certificate revocations (they read no store; they take the
-	// servers' gossip keyring from the discovery service periodically).
+	// An agent-only node serves its Pods' logs (pods/log through any
+	// server) on LogAddress, to servers only (mutual TLS).
+	//
+	// What agent-only nodes cannot do yet: exec, attach or port-forward
+	// (no server does yet); renew their certificate (servers renew their
+	// own from the CA in the store; an agent's lives CertificateValidity,
+	// 90 days by default, and then needs a new join with a fresh
+	// DataDir); follow CA renewals and certificate revocations (they read
+	// no store; they take the servers' gossip keyring from the discovery
+	// service every ten heartbeats).
 	Role Role
+	// LogAddress (RoleAgent only) is the host:port where an agent-only
+	// node serves its Pods' logs to the servers, over mutual TLS with
+	// server certificates only; it is advertised in the node's gossip
+	// record. Empty means GossipBindAddr's host (all interfaces when that
+	// is empty) on a free port. Servers serve logs on their cluster port.
+	LogAddress string
 	// DataDir holds the Raft log and snapshots. Empty keeps everything in
 	// memory: nothing survives Shutdown.
 	DataDir string
@@ -490,6 +499,9 @@ func (c Config) Validate() error {
 	}
 	if !parts.store {
 		errs = append(errs, c.validateAgentOnly()...)
+	}
+	if err := c.validateLogAddress(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Runtime == nil && parts.agent {
 		bad("Runtime", "required unless DisableAgent is set")
