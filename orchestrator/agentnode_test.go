@@ -132,6 +132,11 @@ func TestAgentOnlyNodesRunPods(t *testing.T) {
 		by, err := podsByNode(ctx, cl)
 		return err == nil && by["node-4"] == 4 && by["node-3"] == 0
 	})
+
+	// node-3 comes back from its DataDir (its credentials, no token) and
+	// is Ready again.
+	c.RestartNode(3)
+	c.WaitReady(30 * time.Second)
 }
 
 // An agent-only node follows the API servers through gossip: with one

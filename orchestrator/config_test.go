@@ -88,6 +88,15 @@ func TestRoleAgentValidate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("an agent with Join and a DataDir: %v", err)
 	}
+	cfg.LogAddress = "127.0.0.1:99999"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.LogAddress") {
+		t.Errorf("an agent with a bad LogAddress: want a Config.LogAddress problem, got %v", err)
+	}
+	server := orchestrator.TestConfig("s")
+	server.Runtime, server.LogAddress = rt, "127.0.0.1:0"
+	if err := server.Validate(); err == nil || !strings.Contains(err.Error(), "Config.LogAddress") {
+		t.Errorf("a server with LogAddress: want a Config.LogAddress problem, got %v", err)
+	}
 }
 
 // The trust fields are checked, each naming itself.
