@@ -22,8 +22,10 @@ import (
 // Cluster is one node of a Flotilla cluster: a Raft server holding the
 // cluster state, a gossip member, Autopilot (Raft membership from gossip),
 // a node agent running this node's Pods, and — while this node is the Raft
-// leader — the controllers and the scheduler. Several Clusters may run in
-// one process (tests do).
+// leader — the controllers and the scheduler. An agent-only node
+// (Config.Role RoleAgent) is a gossip member and a node agent only, which
+// reaches the cluster state through the servers' HTTPS API. Several
+// Clusters may run in one process (tests do).
 //
 // Create it with New, then Start; Shutdown when done.
 type Cluster struct {
@@ -122,13 +124,19 @@ func New(cfg Config) (*Cluster, error) {
 // credentials (see Config.JoinToken and Config.ClusterCA): loaded from
 // DataDir, made by a founder, or obtained with the join token.
 //
+// An agent-only node starts its log listener, gossip and its agent; it
+// does not wait for an API server either: its agent's calls fail with
+// ServiceUnavailable until gossip names one, and are retried.
+//
 // Errors: no credentials and no JoinToken on a node that does not found
 // the cluster (naming Config.JoinToken); the control loops' metrics
 // collide on Config.Registerer; several founders without
 // Config.ClusterCA; the join was refused (a wrong, expired or revoked
 // token, an agent token for a server, a CA that does not match the
 // token's fingerprint: the server's reason is in the error); unreadable
-// credentials under DataDir (naming the file); an address cannot be bound;
+// credentials under DataDir (naming the file), or an agent-only node's
+// DataDir holding another node's or a server's credentials; an address
+// cannot be bound (Config.LogAddress named for an agent-only node);
 // the data dir cannot be opened; no server of Config.Join answered, or
 // joining gossip failed, before ctx ended; Start was called twice or after
 // Shutdown. On error everything started is stopped again.
