@@ -24,6 +24,10 @@ type Config struct {
 	// RootCAs verifies the servers' certificates (the cluster CA). nil
 	// uses the host's root CAs.
 	RootCAs *x509.CertPool
+	// TLSServerName, if set, is the name the servers' certificates are
+	// verified against instead of each URL's host (kubeconfig's
+	// tls-server-name).
+	TLSServerName string
 	// Certificate, if set, is the client certificate presented to the
 	// servers (issued by the cluster CA).
 	Certificate *tls.Certificate

@@ -70,6 +70,7 @@ func newTransport(cfg Config) (*transport, error) {
 	tlsConf := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		RootCAs:    cfg.RootCAs,
+		ServerName: cfg.TLSServerName,
 		NextProtos: []string{"h2", "http/1.1"},
 	}
 	if cfg.Certificate != nil {
