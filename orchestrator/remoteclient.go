@@ -194,7 +194,9 @@ func remoteConfig(data []byte, o remoteOptions) (remote.Config, error) {
 		return remote.Config{}, fmt.Errorf("kubeconfig: clusters: no cluster named %q (context %q)", kctx.Cluster, ctxName)
 	}
 	cluster := kc.Clusters[cl].Cluster
-	field := func(name string) string { return fmt.Sprintf("kubeconfig: clusters[%q].cluster.%s", kctx.Cluster, name) }
+	field := func(name string) string {
+		return fmt.Sprintf("kubeconfig: clusters[%q].cluster.%s", kctx.Cluster, name)
+	}
 
 	var errs []error
 	if cluster.Server == "" {
