@@ -38,6 +38,9 @@ func (c *Client) Watch(ctx context.Context, info api.KindInfo, o client.ListOpti
 	if _, err := client.ParseResourceVersion(o.ResourceVersion); err != nil {
 		return nil, err
 	}
+	if err := client.CheckListOptions(info, o); err != nil {
+		return nil, err
+	}
 	rv := o.ResourceVersion
 	if rv == "" || rv == "0" {
 		cur, err := c.revision(ctx, info, o.Namespace)
