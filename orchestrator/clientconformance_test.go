@@ -12,10 +12,16 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
 )
 
-// clientConformance checks the write options, patch types and Apply of
-// one Client implementation. Every implementation (the in-process client
-// today, the HTTPS client with the API server) runs it.
+// clientConformance checks one Client implementation: each verb, the
+// typed errors, selectors, watches, the status subresource, the write
+// options, patch types and Apply. Every implementation (the in-process
+// client, the HTTPS client) runs it and must pass all of it.
 func clientConformance(t *testing.T, cl orchestrator.Client) {
+	t.Run("CRUD", func(t *testing.T) { crud(t, cl) })
+	t.Run("ErrorPredicates", func(t *testing.T) { errorPredicates(t, cl) })
+	t.Run("ListSelectors", func(t *testing.T) { listSelectors(t, cl) })
+	t.Run("WatchOrderAndResume", func(t *testing.T) { watchOrderAndResume(t, cl) })
+	t.Run("UpdateStatus", func(t *testing.T) { updateStatus(t, cl) })
 	t.Run("ApplyKeepsOtherWritersWork", func(t *testing.T) { applyKeepsOtherWritersWork(t, cl) })
 	t.Run("ApplyDoesNotFinishDeletion", func(t *testing.T) { applyDoesNotFinishDeletion(t, cl) })
 	t.Run("DryRun", func(t *testing.T) { dryRun(t, cl) })
