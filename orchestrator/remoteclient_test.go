@@ -1,6 +1,7 @@
 package orchestrator_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -78,4 +79,32 @@ users:
 - name: test
   user: {token: %q}
 `, server, base64.StdEncoding.EncodeToString(caPEM), token)
+}
+
+// TestClientWatchTooOld: on a node that keeps few events for watches, a
+// watch from a revision compacted away is TooOld through either client.
+func TestClientWatchTooOld(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 1, orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
+		orchestrator.SetWatchHistoryForTest(cfg, 16)
+	}))
+	ctx := context.Background()
+	var first string
+	for i := range 40 {
+		cm := configMap(fmt.Sprintf("too-old-%d", i), nil, nil)
+		if err := tc.Client().Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = cm.ResourceVersion
+		}
+	}
+	srv := serveAPI(t, tc.Node(0))
+	remote, err := orchestrator.NewRemoteClient(testKubeconfig(srv.URL,
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), "conformance-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = remote.Close() })
+	t.Run("Local", func(t *testing.T) { watchTooOld(t, tc.Client(), first) })
+	t.Run("Remote", func(t *testing.T) { watchTooOld(t, remote, first) })
 }
