@@ -3,8 +3,8 @@ package apiserver
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"mime"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
