@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,8 +77,10 @@ func WithRequestTimeout(d time.Duration) RemoteOption {
 // user's client-certificate-data and client-key-data (or the files
 // client-certificate and client-key), token or tokenFile. Relative file
 // names are relative to the working directory (NewRemoteClientFromFile:
-// to the kubeconfig's directory). It opens no connection until the
-// first request.
+// to the kubeconfig's directory). The servers listed by the extension
+// flotilla-servers (AdminKubeconfig writes every server's URL there) and
+// by WithFailoverServers are tried, in order, when the context's server
+// cannot be reached. It opens no connection until the first request.
 //
 // Errors (each naming the kubeconfig field): a kubeconfig that is not
 // YAML; no context selected, or a context, cluster or user it names
@@ -111,9 +114,9 @@ func NewRemoteClientFromFile(path string, opts ...RemoteOption) (*RemoteClient, 
 	return newRemoteClient(b, o)
 }
 
-// kubeconfig is the part of a kubeconfig (clientcmd's v1 Config) a
+// remoteKubeconfig is the part of a kubeconfig (clientcmd's v1 Config) a
 // RemoteClient reads.
-type kubeconfig struct {
+type remoteKubeconfig struct {
 	CurrentContext string `json:"current-context"`
 	Clusters       []struct {
 		Name    string `json:"name"`
@@ -147,6 +150,15 @@ type kubeconfig struct {
 			User    string `json:"user"`
 		} `json:"context"`
 	} `json:"contexts"`
+	// Extensions may hold "flotilla-servers" (AdminKubeconfig writes
+	// it): every server's API URL.
+	Extensions []struct {
+		Name      string `json:"name"`
+		Extension struct {
+			Kind    string   `json:"kind"`
+			Servers []string `json:"servers"`
+		} `json:"extension"`
+	} `json:"extensions"`
 }
 
 func newRemoteClient(data []byte, o remoteOptions) (*RemoteClient, error) {
@@ -163,7 +175,7 @@ func newRemoteClient(data []byte, o remoteOptions) (*RemoteClient, error) {
 
 // remoteConfig reads the remote client's Config from a kubeconfig.
 func remoteConfig(data []byte, o remoteOptions) (remote.Config, error) {
-	var kc kubeconfig
+	var kc remoteKubeconfig
 	if err := yaml.Unmarshal(data, &kc); err != nil {
 		return remote.Config{}, fmt.Errorf("kubeconfig: not a kubeconfig: %w", err)
 	}
@@ -209,13 +221,16 @@ func remoteConfig(data []byte, o remoteOptions) (remote.Config, error) {
 		errs = append(errs, errors.New(field("proxy-url")+": proxies are not supported"))
 	}
 	cfg := remote.Config{
-		Servers:       append([]string{cluster.Server}, o.servers...),
 		TLSServerName: cluster.TLSServerName,
 		Logger:        o.logger,
 		Timeout:       o.timeout,
 	}
-	if cluster.Server == "" {
-		cfg.Servers = o.servers
+	// The context's server first, then the failover servers: those
+	// given, and those of the flotilla-servers extension.
+	for _, s := range slices.Concat([]string{cluster.Server}, o.servers, flotillaServers(kc)) {
+		if s != "" && !slices.Contains(cfg.Servers, s) {
+			cfg.Servers = append(cfg.Servers, s)
+		}
 	}
 	caPEM, err := dataOrFile(cluster.CertificateAuthorityData, cluster.CertificateAuthority, o.dir)
 	if err != nil {
@@ -285,6 +300,17 @@ func remoteConfig(data []byte, o remoteOptions) (remote.Config, error) {
 		return remote.Config{}, err
 	}
 	return cfg, nil
+}
+
+// flotillaServers returns the server URLs of the flotilla-servers
+// extension, if the kubeconfig has it.
+func flotillaServers(kc remoteKubeconfig) []string {
+	for _, e := range kc.Extensions {
+		if e.Name == "flotilla-servers" && e.Extension.Kind == "ServerList" {
+			return e.Extension.Servers
+		}
+	}
+	return nil
 }
 
 // dataOrFile returns data, or the contents of file when data is empty.

@@ -2,7 +2,6 @@ package orchestrator_test
 
 import (
 	"context"
-	"encoding/pem"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,21 +15,17 @@ import (
 
 // BenchmarkRemoteCreate64 measures ConfigMap creates from 64 goroutines
 // at once on a 3-server in-process cluster, through a follower: Remote
-// through the HTTPS Kubernetes API on loopback (HTTP/2, bearer token),
+// through the HTTPS Kubernetes API on loopback (HTTP/2, the admin client
+// certificate),
 // Local through the same node's in-process Client. It reports creates/s
 // and the p99 latency of one create, for BENCHMARKS.md's ratio.
 //
 //	go test -run '^$' -bench BenchmarkRemoteCreate64 -benchtime 5000x ./orchestrator/
 func BenchmarkRemoteCreate64(b *testing.B) {
-	tc := orchestratortest.NewCluster(b, 3)
-	node := tc.Node((tc.Leader() + 1) % 3)
-	srv := serveAPI(b, node)
-	remote, err := orchestrator.NewRemoteClient(testKubeconfig(srv.URL,
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), "conformance-token"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = remote.Close() })
+	tc := orchestratortest.NewCluster(b, 3, orchestratortest.WithAPI())
+	i := (tc.Leader() + 1) % 3
+	node := tc.Node(i)
+	remote := remoteClient(b, tc, i)
 	var run atomic.Int64
 	b.Run("Remote", func(b *testing.B) { benchCreates(b, remote, run.Add(1)) })
 	b.Run("Local", func(b *testing.B) { benchCreates(b, node.Client(), run.Add(1)) })

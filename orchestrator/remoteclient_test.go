@@ -2,89 +2,50 @@ package orchestrator_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/pem"
 	"fmt"
-	"net/http/httptest"
-	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zaptest"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
 )
 
 // TestRemoteClientConformance runs the Client contract suite through the
-// HTTPS Kubernetes API: a 3-node cluster, the remote client pointed at a
-// follower, with the other nodes as failover servers.
+// HTTPS Kubernetes API: a 3-node cluster, the remote client from a
+// follower's admin kubeconfig (its client certificate of the cluster CA),
+// with the other servers of the kubeconfig's flotilla-servers list as
+// failover.
 func TestRemoteClientConformance(t *testing.T) {
-	tc := orchestratortest.NewCluster(t, 3)
-	leader := tc.Leader()
-	var urls []string
-	var caPEM []byte
-	for i := range 3 {
-		srv := serveAPI(t, tc.Node((leader+1+i)%3))
-		urls = append(urls, srv.URL)
-		caPEM = append(caPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})...)
-	}
-	cl, err := orchestrator.NewRemoteClient(testKubeconfig(urls[0], caPEM, "conformance-token"),
-		orchestrator.WithFailoverServers(urls[1:]...), orchestrator.WithRemoteLogger(zaptest.NewLogger(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cl.Close() })
+	tc := orchestratortest.NewCluster(t, 3, orchestratortest.WithAPI())
+	cl := remoteClient(t, tc, (tc.Leader()+1)%3)
 	clientConformance(t, cl)
 }
 
-// serveAPI serves node's Kubernetes API over HTTPS (HTTP/2) on loopback,
-// to the bearer token "conformance-token" (user admin).
-//
-// TODO(lead): replace with orchestratortest.WithAPI and
-// TestCluster.Kubeconfig once branch serve provides them.
-func serveAPI(tb testing.TB, node *orchestrator.Cluster) *httptest.Server {
+// remoteClient returns a RemoteClient from node i's admin kubeconfig,
+// closed by tb.Cleanup.
+func remoteClient(tb testing.TB, tc *orchestratortest.TestCluster, i int) *orchestrator.RemoteClient {
 	tb.Helper()
-	tokens, err := authn.ParseTokens(strings.NewReader("conformance-token,admin,uid-admin,system:masters\n"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h, err := apiserver.New(apiserver.Config{
-		Client:        orchestrator.ClientSeamForTest(node),
-		Authenticator: authn.New(authn.Config{Tokens: tokens}),
-		Logger:        zaptest.NewLogger(tb),
+	var kc []byte
+	var err error
+	// The cluster CA reaches a follower's store shortly after start.
+	tc.Eventually(10*time.Second, "an admin kubeconfig from node "+tc.NodeName(i), func() bool {
+		kc, err = tc.Node(i).AdminKubeconfig(context.Background())
+		return err == nil
 	})
+	cl, err := orchestrator.NewRemoteClient(kc, orchestrator.WithRemoteLogger(zaptest.NewLogger(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	tb.Cleanup(srv.Close)
-	return srv
-}
-
-func testKubeconfig(server string, caPEM []byte, token string) []byte {
-	return fmt.Appendf(nil, `apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: test
-  cluster: {server: %q, certificate-authority-data: %s}
-contexts:
-- name: test
-  context: {cluster: test, user: test}
-users:
-- name: test
-  user: {token: %q}
-`, server, base64.StdEncoding.EncodeToString(caPEM), token)
+	tb.Cleanup(func() { _ = cl.Close() })
+	return cl
 }
 
 // TestClientWatchTooOld: on a node that keeps few events for watches, a
 // watch from a revision compacted away is TooOld through either client.
 func TestClientWatchTooOld(t *testing.T) {
-	tc := orchestratortest.NewCluster(t, 1, orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
+	tc := orchestratortest.NewCluster(t, 1, orchestratortest.WithAPI(), orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
 		orchestrator.SetWatchHistoryForTest(cfg, 16)
 	}))
 	ctx := context.Background()
@@ -98,13 +59,7 @@ func TestClientWatchTooOld(t *testing.T) {
 			first = cm.ResourceVersion
 		}
 	}
-	srv := serveAPI(t, tc.Node(0))
-	remote, err := orchestrator.NewRemoteClient(testKubeconfig(srv.URL,
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), "conformance-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = remote.Close() })
+	remote := remoteClient(t, tc, 0)
 	t.Run("Local", func(t *testing.T) { watchTooOld(t, tc.Client(), first) })
 	t.Run("Remote", func(t *testing.T) { watchTooOld(t, remote, first) })
 }
