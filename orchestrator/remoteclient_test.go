@@ -63,3 +63,36 @@ func TestClientWatchTooOld(t *testing.T) {
 	t.Run("Local", func(t *testing.T) { watchTooOld(t, tc.Client(), first) })
 	t.Run("Remote", func(t *testing.T) { watchTooOld(t, remote, first) })
 }
+
+// TestRemoteClientFailover: when the server of the kubeconfig's context
+// goes down, the remote client carries on through the other servers the
+// kubeconfig lists; when none answers, IsServiceUnavailable.
+func TestRemoteClientFailover(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 3, orchestratortest.WithAPI())
+	first := (tc.Leader() + 1) % 3
+	cl := remoteClient(t, tc, first)
+	ctx := context.Background()
+	if err := cl.Create(ctx, configMap("failover-1", nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	tc.StopNode(first)
+	if err := cl.Create(ctx, configMap("failover-2", nil, nil)); err != nil {
+		t.Fatalf("create with the context's server down: %v", err)
+	}
+	var l orchestrator.ConfigMapList
+	if err := cl.List(ctx, &l, orchestrator.MatchingFields{"metadata.namespace": "default"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Items) < 2 {
+		t.Errorf("list after failover: %d ConfigMaps, want both", len(l.Items))
+	}
+	for i := range 3 {
+		if i != first {
+			tc.StopNode(i)
+		}
+	}
+	err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "failover-1"}, &orchestrator.ConfigMap{})
+	if !orchestrator.IsServiceUnavailable(err) {
+		t.Fatalf("every server down: %v, want ServiceUnavailable", err)
+	}
+}
