@@ -3,8 +3,11 @@ package orchestrator_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"go.uber.org/zap/zaptest"
 
@@ -94,5 +97,34 @@ func TestRemoteClientFailover(t *testing.T) {
 	err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "failover-1"}, &orchestrator.ConfigMap{})
 	if !orchestrator.IsServiceUnavailable(err) {
 		t.Fatalf("every server down: %v, want ServiceUnavailable", err)
+	}
+}
+
+// TestRemoteClientUnauthorized: a credential the cluster does not accept
+// is IsUnauthorized.
+func TestRemoteClientUnauthorized(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 1, orchestratortest.WithAPI())
+	kc, err := os.ReadFile(tc.Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(kc, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range m["users"].([]any) {
+		u.(map[string]any)["user"] = map[string]any{"token": "not-a-token-of-this-cluster"}
+	}
+	if kc, err = yaml.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := orchestrator.NewRemoteClient(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	err = cl.Get(context.Background(), orchestrator.ObjectKey{Namespace: "default", Name: "x"}, &orchestrator.ConfigMap{})
+	if !orchestrator.IsUnauthorized(err) {
+		t.Fatalf("a bogus token: %v, want Unauthorized", err)
 	}
 }
