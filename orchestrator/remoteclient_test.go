@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
 	"go.uber.org/zap/zaptest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
