@@ -248,9 +248,9 @@
 //
 // # What it does not do yet
 //
-//   - The HTTPS API server and a remote Client (same interface) come with
-//     the API server issue; agent-only nodes (RoleAgent) need them, so New
-//     (through Validate) refuses RoleAgent for now with an error naming
+//   - Agent-only nodes (RoleAgent) need their agent wired to the HTTPS
+//     client (NewRemoteClient's, over the servers' Kubernetes API); until
+//     then New (through Validate) refuses RoleAgent with an error naming
 //     Config.Role that wraps errors.ErrUnsupported.
 //   - A node restarted with EncryptionKeys that lack the key of stored
 //     values starts, but every read of those values fails (with
