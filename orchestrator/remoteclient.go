@@ -80,7 +80,9 @@ func WithRequestTimeout(d time.Duration) RemoteOption {
 // to the kubeconfig's directory). The servers listed by the extension
 // flotilla-servers (AdminKubeconfig writes every server's URL there) and
 // by WithFailoverServers are tried, in order, when the context's server
-// cannot be reached. It opens no connection until the first request.
+// cannot be reached. The context's namespace is not used: an object
+// without a namespace is in "default", as with Cluster.Client. It opens
+// no connection until the first request.
 //
 // Errors (each naming the kubeconfig field): a kubeconfig that is not
 // YAML; no context selected, or a context, cluster or user it names

@@ -38,7 +38,8 @@ type Config struct {
 	// api.DefaultScheme().
 	Scheme *api.Scheme
 	// Timeout bounds each request but Watch, from sending it to reading
-	// the whole response. Zero means 30s; negative means none (only ctx
+	// the whole response; past it the request fails with a Timeout error
+	// (api.IsTimeout). Zero means 30s; negative means none (only ctx
 	// bounds it).
 	Timeout time.Duration
 	// DialTimeout bounds connecting (TCP and TLS handshake) to one
