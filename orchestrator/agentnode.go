@@ -152,7 +152,7 @@ func (c *Cluster) newRemoteClient(servers []string) (remoteClient, error) {
 	for _, ca := range c.trust.pool.CAs() {
 		roots.AddCert(ca)
 	}
-	return newRemote(remoteOptions{
+	return remote.New(remote.Config{
 		Servers: servers, RootCAs: roots, Certificate: c.trust.creds.TLSCertificate(),
 		UserAgent: "flotilla-agent/" + c.cfg.NodeName, Logger: c.log.Named("remote"),
 	})
@@ -285,20 +285,6 @@ func (c *Cluster) dialService(ctx context.Context, addr string, svc byte) (net.C
 // RotateEncryptionKey. Call them on a server. It wraps
 // errors.ErrUnsupported.
 var ErrAgentOnly = fmt.Errorf("orchestrator: an agent-only node (Config.Role agent) holds no cluster state: call this on a server: %w", errors.ErrUnsupported)
-
-// remoteOptions are the settings of an agent-only node's remote client.
-type remoteOptions struct {
-	Servers     []string
-	RootCAs     *x509.CertPool
-	Certificate *tls.Certificate
-	UserAgent   string
-	Logger      *zap.Logger
-}
-
-func newRemote(o remoteOptions) (remoteClient, error) {
-	return remote.New(remote.Config{Servers: o.Servers, RootCAs: o.RootCAs, Certificate: o.Certificate,
-		UserAgent: o.UserAgent, Logger: o.Logger})
-}
 
 // validateAgentOnly reports what an agent-only node's Config must not
 // have, or lacks.

@@ -300,9 +300,8 @@
 //
 // # What it does not do yet
 //
-//   - Agent-only nodes (RoleAgent) serve no pods/log or exec for their
-//     Pods, do not renew their certificate and do not follow CA renewals
-//     or revocations (see Config.Role).
+//   - Agent-only nodes (RoleAgent) do not renew their certificate and do
+//     not follow CA renewals or revocations (see Config.Role).
 //   - A node restarted with EncryptionKeys that lack the key of stored
 //     values starts, but every read of those values fails (with
 //     raftstore.ErrDecrypt); Start does not check the keys.

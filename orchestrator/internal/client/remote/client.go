@@ -209,6 +209,9 @@ func (c *Client) List(ctx context.Context, list api.ObjectList, o client.ListOpt
 }
 
 func (c *Client) list(ctx context.Context, info api.KindInfo, o client.ListOptions) (api.ObjectList, error) {
+	if err := client.CheckListOptions(info, o); err != nil {
+		return nil, err
+	}
 	q := listQuery(o)
 	if !o.Consistent {
 		q.Set("resourceVersion", "0")
@@ -269,6 +272,9 @@ func (c *Client) Create(ctx context.Context, obj api.Object, o client.CreateOpti
 	if err != nil {
 		return err
 	}
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
+		return err
+	}
 	b, err := c.encode(obj)
 	if err != nil {
 		return err
@@ -306,6 +312,9 @@ func (c *Client) put(ctx context.Context, obj api.Object, sub string, o client.U
 	if obj.GetName() == "" {
 		return api.NewInvalid(info.Kind, "", api.FieldErrorList{api.Required(api.NewPath("metadata", "name"), "name is required")})
 	}
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
+		return err
+	}
 	b, err := c.encode(obj)
 	if err != nil {
 		return err
@@ -333,6 +342,9 @@ func (c *Client) Patch(ctx context.Context, obj api.Object, pt api.PatchType, pa
 	}
 	if obj.GetName() == "" {
 		return api.NewNotFound(info.Kind, "")
+	}
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
+		return err
 	}
 	if patch == nil {
 		patch = []byte{}
@@ -410,6 +422,9 @@ func (c *Client) Bind(ctx context.Context, pod *api.Pod, nodeName string, o clie
 	}
 	if pod.Name == "" {
 		return nil, api.NewNotFound(info.Kind, "")
+	}
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
+		return nil, err
 	}
 	ns := objectNamespace(info, pod)
 	binding := corev1.Binding{

@@ -24,6 +24,10 @@ type Config struct {
 	// RootCAs verifies the servers' certificates (the cluster CA). nil
 	// uses the host's root CAs.
 	RootCAs *x509.CertPool
+	// TLSServerName, if set, is the name the servers' certificates are
+	// verified against instead of each URL's host (kubeconfig's
+	// tls-server-name).
+	TLSServerName string
 	// Certificate, if set, is the client certificate presented to the
 	// servers (issued by the cluster CA).
 	Certificate *tls.Certificate
@@ -34,7 +38,8 @@ type Config struct {
 	// api.DefaultScheme().
 	Scheme *api.Scheme
 	// Timeout bounds each request but Watch, from sending it to reading
-	// the whole response. Zero means 30s; negative means none (only ctx
+	// the whole response; past it the request fails with a Timeout error
+	// (api.IsTimeout). Zero means 30s; negative means none (only ctx
 	// bounds it).
 	Timeout time.Duration
 	// DialTimeout bounds connecting (TCP and TLS handshake) to one

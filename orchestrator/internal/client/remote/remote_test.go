@@ -415,8 +415,8 @@ func TestContextEndsRequests(t *testing.T) {
 	}
 	c.t.timeout = 20 * time.Millisecond
 	err = c.Get(context.Background(), "ns", "cm", &api.ConfigMap{}, client.GetOptions{})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("past the request timeout: %v", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !api.IsTimeout(err) {
+		t.Fatalf("past the request timeout: %v; want a Timeout wrapping context.DeadlineExceeded", err)
 	}
 }
 

@@ -70,6 +70,7 @@ func newTransport(cfg Config) (*transport, error) {
 	tlsConf := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		RootCAs:    cfg.RootCAs,
+		ServerName: cfg.TLSServerName,
 		NextProtos: []string{"h2", "http/1.1"},
 	}
 	if cfg.Certificate != nil {
@@ -206,12 +207,28 @@ func (e *transportError) Unwrap() []error { return []error{e.status, e.cause} }
 
 // call sends r and reads the whole answer: a 2xx body is returned, any
 // other status becomes the StatusError it describes.
+//
+// Errors: the response's StatusError; ctx.Err() when ctx ends; a Timeout
+// StatusError wrapping context.DeadlineExceeded past the Timeout; those
+// of send.
 func (t *transport) call(ctx context.Context, r request) ([]byte, error) {
+	parent := ctx
 	if t.timeout > 0 && !r.watch {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 		defer cancel()
 	}
+	body, err := t.read(ctx, r)
+	if err != nil && parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, &transportError{
+			status: api.NewTimeout(fmt.Sprintf("%s %s: no answer within %v", r.method, r.path(), t.timeout), 0),
+			cause:  context.DeadlineExceeded,
+		}
+	}
+	return body, err
+}
+
+func (t *transport) read(ctx context.Context, r request) ([]byte, error) {
 	resp, err := t.send(ctx, r)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 
@@ -18,6 +19,12 @@ import (
 // revision o.ResourceVersion: GET ?watch=true&allowWatchBookmarks=true
 // with the selectors, read as Kubernetes' stream of {"type","object"}
 // events. The watch lasts until Stop, ctx ends, or the stream does.
+//
+// With o.ResourceVersion "" or "0" the watch starts now, as the local
+// registry's does: a Kubernetes server would first send every existing
+// object as ADDED, so the Client first reads the serving replica's
+// revision (a list with resourceVersion=0 and limit=1) and watches from
+// it.
 //
 // Errors of Watch itself: those the server answers the request with
 // (TooOld or TooLargeResourceVersion for a resourceVersion it cannot
@@ -31,12 +38,21 @@ func (c *Client) Watch(ctx context.Context, info api.KindInfo, o client.ListOpti
 	if _, err := client.ParseResourceVersion(o.ResourceVersion); err != nil {
 		return nil, err
 	}
+	if err := client.CheckListOptions(info, o); err != nil {
+		return nil, err
+	}
+	rv := o.ResourceVersion
+	if rv == "" || rv == "0" {
+		cur, err := c.revision(ctx, info, o.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		rv = cur
+	}
 	q := listQuery(o)
 	q.Set("watch", "true")
 	q.Set("allowWatchBookmarks", "true")
-	if o.ResourceVersion != "" {
-		q.Set("resourceVersion", o.ResourceVersion)
-	}
+	q.Set("resourceVersion", rv)
 	r := request{method: http.MethodGet, segs: segments(info, o.Namespace, "", ""), query: q, watch: true}
 	ctx, cancel := context.WithCancel(ctx)
 	resp, err := c.t.send(ctx, r)
@@ -59,7 +75,7 @@ func (c *Client) Watch(ctx context.Context, info api.KindInfo, o client.ListOpti
 		ch:     make(chan api.WatchEvent),
 		cancel: cancel,
 		done:   make(chan struct{}),
-		rv:     o.ResourceVersion,
+		rv:     rv,
 		path:   r.path(),
 	}
 	go w.run(ctx)
@@ -218,4 +234,26 @@ func statusCodeOf(b []byte) int {
 		return int(st.Code)
 	}
 	return http.StatusInternalServerError
+}
+
+// revision returns the serving replica's current revision: the
+// resourceVersion of a one-item list from its state.
+func (c *Client) revision(ctx context.Context, info api.KindInfo, namespace string) (string, error) {
+	q := url.Values{"resourceVersion": {"0"}, "limit": {"1"}}
+	body, err := c.t.call(ctx, request{method: http.MethodGet, segs: segments(info, namespace, "", ""), query: q})
+	if err != nil {
+		return "", err
+	}
+	var l struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(body, &l); err != nil {
+		return "", api.NewInternalError(fmt.Errorf("decoding the server's %sList: %w", info.Kind, err))
+	}
+	if _, err := strconv.ParseInt(l.Metadata.ResourceVersion, 10, 64); err != nil {
+		return "", api.NewInternalError(fmt.Errorf("the server's %sList has resourceVersion %q, not a revision", info.Kind, l.Metadata.ResourceVersion))
+	}
+	return l.Metadata.ResourceVersion, nil
 }

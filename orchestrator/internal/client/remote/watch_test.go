@@ -14,9 +14,14 @@ import (
 )
 
 // streamer answers a watch with lines, flushing each, then ends the
-// stream, or with hold, keeps it open until the client goes.
+// stream, or with hold, keeps it open until the client goes. It answers
+// a list with an empty one at resourceVersion 5.
 func streamer(lines []string, hold bool) func(w http.ResponseWriter, r *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("watch") != "true" {
+			writeJSON(w, 200, map[string]any{"kind": "ConfigMapList", "apiVersion": "v1", "metadata": map[string]any{"resourceVersion": "5"}, "items": []any{}})
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(200)
 		for _, l := range lines {
@@ -101,6 +106,13 @@ func TestWatchStreamEnd(t *testing.T) {
 	}
 	if err := w.Err(); !api.IsServiceUnavailable(err) {
 		t.Errorf("Err() = %v, want ServiceUnavailable", err)
+	}
+	// Without a resourceVersion the watch starts at the serving
+	// replica's revision, read first.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.reqs) != 2 || s.reqs[0].Query != "limit=1&resourceVersion=0" || !strings.Contains(s.reqs[1].Query, "resourceVersion=5&watch=true") {
+		t.Errorf("requests %+v; want a one-item list, then a watch from its resourceVersion", s.reqs)
 	}
 }
 
