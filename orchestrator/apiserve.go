@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -107,18 +108,37 @@ func (c *Cluster) APIAddr() string {
 	return c.api.addr
 }
 
-// apiRecordAddr is the API address this node puts in its gossip record:
-// the bound address, with an unspecified host left empty (":6443") for
-// readers to fill in with the member's gossip address.
+// apiRecordAddr is the API address this node puts in its gossip record
+// before gossip starts: the bound address, or "" when it is bound to all
+// interfaces (":6443"), which advertiseAPI fills in once gossip knows the
+// host it advertises (a record's addresses must name a host).
 func (c *Cluster) apiRecordAddr() string {
-	host, port, err := net.SplitHostPort(c.api.addr)
+	host, _, err := net.SplitHostPort(c.api.addr)
 	if err != nil {
 		return ""
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = ""
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
 	}
-	return net.JoinHostPort(host, port)
+	return c.api.addr
+}
+
+// advertiseAPI puts the API address in the gossip record when the API is
+// bound to all interfaces: the host is the one gossip advertises.
+func (c *Cluster) advertiseAPI(ctx context.Context) error {
+	if c.api == nil || c.apiRecordAddr() != "" {
+		return nil
+	}
+	_, port, _ := net.SplitHostPort(c.api.addr)
+	host, _, err := net.SplitHostPort(c.gosp.Addr())
+	if err != nil {
+		return fmt.Errorf("orchestrator: gossip address %q: %w", c.gosp.Addr(), err)
+	}
+	addr := net.JoinHostPort(host, port)
+	if err := c.gosp.UpdateRecord(ctx, func(r *membership.Record) { r.APIAddr = addr }); err != nil {
+		return fmt.Errorf("orchestrator: gossip: advertising the API address: %w", err)
+	}
+	return nil
 }
 
 // serveAPI starts serving h on the bound listener while ctx (the node's
