@@ -395,9 +395,9 @@ func (c *Cluster) issueAPIServing(ca *trust.CA, now time.Time) (*tls.Certificate
 	return &tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Cert().Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// apiReady is /readyz's check: a leader is known and this node has
-// applied everything it knows to be committed.
-func (c *Cluster) apiReady(context.Context) error {
+// apiReady is /readyz's check: a leader is known, this node has applied
+// everything it knows to be committed, and the cluster CA is stored.
+func (c *Cluster) apiReady(ctx context.Context) error {
 	st := c.store.State()
 	switch {
 	case st.Role == "shutdown":
@@ -406,6 +406,11 @@ func (c *Cluster) apiReady(context.Context) error {
 		return errors.New("no Raft leader is known")
 	case st.AppliedIndex < st.CommitIndex:
 		return fmt.Errorf("the local store has applied index %d of %d committed", st.AppliedIndex, st.CommitIndex)
+	}
+	// Client certificates (AdminKubeconfig) are issued by the stored CA,
+	// which the first leader stores just after it is elected.
+	if _, err := c.store.Get(ctx, keyCA); err != nil {
+		return fmt.Errorf("the cluster CA is not stored yet: %v", err)
 	}
 	return nil
 }
