@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -34,6 +35,7 @@ type options struct {
 	logger    *zap.Logger
 	timeout   time.Duration
 	tls       bool
+	api       bool
 }
 
 // WithCapacity sets every node's capacity (default cpu 4, memory 8Gi,
@@ -72,6 +74,11 @@ func WithLogger(l *zap.Logger) Option { return func(o *options) { o.logger = l }
 // Partition and Heal need the in-memory networks and fail the test with
 // it.
 func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// WithAPI makes every node serve the Kubernetes API over HTTPS on a free
+// port of 127.0.0.1 (Config.APIAddress "127.0.0.1:0"): APIAddr tells
+// where, Kubeconfig writes an admin kubeconfig for kubectl and client-go.
+func WithAPI() Option { return func(o *options) { o.api = true } }
 
 // WithReadyTimeout bounds how long NewCluster waits for readiness
 // (default 30 s).
@@ -224,6 +231,9 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 		}
 	}
 	c.mu.Unlock()
+	if c.opts.api {
+		cfg.APIAddress = "127.0.0.1:0"
+	}
 	if c.opts.configure != nil {
 		c.opts.configure(i, &cfg)
 	}
@@ -521,4 +531,59 @@ func (c *TestCluster) DataDir(i int) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dirs[i]
+}
+
+// APIAddr returns the address ("127.0.0.1:<port>") where node i serves the
+// Kubernetes API (WithAPI), or "" without WithAPI or while it is stopped.
+func (c *TestCluster) APIAddr(i int) string {
+	n := c.Node(i)
+	if n == nil {
+		return ""
+	}
+	return n.APIAddr()
+}
+
+// Kubeconfig writes an admin kubeconfig (Cluster.AdminKubeconfig) of the
+// first running node to a file under tb.TempDir and returns its path, for
+// kubectl --kubeconfig or client-go's clientcmd. It needs WithAPI; it
+// fails the test on errors.
+func (c *TestCluster) Kubeconfig(tb testing.TB) string {
+	tb.Helper()
+	if !c.opts.api {
+		tb.Fatalf("orchestratortest: Kubeconfig needs the WithAPI option")
+	}
+	c.mu.Lock()
+	var node *orchestrator.Cluster
+	for i, n := range c.nodes {
+		if n != nil && !c.stopped[i] {
+			node = n
+			break
+		}
+	}
+	c.mu.Unlock()
+	if node == nil {
+		tb.Fatalf("orchestratortest: Kubeconfig: no node is running")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.timeout)
+	defer cancel()
+	var kc []byte
+	var err error
+	// The cluster CA reaches a node's store shortly after start.
+	for {
+		if kc, err = node.AdminKubeconfig(ctx); err == nil || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		tb.Fatalf("orchestratortest: Kubeconfig: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		tb.Fatalf("orchestratortest: Kubeconfig: %v", err)
+	}
+	return path
 }
