@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/flotilla-io/flotilla/internal/leakcheck"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/testutil"
 )
 
@@ -46,7 +46,13 @@ type testServer struct {
 
 func newTestServer(t testing.TB, change func(*Config)) *testServer {
 	t.Helper()
-	reg := testutil.Registry(t)
+	return newTestServerOn(t, testutil.Store(t), change)
+}
+
+// newTestServerOn is newTestServer over the given store.
+func newTestServerOn(t testing.TB, kv registry.KV, change func(*Config)) *testServer {
+	t.Helper()
+	reg := testutil.RegistryOn(t, kv)
 	cfg := Config{Client: reg, Authenticator: headerAuth{}, Logger: zaptest.NewLogger(t)}
 	if change != nil {
 		change(&cfg)
@@ -184,5 +190,3 @@ func deploymentJSON(ns, name string, replicas int) string {
 	b, _ := json.Marshal(d)
 	return string(b)
 }
-
-var _ = bytes.NewReader

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,6 +29,14 @@ func (req *request) listOptions() (client.ListOptions, error) {
 	}
 	if o.Fields, err = api.ParseFieldSelector(req.query.Get("fieldSelector")); err != nil {
 		return o, api.NewBadRequest(fmt.Sprintf("invalid field selector %q: %v", req.query.Get("fieldSelector"), err))
+	}
+	fields := api.SelectableFields(req.res.info.New())
+	for _, r := range o.Fields.Requirements() {
+		if _, ok := fields[r.Field]; !ok {
+			supported := slices.Sorted(maps.Keys(fields))
+			return o, api.NewBadRequest(fmt.Sprintf("field label not supported: %s (%s supports %s)",
+				r.Field, req.res.info.Kind, strings.Join(supported, ", ")))
+		}
 	}
 	return o, nil
 }

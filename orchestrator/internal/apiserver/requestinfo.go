@@ -35,11 +35,14 @@ type requestInfo struct {
 func parseRequestInfo(r *http.Request) requestInfo {
 	ri := requestInfo{Path: r.URL.Path, Verb: strings.ToLower(r.Method)}
 	parts := splitPath(r.URL.Path)
-	if len(parts) < 2 || (parts[0] != "api" && parts[0] != "apis") {
+	if len(parts) == 0 || (parts[0] != "api" && parts[0] != "apis") {
 		return ri
 	}
 	ri.APIPrefix = parts[0]
 	parts = parts[1:]
+	if len(parts) == 0 {
+		return ri // /api, /apis: discovery
+	}
 	if ri.APIPrefix == "apis" {
 		if len(parts) < 2 {
 			return ri // /apis/<group>: discovery

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"go.uber.org/zap"
 	"sigs.k8s.io/yaml"
@@ -28,7 +29,7 @@ func statusOf(err error) *api.StatusError {
 
 // writeError writes err as a Kubernetes Status with its HTTP code.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	se := statusOf(err)
+	se := s.kubernetesWording(statusOf(err))
 	st := se.Status()
 	if st.Code == 0 {
 		st.Code = http.StatusInternalServerError
@@ -45,6 +46,55 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", fmt.Sprint(st.Details.RetryAfterSeconds))
 	}
 	writeJSON(w, int(st.Code), st)
+}
+
+// kubernetesWording returns se worded as kube-apiserver words errors
+// about a kind it serves, so that kubectl prints what users know:
+// NotFound, AlreadyExists, Conflict and Forbidden name the group and
+// resource (`deployments.apps "web" not found`, details.kind
+// "deployments"), Invalid the kind and group (`Deployment.apps "web" is
+// invalid: ...`, details.kind "Deployment", details.group "apps").
+// Errors about other things are returned unchanged.
+func (s *Server) kubernetesWording(se *api.StatusError) *api.StatusError {
+	d := se.ErrStatus.Details
+	if d == nil || d.Kind == "" || d.Group != "" {
+		return se
+	}
+	info, ok := s.cfg.Client.Scheme().LookupKind(d.Kind)
+	if !ok {
+		return se
+	}
+	group := info.Group()
+	old := d.Kind
+	if d.Name != "" {
+		old += fmt.Sprintf(" %q", d.Name)
+	}
+	var repl string
+	cp := *se
+	details := *d
+	cp.ErrStatus.Details = &details
+	switch se.ErrStatus.Reason {
+	case api.ReasonNotFound, api.ReasonAlreadyExists, api.ReasonConflict, api.ReasonForbidden:
+		repl = info.GroupResource()
+		details.Kind, details.Group = info.Resource, group
+	case api.ReasonInvalid:
+		if group == "" {
+			return se
+		}
+		repl = info.Kind + "." + group
+		details.Group = group
+	default:
+		return se
+	}
+	if d.Name != "" {
+		repl += fmt.Sprintf(" %q", d.Name)
+	}
+	if msg, ok := strings.CutPrefix(se.ErrStatus.Message, old+" "); ok {
+		cp.ErrStatus.Message = repl + " " + msg
+	} else if msg, ok := strings.CutPrefix(se.ErrStatus.Message, "Operation cannot be fulfilled on "+old); ok {
+		cp.ErrStatus.Message = "Operation cannot be fulfilled on " + repl + msg
+	}
+	return &cp
 }
 
 // writeJSON writes v as JSON with code.

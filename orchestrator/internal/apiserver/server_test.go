@@ -124,7 +124,7 @@ func TestRequestInfo(t *testing.T) {
 		{"GET", "/api/v1/nodes/n1", requestInfo{ResourceRequest: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Resource: "nodes", Name: "n1"}},
 		{"GET", "/apis/apps/v1", requestInfo{Verb: "get", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1"}},
 		{"GET", "/apis/apps", requestInfo{Verb: "get", APIPrefix: "apis"}},
-		{"GET", "/api", requestInfo{Verb: "get"}},
+		{"GET", "/api", requestInfo{Verb: "get", APIPrefix: "api"}},
 		{"GET", "/healthz", requestInfo{Verb: "get"}},
 	}
 	for _, tt := range tests {
