@@ -77,12 +77,13 @@ type Client interface {
 	// Patch applies patch to the object named by obj's namespace and
 	// name; obj receives the result. Concurrent writes are retried unless
 	// the patch sets metadata.resourceVersion. Build patch with RawPatch
-	// (MergePatchType or JSONPatchType bytes) or MergeFrom.
+	// (MergePatchType, JSONPatchType or StrategicMergePatchType bytes) or
+	// MergeFrom.
 	// Options: DryRunAll, FieldOwner.
 	// Errors: IsNotFound; IsBadRequest for a malformed patch;
 	// IsInvalid for unknown fields or an invalid result; IsConflict;
-	// IsUnsupportedMediaType for StrategicMergePatchType and
-	// ApplyPatchType, which are not served yet; ctx.Err().
+	// IsUnsupportedMediaType for ApplyPatchType (server-side apply), which
+	// is not served; ctx.Err().
 	Patch(ctx context.Context, obj Object, patch Patch, opts ...PatchOption) error
 	// Delete deletes the object named by obj's namespace and name.
 	// Dependents (objects whose ownerReferences name it) are deleted by

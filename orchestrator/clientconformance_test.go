@@ -260,7 +260,25 @@ func patchTypes(t *testing.T, cl orchestrator.Client) {
 	if err := cl.Patch(ctx, cm, orchestrator.RawPatch(orchestrator.JSONPatchType, []byte(`{"op":"add"}`))); !orchestrator.IsBadRequest(err) {
 		t.Fatalf("malformed JSON patch: %v", err)
 	}
-	for _, pt := range []orchestrator.PatchType{orchestrator.StrategicMergePatchType, orchestrator.ApplyPatchType, "text/plain"} {
+	smp := orchestrator.RawPatch(orchestrator.StrategicMergePatchType, []byte(`{"metadata":{"finalizers":["example.com/keep"]},"data":{"c":"3"}}`))
+	if err := cl.Patch(ctx, cm, smp); err != nil {
+		t.Fatalf("strategic merge patch: %v", err)
+	}
+	if cm.Data["c"] != "3" || cm.Data["a"] != "1" || len(cm.Finalizers) != 1 {
+		t.Fatalf("strategic merge patch result %v %v", cm.Data, cm.Finalizers)
+	}
+	unfinalize := orchestrator.RawPatch(orchestrator.StrategicMergePatchType, []byte(`{"metadata":{"$deleteFromPrimitiveList/finalizers":["example.com/keep"]},"data":{"c":null}}`))
+	if err := cl.Patch(ctx, cm, unfinalize); err != nil {
+		t.Fatalf("strategic merge patch: %v", err)
+	}
+	if _, ok := cm.Data["c"]; ok || len(cm.Finalizers) != 0 {
+		t.Fatalf("strategic merge patch result %v %v", cm.Data, cm.Finalizers)
+	}
+	badSMP := orchestrator.RawPatch(orchestrator.StrategicMergePatchType, []byte(`{"metadata":{"$setElementOrder/ownerReferences":"x"}}`))
+	if err := cl.Patch(ctx, cm, badSMP); !orchestrator.IsBadRequest(err) {
+		t.Fatalf("malformed strategic merge patch: %v", err)
+	}
+	for _, pt := range []orchestrator.PatchType{orchestrator.ApplyPatchType, "text/plain"} {
 		if err := cl.Patch(ctx, cm, orchestrator.RawPatch(pt, []byte(`{}`))); !orchestrator.IsUnsupportedMediaType(err) {
 			t.Errorf("patch type %s: want UnsupportedMediaType, got %v", pt, err)
 		}
