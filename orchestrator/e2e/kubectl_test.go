@@ -1,0 +1,324 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+)
+
+// The manifests of TestKubectl, in the namespace kube-e2e.
+const (
+	kubectlNamespace = "kube-e2e"
+
+	kubectlApp = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: kube-e2e
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: kube-e2e
+  labels:
+    app: web
+data:
+  color: blue
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: kube-e2e
+  labels:
+    app: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        app: web
+        tier: front
+    spec:
+      containers:
+      - name: web
+        image: example.invalid/web:1
+        ports:
+        - containerPort: 8080
+`
+	// kubectlAppChanged is kubectlApp with another colour and image.
+	kubectlAppChanged = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: kube-e2e
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: kube-e2e
+  labels:
+    app: web
+data:
+  color: green
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: kube-e2e
+  labels:
+    app: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        app: web
+        tier: front
+    spec:
+      containers:
+      - name: web
+        image: example.invalid/web:2
+        ports:
+        - containerPort: 8080
+`
+)
+
+// newAPICluster starts n in-process nodes (fake runtime) serving the
+// Kubernetes API on loopback, and returns the cluster and a kubectl with
+// its admin kubeconfig.
+func newAPICluster(tb testing.TB, n int, opts ...orchestratortest.Option) (*orchestratortest.TestCluster, *kubectl) {
+	tb.Helper()
+	bin := kubectlBinary(tb) // skip before starting anything
+	tc := orchestratortest.NewCluster(tb, n, append([]orchestratortest.Option{orchestratortest.WithAPI()}, opts...)...)
+	k := newKubectl(tb, tc.Kubeconfig(tb))
+	k.bin = bin
+	return tc, k
+}
+
+// TestKubectl drives one 3-node cluster with kubectl v1.32 the way an
+// operator would, checking what kubectl prints and how it exits. The
+// subtests share the cluster and run in order.
+func TestKubectl(t *testing.T) {
+	_, k := newAPICluster(t, 3)
+	ns := []string{"-n", kubectlNamespace}
+	app := k.manifest("app.yaml", kubectlApp)
+	appChanged := k.manifest("app-changed.yaml", kubectlAppChanged)
+
+	step := func(name string, f func(t *testing.T, k *kubectl)) {
+		t.Helper()
+		if !t.Run(name, func(t *testing.T) { f(t, k.withTB(t)) }) {
+			t.Logf("%s failed; the later steps may fail because of it", name)
+		}
+	}
+
+	step("unauthorized", testUnauthorized)
+
+	step("apply", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK("apply", "-f", app),
+			"namespace/kube-e2e created", "configmap/settings created", "deployment.apps/web created")
+		wantStdout(t, k.runOK("apply", "-f", appChanged),
+			"namespace/kube-e2e unchanged", "configmap/settings configured", "deployment.apps/web configured")
+		wantStdout(t, k.runOK("apply", "-f", appChanged),
+			"namespace/kube-e2e unchanged", "configmap/settings unchanged", "deployment.apps/web unchanged")
+		out := k.ok(append(ns, "get", "configmap", "settings", "-o", "jsonpath={.data.color}")...)
+		if out != "green" {
+			t.Errorf("color after apply: %q, want green", out)
+		}
+	})
+
+	step("rollout status", func(t *testing.T, k *kubectl) {
+		out := k.ok(append(ns, "rollout", "status", "deployment/web", "--timeout=60s")...)
+		wantContains(t, "rollout status", out, `deployment "web" successfully rolled out`)
+	})
+
+	step("get", func(t *testing.T, k *kubectl) {
+		wide := k.ok(append(ns, "get", "deployments", "-o", "wide")...)
+		wantContains(t, "get -o wide", wide, "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR",
+			"web", "2/2", "example.invalid/web:2", "app=web")
+
+		yamlOut := k.ok(append(ns, "get", "deployment", "web", "-o", "yaml")...)
+		wantContains(t, "get -o yaml", yamlOut, "apiVersion: apps/v1", "kind: Deployment", "name: web", "namespace: kube-e2e", "replicas: 2")
+
+		var d struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name            string `json:"name"`
+				ResourceVersion string `json:"resourceVersion"`
+				UID             string `json:"uid"`
+			} `json:"metadata"`
+			Spec struct {
+				Replicas int `json:"replicas"`
+			} `json:"spec"`
+		}
+		jsonOut := k.ok(append(ns, "get", "deployment", "web", "-o", "json")...)
+		if err := json.Unmarshal([]byte(jsonOut), &d); err != nil {
+			t.Fatalf("get -o json: %v\n%s", err, jsonOut)
+		}
+		if d.Kind != "Deployment" || d.Metadata.Name != "web" || d.Spec.Replicas != 2 || d.Metadata.ResourceVersion == "" || d.Metadata.UID == "" {
+			t.Errorf("get -o json: %+v", d)
+		}
+
+		wantStdout(t, k.runOK(append(ns, "get", "deployment,configmap", "-l", "app=web", "-o", "name")...),
+			"deployment.apps/web", "configmap/settings")
+		if out := k.ok(append(ns, "get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}")...); out != "example.invalid/web:2" {
+			t.Errorf("jsonpath image: %q", out)
+		}
+
+		pods := k.ok(append(ns, "get", "pods", "-l", "app=web,tier=front", "-o", "name")...)
+		if n := len(strings.Fields(pods)); n != 2 {
+			t.Errorf("get pods -l: %d Pods, want 2:\n%s", n, pods)
+		}
+		running := k.ok(append(ns, "get", "pods", "--field-selector", "status.phase=Running", "-o", "name")...)
+		if running != pods {
+			t.Errorf("get pods --field-selector status.phase=Running:\n%s\nwant\n%s", running, pods)
+		}
+		none := k.run(append(ns, "get", "pods", "--field-selector", "status.phase=Pending")...)
+		if none.code != 0 || !strings.Contains(none.stderr, "No resources found in kube-e2e namespace.") {
+			t.Errorf("get pods --field-selector status.phase=Pending: %v", none)
+		}
+
+		all := k.ok("get", "configmaps", "-A")
+		wantContains(t, "get configmaps -A", all, "NAMESPACE", "NAME", "DATA", "AGE", "kube-e2e", "settings")
+	})
+
+	step("get -w", func(t *testing.T, k *kubectl) {
+		w := k.watch(append(ns, "get", "configmap", "settings", "-w", "-o", "jsonpath={.data.color}{\"\\n\"}")...)
+		w.waitLine(t, "green", 20*time.Second)
+		k.ok(append(ns, "patch", "configmap", "settings", "-p", `{"data":{"color":"red"}}`)...)
+		w.waitLine(t, "red", 20*time.Second)
+		w.stop(t)
+	})
+
+	step("describe", func(t *testing.T, k *kubectl) {
+		d := k.ok(append(ns, "describe", "deployment", "web")...)
+		wantContains(t, "describe deployment", d, "Name:", "web", "Namespace:", "kube-e2e", "Selector:", "app=web",
+			"Replicas:", "2 desired | 2 updated | 2 total | 2 available | 0 unavailable",
+			"StrategyType:", "RollingUpdate", "Pod Template:", "example.invalid/web:2",
+			"Conditions:", "Available", "NewReplicaSet:", "Events:", "ScalingReplicaSet")
+		pod := strings.TrimPrefix(strings.Fields(k.ok(append(ns, "get", "pods", "-l", "app=web", "-o", "name")...))[0], "pod/")
+		p := k.ok(append(ns, "describe", "pod", pod)...)
+		wantContains(t, "describe pod", p, "Name:", pod, "Node:", "node-", "Status:", "Running", "Controlled By:", "ReplicaSet/web-",
+			"Containers:", "web:", "Image:", "example.invalid/web:2", "Conditions:", "Ready", "Events:", "Scheduled", "Successfully assigned", "Started")
+	})
+
+	step("scale", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "scale", "deployment", "web", "--replicas=3")...), "deployment.apps/web scaled")
+		k.eventually(30*time.Second, "3 available replicas", outputIs("3"),
+			append(ns, "get", "deployment", "web", "-o", "jsonpath={.status.availableReplicas}")...)
+	})
+
+	step("rollout history and undo", func(t *testing.T, k *kubectl) {
+		h := k.ok(append(ns, "rollout", "history", "deployment/web")...)
+		wantContains(t, "rollout history", h, "deployment.apps/web", "REVISION", "CHANGE-CAUSE", "1 ", "2 ")
+		h2 := k.ok(append(ns, "rollout", "history", "deployment/web", "--revision=1")...)
+		wantContains(t, "rollout history --revision=1", h2, "example.invalid/web:1")
+		wantStdout(t, k.runOK(append(ns, "rollout", "undo", "deployment/web")...), "deployment.apps/web rolled back")
+		k.ok(append(ns, "rollout", "status", "deployment/web", "--timeout=60s")...)
+		if img := k.ok(append(ns, "get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}")...); img != "example.invalid/web:1" {
+			t.Errorf("image after undo: %q, want example.invalid/web:1", img)
+		}
+	})
+
+	step("rollout restart", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "rollout", "restart", "deployment/web")...), "deployment.apps/web restarted")
+		at := k.ok(append(ns, "get", "deployment", "web", "-o", `jsonpath={.spec.template.metadata.annotations.kubectl\.kubernetes\.io/restartedAt}`)...)
+		if _, err := time.Parse(time.RFC3339, at); err != nil {
+			t.Errorf("restartedAt annotation %q: %v", at, err)
+		}
+		k.ok(append(ns, "rollout", "status", "deployment/web", "--timeout=60s")...)
+	})
+
+	step("rollout pause and resume", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "rollout", "pause", "deployment/web")...), "deployment.apps/web paused")
+		if p := k.ok(append(ns, "get", "deployment", "web", "-o", "jsonpath={.spec.paused}")...); p != "true" {
+			t.Errorf("spec.paused after pause: %q", p)
+		}
+		wantStdout(t, k.runOK(append(ns, "rollout", "resume", "deployment/web")...), "deployment.apps/web resumed")
+		if p := k.ok(append(ns, "get", "deployment", "web", "-o", "jsonpath={.spec.paused}")...); p != "" && p != "false" {
+			t.Errorf("spec.paused after resume: %q", p)
+		}
+	})
+
+	step("explain", func(t *testing.T, k *kubectl) {
+		out := k.ok("explain", "deployment.spec.strategy")
+		wantContains(t, "explain", out, "KIND:", "Deployment", "VERSION:", "v1", "FIELD: strategy <DeploymentStrategy>",
+			"DESCRIPTION:", "FIELDS:", "rollingUpdate", "<RollingUpdateDeployment>", "type", "<string>")
+	})
+
+	step("apply --dry-run=server", func(t *testing.T, k *kubectl) {
+		dry := k.manifest("dry.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry\n  namespace: kube-e2e\ndata:\n  a: b\n")
+		wantStdout(t, k.runOK("apply", "--dry-run=server", "-f", dry), "configmap/dry created (server dry run)")
+		r := k.fails(append(ns, "get", "configmap", "dry")...)
+		wantContains(t, "get after dry run", r.stderr, `Error from server (NotFound): configmaps "dry" not found`)
+	})
+
+	step("create deployment", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "create", "deployment", "nginx", "--image=nginx")...), "deployment.apps/nginx created")
+		if img := k.ok(append(ns, "get", "deployment", "nginx", "-o", "jsonpath={.spec.template.spec.containers[0].image}")...); img != "nginx" {
+			t.Errorf("image of the created Deployment: %q", img)
+		}
+	})
+
+	step("invalid manifests", func(t *testing.T, k *kubectl) {
+		negative := k.manifest("negative.yaml", strings.Replace(strings.Replace(kubectlAppDeployment(), "replicas: 2", "replicas: -1", 1), "name: web", "name: bad", 1))
+		r := k.fails("apply", "-f", negative)
+		wantContains(t, "replicas: -1", r.stderr, `The Deployment "bad" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0`)
+		r = k.fails(append(ns, "get", "deployment", "bad")...)
+		wantContains(t, "get after an invalid apply", r.stderr, `deployments.apps "bad" not found`)
+
+		unknown := k.manifest("unknown.yaml", strings.Replace(strings.Replace(kubectlAppDeployment(), "replicas: 2", "replicaz: 2", 1), "name: web", "name: bad", 1))
+		r = k.fails("apply", "-f", unknown)
+		wantContains(t, "unknown field", r.stderr, `unknown field "spec.replicaz"`)
+		r = k.fails("create", "-f", unknown)
+		wantContains(t, "unknown field (create)", r.stderr, `unknown field "spec.replicaz"`)
+		r = k.fails(append(ns, "get", "deployment", "bad")...)
+		wantContains(t, "get after an unknown field", r.stderr, `deployments.apps "bad" not found`)
+	})
+
+	step("delete --cascade=orphan", func(t *testing.T, k *kubectl) {
+		rs := strings.Fields(k.ok(append(ns, "get", "replicasets", "-l", "app=nginx", "-o", "name")...))
+		if len(rs) != 1 {
+			t.Fatalf("ReplicaSets of nginx: %v", rs)
+		}
+		wantStdout(t, k.runOK(append(ns, "delete", "deployment", "nginx", "--cascade=orphan")...), `deployment.apps "nginx" deleted`)
+		k.eventually(20*time.Second, "the orphaned ReplicaSet without an owner", outputIs(""),
+			append(ns, "get", rs[0], "-o", "jsonpath={.metadata.ownerReferences}")...)
+		k.ok(append(ns, "delete", rs[0])...)
+	})
+
+	step("delete --cascade=foreground", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "delete", "deployment", "web", "--cascade=foreground")...), `deployment.apps "web" deleted`)
+		k.eventually(30*time.Second, "no ReplicaSet or Pod of web left", func(r kubectlResult) bool {
+			return r.code == 0 && strings.TrimSpace(r.stdout) == ""
+		}, append(ns, "get", "replicasets,pods", "-l", "app=web", "-o", "name")...)
+		r := k.fails(append(ns, "get", "deployment", "web")...)
+		wantContains(t, "get after delete", r.stderr, `Error from server (NotFound): deployments.apps "web" not found`)
+	})
+}
+
+// kubectlAppDeployment is the Deployment of kubectlApp alone.
+func kubectlAppDeployment() string {
+	docs := strings.Split(kubectlApp, "---\n")
+	return docs[len(docs)-1]
+}
