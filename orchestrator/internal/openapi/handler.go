@@ -43,7 +43,7 @@ type body struct {
 
 func newBody(contentType string, data []byte) (body, error) {
 	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
 	if err != nil {
 		return body{}, err
 	}
