@@ -4,12 +4,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -35,9 +39,13 @@ func testUnauthorized(t *testing.T, k *kubectl) {
 		t.Fatalf("the admin kubeconfig's server %q is not https", server)
 	}
 	certPEM, keyPEM := foreignClientCert(t)
+	// A user with nothing at all makes kubectl prompt for a username; a
+	// username alone is HTTP basic auth, which the API (as Kubernetes since
+	// 1.19) does not read: no credential it accepts. Without any header or
+	// certificate at all, see the plain HTTPS request below.
 	users := map[string]string{
-		"no credentials": "{}",
-		"a wrong token":  `{"token": "not-a-token-anybody-issued"}`,
+		"basic auth":    `{"username": "admin"}`,
+		"a wrong token": `{"token": "not-a-token-anybody-issued"}`,
 		"a client certificate from another CA": fmt.Sprintf(`{"client-certificate-data": %q, "client-key-data": %q}`,
 			base64.StdEncoding.EncodeToString(certPEM), base64.StdEncoding.EncodeToString(keyPEM)),
 	}
@@ -50,12 +58,39 @@ func testUnauthorized(t *testing.T, k *kubectl) {
 "contexts": [{"name": "stranger", "context": {"cluster": "flotilla", "user": "stranger"}}],
 "current-context": "stranger"}`, server, ca, user)
 			stranger := k.withTB(t).withKubeconfig(k.manifest("kubeconfig-"+strings.ReplaceAll(name, " ", "-"), cfg))
-			for _, args := range [][]string{{"get", "pods", "-A"}, {"get", "--raw", "/api/v1/namespaces"}} {
-				r := stranger.fails(args...)
-				wantContains(t, strings.Join(args, " "), r.stderr, "error: You must be logged in to the server (Unauthorized)")
-			}
+			// kubectl get reports the 401 of its discovery request in
+			// client-go's words, as it does against Kubernetes; a plain
+			// request shows the server's Status message.
+			r := stranger.fails("get", "pods", "-A")
+			wantContains(t, "get pods -A", r.stderr, "error: You must be logged in to the server (the server has asked for the client to provide credentials)")
+			r = stranger.fails("get", "--raw", "/api/v1/namespaces")
+			wantContains(t, "get --raw /api/v1/namespaces", r.stderr, "error: You must be logged in to the server (Unauthorized)")
 		})
 	}
+
+	t.Run("no credentials", func(t *testing.T) {
+		pool := x509.NewCertPool()
+		pemCA, err := base64.StdEncoding.DecodeString(ca)
+		if err != nil || !pool.AppendCertsFromPEM(pemCA) {
+			t.Fatalf("the admin kubeconfig's CA: %v", err)
+		}
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(server + "/api/v1/namespaces")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		var st struct {
+			Kind, Status, Message, Reason string
+			Code                          int
+		}
+		if err := json.Unmarshal(body, &st); err != nil || resp.StatusCode != http.StatusUnauthorized ||
+			st.Kind != "Status" || st.Reason != "Unauthorized" || st.Message != "Unauthorized" || st.Code != 401 {
+			t.Errorf("GET /api/v1/namespaces without credentials: %s %s (%v), want 401 and Kubernetes' Unauthorized Status", resp.Status, body, err)
+		}
+	})
 }
 
 // foreignClientCert returns a client certificate (CN admin, O

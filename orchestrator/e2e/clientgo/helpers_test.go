@@ -34,8 +34,18 @@ func newCluster(tb testing.TB, n int, opts ...orchestratortest.Option) *apiClust
 
 // restConfig returns the admin's client configuration with node i as the
 // server, unthrottled (client-go's default 5 requests per second would
-// make the tests slow, not more faithful).
+// make the tests slow, not more faithful), speaking JSON: client-go's
+// clientsets send protobuf by default, which TestProtobufClientset covers
+// on its own so that the other tests check the API's semantics.
 func (c *apiCluster) restConfig(i int) *rest.Config {
+	cfg := c.defaultRestConfig(i)
+	cfg.ContentType = "application/json"
+	cfg.AcceptContentTypes = "application/json"
+	return cfg
+}
+
+// defaultRestConfig is restConfig with client-go's default content types.
+func (c *apiCluster) defaultRestConfig(i int) *rest.Config {
 	c.tb.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
 	if err != nil {

@@ -1,6 +1,7 @@
 package clientgo
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func TestSharedInformerFactory(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	pods.Informer() // registered before Start, or it never starts
 	stop := make(chan struct{})
 	factory.Start(stop)
 	t.Cleanup(func() { close(stop); factory.Shutdown() })
@@ -48,11 +50,19 @@ func TestSharedInformerFactory(t *testing.T) {
 			t.Fatalf("informer of %v did not sync", typ)
 		}
 	}
-	if d, err := deps.Lister().Deployments("inf").Get("web"); err != nil || *d.Spec.Replicas != 2 {
-		t.Fatalf("lister after sync: %+v, %v", d, err)
-	}
+	// The informers list with resourceVersion 0, which a follower may
+	// answer from a state a little behind the create (as Kubernetes' watch
+	// cache may): the watch brings the rest.
+	eventually(t, 30*time.Second, "the Deployment in the lister", func() (bool, error) {
+		d, err := deps.Lister().Deployments("inf").Get("web")
+		return err == nil && *d.Spec.Replicas == 2, err
+	})
 	eventually(t, 30*time.Second, "2 Pods in the Pod lister", func() (bool, error) {
 		l, err := pods.Lister().Pods("inf").List(labels.SelectorFromSet(labels.Set{"app": "web"}))
+		if err == nil && len(l) != 2 {
+			pl, lerr := cs.CoreV1().Pods("inf").List(ctx, metav1.ListOptions{})
+			err = fmt.Errorf("the lister has %d Pods, the server %d (%v)", len(l), len(pl.Items), lerr)
+		}
 		return err == nil && len(l) == 2, err
 	})
 
