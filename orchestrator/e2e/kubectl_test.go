@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,33 @@ func TestKubectl(t *testing.T) {
 
 	step("unauthorized", testUnauthorized)
 
+	step("discovery", func(t *testing.T, k *kubectl) {
+		v := k.ok("version")
+		wantContains(t, "version", v, "Client Version: v1.32", "Server Version: v")
+		versions := k.ok("api-versions")
+		wantContains(t, "api-versions", versions, "v1\n", "apps/v1\n", "batch/v1\n")
+		res := k.ok("api-resources")
+		for _, row := range [][]string{
+			{"deployments", "deploy", "apps/v1", "true", "Deployment"},
+			{"pods", "po", "v1", "true", "Pod"},
+			{"namespaces", "ns", "v1", "false", "Namespace"},
+			{"configmaps", "cm", "v1", "true", "ConfigMap"},
+		} {
+			found := false
+			for _, line := range strings.Split(res, "\n") {
+				if slices.Equal(strings.Fields(line), row) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("api-resources: no row %v in\n%s", row, res)
+			}
+		}
+		wantStdout(t, k.runOK("api-resources", "--namespaced=false", "--api-group=apps", "-o", "name"))
+		// (No cluster-info: it lists Services, a kind Flotilla does not
+		// serve yet.)
+	})
+
 	step("apply", func(t *testing.T, k *kubectl) {
 		wantStdout(t, k.runOK("apply", "-f", app),
 			"namespace/kube-e2e created", "configmap/settings created", "deployment.apps/web created")
@@ -220,6 +248,27 @@ func TestKubectl(t *testing.T) {
 		p := k.ok(append(ns, "describe", "pod", pod)...)
 		wantContains(t, "describe pod", p, "Name:", pod, "Node:", "node-", "Status:", "Running", "Controlled By:", "ReplicaSet/web-",
 			"Containers:", "web:", "Image:", "example.invalid/web:2", "Conditions:", "Ready", "Events:", "Scheduled", "Successfully assigned", "Started")
+	})
+
+	step("label, annotate and patch", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "label", "deployment", "web", "team=blue")...), "deployment.apps/web labeled")
+		wantStdout(t, k.runOK(append(ns, "annotate", "deployment", "web", "owner=ops")...), "deployment.apps/web annotated")
+		wantStdout(t, k.runOK(append(ns, "label", "deployment", "web", "team-")...), "deployment.apps/web unlabeled")
+		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"size":"L"}}`)...), "configmap/settings patched")
+		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=json", "-p", `[{"op":"remove","path":"/data/size"}]`)...), "configmap/settings patched")
+		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"color":"red"}}`)...), "configmap/settings patched (no change)")
+		got := k.ok(append(ns, "get", "deployment", "web", "-o", `jsonpath={.metadata.labels.team}|{.metadata.annotations.owner}`)...)
+		if got != "|ops" {
+			t.Errorf("label and annotation: %q, want |ops", got)
+		}
+		if got := k.ok(append(ns, "get", "configmap", "settings", "-o", "jsonpath={.data}")...); got != `{"color":"red"}` {
+			t.Errorf("configmap data after the patches: %s", got)
+		}
+	})
+
+	step("wait", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "wait", "--for=condition=Available", "deployment/web", "--timeout=30s")...), "deployment.apps/web condition met")
+		k.ok(append(ns, "wait", "--for=jsonpath={.status.phase}=Running", "pods", "-l", "app=web", "--timeout=30s")...)
 	})
 
 	step("scale", func(t *testing.T, k *kubectl) {
