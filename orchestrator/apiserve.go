@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -371,5 +370,3 @@ func (c *Cluster) apiReady(context.Context) error {
 	}
 	return nil
 }
-
-var _ = x509.Certificate{}

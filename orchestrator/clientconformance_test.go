@@ -283,6 +283,28 @@ func patchTypes(t *testing.T, cl orchestrator.Client) {
 			t.Errorf("patch type %s: want UnsupportedMediaType, got %v", pt, err)
 		}
 	}
+	// StrategicMergeFrom: a merged list keeps what another writer added.
+	base := getCM(t, cl, "patched")
+	other := base.DeepCopy()
+	other.Finalizers = append(other.Finalizers, "example.com/other")
+	if err := cl.Update(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	mine := base.DeepCopy()
+	mine.Finalizers = append(mine.Finalizers, "example.com/mine")
+	mine.Data["d"] = "4"
+	if err := cl.Patch(ctx, mine, orchestrator.StrategicMergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	if got := getCM(t, cl, "patched"); len(got.Finalizers) != 2 || got.Data["d"] != "4" {
+		t.Fatalf("StrategicMergeFrom result: finalizers %v data %v, want both finalizers", got.Finalizers, got.Data)
+	}
+	reset := getCM(t, cl, "patched")
+	reset.Finalizers = nil
+	delete(reset.Data, "d")
+	if err := cl.Update(ctx, reset); err != nil {
+		t.Fatal(err)
+	}
 	// MergeFrom: change a copy, send the difference.
 	orig := getCM(t, cl, "patched")
 	changed := orig.DeepCopy()

@@ -276,3 +276,50 @@ func TestWatchEndsCleanlyWhenStoreStops(t *testing.T) {
 	}
 	ws.ended(10 * time.Second) // no ERROR: the client re-watches elsewhere
 }
+
+// watchRaw opens a streaming GET whose body is read line by line.
+func (ts *testServer) watchRaw(path string) *lineStream {
+	ts.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.http.URL+path, nil)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	req.Header.Set("X-Test-User", "alice")
+	resp, err := ts.http.Client().Do(req)
+	if err != nil {
+		cancel()
+		ts.t.Fatal(err)
+	}
+	ls := &lineStream{t: ts.t, lines: make(chan string, 100), done: make(chan struct{})}
+	go func() {
+		defer close(ls.done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			ls.lines <- sc.Text()
+		}
+	}()
+	ts.t.Cleanup(func() {
+		cancel()
+		<-ls.done
+	})
+	return ls
+}
+
+type lineStream struct {
+	t     testing.TB
+	lines chan string
+	done  chan struct{}
+}
+
+func (ls *lineStream) nextLine() string {
+	ls.t.Helper()
+	select {
+	case l := <-ls.lines:
+		return l
+	case <-time.After(10 * time.Second):
+		ls.t.Fatal("timed out waiting for a line")
+	}
+	return ""
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	openapi_v2 "github.com/google/gnostic-models/openapiv2"
@@ -34,26 +35,40 @@ const (
 	V3Path = "/openapi/v3"
 )
 
-// body is one encoding of a document, ready to send.
+// body is one encoding of a document. The bytes are made on first use and
+// kept: protobuf and gzip encodings cost more than the JSON, and most
+// servers are never asked for some of them.
 type body struct {
 	contentType string
-	data, gz    []byte
 	etag        string
+	data        func() ([]byte, error)
+	gz          func() ([]byte, error)
 }
 
-func newBody(contentType string, data []byte) (body, error) {
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
-	if err != nil {
-		return body{}, err
-	}
-	if _, err := zw.Write(data); err != nil {
-		return body{}, err
-	}
-	if err := zw.Close(); err != nil {
-		return body{}, err
-	}
-	return body{contentType: contentType, data: data, gz: gz.Bytes(), etag: etag(data)}, nil
+// newBody returns the body of contentType whose bytes encode makes, with
+// the given ETag.
+func newBody(contentType, etag string, encode func() ([]byte, error)) *body {
+	data := sync.OnceValues(encode)
+	return &body{contentType: contentType, etag: etag, data: data, gz: sync.OnceValues(func() ([]byte, error) {
+		d, err := data()
+		if err != nil {
+			return nil, err
+		}
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		if _, err := zw.Write(d); err != nil {
+			return nil, err
+		}
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		return gz.Bytes(), nil
+	})}
+}
+
+// jsonBody returns the body of JSON bytes j.
+func jsonBody(j []byte) *body {
+	return newBody(ContentTypeJSON, etag(j), func() ([]byte, error) { return j, nil })
 }
 
 // etag is Kubernetes' hash of a document: SHA-512, upper-case hex.
@@ -61,14 +76,14 @@ func etag(data []byte) string { return fmt.Sprintf("%X", sha512.Sum512(data)) }
 
 // document is a document in the encodings a client may ask for.
 type document struct {
-	json, proto body
+	json, proto *body
 }
 
 // Handler serves the OpenAPI documents of a scheme. It is immutable after
 // NewHandler and safe for concurrent use.
 type Handler struct {
 	v2        document
-	discovery body
+	discovery *body
 	v3        map[string]document // by path below /openapi/v3/ ("apis/apps/v1")
 	created   time.Time
 }
@@ -91,10 +106,16 @@ type Handler struct {
 // the client accepts it. A format not offered is 406, an unknown path 404,
 // a method other than GET or HEAD 405.
 //
+// The documents are built and encoded as JSON here (about 60 ms for the
+// built-in kinds); the protobuf and gzip encodings are made on first
+// request and kept. The handler depends only on the scheme: nodes of one
+// process may share it.
+//
 // Errors: the scheme is nil, or one of its types has a field the builder
 // has no schema for (a type with its own JSON form other than api.Time,
 // Quantity, IntOrString and RawJSON, a map with non-string keys, a
-// channel or function), named in the error; encoding a document failed.
+// channel or function), named in the error; encoding a document as JSON
+// failed. A protobuf encoding that fails later is answered with 500.
 func NewHandler(scheme *api.Scheme) (*Handler, error) {
 	if scheme == nil {
 		return nil, fmt.Errorf("openapi: NewHandler: scheme is nil")
@@ -108,17 +129,13 @@ func NewHandler(scheme *api.Scheme) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encoding the v2 document: %w", err)
 	}
-	v2Doc, err := openapi_v2.ParseDocument(v2JSON)
-	if err != nil {
-		return nil, fmt.Errorf("openapi: reading the v2 document for protobuf: %w", err)
-	}
-	v2Proto, err := proto.Marshal(v2Doc)
-	if err != nil {
-		return nil, fmt.Errorf("openapi: encoding the v2 document as protobuf: %w", err)
-	}
-	if h.v2, err = newDocument(v2JSON, ContentTypeV2Proto, v2Proto); err != nil {
-		return nil, err
-	}
+	h.v2 = newDocument(v2JSON, ContentTypeV2Proto, func() ([]byte, error) {
+		d, err := openapi_v2.ParseDocument(v2JSON)
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(d)
+	})
 
 	type entry struct {
 		ServerRelativeURL string `json:"serverRelativeURL"`
@@ -135,18 +152,13 @@ func NewHandler(scheme *api.Scheme) (*Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("openapi: encoding the v3 document of %s: %w", gv.docPath(), err)
 		}
-		pd, err := openapi_v3.ParseDocument(j)
-		if err != nil {
-			return nil, fmt.Errorf("openapi: reading the v3 document of %s for protobuf: %w", gv.docPath(), err)
-		}
-		pb, err := proto.Marshal(pd)
-		if err != nil {
-			return nil, fmt.Errorf("openapi: encoding the v3 document of %s as protobuf: %w", gv.docPath(), err)
-		}
-		d, err := newDocument(j, ContentTypeV3Proto, pb)
-		if err != nil {
-			return nil, err
-		}
+		d := newDocument(j, ContentTypeV3Proto, func() ([]byte, error) {
+			pd, err := openapi_v3.ParseDocument(j)
+			if err != nil {
+				return nil, err
+			}
+			return proto.Marshal(pd)
+		})
 		h.v3[gv.docPath()] = d
 		disc.Paths[gv.docPath()] = entry{serverRelativeURL(gv.docPath(), d.json.etag)}
 	}
@@ -154,24 +166,16 @@ func NewHandler(scheme *api.Scheme) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encoding the v3 discovery document: %w", err)
 	}
-	if h.discovery, err = newBody(ContentTypeJSON, dj); err != nil {
-		return nil, err
-	}
+	h.discovery = jsonBody(dj)
 	return h, nil
 }
 
-func newDocument(j []byte, protoType string, pb []byte) (document, error) {
-	jb, err := newBody(ContentTypeJSON, j)
-	if err != nil {
-		return document{}, err
-	}
-	pbb, err := newBody(protoType, pb)
-	if err != nil {
-		return document{}, err
-	}
-	// One hash for both encodings, as the discovery document names one.
-	pbb.etag = jb.etag
-	return document{json: jb, proto: pbb}, nil
+// newDocument returns the JSON document j and its protobuf encoding, made
+// by encode on first use; both have the JSON's hash as their ETag, as the
+// discovery document names one hash per document.
+func newDocument(j []byte, protoType string, encode func() ([]byte, error)) document {
+	jb := jsonBody(j)
+	return document{json: jb, proto: newBody(protoType, jb.etag, encode)}
 }
 
 func serverRelativeURL(docPath, hash string) string {
@@ -224,7 +228,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // negotiate picks the encoding of d the Accept header prefers: JSON for
 // none, */* or application/*, protobuf when asked for by either of its
 // names.
-func negotiate(r *http.Request, d document, legacyProto string) (body, bool) {
+func negotiate(r *http.Request, d document, legacyProto string) (*body, bool) {
 	accept := r.Header.Get("Accept")
 	if accept == "" {
 		return d.json, true
@@ -241,12 +245,12 @@ func negotiate(r *http.Request, d document, legacyProto string) (body, bool) {
 			return d.proto, true
 		}
 	}
-	return body{}, false
+	return nil, false
 }
 
 // send writes b with its ETag, as 304 for a matching If-None-Match, and
 // gzipped when the client accepts gzip.
-func (h *Handler) send(w http.ResponseWriter, r *http.Request, b body) {
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, b *body) {
 	hdr := w.Header()
 	hdr.Add("Vary", "Accept")
 	hdr.Add("Vary", "Accept-Encoding")
@@ -261,10 +265,17 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, b body) {
 			}
 		}
 	}
-	data := b.data
+	encode := b.data
 	if acceptsGzip(r) {
 		hdr.Set("Content-Encoding", "gzip")
-		data = b.gz
+		encode = b.gz
+	}
+	data, err := encode()
+	if err != nil {
+		hdr.Del("Content-Encoding")
+		hdr.Del("ETag")
+		http.Error(w, fmt.Sprintf("encoding the document as %s: %v", b.contentType, err), http.StatusInternalServerError)
+		return
 	}
 	hdr.Set("Content-Length", fmt.Sprint(len(data)))
 	w.WriteHeader(http.StatusOK)

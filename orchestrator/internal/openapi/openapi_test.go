@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	openapi_v2 "github.com/google/gnostic-models/openapiv2"
@@ -504,3 +505,27 @@ func TestNewHandlerErrors(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Concurrent first requests share one lazily made encoding.
+func TestConcurrentFirstRequests(t *testing.T) {
+	h := newHandler(t)
+	const n = 8
+	bodies := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodGet, "/openapi/v2", nil)
+			req.Header.Set("Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+			req.Header.Set("Accept-Encoding", "gzip")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			bodies[i] = rec.Body.Bytes()
+		})
+	}
+	wg.Wait()
+	for i := range bodies {
+		if len(bodies[i]) == 0 || !bytes.Equal(bodies[i], bodies[0]) {
+			t.Fatalf("response %d differs (%d bytes, first %d)", i, len(bodies[i]), len(bodies[0]))
+		}
+	}
+}
