@@ -73,8 +73,12 @@ spec:
 				t.Errorf("logs --tail=1: %q", tail)
 			}
 			k.ok("logs", pod, "-c", "lines")
+			// kubectl checks the container name against the Pod itself.
 			r = k.fails("logs", pod, "-c", "nosuch")
-			wantContains(t, "logs -c nosuch", r.stderr, "Error from server (BadRequest)", "nosuch")
+			wantContains(t, "logs -c nosuch", r.stderr, "error: container nosuch is not valid for pod "+pod)
+			// The server refuses one the Pod lacks, too.
+			r = k.fails("get", "--raw", "/api/v1/namespaces/default/pods/"+pod+"/log?container=nosuch")
+			wantContains(t, "pods/log?container=nosuch", r.stderr, "Error from server (BadRequest)", "nosuch")
 
 			// -f: lines the container prints after kubectl started arrive.
 			w := k.watch("logs", "-f", pod)

@@ -346,11 +346,12 @@ func TestKubectl(t *testing.T) {
 	})
 
 	step("delete --cascade=orphan", func(t *testing.T, k *kubectl) {
-		rs := strings.Fields(k.ok(append(ns, "get", "replicasets", "-l", "app=nginx", "-o", "name")...))
-		if len(rs) != 1 {
-			t.Fatalf("ReplicaSets of nginx: %v", rs)
-		}
-		wantStdout(t, k.runOK(append(ns, "delete", "deployment", "nginx", "--cascade=orphan")...), `deployment.apps "nginx" deleted`)
+		orphan := k.manifest("orphan.yaml", strings.ReplaceAll(kubectlAppDeployment(), "web", "orphan"))
+		wantStdout(t, k.runOK("apply", "-f", orphan), "deployment.apps/orphan created")
+		rs := strings.Fields(k.eventually(30*time.Second, "a ReplicaSet of orphan", func(r kubectlResult) bool {
+			return r.code == 0 && len(strings.Fields(r.stdout)) == 1
+		}, append(ns, "get", "replicasets", "-l", "app=orphan", "-o", "name")...).stdout)
+		wantStdout(t, k.runOK(append(ns, "delete", "deployment", "orphan", "--cascade=orphan")...), `deployment.apps "orphan" deleted`)
 		k.eventually(20*time.Second, "the orphaned ReplicaSet without an owner", outputIs(""),
 			append(ns, "get", rs[0], "-o", "jsonpath={.metadata.ownerReferences}")...)
 		k.ok(append(ns, "delete", rs[0])...)
