@@ -193,6 +193,10 @@ func TestErrorPredicates(t *testing.T) {
 	}
 	if !errors.As(err, &se) || se.ErrStatus.Details == nil || len(se.ErrStatus.Details.Causes) != 1 || se.ErrStatus.Details.Causes[0].Field != "spec.replicas" {
 		t.Errorf("Invalid causes: %#v, want one naming spec.replicas", err)
+	} else if msg := se.ErrStatus.Details.Causes[0].Message; msg != "Invalid value: -1: must be greater than or equal to 0" {
+		// Kubernetes' cause carries the field apart (field.Error.ErrorBody):
+		// kubectl prints "<field>: <message>".
+		t.Errorf("Invalid cause message %q, want %q", msg, "Invalid value: -1: must be greater than or equal to 0")
 	}
 	if _, err := cs.AppsV1().Deployments("errs").Get(ctx, "bad", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the invalid deployment was stored: %v", err)

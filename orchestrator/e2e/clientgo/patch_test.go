@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -92,5 +93,42 @@ func TestStrategicMergePatch(t *testing.T) {
 	stored, err := deps.Get(ctx, "web", metav1.GetOptions{})
 	if err != nil || !reflect.DeepEqual(stored.Spec.Template.Spec, got.Spec.Template.Spec) {
 		t.Errorf("stored after the patch differs from the patch's answer: %v", err)
+	}
+}
+
+// TestNoOpWrites checks Kubernetes' rule that an update or patch that
+// changes nothing writes nothing: the resourceVersion stays (and kubectl
+// patch prints "patched (no change)").
+func TestNoOpWrites(t *testing.T) {
+	c := newCluster(t, 1)
+	cs := c.clientset(0)
+	ctx := ctxFor(t, time.Minute)
+	cms := cs.CoreV1().ConfigMaps("default")
+	cm, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "same"}, Data: map[string]string{"k": "v"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd, err := cms.Update(ctx, cm.DeepCopy(), metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.ResourceVersion != cm.ResourceVersion {
+		t.Errorf("an update that changes nothing moved resourceVersion %s -> %s", cm.ResourceVersion, upd.ResourceVersion)
+	}
+	for _, p := range []struct {
+		typ  types.PatchType
+		body string
+	}{
+		{types.MergePatchType, `{"data":{"k":"v"}}`},
+		{types.StrategicMergePatchType, `{"data":{"k":"v"}}`},
+		{types.JSONPatchType, `[{"op":"replace","path":"/data/k","value":"v"}]`},
+	} {
+		got, err := cms.Patch(ctx, "same", p.typ, []byte(p.body), metav1.PatchOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", p.typ, err)
+		}
+		if got.ResourceVersion != cm.ResourceVersion {
+			t.Errorf("a %s patch that changes nothing moved resourceVersion %s -> %s", p.typ, cm.ResourceVersion, got.ResourceVersion)
+		}
 	}
 }
