@@ -228,6 +228,22 @@ func TestKubectl(t *testing.T) {
 
 		all := k.ok("get", "configmaps", "-A")
 		wantContains(t, "get configmaps -A", all, "NAMESPACE", "NAME", "DATA", "AGE", "kube-e2e", "settings")
+
+		podsWide := k.ok(append(ns, "get", "pods", "-o", "wide", "--show-labels", "-L", "tier")...)
+		wantContains(t, "get pods -o wide --show-labels -L tier", podsWide, "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE",
+			"TIER", "LABELS", "1/1", "Running", "node-", "front", "app=web")
+		// Pages of one (limit and continue) list every Pod.
+		if chunked := k.ok(append(ns, "get", "pods", "--chunk-size=1", "-o", "name")...); chunked != pods {
+			t.Errorf("get pods --chunk-size=1:\n%s\nwant\n%s", chunked, pods)
+		}
+		sorted := k.ok("get", "namespaces", "--sort-by=.metadata.name", "-o", "name")
+		if names := strings.Fields(sorted); !slices.IsSorted(names) || !slices.Contains(names, "namespace/kube-e2e") {
+			t.Errorf("get namespaces --sort-by=.metadata.name: %q", names)
+		}
+		// The "all" category, from discovery.
+		wantContains(t, "get all", k.ok(append(ns, "get", "all", "-o", "name")...), "deployment.apps/web", "replicaset.apps/web-", "pod/web-")
+		nodes := k.ok("get", "nodes")
+		wantContains(t, "get nodes", nodes, "NAME", "STATUS", "ROLES", "AGE", "VERSION", "node-0", "node-1", "node-2", "Ready")
 	})
 
 	step("get -w", func(t *testing.T, k *kubectl) {
@@ -235,6 +251,14 @@ func TestKubectl(t *testing.T) {
 		w.waitLine(t, "green", 20*time.Second)
 		k.ok(append(ns, "patch", "configmap", "settings", "-p", `{"data":{"color":"red"}}`)...)
 		w.waitLine(t, "red", 20*time.Second)
+		w.stop(t)
+
+		// The default output: a table, then a row per change.
+		w = k.watch(append(ns, "get", "configmaps", "-w")...)
+		w.waitFor(t, "the header", 20*time.Second, func(line string) bool { return strings.Fields(line)[0] == "NAME" })
+		w.waitFor(t, "the row of settings", 20*time.Second, func(line string) bool { return strings.Fields(line)[0] == "settings" })
+		k.ok(append(ns, "patch", "configmap", "settings", "-p", `{"data":{"color":"green"}}`)...)
+		w.waitFor(t, "a second row of settings", 20*time.Second, func(line string) bool { return strings.Fields(line)[0] == "settings" })
 		w.stop(t)
 	})
 
@@ -269,6 +293,19 @@ func TestKubectl(t *testing.T) {
 	step("wait", func(t *testing.T, k *kubectl) {
 		wantStdout(t, k.runOK(append(ns, "wait", "--for=condition=Available", "deployment/web", "--timeout=30s")...), "deployment.apps/web condition met")
 		k.ok(append(ns, "wait", "--for=jsonpath={.status.phase}=Running", "pods", "-l", "app=web", "--timeout=30s")...)
+	})
+
+	step("describe node and events", func(t *testing.T, k *kubectl) {
+		pod := strings.Fields(k.ok(append(ns, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name} {.items[0].spec.nodeName}")...))
+		if len(pod) != 2 {
+			t.Fatalf("a Pod and its node: %q", pod)
+		}
+		d := k.ok("describe", "node", pod[1])
+		wantContains(t, "describe node", d, "Name:", pod[1], "Conditions:", "Ready", "Capacity:", "Allocatable:",
+			"Non-terminated Pods:", pod[0], "Allocated resources:")
+		ev := k.ok(append(ns, "get", "events", "--field-selector", "involvedObject.name="+pod[0])...)
+		wantContains(t, "get events --field-selector involvedObject.name", ev, "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE", "Scheduled", "pod/"+pod[0])
+		wantContains(t, "events", k.ok(append(ns, "events", "--for", "pod/"+pod[0])...), "Scheduled", "Started")
 	})
 
 	step("scale", func(t *testing.T, k *kubectl) {
@@ -364,6 +401,16 @@ func TestKubectl(t *testing.T) {
 		}, append(ns, "get", "replicasets,pods", "-l", "app=web", "-o", "name")...)
 		r := k.fails(append(ns, "get", "deployment", "web")...)
 		wantContains(t, "get after delete", r.stderr, `Error from server (NotFound): deployments.apps "web" not found`)
+	})
+
+	step("delete -f", func(t *testing.T, k *kubectl) {
+		// kubectl waits for the Namespace to be finalized. (Whether it
+		// still finds the ConfigMap depends on how fast the Namespace's
+		// contents go.)
+		out := k.ok("delete", "-f", appChanged, "--ignore-not-found", "--timeout=60s")
+		wantContains(t, "delete -f", out, `namespace "kube-e2e" deleted`)
+		r := k.fails("get", "namespace", kubectlNamespace)
+		wantContains(t, "get after delete -f", r.stderr, `Error from server (NotFound): namespaces "kube-e2e" not found`)
 	})
 }
 
