@@ -169,6 +169,14 @@ func TestKubectl(t *testing.T) {
 			"namespace/kube-e2e unchanged", "configmap/settings configured", "deployment.apps/web configured")
 		wantStdout(t, k.runOK("apply", "-f", appChanged),
 			"namespace/kube-e2e unchanged", "configmap/settings unchanged", "deployment.apps/web unchanged")
+		// diff: nothing against the applied file (exit 0), the change
+		// against the first one (exit 1), both through server dry runs.
+		if r := k.run("diff", "-f", appChanged); r.code != 0 || r.stdout != "" {
+			t.Errorf("diff against the applied manifests: %v", r)
+		}
+		if r := k.run("diff", "-f", app); r.code != 1 || !strings.Contains(r.stdout, "-  color: green") || !strings.Contains(r.stdout, "+  color: blue") {
+			t.Errorf("diff against the first manifests: want exit 1 and the colour change, got %v", r)
+		}
 		out := k.ok(append(ns, "get", "configmap", "settings", "-o", "jsonpath={.data.color}")...)
 		if out != "green" {
 			t.Errorf("color after apply: %q, want green", out)
@@ -281,6 +289,8 @@ func TestKubectl(t *testing.T) {
 		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"size":"L"}}`)...), "configmap/settings patched")
 		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=json", "-p", `[{"op":"remove","path":"/data/size"}]`)...), "configmap/settings patched")
 		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"color":"red"}}`)...), "configmap/settings patched (no change)")
+		replaced := k.manifest("replace.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: kube-e2e\n  labels:\n    app: web\ndata:\n  color: red\n")
+		wantStdout(t, k.runOK("replace", "-f", replaced), "configmap/settings replaced")
 		got := k.ok(append(ns, "get", "deployment", "web", "-o", `jsonpath={.metadata.labels.team}|{.metadata.annotations.owner}`)...)
 		if got != "|ops" {
 			t.Errorf("label and annotation: %q, want |ops", got)
@@ -364,6 +374,15 @@ func TestKubectl(t *testing.T) {
 		if img := k.ok(append(ns, "get", "deployment", "nginx", "-o", "jsonpath={.spec.template.spec.containers[0].image}")...); img != "nginx" {
 			t.Errorf("image of the created Deployment: %q", img)
 		}
+	})
+
+	step("create configmap and namespace", func(t *testing.T, k *kubectl) {
+		wantStdout(t, k.runOK(append(ns, "create", "configmap", "literal", "--from-literal=a=1", "--from-literal=b=2")...), "configmap/literal created")
+		if got := k.ok(append(ns, "get", "configmap", "literal", "-o", "jsonpath={.data}")...); got != `{"a":"1","b":"2"}` {
+			t.Errorf("data of the created ConfigMap: %s", got)
+		}
+		wantStdout(t, k.runOK("create", "namespace", "kube-e2e-extra"), "namespace/kube-e2e-extra created")
+		wantStdout(t, k.runOK("delete", "namespace", "kube-e2e-extra"), `namespace "kube-e2e-extra" deleted`)
 	})
 
 	step("invalid manifests", func(t *testing.T, k *kubectl) {
