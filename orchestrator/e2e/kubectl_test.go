@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func newAPICluster(tb testing.TB, n int, opts ...orchestratortest.Option) (*orch
 // operator would, checking what kubectl prints and how it exits. The
 // subtests share the cluster and run in order.
 func TestKubectl(t *testing.T) {
-	_, k := newAPICluster(t, 3)
+	tc, k := newAPICluster(t, 3)
 	ns := []string{"-n", kubectlNamespace}
 	app := k.manifest("app.yaml", kubectlApp)
 	appChanged := k.manifest("app-changed.yaml", kubectlAppChanged)
@@ -280,6 +281,22 @@ func TestKubectl(t *testing.T) {
 		p := k.ok(append(ns, "describe", "pod", pod)...)
 		wantContains(t, "describe pod", p, "Name:", pod, "Node:", "node-", "Status:", "Running", "Controlled By:", "ReplicaSet/web-",
 			"Containers:", "web:", "Image:", "example.invalid/web:2", "Conditions:", "Ready", "Events:", "Scheduled", "Successfully assigned", "Started")
+	})
+
+	step("through a follower", func(t *testing.T, k *kubectl) {
+		f := (tc.Leader() + 1) % tc.Len()
+		cluster := k.ok("config", "view", "--minify", "-o", "jsonpath={.clusters[0].name}")
+		cfg, err := os.ReadFile(k.kubeconfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fk := k.withKubeconfig(k.manifest("kubeconfig-follower", string(cfg)))
+		fk.ok("config", "set-cluster", cluster, "--server=https://"+tc.APIAddr(f))
+		via := k.manifest("via.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: via-follower\n  namespace: kube-e2e\ndata:\n  node: "+tc.NodeName(f)+"\n")
+		wantStdout(t, fk.runOK("apply", "-f", via), "configmap/via-follower created")
+		k.eventually(10*time.Second, "the ConfigMap through the first node", outputIs(tc.NodeName(f)),
+			append(ns, "get", "configmap", "via-follower", "-o", "jsonpath={.data.node}")...)
+		wantStdout(t, fk.runOK(append(ns, "delete", "configmap", "via-follower")...), `configmap "via-follower" deleted`)
 	})
 
 	step("label, annotate and patch", func(t *testing.T, k *kubectl) {
