@@ -33,6 +33,9 @@ type requestInfo struct {
 	// Parts are the path segments after the group and version (and the
 	// legacy watch prefix), namespace included.
 	Parts []string
+	// InNamespace: the path names a resource inside a namespace
+	// (/namespaces/<ns>/<resource>...), not the Namespace itself.
+	InNamespace bool
 }
 
 // parseRequestInfo reads r's intent. It refuses nothing: the router
@@ -72,6 +75,7 @@ func parseRequestInfo(r *http.Request) requestInfo {
 		// Namespace; anything else after a namespace is a resource in it.
 		if len(parts) > 2 && parts[2] != "status" && parts[2] != "finalize" {
 			parts = parts[2:]
+			ri.InNamespace = true
 		}
 	}
 	if len(parts) > 0 {

@@ -35,7 +35,7 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 	}
 	req := &request{w: w, r: r, ri: ri, res: res, query: r.URL.Query()}
 	// Where the path puts the object must fit the kind's scope.
-	inNamespace := ri.Parts[0] == "namespaces" && ri.Resource != "namespaces"
+	inNamespace := ri.InNamespace
 	switch {
 	case res.info.Namespaced && inNamespace:
 		req.namespace = ri.Namespace
@@ -90,7 +90,7 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 		}
 		err = s.serveScale(req)
 	case "log":
-		if res.info.New().GetTypeMeta().Kind != "Pod" || res.info.APIVersion != api.CoreV1 {
+		if !res.pod {
 			err = notFoundPath()
 			break
 		}
