@@ -28,7 +28,10 @@ func TestKubectl(t *testing.T) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Skip("kubectl is not on PATH")
 	}
-	ts := newTestServer(t, func(c *Config) { c.Authenticator = bearerAuth{} })
+	ts := newTestServer(t, func(c *Config) {
+		c.Authenticator = bearerAuth{}
+		c.Logs = &fakeLogs{lines: []string{"hello", "world"}}
+	})
 	tls := httptest.NewTLSServer(ts.srv)
 	t.Cleanup(tls.Close)
 	dir := t.TempDir()
@@ -81,4 +84,11 @@ spec:
 	kubectl(false, "deployment.apps/web", "get", "all")
 	kubectl(false, "web", "get", "deploy", "-w", "--request-timeout=1s")
 	kubectl(false, `deployment.apps "web" deleted`, "delete", "deploy", "web")
+	kubectl(false, "Replicas:               2 desired", "describe", "deploy", "gen") // lists Events by field selector
+	kubectl(false, "pod/p1 created", "run", "p1", "--image=nginx")
+	kubectl(false, "hello\nworld\n", "logs", "p1")
+	kubectl(false, "deployment.apps/web created", "apply", "--validate=false", "-f", web)
+	kubectl(false, "deployment.apps/web unchanged", "apply", "--validate=false", "-f", web)
+	kubectl(false, `pod "p1" deleted`, "delete", "pods", "--all")
+	kubectl(true, `The Deployment "gen" is invalid: spec.foo: Unknown field`, "patch", "deploy", "gen", "--type=merge", "-p", `{"spec":{"foo":1}}`)
 }
