@@ -24,7 +24,9 @@ type resource struct {
 	// scale: spec.replicas, spec.selector and status.replicas (the scale
 	// subresource, autoscaling/v1 Scale).
 	scale bool
-	// log: the kind is Pod and a LogStreamer is configured (pods/log).
+	// pod: the kind is Pod (pods/log).
+	pod bool
+	// log: pod, and a LogStreamer is configured (pods/log in discovery).
 	log bool
 	// categories: "all" for Pods and kinds with a Pod template
 	// (workloads), as kubectl get all expects.
@@ -55,6 +57,7 @@ func buildResources(scheme *api.Scheme, logs bool) map[groupVersionResource]*res
 				sel == labelSelectorType && stReplicas == reflect.TypeFor[int32]()
 		}
 		isPod := t == podType
+		res.pod = isPod
 		res.log = isPod && logs
 		if tmpl, ok := jsonField(spec, "template"); isPod || (hasSpec && ok && tmpl == podTemplateType) {
 			res.categories = []string{"all"}

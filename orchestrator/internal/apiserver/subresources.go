@@ -224,10 +224,7 @@ func (s *Server) serveScale(req *request) error {
 		if err != nil {
 			return err
 		}
-		if err := bodyFormat(req.r.Header.Get("Content-Type")); err != nil {
-			return err
-		}
-		body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+		body, err := s.readObjectBody(req.w, req.r)
 		if err != nil {
 			return err
 		}
