@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -66,12 +67,17 @@ func TestSharedInformerFactory(t *testing.T) {
 		return err == nil && len(l) == 2, err
 	})
 
-	d, err := cs.AppsV1().Deployments("inf").Get(ctx, "web", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Replicas = ptr.To(int32(4))
-	if _, err := cs.AppsV1().Deployments("inf").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+	// The controllers write the status meanwhile: retry on Conflict, as
+	// client-go's users do.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := cs.AppsV1().Deployments("inf").Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		d.Spec.Replicas = ptr.To(int32(4))
+		_, err = cs.AppsV1().Deployments("inf").Update(ctx, d, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, "the update handler seeing replicas 4", func() (bool, error) {
