@@ -75,7 +75,7 @@ func (k *kubectl) command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// run runs kubectl with args and stdin (none when empty).
+// runInput runs kubectl with args and stdin (none when empty).
 func (k *kubectl) runInput(stdin string, args ...string) kubectlResult {
 	k.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
@@ -195,7 +195,8 @@ func (k *kubectl) runOK(args ...string) kubectlResult {
 }
 
 // kubectlWatch is a kubectl left running (get -w, logs -f) whose stdout
-// lines arrive on lines.
+// lines arrive on lines (buffered; once stopped, lines nobody reads are
+// dropped).
 type kubectlWatch struct {
 	args   []string
 	cancel context.CancelFunc
@@ -225,7 +226,10 @@ func (k *kubectl) watch(args ...string) *kubectlWatch {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			w.lines <- sc.Text()
+			select {
+			case w.lines <- sc.Text():
+			case <-ctx.Done(): // stopped: nobody reads any more
+			}
 		}
 		close(w.lines)
 		w.done <- cmd.Wait()
