@@ -95,6 +95,18 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 			break
 		}
 		err = s.serveLog(req)
+	case "binding":
+		if !res.pod {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveBinding(req)
+	case "finalize":
+		if !res.namespace {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveFinalize(req)
 	default:
 		err = notFoundPath()
 	}
