@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -172,6 +174,15 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, ri reque
 		h.Set("Content-Type", aggregatedContentType)
 	}
 	h.Add("Vary", "Accept")
+	// The documents change only with the server: clients that cache them
+	// (kubectl's discovery cache) revalidate with the ETag.
+	sum := sha256.Sum256(doc)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h.Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(doc)
 	return true

@@ -138,6 +138,14 @@ func TestAggregatedDiscovery(t *testing.T) {
 		t.Errorf("nodes %+v", nodes)
 	}
 
+	// Revalidation with the ETag.
+	etag := r.header.Get("ETag")
+	if etag == "" {
+		t.Error("no ETag")
+	}
+	ts.do("GET", "/api", "", "Accept", kubectlDiscoveryAccept, "If-None-Match", etag).want(t, 304)
+	ts.do("GET", "/api", "", "Accept", kubectlDiscoveryAccept, "If-None-Match", `"other"`).want(t, 200)
+
 	// Without the aggregated type: the legacy document.
 	r = ts.do("GET", "/apis", "", "Accept", "application/json").want(t, 200)
 	if r.header.Get("Content-Type") != "application/json" {

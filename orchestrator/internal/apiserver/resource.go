@@ -159,8 +159,15 @@ func (s *Server) get(req *request) error {
 		return err
 	}
 	obj := req.res.info.New()
+	// "0": any state, from the local replica; "" or a revision: at least
+	// as new as that, which only a consistent read is sure to be.
 	rv := req.query.Get("resourceVersion")
-	if err := s.cfg.Client.Get(req.r.Context(), req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: rv == ""}); err != nil {
+	if rv != "" {
+		if _, err := client.ParseResourceVersion(rv); err != nil {
+			return err
+		}
+	}
+	if err := s.cfg.Client.Get(req.r.Context(), req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: rv != "0"}); err != nil {
 		return err
 	}
 	if f.table != "" {

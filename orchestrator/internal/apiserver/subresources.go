@@ -86,7 +86,7 @@ func (s *Server) serveStatus(req *request) error {
 	switch req.ri.Verb {
 	case "get":
 		obj := req.res.info.New()
-		if err := s.cfg.Client.Get(ctx, req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: req.query.Get("resourceVersion") == ""}); err != nil {
+		if err := s.cfg.Client.Get(ctx, req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: req.query.Get("resourceVersion") != "0"}); err != nil {
 			return err
 		}
 		s.writeBody(req.w, req.r, http.StatusOK, f, s.typed(obj))
