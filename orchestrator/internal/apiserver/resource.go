@@ -29,7 +29,7 @@ type request struct {
 // names a resource.
 func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
 	res := s.resources[groupVersionResource{ri.APIGroup, ri.APIVersion, ri.Resource}]
-	if res == nil || len(ri.Parts) > 5 {
+	if res == nil || len(ri.Parts) > 3 {
 		s.writeError(w, r, notFoundPath())
 		return
 	}
