@@ -182,9 +182,14 @@ func (s *Server) get(req *request) error {
 	return nil
 }
 
-// typed returns obj with apiVersion and kind set, for the wire.
+// typed returns obj with apiVersion and kind set, for the wire. An
+// object that has them is not written to: lists and watches hand out
+// objects shared with other readers.
 func (s *Server) typed(obj api.Object) api.Object {
-	_ = s.cfg.Client.Scheme().SetTypeMeta(obj)
+	info, ok := s.cfg.Client.Scheme().KindFor(obj)
+	if tm := obj.GetTypeMeta(); ok && (tm.APIVersion != info.APIVersion || tm.Kind != info.Kind) {
+		tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+	}
 	return obj
 }
 
