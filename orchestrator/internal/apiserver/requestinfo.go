@@ -30,8 +30,8 @@ type requestInfo struct {
 	// fieldSelector=metadata.name=<name> (kubectl get -w NAME): it is
 	// authorized as a request about that object, as in Kubernetes.
 	SelectorName string
-	// Parts are the path segments after the group and version (and the
-	// legacy watch prefix), namespace included.
+	// Parts are the path segments from the resource on: resource, name,
+	// subresource, and anything after them (which nothing serves).
 	Parts []string
 	// InNamespace: the path names a resource inside a namespace
 	// (/namespaces/<ns>/<resource>...), not the Namespace itself.
@@ -68,7 +68,6 @@ func parseRequestInfo(r *http.Request) requestInfo {
 		legacyWatch = true
 		parts = parts[1:]
 	}
-	ri.Parts = parts
 	if len(parts) >= 2 && parts[0] == "namespaces" {
 		ri.Namespace = parts[1]
 		// namespaces/<name>/status and /finalize are subresources of the
@@ -78,6 +77,7 @@ func parseRequestInfo(r *http.Request) requestInfo {
 			ri.InNamespace = true
 		}
 	}
+	ri.Parts = parts
 	if len(parts) > 0 {
 		ri.Resource = parts[0]
 	}

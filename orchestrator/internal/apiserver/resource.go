@@ -29,7 +29,7 @@ type request struct {
 // names a resource.
 func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
 	res := s.resources[groupVersionResource{ri.APIGroup, ri.APIVersion, ri.Resource}]
-	if res == nil || len(ri.Parts) > 5 {
+	if res == nil || len(ri.Parts) > 3 {
 		s.writeError(w, r, notFoundPath())
 		return
 	}
@@ -95,6 +95,18 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 			break
 		}
 		err = s.serveLog(req)
+	case "binding":
+		if !res.pod {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveBinding(req)
+	case "finalize":
+		if !res.namespace {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveFinalize(req)
 	default:
 		err = notFoundPath()
 	}
@@ -147,8 +159,15 @@ func (s *Server) get(req *request) error {
 		return err
 	}
 	obj := req.res.info.New()
+	// "0": any state, from the local replica; "" or a revision: at least
+	// as new as that, which only a consistent read is sure to be.
 	rv := req.query.Get("resourceVersion")
-	if err := s.cfg.Client.Get(req.r.Context(), req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: rv == ""}); err != nil {
+	if rv != "" {
+		if _, err := client.ParseResourceVersion(rv); err != nil {
+			return err
+		}
+	}
+	if err := s.cfg.Client.Get(req.r.Context(), req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: rv != "0"}); err != nil {
 		return err
 	}
 	if f.table != "" {
@@ -163,9 +182,14 @@ func (s *Server) get(req *request) error {
 	return nil
 }
 
-// typed returns obj with apiVersion and kind set, for the wire.
+// typed returns obj with apiVersion and kind set, for the wire. An
+// object that has them is not written to: lists and watches hand out
+// objects shared with other readers.
 func (s *Server) typed(obj api.Object) api.Object {
-	_ = s.cfg.Client.Scheme().SetTypeMeta(obj)
+	info, ok := s.cfg.Client.Scheme().KindFor(obj)
+	if tm := obj.GetTypeMeta(); ok && (tm.APIVersion != info.APIVersion || tm.Kind != info.Kind) {
+		tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+	}
 	return obj
 }
 

@@ -146,7 +146,7 @@ func TestRequestInfo(t *testing.T) {
 
 func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	ts := newTestServer(t, nil)
-	for _, p := range []string{"/nope", "/api/v2", "/apis/nope/v1", "/api/v1/widgets", "/api/v1/namespaces/dev/pods/web/nope", "/api/v1/namespaces/dev/nodes", "/api/v1/namespaces/dev/namespaces", "/openapi/v2"} {
+	for _, p := range []string{"/nope", "/api/v2", "/apis/nope/v1", "/api/v1/widgets", "/api/v1/namespaces/dev/pods/web/nope", "/api/v1/namespaces/dev/nodes", "/api/v1/namespaces/dev/namespaces", "/api/v1/nodes/n1/status/x", "/api/v1/namespaces/dev/pods/web/status/x", "/openapi/v2"} {
 		st := ts.do("GET", p, "").wantStatus(t, 404, api.ReasonNotFound)
 		if st.Message != "the server could not find the requested resource" {
 			t.Errorf("%s: message %q", p, st.Message)
