@@ -67,9 +67,12 @@ func buildDiscovery(rs map[groupVersionResource]*resource) *discovery {
 			kind := metav1.GroupVersionKind{Group: res.group, Version: res.version, Kind: res.info.Kind}
 			legacy := metav1.APIResource{Name: res.info.Resource + "/" + sub, Namespaced: res.info.Namespaced,
 				Kind: res.info.Kind, Verbs: subresourceVerbs(sub)}
-			if sub == "scale" {
+			switch sub {
+			case "scale":
 				kind = metav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}
 				legacy.Group, legacy.Version, legacy.Kind = "autoscaling", "v1", "Scale"
+			case "binding":
+				kind.Kind, legacy.Kind = "Binding", "Binding"
 			}
 			list.APIResources = append(list.APIResources, legacy)
 			ar.Subresources = append(ar.Subresources, apidiscoveryv2.APISubresourceDiscovery{

@@ -50,6 +50,12 @@ func TestLegacyDiscovery(t *testing.T) {
 	if _, ok := byName["pods/status"]; !ok {
 		t.Error("no pods/status")
 	}
+	if b := byName["pods/binding"]; b.Kind != "Binding" || !slices.Equal(b.Verbs, []string{"create"}) {
+		t.Errorf("pods/binding %+v", b)
+	}
+	if f := byName["namespaces/finalize"]; !slices.Equal(f.Verbs, []string{"update"}) {
+		t.Errorf("namespaces/finalize %+v", f)
+	}
 	if _, ok := byName["configmaps/status"]; ok {
 		t.Error("configmaps/status listed: ConfigMap has no status")
 	}

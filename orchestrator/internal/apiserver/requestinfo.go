@@ -24,10 +24,18 @@ type requestInfo struct {
 	Namespace   string
 	Resource    string
 	Subresource string
-	Name        string
+	// Name is the object's name in the path.
+	Name string
+	// SelectorName is the name a list or watch selects with
+	// fieldSelector=metadata.name=<name> (kubectl get -w NAME): it is
+	// authorized as a request about that object, as in Kubernetes.
+	SelectorName string
 	// Parts are the path segments after the group and version (and the
 	// legacy watch prefix), namespace included.
 	Parts []string
+	// InNamespace: the path names a resource inside a namespace
+	// (/namespaces/<ns>/<resource>...), not the Namespace itself.
+	InNamespace bool
 }
 
 // parseRequestInfo reads r's intent. It refuses nothing: the router
@@ -67,6 +75,7 @@ func parseRequestInfo(r *http.Request) requestInfo {
 		// Namespace; anything else after a namespace is a resource in it.
 		if len(parts) > 2 && parts[2] != "status" && parts[2] != "finalize" {
 			parts = parts[2:]
+			ri.InNamespace = true
 		}
 	}
 	if len(parts) > 0 {
@@ -101,13 +110,11 @@ func parseRequestInfo(r *http.Request) requestInfo {
 			ri.Verb = "deletecollection"
 		}
 	}
-	// A list or watch of one object by name (kubectl get -w NAME) is
-	// authorized as that object, as in Kubernetes.
 	if (ri.Verb == "list" || ri.Verb == "watch") && ri.Name == "" {
 		if fs, err := api.ParseFieldSelector(q.Get("fieldSelector")); err == nil {
 			for _, req := range fs.Requirements() {
 				if req.Field == "metadata.name" && !req.Negate {
-					ri.Name = req.Value
+					ri.SelectorName = req.Value
 				}
 			}
 		}
@@ -117,6 +124,10 @@ func parseRequestInfo(r *http.Request) requestInfo {
 
 // attributes turns ri into what an Authorizer reads.
 func (ri requestInfo) attributes(u User) Attributes {
+	name := ri.Name
+	if name == "" {
+		name = ri.SelectorName
+	}
 	return Attributes{
 		User:            u,
 		Verb:            ri.Verb,
@@ -125,7 +136,7 @@ func (ri requestInfo) attributes(u User) Attributes {
 		APIVersion:      ri.APIVersion,
 		Resource:        ri.Resource,
 		Subresource:     ri.Subresource,
-		Name:            ri.Name,
+		Name:            name,
 		ResourceRequest: ri.ResourceRequest,
 		Path:            ri.Path,
 	}

@@ -35,7 +35,7 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 	}
 	req := &request{w: w, r: r, ri: ri, res: res, query: r.URL.Query()}
 	// Where the path puts the object must fit the kind's scope.
-	inNamespace := ri.Parts[0] == "namespaces" && ri.Resource != "namespaces"
+	inNamespace := ri.InNamespace
 	switch {
 	case res.info.Namespaced && inNamespace:
 		req.namespace = ri.Namespace
@@ -90,11 +90,23 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 		}
 		err = s.serveScale(req)
 	case "log":
-		if res.info.New().GetTypeMeta().Kind != "Pod" || res.info.APIVersion != api.CoreV1 {
+		if !res.pod {
 			err = notFoundPath()
 			break
 		}
 		err = s.serveLog(req)
+	case "binding":
+		if !res.pod {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveBinding(req)
+	case "finalize":
+		if !res.namespace {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveFinalize(req)
 	default:
 		err = notFoundPath()
 	}
@@ -198,10 +210,7 @@ func (s *Server) decodeRequestBody(req *request) (api.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := bodyFormat(req.r.Header.Get("Content-Type")); err != nil {
-		return nil, err
-	}
-	body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+	body, err := s.readObjectBody(req.w, req.r)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +324,7 @@ func (s *Server) patch(req *request) error {
 // optional) and query, the query winning, as kube-apiserver.
 func (s *Server) deleteOptions(req *request) (client.DeleteOptions, *metav1.Preconditions, error) {
 	var o metav1.DeleteOptions
-	body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+	body, err := s.readObjectBody(req.w, req.r)
 	if err != nil {
 		return client.DeleteOptions{}, nil, err
 	}
