@@ -78,12 +78,13 @@ type Client interface {
 	// Patch applies patch to the object named by obj's namespace and
 	// name; obj receives the result. Concurrent writes are retried unless
 	// the patch sets metadata.resourceVersion. Build patch with RawPatch
-	// (MergePatchType or JSONPatchType bytes) or MergeFrom.
+	// (MergePatchType, JSONPatchType or StrategicMergePatchType bytes),
+	// MergeFrom or StrategicMergeFrom.
 	// Options: DryRunAll, FieldOwner.
 	// Errors: IsNotFound; IsBadRequest for a malformed patch;
 	// IsInvalid for unknown fields or an invalid result; IsConflict;
-	// IsUnsupportedMediaType for StrategicMergePatchType and
-	// ApplyPatchType, which are not served yet; ctx.Err().
+	// IsUnsupportedMediaType for ApplyPatchType (server-side apply), which
+	// is not served; ctx.Err().
 	Patch(ctx context.Context, obj Object, patch Patch, opts ...PatchOption) error
 	// Delete deletes the object named by obj's namespace and name.
 	// Dependents (objects whose ownerReferences name it) are deleted by
@@ -351,6 +352,34 @@ type rawPatch struct {
 
 func (p rawPatch) Type() PatchType             { return p.pt }
 func (p rawPatch) Data(Object) ([]byte, error) { return p.data, nil }
+
+// StrategicMergeFrom returns a strategic merge patch from original to the
+// object being patched: change a copy of an object you read, then
+// Patch(ctx, changed, StrategicMergeFrom(original)). Unlike MergeFrom,
+// lists Kubernetes merges by key (containers, env, ports, conditions, ...)
+// carry only the changed elements, so a concurrent writer's additions to
+// them survive. The patch carries no resourceVersion.
+func StrategicMergeFrom(original Object) Patch { return strategicMergeFrom{original} }
+
+type strategicMergeFrom struct{ original Object }
+
+func (strategicMergeFrom) Type() PatchType { return StrategicMergePatchType }
+
+func (p strategicMergeFrom) Data(obj Object) ([]byte, error) {
+	before, err := json.Marshal(p.original)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("StrategicMergeFrom: encode original: %v", err))
+	}
+	after, err := json.Marshal(obj)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("StrategicMergeFrom: encode object: %v", err))
+	}
+	patch, err := api.CreateTwoWayMergePatch(before, after, obj)
+	if err != nil {
+		return nil, api.NewBadRequest(fmt.Sprintf("StrategicMergeFrom: %v", err))
+	}
+	return patch, nil
+}
 
 // MergeFrom returns a JSON merge patch from original to the object being
 // patched: change a copy of an object you read, then

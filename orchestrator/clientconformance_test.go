@@ -266,10 +266,50 @@ func patchTypes(t *testing.T, cl orchestrator.Client) {
 	if err := cl.Patch(ctx, cm, orchestrator.RawPatch(orchestrator.JSONPatchType, []byte(`{"op":"add"}`))); !orchestrator.IsBadRequest(err) {
 		t.Fatalf("malformed JSON patch: %v", err)
 	}
-	for _, pt := range []orchestrator.PatchType{orchestrator.StrategicMergePatchType, orchestrator.ApplyPatchType, "text/plain"} {
+	smp := orchestrator.RawPatch(orchestrator.StrategicMergePatchType, []byte(`{"metadata":{"finalizers":["example.com/keep"]},"data":{"c":"3"}}`))
+	if err := cl.Patch(ctx, cm, smp); err != nil {
+		t.Fatalf("strategic merge patch: %v", err)
+	}
+	if cm.Data["c"] != "3" || cm.Data["a"] != "1" || len(cm.Finalizers) != 1 {
+		t.Fatalf("strategic merge patch result %v %v", cm.Data, cm.Finalizers)
+	}
+	unfinalize := orchestrator.RawPatch(orchestrator.StrategicMergePatchType, []byte(`{"metadata":{"$deleteFromPrimitiveList/finalizers":["example.com/keep"]},"data":{"c":null}}`))
+	if err := cl.Patch(ctx, cm, unfinalize); err != nil {
+		t.Fatalf("strategic merge patch: %v", err)
+	}
+	if _, ok := cm.Data["c"]; ok || len(cm.Finalizers) != 0 {
+		t.Fatalf("strategic merge patch result %v %v", cm.Data, cm.Finalizers)
+	}
+	badSMP := orchestrator.RawPatch(orchestrator.StrategicMergePatchType, []byte(`{"metadata":{"$setElementOrder/ownerReferences":"x"}}`))
+	if err := cl.Patch(ctx, cm, badSMP); !orchestrator.IsBadRequest(err) {
+		t.Fatalf("malformed strategic merge patch: %v", err)
+	}
+	for _, pt := range []orchestrator.PatchType{orchestrator.ApplyPatchType, "text/plain"} {
 		if err := cl.Patch(ctx, cm, orchestrator.RawPatch(pt, []byte(`{}`))); !orchestrator.IsUnsupportedMediaType(err) {
 			t.Errorf("patch type %s: want UnsupportedMediaType, got %v", pt, err)
 		}
+	}
+	// StrategicMergeFrom: a merged list keeps what another writer added.
+	base := getCM(t, cl, "patched")
+	other := base.DeepCopy()
+	other.Finalizers = append(other.Finalizers, "example.com/other")
+	if err := cl.Update(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	mine := base.DeepCopy()
+	mine.Finalizers = append(mine.Finalizers, "example.com/mine")
+	mine.Data["d"] = "4"
+	if err := cl.Patch(ctx, mine, orchestrator.StrategicMergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	if got := getCM(t, cl, "patched"); len(got.Finalizers) != 2 || got.Data["d"] != "4" {
+		t.Fatalf("StrategicMergeFrom result: finalizers %v data %v, want both finalizers", got.Finalizers, got.Data)
+	}
+	reset := getCM(t, cl, "patched")
+	reset.Finalizers = nil
+	delete(reset.Data, "d")
+	if err := cl.Update(ctx, reset); err != nil {
+		t.Fatal(err)
 	}
 	// MergeFrom: change a copy, send the difference.
 	orig := getCM(t, cl, "patched")

@@ -79,7 +79,7 @@ func New(cfg Config) (*Cluster, error) {
 	// the one role without it, RoleAgent. The store, gossip and Autopilot
 	// add the node field to their logs themselves.
 	rc := cfg.raftConfig(cfg.Logger)
-	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover}
+	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover, svcLogs: c.serveLogs}
 	if cfg.trusted() {
 		c.trust = newTrustState(cfg.DataDir)
 		rc.TLS, rc.AuthorizePeer = c.trust.tls, c.trust.authorizePeer

@@ -1079,6 +1079,12 @@ var ErrQuantityRange = api.ErrQuantityRange
 // LabelSelectorAsSelector and ParseFieldSelector.
 var ErrSelector = api.ErrSelector
 
+// ErrStrategicMergePatch is wrapped by the errors of StrategicMergePatch
+// and CreateTwoWayMergePatch for input they cannot use: a document that is
+// not a JSON object, a malformed directive, or a field the kind does not
+// have where the patch merges into it.
+var ErrStrategicMergePatch = api.ErrStrategicMergePatch
+
 // Error predicates of package api. Every Client method documents which of
 // these its errors satisfy.
 var (

@@ -109,12 +109,20 @@
 // strategy in orchestrator/internal/strategy; the registry refuses to
 // start without one.
 //
+// # Patches
+//
+// MergePatch and CreateMergePatch implement RFC 7386; StrategicMergePatch
+// and CreateTwoWayMergePatch implement Kubernetes' strategic merge patch,
+// reading the patchStrategy and patchMergeKey struct tags, which match
+// k8s.io/api's field for field (a test holds them against it).
+//
 // # What this package does not do
 //
 // It stores nothing, watches nothing and talks to no server: the
 // orchestrator's Client does that on top of these types. It does not
 // default or validate objects (the server does, on every write), and it
-// implements no strategic merge patch, server-side apply or managed
-// fields, no API version conversion (each kind has exactly one
+// implements no server-side apply or managed fields (StrategicMergePatch
+// applies kubectl's patches; computing a three-way patch is the client's
+// business), no API version conversion (each kind has exactly one
 // apiVersion), and no Protobuf encoding.
 package api

@@ -157,3 +157,27 @@ func ExampleIsNotFound() {
 	// true true
 	// get pod: Pod "web-1" not found
 }
+
+// A strategic merge patch changes one container by name and leaves the
+// others, where a JSON merge patch would replace the whole list.
+func ExampleStrategicMergePatch() {
+	pod := []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},
+	  "spec":{"containers":[{"name":"web","image":"web:1"},{"name":"log","image":"log:1"}]}}`)
+	patch := []byte(`{"spec":{"containers":[{"name":"web","image":"web:2"}]}}`)
+	out, err := api.StrategicMergePatch(pod, patch, &api.Pod{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var p api.Pod
+	if err := api.DecodeInto(out, &p); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range p.Spec.Containers {
+		fmt.Println(c.Name, c.Image)
+	}
+	// Output:
+	// web web:2
+	// log log:1
+}

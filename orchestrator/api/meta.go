@@ -52,9 +52,9 @@ type ObjectMeta struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// OwnerReferences list the objects this one depends on; at most one may
 	// be the managing controller.
-	OwnerReferences []OwnerReference `json:"ownerReferences,omitempty"`
+	OwnerReferences []OwnerReference `json:"ownerReferences,omitempty" patchMergeKey:"uid" patchStrategy:"merge"`
 	// Finalizers must all be removed before a deleted object disappears.
-	Finalizers []string `json:"finalizers,omitempty"`
+	Finalizers []string `json:"finalizers,omitempty" patchStrategy:"merge"`
 	// SelfLink is accepted for compatibility with old Kubernetes output.
 	SelfLink string `json:"selfLink,omitempty"`
 	// ManagedFields is accepted and kept, so that `kubectl get -o yaml`

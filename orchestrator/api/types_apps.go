@@ -56,7 +56,7 @@ type DeploymentSpec struct {
 	// Template is the Pod to run; its restartPolicy must be Always.
 	Template PodTemplateSpec `json:"template"`
 	// Strategy defaults to RollingUpdate with 25% surge and unavailability.
-	Strategy DeploymentStrategy `json:"strategy,omitzero"`
+	Strategy DeploymentStrategy `json:"strategy,omitzero" patchStrategy:"retainKeys"`
 	// MinReadySeconds is how long a Pod must be ready to count as available.
 	MinReadySeconds int32 `json:"minReadySeconds,omitempty"`
 	// RevisionHistoryLimit is the number of old ReplicaSets kept; default 10.
@@ -102,7 +102,7 @@ type DeploymentStatus struct {
 	AvailableReplicas   int32                 `json:"availableReplicas,omitempty"`
 	UnavailableReplicas int32                 `json:"unavailableReplicas,omitempty"`
 	TerminatingReplicas *int32                `json:"terminatingReplicas,omitempty"`
-	Conditions          []DeploymentCondition `json:"conditions,omitempty"`
+	Conditions          []DeploymentCondition `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 	// CollisionCount disambiguates template hashes that collide.
 	CollisionCount *int32 `json:"collisionCount,omitempty"`
 }
@@ -163,7 +163,7 @@ type ReplicaSetStatus struct {
 	AvailableReplicas    int32                 `json:"availableReplicas,omitempty"`
 	TerminatingReplicas  *int32                `json:"terminatingReplicas,omitempty"`
 	ObservedGeneration   int64                 `json:"observedGeneration,omitempty"`
-	Conditions           []ReplicaSetCondition `json:"conditions,omitempty"`
+	Conditions           []ReplicaSetCondition `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 }
 
 // ReplicaSetConditionType names a ReplicaSet condition.

@@ -134,7 +134,7 @@ type PodFailurePolicyOnPodConditionsPattern struct {
 // JobStatus is the observed state of a Job, written by the Job
 // controller.
 type JobStatus struct {
-	Conditions []JobCondition `json:"conditions,omitempty"`
+	Conditions []JobCondition `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 	// StartTime is when the controller started the Job (or resumed it).
 	StartTime *Time `json:"startTime,omitempty"`
 	// CompletionTime is set when the Job completes (not when it fails).

@@ -31,7 +31,7 @@ type NamespaceSpec struct {
 // NamespaceStatus is the observed state of a Namespace.
 type NamespaceStatus struct {
 	Phase      NamespacePhase       `json:"phase,omitempty"`
-	Conditions []NamespaceCondition `json:"conditions,omitempty"`
+	Conditions []NamespaceCondition `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 }
 
 // NamespaceCondition reports progress of a Namespace's deletion.
@@ -64,7 +64,7 @@ type Node struct {
 type NodeSpec struct {
 	// PodCIDR is the range of Pod IPs assigned to the node, if any.
 	PodCIDR  string   `json:"podCIDR,omitempty"`
-	PodCIDRs []string `json:"podCIDRs,omitempty"`
+	PodCIDRs []string `json:"podCIDRs,omitempty" patchStrategy:"merge"`
 	// ProviderID identifies the machine to an infrastructure provider.
 	ProviderID string `json:"providerID,omitempty"`
 	// Unschedulable keeps new Pods off the node (cordon).
@@ -101,8 +101,8 @@ type NodeStatus struct {
 	// Allocatable is what is available for Pods (capacity minus reserved).
 	Allocatable ResourceList    `json:"allocatable,omitempty"`
 	Phase       string          `json:"phase,omitempty"`
-	Conditions  []NodeCondition `json:"conditions,omitempty"`
-	Addresses   []NodeAddress   `json:"addresses,omitempty"`
+	Conditions  []NodeCondition `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
+	Addresses   []NodeAddress   `json:"addresses,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 	// DaemonEndpoints is accepted for compatibility and not used.
 	DaemonEndpoints *NodeDaemonEndpoints `json:"daemonEndpoints,omitempty"`
 	NodeInfo        NodeSystemInfo       `json:"nodeInfo,omitzero"`

@@ -92,7 +92,7 @@ type DaemonSetStatus struct {
 	NumberUnavailable int32 `json:"numberUnavailable,omitempty"`
 	// CollisionCount disambiguates template hashes that collide.
 	CollisionCount *int32               `json:"collisionCount,omitempty"`
-	Conditions     []DaemonSetCondition `json:"conditions,omitempty"`
+	Conditions     []DaemonSetCondition `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 }
 
 // DaemonSetConditionType names a DaemonSet condition. Kubernetes defines

@@ -39,13 +39,13 @@ type DNSPolicy string
 // PodSpec is the desired state of a Pod.
 type PodSpec struct {
 	// Volumes can be mounted by the Pod's containers.
-	Volumes []Volume `json:"volumes,omitempty"`
+	Volumes []Volume `json:"volumes,omitempty" patchMergeKey:"name" patchStrategy:"merge,retainKeys"`
 	// InitContainers run to completion, in order, before Containers start;
 	// one with restartPolicy Always is a sidecar, started in its turn and
 	// kept running beside Containers.
-	InitContainers []Container `json:"initContainers,omitempty"`
+	InitContainers []Container `json:"initContainers,omitempty" patchMergeKey:"name" patchStrategy:"merge"`
 	// Containers is required: at least one.
-	Containers []Container `json:"containers"`
+	Containers []Container `json:"containers" patchMergeKey:"name" patchStrategy:"merge"`
 	// RestartPolicy defaults to Always.
 	RestartPolicy RestartPolicy `json:"restartPolicy,omitempty"`
 	// TerminationGracePeriodSeconds is the time between SIGTERM and SIGKILL
@@ -81,15 +81,15 @@ type PodSpec struct {
 	// SecurityContext holds the Pod's security settings, which its
 	// containers' own override (sysctls are refused as not supported yet).
 	SecurityContext    *PodSecurityContext    `json:"securityContext,omitempty"`
-	ImagePullSecrets   []LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	ImagePullSecrets   []LocalObjectReference `json:"imagePullSecrets,omitempty" patchMergeKey:"name" patchStrategy:"merge"`
 	EnableServiceLinks *bool                  `json:"enableServiceLinks,omitempty"`
 
 	// Of the fields below, validation refuses what Flotilla does not act
 	// on yet (Forbidden, "not supported yet"), and accepts only the values
 	// that mean what it does (os linux, hostUsers true, ...).
-	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" patchMergeKey:"topologyKey" patchStrategy:"merge"`
 	DNSConfig                 *PodDNSConfig              `json:"dnsConfig,omitempty"`
-	HostAliases               []HostAlias                `json:"hostAliases,omitempty"`
+	HostAliases               []HostAlias                `json:"hostAliases,omitempty" patchMergeKey:"ip" patchStrategy:"merge"`
 	ShareProcessNamespace     *bool                      `json:"shareProcessNamespace,omitempty"`
 	RuntimeClassName          *string                    `json:"runtimeClassName,omitempty"`
 	PreemptionPolicy          *string                    `json:"preemptionPolicy,omitempty"`
@@ -210,12 +210,12 @@ type Container struct {
 	// Args replace the image's cmd.
 	Args       []string        `json:"args,omitempty"`
 	WorkingDir string          `json:"workingDir,omitempty"`
-	Ports      []ContainerPort `json:"ports,omitempty"`
+	Ports      []ContainerPort `json:"ports,omitempty" patchMergeKey:"containerPort" patchStrategy:"merge"`
 	EnvFrom    []EnvFromSource `json:"envFrom,omitempty"`
-	Env        []EnvVar        `json:"env,omitempty"`
+	Env        []EnvVar        `json:"env,omitempty" patchMergeKey:"name" patchStrategy:"merge"`
 	// Resources holds requests (for scheduling) and limits (enforced).
 	Resources    ResourceRequirements `json:"resources,omitzero"`
-	VolumeMounts []VolumeMount        `json:"volumeMounts,omitempty"`
+	VolumeMounts []VolumeMount        `json:"volumeMounts,omitempty" patchMergeKey:"mountPath" patchStrategy:"merge"`
 	// LivenessProbe restarts the container when it fails.
 	LivenessProbe *Probe `json:"livenessProbe,omitempty"`
 	// ReadinessProbe removes the Pod from endpoints when it fails.
@@ -239,7 +239,7 @@ type Container struct {
 	// and VolumeDevices are refused as not supported yet.
 	ResizePolicy  []ContainerResizePolicy `json:"resizePolicy,omitempty"`
 	RestartPolicy *string                 `json:"restartPolicy,omitempty"`
-	VolumeDevices []VolumeDevice          `json:"volumeDevices,omitempty"`
+	VolumeDevices []VolumeDevice          `json:"volumeDevices,omitempty" patchMergeKey:"devicePath" patchStrategy:"merge"`
 }
 
 // ContainerResizePolicy says whether resizing a resource restarts the
@@ -723,14 +723,14 @@ type PodStatus struct {
 	// ObservedGeneration is the metadata.generation the status reflects.
 	ObservedGeneration    int64             `json:"observedGeneration,omitempty"`
 	Phase                 PodPhase          `json:"phase,omitempty"`
-	Conditions            []PodCondition    `json:"conditions,omitempty"`
+	Conditions            []PodCondition    `json:"conditions,omitempty" patchMergeKey:"type" patchStrategy:"merge"`
 	Message               string            `json:"message,omitempty"`
 	Reason                string            `json:"reason,omitempty"`
 	NominatedNodeName     string            `json:"nominatedNodeName,omitempty"`
 	HostIP                string            `json:"hostIP,omitempty"`
-	HostIPs               []HostIP          `json:"hostIPs,omitempty"`
+	HostIPs               []HostIP          `json:"hostIPs,omitempty" patchMergeKey:"ip" patchStrategy:"merge"`
 	PodIP                 string            `json:"podIP,omitempty"`
-	PodIPs                []PodIP           `json:"podIPs,omitempty"`
+	PodIPs                []PodIP           `json:"podIPs,omitempty" patchMergeKey:"ip" patchStrategy:"merge"`
 	StartTime             *Time             `json:"startTime,omitempty"`
 	InitContainerStatuses []ContainerStatus `json:"initContainerStatuses,omitempty"`
 	ContainerStatuses     []ContainerStatus `json:"containerStatuses,omitempty"`
@@ -772,7 +772,7 @@ type ContainerStatus struct {
 	// compatibility with Kubernetes output.
 	AllocatedResources ResourceList          `json:"allocatedResources,omitempty"`
 	Resources          *ResourceRequirements `json:"resources,omitempty"`
-	VolumeMounts       []VolumeMountStatus   `json:"volumeMounts,omitempty"`
+	VolumeMounts       []VolumeMountStatus   `json:"volumeMounts,omitempty" patchMergeKey:"mountPath" patchStrategy:"merge"`
 }
 
 // ProbeType names one of a container's probes in [ContainerProbeStatus].

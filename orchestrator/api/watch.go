@@ -44,11 +44,12 @@ type Watcher interface {
 // content types.
 type PatchType string
 
-// The patch types. MergePatchType (RFC 7386) and JSONPatchType (RFC 6902)
-// are served for every kind. StrategicMergePatchType (lists of the
-// built-in kinds merged by their keys, as kubectl sends) and
-// ApplyPatchType (Kubernetes' server-side apply) are refused with an
-// UnsupportedMediaType error until the API server serves them.
+// The patch types. MergePatchType (RFC 7386), JSONPatchType (RFC 6902)
+// and StrategicMergePatchType (Kubernetes' strategic merge patch, as
+// kubectl sends: lists of the built-in kinds merged by their keys, see
+// StrategicMergePatch) are served for every kind. ApplyPatchType
+// (Kubernetes' server-side apply) is refused with an UnsupportedMediaType
+// error: Flotilla does not track field ownership.
 const (
 	JSONPatchType           PatchType = "application/json-patch+json"
 	MergePatchType          PatchType = "application/merge-patch+json"

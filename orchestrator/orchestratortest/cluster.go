@@ -2,8 +2,11 @@ package orchestratortest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -378,9 +381,15 @@ func (c *TestCluster) Eventually(timeout time.Duration, what string, cond func()
 }
 
 // WaitReady waits until a leader exists, the system namespaces (default,
-// kube-system) exist and every running node's Node is Ready.
+// kube-system) exist and every running node's Node is Ready; with WithAPI,
+// also until every running node's API answers /readyz.
 func (c *TestCluster) WaitReady(timeout time.Duration) {
 	c.tb.Helper()
+	// The probe only reads /readyz, which needs no credentials; it checks
+	// that the node serves TLS, not whom it serves as.
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // readiness probe only
+	defer tr.CloseIdleConnections()
+	probe := &http.Client{Transport: tr, Timeout: time.Second}
 	c.Eventually(timeout, "a leader, the system namespaces and all Nodes Ready", func() bool {
 		if c.Leader() < 0 {
 			return false
@@ -401,9 +410,25 @@ func (c *TestCluster) WaitReady(timeout time.Duration) {
 			ready[nodes.Items[i].Name] = api.IsNodeReady(&nodes.Items[i])
 		}
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		for i := range c.nodes {
+		var apis []string
+		for i, n := range c.nodes {
 			if !c.stopped[i] && !ready[nodeName(i)] {
+				c.mu.Unlock()
+				return false
+			}
+			if !c.stopped[i] && c.opts.api && n != nil {
+				apis = append(apis, n.APIAddr())
+			}
+		}
+		c.mu.Unlock()
+		for _, addr := range apis {
+			resp, err := probe.Get("https://" + addr + "/readyz")
+			if err != nil {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
 				return false
 			}
 		}

@@ -31,12 +31,12 @@ func recordManager(m *api.ObjectMeta, manager, apiVersion, subresource string) {
 	})
 }
 
-// patcher returns the function that applies patch of type pt to an
-// object's JSON.
+// patcher returns the function that applies patch of type pt to the JSON
+// of an object like obj.
 //
 // Errors: BadRequest for a malformed JSON patch; UnsupportedMediaType for
-// a type not served.
-func patcher(pt api.PatchType, patch []byte) (func(cur []byte) ([]byte, error), error) {
+// server-side apply and for a type not served.
+func patcher(pt api.PatchType, patch []byte, obj api.Object) (func(cur []byte) ([]byte, error), error) {
 	switch pt {
 	case "", api.MergePatchType:
 		return func(cur []byte) ([]byte, error) {
@@ -58,8 +58,17 @@ func patcher(pt api.PatchType, patch []byte) (func(cur []byte) ([]byte, error), 
 			}
 			return out, nil
 		}, nil
-	case api.StrategicMergePatchType, api.ApplyPatchType:
-		return nil, api.NewUnsupportedMediaType(fmt.Sprintf("patch type %q is not supported yet: use %q or %q", pt, api.MergePatchType, api.JSONPatchType))
+	case api.StrategicMergePatchType:
+		return func(cur []byte) ([]byte, error) {
+			out, err := api.StrategicMergePatch(cur, patch, obj)
+			if err != nil {
+				return nil, api.NewBadRequest(err.Error())
+			}
+			return out, nil
+		}, nil
+	case api.ApplyPatchType:
+		return nil, api.NewUnsupportedMediaType(fmt.Sprintf("patch type %q (server-side apply) is not supported: use kubectl apply without --server-side, or %q, %q or %q",
+			pt, api.StrategicMergePatchType, api.MergePatchType, api.JSONPatchType))
 	}
 	return nil, api.NewUnsupportedMediaType(fmt.Sprintf("unknown patch type %q: want %q, %q, %q or %q",
 		pt, api.MergePatchType, api.JSONPatchType, api.StrategicMergePatchType, api.ApplyPatchType))

@@ -398,19 +398,21 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 // Patch applies a patch of type pt to the stored object named by obj's
 // namespace and name and stores the result as Update would (retrying on
 // concurrent writes unless the patch names a resourceVersion). obj
-// receives the result. pt is MergePatchType (RFC 7386; also for "") or
-// JSONPatchType (RFC 6902).
+// receives the result. pt is MergePatchType (RFC 7386; also for ""),
+// JSONPatchType (RFC 6902) or StrategicMergePatchType (lists merged by
+// the keys of the kind's patch tags, see api.StrategicMergePatch).
 //
-// Errors: NotFound; BadRequest for a malformed patch or a failed JSON
-// patch test; Invalid when the result has unknown fields or fails
-// validation; Conflict; UnsupportedMediaType for the strategic merge and
-// server-side apply patch types, which are not served yet; ctx.Err().
+// Errors: NotFound; BadRequest for a malformed patch, a malformed
+// strategic merge directive or a failed JSON patch test; Invalid when the
+// result has unknown fields or fails validation; Conflict;
+// UnsupportedMediaType for server-side apply (ApplyPatchType), which is
+// not served, and for an unknown patch type; ctx.Err().
 func (r *Registry) Patch(ctx context.Context, obj api.Object, pt api.PatchType, patch []byte, o client.PatchOptions) error {
 	info, err := r.Info(obj)
 	if err != nil {
 		return err
 	}
-	apply, err := patcher(pt, patch)
+	apply, err := patcher(pt, patch, info.New())
 	if err != nil {
 		return err
 	}
