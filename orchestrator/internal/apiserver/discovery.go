@@ -75,6 +75,9 @@ func buildDiscovery(rs map[groupVersionResource]*resource) *discovery {
 				legacy.Group, legacy.Version, legacy.Kind = "autoscaling", "v1", "Scale"
 			case "binding":
 				kind.Kind, legacy.Kind = "Binding", "Binding"
+			case "eviction":
+				kind = metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}
+				legacy.Group, legacy.Version, legacy.Kind = "policy", "v1", "Eviction"
 			}
 			list.APIResources = append(list.APIResources, legacy)
 			ar.Subresources = append(ar.Subresources, apidiscoveryv2.APISubresourceDiscovery{

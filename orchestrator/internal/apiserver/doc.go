@@ -33,8 +33,10 @@
 //     merge patches passed to the client), delete, deletecollection, on
 //     /api/v1/... and /apis/<group>/<version>/..., namespaced and across
 //     namespaces; the status, scale (autoscaling/v1), pods/log,
-//     pods/binding and namespaces/finalize subresources (the last two are
-//     client.Interface's Bind and RemoveNamespace).
+//     pods/binding, pods/eviction (kubectl drain; there are no
+//     PodDisruptionBudgets to refuse one) and namespaces/finalize
+//     subresources (binding and finalize are client.Interface's Bind and
+//     RemoveNamespace).
 //   - Bodies in JSON or YAML, and Kubernetes protobuf request bodies
 //     (kubectl's generators send them); responses in JSON or YAML, and
 //     meta.k8s.io Tables when Accept asks (kubectl get).
@@ -61,7 +63,7 @@
 //   - gracePeriodSeconds on delete is accepted and not applied (the client
 //     seam has no grace period); a UID precondition is checked on a
 //     consistent read before the delete, not atomically with it.
-//   - pods/exec, pods/attach, pods/portforward and pods/eviction.
+//   - pods/exec, pods/attach and pods/portforward.
 //   - fieldValidation on patches: the registry decodes a patched object
 //     strictly, so unknown fields in a patch are always refused.
 //   - TLS, certificates, RBAC and OpenAPI documents: the embedding node

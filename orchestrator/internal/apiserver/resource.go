@@ -101,6 +101,12 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 			break
 		}
 		err = s.serveBinding(req)
+	case "eviction":
+		if !res.pod {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveEviction(req)
 	case "finalize":
 		if !res.namespace {
 			err = notFoundPath()

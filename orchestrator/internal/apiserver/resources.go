@@ -71,11 +71,11 @@ func buildResources(scheme *api.Scheme, logs bool) map[groupVersionResource]*res
 	return out
 }
 
-// subresources lists res's subresources, sorted.
+// subresources lists res's subresources.
 func (res *resource) subresources() []string {
 	var subs []string
 	if res.pod {
-		subs = append(subs, "binding")
+		subs = append(subs, "binding", "eviction")
 	}
 	if res.namespace {
 		subs = append(subs, "finalize")
@@ -99,7 +99,7 @@ func subresourceVerbs(sub string) []string {
 	switch sub {
 	case "log":
 		return []string{"get"}
-	case "binding":
+	case "binding", "eviction":
 		return []string{"create"}
 	case "finalize":
 		return []string{"update"}

@@ -11,6 +11,7 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -485,5 +486,52 @@ func (s *Server) serveFinalize(req *request) error {
 		return err
 	}
 	s.writeBody(req.w, req.r, http.StatusOK, f, s.typed(out))
+	return nil
+}
+
+// serveEviction evicts a Pod (POST pods/eviction, a policy/v1 Eviction
+// body, as kubectl drain sends): the Pod is deleted with the Eviction's
+// delete options. Flotilla has no PodDisruptionBudgets, so nothing
+// refuses an eviction (kube-apiserver answers 429 when a budget would be
+// broken). It answers a Success Status with 201, as kube-apiserver.
+func (s *Server) serveEviction(req *request) error {
+	if req.ri.Verb != "create" {
+		return methodNotAllowed(req.r.Method)
+	}
+	dryRun, _, err := writeOptions(req.query, "CreateOptions")
+	if err != nil {
+		return err
+	}
+	body, err := s.readObjectBody(req.w, req.r)
+	if err != nil {
+		return err
+	}
+	var ev policyv1.Eviction
+	if err := jsonOrYAML(body, &ev); err != nil {
+		return api.NewBadRequest(fmt.Sprintf("the body of the request is not an Eviction: %v", err))
+	}
+	if ev.Name != req.ri.Name {
+		return api.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object: %q, %q", req.ri.Name, ev.Name))
+	}
+	o := client.DeleteOptions{DryRun: dryRun}
+	if d := ev.DeleteOptions; d != nil {
+		if d.PropagationPolicy != nil {
+			o.Propagation = api.DeletionPropagation(*d.PropagationPolicy)
+		}
+		if d.Preconditions != nil && d.Preconditions.ResourceVersion != nil {
+			o.ResourceVersion = *d.Preconditions.ResourceVersion
+		}
+		for _, v := range d.DryRun {
+			if v != metav1.DryRunAll {
+				return api.NewInvalid("Eviction.policy", ev.Name, api.FieldErrorList{
+					api.NotSupported(api.NewPath("deleteOptions", "dryRun"), d.DryRun, metav1.DryRunAll)})
+			}
+			o.DryRun = true
+		}
+	}
+	if err := s.cfg.Client.Delete(req.r.Context(), req.namespace, req.ri.Name, &api.Pod{}, o); err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusCreated, api.Status{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Success", Code: http.StatusCreated})
 	return nil
 }

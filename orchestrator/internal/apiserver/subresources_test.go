@@ -194,3 +194,19 @@ func TestFinalizeSubresource(t *testing.T) {
 	ts.do("GET", "/api/v1/namespaces/gone", "").wantStatus(t, 404, api.ReasonNotFound)
 	ts.do("PUT", "/api/v1/namespaces/gone/finalize", mustJSONString(t, &ns)).wantStatus(t, 404, api.ReasonNotFound)
 }
+
+func TestEvictionSubresource(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("dev")
+	ts.do("POST", "/api/v1/namespaces/dev/pods", podJSON("dev", "web", nil)).want(t, 201)
+	const path = "/api/v1/namespaces/dev/pods/web/eviction"
+	ts.do("POST", path, `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"other"}}`).wantStatus(t, 400, api.ReasonBadRequest)
+	ts.do("POST", path+"?dryRun=All", `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web"}}`).want(t, 201)
+	ts.do("GET", "/api/v1/namespaces/dev/pods/web", "").want(t, 200)
+	st := ts.do("POST", path, `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web"},"deleteOptions":{"gracePeriodSeconds":0}}`).want(t, 201).status(t)
+	if st.Status != "Success" {
+		t.Errorf("eviction answered %+v", st)
+	}
+	ts.do("GET", "/api/v1/namespaces/dev/pods/web", "").wantStatus(t, 404, api.ReasonNotFound)
+	ts.do("POST", path, `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web"}}`).wantStatus(t, 404, api.ReasonNotFound)
+}
