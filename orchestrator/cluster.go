@@ -40,6 +40,7 @@ type Cluster struct {
 	gosp  *membership.Membership
 	pilot *autopilot.Autopilot
 	reg   *registry.Registry
+	api   *apiState // nil unless Config.APIAddress is set
 	// unreadable reports the stored objects reads leave out.
 	unreadable *unreadableReporter
 
@@ -78,7 +79,7 @@ func New(cfg Config) (*Cluster, error) {
 	// the one role without it, RoleAgent. The store, gossip and Autopilot
 	// add the node field to their logs themselves.
 	rc := cfg.raftConfig(cfg.Logger)
-	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover}
+	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover, svcLogs: c.serveLogs}
 	if cfg.trusted() {
 		c.trust = newTrustState(cfg.DataDir)
 		rc.TLS, rc.AuthorizePeer = c.trust.tls, c.trust.authorizePeer
@@ -100,6 +101,9 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c.unreadable.rec = events.New(c.reg, "registry", cfg.NodeName, c.log)
+	if cfg.APIAddress != "" {
+		c.api = newAPIState(c)
+	}
 	return c, nil
 }
 
@@ -157,7 +161,19 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		c.cfg.GossipKeys = c.trust.gossipKeys() // discovery may have brought a newer keyring
 	}
 	c.cfg.Capacity = c.cfg.detectCapacity(c.log)
-	gosp, err := membership.New(c.cfg.gossipConfig(c.store.Addr(), gossipJoin, c.cfg.Logger))
+	gc := c.cfg.gossipConfig(c.store.Addr(), gossipJoin, c.cfg.Logger)
+	if c.api != nil {
+		// Bound before gossip starts, so the node's record tells the
+		// others where it serves the API.
+		c.mu.Lock()
+		err := c.listenAPI()
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		gc.Record.APIAddr = c.apiRecordAddr()
+	}
+	gosp, err := membership.New(gc)
 	if err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
@@ -212,6 +228,13 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		go func() { defer c.wg.Done(); c.keepTrust(runCtx) }()
 	}
 	c.wg.Go(func() { c.unreadable.rec.Run(runCtx) })
+	if c.api != nil {
+		h, err := c.apiHandler()
+		if err != nil {
+			return err
+		}
+		c.serveAPI(runCtx, h)
+	}
 	if c.parts.controlPlane {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.leadership(runCtx) }()
@@ -359,6 +382,7 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 			cancel(cause)
 		}
 		c.wg.Wait()
+		c.closeAPI()
 		var errs []error
 		if pilot != nil {
 			if err := pilot.Shutdown(ctx); err != nil {

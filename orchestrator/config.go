@@ -3,6 +3,9 @@ package orchestrator
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/autopilot"
@@ -105,6 +108,37 @@ type Config struct {
 	// cluster state, encrypted at rest, so any server can issue
 	// certificates. Ignored by nodes that join with a token.
 	ClusterCA *ClusterCA
+
+	// APIAddress is where this server serves the Kubernetes API over HTTPS
+	// (host:port; port 0 picks a free one, Cluster.APIAddr tells which
+	// after Start), so that kubectl and client-go work against the cluster
+	// (Cluster.AdminKubeconfig writes their configuration). Empty (the
+	// zero value, and TestConfig's) serves no API; DefaultConfig sets
+	// ":6443", Kubernetes' port. Only RoleServer nodes serve it.
+	//
+	// Security defaults, none of which can be turned off: TLS 1.2 or newer
+	// only (plain HTTP on the port is refused), with a serving certificate
+	// of the cluster CA for this node (SANs: NodeName, localhost,
+	// 127.0.0.1, ::1, the bound and advertised addresses and APISANs);
+	// every request must authenticate with a client certificate of the
+	// cluster CA (CN user, O groups, revoked serials refused) or a bearer
+	// token of APITokenFile — there is no anonymous access, except to
+	// /healthz, /livez and /readyz. Until RBAC lands, every authenticated
+	// user is an administrator: hand out certificates and tokens
+	// accordingly.
+	//
+	// On in-memory test networks (no cluster trust) the API still uses a
+	// cluster CA: the servers make one and keep it in the cluster state,
+	// unencrypted like everything else there.
+	APIAddress string
+	// APISANs are extra DNS names or IP addresses for the API serving
+	// certificate: a load balancer's name, a public address.
+	APISANs []string
+	// APITokenFile, if set, is a static token file in kube-apiserver's
+	// --token-auth-file format (CSV lines token,user,uid,"group1,group2"),
+	// read once by Start (a malformed line fails Start, naming the line).
+	// Requires APIAddress.
+	APITokenFile string
 
 	// MaxConnections caps the connections this node's listeners hold at
 	// once from anyone (the cluster port's connections, gossip's streams),
@@ -377,9 +411,10 @@ func TestTiming() Timing {
 	}
 }
 
-// DefaultConfig returns a server configuration with DefaultTiming.
+// DefaultConfig returns a server configuration with DefaultTiming that
+// serves the Kubernetes API on port 6443 (Config.APIAddress).
 func DefaultConfig() Config {
-	return Config{Role: RoleServer, Timing: DefaultTiming()}
+	return Config{Role: RoleServer, Timing: DefaultTiming(), APIAddress: ":6443"}
 }
 
 // TestConfig returns a server configuration with TestTiming named name,
@@ -466,6 +501,29 @@ func (c Config) Validate() error {
 		if !self {
 			bad("BootstrapServers", "must include this node (%q)", c.NodeName)
 		}
+	}
+	if c.APIAddress != "" {
+		if _, port, err := net.SplitHostPort(c.APIAddress); err != nil {
+			bad("APIAddress", "%q: want host:port: %v", c.APIAddress, err)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("APIAddress", "%q: port %q is not a number from 0 to 65535", c.APIAddress, port)
+		}
+		if c.Role == RoleAgent {
+			bad("APIAddress", "only %q nodes serve the API", RoleServer)
+		}
+	}
+	for i, san := range c.APISANs {
+		if net.ParseIP(san) == nil {
+			if msgs := api.IsDNS1123Subdomain(strings.ToLower(san)); len(msgs) > 0 {
+				bad(fmt.Sprintf("APISANs[%d]", i), "%q is neither an IP address nor a DNS name: %s", san, msgs[0])
+			}
+		}
+	}
+	if c.APITokenFile != "" && c.APIAddress == "" {
+		bad("APITokenFile", "set without APIAddress: no API is served to use it")
+	}
+	if len(c.APISANs) > 0 && c.APIAddress == "" {
+		bad("APISANs", "set without APIAddress: no API is served")
 	}
 	if c.networks != nil && (c.JoinToken != "" || c.ClusterCA != nil) {
 		bad("JoinToken", "in-memory test networks run without cluster trust: leave JoinToken and ClusterCA empty, or use real sockets")

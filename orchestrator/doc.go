@@ -147,6 +147,47 @@
 //     does), set Config.GossipKeys and Config.EncryptionKeys on every
 //     founder.
 //
+// # The Kubernetes API
+//
+// A server with Config.APIAddress set (DefaultConfig: ":6443"; TestConfig
+// and the zero value: none) serves the Kubernetes API over HTTPS, so
+// kubectl and client-go work against the cluster unchanged:
+// Cluster.AdminKubeconfig writes their configuration (the CA, an admin
+// client certificate, every server's address as a context of its own).
+// Any server answers any request: reads from its own replica, writes
+// through Raft to the leader, pods/log from the Pod's node over the
+// cluster port. It serves discovery, CRUD with selectors and pagination,
+// watch, server-side tables with Kubernetes' columns, strategic merge and
+// the other patches, the status, scale and log subresources, OpenAPI v2
+// and v3, /version, and /healthz, /livez and /readyz (ready once a leader
+// is known and the node has applied what it knows to be committed).
+//
+// Security defaults, none of which can be turned off:
+//
+//   - TLS 1.2 or newer only; plain HTTP on the port is refused. The
+//     serving certificate is issued by the cluster CA for this node (SANs:
+//     its name, localhost, 127.0.0.1, ::1, its bound and advertised
+//     addresses and Config.APISANs) and renewed like node certificates.
+//   - No anonymous access (only the health endpoints answer without
+//     credentials). A request authenticates with a client certificate of
+//     the cluster CA, read as Kubernetes does (CN the user, each O a
+//     group; expired, foreign or revoked certificates get 401), or a
+//     bearer token from Config.APITokenFile (kube-apiserver's CSV token
+//     file). Admin certificates are listed by Cluster.Certificates and
+//     revoked by Cluster.RevokeCertificate like node certificates.
+//   - Until RBAC lands, every authenticated user is an administrator:
+//     give out certificates and tokens accordingly.
+//
+// In-process test clusters on in-memory networks have no cluster trust,
+// but their API still uses TLS and client certificates: the servers make
+// a cluster CA and keep it in the (unencrypted) cluster state.
+// orchestratortest.WithAPI turns the API on for every node of a test
+// cluster (TestCluster.APIAddr, TestCluster.Kubeconfig).
+//
+// Not served yet: exec, attach and port-forward; RBAC and admission
+// webhooks; ServiceAccount tokens, OIDC and impersonation; API
+// aggregation and CRDs.
+//
 // # How a write flows
 //
 // Every component — the Client you hold, the agent, the scheduler, the
@@ -249,9 +290,9 @@
 //
 // # What it does not do yet
 //
-//   - The HTTPS API server and a remote Client (same interface) come with
-//     the API server issue; agent-only nodes (RoleAgent) need them, so New
-//     (through Validate) refuses RoleAgent for now with an error naming
+//   - A remote Client (same interface, over the HTTPS API) is not built
+//     yet; agent-only nodes (RoleAgent) need it, so New (through
+//     Validate) refuses RoleAgent for now with an error naming
 //     Config.Role that wraps errors.ErrUnsupported.
 //   - A node restarted with EncryptionKeys that lack the key of stored
 //     values starts, but every read of those values fails (with

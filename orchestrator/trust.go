@@ -81,8 +81,11 @@ type caRecord struct {
 // issuedRecord notes a certificate the CA issued, for listing and
 // revocation.
 type issuedRecord struct {
-	Serial   string     `json:"serial"`
-	NodeName string     `json:"nodeName"`
+	Serial   string `json:"serial"`
+	NodeName string `json:"nodeName"`
+	// User is the CN of a user's client certificate (AdminKubeconfig);
+	// NodeName and Role are empty then.
+	User     string     `json:"user,omitempty"`
 	Role     trust.Role `json:"role"`
 	NotAfter time.Time  `json:"notAfter"`
 	Issued   time.Time  `json:"issued"`
@@ -595,6 +598,18 @@ func (c *Cluster) recordIssued(ctx context.Context, cert *x509.Certificate, role
 		return err
 	}
 	rec, err := json.Marshal(issuedRecord{Serial: serialHex(cert), NodeName: id.NodeName, Role: role, NotAfter: cert.NotAfter, Issued: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	if _, err := c.store.Put(ctx, prefixIssued+serialHex(cert), rec); err != nil {
+		return fmt.Errorf("recording the certificate: %v", err)
+	}
+	return nil
+}
+
+// recordIssuedUser notes a user's client certificate in the store.
+func (c *Cluster) recordIssuedUser(ctx context.Context, cert *x509.Certificate) error {
+	rec, err := json.Marshal(issuedRecord{Serial: serialHex(cert), User: cert.Subject.CommonName, NotAfter: cert.NotAfter, Issued: time.Now().UTC()})
 	if err != nil {
 		return err
 	}

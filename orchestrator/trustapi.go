@@ -91,6 +91,21 @@ func (c *Cluster) trustReady() error {
 	return nil
 }
 
+// pkiReady is trustReady, except that a node without trust that serves
+// the API has a CA of its own to list and revoke certificates of.
+func (c *Cluster) pkiReady() error {
+	if c.trust == nil && c.api != nil {
+		c.mu.Lock()
+		started := c.started
+		c.mu.Unlock()
+		if !started {
+			return errors.New("orchestrator: the node is not started")
+		}
+		return nil
+	}
+	return c.trustReady()
+}
+
 // CreateJoinToken makes a join token: give its Token, with this node's
 // RaftAddr, to the node that should join (Config.JoinToken, Config.Join).
 // The token carries the fingerprint of the cluster CA, so the new node
@@ -200,22 +215,25 @@ func (c *Cluster) RevokeJoinToken(ctx context.Context, id string) error {
 	return err
 }
 
-// CertificateInfo describes a node certificate the cluster CA issued.
+// CertificateInfo describes a certificate the cluster CA issued: a node's,
+// or a user's (AdminKubeconfig).
 type CertificateInfo struct {
 	Serial   string // hexadecimal
-	NodeName string
-	Role     Role
+	NodeName string // empty for a user's certificate
+	Role     Role   // empty for a user's certificate
+	User     string // a user certificate's user name (CN); empty for a node's
 	Issued   time.Time
 	NotAfter time.Time
 	Revoked  bool
 }
 
-// Certificates lists the node certificates the cluster CA issued, oldest
-// serial first (renewals add new ones).
+// Certificates lists the certificates the cluster CA issued (nodes',
+// renewals included, and users' from AdminKubeconfig), oldest serial first.
 //
-// Errors: ErrNoTrust; a store error.
+// Errors: ErrNoTrust (without cluster trust and without the API, which
+// brings a CA of its own); a store error.
 func (c *Cluster) Certificates(ctx context.Context) ([]CertificateInfo, error) {
-	if err := c.trustReady(); err != nil {
+	if err := c.pkiReady(); err != nil {
 		return nil, err
 	}
 	kvs, _, err := c.store.List(ctx, prefixIssued)
@@ -232,7 +250,7 @@ func (c *Cluster) Certificates(ctx context.Context) ([]CertificateInfo, error) {
 		if err := json.Unmarshal(kv.Value, &rec); err != nil {
 			continue
 		}
-		out = append(out, CertificateInfo{Serial: rec.Serial, NodeName: rec.NodeName, Role: Role(rec.Role), Issued: rec.Issued, NotAfter: rec.NotAfter,
+		out = append(out, CertificateInfo{Serial: rec.Serial, NodeName: rec.NodeName, Role: Role(rec.Role), User: rec.User, Issued: rec.Issued, NotAfter: rec.NotAfter,
 			Revoked: slices.ContainsFunc(revoked, func(kv raftstore.KV) bool { return kv.Key == prefixRevoked+rec.Serial })})
 	}
 	return out, nil
@@ -244,10 +262,13 @@ func (c *Cluster) Certificates(ctx context.Context) ([]CertificateInfo, error) {
 // replication delay). A revoked server's node must be removed from the
 // cluster, or be given a new identity by joining again with a token.
 //
-// Errors: ErrNoTrust; a serial that is not hexadecimal or was never
-// issued (naming it); a store error.
+// The same revokes a user's certificate (AdminKubeconfig): the API
+// refuses it with 401.
+//
+// Errors: ErrNoTrust (without cluster trust and without the API); a serial
+// that is not hexadecimal or was never issued (naming it); a store error.
 func (c *Cluster) RevokeCertificate(ctx context.Context, serial string) error {
-	if err := c.trustReady(); err != nil {
+	if err := c.pkiReady(); err != nil {
 		return err
 	}
 	n, ok := new(big.Int).SetString(serial, 16)

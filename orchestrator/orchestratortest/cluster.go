@@ -2,8 +2,12 @@ package orchestratortest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -34,6 +38,7 @@ type options struct {
 	logger    *zap.Logger
 	timeout   time.Duration
 	tls       bool
+	api       bool
 }
 
 // WithCapacity sets every node's capacity (default cpu 4, memory 8Gi,
@@ -72,6 +77,11 @@ func WithLogger(l *zap.Logger) Option { return func(o *options) { o.logger = l }
 // Partition and Heal need the in-memory networks and fail the test with
 // it.
 func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// WithAPI makes every node serve the Kubernetes API over HTTPS on a free
+// port of 127.0.0.1 (Config.APIAddress "127.0.0.1:0"): APIAddr tells
+// where, Kubeconfig writes an admin kubeconfig for kubectl and client-go.
+func WithAPI() Option { return func(o *options) { o.api = true } }
 
 // WithReadyTimeout bounds how long NewCluster waits for readiness
 // (default 30 s).
@@ -224,6 +234,9 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 		}
 	}
 	c.mu.Unlock()
+	if c.opts.api {
+		cfg.APIAddress = "127.0.0.1:0"
+	}
 	if c.opts.configure != nil {
 		c.opts.configure(i, &cfg)
 	}
@@ -368,9 +381,15 @@ func (c *TestCluster) Eventually(timeout time.Duration, what string, cond func()
 }
 
 // WaitReady waits until a leader exists, the system namespaces (default,
-// kube-system) exist and every running node's Node is Ready.
+// kube-system) exist and every running node's Node is Ready; with WithAPI,
+// also until every running node's API answers /readyz.
 func (c *TestCluster) WaitReady(timeout time.Duration) {
 	c.tb.Helper()
+	// The probe only reads /readyz, which needs no credentials; it checks
+	// that the node serves TLS, not whom it serves as.
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // readiness probe only
+	defer tr.CloseIdleConnections()
+	probe := &http.Client{Transport: tr, Timeout: time.Second}
 	c.Eventually(timeout, "a leader, the system namespaces and all Nodes Ready", func() bool {
 		if c.Leader() < 0 {
 			return false
@@ -391,9 +410,25 @@ func (c *TestCluster) WaitReady(timeout time.Duration) {
 			ready[nodes.Items[i].Name] = api.IsNodeReady(&nodes.Items[i])
 		}
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		for i := range c.nodes {
+		var apis []string
+		for i, n := range c.nodes {
 			if !c.stopped[i] && !ready[nodeName(i)] {
+				c.mu.Unlock()
+				return false
+			}
+			if !c.stopped[i] && c.opts.api && n != nil {
+				apis = append(apis, n.APIAddr())
+			}
+		}
+		c.mu.Unlock()
+		for _, addr := range apis {
+			resp, err := probe.Get("https://" + addr + "/readyz")
+			if err != nil {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
 				return false
 			}
 		}
@@ -521,4 +556,59 @@ func (c *TestCluster) DataDir(i int) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dirs[i]
+}
+
+// APIAddr returns the address ("127.0.0.1:<port>") where node i serves the
+// Kubernetes API (WithAPI), or "" without WithAPI or while it is stopped.
+func (c *TestCluster) APIAddr(i int) string {
+	n := c.Node(i)
+	if n == nil {
+		return ""
+	}
+	return n.APIAddr()
+}
+
+// Kubeconfig writes an admin kubeconfig (Cluster.AdminKubeconfig) of the
+// first running node to a file under tb.TempDir and returns its path, for
+// kubectl --kubeconfig or client-go's clientcmd. It needs WithAPI; it
+// fails the test on errors.
+func (c *TestCluster) Kubeconfig(tb testing.TB) string {
+	tb.Helper()
+	if !c.opts.api {
+		tb.Fatalf("orchestratortest: Kubeconfig needs the WithAPI option")
+	}
+	c.mu.Lock()
+	var node *orchestrator.Cluster
+	for i, n := range c.nodes {
+		if n != nil && !c.stopped[i] {
+			node = n
+			break
+		}
+	}
+	c.mu.Unlock()
+	if node == nil {
+		tb.Fatalf("orchestratortest: Kubeconfig: no node is running")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.timeout)
+	defer cancel()
+	var kc []byte
+	var err error
+	// The cluster CA reaches a node's store shortly after start.
+	for {
+		if kc, err = node.AdminKubeconfig(ctx); err == nil || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		tb.Fatalf("orchestratortest: Kubeconfig: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		tb.Fatalf("orchestratortest: Kubeconfig: %v", err)
+	}
+	return path
 }

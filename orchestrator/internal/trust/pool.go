@@ -113,30 +113,40 @@ func newPoolState(cas []*x509.Certificate, revoked map[string]bool) *poolState {
 }
 
 func (st *poolState) verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, now time.Time) (Identity, error) {
+	leaf, err := st.verifyLeaf(chain, usage, now)
+	if err != nil {
+		return Identity{}, err
+	}
+	return IdentityOf(leaf)
+}
+
+// verifyLeaf is verify without the node subject check: chain[0] signed by a
+// trusted CA, valid at now, with usage, not revoked.
+func (st *poolState) verifyLeaf(chain []*x509.Certificate, usage x509.ExtKeyUsage, now time.Time) (*x509.Certificate, error) {
 	if len(chain) == 0 || chain[0] == nil {
-		return Identity{}, fmt.Errorf("%w: the peer presented none", ErrNoCertificate)
+		return nil, fmt.Errorf("%w: the peer presented none", ErrNoCertificate)
 	}
 	leaf := chain[0]
 	cn := leaf.Subject.CommonName
 	if leaf.IsCA {
-		return Identity{}, fmt.Errorf("%w: %q is a CA certificate, used as a leaf", ErrNotNodeCertificate, cn)
+		return nil, fmt.Errorf("%w: %q is a CA certificate, used as a leaf", ErrNotNodeCertificate, cn)
 	}
 	if _, err := leaf.Verify(x509.VerifyOptions{
 		Roots:       st.roots,
 		CurrentTime: now,
 		KeyUsages:   []x509.ExtKeyUsage{usage},
 	}); err != nil {
-		return Identity{}, st.explain(leaf, usage, now, err)
+		return nil, st.explain(leaf, usage, now, err)
 	}
 	// crypto/x509 lets a certificate without extended key usage serve any
 	// use; every certificate Issue makes lists its uses, so ask for them.
 	if usage != x509.ExtKeyUsageAny && !slices.Contains(leaf.ExtKeyUsage, usage) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny) {
-		return Identity{}, fmt.Errorf("%w: %q lacks extended key usage %s", ErrWrongUsage, cn, usageName(usage))
+		return nil, fmt.Errorf("%w: %q lacks extended key usage %s", ErrWrongUsage, cn, usageName(usage))
 	}
 	if st.revoked[leaf.SerialNumber.Text(16)] {
-		return Identity{}, fmt.Errorf("%w: %q (serial %s)", ErrRevoked, cn, leaf.SerialNumber.Text(16))
+		return nil, fmt.Errorf("%w: %q (serial %s)", ErrRevoked, cn, leaf.SerialNumber.Text(16))
 	}
-	return IdentityOf(leaf)
+	return leaf, nil
 }
 
 // explain turns crypto/x509's refusal of leaf into the first check that

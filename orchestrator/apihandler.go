@@ -1,0 +1,58 @@
+package orchestrator
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/openapi"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/tables"
+	"go.uber.org/zap"
+)
+
+// apiHandler builds the node's Kubernetes API handler: the node's registry
+// client, client certificates of the cluster CA and the token file, no
+// authorizer yet (every authenticated user is an administrator until RBAC
+// lands), the OpenAPI v2 and v3 documents of the scheme, Kubernetes'
+// table columns, pod logs from the Pod's node, readiness from the Raft store.
+func (c *Cluster) apiHandler() (http.Handler, error) {
+	srv, err := apiserver.New(apiserver.Config{
+		Client:        c.reg,
+		Authenticator: authn.New(authn.Config{Pool: c.api.pool, Tokens: c.api.tokens}),
+		Tables:        tables.New(),
+		OpenAPI:       &lazyOpenAPI{c: c},
+		Logs:          podLogs{c},
+		Ready:         c.apiReady,
+		Logger:        c.log.Named("apiserver"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: API server: %w", err)
+	}
+	return srv, nil
+}
+
+// lazyOpenAPI builds the OpenAPI documents at the first request for them:
+// building takes about half a second of CPU, which Start need not spend
+// on a node nobody asks (kubectl asks for apply and explain).
+type lazyOpenAPI struct {
+	c    *Cluster
+	once sync.Once
+	h    http.Handler
+	err  error
+}
+
+func (l *lazyOpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.once.Do(func() {
+		l.h, l.err = openapi.NewHandler(l.c.reg.Scheme())
+		if l.err != nil {
+			l.c.log.Error("building the OpenAPI documents failed", zap.Error(l.err))
+		}
+	})
+	if l.err != nil {
+		http.Error(w, "the OpenAPI documents could not be built: "+l.err.Error(), http.StatusInternalServerError)
+		return
+	}
+	l.h.ServeHTTP(w, r)
+}

@@ -1,0 +1,375 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
+	"github.com/flotilla-io/flotilla/raftstore"
+	"go.uber.org/zap"
+)
+
+// The Kubernetes API listener of a server node: what this file does.
+//
+// Start binds Config.APIAddress before gossip starts, so that the node's
+// gossip record carries the API address (membership.Record.APIAddr) and
+// every node learns where each server serves the API. Once the node runs,
+// keepAPI follows the cluster CA and the revoked serials in the store and
+// keeps a serving certificate of the CA for this node (new when the CA
+// changes, renewed once two thirds of it have passed); handshakes before
+// the first one fail. The http.Server's requests run under the node's run
+// context, so Shutdown ends watches and followed logs and waits for them.
+//
+// On in-memory test networks there is no cluster trust, but the API is
+// still served over TLS with client certificates: keepAPI makes a cluster
+// CA (create-if-absent, so the servers agree on the first one stored) and
+// keeps it in the store under the same key as with trust, and the node
+// follows it in a Pool of its own.
+
+// API listener limits.
+const (
+	apiReadHeaderTimeout = 10 * time.Second
+	apiIdleTimeout       = 2 * time.Minute
+	apiMaxHeaderBytes    = 1 << 20
+	// apiShutdownGrace bounds how long Shutdown waits for requests to end
+	// (they see their context cancelled first) before it closes them.
+	apiShutdownGrace = 5 * time.Second
+)
+
+// apiState is a server node's API listener and what it needs at run time.
+type apiState struct {
+	// pool verifies client certificates: the node's trust Pool, or (trust
+	// off) one that keepAPI follows.
+	pool    *trust.Pool
+	ownPool bool
+	tokens  *authn.Tokens
+
+	ln       net.Listener
+	addr     string // the bound address, after listenAPI
+	serving  atomic.Pointer[tls.Certificate]
+	servedBy string // fingerprint of the CA that signed serving (keepAPI only)
+
+	mu  sync.Mutex
+	srv *http.Server
+}
+
+func newAPIState(c *Cluster) *apiState {
+	a := &apiState{}
+	if c.trust != nil {
+		a.pool = c.trust.pool
+	} else {
+		a.pool, a.ownPool = trust.NewPool(), true
+	}
+	return a
+}
+
+// listenAPI reads the token file and binds the API address.
+func (c *Cluster) listenAPI() error {
+	a := c.api
+	if c.cfg.APITokenFile != "" {
+		tokens, err := authn.ReadTokenFile(c.cfg.APITokenFile)
+		if err != nil {
+			return fmt.Errorf("orchestrator: Config.APITokenFile: %w", err)
+		}
+		a.tokens = tokens
+	}
+	ln, err := net.Listen("tcp", c.cfg.APIAddress)
+	if err != nil {
+		return fmt.Errorf("orchestrator: Config.APIAddress: %w", err)
+	}
+	a.ln, a.addr = ln, ln.Addr().String()
+	return nil
+}
+
+// APIAddr returns the address the Kubernetes API listens on (host:port;
+// the host as bound, so "[::]:6443" for ":6443"), or "" before Start or
+// when Config.APIAddress is empty.
+func (c *Cluster) APIAddr() string {
+	if c.api == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.api.addr
+}
+
+// apiRecordAddr is the API address this node puts in its gossip record:
+// the bound address, with an unspecified host left empty (":6443") for
+// readers to fill in with the member's gossip address.
+func (c *Cluster) apiRecordAddr() string {
+	host, port, err := net.SplitHostPort(c.api.addr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = ""
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// serveAPI starts serving h on the bound listener, under ctx (the node's
+// run context). The server stops when ctx ends.
+func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
+	a := c.api
+	tlsCfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// Any client certificate is taken at the handshake and verified
+		// by the authenticator, so that a stranger's, an expired or a
+		// revoked one gets a 401 the client can read (as kube-apiserver
+		// does) and token clients need none.
+		ClientAuth: tls.RequestClientCert,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if cert := a.serving.Load(); cert != nil {
+				return cert, nil
+			}
+			return nil, errors.New("orchestrator: the API serving certificate is not made yet (the cluster CA has not reached this node's store)")
+		},
+	}
+	srv := &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: apiReadHeaderTimeout,
+		IdleTimeout:       apiIdleTimeout,
+		MaxHeaderBytes:    apiMaxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	// Handshake failures of port scanners and plain-HTTP clients are the
+	// clients' problem: Debug.
+	if l, err := zap.NewStdLogAt(c.log.Named("apiserver"), zap.DebugLevel); err == nil {
+		srv.ErrorLog = l
+	}
+	a.mu.Lock()
+	a.srv = srv
+	a.mu.Unlock()
+	c.wg.Go(func() {
+		if err := srv.ServeTLS(a.ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error("the API server stopped", zap.Error(err))
+		}
+	})
+	c.wg.Go(func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), apiShutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			_ = srv.Close()
+		}
+	})
+	c.wg.Go(func() { c.keepAPI(ctx) })
+	c.log.Info("serving the Kubernetes API", zap.String("addr", a.addr))
+}
+
+// closeAPI closes a listener that never served (Start failed before).
+func (c *Cluster) closeAPI() {
+	a := c.api
+	if a == nil || a.ln == nil {
+		return
+	}
+	a.mu.Lock()
+	served := a.srv != nil
+	a.mu.Unlock()
+	if !served {
+		_ = a.ln.Close()
+	}
+}
+
+// keepAPI runs while the node runs: (trust off) it makes sure the store
+// holds a cluster CA; it follows the CA and the revoked serials in the
+// store and keeps this node's serving certificate current.
+func (c *Cluster) keepAPI(ctx context.Context) {
+	if c.trust == nil {
+		c.retry(ctx, "storing the API's cluster CA", c.ensureAPICA)
+	}
+	tick := time.NewTicker(c.renewCheckInterval())
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		_, rev, err := c.store.List(ctx, prefixPKI)
+		if err != nil {
+			if !c.sleep(ctx, 100*time.Millisecond) {
+				return
+			}
+			continue
+		}
+		c.refreshAPI(ctx)
+		w, err := c.store.Watch(ctx, prefixPKI, rev)
+		if err != nil {
+			if !c.sleep(ctx, 100*time.Millisecond) {
+				return
+			}
+			continue
+		}
+		c.followAPI(ctx, w, tick.C)
+		w.Stop()
+	}
+}
+
+// prefixPKI holds the CA, issued and revoked certificate records.
+const prefixPKI = "/flotilla/pki/"
+
+func (c *Cluster) followAPI(ctx context.Context, w *raftstore.Watcher, tick <-chan time.Time) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-w.Events():
+			if !ok {
+				return
+			}
+			for drained := false; !drained; {
+				select {
+				case _, ok := <-w.Events():
+					if !ok {
+						c.refreshAPI(ctx)
+						return
+					}
+				default:
+					drained = true
+				}
+			}
+			c.refreshAPI(ctx)
+		case <-tick:
+			c.refreshAPI(ctx)
+		}
+	}
+}
+
+// ensureAPICA (trust off) stores a new cluster CA unless the store holds
+// one; several servers may race, the first stored wins.
+func (c *Cluster) ensureAPICA(ctx context.Context) error {
+	if _, err := c.store.Get(ctx, keyCA, raftstore.Linearizable()); err == nil {
+		return nil
+	} else if !raftstore.IsNotFound(err) {
+		return err
+	}
+	ca, err := trust.NewCA(time.Now(), 0)
+	if err != nil {
+		return err
+	}
+	key, err := ca.KeyPEM()
+	if err != nil {
+		return err
+	}
+	rec, err := json.Marshal(caRecord{Certs: ca.CertPEM(), Key: key})
+	if err != nil {
+		return err
+	}
+	if _, err := c.store.Create(ctx, keyCA, rec); err != nil && !errors.Is(err, raftstore.ErrAlreadyExists) {
+		return err
+	}
+	return nil
+}
+
+// refreshAPI applies the store's CA and revoked serials to the API's Pool
+// (trust off; with trust, keepTrust does) and renews the serving
+// certificate when the CA changed or two thirds of it have passed.
+func (c *Cluster) refreshAPI(ctx context.Context) {
+	a := c.api
+	ca, cas, err := c.storedCA(ctx)
+	if err != nil {
+		c.log.Debug("API: no cluster CA yet", zap.Error(err))
+		return
+	}
+	if a.ownPool {
+		a.pool.SetCAs(cas...)
+		if kvs, _, err := c.store.List(ctx, prefixRevoked); err == nil {
+			serials := make([]*big.Int, 0, len(kvs))
+			for _, kv := range kvs {
+				if n, ok := new(big.Int).SetString(strings.TrimPrefix(kv.Key, prefixRevoked), 16); ok {
+					serials = append(serials, n)
+				}
+			}
+			a.pool.SetRevoked(serials)
+		} else {
+			c.log.Warn("reading revoked certificates failed", zap.Error(err))
+		}
+	}
+	now := time.Now()
+	if cur := a.serving.Load(); cur != nil && a.servedBy == ca.Fingerprint() {
+		leaf := cur.Leaf
+		if now.Before(leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) * 2 / 3)) {
+			return
+		}
+	}
+	cert, err := c.issueAPIServing(ca, now)
+	if err != nil {
+		c.log.Error("API: issuing the serving certificate failed", zap.Error(err))
+		return
+	}
+	a.serving.Store(cert)
+	a.servedBy = ca.Fingerprint()
+	c.log.Info("API serving certificate issued", zap.String("serial", serialHex(cert.Leaf)), zap.Strings("dns", cert.Leaf.DNSNames),
+		zap.Int("ips", len(cert.Leaf.IPAddresses)), zap.Time("notAfter", cert.Leaf.NotAfter))
+}
+
+// apiSANs are the names the API serving certificate carries.
+func (c *Cluster) apiSANs() ([]string, []net.IP) {
+	dns := []string{c.cfg.NodeName, "localhost"}
+	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	addHost := func(hostport string) {
+		host, _, err := net.SplitHostPort(hostport)
+		if err != nil {
+			return
+		}
+		if ip := net.ParseIP(host); ip != nil {
+			if !ip.IsUnspecified() {
+				ips = append(ips, ip)
+			}
+		} else if host != "" {
+			dns = append(dns, host)
+		}
+	}
+	addHost(c.api.addr)
+	addHost(c.cfg.RaftBindAddr)
+	addHost(c.GossipAddr())
+	for _, san := range c.cfg.APISANs {
+		if ip := net.ParseIP(san); ip != nil {
+			ips = append(ips, ip)
+		} else {
+			dns = append(dns, san)
+		}
+	}
+	return dns, ips
+}
+
+// issueAPIServing makes a new key and serving certificate for this node.
+func (c *Cluster) issueAPIServing(ca *trust.CA, now time.Time) (*tls.Certificate, error) {
+	key, err := trust.NewKey()
+	if err != nil {
+		return nil, err
+	}
+	dns, ips := c.apiSANs()
+	leaf, err := ca.IssueServing(trust.ServingRequest{CommonName: c.cfg.NodeName, DNSNames: dns, IPs: ips,
+		PublicKey: key.Public(), NotBefore: now, Validity: c.cfg.CertificateValidity})
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Cert().Raw}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// apiReady is /readyz's check: a leader is known and this node has
+// applied everything it knows to be committed.
+func (c *Cluster) apiReady(context.Context) error {
+	st := c.store.State()
+	switch {
+	case st.Role == "shutdown":
+		return errors.New("the node is shut down")
+	case st.LeaderID == "":
+		return errors.New("no Raft leader is known")
+	case st.AppliedIndex < st.CommitIndex:
+		return fmt.Errorf("the local store has applied index %d of %d committed", st.AppliedIndex, st.CommitIndex)
+	}
+	return nil
+}
+
+var _ = x509.Certificate{}

@@ -1,0 +1,28 @@
+package orchestrator
+
+import (
+	"context"
+	"time"
+
+	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
+)
+
+// IssueTestClientCert issues a client certificate of c's cluster CA for
+// user cn, valid from notBefore for validity, unrecorded: for tests of
+// refused certificates (an expired one) that AdminKubeconfig never makes.
+func IssueTestClientCert(ctx context.Context, c *Cluster, cn string, notBefore time.Time, validity time.Duration) (certPEM, keyPEM []byte, err error) {
+	ca, _, err := c.storedCA(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := trust.NewKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := ca.IssueClient(trust.ClientRequest{CommonName: cn, PublicKey: key.Public(), NotBefore: notBefore, Validity: validity})
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err = trust.MarshalKey(key)
+	return trust.EncodeCerts(cert), keyPEM, err
+}
