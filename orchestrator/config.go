@@ -275,6 +275,11 @@ type Config struct {
 	// (empty: NodeName) and gossip ports count up from 10000 unless
 	// GossipBindPort is set.
 	networks *inmem.Networks
+
+	// watchHistory, if positive, replaces the store's watch history size
+	// (raftstore.Config.HistorySize): tests shrink it to see a watch
+	// from a compacted revision refused.
+	watchHistory int
 }
 
 // Defaults of the safety limits (see Limits and Config.Capacity).
@@ -668,6 +673,9 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 		rc.BindAddr = "127.0.0.1:0"
 	}
 	rc.MaxConns, rc.MaxConnsPerHost = c.MaxConnections, c.MaxConnectionsPerHost
+	if c.watchHistory > 0 {
+		rc.HistorySize = c.watchHistory
+	}
 	rc.Logger = log
 	return rc
 }

@@ -290,9 +290,9 @@
 //
 // # What it does not do yet
 //
-//   - A remote Client (same interface, over the HTTPS API) is not built
-//     yet; agent-only nodes (RoleAgent) need it, so New (through
-//     Validate) refuses RoleAgent for now with an error naming
+//   - Agent-only nodes (RoleAgent) need their agent wired to the HTTPS
+//     client (NewRemoteClient's, over the servers' Kubernetes API); until
+//     then New (through Validate) refuses RoleAgent with an error naming
 //     Config.Role that wraps errors.ErrUnsupported.
 //   - A node restarted with EncryptionKeys that lack the key of stored
 //     values starts, but every read of those values fails (with
