@@ -1,0 +1,31 @@
+// Package kubeapi holds the benchmarks of issue 15's targets for the
+// Kubernetes API that every Flotilla server node serves over HTTPS. It has
+// no library code: the benchmarks are in its test files, run only with
+// -bench (the default test suite compiles them and runs nothing).
+//
+// Each benchmark starts an in-process 3-server cluster
+// (orchestratortest.NewCluster with WithAPI: the API on 127.0.0.1 over
+// TLS, Raft and gossip on in-memory networks, the fake runtime) and runs
+// its scenario once per iteration; run them with -benchtime 1x or a small
+// count:
+//
+//	go test ./bench/kubeapi -run '^$' -bench ListPods10000 -benchtime 3x
+//	go test ./bench/kubeapi -run '^$' -bench Watch1000 -benchtime 1x
+//
+// BenchmarkListPods10000 creates 10,000 Pods (10 namespaces of 1,000,
+// bound to a Node object that no agent runs, so nothing starts them) and
+// measures `kubectl get pods -A` (wall time of the kubectl process) and
+// the server's share: the same requests kubectl makes (Table output in
+// chunks of 500) timed with a Go HTTPS client on a warm HTTP/2
+// connection, the Table in one request, and the raw LIST as JSON in one
+// request.
+//
+// BenchmarkWatch1000 opens 1,000 HTTPS watch streams of ConfigMaps spread
+// over the 3 servers and writes ConfigMaps at a fixed rate; it counts the
+// events every watcher reads (a lost event fails the benchmark) and
+// reports the delivery latency from the write's acknowledgement to the
+// watcher reading the event.
+//
+// The memory an idle server's API adds is measured by the program
+// bench/apirss, in separate processes.
+package kubeapi

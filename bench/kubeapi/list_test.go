@@ -1,0 +1,216 @@
+package kubeapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+)
+
+var flagPods = flag.Int("pods", 10000, "BenchmarkListPods10000: Pods to create (10 namespaces)")
+
+// parkedNode is the Node the listed Pods are bound to: a Node object no
+// agent runs, so no agent starts the Pods and the scheduler leaves them
+// alone. The cluster's node grace period is an hour so that the node
+// lifecycle controller neither marks it NotReady nor evicts its Pods
+// during the benchmark; the Pod garbage collector keeps them because the
+// Node exists.
+const parkedNode = "parked"
+
+// tableAccept is kubectl's Accept header for `kubectl get`.
+const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+
+// BenchmarkListPods10000 runs `kubectl get pods -A` and LISTs of all Pods
+// through the API of node 0 while the cluster holds -pods Pods.
+//
+// Sub-benchmarks (each op is one whole listing):
+//   - kubectl: the kubectl process, from exec to exit, its discovery
+//     cache warm (a first run fills it before the timer);
+//   - kubectl-cold-cache: the same with an empty discovery cache;
+//   - table-chunked: the requests kubectl makes (Table, limit=500, then
+//     continue tokens) from a Go HTTPS client on a warm connection;
+//   - table: the Table in one request;
+//   - json: the PodList as JSON in one request.
+//
+// The Go client's times are the server's time plus the transfer over
+// loopback TLS and reading the body (not decoding it).
+func BenchmarkListPods10000(b *testing.B) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		b.Fatalf("kubectl is not on PATH: %v", err)
+	}
+	c := orchestratortest.NewCluster(b, 3, orchestratortest.WithAPI(), orchestratortest.WithLogger(zap.NewNop()),
+		orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
+			cfg.Timing.NodeMonitorGracePeriod = time.Hour
+			cfg.Timing.PodEvictionTimeout = time.Hour
+		}))
+	ctx := context.Background()
+	cl := c.Client()
+	if err := cl.Create(ctx, &api.Node{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: api.ObjectMeta{Name: parkedNode}}); err != nil {
+		b.Fatalf("create Node %s: %v", parkedNode, err)
+	}
+	start := time.Now()
+	createPods(b, cl, *flagPods)
+	b.Logf("%d Pods created in %v", *flagPods, time.Since(start).Round(time.Millisecond))
+
+	kc := c.Kubeconfig(b)
+	hc := newAPIClient(b, kc)
+	base := servers(c)[0]
+
+	runKubectl := func(b *testing.B, cacheDir string) {
+		cmd := exec.Command(kubectl, "--kubeconfig", kc, "--cache-dir", cacheDir, "get", "pods", "-A")
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("kubectl get pods -A: %v: %s", err, errOut.String())
+		}
+		if rows := bytes.Count(out.Bytes(), []byte("\n")) - 1; rows != *flagPods {
+			b.Fatalf("kubectl get pods -A printed %d rows, want %d", rows, *flagPods)
+		}
+	}
+	b.Run("kubectl", func(b *testing.B) {
+		cache := b.TempDir()
+		runKubectl(b, cache) // fills the discovery cache
+		for b.Loop() {
+			runKubectl(b, cache)
+		}
+	})
+	b.Run("kubectl-cold-cache", func(b *testing.B) {
+		dir := b.TempDir()
+		n := 0
+		for b.Loop() {
+			n++
+			runKubectl(b, filepath.Join(dir, fmt.Sprint(n)))
+		}
+	})
+	b.Run("table-chunked", func(b *testing.B) {
+		listAll(b, hc, base, tableAccept, 500) // warms the connection
+		for b.Loop() {
+			listAll(b, hc, base, tableAccept, 500)
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		listAll(b, hc, base, tableAccept, 0)
+		for b.Loop() {
+			listAll(b, hc, base, tableAccept, 0)
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		listAll(b, hc, base, "application/json", 0)
+		for b.Loop() {
+			listAll(b, hc, base, "application/json", 0)
+		}
+	})
+}
+
+// createPods creates n Pods in 10 namespaces through the in-process
+// client, from 32 goroutines.
+func createPods(tb testing.TB, cl orchestrator.Client, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	const namespaces, workers = 10, 32
+	for i := range namespaces {
+		ns := &api.Namespace{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("ns%d", i)}}
+		if err := cl.Create(ctx, ns); err != nil {
+			tb.Fatalf("create Namespace: %v", err)
+		}
+	}
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				p := &api.Pod{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+					ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("pod-%05d", i), Namespace: fmt.Sprintf("ns%d", i%namespaces), Labels: map[string]string{"app": "bench"}},
+					Spec:       api.PodSpec{NodeName: parkedNode, Containers: []api.Container{{Name: "c", Image: "busybox:1.36"}}}}
+				if err := cl.Create(ctx, p); err != nil {
+					errs <- fmt.Errorf("create Pod %d: %w", i, err)
+					for range next {
+					}
+					return
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+}
+
+// listAll lists every Pod from base with the Accept header accept, in
+// chunks of limit (0: one request), reading every body to its end, and
+// fails unless it saw -pods Pods.
+func listAll(b *testing.B, hc *apiClient, base, accept string, limit int) {
+	b.Helper()
+	total, size, cont := 0, 0, ""
+	for {
+		q := url.Values{}
+		if limit > 0 {
+			q.Set("limit", fmt.Sprint(limit))
+		}
+		if cont != "" {
+			q.Set("continue", cont)
+		}
+		req, err := http.NewRequest("GET", base+"/api/v1/pods?"+q.Encode(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Accept", accept)
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: %s: %s", req.URL, resp.Status, body)
+		}
+		b.StopTimer() // counting is the benchmark's, not the server's
+		var page struct {
+			Kind     string            `json:"kind"`
+			Items    []json.RawMessage `json:"items"`
+			Rows     []json.RawMessage `json:"rows"`
+			Metadata struct {
+				Continue string `json:"continue"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			b.Fatalf("GET %s: %v", req.URL, err)
+		}
+		size += len(body)
+		b.StartTimer()
+		total += len(page.Items) + len(page.Rows)
+		if cont = page.Metadata.Continue; cont == "" {
+			break
+		}
+	}
+	if total != *flagPods {
+		b.Fatalf("listed %d Pods, want %d", total, *flagPods)
+	}
+	b.SetBytes(int64(size))
+}
