@@ -17,14 +17,17 @@
 //	used  as on, then `kubectl get pods -A` and `kubectl api-resources`
 //	      through an admin kubeconfig (discovery, a Table LIST; the
 //	      client certificate issued and recorded), then idle again.
+//	openapi
+//	      as used, then `kubectl explain pods`: the OpenAPI documents,
+//	      built at the first request for them, are served and kept.
 //
 // When the node leads and its Node is Ready (and, with the API, the mode's
 // requests are done), the child waits -settle, runs debug.FreeOSMemory and
 // reports VmRSS and RssAnon from /proc/self/status, Go's live heap
 // (HeapAlloc), the heap held from the OS (HeapSys - HeapReleased) and the
-// goroutines. The runs alternate off, on, used so that the machine's load
+// goroutines. The runs alternate off, on, used, openapi so that the machine's load
 // drifts over all modes alike. The verdict compares the medians of VmRSS:
-// on - off and used - off against 10 MB (10^6 bytes). It exits 1 if a
+// each mode's minus off's against 10 MB (10^6 bytes). It exits 1 if a
 // run fails or the target is missed.
 package main
 
@@ -59,10 +62,10 @@ const targetBytes = 10_000_000
 var (
 	flagRuns   = flag.Int("runs", 5, "runs of each mode")
 	flagSettle = flag.Duration("settle", 5*time.Second, "idle time before measuring")
-	flagChild  = flag.String("child", "", "internal: run one node in this mode (off, on, used) and report")
+	flagChild  = flag.String("child", "", "internal: run one node in this mode (off, on, used, openapi) and report")
 )
 
-var modes = []string{"off", "on", "used"}
+var modes = []string{"off", "on", "used", "openapi"}
 
 // report is what a child prints, as one JSON line.
 type report struct {
@@ -102,7 +105,7 @@ func parent() error {
 	}
 	byMode := map[string][]report{}
 	// Rows are printed as each run ends, so fixed widths.
-	fmt.Printf("%3s  %-4s  %8s  %10s  %7s  %12s  %10s  %8s\n", "run", "mode", "VmRSS MB", "RssAnon MB", "heap MB", "heap held MB", "goroutines", "ready")
+	fmt.Printf("%3s  %-7s  %8s  %10s  %7s  %12s  %10s  %8s\n", "run", "mode", "VmRSS MB", "RssAnon MB", "heap MB", "heap held MB", "goroutines", "ready")
 	for run := range *flagRuns {
 		for _, m := range modes {
 			cmd := exec.Command(self, "-child", m, "-settle", flagSettle.String())
@@ -116,7 +119,7 @@ func parent() error {
 				return fmt.Errorf("run %d, mode %s: bad report %q: %w", run, m, out, err)
 			}
 			byMode[m] = append(byMode[m], r)
-			fmt.Printf("%3d  %-4s  %8.1f  %10.1f  %7.1f  %12.1f  %10d  %8s\n", run, m, mb(r.VmRSS), mb(r.RssAnon),
+			fmt.Printf("%3d  %-7s  %8.1f  %10.1f  %7.1f  %12.1f  %10d  %8s\n", run, m, mb(r.VmRSS), mb(r.RssAnon),
 				mb(int64(r.HeapAlloc)), mb(int64(r.HeapHeld)), r.Goroutines, r.Ready)
 		}
 	}
@@ -231,8 +234,8 @@ func child(mode string) (report, error) {
 			return report{}, err
 		}
 	}
-	if mode == "used" {
-		if err := useAPI(ctx, node, dir); err != nil {
+	if mode == "used" || mode == "openapi" {
+		if err := useAPI(ctx, node, dir, mode == "openapi"); err != nil {
 			return report{}, err
 		}
 	}
@@ -253,8 +256,9 @@ func child(mode string) (report, error) {
 	return r, nil
 }
 
-// useAPI runs kubectl through an admin kubeconfig of node.
-func useAPI(ctx context.Context, node *orchestrator.Cluster, dir string) error {
+// useAPI runs kubectl through an admin kubeconfig of node; with openapi,
+// also a command that reads the OpenAPI documents.
+func useAPI(ctx context.Context, node *orchestrator.Cluster, dir string, openapi bool) error {
 	kc, err := node.AdminKubeconfig(ctx)
 	if err != nil {
 		return err
@@ -263,7 +267,11 @@ func useAPI(ctx context.Context, node *orchestrator.Cluster, dir string) error {
 	if err := os.WriteFile(path, kc, 0o600); err != nil {
 		return err
 	}
-	for _, args := range [][]string{{"get", "pods", "-A"}, {"api-resources"}} {
+	cmds := [][]string{{"get", "pods", "-A"}, {"api-resources"}}
+	if openapi {
+		cmds = append(cmds, []string{"explain", "pods"})
+	}
+	for _, args := range cmds {
 		args = append([]string{"--kubeconfig", path, "--cache-dir", filepath.Join(dir, "kubecache")}, args...)
 		out, err := exec.CommandContext(ctx, "kubectl", args...).CombinedOutput()
 		if err != nil {
