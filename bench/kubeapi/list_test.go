@@ -56,6 +56,7 @@ func BenchmarkListPods10000(b *testing.B) {
 	}
 	c := orchestratortest.NewCluster(b, 3, orchestratortest.WithAPI(), orchestratortest.WithLogger(zap.NewNop()),
 		orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
+			cfg.Timing.Raft = "fast" // the test timings' 50 ms lose the leader on a loaded machine
 			cfg.Timing.NodeMonitorGracePeriod = time.Hour
 			cfg.Timing.PodEvictionTimeout = time.Hour
 		}))
