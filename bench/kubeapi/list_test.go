@@ -7,11 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +45,8 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/js
 //   - kubectl: the kubectl process, from exec to exit, its discovery
 //     cache warm (a first run fills it before the timer);
 //   - kubectl-cold-cache: the same with an empty discovery cache;
+//   - kubectl-replay: kubectl against a server that replays recorded
+//     responses at no cost (the baseline: kubectl's own time);
 //   - table-chunked: the requests kubectl makes (Table, limit=500, then
 //     continue tokens) from a Go HTTPS client on a warm connection;
 //   - table: the Table in one request;
@@ -73,8 +78,9 @@ func BenchmarkListPods10000(b *testing.B) {
 	hc := newAPIClient(b, kc)
 	base := servers(c)[0]
 
-	runKubectl := func(b *testing.B, cacheDir string) {
-		cmd := exec.Command(kubectl, "--kubeconfig", kc, "--cache-dir", cacheDir, "get", "pods", "-A")
+	runKubectl := func(b *testing.B, cacheDir string, flags ...string) {
+		args := append([]string{"--kubeconfig", kc, "--cache-dir", cacheDir}, flags...)
+		cmd := exec.Command(kubectl, append(args, "get", "pods", "-A")...)
 		var out, errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		if err := cmd.Run(); err != nil {
@@ -97,6 +103,21 @@ func BenchmarkListPods10000(b *testing.B) {
 		for b.Loop() {
 			n++
 			runKubectl(b, filepath.Join(dir, fmt.Sprint(n)))
+		}
+	})
+	b.Run("kubectl-replay", func(b *testing.B) {
+		// kubectl against a server that answers at no cost: the responses
+		// of a first run through a recording proxy, replayed. What kubectl
+		// itself takes (process start, TLS, decoding and printing).
+		rp := newReplay(b, hc, base)
+		cache := b.TempDir()
+		runKubectl(b, cache, "--server", rp.URL, "--insecure-skip-tls-verify") // records
+		rp.replaying.Store(true)
+		for b.Loop() {
+			runKubectl(b, cache, "--server", rp.URL, "--insecure-skip-tls-verify")
+		}
+		if n := rp.misses.Load(); n > 0 {
+			b.Fatalf("%d requests while replaying were not recorded", n)
 		}
 	})
 	b.Run("table-chunked", func(b *testing.B) {
@@ -214,4 +235,72 @@ func listAll(b *testing.B, hc *apiClient, base, accept string, limit int) {
 		b.Fatalf("listed %d Pods, want %d", total, *flagPods)
 	}
 	b.SetBytes(int64(size))
+}
+
+// replay is a TLS server in front of an API server: while recording it
+// forwards each request and keeps the response by method, URL and Accept
+// header; while replaying it answers from what it kept.
+type replay struct {
+	*httptest.Server
+	replaying atomic.Bool
+	misses    atomic.Int64
+
+	mu   sync.Mutex
+	kept map[string]recorded
+}
+
+type recorded struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+func newReplay(tb testing.TB, hc *apiClient, base string) *replay {
+	r := &replay{kept: map[string]recorded{}}
+	r.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		key := req.Method + " " + req.URL.RequestURI() + " " + req.Header.Get("Accept")
+		if r.replaying.Load() {
+			r.mu.Lock()
+			rec, ok := r.kept[key]
+			r.mu.Unlock()
+			if !ok {
+				r.misses.Add(1)
+				http.Error(w, "not recorded", http.StatusBadGateway)
+				return
+			}
+			maps.Copy(w.Header(), rec.header)
+			w.WriteHeader(rec.code)
+			_, _ = w.Write(rec.body)
+			return
+		}
+		out, err := http.NewRequestWithContext(req.Context(), req.Method, base+req.URL.RequestURI(), nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.Header = req.Header.Clone()
+		resp, err := hc.Do(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		rec := recorded{code: resp.StatusCode, header: resp.Header.Clone(), body: body}
+		rec.header.Del("Content-Length")
+		r.mu.Lock()
+		r.kept[key] = rec
+		r.mu.Unlock()
+		maps.Copy(w.Header(), rec.header)
+		w.WriteHeader(rec.code)
+		_, _ = w.Write(body)
+	}))
+	r.EnableHTTP2 = true
+	r.StartTLS()
+	tb.Cleanup(r.Close)
+	return r
 }
