@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,7 +55,9 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/js
 //   - json: the PodList as JSON in one request.
 //
 // The Go client's times are the server's time plus the transfer over
-// loopback TLS and reading the body (not decoding it).
+// loopback TLS and reading the body (not decoding it); their
+// process-cpu-ms/op is the CPU of this whole process (server, client and
+// the cluster's background work) per listing.
 func BenchmarkListPods10000(b *testing.B) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
@@ -78,6 +82,14 @@ func BenchmarkListPods10000(b *testing.B) {
 	hc := newAPIClient(b, kc)
 	base := servers(c)[0]
 
+	// kubectl's CPU time (user and system) per run, as a metric of the
+	// kubectl sub-benchmarks.
+	var kubectlCPU time.Duration
+	var kubectlRuns int
+	cpuMetric := func(b *testing.B) {
+		b.ReportMetric(float64(kubectlCPU.Milliseconds())/float64(max(kubectlRuns, 1)), "kubectl-cpu-ms/op")
+		kubectlCPU, kubectlRuns = 0, 0
+	}
 	runKubectl := func(b *testing.B, cacheDir string, flags ...string) {
 		args := append([]string{"--kubeconfig", kc, "--cache-dir", cacheDir}, flags...)
 		cmd := exec.Command(kubectl, append(args, "get", "pods", "-A")...)
@@ -86,6 +98,8 @@ func BenchmarkListPods10000(b *testing.B) {
 		if err := cmd.Run(); err != nil {
 			b.Fatalf("kubectl get pods -A: %v: %s", err, errOut.String())
 		}
+		kubectlCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		kubectlRuns++
 		if rows := bytes.Count(out.Bytes(), []byte("\n")) - 1; rows != *flagPods {
 			b.Fatalf("kubectl get pods -A printed %d rows, want %d", rows, *flagPods)
 		}
@@ -93,9 +107,11 @@ func BenchmarkListPods10000(b *testing.B) {
 	b.Run("kubectl", func(b *testing.B) {
 		cache := b.TempDir()
 		runKubectl(b, cache) // fills the discovery cache
+		kubectlCPU, kubectlRuns = 0, 0
 		for b.Loop() {
 			runKubectl(b, cache)
 		}
+		cpuMetric(b)
 	})
 	b.Run("kubectl-cold-cache", func(b *testing.B) {
 		dir := b.TempDir()
@@ -104,6 +120,7 @@ func BenchmarkListPods10000(b *testing.B) {
 			n++
 			runKubectl(b, filepath.Join(dir, fmt.Sprint(n)))
 		}
+		cpuMetric(b)
 	})
 	b.Run("kubectl-replay", func(b *testing.B) {
 		// kubectl against a server that answers at no cost: the responses
@@ -113,9 +130,12 @@ func BenchmarkListPods10000(b *testing.B) {
 		cache := b.TempDir()
 		runKubectl(b, cache, "--server", rp.URL, "--insecure-skip-tls-verify") // records
 		rp.replaying.Store(true)
+		b.Logf("kubectl made %d distinct requests: %s", len(rp.keys()), strings.Join(rp.keys(), "; "))
+		kubectlCPU, kubectlRuns = 0, 0
 		for b.Loop() {
 			runKubectl(b, cache, "--server", rp.URL, "--insecure-skip-tls-verify")
 		}
+		cpuMetric(b)
 		if n := rp.misses.Load(); n > 0 {
 			b.Fatalf("%d requests while replaying were not recorded", n)
 		}
@@ -128,15 +148,19 @@ func BenchmarkListPods10000(b *testing.B) {
 	})
 	b.Run("table", func(b *testing.B) {
 		listAll(b, hc, base, tableAccept, 0)
+		cpu0 := cpuTime()
 		for b.Loop() {
 			listAll(b, hc, base, tableAccept, 0)
 		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "process-cpu-ms/op")
 	})
 	b.Run("json", func(b *testing.B) {
 		listAll(b, hc, base, "application/json", 0)
+		cpu0 := cpuTime()
 		for b.Loop() {
 			listAll(b, hc, base, "application/json", 0)
 		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "process-cpu-ms/op")
 	})
 }
 
@@ -303,4 +327,11 @@ func newReplay(tb testing.TB, hc *apiClient, base string) *replay {
 	r.StartTLS()
 	tb.Cleanup(r.Close)
 	return r
+}
+
+// keys returns the recorded requests, sorted.
+func (r *replay) keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.kept))
 }
