@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"fmt"
 	"net/http"
+	goruntime "runtime"
 	"sync"
 
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver"
@@ -10,6 +11,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/openapi"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/tables"
 	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/version"
 )
 
 // apiHandler builds the node's Kubernetes API handler: the node's registry
@@ -25,6 +27,7 @@ func (c *Cluster) apiHandler() (http.Handler, error) {
 		OpenAPI:       &lazyOpenAPI{c: c},
 		Logs:          podLogs{c},
 		Ready:         c.apiReady,
+		Version:       apiVersion(),
 		Logger:        c.log.Named("apiserver"),
 	})
 	if err != nil {
@@ -55,4 +58,12 @@ func (l *lazyOpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.h.ServeHTTP(w, r)
+}
+
+// apiVersion is /version: the Kubernetes API level the apiserver package
+// serves, with this binary's Go version and platform.
+func apiVersion() version.Info {
+	v := apiserver.DefaultVersion()
+	v.GoVersion, v.Compiler, v.Platform = goruntime.Version(), goruntime.Compiler, goruntime.GOOS+"/"+goruntime.GOARCH
+	return v
 }

@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,8 +47,11 @@ const (
 	// so that a client multiplexing its watches over one connection per
 	// server (as client-go does) is not made to open more.
 	apiMaxConcurrentStreams = 1000
+	// apiDrainTime is how long requests in flight at Shutdown may go on
+	// before their contexts end (which ends watches and followed logs).
+	apiDrainTime = time.Second
 	// apiShutdownGrace bounds how long Shutdown waits for requests to end
-	// (they see their context cancelled first) before it closes them.
+	// before it closes their connections.
 	apiShutdownGrace = 5 * time.Second
 )
 
@@ -124,10 +126,14 @@ func (c *Cluster) apiRecordAddr() string {
 	return net.JoinHostPort(host, port)
 }
 
-// serveAPI starts serving h on the bound listener, under ctx (the node's
-// run context). The server stops when ctx ends.
+// serveAPI starts serving h on the bound listener while ctx (the node's
+// run context) lasts. When ctx ends the server stops accepting, lets the
+// requests in flight go on for apiDrainTime, then cancels their contexts
+// (watches and followed logs end) and closes what is left after
+// apiShutdownGrace.
 func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 	a := c.api
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	tlsCfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		// Any client certificate is taken at the handshake and verified
@@ -149,7 +155,7 @@ func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 		IdleTimeout:       apiIdleTimeout,
 		MaxHeaderBytes:    apiMaxHeaderBytes,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: apiMaxConcurrentStreams},
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	// Handshake failures of port scanners and plain-HTTP clients are the
 	// clients' problem: Debug.
@@ -164,12 +170,24 @@ func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 			c.log.Error("the API server stopped", zap.Error(err))
 		}
 	})
+	stopped := make(chan struct{})
 	c.wg.Go(func() {
+		defer close(stopped)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), apiShutdownGrace)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil {
 			_ = srv.Close()
+		}
+	})
+	c.wg.Go(func() {
+		defer cancelRequests()
+		<-ctx.Done()
+		drain := time.NewTimer(apiDrainTime)
+		defer drain.Stop()
+		select {
+		case <-drain.C:
+		case <-stopped:
 		}
 	})
 	c.wg.Go(func() { c.keepAPI(ctx) })
@@ -377,5 +395,3 @@ func (c *Cluster) apiReady(context.Context) error {
 	}
 	return nil
 }
-
-var _ = x509.Certificate{}

@@ -149,19 +149,13 @@ func TestAPIServerOverHTTPS(t *testing.T) {
 	list := base + "/api/v1/namespaces"
 
 	for i := range 3 {
-		code, body := get(t, anon, "https://"+tc.APIAddr(i)+"/version", "")
+		code, body := get(t, admin, "https://"+tc.APIAddr(i)+"/version", "")
 		var v struct {
 			Major, Minor, GitVersion string
 		}
-		if code == 200 {
-			_ = json.Unmarshal([]byte(body), &v)
-		}
-		if code != 200 && code != 401 || code == 200 && (v.Major != "1" || !strings.HasPrefix(v.GitVersion, "v1.")) {
+		if code != 200 || json.Unmarshal([]byte(body), &v) != nil || v.Major != "1" || v.Minor != "32" || !strings.HasPrefix(v.GitVersion, "v1.32.") {
 			t.Errorf("/version on %s: %d %s", tc.NodeName(i), code, body)
 		}
-	}
-	if code, body := get(t, admin, base+"/version", ""); code != 200 || !strings.Contains(body, `"gitVersion"`) {
-		t.Errorf("/version: %d %s", code, body)
 	}
 	wantNamespaces := func(what string, code int, body string) {
 		t.Helper()
@@ -246,12 +240,21 @@ func TestAPIServerWithClusterTrust(t *testing.T) {
 			return code == 200 && strings.Contains(body, `"name":"default"`)
 		})
 	}
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not on PATH: the kubectl check is left out")
+	// Revoking the admin certificate reaches every server's trust Pool.
+	certs, err := tc.Node(1).Certificates(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, err := exec.Command("kubectl", "--kubeconfig", tc.Kubeconfig(t), "--context", "flotilla-node-1", "get", "--raw", "/api/v1/namespaces/default").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), `"name":"default"`) {
-		t.Errorf("kubectl get --raw: %v\n%s", err, out)
+	for _, ci := range certs {
+		if ci.User == orchestrator.AdminUser {
+			if err := tc.Node(1).RevokeCertificate(context.Background(), ci.Serial); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 2 {
+		url := "https://" + tc.APIAddr(i) + "/api/v1/namespaces"
+		eventually(t, "the revoked admin certificate refused by "+tc.NodeName(i), func() bool { code, _ := get(t, admin, url, ""); return code == 401 })
 	}
 }
 
@@ -315,5 +318,103 @@ spec:
 		"--token", "nope", "get", "pods").CombinedOutput()
 	if err == nil || !strings.Contains(string(bad), "Unauthorized") {
 		t.Errorf("kubectl with a wrong token: %v\n%s", err, bad)
+	}
+}
+
+func TestAPIConfigValidate(t *testing.T) {
+	rt, err := fake.New(fake.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	for _, c := range []struct {
+		set  func(*orchestrator.Config)
+		want string
+	}{
+		{func(c *orchestrator.Config) { c.APIAddress = "6443" }, "Config.APIAddress"},
+		{func(c *orchestrator.Config) { c.APIAddress = "host:http" }, `Config.APIAddress: "host:http": port "http"`},
+		{func(c *orchestrator.Config) { c.APIAddress = ":1"; c.APISANs = []string{"ok.example", "bad_name"} }, "Config.APISANs[1]"},
+		{func(c *orchestrator.Config) { c.APITokenFile = "/tmp/tokens" }, "Config.APITokenFile: set without APIAddress"},
+		{func(c *orchestrator.Config) { c.APISANs = []string{"x"} }, "Config.APISANs: set without APIAddress"},
+	} {
+		cfg := orchestrator.TestConfig("n")
+		cfg.Runtime = rt
+		c.set(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate = %v; want %q", err, c.want)
+		}
+	}
+	if cfg := orchestrator.DefaultConfig(); cfg.APIAddress != ":6443" {
+		t.Errorf("DefaultConfig().APIAddress = %q", cfg.APIAddress)
+	}
+	cfg := orchestrator.TestConfig("n")
+	cfg.Runtime = rt
+	n, err := orchestrator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.AdminKubeconfig(context.Background()); err == nil || !strings.Contains(err.Error(), "Config.APIAddress is empty") {
+		t.Errorf("AdminKubeconfig without the API: %v", err)
+	}
+}
+
+// A malformed token file fails Start, naming the line.
+func TestAPITokenFileMalformed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.csv")
+	if err := os.WriteFile(path, []byte("t1,alice,1\nt2,bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := fake.New(fake.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	cfg := orchestrator.TestConfig("n")
+	cfg.Runtime, cfg.BootstrapExpect, cfg.APIAddress, cfg.APITokenFile = rt, 1, "127.0.0.1:0", path
+	n, err := orchestrator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = n.Start(ctx)
+	_ = n.Shutdown(ctx)
+	if err == nil || !strings.Contains(err.Error(), "Config.APITokenFile") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("Start = %v; want the token file's line 2 named", err)
+	}
+}
+
+// Shutdown ends open watches and returns; the port is closed after.
+func TestAPIShutdownEndsWatches(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 1, orchestratortest.WithAPI())
+	kc := readKubeconfig(t, tc.Kubeconfig(t))
+	admin := httpsClient(t, kc.Clusters[0].Cluster.CA, kc.Users[0].User.Cert, kc.Users[0].User.Key)
+	addr := tc.APIAddr(0)
+	resp, err := admin.Get("https://" + addr + "/api/v1/namespaces?watch=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("watch: %d", resp.StatusCode)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, resp.Body); done <- err }()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := tc.Node(0).Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("the watch stream did not end at Shutdown")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Shutdown took %v with a watch open", took)
+	}
+	if code, _ := get(t, admin, "https://"+addr+"/readyz", ""); code != 0 {
+		t.Errorf("the API port still answers after Shutdown: %d", code)
 	}
 }

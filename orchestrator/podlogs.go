@@ -66,6 +66,7 @@ var _ apiserver.LogStreamer = podLogs{}
 // has no instance (or no previous one) on its node; ServiceUnavailable
 // when the Pod's node cannot be reached or its runtime keeps no logs.
 func (l podLogs) StreamLogs(ctx context.Context, pod *api.Pod, o apiserver.LogOptions, w io.Writer) error {
+	w = flushWriter{w} // followed lines reach the client as they come
 	name, err := logContainer(pod, o.Container)
 	if err != nil {
 		return err
@@ -239,7 +240,7 @@ func (c *Cluster) remoteLog(ctx context.Context, node string, req logRequest, w 
 	if ans.Status != nil {
 		return &api.StatusError{ErrStatus: *ans.Status}
 	}
-	if _, err := io.Copy(flushWriter{w}, conn); err != nil && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+	if _, err := io.Copy(w, conn); err != nil && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 		return api.NewServiceUnavailable(fmt.Sprintf("node %s: the log stream broke: %v", node, err))
 	}
 	return nil

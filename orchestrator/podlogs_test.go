@@ -80,46 +80,55 @@ func TestPodLogsAcrossNodes(t *testing.T) {
 		}
 	}
 
-	// Follow a Pod of node-1 through node-0: new lines arrive as written;
-	// the client leaving ends the stream on both nodes (goleak checks).
-	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(fctx, "GET", logURL(0, remote, "?follow=true&tailLines=1"), nil)
-	resp, err := admin.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	lines := bufio.NewScanner(resp.Body)
-	next := func() string {
-		t.Helper()
-		got := make(chan string, 1)
-		go func() {
-			if lines.Scan() {
-				got <- lines.Text()
-			}
-			close(got)
-		}()
-		select {
-		case l := <-got:
-			return l
-		case <-time.After(10 * time.Second):
-			t.Fatal("no followed line within 10s")
-			return ""
-		}
-	}
-	if l := next(); l != "three" {
-		t.Fatalf("first followed line %q", l)
-	}
+	// Follow a Pod of node-1 through node-0 (forwarded) and through
+	// node-1 (local): new lines arrive as written; the client leaving ends
+	// the stream on both nodes (goleak checks).
 	list, err := tc.Runtime(1).ListContainers(ctx, &runtime.ContainerFilter{Labels: map[string]string{runtime.LabelPodName: remote}})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("the container of %s: %v %v", remote, list, err)
 	}
-	if err := tc.Runtime(1).WriteLog(list[0].ID, false, "four"); err != nil {
+	for via, line := range []string{"four", "five"} {
+		follow(t, admin, logURL(via, remote, "?follow=true&tailLines=1"), func() {
+			if err := tc.Runtime(1).WriteLog(list[0].ID, false, line); err != nil {
+				t.Fatal(err)
+			}
+		}, line)
+	}
+}
+
+// follow reads url's followed log: its first line must be the last one
+// written so far, then write() adds want, which must arrive next.
+func follow(t *testing.T, c *http.Client, url string, write func(), want string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if l := next(); l != "four" {
-		t.Fatalf("followed line %q; want four", l)
+	defer resp.Body.Close()
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case l := <-lines:
+			return l
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no followed line within 10s", url)
+			return ""
+		}
 	}
-	cancel()
+	first := next()
+	write()
+	if got := next(); got != want {
+		t.Fatalf("%s: followed %q after %q; want %q", url, got, first, want)
+	}
 }

@@ -36,6 +36,14 @@
 //     keys. The server hands such a connection to ServeJoin, whose handler
 //     calls Authorize with the token's record and then CA.Issue.
 //
+// Beside node certificates, the CA issues the Kubernetes API's
+// certificates: CA.IssueClient for a user (a kubeconfig's: CN the user
+// name, O the groups, client authentication only) and CA.IssueServing for
+// a server's API listener (its SANs, server authentication only).
+// Pool.VerifyClient checks a client certificate of any subject, as the API
+// server's authenticator needs, with the same CA, validity and revocation
+// checks as Verify.
+//
 // Errors wrap the sentinels in errors.go (ErrExpired, ErrUnknownAuthority,
 // ErrRevoked, ErrWrongSecret, ErrFingerprintMismatch, ...); test them with
 // errors.Is. Their text names the certificate, token id or address and the

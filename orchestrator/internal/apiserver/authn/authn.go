@@ -173,7 +173,6 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	cr.ReuseRecord = false
 	t := &Tokens{}
 	seen := map[[sha256.Size]byte]int{}
 	for {
