@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -147,6 +148,7 @@ type Server struct {
 	cfg       Config
 	discovery *discovery
 	resources map[groupVersionResource]*resource
+	protobuf  *protobufDecoder
 }
 
 // New returns a Server for cfg.
@@ -158,7 +160,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg}
+	pb, err := newProtobufDecoder()
+	if err != nil {
+		return nil, fmt.Errorf("apiserver: protobuf decoder: %w", err)
+	}
+	s := &Server{cfg: cfg, protobuf: pb}
 	s.resources = buildResources(cfg.Client.Scheme(), cfg.Logs != nil)
 	s.discovery = buildDiscovery(s.resources)
 	return s, nil
