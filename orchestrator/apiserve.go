@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -112,18 +113,37 @@ func (c *Cluster) APIAddr() string {
 	return c.api.addr
 }
 
-// apiRecordAddr is the API address this node puts in its gossip record:
-// the bound address, with an unspecified host left empty (":6443") for
-// readers to fill in with the member's gossip address.
+// apiRecordAddr is the API address this node puts in its gossip record
+// before gossip starts: the bound address, or "" when it is bound to all
+// interfaces (":6443"), which advertiseAPI fills in once gossip knows the
+// host it advertises (a record's addresses must name a host).
 func (c *Cluster) apiRecordAddr() string {
-	host, port, err := net.SplitHostPort(c.api.addr)
+	host, _, err := net.SplitHostPort(c.api.addr)
 	if err != nil {
 		return ""
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = ""
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
 	}
-	return net.JoinHostPort(host, port)
+	return c.api.addr
+}
+
+// advertiseAPI puts the API address in the gossip record when the API is
+// bound to all interfaces: the host is the one gossip advertises.
+func (c *Cluster) advertiseAPI(ctx context.Context) error {
+	if c.api == nil || c.apiRecordAddr() != "" {
+		return nil
+	}
+	_, port, _ := net.SplitHostPort(c.api.addr)
+	host, _, err := net.SplitHostPort(c.gosp.Addr())
+	if err != nil {
+		return fmt.Errorf("orchestrator: gossip address %q: %w", c.gosp.Addr(), err)
+	}
+	addr := net.JoinHostPort(host, port)
+	if err := c.gosp.UpdateRecord(ctx, func(r *membership.Record) { r.APIAddr = addr }); err != nil {
+		return fmt.Errorf("orchestrator: gossip: advertising the API address: %w", err)
+	}
+	return nil
 }
 
 // serveAPI starts serving h on the bound listener while ctx (the node's
@@ -381,9 +401,9 @@ func (c *Cluster) issueAPIServing(ca *trust.CA, now time.Time) (*tls.Certificate
 	return &tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Cert().Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// apiReady is /readyz's check: a leader is known and this node has
-// applied everything it knows to be committed.
-func (c *Cluster) apiReady(context.Context) error {
+// apiReady is /readyz's check: a leader is known, this node has applied
+// everything it knows to be committed, and the cluster CA is stored.
+func (c *Cluster) apiReady(ctx context.Context) error {
 	st := c.store.State()
 	switch {
 	case st.Role == "shutdown":
@@ -392,6 +412,11 @@ func (c *Cluster) apiReady(context.Context) error {
 		return errors.New("no Raft leader is known")
 	case st.AppliedIndex < st.CommitIndex:
 		return fmt.Errorf("the local store has applied index %d of %d committed", st.AppliedIndex, st.CommitIndex)
+	}
+	// Client certificates (AdminKubeconfig) are issued by the stored CA,
+	// which the first leader stores just after it is elected.
+	if _, err := c.store.Get(ctx, keyCA); err != nil {
+		return fmt.Errorf("the cluster CA is not stored yet: %v", err)
 	}
 	return nil
 }

@@ -318,6 +318,20 @@ func watchOrderAndResume(t *testing.T, cl orchestrator.Client) {
 	if _, ok := <-again.Events(); ok {
 		t.Error("Events open after Stop")
 	}
+
+	// Without a resourceVersion a watch starts now: the objects that
+	// exist are not sent (cf-watch-other is), the next change is.
+	now, err := cl.Watch(ctx, &orchestrator.ConfigMapList{}, orchestrator.InNamespace("default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer now.Stop()
+	if err := cl.Create(ctx, configMap("cf-watch-now", nil, map[string]string{"a": "now"})); err != nil {
+		t.Fatal(err)
+	}
+	if got := describeEvent(nextEvent(t, now)); got != "ADDED cf-watch-now a=now" {
+		t.Fatalf("first event of a watch from now: %s, want the new object's ADDED", got)
+	}
 }
 
 // watchTooOld: a watch from a revision older than the retained history

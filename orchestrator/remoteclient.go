@@ -20,8 +20,12 @@ import (
 // RemoteClient is the Client of a cluster reached over its HTTPS
 // Kubernetes API, from a kubeconfig. It has the same methods, semantics
 // and errors as Cluster.Client: what a program does in-process it does
-// remotely unchanged. A server that cannot be reached is
-// IsServiceUnavailable. Close it to release its connections.
+// remotely unchanged. Every method may also fail with
+// IsServiceUnavailable when no server can be reached (wrapping the
+// network error), IsTimeout past the request timeout
+// (WithRequestTimeout), IsUnauthorized when the cluster does not accept
+// the kubeconfig's credential, and IsForbidden when its user may not do
+// what was asked. Close it to release its connections.
 type RemoteClient struct {
 	localClient
 	rc *remote.Client
@@ -80,7 +84,9 @@ func WithRequestTimeout(d time.Duration) RemoteOption {
 // to the kubeconfig's directory). The servers listed by the extension
 // flotilla-servers (AdminKubeconfig writes every server's URL there) and
 // by WithFailoverServers are tried, in order, when the context's server
-// cannot be reached. It opens no connection until the first request.
+// cannot be reached. The context's namespace is not used: an object
+// without a namespace is in "default", as with Cluster.Client. It opens
+// no connection until the first request.
 //
 // Errors (each naming the kubeconfig field): a kubeconfig that is not
 // YAML; no context selected, or a context, cluster or user it names
