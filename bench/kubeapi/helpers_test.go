@@ -9,10 +9,14 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/flotilla-io/flotilla/orchestrator"
+	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
+	"github.com/flotilla-io/flotilla/raftstore"
 )
 
 // kubeconfigCreds is what the benchmarks need of an admin kubeconfig:
@@ -84,4 +88,20 @@ func servers(c *orchestratortest.TestCluster) []string {
 		urls[i] = "https://" + c.APIAddr(i)
 	}
 	return urls
+}
+
+// create creates obj through cl (or, on a retry, through the next of
+// clients if given) and retries a write whose outcome a leadership change
+// made unknown, as clients do: AlreadyExists on a retry means the first
+// attempt was applied. It returns how many retries it made.
+func create(ctx context.Context, obj orchestrator.Object, clients []orchestrator.Client, first int) (int, error) {
+	err := clients[first%len(clients)].Create(ctx, obj)
+	tries := 0
+	for ; err != nil && raftstore.IsRetryable(err) && tries < 50; tries++ {
+		time.Sleep(20 * time.Millisecond) // retry backoff
+		if err = clients[(first+tries+1)%len(clients)].Create(ctx, obj); api.IsAlreadyExists(err) {
+			err = nil
+		}
+	}
+	return tries, err
 }

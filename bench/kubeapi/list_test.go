@@ -187,7 +187,7 @@ func createPods(tb testing.TB, cl orchestrator.Client, n int) {
 				p := &api.Pod{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 					ObjectMeta: api.ObjectMeta{Name: fmt.Sprintf("pod-%05d", i), Namespace: fmt.Sprintf("ns%d", i%namespaces), Labels: map[string]string{"app": "bench"}},
 					Spec:       api.PodSpec{NodeName: parkedNode, Containers: []api.Container{{Name: "c", Image: "busybox:1.36"}}}}
-				if err := cl.Create(ctx, p); err != nil {
+				if _, err := create(ctx, p, []orchestrator.Client{cl}, 0); err != nil {
 					errs <- fmt.Errorf("create Pod %d: %w", i, err)
 					for range next {
 					}

@@ -22,7 +22,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/orchestratortest"
-	"github.com/flotilla-io/flotilla/raftstore"
 )
 
 var (
@@ -151,17 +150,8 @@ func watchRound(b *testing.B, c *orchestratortest.TestCluster, hcs []*apiClient,
 					ObjectMeta: api.ObjectMeta{Name: prefix + strconv.Itoa(i), Namespace: watchNamespace},
 					Data:       map[string]string{"k": "v"}}
 				t0 := time.Now()
-				err := nodes[i%len(nodes)].Create(context.Background(), cm)
-				// A write whose outcome is unknown (leadership lost) is
-				// retried, as clients do; AlreadyExists then means the
-				// first attempt was applied.
-				for try := 0; err != nil && raftstore.IsRetryable(err) && try < 50; try++ {
-					retries.Add(1)
-					time.Sleep(20 * time.Millisecond) // retry backoff
-					if err = nodes[(i+try+1)%len(nodes)].Create(context.Background(), cm); api.IsAlreadyExists(err) {
-						err = nil
-					}
-				}
+				n, err := create(context.Background(), cm, nodes, i)
+				retries.Add(int64(n))
 				if err != nil {
 					err = fmt.Errorf("create ConfigMap %d: %w", i, err)
 					writeErr.CompareAndSwap(nil, &err)
