@@ -95,11 +95,12 @@ func servers(c *orchestratortest.TestCluster) []string {
 // made unknown, as clients do: AlreadyExists on a retry means the first
 // attempt was applied. It returns how many retries it made.
 func create(ctx context.Context, obj orchestrator.Object, clients []orchestrator.Client, first int) (int, error) {
+	orig := obj.DeepCopyObject() // a failed Create may have filled in obj
 	err := clients[first%len(clients)].Create(ctx, obj)
 	tries := 0
 	for ; err != nil && raftstore.IsRetryable(err) && tries < 50; tries++ {
 		time.Sleep(20 * time.Millisecond) // retry backoff
-		if err = clients[(first+tries+1)%len(clients)].Create(ctx, obj); api.IsAlreadyExists(err) {
+		if err = clients[(first+tries+1)%len(clients)].Create(ctx, orig.DeepCopyObject()); api.IsAlreadyExists(err) {
 			err = nil
 		}
 	}
