@@ -43,6 +43,11 @@ const (
 	apiReadHeaderTimeout = 10 * time.Second
 	apiIdleTimeout       = 2 * time.Minute
 	apiMaxHeaderBytes    = 1 << 20
+	// apiMaxConcurrentStreams is how many requests one HTTP/2 connection
+	// may have open at once: kube-apiserver's 1,000 rather than Go's 250,
+	// so that a client multiplexing its watches over one connection per
+	// server (as client-go does) is not made to open more.
+	apiMaxConcurrentStreams = 1000
 	// apiDrainTime is how long requests in flight at Shutdown may go on
 	// before their contexts end (which ends watches and followed logs).
 	apiDrainTime = time.Second
@@ -169,6 +174,7 @@ func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 		ReadHeaderTimeout: apiReadHeaderTimeout,
 		IdleTimeout:       apiIdleTimeout,
 		MaxHeaderBytes:    apiMaxHeaderBytes,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: apiMaxConcurrentStreams},
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	// Handshake failures of port scanners and plain-HTTP clients are the
