@@ -237,56 +237,11 @@ func (c *Cluster) keepAPI(ctx context.Context) {
 	}
 	tick := time.NewTicker(c.renewCheckInterval())
 	defer tick.Stop()
-	for ctx.Err() == nil {
-		_, rev, err := c.store.List(ctx, prefixPKI)
-		if err != nil {
-			if !c.sleep(ctx, 100*time.Millisecond) {
-				return
-			}
-			continue
-		}
-		c.refreshAPI(ctx)
-		w, err := c.store.Watch(ctx, prefixPKI, rev)
-		if err != nil {
-			if !c.sleep(ctx, 100*time.Millisecond) {
-				return
-			}
-			continue
-		}
-		c.followAPI(ctx, w, tick.C)
-		w.Stop()
-	}
+	c.followStore(ctx, prefixPKI, 100*time.Millisecond, tick.C, followFuncs{listed: c.refreshAPI, changed: c.refreshAPI, tick: c.refreshAPI})
 }
 
 // prefixPKI holds the CA, issued and revoked certificate records.
 const prefixPKI = "/flotilla/pki/"
-
-func (c *Cluster) followAPI(ctx context.Context, w *raftstore.Watcher, tick <-chan time.Time) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-w.Events():
-			if !ok {
-				return
-			}
-			for drained := false; !drained; {
-				select {
-				case _, ok := <-w.Events():
-					if !ok {
-						c.refreshAPI(ctx)
-						return
-					}
-				default:
-					drained = true
-				}
-			}
-			c.refreshAPI(ctx)
-		case <-tick:
-			c.refreshAPI(ctx)
-		}
-	}
-}
 
 // ensureAPICA (trust off) stores a new cluster CA unless the store holds
 // one; several servers may race, the first stored wins.

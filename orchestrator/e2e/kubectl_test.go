@@ -59,52 +59,10 @@ spec:
         ports:
         - containerPort: 8080
 `
-	// kubectlAppChanged is kubectlApp with another colour and image.
-	kubectlAppChanged = `apiVersion: v1
-kind: Namespace
-metadata:
-  name: kube-e2e
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-  namespace: kube-e2e
-  labels:
-    app: web
-data:
-  color: green
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kube-e2e
-  labels:
-    app: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  strategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxSurge: 1
-      maxUnavailable: 0
-  template:
-    metadata:
-      labels:
-        app: web
-        tier: front
-    spec:
-      containers:
-      - name: web
-        image: example.invalid/web:2
-        ports:
-        - containerPort: 8080
-`
 )
+
+// kubectlAppChanged is kubectlApp with another colour and image.
+var kubectlAppChanged = strings.NewReplacer("color: blue", "color: green", "example.invalid/web:1", "example.invalid/web:2").Replace(kubectlApp)
 
 // newAPICluster starts n in-process nodes (fake runtime) serving the
 // Kubernetes API on loopback, and returns the cluster and a kubectl with
