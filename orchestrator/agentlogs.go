@@ -48,33 +48,12 @@ func (c *Cluster) listenLogs() error {
 
 // logRecordAddr is the log listener's address for the gossip record, or
 // "" when it is bound to all interfaces (see advertiseLogs).
-func (c *Cluster) logRecordAddr() string {
-	host, _, err := net.SplitHostPort(c.agentOnly.logLn.Addr().String())
-	if err != nil {
-		return ""
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		return ""
-	}
-	return c.agentOnly.logLn.Addr().String()
-}
+func (c *Cluster) logRecordAddr() string { return recordAddr(c.agentOnly.logLn.Addr().String()) }
 
 // advertiseLogs puts the log listener's address in the gossip record when
-// it is bound to all interfaces: the host is the one gossip advertises.
+// it is bound to all interfaces (see advertise).
 func (c *Cluster) advertiseLogs(ctx context.Context) error {
-	if c.logRecordAddr() != "" {
-		return nil
-	}
-	_, port, _ := net.SplitHostPort(c.agentOnly.logLn.Addr().String())
-	host, _, err := net.SplitHostPort(c.gosp.Addr())
-	if err != nil {
-		return fmt.Errorf("orchestrator: gossip address %q: %w", c.gosp.Addr(), err)
-	}
-	addr := net.JoinHostPort(host, port)
-	if err := c.gosp.UpdateRecord(ctx, func(r *membership.Record) { r.RPCAddr = addr }); err != nil {
-		return fmt.Errorf("orchestrator: gossip: advertising the log address: %w", err)
-	}
-	return nil
+	return c.advertise(ctx, "the log address", c.agentOnly.logLn.Addr().String(), func(r *membership.Record, addr string) { r.RPCAddr = addr })
 }
 
 // serveAgentLogs answers log requests on the listener until ctx ends; it

@@ -14,9 +14,7 @@ import (
 	"github.com/flotilla-io/flotilla/internal/ratelog"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client/remote"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
@@ -70,15 +68,9 @@ func (c *Cluster) startAgentOnly(ctx context.Context) error {
 	}
 	gc := c.cfg.gossipConfig("", gossipJoin, c.cfg.Logger)
 	gc.Record.RPCAddr = c.logRecordAddr()
-	gosp, err := membership.New(gc)
+	gosp, err := c.startGossip(ctx, gc)
 	if err != nil {
-		return fmt.Errorf("orchestrator: gossip: %w", err)
-	}
-	c.mu.Lock()
-	c.gosp = gosp
-	c.mu.Unlock()
-	if err := gosp.Start(ctx); err != nil {
-		return fmt.Errorf("orchestrator: gossip: %w", err)
+		return err
 	}
 	if err := c.advertiseLogs(ctx); err != nil {
 		return err
@@ -92,20 +84,7 @@ func (c *Cluster) startAgentOnly(ctx context.Context) error {
 	c.wg.Go(func() { c.watchServers(runCtx) })
 	c.wg.Go(func() { c.serveAgentLogs(runCtx) })
 	cl := c.agentOnly.api
-	host, _, _ := net.SplitHostPort(gosp.Addr())
-	addrs := []api.NodeAddress{{Type: api.NodeHostName, Address: c.cfg.NodeName}}
-	if host != "" {
-		addrs = append([]api.NodeAddress{{Type: api.NodeInternalIP, Address: host}}, addrs...)
-	}
-	a := agent.New(agent.Config{
-		NodeName: c.cfg.NodeName, Client: cl, Runtime: c.cfg.Runtime,
-		Recorder: events.New(cl, "agent", c.cfg.NodeName, c.log, events.WithMetrics(c.metrics.Events("agent"))),
-		Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
-		HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
-		BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
-		BackoffResetAfter:  c.timing.RestartBackoffReset,
-		StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Metrics: c.metrics.Agent(), Logger: c.log.Named("agent"),
-	})
+	a := c.newAgent(cl, gosp.Addr())
 	c.wg.Go(func() { a.Run(runCtx) })
 	c.log.Info("agent-only node started", zap.String("gossip", gosp.Addr()), zap.Strings("apiServers", cl.serverList()))
 	return nil

@@ -114,34 +114,48 @@ func (c *Cluster) APIAddr() string {
 }
 
 // apiRecordAddr is the API address this node puts in its gossip record
-// before gossip starts: the bound address, or "" when it is bound to all
-// interfaces (":6443"), which advertiseAPI fills in once gossip knows the
-// host it advertises (a record's addresses must name a host).
-func (c *Cluster) apiRecordAddr() string {
-	host, _, err := net.SplitHostPort(c.api.addr)
+// before gossip starts (see recordAddr).
+func (c *Cluster) apiRecordAddr() string { return recordAddr(c.api.addr) }
+
+// advertiseAPI puts the API address in the gossip record when the API is
+// bound to all interfaces (see advertise).
+func (c *Cluster) advertiseAPI(ctx context.Context) error {
+	if c.api == nil {
+		return nil
+	}
+	return c.advertise(ctx, "the API address", c.api.addr, func(r *membership.Record, addr string) { r.APIAddr = addr })
+}
+
+// recordAddr is a bound address as a gossip record may carry it before
+// gossip starts: as is, or "" when it is bound to all interfaces
+// (":6443"), which advertise fills in once gossip knows the host it
+// advertises (a record's addresses must name a host).
+func recordAddr(bound string) string {
+	host, _, err := net.SplitHostPort(bound)
 	if err != nil {
 		return ""
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		return ""
 	}
-	return c.api.addr
+	return bound
 }
 
-// advertiseAPI puts the API address in the gossip record when the API is
-// bound to all interfaces: the host is the one gossip advertises.
-func (c *Cluster) advertiseAPI(ctx context.Context) error {
-	if c.api == nil || c.apiRecordAddr() != "" {
+// advertise sets a record address with set when bound is bound to all
+// interfaces: the host is the one gossip advertises. what names the
+// address in the error.
+func (c *Cluster) advertise(ctx context.Context, what, bound string, set func(r *membership.Record, addr string)) error {
+	if recordAddr(bound) != "" {
 		return nil
 	}
-	_, port, _ := net.SplitHostPort(c.api.addr)
+	_, port, _ := net.SplitHostPort(bound)
 	host, _, err := net.SplitHostPort(c.gosp.Addr())
 	if err != nil {
 		return fmt.Errorf("orchestrator: gossip address %q: %w", c.gosp.Addr(), err)
 	}
 	addr := net.JoinHostPort(host, port)
-	if err := c.gosp.UpdateRecord(ctx, func(r *membership.Record) { r.APIAddr = addr }); err != nil {
-		return fmt.Errorf("orchestrator: gossip: advertising the API address: %w", err)
+	if err := c.gosp.UpdateRecord(ctx, func(r *membership.Record) { set(r, addr) }); err != nil {
+		return fmt.Errorf("orchestrator: gossip: advertising %s: %w", what, err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
@@ -189,15 +190,9 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		}
 		gc.Record.APIAddr = c.apiRecordAddr()
 	}
-	gosp, err := membership.New(gc)
+	gosp, err := c.startGossip(ctx, gc)
 	if err != nil {
-		return fmt.Errorf("orchestrator: gossip: %w", err)
-	}
-	c.mu.Lock()
-	c.gosp = gosp
-	c.mu.Unlock()
-	if err := gosp.Start(ctx); err != nil {
-		return fmt.Errorf("orchestrator: gossip: %w", err)
+		return err
 	}
 	if err := c.advertiseAPI(ctx); err != nil {
 		return err
@@ -259,22 +254,8 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		go func() { defer c.wg.Done(); c.leadership(runCtx) }()
 	}
 	if c.parts.agent {
-		host, _, _ := net.SplitHostPort(gosp.Addr())
-		addrs := []api.NodeAddress{{Type: api.NodeHostName, Address: c.cfg.NodeName}}
-		if host != "" {
-			addrs = append([]api.NodeAddress{{Type: api.NodeInternalIP, Address: host}}, addrs...)
-		}
-		a := agent.New(agent.Config{
-			NodeName: c.cfg.NodeName, Client: c.reg, Runtime: c.cfg.Runtime,
-			Recorder: events.New(c.reg, "agent", c.cfg.NodeName, c.log, events.WithMetrics(c.metrics.Events("agent"))),
-			Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
-			HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
-			BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
-			BackoffResetAfter:  c.timing.RestartBackoffReset,
-			StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Metrics: c.metrics.Agent(), Logger: c.log.Named("agent"),
-		})
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); a.Run(runCtx) }()
+		a := c.newAgent(c.reg, gosp.Addr())
+		c.wg.Go(func() { a.Run(runCtx) })
 	}
 	c.log.Info("node started", zap.String("raft", c.store.Addr()), zap.String("gossip", gosp.Addr()))
 	return nil
@@ -459,4 +440,38 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 		c.log.Info("node stopped", zap.Bool("graceful", graceful))
 	})
 	return c.stopErr
+}
+
+// startGossip creates this node's gossip member from gc and starts it.
+func (c *Cluster) startGossip(ctx context.Context, gc membership.Config) (*membership.Membership, error) {
+	gosp, err := membership.New(gc)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: gossip: %w", err)
+	}
+	c.mu.Lock()
+	c.gosp = gosp
+	c.mu.Unlock()
+	if err := gosp.Start(ctx); err != nil {
+		return nil, fmt.Errorf("orchestrator: gossip: %w", err)
+	}
+	return gosp, nil
+}
+
+// newAgent returns this node's agent over cl, reporting the host of
+// gossipAddr as the Node's internal IP.
+func (c *Cluster) newAgent(cl client.Interface, gossipAddr string) *agent.Agent {
+	host, _, _ := net.SplitHostPort(gossipAddr)
+	addrs := []api.NodeAddress{{Type: api.NodeHostName, Address: c.cfg.NodeName}}
+	if host != "" {
+		addrs = append([]api.NodeAddress{{Type: api.NodeInternalIP, Address: host}}, addrs...)
+	}
+	return agent.New(agent.Config{
+		NodeName: c.cfg.NodeName, Client: cl, Runtime: c.cfg.Runtime,
+		Recorder: events.New(cl, "agent", c.cfg.NodeName, c.log, events.WithMetrics(c.metrics.Events("agent"))),
+		Capacity: c.cfg.Capacity, Labels: c.cfg.Labels, Addresses: addrs,
+		HeartbeatInterval: c.timing.HeartbeatInterval, ResyncInterval: c.timing.ResyncInterval,
+		BackoffBase: c.timing.RestartBackoff, BackoffMax: c.timing.MaxRestartBackoff,
+		BackoffResetAfter:  c.timing.RestartBackoffReset,
+		StopPodsOnShutdown: c.cfg.StopPodsOnShutdown, Metrics: c.metrics.Agent(), Logger: c.log.Named("agent"),
+	})
 }
