@@ -103,19 +103,7 @@ func buildV2(scheme *api.Scheme) (*spec.Swagger, error) {
 		for _, p := range paths(gv, s.defName) {
 			item := spec.PathItem{PathItemProps: spec.PathItemProps{Parameters: v2Params(p.params)}}
 			for _, op := range p.ops {
-				o := v2Operation(s, gv, op)
-				switch op.method {
-				case "get":
-					item.Get = o
-				case "put":
-					item.Put = o
-				case "post":
-					item.Post = o
-				case "patch":
-					item.Patch = o
-				case "delete":
-					item.Delete = o
-				}
+				*methodSlot(op.method, &item.Get, &item.Put, &item.Post, &item.Patch, &item.Delete) = v2Operation(s, gv, op)
 			}
 			doc.Paths.Paths[p.path] = item
 		}
@@ -200,19 +188,7 @@ func buildV3(gv groupVersion) (*spec3.OpenAPI, error) {
 	for _, p := range paths(gv, s.defName) {
 		item := &spec3.Path{PathProps: spec3.PathProps{Parameters: v3Params(p.params)}}
 		for _, op := range p.ops {
-			o := v3Operation(s, gv, op)
-			switch op.method {
-			case "get":
-				item.Get = o
-			case "put":
-				item.Put = o
-			case "post":
-				item.Post = o
-			case "patch":
-				item.Patch = o
-			case "delete":
-				item.Delete = o
-			}
+			*methodSlot(op.method, &item.Get, &item.Put, &item.Post, &item.Patch, &item.Delete) = v3Operation(s, gv, op)
 		}
 		doc.Paths.Paths[p.path] = item
 	}
@@ -275,4 +251,22 @@ func v3Operation(s *schemas, gv groupVersion, op operation) *spec3.Operation {
 	o.AddExtension("x-kubernetes-action", op.action)
 	o.AddExtension("x-kubernetes-group-version-kind", gvkExt(op.gvk))
 	return o
+}
+
+// methodSlot returns the field of a path item (v2 or v3) that holds the
+// operation of method, one of the methods paths uses.
+func methodSlot[O any](method string, get, put, post, patch, del *O) *O {
+	switch method {
+	case "get":
+		return get
+	case "put":
+		return put
+	case "post":
+		return post
+	case "patch":
+		return patch
+	case "delete":
+		return del
+	}
+	panic("openapi: no path item field for method " + method) // paths only uses the five above
 }
