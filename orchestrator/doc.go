@@ -59,7 +59,7 @@
 // controller (a Node not renewed for Timing.NodeMonitorGracePeriod or failed
 // by gossip becomes NotReady; after Timing.PodEvictionTimeout its Pods are
 // deleted and replaced elsewhere) and the namespace controller (it creates
-// the namespaces "default" and "kube-system" and, when a Namespace is
+// the namespaces "default", "kube-system" and "kube-node-lease" and, when a Namespace is
 // deleted, deletes everything in it before removing it) and the pod
 // garbage collector (a Pod bound to a Node that does not exist is marked
 // Failed and deleted once the Node has been missing for
@@ -211,7 +211,7 @@
 // IsInvalid listing every bad field path at once), validating admission
 // (NamespaceLifecycle: namespaced objects can only be created in an
 // existing Namespace that is not being deleted, IsNotFound / IsForbidden
-// otherwise; "default" and "kube-system" cannot be deleted), then one
+// otherwise; "default", "kube-system" and "kube-node-lease" cannot be deleted), then one
 // Raft transaction, forwarded to the leader, that also checks what
 // admission relied on. Status belongs to the server and the controllers:
 // Create drops the status of Pods (a new Pod is Pending), Deployments and
