@@ -33,8 +33,8 @@ type nodeLifecycle struct {
 	nodes  *informer.Informer
 	pods   *informer.Informer
 	leases *informer.Informer
-	rec   *events.Recorder
-	log   *zap.Logger
+	rec    *events.Recorder
+	log    *zap.Logger
 	// failures logs failed status writes and evictions at Warn,
 	// rate-limited.
 	failures *ratelog.Limiter
