@@ -69,7 +69,10 @@ type Client interface {
 	// ctx.Err().
 	Create(ctx context.Context, obj Object, opts ...CreateOption) error
 	// Update replaces spec and metadata (not status). If obj carries a
-	// resourceVersion, the update applies only to that version.
+	// resourceVersion, the update applies only to that version. An
+	// update (or UpdateStatus, or Patch) that changes nothing stores
+	// nothing, as in Kubernetes: obj receives the stored object with its
+	// resourceVersion, and watchers see no event.
 	// Options: DryRunAll, FieldOwner.
 	// Errors: IsNotFound; IsConflict for a stale resourceVersion; IsInvalid
 	// (also for changed immutable fields); IsServiceUnavailable; ctx.Err().
