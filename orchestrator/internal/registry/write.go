@@ -315,6 +315,12 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		if expected == 0 {
 			expected = curRev
 		}
+		// The stored form, taken before the stages below see cur, to
+		// tell a write that changes nothing.
+		stored, err := encode(cur)
+		if err != nil {
+			return err
+		}
 
 		next := obj.DeepCopyObject()
 		decodeRequest(info, next, false)
@@ -377,14 +383,16 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		key := StoreKey(info, nm.Namespace, nm.Name)
 		removed := nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 && st.Deletion() == strategy.DeleteWhenUnheld
 		if !removed {
-			same, err := unchanged(next, sent, cur)
+			same, err := unchanged(next, sent, stored)
 			if err != nil {
 				return err
 			}
 			if same {
 				// Nothing to store (Kubernetes' GuaranteedUpdate skips
 				// the write too): no revision, no watch event.
-				return client.CopyInto(obj, cur)
+				nm.ManagedFields = sent
+				next.SetResourceVersion(strconv.FormatInt(curRev, 10))
+				return client.CopyInto(obj, next)
 			}
 		}
 		var op raftstore.Op
@@ -690,27 +698,24 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o cl
 	return next, nil
 }
 
-// unchanged reports whether storing next would store cur again. sent is
-// next's managedFields before the write recorded its manager: an entry
-// whose only change is this write's time does not count (as Kubernetes'
-// field manager keeps the stored managedFields of a write that changes
-// nothing), but managedFields the caller changed do.
+// unchanged reports whether storing next would store again what is
+// stored (the encoded stored object). sent is next's managedFields before
+// the write recorded its manager: an entry whose only change is this
+// write's time does not count (as Kubernetes' field manager keeps the
+// stored managedFields of a write that changes nothing), but
+// managedFields the caller changed do.
 //
-// Errors: InternalError when an object does not encode.
-func unchanged(next api.Object, sent []api.ManagedFieldsEntry, cur api.Object) (bool, error) {
+// Errors: InternalError when next does not encode.
+func unchanged(next api.Object, sent []api.ManagedFieldsEntry, stored []byte) (bool, error) {
 	nm := next.GetObjectMeta()
 	recorded := nm.ManagedFields
 	nm.ManagedFields = sent
-	a, err := encode(next)
+	data, err := encode(next)
 	nm.ManagedFields = recorded
 	if err != nil {
 		return false, err
 	}
-	b, err := encode(cur)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(a, b), nil
+	return bytes.Equal(data, stored), nil
 }
 
 // current reads the object a delete or finalize acts on, consistently,
