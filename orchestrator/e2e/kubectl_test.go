@@ -253,6 +253,9 @@ func TestKubectl(t *testing.T) {
 		wantContains(t, "get all", k.ok(append(ns, "get", "all", "-o", "name")...), "deployment.apps/web", "replicaset.apps/web-", "pod/web-")
 		nodes := k.ok("get", "nodes")
 		wantContains(t, "get nodes", nodes, "NAME", "STATUS", "ROLES", "AGE", "VERSION", "node-0", "node-1", "node-2", "Ready")
+		// Every node's heartbeat: its Lease, held by itself.
+		leases := k.ok("get", "leases", "-n", "kube-node-lease")
+		wantContains(t, "get leases", leases, "NAME", "HOLDER", "AGE", "node-0   node-0", "node-1   node-1", "node-2   node-2")
 	})
 
 	step("get -w", func(t *testing.T, k *kubectl) {
