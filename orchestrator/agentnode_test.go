@@ -126,6 +126,20 @@ func TestAgentOnlyNodesRunPods(t *testing.T) {
 		t.Fatalf("node-3 updates Node node-4: %v; want Forbidden", err)
 	}
 
+	// Its heartbeat is its Lease, renewed over the API; node-4's Lease is
+	// not its to read.
+	var first, renewed orchestrator.Lease
+	leaseKey := orchestrator.ObjectKey{Namespace: orchestrator.NodeLeaseNamespace, Name: "node-3"}
+	if err := ac.Get(ctx, leaseKey, &first); err != nil || first.Spec.RenewTime == nil {
+		t.Fatalf("node-3 reads its Lease: %v %+v", err, first.Spec)
+	}
+	c.Eventually(30*time.Second, "node-3's Lease renewed", func() bool {
+		return cl.Get(ctx, leaseKey, &renewed) == nil && renewed.Spec.RenewTime.After(first.Spec.RenewTime.Time)
+	})
+	if err := ac.Get(ctx, orchestrator.ObjectKey{Namespace: orchestrator.NodeLeaseNamespace, Name: "node-4"}, &orchestrator.Lease{}); !api.IsForbidden(err) {
+		t.Fatalf("node-3 reads node-4's Lease: %v; want Forbidden", err)
+	}
+
 	// Stopping node-3 (a crash) moves its Pods to node-4.
 	c.StopNode(3)
 	c.Eventually(30*time.Second, "the 4 Pods running on node-4", func() bool {

@@ -56,8 +56,9 @@ type Client interface {
 	// Create stores a new object after defaulting and validation; obj
 	// receives the stored object (name for generateName, uid,
 	// resourceVersion, creationTimestamp, generation 1). A namespaced
-	// object's Namespace must exist ("default" and "kube-system" always
-	// do) and not be terminating. Options: DryRunAll, FieldOwner.
+	// object's Namespace must exist ("default", "kube-system" and
+	// "kube-node-lease" always do) and not be terminating. Options:
+	// DryRunAll, FieldOwner.
 	// Errors: IsInvalid listing every bad field path (nothing stored);
 	// IsAlreadyExists; IsNotFound naming the Namespace (`Namespace "x"
 	// not found`) when it does not exist; IsForbidden when it is being
@@ -68,7 +69,10 @@ type Client interface {
 	// ctx.Err().
 	Create(ctx context.Context, obj Object, opts ...CreateOption) error
 	// Update replaces spec and metadata (not status). If obj carries a
-	// resourceVersion, the update applies only to that version.
+	// resourceVersion, the update applies only to that version. An
+	// update (or UpdateStatus, or Patch) that changes nothing stores
+	// nothing, as in Kubernetes: obj receives the stored object with its
+	// resourceVersion, and watchers see no event.
 	// Options: DryRunAll, FieldOwner.
 	// Errors: IsNotFound; IsConflict for a stale resourceVersion; IsInvalid
 	// (also for changed immutable fields); IsServiceUnavailable; ctx.Err().
@@ -95,7 +99,8 @@ type Client interface {
 	// it, then disappears. Options: PropagationPolicy, Preconditions,
 	// DryRunAll.
 	// Errors: IsNotFound; IsConflict when a Preconditions option fails;
-	// IsForbidden for the namespaces "default" and "kube-system";
+	// IsForbidden for the namespaces "default", "kube-system" and
+	// "kube-node-lease";
 	// IsBadRequest for an unknown policy; ctx.Err().
 	Delete(ctx context.Context, obj Object, opts ...DeleteOption) error
 	// Watch streams changes to the objects of list's kind that match opts,

@@ -369,10 +369,13 @@ type Timing struct {
 	Raft string
 	// Gossip is memberlist's timing; the zero value means FastTiming.
 	Gossip membership.Timing
-	// HeartbeatInterval is how often each agent renews its Node status.
+	// HeartbeatInterval is how often each agent renews its Node's Lease
+	// (its heartbeat) and checks its Node's status; the status itself is
+	// rewritten on change or every ten intervals.
 	HeartbeatInterval time.Duration
-	// NodeMonitorGracePeriod: a Node not renewed for this long, or failed
-	// by gossip, is marked NotReady. Must exceed HeartbeatInterval.
+	// NodeMonitorGracePeriod: a Node whose Lease was not renewed for this
+	// long, or failed by gossip, is marked NotReady. Must exceed
+	// HeartbeatInterval.
 	NodeMonitorGracePeriod time.Duration
 	// PodEvictionTimeout: the Pods of a Node NotReady this long are deleted
 	// and replaced elsewhere.

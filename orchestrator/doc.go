@@ -49,17 +49,20 @@
 // /registry/<resource>/<namespace>/<name>, resourceVersion = Raft index),
 // a gossip member (package membership) and, unless Config.DisableAgent
 // makes it a control-plane-only server, runs an agent that registers its
-// Node, renews its status every Timing.HeartbeatInterval and runs the Pods
+// Node, renews the Node's Lease (coordination.k8s.io/v1 in the
+// kube-node-lease Namespace, named after the Node: its heartbeat, as the
+// kubelet's) every Timing.HeartbeatInterval, writes the Node's status when
+// it changes (and every ten heartbeats otherwise) and runs the Pods
 // bound to it, admitting each first against the node's capacity as the
 // kubelet does (one that does not fit fails with OutOfpods, OutOfcpu or
 // OutOfmemory and never starts). The Raft leader also runs, within a second of winning
 // the election and until it loses it, the scheduler, the ReplicaSet,
 // Deployment and DaemonSet controllers, the garbage collector (ownerReferences;
 // background, foreground and orphan propagation), the node lifecycle
-// controller (a Node not renewed for Timing.NodeMonitorGracePeriod or failed
-// by gossip becomes NotReady; after Timing.PodEvictionTimeout its Pods are
+// controller (a Node whose Lease was not renewed for
+// Timing.NodeMonitorGracePeriod, or failed by gossip, becomes NotReady; after Timing.PodEvictionTimeout its Pods are
 // deleted and replaced elsewhere) and the namespace controller (it creates
-// the namespaces "default" and "kube-system" and, when a Namespace is
+// the namespaces "default", "kube-system" and "kube-node-lease" and, when a Namespace is
 // deleted, deletes everything in it before removing it) and the pod
 // garbage collector (a Pod bound to a Node that does not exist is marked
 // Failed and deleted once the Node has been missing for
@@ -211,7 +214,7 @@
 // IsInvalid listing every bad field path at once), validating admission
 // (NamespaceLifecycle: namespaced objects can only be created in an
 // existing Namespace that is not being deleted, IsNotFound / IsForbidden
-// otherwise; "default" and "kube-system" cannot be deleted), then one
+// otherwise; "default", "kube-system" and "kube-node-lease" cannot be deleted), then one
 // Raft transaction, forwarded to the leader, that also checks what
 // admission relied on. Status belongs to the server and the controllers:
 // Create drops the status of Pods (a new Pod is Pending), Deployments and

@@ -259,6 +259,15 @@ type LabelSelectorOperator = api.LabelSelectorOperator
 // LabelSelectorRequirement is one expression of a LabelSelector.
 type LabelSelectorRequirement = api.LabelSelectorRequirement
 
+// Lease is a lock with a holder and a term, renewed by its holder.
+type Lease = api.Lease
+
+// LeaseList is a list of Leases.
+type LeaseList = api.LeaseList
+
+// LeaseSpec is the state of a Lease.
+type LeaseSpec = api.LeaseSpec
+
 // Lifecycle holds hooks run around container start and stop.
 type Lifecycle = api.Lifecycle
 
@@ -274,6 +283,11 @@ type LocalObjectReference = api.LocalObjectReference
 // ManagedFieldsEntry records which manager set which fields (Kubernetes
 // server-side apply bookkeeping, kept opaque).
 type ManagedFieldsEntry = api.ManagedFieldsEntry
+
+// MicroTime is a timestamp that serializes like Kubernetes'
+// metav1.MicroTime: an RFC 3339 string in UTC with exactly six fractional
+// digits ("2006-01-02T15:04:05.000000Z"), or null when zero.
+type MicroTime = api.MicroTime
 
 // Namespace is a cluster-scoped scope for names.
 type Namespace = api.Namespace
@@ -663,6 +677,8 @@ const (
 	CoreV1  = api.CoreV1
 	AppsV1  = api.AppsV1
 	BatchV1 = api.BatchV1
+	// CoordinationV1 is the group version of Lease.
+	CoordinationV1 = api.CoordinationV1
 )
 
 const (
@@ -803,6 +819,10 @@ const (
 	NodeInternalDNS = api.NodeInternalDNS
 	NodeExternalDNS = api.NodeExternalDNS
 )
+
+// NodeLeaseNamespace holds the Lease of every Node, named after it: its
+// agent's heartbeat (Kubernetes' kube-node-lease).
+const NodeLeaseNamespace = api.NodeLeaseNamespace
 
 // Node condition types.
 const (

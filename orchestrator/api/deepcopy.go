@@ -24,6 +24,7 @@ func Clone[T any](v T) T {
 // Leaf types hold no memory that can be mutated through a shallow copy.
 var (
 	timeType        = reflect.TypeFor[Time]()
+	microTimeType   = reflect.TypeFor[MicroTime]()
 	quantityType    = reflect.TypeFor[Quantity]()
 	intOrStringType = reflect.TypeFor[IntOrString]()
 )
@@ -61,7 +62,7 @@ func planFor(t reflect.Type, plans map[reflect.Type][]int) bool {
 	case reflect.Array:
 		return planFor(t.Elem(), plans)
 	case reflect.Struct:
-		if t == timeType || t == quantityType || t == intOrStringType {
+		if t == timeType || t == microTimeType || t == quantityType || t == intOrStringType {
 			return true
 		}
 		if plans != nil {

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -22,6 +23,7 @@ var k8sKinds = map[string]func() any{
 	"ReplicaSet": func() any { return &appsv1.ReplicaSet{} },
 	"Job":        func() any { return &batchv1.Job{} },
 	"DaemonSet":  func() any { return &appsv1.DaemonSet{} },
+	"Lease":      func() any { return &coordinationv1.Lease{} },
 }
 
 // k8sTypeFor returns a new value of the Kubernetes type of kind, failing

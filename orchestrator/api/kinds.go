@@ -434,3 +434,51 @@ func (l *JobList) SetItems(items []Object) error {
 	l.Items = out
 	return nil
 }
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Lease) DeepCopy() *Lease {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Lease) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *LeaseList) DeepCopy() *LeaseList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *LeaseList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *LeaseList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Lease.
+func (l *LeaseList) SetItems(items []Object) error {
+	out := make([]Lease, len(items))
+	for i, it := range items {
+		o, ok := it.(*Lease)
+		if !ok || o == nil {
+			return fmt.Errorf("api: LeaseList.SetItems: item %d is %T, want *Lease", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}

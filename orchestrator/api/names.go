@@ -154,10 +154,17 @@ func IsEnvVarName(s string) []string {
 	return nil
 }
 
+// NodeLeaseNamespace holds the Lease of every Node, named after it: its
+// agent's heartbeat (Kubernetes' kube-node-lease).
+const NodeLeaseNamespace = "kube-node-lease"
+
 // SystemNamespaces returns the namespaces every cluster has from the
-// start, "default" and "kube-system". They are created on first use and
-// cannot be deleted.
-func SystemNamespaces() []string { return []string{DefaultNamespace, "kube-system"} }
+// start, "default", "kube-system" and "kube-node-lease"
+// ([NodeLeaseNamespace]). They are created on first use and cannot be
+// deleted.
+func SystemNamespaces() []string {
+	return []string{DefaultNamespace, "kube-system", NodeLeaseNamespace}
+}
 
 // IsSystemNamespace reports whether name is one of SystemNamespaces.
 func IsSystemNamespace(name string) bool { return slices.Contains(SystemNamespaces(), name) }

@@ -255,6 +255,8 @@ const (
 	CoreV1  = "v1"
 	AppsV1  = "apps/v1"
 	BatchV1 = "batch/v1"
+	// CoordinationV1 is the group version of Lease.
+	CoordinationV1 = "coordination.k8s.io/v1"
 )
 
 // builtinKinds is the table to extend when adding a kind: write its types,
@@ -290,5 +292,8 @@ func builtinKinds() []KindInfo {
 		{APIVersion: AppsV1, Kind: "DaemonSet", Resource: "daemonsets", ShortNames: []string{"ds"}, Namespaced: true,
 			New:     func() Object { return &DaemonSet{TypeMeta: TypeMeta{AppsV1, "DaemonSet"}} },
 			NewList: func() ObjectList { return &DaemonSetList{TypeMeta: TypeMeta{AppsV1, "DaemonSetList"}} }},
+		{APIVersion: CoordinationV1, Kind: "Lease", Resource: "leases", Namespaced: true,
+			New:     func() Object { return &Lease{TypeMeta: TypeMeta{CoordinationV1, "Lease"}} },
+			NewList: func() ObjectList { return &LeaseList{TypeMeta: TypeMeta{CoordinationV1, "LeaseList"}} }},
 	}
 }

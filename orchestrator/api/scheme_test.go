@@ -184,3 +184,41 @@ func TestNullValues(t *testing.T) {
 		t.Errorf("nulls decoded as %+v", p.Spec.Containers[0])
 	}
 }
+
+func TestMicroTimeJSON(t *testing.T) {
+	in := time.Date(2024, 3, 4, 5, 6, 7, 123456789, time.FixedZone("x", 3600))
+	mt := NewMicroTime(in)
+	b, err := json.Marshal(mt)
+	if err != nil || string(b) != `"2024-03-04T04:06:07.123456Z"` {
+		t.Fatalf("Marshal = %s, %v; want microseconds in UTC", b, err)
+	}
+	if b, _ := json.Marshal(NewMicroTime(time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC))); string(b) != `"2024-03-04T05:06:07.000000Z"` {
+		t.Errorf("whole second = %s, want six fractional digits", b)
+	}
+	var back MicroTime
+	if err := json.Unmarshal(b, &back); err != nil || !back.Equal(mt) {
+		t.Errorf("round trip = %v, %v; want %v", back, err, mt)
+	}
+	var zero MicroTime
+	if b, _ := json.Marshal(zero); string(b) != "null" || zero.String() != "<nil>" {
+		t.Errorf("zero = %s", b)
+	}
+	var plain MicroTime
+	if err := json.Unmarshal([]byte(`"2024-03-04T05:06:07Z"`), &plain); err != nil || plain.Second() != 7 {
+		t.Errorf("seconds only = %v, %v", plain, err)
+	}
+	for _, bad := range []string{`"yesterday"`, `12`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("Unmarshal(%s) succeeded", bad)
+		}
+	}
+	// A Lease keeps its microseconds through a decode.
+	obj, err := Decode([]byte(`{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"n","namespace":"kube-node-lease"},
+	  "spec":{"holderIdentity":"n","renewTime":"2024-03-04T04:06:07.123456Z"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := obj.(*Lease); l.Spec.RenewTime == nil || !l.Spec.RenewTime.Equal(mt) {
+		t.Errorf("Lease renewTime %v, want %v", l.Spec.RenewTime, mt)
+	}
+}

@@ -69,6 +69,8 @@ var smpOriginals = map[string]string{
 	  "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
 	    "template":{"metadata":{"labels":{"app":"web"}},"spec":%[2]s}},
 	  "status":{"replicas":2,"conditions":%[3]s}}`,
+	"Lease": `{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":%[1]s,
+	  "spec":{"holderIdentity":"n1","leaseDurationSeconds":40,"renewTime":"2024-01-02T15:04:05.123456Z","leaseTransitions":0}}`,
 	"Job": `{"apiVersion":"batch/v1","kind":"Job","metadata":%[1]s,
 	  "spec":{"completions":1,"template":{"metadata":{"labels":{"app":"web"}},"spec":%[2]s}},
 	  "status":{"active":1,"conditions":%[3]s}}`,
@@ -166,6 +168,7 @@ var kindPatches = map[string][]smpCase{
 	"ReplicaSet": {{"replicas", `{"spec":{"replicas":0}}`}},
 	"Job":        {{"parallelism", `{"spec":{"parallelism":3}}`}},
 	"DaemonSet":  {{"minReadySeconds", `{"spec":{"minReadySeconds":10}}`}},
+	"Lease":      {{"renewed", `{"spec":{"renewTime":"2024-01-02T15:04:15.654321Z","holderIdentity":"n2"}}`}},
 }
 
 // casesFor returns every patch case for kind.
@@ -176,7 +179,7 @@ func casesFor(kind string) []smpCase {
 			cases = append(cases, smpCase{"podspec " + c.name, nest(p, c.patch)})
 		}
 	}
-	if kind != "ConfigMap" && kind != "Event" {
+	if kind != "ConfigMap" && kind != "Event" && kind != "Lease" {
 		cases = append(cases, conditionPatches...)
 	}
 	return append(cases, kindPatches[kind]...)

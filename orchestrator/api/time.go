@@ -77,3 +77,70 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 	t.Time = pt.UTC()
 	return nil
 }
+
+// MicroTime is a timestamp that serializes like Kubernetes'
+// metav1.MicroTime: an RFC 3339 string in UTC with exactly six fractional
+// digits ("2006-01-02T15:04:05.000000Z"), or null when zero. Leases carry
+// their times in it, so that renewals a few milliseconds apart differ.
+//
+// [NowMicro] and [NewMicroTime] truncate to the microsecond so that an
+// object survives an encode/decode round trip unchanged.
+type MicroTime struct {
+	time.Time
+}
+
+// microTimeLayout is Kubernetes' RFC3339Micro.
+const microTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// NewMicroTime returns t truncated to the microsecond, in UTC.
+func NewMicroTime(t time.Time) MicroTime {
+	if t.IsZero() {
+		return MicroTime{}
+	}
+	return MicroTime{t.UTC().Truncate(time.Microsecond)}
+}
+
+// NowMicro returns the current time truncated to the microsecond, in UTC.
+func NowMicro() MicroTime { return NewMicroTime(time.Now()) }
+
+// Equal reports whether t and u are the same instant; both zero is equal.
+func (t MicroTime) Equal(u MicroTime) bool { return t.Time.Equal(u.Time) }
+
+// String returns the wire form, or "<nil>" when zero.
+func (t MicroTime) String() string {
+	if t.IsZero() {
+		return "<nil>"
+	}
+	return t.UTC().Format(microTimeLayout)
+}
+
+// MarshalJSON encodes t with microseconds, in UTC, or as null.
+func (t MicroTime) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return strconv.AppendQuote(nil, t.UTC().Format(microTimeLayout)), nil
+}
+
+// UnmarshalJSON accepts null or an RFC 3339 string with any number of
+// fractional digits (none included). Anything else is an error.
+func (t *MicroTime) UnmarshalJSON(data []byte) error {
+	if bytes.Equal(data, []byte("null")) {
+		*t = MicroTime{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("timestamp must be an RFC 3339 string, got %s", data)
+	}
+	if s == "" {
+		*t = MicroTime{}
+		return nil
+	}
+	pt, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("timestamp %q is not RFC 3339 (e.g. \"2024-01-02T15:04:05.000000Z\")", s)
+	}
+	t.Time = pt.UTC()
+	return nil
+}

@@ -211,6 +211,9 @@ func TestKubectl(t *testing.T) {
 		wantContains(t, "get all", k.ok(append(ns, "get", "all", "-o", "name")...), "deployment.apps/web", "replicaset.apps/web-", "pod/web-")
 		nodes := k.ok("get", "nodes")
 		wantContains(t, "get nodes", nodes, "NAME", "STATUS", "ROLES", "AGE", "VERSION", "node-0", "node-1", "node-2", "Ready")
+		// Every node's heartbeat: its Lease, held by itself.
+		leases := k.ok("get", "leases", "-n", "kube-node-lease")
+		wantContains(t, "get leases", leases, "NAME", "HOLDER", "AGE", "node-0   node-0", "node-1   node-1", "node-2   node-2")
 	})
 
 	step("get -w", func(t *testing.T, k *kubectl) {
@@ -263,7 +266,9 @@ func TestKubectl(t *testing.T) {
 		wantStdout(t, k.runOK(append(ns, "label", "deployment", "web", "team-")...), "deployment.apps/web unlabeled")
 		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"size":"L"}}`)...), "configmap/settings patched")
 		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=json", "-p", `[{"op":"remove","path":"/data/size"}]`)...), "configmap/settings patched")
-		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"color":"red"}}`)...), "configmap/settings patched (no change)")
+		// The color is still green (step "get -w"): patching it to green
+		// changes nothing, as Kubernetes reports.
+		wantStdout(t, k.runOK(append(ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"color":"green"}}`)...), "configmap/settings patched (no change)")
 		replaced := k.manifest("replace.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: kube-e2e\n  labels:\n    app: web\ndata:\n  color: red\n")
 		wantStdout(t, k.runOK("replace", "-f", replaced), "configmap/settings replaced")
 		got := k.ok(append(ns, "get", "deployment", "web", "-o", `jsonpath={.metadata.labels.team}|{.metadata.annotations.owner}`)...)

@@ -1,9 +1,16 @@
 // Package agent is the node agent (Kubernetes' kubelet): it registers its
-// Node and renews the Node's heartbeat, runs the Pods bound to it through a
+// Node and renews its heartbeat, runs the Pods bound to it through a
 // runtime.Runtime, restarts their containers per restartPolicy with
 // backoff, writes their status, and stops Pods that were deleted.
 //
 // Usage: New(Config), then Run(ctx) in a goroutine; cancel ctx to stop.
+//
+// The heartbeat is the Node's Lease (coordination.k8s.io/v1, in the
+// kube-node-lease Namespace, named after the Node, owned by it), renewed
+// every HeartbeatInterval with renewTime in microseconds, as the kubelet
+// renews its node lease. The Node's status (its Ready condition and
+// lastHeartbeatTime) is written when it would change and otherwise only
+// every StatusReportInterval, as the kubelet's nodeStatusReportFrequency.
 //
 // Probes run through the prober package (one worker per probe; results
 // queue the Pod for a status sync); a container is Ready when it runs and
@@ -81,8 +88,17 @@ type Config struct {
 	Capacity  api.ResourceList
 	Labels    map[string]string
 	Addresses []api.NodeAddress
-	// HeartbeatInterval is how often the Node status is renewed (1 s).
+	// HeartbeatInterval is how often the Node's Lease is renewed and its
+	// status checked (1 s). The Lease's leaseDurationSeconds is four
+	// intervals, in whole seconds (at least 1), as the kubelet renews its
+	// 40 s lease every 10 s.
 	HeartbeatInterval time.Duration
+	// StatusReportInterval is how often the Node's status is rewritten
+	// when nothing in it changed, to refresh its Ready condition's
+	// lastHeartbeatTime (10 HeartbeatIntervals). A change (the node
+	// lifecycle controller marked it not ready, new capacity) is written
+	// at the next heartbeat.
+	StatusReportInterval time.Duration
 	// ResyncInterval is how often every Pod and the runtime are re-checked
 	// (10 s).
 	ResyncInterval time.Duration
@@ -149,12 +165,19 @@ type Agent struct {
 	initial      map[string]bool
 	initialStart time.Time
 	initialPods  int
+
+	// lease is the Node's Lease as last written; nil when it must be read
+	// first. Only the heartbeat goroutine uses it.
+	lease *api.Lease
 }
 
 // New returns an Agent; it starts nothing.
 func New(cfg Config) *Agent {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.StatusReportInterval <= 0 {
+		cfg.StatusReportInterval = 10 * cfg.HeartbeatInterval
 	}
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = 10 * time.Second
@@ -480,23 +503,128 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	}
 }
 
+// renew is one heartbeat: the Node is registered if it is not, its
+// status written if due, then its Lease renewed.
 func (a *Agent) renew(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*a.cfg.HeartbeatInterval)
 	defer cancel()
-	var n api.Node
-	err := a.cfg.Client.Get(ctx, "", a.cfg.NodeName, &n, client.GetOptions{})
-	if api.IsNotFound(err) {
-		err = a.cfg.Client.Create(ctx, a.nodeObject(), client.CreateOptions{})
-		if err == nil {
-			a.log.Info("node registered")
-		}
-		return err
-	}
+	node, err := a.syncNode(ctx)
 	if err != nil {
 		return err
 	}
+	return a.renewLease(ctx, node)
+}
+
+// syncNode creates the Node, or writes its status when it would change or
+// its lastHeartbeatTime is StatusReportInterval old, and returns it.
+func (a *Agent) syncNode(ctx context.Context) (*api.Node, error) {
+	var n api.Node
+	err := a.cfg.Client.Get(ctx, "", a.cfg.NodeName, &n, client.GetOptions{})
+	if api.IsNotFound(err) {
+		n := a.nodeObject()
+		if err := a.cfg.Client.Create(ctx, n, client.CreateOptions{}); err != nil {
+			return nil, err
+		}
+		a.log.Info("node registered")
+		return n, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !a.statusDue(&n) {
+		return &n, nil
+	}
 	a.fillStatus(&n)
-	return a.cfg.Client.UpdateStatus(ctx, &n, client.UpdateOptions{})
+	if err := a.cfg.Client.UpdateStatus(ctx, &n, client.UpdateOptions{}); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// statusDue reports whether n's status is to be written: fillStatus would
+// change more than the Ready condition's lastHeartbeatTime, or that is
+// StatusReportInterval old.
+func (a *Agent) statusDue(n *api.Node) bool {
+	c := api.GetNodeCondition(&n.Status, api.NodeReady)
+	if c == nil || time.Since(c.LastHeartbeatTime.Time) >= a.cfg.StatusReportInterval {
+		return true
+	}
+	next := n.DeepCopy()
+	a.fillStatus(next)
+	api.GetNodeCondition(&next.Status, api.NodeReady).LastHeartbeatTime = c.LastHeartbeatTime
+	before, err1 := json.Marshal(n.Status)
+	after, err2 := json.Marshal(next.Status)
+	return err1 != nil || err2 != nil || !bytes.Equal(before, after)
+}
+
+// leaseDurationSeconds is the Lease's term: four heartbeats, in whole
+// seconds, at least 1.
+func (a *Agent) leaseDurationSeconds() int32 {
+	return int32(max(1, (4*a.cfg.HeartbeatInterval+time.Second-1)/time.Second))
+}
+
+// renewLease renews the Node's Lease, creating it when missing; the Lease
+// is owned by node, so it goes when the Node does. A failed write forgets
+// the Lease, to read it again at the next heartbeat.
+func (a *Agent) renewLease(ctx context.Context, node *api.Node) error {
+	if a.lease == nil {
+		var l api.Lease
+		err := a.cfg.Client.Get(ctx, api.NodeLeaseNamespace, a.cfg.NodeName, &l, client.GetOptions{})
+		switch {
+		case api.IsNotFound(err):
+			return a.createLease(ctx, node)
+		case err != nil:
+			return err
+		}
+		a.lease = &l
+	}
+	next := a.lease.DeepCopy()
+	a.fillLease(next, node)
+	if err := a.cfg.Client.Update(ctx, next, client.UpdateOptions{}); err != nil {
+		a.lease = nil
+		return err
+	}
+	a.lease = next
+	return nil
+}
+
+func (a *Agent) createLease(ctx context.Context, node *api.Node) error {
+	l := &api.Lease{ObjectMeta: api.ObjectMeta{Name: a.cfg.NodeName, Namespace: api.NodeLeaseNamespace}}
+	a.fillLease(l, node)
+	if err := a.cfg.Client.Create(ctx, l, client.CreateOptions{}); err != nil {
+		return err
+	}
+	a.lease = l
+	return nil
+}
+
+// fillLease makes l this node's renewed Lease: held by the node (a new
+// holder counts a transition and sets acquireTime), renewed now, owned by
+// node.
+func (a *Agent) fillLease(l *api.Lease, node *api.Node) {
+	now := api.NowMicro()
+	s := &l.Spec
+	if s.HolderIdentity == nil || *s.HolderIdentity != a.cfg.NodeName {
+		if s.HolderIdentity != nil {
+			s.LeaseTransitions = api.Ptr(ptrOr(s.LeaseTransitions, 0) + 1)
+		}
+		s.HolderIdentity = api.Ptr(a.cfg.NodeName)
+		s.AcquireTime = &now
+	}
+	s.LeaseDurationSeconds = api.Ptr(a.leaseDurationSeconds())
+	s.RenewTime = &now
+	owner := api.OwnerReference{APIVersion: api.CoreV1, Kind: "Node", Name: node.Name, UID: node.UID}
+	if node.UID != "" && !slices.Contains(l.OwnerReferences, owner) {
+		// The Node was (re)created: it owns the Lease alone.
+		l.OwnerReferences = []api.OwnerReference{owner}
+	}
+}
+
+func ptrOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 // ---- Pods ----

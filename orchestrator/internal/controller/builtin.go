@@ -47,7 +47,7 @@ func addDaemonSetController(m *Manager, cfg Config) {
 func addNodeLifecycle(m *Manager, cfg Config) {
 	nodes, pods := m.Informer(&api.Node{}), m.Informer(&api.Pod{})
 	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)
-	c := newNodeLifecycle(m.Client(), nodes, pods, m.Recorder("controller-manager", cfg.NodeName),
+	c := newNodeLifecycle(m.Client(), nodes, pods, m.Informer(&api.Lease{}), m.Recorder("controller-manager", cfg.NodeName),
 		cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout, cfg.NodeFailed, m.Logger())
 	m.Add("nodelifecycle", c.run)
 }

@@ -4,6 +4,16 @@
 // Event expiry (Config.EventTTL) — and the Manager that runs them with the
 // scheduler while this node leads.
 //
+// The node lifecycle controller reads liveness as Kubernetes' does: a
+// heartbeat is a renewal of the Node's Lease (coordination.k8s.io/v1,
+// kube-node-lease/<node>, a renewTime later than the last seen, which its
+// agent writes every heartbeat interval) or a new lastHeartbeatTime of the
+// Node's Ready condition. A Ready Node with no heartbeat seen for
+// NodeMonitorGracePeriod, on this node's clock, or one that gossip reports
+// failed, gets Ready Unknown (NodeStatusUnknown); its Pods are evicted
+// after PodEvictionTimeout, or their tolerationSeconds. A Node whose Lease
+// was never seen counts from the controller's start.
+//
 // # Using it
 //
 //  1. NewManager(c, log) over the node's client seam (client.Interface:

@@ -15,19 +15,26 @@ import (
 	"go.uber.org/zap"
 )
 
-// nodeLifecycle marks a Node NotReady when its agent stops renewing the
-// Node's status for GracePeriod (measured on the leader's clock from the
-// last status write it saw, as Kubernetes' node controller does) or when
-// gossip reports the node failed or left, and deletes the Pods of a Node
-// that has been NotReady for EvictionTimeout so their controllers replace
-// them elsewhere. When the node comes back its agent finds those Pods gone
-// and stops them.
+// nodeLifecycle marks a Node NotReady when its agent stops heartbeating
+// for GracePeriod or when gossip reports the node failed or left, and
+// deletes the Pods of a Node that has been NotReady for EvictionTimeout so
+// their controllers replace them elsewhere. When the node comes back its
+// agent finds those Pods gone and stops them.
+//
+// A heartbeat is, as for Kubernetes' node lifecycle controller, a renewal
+// of the Node's Lease (kube-node-lease/<node>: a renewTime later than the
+// last one seen) or a new lastHeartbeatTime of its Ready condition. Its
+// age is measured on the leader's clock from when the controller saw it,
+// never from the times written in it, so clock skew between nodes does
+// not matter; a Node with no heartbeat seen yet counts from the
+// controller's start.
 type nodeLifecycle struct {
-	reg   client.Interface
-	nodes *informer.Informer
-	pods  *informer.Informer
-	rec   *events.Recorder
-	log   *zap.Logger
+	reg    client.Interface
+	nodes  *informer.Informer
+	pods   *informer.Informer
+	leases *informer.Informer
+	rec    *events.Recorder
+	log    *zap.Logger
 	// failures logs failed status writes and evictions at Warn,
 	// rate-limited.
 	failures *ratelog.Limiter
@@ -35,31 +42,75 @@ type nodeLifecycle struct {
 	eviction time.Duration
 	failed   func(node string) bool
 
-	mu            sync.Mutex
-	lastSeen      map[string]time.Time
-	lastRV        map[string]string
+	mu sync.Mutex
+	// lastSeen is when the last heartbeat of each node was seen.
+	lastSeen map[string]time.Time
+	// heartbeat and renewed are the Ready condition's lastHeartbeatTime
+	// and the Lease's renewTime last seen, by node.
+	heartbeat     map[string]time.Time
+	renewed       map[string]time.Time
 	notReadySince map[string]time.Time
 	start         time.Time
 }
 
-func newNodeLifecycle(reg client.Interface, nodes, pods *informer.Informer, rec *events.Recorder, grace, eviction time.Duration, failed func(string) bool, log *zap.Logger) *nodeLifecycle {
+func newNodeLifecycle(reg client.Interface, nodes, pods, leases *informer.Informer, rec *events.Recorder, grace, eviction time.Duration, failed func(string) bool, log *zap.Logger) *nodeLifecycle {
 	c := &nodeLifecycle{
-		reg: reg, nodes: nodes, pods: pods, rec: rec, log: log.Named("nodelifecycle"),
+		reg: reg, nodes: nodes, pods: pods, leases: leases, rec: rec, log: log.Named("nodelifecycle"),
 		failures: ratelog.New(log.Named("nodelifecycle"), ratelog.DefaultInterval),
 		grace:    grace, eviction: eviction, failed: failed,
-		lastSeen: map[string]time.Time{}, lastRV: map[string]string{}, notReadySince: map[string]time.Time{},
-		start: time.Now(),
+		lastSeen: map[string]time.Time{}, heartbeat: map[string]time.Time{}, renewed: map[string]time.Time{},
+		notReadySince: map[string]time.Time{}, start: time.Now(),
 	}
-	seen := func(o api.Object) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.lastRV[o.GetName()] != o.GetResourceVersion() && api.IsNodeReady(o.(*api.Node)) {
-			c.lastSeen[o.GetName()] = time.Now()
+	nodeSeen := func(o api.Object) {
+		n := o.(*api.Node)
+		cond := api.GetNodeCondition(&n.Status, api.NodeReady)
+		if cond == nil || cond.Status != api.ConditionTrue {
+			return
 		}
-		c.lastRV[o.GetName()] = o.GetResourceVersion()
+		c.observe(n.Name, cond.LastHeartbeatTime.Time, c.heartbeat)
 	}
-	nodes.AddHandler(informer.Handler{OnAdd: seen, OnUpdate: func(_, o api.Object) { seen(o) }})
+	nodes.AddHandler(informer.Handler{OnAdd: nodeSeen, OnUpdate: func(_, o api.Object) { nodeSeen(o) },
+		OnDelete: func(o api.Object) { c.forget(o.GetName()) }})
+	leaseSeen := func(o api.Object) {
+		l := o.(*api.Lease)
+		if l.Namespace != api.NodeLeaseNamespace || l.Spec.RenewTime == nil {
+			return
+		}
+		c.observe(l.Name, l.Spec.RenewTime.Time, c.renewed)
+	}
+	leases.AddHandler(informer.Handler{OnAdd: leaseSeen, OnUpdate: func(_, o api.Object) { leaseSeen(o) },
+		OnDelete: func(o api.Object) {
+			// A new Lease may start from an earlier renewTime.
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if o.GetNamespace() == api.NodeLeaseNamespace {
+				delete(c.renewed, o.GetName())
+			}
+		}})
 	return c
+}
+
+// observe records node's heartbeat time t from one source (last holds
+// that source's times): a time later than the last one seen is a
+// heartbeat now.
+func (c *nodeLifecycle) observe(node string, t time.Time, last map[string]time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := last[node]; ok && !t.After(prev) {
+		return
+	}
+	last[node] = t
+	c.lastSeen[node] = time.Now()
+}
+
+// forget drops what was seen of a deleted Node.
+func (c *nodeLifecycle) forget(node string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.lastSeen, node)
+	delete(c.heartbeat, node)
+	delete(c.renewed, node)
+	delete(c.notReadySince, node)
 }
 
 func (c *nodeLifecycle) run(ctx context.Context) {

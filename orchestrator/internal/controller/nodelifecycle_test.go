@@ -83,3 +83,45 @@ func TestEvictionHonoursTolerationSeconds(t *testing.T) {
 		t.Fatal("the Pod tolerating the node's loss without tolerationSeconds was evicted")
 	}
 }
+
+// A Node whose Lease is renewed stays Ready though its status is not
+// rewritten for longer than the grace period; once the renewals stop it is
+// marked NotReady (Unknown, as Kubernetes does for a silent kubelet).
+func TestLeaseRenewalsKeepNodeReady(t *testing.T) {
+	reg := runManager(t, Config{}) // grace 1 s
+	ctx := context.Background()
+	n := &api.Node{ObjectMeta: api.ObjectMeta{Name: "leased"}}
+	conditions.SetNode(&n.Status, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionTrue, LastHeartbeatTime: api.Now()}, api.Now())
+	if err := reg.Create(ctx, n, client.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lease := &api.Lease{ObjectMeta: api.ObjectMeta{Name: "leased", Namespace: api.NodeLeaseNamespace},
+		Spec: api.LeaseSpec{HolderIdentity: api.Ptr("leased"), LeaseDurationSeconds: api.Ptr(int32(1)), RenewTime: api.Ptr(api.NowMicro())}}
+	if err := reg.Create(ctx, lease, client.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's part: renew every 100 ms for twice the grace period.
+	renew := time.NewTicker(100 * time.Millisecond)
+	defer renew.Stop()
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+		<-renew.C
+		lease.Spec.RenewTime = api.Ptr(api.NowMicro())
+		if err := reg.Update(ctx, lease, client.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got api.Node
+	if err := reg.Get(ctx, "", "leased", &got, client.GetOptions{Consistent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !api.IsNodeReady(&got) || got.ResourceVersion != n.ResourceVersion {
+		t.Fatalf("a Node with a renewed Lease was changed: ready %v, resourceVersion %s -> %s", api.IsNodeReady(&got), n.ResourceVersion, got.ResourceVersion)
+	}
+	testutil.Eventually(t, 10*time.Second, "NotReady once the renewals stopped", func() bool {
+		if err := reg.Get(ctx, "", "leased", &got, client.GetOptions{}); err != nil {
+			return false
+		}
+		c := api.GetNodeCondition(&got.Status, api.NodeReady)
+		return c != nil && c.Status == api.ConditionUnknown && c.Reason == "NodeStatusUnknown"
+	})
+}

@@ -20,6 +20,7 @@ const flotillaPrefix = "com.github.flotilla-io.flotilla.api."
 // names them.
 const (
 	timeName        = "io.k8s.apimachinery.pkg.apis.meta.v1.Time"
+	microTimeName   = "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"
 	quantityName    = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 	intOrStringName = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 )
@@ -27,6 +28,7 @@ const (
 var (
 	apiPath         = reflect.TypeFor[api.Pod]().PkgPath()
 	timeType        = reflect.TypeFor[api.Time]()
+	microTimeType   = reflect.TypeFor[api.MicroTime]()
 	quantityType    = reflect.TypeFor[api.Quantity]()
 	intOrStringType = reflect.TypeFor[api.IntOrString]()
 	rawJSONType     = reflect.TypeFor[api.RawJSON]()
@@ -99,6 +101,9 @@ func (s *schemas) define(t reflect.Type) string {
 	case timeType:
 		def = *spec.StringProperty()
 		def.Format = "date-time"
+	case microTimeType:
+		def = *spec.StringProperty()
+		def.Format = "date-time"
 	case quantityType:
 		if s.v3 {
 			def.OneOf = []spec.Schema{*spec.StringProperty(), {SchemaProps: spec.SchemaProps{Type: []string{"number"}}}}
@@ -134,7 +139,7 @@ func (s *schemas) schema(t reflect.Type) spec.Schema {
 		sc := spec.Schema{SchemaProps: spec.SchemaProps{Type: []string{"object"}}}
 		sc.AddExtension("x-kubernetes-preserve-unknown-fields", true)
 		return sc
-	case timeType, quantityType, intOrStringType:
+	case timeType, microTimeType, quantityType, intOrStringType:
 		return s.refTo(s.define(t))
 	}
 	if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) {

@@ -376,6 +376,22 @@ func description(key string) string {
 		return "LabelSelectorOperator relates a label to values."
 	case "LabelSelectorRequirement":
 		return "LabelSelectorRequirement is one expression of a LabelSelector. Values must be non-empty for In and NotIn and empty for Exists and DoesNotExist."
+	case "Lease":
+		return "Lease is a lock with a holder and a term, renewed by its holder. Every Node's agent holds the Lease named after its Node in the kube-node-lease Namespace (NodeLeaseNamespace) and renews it as its heartbeat; the node lifecycle controller reads liveness from it."
+	case "LeaseList":
+		return "LeaseList is a list of Leases."
+	case "LeaseSpec":
+		return "LeaseSpec is the state of a Lease. Every field is optional."
+	case "LeaseSpec.AcquireTime":
+		return "AcquireTime is when the current holder acquired it."
+	case "LeaseSpec.HolderIdentity":
+		return "HolderIdentity names the current holder (a Node's name for a node Lease)."
+	case "LeaseSpec.LeaseDurationSeconds":
+		return "LeaseDurationSeconds is how long, after RenewTime, the holder is considered to hold it without renewing; at least 1 when set."
+	case "LeaseSpec.LeaseTransitions":
+		return "LeaseTransitions counts the changes of holder; at least 0."
+	case "LeaseSpec.RenewTime":
+		return "RenewTime is when the current holder last renewed it."
 	case "Lifecycle":
 		return "Lifecycle holds hooks run around container start and stop."
 	case "LifecycleHandler":
@@ -392,6 +408,8 @@ func description(key string) string {
 		return "LocalObjectReference names an object in the same namespace."
 	case "ManagedFieldsEntry":
 		return "ManagedFieldsEntry records which manager set which fields (Kubernetes server-side apply bookkeeping, kept opaque)."
+	case "MicroTime":
+		return "MicroTime is a timestamp that serializes like Kubernetes' metav1.MicroTime: an RFC 3339 string in UTC with exactly six fractional digits (\"2006-01-02T15:04:05.000000Z\"), or null when zero. Leases carry their times in it, so that renewals a few milliseconds apart differ.\n\nNowMicro and NewMicroTime truncate to the microsecond so that an object survives an encode/decode round trip unchanged."
 	case "Namespace":
 		return "Namespace is a cluster-scoped scope for names."
 	case "NamespaceCondition":
@@ -894,6 +912,12 @@ func kubernetesName(key string) string {
 		return "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
 	case "LabelSelectorRequirement":
 		return "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement"
+	case "Lease":
+		return "io.k8s.api.coordination.v1.Lease"
+	case "LeaseList":
+		return "io.k8s.api.coordination.v1.LeaseList"
+	case "LeaseSpec":
+		return "io.k8s.api.coordination.v1.LeaseSpec"
 	case "Lifecycle":
 		return "io.k8s.api.core.v1.Lifecycle"
 	case "LifecycleHandler":
@@ -904,6 +928,8 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.LocalObjectReference"
 	case "ManagedFieldsEntry":
 		return "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry"
+	case "MicroTime":
+		return "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"
 	case "Namespace":
 		return "io.k8s.api.core.v1.Namespace"
 	case "NamespaceCondition":

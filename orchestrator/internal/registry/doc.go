@@ -35,6 +35,10 @@
 //     object admission required unchanged. If one changed, the write runs
 //     again from step 1 on fresh state, admission reading linearizably,
 //     up to 8 times (then Conflict). With dry run, nothing is stored.
+//     An update, status update, patch or repeated delete whose result
+//     encodes as the stored object does (a field manager's new time
+//     aside) stores nothing, as Kubernetes' GuaranteedUpdate: the caller
+//     gets the stored object and its resourceVersion, watchers no event.
 //
 // Delete and the finalize step read the stored object and run steps 2,
 // 3, 5 and 6 on it; in between, the strategy's Deletion decides: objects

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -314,6 +315,12 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		if expected == 0 {
 			expected = curRev
 		}
+		// The stored form, taken before the stages below see cur, to
+		// tell a write that changes nothing.
+		stored, err := encode(cur)
+		if err != nil {
+			return err
+		}
 
 		next := obj.DeepCopyObject()
 		decodeRequest(info, next, false)
@@ -329,6 +336,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		}
 		nm, cm := next.GetObjectMeta(), cur.GetObjectMeta()
 		var errs api.FieldErrorList
+		var sent []api.ManagedFieldsEntry // managedFields before this write's own entry
 		if status {
 			// A status write changes the status and nothing else: the
 			// type and metadata are the stored ones, the rest is the
@@ -337,6 +345,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			*nm = api.Clone(*cm)
 			ss.PrepareForUpdate(next, cur)
 			st.Default(next)
+			sent = slices.Clone(nm.ManagedFields)
 			recordManager(nm, o.FieldManager, info.APIVersion, admission.SubresourceStatus)
 			errs = ss.ValidateUpdate(next, cur)
 		} else {
@@ -350,13 +359,14 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 				nm.CreationTimestamp = cm.CreationTimestamp
 			}
 			if nm.ManagedFields == nil {
-				nm.ManagedFields = cm.ManagedFields
+				nm.ManagedFields = slices.Clone(cm.ManagedFields)
 			}
 			st.PrepareForUpdate(next, cur)
 			st.Default(next)
 			if st.BumpsGeneration(next, cur) {
 				nm.Generation++
 			}
+			sent = slices.Clone(nm.ManagedFields)
 			recordManager(nm, o.FieldManager, info.APIVersion, "")
 			errs = append(st.ValidateUpdate(next, cur), r.replicaLimit(st, next, cur)...)
 		}
@@ -372,6 +382,19 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		}
 		key := StoreKey(info, nm.Namespace, nm.Name)
 		removed := nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 && st.Deletion() == strategy.DeleteWhenUnheld
+		if !removed {
+			same, err := unchanged(next, sent, stored)
+			if err != nil {
+				return err
+			}
+			if same {
+				// Nothing to store (Kubernetes' GuaranteedUpdate skips
+				// the write too): no revision, no watch event.
+				nm.ManagedFields = sent
+				next.SetResourceVersion(strconv.FormatInt(curRev, 10))
+				return client.CopyInto(obj, next)
+			}
+		}
 		var op raftstore.Op
 		if removed {
 			op = raftstore.OpDelete(key, expected)
@@ -503,6 +526,12 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 			return err
 		}
 		cm := cur.GetObjectMeta()
+		var was []byte // the stored form of an object already being deleted
+		if cm.DeletionTimestamp != nil {
+			if was, err = encode(cur); err != nil {
+				return err
+			}
+		}
 		byFinalize := st.Deletion() == strategy.DeleteByFinalize
 		if finalizer != "" && !byFinalize && !slices.Contains(cm.Finalizers, finalizer) {
 			cm.Finalizers = append(cm.Finalizers, finalizer)
@@ -524,6 +553,10 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 			data, err := encode(cur)
 			if err != nil {
 				return err
+			}
+			if bytes.Equal(data, was) {
+				// Deleted again while being deleted: nothing changes.
+				return client.CopyInto(obj, cur)
 			}
 			op = raftstore.OpUpdate(key, data, curRev)
 		}
@@ -663,6 +696,26 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o cl
 	}
 	next.ResourceVersion = strconv.FormatInt(nrev, 10)
 	return next, nil
+}
+
+// unchanged reports whether storing next would store again what is
+// stored (the encoded stored object). sent is next's managedFields before
+// the write recorded its manager: an entry whose only change is this
+// write's time does not count (as Kubernetes' field manager keeps the
+// stored managedFields of a write that changes nothing), but
+// managedFields the caller changed do.
+//
+// Errors: InternalError when next does not encode.
+func unchanged(next api.Object, sent []api.ManagedFieldsEntry, stored []byte) (bool, error) {
+	nm := next.GetObjectMeta()
+	recorded := nm.ManagedFields
+	nm.ManagedFields = sent
+	data, err := encode(next)
+	nm.ManagedFields = recorded
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(data, stored), nil
 }
 
 // current reads the object a delete or finalize acts on, consistently,

@@ -169,6 +169,7 @@ func Builtin() []Registration {
 		{api.AppsV1, "ReplicaSet", replicaSetStrategy{}},
 		{api.BatchV1, "Job", jobStrategy{}},
 		{api.AppsV1, "DaemonSet", daemonSetStrategy{}},
+		{api.CoordinationV1, "Lease", leaseStrategy{}},
 	}
 }
 

@@ -158,6 +158,11 @@ var printers = map[string]printer{
 		col("Data", "integer", "Number of data entries in the config map."),
 		colAge,
 	}, row: configMapRow},
+	"Lease": {columns: []metav1.TableColumnDefinition{
+		colName,
+		col("Holder", "string", "The identity of the current holder of the lease."),
+		colAge,
+	}, row: leaseRow},
 }
 
 var genericPrinter = printer{columns: []metav1.TableColumnDefinition{colName, colAge}, row: func(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
@@ -381,6 +386,18 @@ func configMapRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondit
 		return nil, nil, wrongKind("ConfigMap", obj)
 	}
 	return []any{cm.Name, int64(len(cm.Data) + len(cm.BinaryData)), age(cm.CreationTimestamp, now)}, nil, nil
+}
+
+func leaseRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
+	l, ok := obj.(*api.Lease)
+	if !ok {
+		return nil, nil, wrongKind("Lease", obj)
+	}
+	holder := ""
+	if l.Spec.HolderIdentity != nil {
+		holder = *l.Spec.HolderIdentity
+	}
+	return []any{l.Name, holder, age(l.CreationTimestamp, now)}, nil, nil
 }
 
 func eventRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {

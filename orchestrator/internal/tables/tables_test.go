@@ -255,7 +255,12 @@ func TestClusterKinds(t *testing.T) {
 			InvolvedObject: api.ObjectReference{Kind: "Node"}, FirstTimestamp: ago(time.Hour),
 			Series: &api.EventSeries{Count: 12, LastObservedTime: agoPtr(3 * time.Minute)}},
 	))
-	golden(t, "generic", convert(t, "Lease",
+	golden(t, "leases", convert(t, "Lease",
+		&api.Lease{ObjectMeta: api.ObjectMeta{Name: "node-0", Namespace: api.NodeLeaseNamespace, CreationTimestamp: ago(3 * time.Hour)},
+			Spec: api.LeaseSpec{HolderIdentity: str("node-0"), LeaseDurationSeconds: i32(40)}},
+		&api.Lease{ObjectMeta: meta("unheld", 5*time.Minute)},
+	))
+	golden(t, "generic", convert(t, "Widget",
 		&api.ConfigMap{ObjectMeta: meta("db", 100*time.Second)}, // any kind without columns of its own
 	))
 }

@@ -1,6 +1,7 @@
 // Package namespacelifecycle is the NamespaceLifecycle admission plugin:
 // content is created only in a Namespace that exists and is not being
-// deleted, and the system namespaces ("default", "kube-system") cannot be
+// deleted, and the system namespaces ("default", "kube-system",
+// "kube-node-lease") cannot be
 // deleted. The system namespaces exist implicitly: the first write into
 // one creates it.
 //

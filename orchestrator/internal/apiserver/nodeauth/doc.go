@@ -14,7 +14,9 @@
 //  3. write the status (pods/status: get, update, patch) of the Pods bound
 //     to its node, looked up in the store by spec.nodeName;
 //  4. create, update and patch Events;
-//  5. get the non-resource paths of discovery and health (/api, /apis,
+//  5. get, create, update and patch its own Lease (coordination.k8s.io,
+//     kube-node-lease/<node>: its heartbeat);
+//  6. get the non-resource paths of discovery and health (/api, /apis,
 //     /version, /healthz, /livez, /readyz, /openapi).
 //
 // Everything else is refused with a Forbidden error in Kubernetes'
@@ -25,8 +27,8 @@
 // The API server authorizes a create before it reads the body, so the
 // authorizer cannot see which Node a create names. Restrict wraps the
 // server's client.Interface and refuses, for an agent's request (the user
-// the server put in the context with apiserver.WithUser), a Node create
-// that names another node, as NodeRestriction does.
+// the server put in the context with apiserver.WithUser), a Node or Lease
+// create that names another node, as NodeRestriction does.
 //
 // Usage:
 //

@@ -77,6 +77,9 @@ func (z *Authorizer) Authorize(ctx context.Context, a apiserver.Attributes) erro
 		}
 		return forbidden(a, "")
 	}
+	if a.APIGroup == "coordination.k8s.io" && a.Resource == "leases" {
+		return lease(a, node)
+	}
 	if a.APIGroup != "" {
 		return forbidden(a, "")
 	}
@@ -113,6 +116,22 @@ func (z *Authorizer) node(a apiserver.Attributes, node string) error {
 		return nil
 	}
 	return forbidden(a, fmt.Sprintf("node %q cannot modify or read node %q", node, a.Name))
+}
+
+// lease allows the agent its own Lease, kube-node-lease/<node>: get,
+// create, update, patch (Kubernetes' system:node role and NodeRestriction).
+func lease(a apiserver.Attributes, node string) error {
+	if a.Subresource != "" || !slices.Contains([]string{"get", "create", "update", "patch"}, a.Verb) {
+		return forbidden(a, "")
+	}
+	if a.Namespace != api.NodeLeaseNamespace {
+		return forbidden(a, fmt.Sprintf("can only access leases in the %q namespace", api.NodeLeaseNamespace))
+	}
+	// A create carries no name in its path: Restrict checks the body's.
+	if a.Name == node || (a.Verb == "create" && a.Name == "") {
+		return nil
+	}
+	return forbidden(a, "can only access node lease with the same name as the requesting node")
 }
 
 func (z *Authorizer) pod(ctx context.Context, a apiserver.Attributes, node string) error {

@@ -67,6 +67,12 @@ func res(u apiserver.User, verb, ns, resource, sub, name string) apiserver.Attri
 		Subresource: sub, Name: name, ResourceRequest: true}
 }
 
+func leases(u apiserver.User, verb, ns, name string) apiserver.Attributes {
+	a := res(u, verb, ns, "leases", "", name)
+	a.APIGroup = "coordination.k8s.io"
+	return a
+}
+
 func TestAuthorize(t *testing.T) {
 	reg := cluster(t)
 	z, err := nodeauth.New(nodeauth.Config{Client: reg})
@@ -141,6 +147,26 @@ func TestAuthorize(t *testing.T) {
 		{"get event", res(agentA, "get", "default", "events", "", "e1"), ""},
 		{"delete event", res(agentA, "delete", "default", "events", "", "e1"),
 			`events "e1" is forbidden: User "system:node:a" cannot delete resource "events" in API group "" in the namespace "default"`},
+
+		// Leases: its own, in kube-node-lease.
+		{"get own lease", leases(agentA, "get", "kube-node-lease", "a"), ""},
+		{"create own lease", leases(agentA, "create", "kube-node-lease", "a"), ""},
+		{"create lease without a name (Restrict checks the body)", leases(agentA, "create", "kube-node-lease", ""), ""},
+		{"update own lease", leases(agentA, "update", "kube-node-lease", "a"), ""},
+		{"patch own lease", leases(agentA, "patch", "kube-node-lease", "a"), ""},
+		{"update other node's lease", leases(agentA, "update", "kube-node-lease", "b"),
+			`leases.coordination.k8s.io "b" is forbidden: User "system:node:a" cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": can only access node lease with the same name as the requesting node`},
+		{"get other node's lease", leases(agentA, "get", "kube-node-lease", "b"),
+			`leases.coordination.k8s.io "b" is forbidden: User "system:node:a" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": can only access node lease with the same name as the requesting node`},
+		{"own name in another namespace", leases(agentA, "update", "default", "a"),
+			`leases.coordination.k8s.io "a" is forbidden: User "system:node:a" cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "default": can only access leases in the "kube-node-lease" namespace`},
+		{"delete own lease", leases(agentA, "delete", "kube-node-lease", "a"),
+			`leases.coordination.k8s.io "a" is forbidden: User "system:node:a" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease"`},
+		{"list leases", leases(agentA, "list", "kube-node-lease", ""),
+			`leases.coordination.k8s.io is forbidden: User "system:node:a" cannot list resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease"`},
+		{"watch leases", leases(agentA, "watch", "kube-node-lease", ""),
+			`leases.coordination.k8s.io is forbidden: User "system:node:a" cannot watch resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease"`},
+		{"server updates a node's lease", leases(server, "update", "kube-node-lease", "a"), ""},
 
 		// Everything else.
 		{"list deployments", apps,
@@ -228,6 +254,24 @@ func TestRestrictNodeCreate(t *testing.T) {
 	}
 	if err := c.Create(context.Background(), node("c"), client.CreateOptions{}); err != nil {
 		t.Fatalf("in-process create of node c: %v", err)
+	}
+	// Leases: its own, in kube-node-lease.
+	lease := func(ns, name string) *api.Lease {
+		return &api.Lease{ObjectMeta: api.ObjectMeta{Name: name, Namespace: ns}}
+	}
+	for _, tt := range []struct{ ns, name, want string }{
+		{"kube-node-lease", "b", `leases.coordination.k8s.io "b" is forbidden: node "a" can only access node lease with the same name as the requesting node`},
+		{"default", "a", `leases.coordination.k8s.io "a" is forbidden: node "a" can only access leases in the "kube-node-lease" namespace`},
+	} {
+		if err := c.Create(ctxA, lease(tt.ns, tt.name), client.CreateOptions{}); !api.IsForbidden(err) || err.Error() != tt.want {
+			t.Errorf("agent a creates lease %s/%s: %v; want %s", tt.ns, tt.name, err, tt.want)
+		}
+	}
+	if err := c.Create(ctxA, lease("kube-node-lease", "a"), client.CreateOptions{}); err != nil {
+		t.Fatalf("agent a creates its lease: %v", err)
+	}
+	if err := c.Create(apiserver.WithUser(context.Background(), server), lease("kube-node-lease", "b"), client.CreateOptions{}); err != nil {
+		t.Fatalf("server creates lease b: %v", err)
 	}
 	// Other kinds pass to the registry unchecked.
 	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "x", Namespace: "default"}}

@@ -48,6 +48,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -74,6 +75,7 @@ func kubernetesTypes() map[string][2]any {
 		"ReplicaSet": {appsv1.ReplicaSet{}, appsv1.ReplicaSetList{}},
 		"Job":        {batchv1.Job{}, batchv1.JobList{}},
 		"DaemonSet":  {appsv1.DaemonSet{}, appsv1.DaemonSetList{}},
+		"Lease":      {coordinationv1.Lease{}, coordinationv1.LeaseList{}},
 	}
 }
 
