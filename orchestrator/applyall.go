@@ -120,7 +120,7 @@ func applyAll(ctx context.Context, c Client, manifest []byte, opts []ApplyOption
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("ApplyAll: checking document %d: %w", d.Index, ctx.Err())
 		}
-		if ns := obj.GetNamespace(); ns != "" && errors.Is(err, api.NewNotFound("Namespace", ns)) {
+		if ns := obj.GetNamespace(); ns != "" && namespaceNotFound(err, ns) {
 			if at, ok := createdAt[ns]; ok {
 				if at < d.Index {
 					continue // the Namespace exists by the time this object is applied
@@ -147,6 +147,13 @@ func applyAll(ctx context.Context, c Client, manifest []byte, opts []ApplyOption
 		}
 	}
 	return objs, nil
+}
+
+// namespaceNotFound reports whether err says the Namespace ns does not
+// exist: the registry names the kind ("Namespace"), the HTTPS API, as
+// Kubernetes, the core group's resource ("namespaces").
+func namespaceNotFound(err error, ns string) bool {
+	return errors.Is(err, api.NewNotFound("Namespace", ns)) || errors.Is(err, api.NewNotFound("namespaces", ns))
 }
 
 // failedDocument returns d failed with err (or with its own Err when err

@@ -26,8 +26,9 @@ func KeyFor(obj Object) ObjectKey {
 // Client reads and writes cluster objects. Its shape is controller-runtime's
 // client.Client: context first, typed objects (whose Go type selects the
 // kind), options last, so new options never break a caller.
-// Cluster.Client returns the in-process implementation; an HTTPS client
-// for remote clusters with the same interface comes with the API server.
+// Cluster.Client returns the in-process implementation; NewRemoteClient
+// one for a cluster reached over its HTTPS Kubernetes API, with the same
+// semantics and errors.
 //
 // Reads are linearizable: they see every write acknowledged before they
 // started, whichever node serves them. Writes to a follower are forwarded
@@ -402,8 +403,9 @@ func (p mergeFrom) Data(obj Object) ([]byte, error) {
 	return api.CreateMergePatch(before, after)
 }
 
-// localClient is the in-process Client over this node's client seam (the
-// local registry): all-powerful, it is the embedding program itself.
+// localClient is the Client over a client seam: this node's local
+// registry for Cluster.Client (all-powerful, it is the embedding program
+// itself), or the HTTPS API for RemoteClient.
 type localClient struct {
 	c client.Interface
 }

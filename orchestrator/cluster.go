@@ -22,8 +22,10 @@ import (
 // Cluster is one node of a Flotilla cluster: a Raft server holding the
 // cluster state, a gossip member, Autopilot (Raft membership from gossip),
 // a node agent running this node's Pods, and — while this node is the Raft
-// leader — the controllers and the scheduler. Several Clusters may run in
-// one process (tests do).
+// leader — the controllers and the scheduler. An agent-only node
+// (Config.Role RoleAgent) is a gossip member and a node agent only, which
+// reaches the cluster state through the servers' HTTPS API. Several
+// Clusters may run in one process (tests do).
 //
 // Create it with New, then Start; Shutdown when done.
 type Cluster struct {
@@ -43,6 +45,9 @@ type Cluster struct {
 	api   *apiState // nil unless Config.APIAddress is set
 	// unreadable reports the stored objects reads leave out.
 	unreadable *unreadableReporter
+	// agentOnly is set on an agent-only node (Config.Role RoleAgent),
+	// which has no store, registry, Autopilot or unreadable reporter.
+	agentOnly *agentOnly
 
 	mu       sync.Mutex
 	started  bool
@@ -57,7 +62,7 @@ type Cluster struct {
 // and opens no ports or files.
 //
 // Errors: every problem of cfg.Validate, joined, each naming its field
-// (RoleAgent, not built yet, wraps errors.ErrUnsupported); an error of
+// (an agent-only node without Join, say); an error of
 // raftstore.New for settings it rejects, or for metrics that collide on
 // Config.Registerer (another node of the same name registered there).
 //
@@ -75,9 +80,11 @@ func New(cfg Config) (*Cluster, error) {
 	cfg = cfg.withDefaults()
 	c := &Cluster{cfg: cfg, parts: cfg.parts(), timing: cfg.Timing, log: cfg.Logger.With(zap.String("node", cfg.NodeName)),
 		metrics: metrics.New(cfg.NodeName)}
-	// Every node New builds holds the store (parts.store): Validate refuses
-	// the one role without it, RoleAgent. The store, gossip and Autopilot
-	// add the node field to their logs themselves.
+	if !c.parts.store {
+		return c.newAgentOnly(), nil
+	}
+	// The store, gossip and Autopilot add the node field to their logs
+	// themselves.
 	rc := cfg.raftConfig(cfg.Logger)
 	rc.Services = map[byte]func(context.Context, net.Conn){svcDiscover: c.serveDiscover, svcLogs: c.serveLogs}
 	if cfg.trusted() {
@@ -117,13 +124,19 @@ func New(cfg Config) (*Cluster, error) {
 // credentials (see Config.JoinToken and Config.ClusterCA): loaded from
 // DataDir, made by a founder, or obtained with the join token.
 //
+// An agent-only node starts its log listener, gossip and its agent; it
+// does not wait for an API server either: its agent's calls fail with
+// ServiceUnavailable until gossip names one, and are retried.
+//
 // Errors: no credentials and no JoinToken on a node that does not found
 // the cluster (naming Config.JoinToken); the control loops' metrics
 // collide on Config.Registerer; several founders without
 // Config.ClusterCA; the join was refused (a wrong, expired or revoked
 // token, an agent token for a server, a CA that does not match the
 // token's fingerprint: the server's reason is in the error); unreadable
-// credentials under DataDir (naming the file); an address cannot be bound;
+// credentials under DataDir (naming the file), or an agent-only node's
+// DataDir holding another node's or a server's credentials; an address
+// cannot be bound (Config.LogAddress named for an agent-only node);
 // the data dir cannot be opened; no server of Config.Join answered, or
 // joining gossip failed, before ctx ended; Start was called twice or after
 // Shutdown. On error everything started is stopped again.
@@ -142,6 +155,9 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	}()
 	if err := c.metrics.Register(c.cfg.Registerer); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
+	}
+	if c.agentOnly != nil {
+		return c.startAgentOnly(ctx)
 	}
 	if c.trust != nil {
 		if err := c.prepareTrust(ctx); err != nil {
@@ -325,14 +341,28 @@ func (c *Cluster) nodeFailed(name string) bool {
 }
 
 // Client returns the in-process Client, which reads and writes through
-// this node. Usable after Start; calls before Start fail.
-func (c *Cluster) Client() Client { return &localClient{c: c.reg} }
+// this node. Usable after Start; calls before Start fail. On an
+// agent-only node it is the remote client the agent uses: it reaches the
+// API servers with this node's certificate, so the servers' node
+// authorizer allows it only what an agent may do (see Config.Role).
+func (c *Cluster) Client() Client {
+	if c.agentOnly != nil {
+		return &localClient{c: c.agentOnly.api}
+	}
+	return &localClient{c: c.reg}
+}
 
 // NodeName returns the node's name.
 func (c *Cluster) NodeName() string { return c.cfg.NodeName }
 
-// RaftAddr returns the Raft address peers dial (empty before Start).
-func (c *Cluster) RaftAddr() string { return c.store.Addr() }
+// RaftAddr returns the Raft address peers dial (empty before Start, and
+// always on an agent-only node).
+func (c *Cluster) RaftAddr() string {
+	if c.store == nil {
+		return ""
+	}
+	return c.store.Addr()
+}
 
 // GossipAddr returns the gossip address to give other nodes in
 // Config.Join (empty before Start).
@@ -346,11 +376,17 @@ func (c *Cluster) GossipAddr() string {
 }
 
 // IsLeader reports whether this node is the Raft leader (and runs the
-// controllers).
-func (c *Cluster) IsLeader() bool { return c.store.IsLeader() }
+// controllers); always false on an agent-only node.
+func (c *Cluster) IsLeader() bool { return c.store != nil && c.store.IsLeader() }
 
-// RaftState returns the node's Raft state (leader, term, peers, ...).
-func (c *Cluster) RaftState() raftstore.State { return c.store.State() }
+// RaftState returns the node's Raft state (leader, term, peers, ...); the
+// zero State on an agent-only node.
+func (c *Cluster) RaftState() raftstore.State {
+	if c.store == nil {
+		return raftstore.State{}
+	}
+	return c.store.State()
+}
 
 // Shutdown stops the node gracefully: it stops the controllers and the
 // agent (stopping Pods if Config.StopPodsOnShutdown), hands off Raft
@@ -382,6 +418,9 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 			cancel(cause)
 		}
 		c.wg.Wait()
+		if c.agentOnly != nil {
+			c.closeAgentOnly()
+		}
 		c.closeAPI()
 		var errs []error
 		if pilot != nil {
@@ -389,7 +428,7 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 				errs = append(errs, err)
 			}
 		}
-		if graceful && c.store.IsLeader() {
+		if graceful && c.store != nil && c.store.IsLeader() {
 			if err := c.store.TransferLeadership(ctx); err != nil {
 				c.log.Warn("leadership transfer failed; the others elect a leader after their timeout", zap.Error(err))
 			}
@@ -404,11 +443,15 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 				errs = append(errs, err)
 			}
 		}
-		if err := c.store.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
+		if c.store != nil {
+			if err := c.store.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		c.metrics.Unregister()
-		c.unreadable.unregister()
+		if c.unreadable != nil {
+			c.unreadable.unregister()
+		}
 		c.stopErr = errors.Join(errs...)
 		c.log.Info("node stopped", zap.Bool("graceful", graceful))
 	})

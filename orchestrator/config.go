@@ -36,8 +36,8 @@ const (
 	// unless DisableAgent is set.
 	RoleServer Role = "server"
 	// RoleAgent nodes only run Pods: an agent that reads and writes the
-	// cluster state of remote servers. Not built yet: that needs the remote
-	// API client of the HTTPS API, so New refuses it (see Config.Role).
+	// cluster state of the servers through their HTTPS API (see
+	// Config.Role).
 	RoleAgent Role = "agent"
 )
 
@@ -55,11 +55,39 @@ type Config struct {
 	NodeName string
 	// Role says what this node runs. RoleServer (also the zero value) is
 	// the cluster state, the control plane while leading, and an agent
-	// unless DisableAgent. RoleAgent, an agent only, is not built yet: it
-	// reads and writes the servers' state through the remote API client,
-	// which comes with the HTTPS API. Until then Validate and New refuse it
-	// with an error naming Config.Role that wraps errors.ErrUnsupported.
+	// unless DisableAgent.
+	//
+	// RoleAgent is an agent only: no Raft store, Autopilot, registry or
+	// controllers. It needs real sockets, Join (servers' cluster
+	// addresses) and, the first time, an agent JoinToken; BootstrapExpect,
+	// BootstrapServers and DisableAgent must be unset. It joins gossip as
+	// an agent (never a Raft member), finds the API servers in the gossip
+	// records of the live servers (those with an API address) and runs its
+	// agent through the HTTPS API with its node certificate, trying the
+	// next server when one fails and following servers as they come and
+	// go. The servers' node authorizer lets that certificate read Pods,
+	// its own Node and the ConfigMaps its Pods use, and write only its own
+	// Node, the status of its own Pods and Events. On such a node Client
+	// is that remote client, RaftAddr is "", IsLeader false, RaftState
+	// zero and the trust operations return ErrAgentOnly.
+	//
+	// An agent-only node serves its Pods' logs (pods/log through any
+	// server) on LogAddress, to servers only (mutual TLS).
+	//
+	// What agent-only nodes cannot do yet: exec, attach or port-forward
+	// (no server does yet); renew their certificate (servers renew their
+	// own from the CA in the store; an agent's lives CertificateValidity,
+	// 90 days by default, and then needs a new join with a fresh
+	// DataDir); follow CA renewals and certificate revocations (they read
+	// no store; they take the servers' gossip keyring from the discovery
+	// service every ten heartbeats).
 	Role Role
+	// LogAddress (RoleAgent only) is the host:port where an agent-only
+	// node serves its Pods' logs to the servers, over mutual TLS with
+	// server certificates only; it is advertised in the node's gossip
+	// record. Empty means GossipBindAddr's host (all interfaces when that
+	// is empty) on a free port. Servers serve logs on their cluster port.
+	LogAddress string
 	// DataDir holds the Raft log and snapshots. Empty keeps everything in
 	// memory: nothing survives Shutdown.
 	DataDir string
@@ -275,6 +303,11 @@ type Config struct {
 	// (empty: NodeName) and gossip ports count up from 10000 unless
 	// GossipBindPort is set.
 	networks *inmem.Networks
+
+	// watchHistory, if positive, replaces the store's watch history size
+	// (raftstore.Config.HistorySize): tests shrink it to see a watch
+	// from a compacted revision refused.
+	watchHistory int
 }
 
 // Defaults of the safety limits (see Limits and Config.Capacity).
@@ -466,18 +499,14 @@ func (c Config) Validate() error {
 	parts := c.parts()
 	switch c.Role {
 	case "", RoleServer, RoleAgent:
-		if parts.agent && !parts.store {
-			// Without the state on this node the agent needs a remote
-			// client to the servers: the HTTPS API, not built yet.
-			errs = append(errs, fmt.Errorf("orchestrator: Config.Role: Forbidden: %q nodes are not built yet: "+
-				"an agent-only node reaches the cluster state through the remote API client, which comes with the HTTPS API; "+
-				"use %q (it runs Pods too unless DisableAgent is set): %w", c.Role, RoleServer, errors.ErrUnsupported))
-		}
 	default:
 		bad("Role", "%q: want %q or %q", c.Role, RoleServer, RoleAgent)
 	}
-	if c.Role == RoleAgent && c.DisableAgent {
-		bad("DisableAgent", "an agent node without its agent would run nothing")
+	if !parts.store {
+		errs = append(errs, c.validateAgentOnly()...)
+	}
+	if err := c.validateLogAddress(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Runtime == nil && parts.agent {
 		bad("Runtime", "required unless DisableAgent is set")
@@ -668,6 +697,9 @@ func (c Config) raftConfig(log *zap.Logger) raftstore.Config {
 		rc.BindAddr = "127.0.0.1:0"
 	}
 	rc.MaxConns, rc.MaxConnsPerHost = c.MaxConnections, c.MaxConnectionsPerHost
+	if c.watchHistory > 0 {
+		rc.HistorySize = c.watchHistory
+	}
 	rc.Logger = log
 	return rc
 }

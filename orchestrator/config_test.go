@@ -2,7 +2,6 @@ package orchestrator_test
 
 import (
 	"bytes"
-	"errors"
 	"go/ast"
 	"go/doc"
 	"go/parser"
@@ -59,10 +58,11 @@ func TestPublicAPIHasNoTestNetworks(t *testing.T) {
 	}
 }
 
-// An agent-only node needs the remote API client, which does not exist
-// yet: New refuses it, naming Config.Role, with an error that says so
-// (errors.ErrUnsupported) rather than starting a node that cannot work.
-func TestRoleAgentIsNotBuiltYet(t *testing.T) {
+// An agent-only node's Config is checked for what it needs (real sockets,
+// Join, a JoinToken without credentials in a DataDir) and what it must
+// not have (bootstrap settings, DisableAgent), each problem naming its
+// field.
+func TestRoleAgentValidate(t *testing.T) {
 	rt, err := fake.New(fake.Config{NodeName: "a"})
 	if err != nil {
 		t.Fatal(err)
@@ -70,25 +70,32 @@ func TestRoleAgentIsNotBuiltYet(t *testing.T) {
 	t.Cleanup(func() { _ = rt.Close() })
 	cfg := orchestrator.TestConfig("a")
 	cfg.Role, cfg.Runtime = orchestrator.RoleAgent, rt
+	cfg.BootstrapExpect = 1
+	cfg.DisableAgent = true
 	c, err := orchestrator.New(cfg)
 	if c != nil || err == nil {
-		t.Fatal("New accepted RoleAgent")
+		t.Fatal("New accepted an agent without Join or JoinToken")
 	}
-	if !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("error does not wrap errors.ErrUnsupported: %v", err)
-	}
-	for _, want := range []string{"Config.Role", "not built yet", "remote API client"} {
+	for _, want := range []string{"Config.Join:", "Config.JoinToken:", "Config.BootstrapExpect:", "Config.DisableAgent:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
-	if n := strings.Count(err.Error(), "orchestrator: Config."); n != 1 {
-		t.Errorf("%d problems reported for a config whose only problem is its role:\n%v", n, err)
-	}
 
-	cfg.DisableAgent = true
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.DisableAgent") {
-		t.Errorf("an agent node with DisableAgent: want a Config.DisableAgent problem, got %v", err)
+	cfg.BootstrapExpect, cfg.DisableAgent = 0, false
+	cfg.Join = []string{"127.0.0.1:1"}
+	cfg.DataDir = t.TempDir() // credentials may be there: no token needed
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("an agent with Join and a DataDir: %v", err)
+	}
+	cfg.LogAddress = "127.0.0.1:99999"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.LogAddress") {
+		t.Errorf("an agent with a bad LogAddress: want a Config.LogAddress problem, got %v", err)
+	}
+	server := orchestrator.TestConfig("s")
+	server.Runtime, server.LogAddress = rt, "127.0.0.1:0"
+	if err := server.Validate(); err == nil || !strings.Contains(err.Error(), "Config.LogAddress") {
+		t.Errorf("a server with LogAddress: want a Config.LogAddress problem, got %v", err)
 	}
 }
 

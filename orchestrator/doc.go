@@ -44,8 +44,8 @@
 //
 // # What runs where
 //
-// Config.Role decides what a node runs. Every node today is a server
-// (RoleServer): a Raft server (the state lives in package raftstore under
+// Config.Role decides what a node runs. A server (RoleServer) is a Raft
+// server (the state lives in package raftstore under
 // /registry/<resource>/<namespace>/<name>, resourceVersion = Raft index),
 // a gossip member (package membership) and, unless Config.DisableAgent
 // makes it a control-plane-only server, runs an agent that registers its
@@ -70,6 +70,16 @@
 // "leadership changed"), so two control planes never act together. Controllers,
 // scheduler and agents record Event objects, which the leader deletes
 // Config.EventTTL (default one hour) after they were last recorded.
+//
+// An agent-only node (RoleAgent) runs the agent and nothing else: it
+// joins with an agent token (Config.JoinToken, Config.Join), joins gossip
+// as an agent (Autopilot makes only servers Raft members), and runs its
+// agent through the HTTPS API of the servers that gossip names (servers
+// with Config.APIAddress), with its node certificate. The servers' node
+// authorizer lets that certificate read Pods, its own Node and the
+// ConfigMaps its Pods use, and write only its own Node, its own Pods'
+// status and Events. It serves its Pods' logs to the servers on
+// Config.LogAddress.
 //
 // # Limits and bad data
 //
@@ -290,10 +300,8 @@
 //
 // # What it does not do yet
 //
-//   - Agent-only nodes (RoleAgent) need their agent wired to the HTTPS
-//     client (NewRemoteClient's, over the servers' Kubernetes API); until
-//     then New (through Validate) refuses RoleAgent with an error naming
-//     Config.Role that wraps errors.ErrUnsupported.
+//   - Agent-only nodes (RoleAgent) do not renew their certificate and do
+//     not follow CA renewals or revocations (see Config.Role).
 //   - A node restarted with EncryptionKeys that lack the key of stored
 //     values starts, but every read of those values fails (with
 //     raftstore.ErrDecrypt); Start does not check the keys.

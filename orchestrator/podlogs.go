@@ -204,14 +204,14 @@ func (lw *lockedWriter) full() bool {
 
 // remoteLog asks node for the log and copies it to w.
 func (c *Cluster) remoteLog(ctx context.Context, node string, req logRequest, w io.Writer) error {
-	addr := ""
+	addr, agentOnly := "", false
 	c.mu.Lock()
 	g := c.gosp
 	c.mu.Unlock()
 	if g != nil {
 		for _, m := range g.Members() {
 			if m.Name == node && m.Status == membership.StatusAlive {
-				addr = m.Record.RPCAddr
+				addr, agentOnly = m.Record.RPCAddr, m.Record.Role == membership.RoleAgent
 			}
 		}
 	}
@@ -219,7 +219,13 @@ func (c *Cluster) remoteLog(ctx context.Context, node string, req logRequest, w 
 		return api.NewServiceUnavailable(fmt.Sprintf("node %s is not a live member with a cluster address: its Pod's log cannot be read", node))
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := c.store.Dial(dctx, addr, svcLogs)
+	var conn net.Conn
+	var err error
+	if agentOnly {
+		conn, err = c.dialAgentLogs(dctx, node, addr) // its log listener (agentlogs.go)
+	} else {
+		conn, err = c.store.Dial(dctx, addr, svcLogs)
+	}
 	cancel()
 	if err != nil {
 		return api.NewServiceUnavailable(fmt.Sprintf("node %s: %v", node, err))

@@ -204,7 +204,7 @@ func (c *Cluster) prepareTrust(ctx context.Context) error {
 	case loaded:
 		c.log.Info("cluster credentials loaded", zap.String("dir", ts.dir), zap.String("ca", ts.fingerprint))
 	case c.cfg.JoinToken != "":
-		if err := c.joinWithToken(ctx); err != nil {
+		if err := c.joinWithToken(ctx, trust.RoleServer); err != nil {
 			return err
 		}
 	case c.founder():
@@ -321,9 +321,9 @@ func (c *Cluster) issueRequest(role trust.Role, pub crypto.PublicKey, now time.T
 	return req
 }
 
-// joinWithToken obtains this node's credentials from a server named in
-// Config.Join with Config.JoinToken.
-func (c *Cluster) joinWithToken(ctx context.Context) error {
+// joinWithToken obtains this node's credentials, for role, from a server
+// named in Config.Join with Config.JoinToken.
+func (c *Cluster) joinWithToken(ctx context.Context, role trust.Role) error {
 	tok, err := trust.ParseToken(c.cfg.JoinToken)
 	if err != nil {
 		return fmt.Errorf("orchestrator: Config.JoinToken: %w", err)
@@ -335,8 +335,8 @@ func (c *Cluster) joinWithToken(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ir := c.issueRequest(trust.RoleServer, key.Public(), time.Now())
-	req := trust.JoinRequest{NodeName: c.cfg.NodeName, Role: trust.RoleServer, DNSNames: ir.DNSNames}
+	ir := c.issueRequest(role, key.Public(), time.Now())
+	req := trust.JoinRequest{NodeName: c.cfg.NodeName, Role: role, DNSNames: ir.DNSNames}
 	for _, ip := range ir.IPs {
 		req.IPs = append(req.IPs, ip.String())
 	}
@@ -722,7 +722,7 @@ func (c *Cluster) discoverAt(ctx context.Context, addr string) (discoverResponse
 	var resp discoverResponse
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := c.store.Dial(dctx, addr, svcDiscover)
+	conn, err := c.dialService(dctx, addr, svcDiscover)
 	if err != nil {
 		return resp, nil, err
 	}

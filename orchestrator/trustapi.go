@@ -82,6 +82,9 @@ func (c *Cluster) trustReady() error {
 	if c.trust == nil {
 		return ErrNoTrust
 	}
+	if c.agentOnly != nil {
+		return ErrAgentOnly
+	}
 	c.mu.Lock()
 	started := c.started
 	c.mu.Unlock()

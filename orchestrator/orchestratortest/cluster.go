@@ -105,6 +105,7 @@ type TestCluster struct {
 	token     string   // WithTLS: node 0's server join token
 	stopped   []bool
 	dirs      []string
+	agents    agentNodes // AddAgent's nodes
 }
 
 // NewCluster starts n nodes and returns when a leader is elected and all n
@@ -237,6 +238,7 @@ func (c *TestCluster) startNode(ctx context.Context, i int, bootstrap bool) {
 	if c.opts.api {
 		cfg.APIAddress = "127.0.0.1:0"
 	}
+	c.agents.configure(i, bootstrap, &cfg)
 	if c.opts.configure != nil {
 		c.opts.configure(i, &cfg)
 	}
@@ -342,13 +344,13 @@ func (c *TestCluster) Runtime(i int) *fake.Runtime {
 	return c.runtimes[i]
 }
 
-// Client returns a Client through a running node (the first one not
-// stopped).
+// Client returns a Client through a running server (the first one not
+// stopped; never an AddAgent node, whose Client has an agent's rights).
 func (c *TestCluster) Client() orchestrator.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, n := range c.nodes {
-		if !c.stopped[i] && n != nil {
+		if !c.stopped[i] && n != nil && !c.agents.is(i) {
 			return n.Client()
 		}
 	}
@@ -381,8 +383,9 @@ func (c *TestCluster) Eventually(timeout time.Duration, what string, cond func()
 }
 
 // WaitReady waits until a leader exists, the system namespaces (default,
-// kube-system) exist and every running node's Node is Ready; with WithAPI,
-// also until every running node's API answers /readyz.
+// kube-system) exist and the Node of every running node with an agent
+// (all but DisableAgent servers) is Ready; with WithAPI, also until every
+// running server's API answers /readyz.
 func (c *TestCluster) WaitReady(timeout time.Duration) {
 	c.tb.Helper()
 	// The probe only reads /readyz, which needs no credentials; it checks
@@ -412,11 +415,11 @@ func (c *TestCluster) WaitReady(timeout time.Duration) {
 		c.mu.Lock()
 		var apis []string
 		for i, n := range c.nodes {
-			if !c.stopped[i] && !ready[nodeName(i)] {
+			if !c.stopped[i] && !c.cfgs[i].DisableAgent && !ready[nodeName(i)] {
 				c.mu.Unlock()
 				return false
 			}
-			if !c.stopped[i] && c.opts.api && n != nil {
+			if !c.stopped[i] && c.opts.api && n != nil && !c.agents.is(i) {
 				apis = append(apis, n.APIAddr())
 			}
 		}

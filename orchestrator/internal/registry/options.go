@@ -4,28 +4,11 @@ import (
 	"context"
 
 	"fmt"
-	"unicode"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/raftstore"
 )
-
-// maxFieldManager is Kubernetes' limit on a field manager's length.
-const maxFieldManager = 128
-
-// checkFieldManager refuses a field manager Kubernetes would refuse.
-func checkFieldManager(m string) error {
-	if len(m) > maxFieldManager {
-		return api.NewBadRequest(fmt.Sprintf("fieldManager: must be at most %d characters, have %d", maxFieldManager, len(m)))
-	}
-	for _, r := range m {
-		if !unicode.IsPrint(r) {
-			return api.NewBadRequest(fmt.Sprintf("fieldManager: invalid character %q: only printable characters are allowed", r))
-		}
-	}
-	return nil
-}
 
 // recordManager notes in metadata.managedFields that manager wrote the
 // object (operation Update; subresource "" for the main resource): one

@@ -337,7 +337,7 @@ func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o client.
 // Errors: those of ListObjects, or the first error fn returns (which ends
 // the scan).
 func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOptions, fn func(api.Object) error) (int64, error) {
-	if err := checkListOptions(info, o); err != nil {
+	if err := client.CheckListOptions(info, o); err != nil {
 		return 0, err
 	}
 	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), append(raftRead(o.Consistent), r.skipUnreadable(info))...)
@@ -368,31 +368,6 @@ func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOpt
 		}
 	}
 	return rev, nil
-}
-
-// checkListOptions refuses what Kubernetes refuses in a list or watch
-// request: a namespace that is not a namespace name (for a namespaced
-// kind), and label selector requirements whose key or value no label may
-// have.
-//
-// Errors: BadRequest naming the argument.
-func checkListOptions(info api.KindInfo, o client.ListOptions) error {
-	if o.Namespace != "" && info.Namespaced {
-		if msgs := api.IsDNS1123Label(o.Namespace); len(msgs) > 0 {
-			return api.NewBadRequest(fmt.Sprintf("invalid namespace %q: %s", o.Namespace, strings.Join(msgs, "; ")))
-		}
-	}
-	for _, req := range o.Labels.Requirements() {
-		if msgs := api.IsQualifiedName(req.Key); len(msgs) > 0 {
-			return api.NewBadRequest(fmt.Sprintf("invalid label selector: invalid label key %q: %s", req.Key, strings.Join(msgs, "; ")))
-		}
-		for _, v := range req.Values {
-			if msgs := api.IsValidLabelValue(v); len(msgs) > 0 {
-				return api.NewBadRequest(fmt.Sprintf("invalid label selector: invalid value %q for label key %q: %s", v, req.Key, strings.Join(msgs, "; ")))
-			}
-		}
-	}
-	return nil
 }
 
 // Matches reports whether obj matches both selectors.
@@ -465,7 +440,7 @@ func (r *Registry) Watch(ctx context.Context, info api.KindInfo, o client.ListOp
 	if err != nil {
 		return nil, err
 	}
-	if err := checkListOptions(info, o); err != nil {
+	if err := client.CheckListOptions(info, o); err != nil {
 		return nil, err
 	}
 	if _, err := Matches(info.New(), o.Labels, o.Fields); err != nil {

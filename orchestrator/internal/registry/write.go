@@ -156,7 +156,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 	if err != nil {
 		return err
 	}
-	if err := checkFieldManager(o.FieldManager); err != nil {
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
 		return err
 	}
 	if rv := obj.GetResourceVersion(); rv != "" && rv != "0" {
@@ -272,7 +272,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 	if err != nil {
 		return err
 	}
-	if err := checkFieldManager(o.FieldManager); err != nil {
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
 		return err
 	}
 	var sub string
@@ -618,7 +618,7 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o cl
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFieldManager(o.FieldManager); err != nil {
+	if err := client.CheckFieldManager(o.FieldManager); err != nil {
 		return nil, err
 	}
 	rev, err := client.ParseResourceVersion(pod.ResourceVersion)
