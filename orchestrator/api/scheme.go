@@ -290,5 +290,19 @@ func builtinKinds() []KindInfo {
 		{APIVersion: AppsV1, Kind: "DaemonSet", Resource: "daemonsets", ShortNames: []string{"ds"}, Namespaced: true,
 			New:     func() Object { return &DaemonSet{TypeMeta: TypeMeta{AppsV1, "DaemonSet"}} },
 			NewList: func() ObjectList { return &DaemonSetList{TypeMeta: TypeMeta{AppsV1, "DaemonSetList"}} }},
+		{APIVersion: RbacV1, Kind: "Role", Resource: "roles", Namespaced: true,
+			New:     func() Object { return &Role{TypeMeta: TypeMeta{RbacV1, "Role"}} },
+			NewList: func() ObjectList { return &RoleList{TypeMeta: TypeMeta{RbacV1, "RoleList"}} }},
+		{APIVersion: RbacV1, Kind: "ClusterRole", Resource: "clusterroles",
+			New:     func() Object { return &ClusterRole{TypeMeta: TypeMeta{RbacV1, "ClusterRole"}} },
+			NewList: func() ObjectList { return &ClusterRoleList{TypeMeta: TypeMeta{RbacV1, "ClusterRoleList"}} }},
+		{APIVersion: RbacV1, Kind: "RoleBinding", Resource: "rolebindings", Namespaced: true,
+			New:     func() Object { return &RoleBinding{TypeMeta: TypeMeta{RbacV1, "RoleBinding"}} },
+			NewList: func() ObjectList { return &RoleBindingList{TypeMeta: TypeMeta{RbacV1, "RoleBindingList"}} }},
+		{APIVersion: RbacV1, Kind: "ClusterRoleBinding", Resource: "clusterrolebindings",
+			New: func() Object { return &ClusterRoleBinding{TypeMeta: TypeMeta{RbacV1, "ClusterRoleBinding"}} },
+			NewList: func() ObjectList {
+				return &ClusterRoleBindingList{TypeMeta: TypeMeta{RbacV1, "ClusterRoleBindingList"}}
+			}},
 	}
 }

@@ -169,6 +169,10 @@ func Builtin() []Registration {
 		{api.AppsV1, "ReplicaSet", replicaSetStrategy{}},
 		{api.BatchV1, "Job", jobStrategy{}},
 		{api.AppsV1, "DaemonSet", daemonSetStrategy{}},
+		{api.RbacV1, "Role", roleStrategy{}},
+		{api.RbacV1, "ClusterRole", clusterRoleStrategy{}},
+		{api.RbacV1, "RoleBinding", roleBindingStrategy{}},
+		{api.RbacV1, "ClusterRoleBinding", clusterRoleBindingStrategy{}},
 	}
 }
 
