@@ -1,0 +1,105 @@
+package rbac
+
+import (
+	"context"
+	"fmt"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver"
+)
+
+// Reviews returns the create-only resources behind `kubectl auth can-i`
+// and `kubectl auth whoami`, for apiserver.Config.CreateOnly:
+//
+//   - authorization.k8s.io/v1 selfsubjectaccessreviews: may the requester
+//     do this? decided by authz, the server's own authorizer;
+//   - authorization.k8s.io/v1 subjectaccessreviews: may this user do
+//     this? (for those allowed to create them: cluster-admin);
+//   - authentication.k8s.io/v1 selfsubjectreviews: who am I?
+//
+// Nothing is stored; the answer is the request with its status filled.
+func Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
+	return []apiserver.CreateOnly{
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews", Kind: "SelfSubjectAccessReview",
+			Create: func(ctx context.Context, _ string, body []byte) (any, error) {
+				var in authorizationv1.SelfSubjectAccessReview
+				if err := decodeReview(body, &in, "SelfSubjectAccessReview"); err != nil {
+					return nil, err
+				}
+				u, _ := apiserver.UserFrom(ctx)
+				st, err := review(ctx, authz, u, in.Spec.ResourceAttributes, in.Spec.NonResourceAttributes, "SelfSubjectAccessReview")
+				if err != nil {
+					return nil, err
+				}
+				in.TypeMeta.APIVersion, in.TypeMeta.Kind = "authorization.k8s.io/v1", "SelfSubjectAccessReview"
+				in.Status = st
+				return &in, nil
+			}},
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "subjectaccessreviews", Kind: "SubjectAccessReview",
+			Create: func(ctx context.Context, _ string, body []byte) (any, error) {
+				var in authorizationv1.SubjectAccessReview
+				if err := decodeReview(body, &in, "SubjectAccessReview"); err != nil {
+					return nil, err
+				}
+				if in.Spec.User == "" && len(in.Spec.Groups) == 0 {
+					return nil, api.NewInvalid("SubjectAccessReview.authorization.k8s.io", "", api.FieldErrorList{
+						api.Invalid(api.NewPath("spec", "user"), in.Spec.User, "at least one of user or group must be specified")})
+				}
+				u := apiserver.User{Name: in.Spec.User, UID: in.Spec.UID, Groups: in.Spec.Groups}
+				st, err := review(ctx, authz, u, in.Spec.ResourceAttributes, in.Spec.NonResourceAttributes, "SubjectAccessReview")
+				if err != nil {
+					return nil, err
+				}
+				in.TypeMeta.APIVersion, in.TypeMeta.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
+				in.Status = st
+				return &in, nil
+			}},
+		{Group: "authentication.k8s.io", Version: "v1", Resource: "selfsubjectreviews", Kind: "SelfSubjectReview",
+			Create: func(ctx context.Context, _ string, body []byte) (any, error) {
+				var in authenticationv1.SelfSubjectReview
+				if err := decodeReview(body, &in, "SelfSubjectReview"); err != nil {
+					return nil, err
+				}
+				u, _ := apiserver.UserFrom(ctx)
+				in.TypeMeta.APIVersion, in.TypeMeta.Kind = "authentication.k8s.io/v1", "SelfSubjectReview"
+				in.Status.UserInfo = authenticationv1.UserInfo{Username: u.Name, UID: u.UID, Groups: u.Groups}
+				return &in, nil
+			}},
+	}
+}
+
+func decodeReview(body []byte, into any, kind string) error {
+	if err := yaml.Unmarshal(body, into); err != nil {
+		return api.NewBadRequest(fmt.Sprintf("the body of the %s cannot be decoded: %v", kind, err))
+	}
+	return nil
+}
+
+// review asks authz whether u may do what ra or nra describe.
+func review(ctx context.Context, authz apiserver.Authorizer, u apiserver.User, ra *authorizationv1.ResourceAttributes,
+	nra *authorizationv1.NonResourceAttributes, kind string) (authorizationv1.SubjectAccessReviewStatus, error) {
+	if (ra == nil) == (nra == nil) {
+		return authorizationv1.SubjectAccessReviewStatus{}, api.NewInvalid(kind+".authorization.k8s.io", "", api.FieldErrorList{
+			api.Invalid(api.NewPath("spec", "resourceAttributes"), nil, "exactly one of nonResourceAttributes or resourceAttributes must be specified")})
+	}
+	a := apiserver.Attributes{User: u}
+	if ra != nil {
+		a.ResourceRequest = true
+		a.Verb, a.Namespace, a.APIGroup, a.APIVersion = ra.Verb, ra.Namespace, ra.Group, ra.Version
+		a.Resource, a.Subresource, a.Name = ra.Resource, ra.Subresource, ra.Name
+	} else {
+		a.Verb, a.Path = nra.Verb, nra.Path
+	}
+	err := authz.Authorize(ctx, a)
+	switch {
+	case err == nil:
+		return authorizationv1.SubjectAccessReviewStatus{Allowed: true}, nil
+	case api.IsForbidden(err):
+		return authorizationv1.SubjectAccessReviewStatus{Allowed: false}, nil
+	}
+	return authorizationv1.SubjectAccessReviewStatus{EvaluationError: err.Error()}, nil
+}
