@@ -23,12 +23,13 @@ type CreateOnly struct {
 	Resource, Kind string
 	// Namespaced: the resource is created under /namespaces/<ns>/.
 	Namespaced bool
-	// Create answers the POST of body (JSON or YAML, at most
-	// Config.MaxRequestBytes) in namespace (the path's; "" for a
-	// cluster-scoped resource); the user is UserFrom(ctx). Its result is
+	// Create answers the POST of body (at most Config.MaxRequestBytes, of
+	// the request's contentType: JSON, YAML, or Kubernetes' protobuf,
+	// which kubectl's typed clients send) in namespace (the path's; "" for
+	// a cluster-scoped resource); the user is UserFrom(ctx). Its result is
 	// sent as JSON with 201 Created. A StatusError it returns is sent as
 	// is, any other error as a 500.
-	Create func(ctx context.Context, namespace string, body []byte) (any, error)
+	Create func(ctx context.Context, namespace, contentType string, body []byte) (any, error)
 }
 
 func (c CreateOnly) validate(i int) error {
@@ -65,16 +66,12 @@ func (s *Server) serveCreateOnly(req *request) {
 		s.writeError(w, r, methodNotAllowed(r.Method))
 		return
 	}
-	if err := bodyFormat(r.Header.Get("Content-Type")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	body, err := readBody(w, r, s.cfg.MaxRequestBytes)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := req.res.createOnly.Create(r.Context(), req.namespace, body)
+	out, err := req.res.createOnly.Create(r.Context(), req.namespace, r.Header.Get("Content-Type"), body)
 	if err != nil {
 		if _, ok := api.AsStatusError(err); !ok {
 			s.cfg.Logger.Error("apiserver: create-only resource failed", zap.String("resource", ri.Resource), zap.Error(err))

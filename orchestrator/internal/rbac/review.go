@@ -1,11 +1,14 @@
 package rbac
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -25,9 +28,9 @@ import (
 func Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
 	return []apiserver.CreateOnly{
 		{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews", Kind: "SelfSubjectAccessReview",
-			Create: func(ctx context.Context, _ string, body []byte) (any, error) {
+			Create: func(ctx context.Context, _, contentType string, body []byte) (any, error) {
 				var in authorizationv1.SelfSubjectAccessReview
-				if err := decodeReview(body, &in, "SelfSubjectAccessReview"); err != nil {
+				if err := decodeReview(contentType, body, &in, "SelfSubjectAccessReview"); err != nil {
 					return nil, err
 				}
 				u, _ := apiserver.UserFrom(ctx)
@@ -40,9 +43,9 @@ func Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
 				return &in, nil
 			}},
 		{Group: "authorization.k8s.io", Version: "v1", Resource: "subjectaccessreviews", Kind: "SubjectAccessReview",
-			Create: func(ctx context.Context, _ string, body []byte) (any, error) {
+			Create: func(ctx context.Context, _, contentType string, body []byte) (any, error) {
 				var in authorizationv1.SubjectAccessReview
-				if err := decodeReview(body, &in, "SubjectAccessReview"); err != nil {
+				if err := decodeReview(contentType, body, &in, "SubjectAccessReview"); err != nil {
 					return nil, err
 				}
 				if in.Spec.User == "" && len(in.Spec.Groups) == 0 {
@@ -59,9 +62,9 @@ func Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
 				return &in, nil
 			}},
 		{Group: "authentication.k8s.io", Version: "v1", Resource: "selfsubjectreviews", Kind: "SelfSubjectReview",
-			Create: func(ctx context.Context, _ string, body []byte) (any, error) {
+			Create: func(ctx context.Context, _, contentType string, body []byte) (any, error) {
 				var in authenticationv1.SelfSubjectReview
-				if err := decodeReview(body, &in, "SelfSubjectReview"); err != nil {
+				if err := decodeReview(contentType, body, &in, "SelfSubjectReview"); err != nil {
 					return nil, err
 				}
 				u, _ := apiserver.UserFrom(ctx)
@@ -72,11 +75,33 @@ func Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
 	}
 }
 
-func decodeReview(body []byte, into any, kind string) error {
-	if err := yaml.Unmarshal(body, into); err != nil {
-		return api.NewBadRequest(fmt.Sprintf("the body of the %s cannot be decoded: %v", kind, err))
+// protobufMagic starts Kubernetes' protobuf encoding of an object: a
+// runtime.Unknown envelope follows.
+var protobufMagic = []byte{'k', '8', 's', 0}
+
+// decodeReview decodes body, of contentType, into into: JSON or YAML, or
+// Kubernetes' protobuf (kubectl sends reviews as protobuf).
+//
+// Errors: UnsupportedMediaType for another type; BadRequest for a body
+// that does not decode.
+func decodeReview(contentType string, body []byte, into interface{ Unmarshal([]byte) error }, kind string) error {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "", "application/json", "application/yaml", "application/x-yaml", "text/yaml":
+		if err := yaml.Unmarshal(body, into); err != nil {
+			return api.NewBadRequest(fmt.Sprintf("the body of the %s cannot be decoded: %v", kind, err))
+		}
+		return nil
+	case "application/vnd.kubernetes.protobuf":
+		raw, ok := bytes.CutPrefix(body, protobufMagic)
+		var env runtime.Unknown
+		if !ok || env.Unmarshal(raw) != nil || into.Unmarshal(env.Raw) != nil {
+			return api.NewBadRequest(fmt.Sprintf("the body of the %s cannot be decoded as protobuf", kind))
+		}
+		return nil
 	}
-	return nil
+	return api.NewUnsupportedMediaType(fmt.Sprintf("the body of the request was in an unknown format (%s) - accepted media types include: "+
+		"application/json, application/yaml, application/vnd.kubernetes.protobuf", contentType))
 }
 
 // review asks authz whether u may do what ra or nra describe.
