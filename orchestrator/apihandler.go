@@ -25,10 +25,7 @@ import (
 // decides for everybody else (deny by default; system:masters, the admin
 // kubeconfig's group, and server certificates may do everything).
 func (c *Cluster) apiHandler() (http.Handler, error) {
-	z, err := nodeauth.New(nodeauth.Config{Client: c.reg, Next: c.authz})
-	if err != nil {
-		return nil, fmt.Errorf("orchestrator: API server: %w", err)
-	}
+	z := c.userAuthz
 	srv, err := apiserver.New(apiserver.Config{
 		Client:        nodeauth.Restrict(c.reg),
 		Authenticator: authn.New(authn.Config{Pool: c.api.pool, Tokens: c.api.tokens}),

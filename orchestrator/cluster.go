@@ -12,6 +12,7 @@ import (
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/nodeauth"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
@@ -49,7 +50,10 @@ type Cluster struct {
 	// authz is RBAC over this node's registry: the API's authorizer
 	// (behind the node authorizer), ClientAs's and the escalation check's.
 	authz *rbac.Authorizer
-	api   *apiState // nil unless Config.APIAddress is set
+	// userAuthz is what the API and ClientAs authorize with: the node
+	// authorizer, then authz (Kubernetes' Node,RBAC).
+	userAuthz *nodeauth.Authorizer
+	api       *apiState // nil unless Config.APIAddress is set
 	// unreadable reports the stored objects reads leave out.
 	unreadable *unreadableReporter
 	// agentOnly is set on an agent-only node (Config.Role RoleAgent),
@@ -121,6 +125,10 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
 	escalation.Authorizer = c.authz
+	if c.userAuthz, err = nodeauth.New(nodeauth.Config{Client: c.reg, Next: c.authz}); err != nil {
+		_ = store.Shutdown(context.Background())
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
 	if err := c.unreadable.register(cfg.Registerer); err != nil {
 		_ = store.Shutdown(context.Background())
 		return nil, err
