@@ -75,3 +75,5 @@ func group(name string) api.Subject { return api.Subject{Kind: api.GroupKind, Na
 func clusterRole(name string) api.RoleRef {
 	return api.RoleRef{Kind: "ClusterRole", Name: name}
 }
+
+func clientCreate() client.CreateOptions { return client.CreateOptions{} }
