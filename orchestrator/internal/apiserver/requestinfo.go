@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 
@@ -25,6 +26,10 @@ type requestInfo struct {
 	Resource    string
 	Subresource string
 	Name        string
+	// selectorName is the name a list or watch selects with
+	// fieldSelector=metadata.name=<name>: authorized as that object, but
+	// not a name in the path (a list across namespaces stays one).
+	selectorName string
 	// Parts are the path segments after the group and version (and the
 	// legacy watch prefix), namespace included.
 	Parts []string
@@ -107,7 +112,7 @@ func parseRequestInfo(r *http.Request) requestInfo {
 		if fs, err := api.ParseFieldSelector(q.Get("fieldSelector")); err == nil {
 			for _, req := range fs.Requirements() {
 				if req.Field == "metadata.name" && !req.Negate {
-					ri.Name = req.Value
+					ri.selectorName = req.Value
 				}
 			}
 		}
@@ -125,7 +130,7 @@ func (ri requestInfo) attributes(u User) Attributes {
 		APIVersion:      ri.APIVersion,
 		Resource:        ri.Resource,
 		Subresource:     ri.Subresource,
-		Name:            ri.Name,
+		Name:            cmp.Or(ri.Name, ri.selectorName),
 		ResourceRequest: ri.ResourceRequest,
 		Path:            ri.Path,
 	}

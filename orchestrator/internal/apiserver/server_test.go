@@ -113,7 +113,7 @@ func TestRequestInfo(t *testing.T) {
 		{"GET", "/api/v1/namespaces/dev/pods", requestInfo{ResourceRequest: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
 		{"GET", "/api/v1/pods?watch=true", requestInfo{ResourceRequest: true, Verb: "watch", APIPrefix: "api", APIVersion: "v1", Resource: "pods"}},
 		{"GET", "/api/v1/watch/namespaces/dev/pods", requestInfo{ResourceRequest: true, Verb: "watch", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
-		{"GET", "/api/v1/namespaces/dev/pods?fieldSelector=metadata.name%3Dweb", requestInfo{ResourceRequest: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", Name: "web"}},
+		{"GET", "/api/v1/namespaces/dev/pods?fieldSelector=metadata.name%3Dweb", requestInfo{ResourceRequest: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", selectorName: "web"}},
 		{"POST", "/apis/apps/v1/namespaces/dev/deployments", requestInfo{ResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments"}},
 		{"PUT", "/apis/apps/v1/namespaces/dev/deployments/web/status", requestInfo{ResourceRequest: true, Verb: "update", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments", Name: "web", Subresource: "status"}},
 		{"PATCH", "/apis/apps/v1/namespaces/dev/deployments/web/scale", requestInfo{ResourceRequest: true, Verb: "patch", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments", Name: "web", Subresource: "scale"}},
