@@ -10,7 +10,6 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/nodeauth"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/openapi"
-	"github.com/flotilla-io/flotilla/orchestrator/internal/rbac"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/tables"
 	"go.uber.org/zap"
 	"k8s.io/apimachinery/pkg/version"
@@ -30,7 +29,7 @@ func (c *Cluster) apiHandler() (http.Handler, error) {
 		Client:        nodeauth.Restrict(c.reg),
 		Authenticator: authn.New(authn.Config{Pool: c.api.pool, Tokens: c.api.tokens}),
 		Authorizer:    z,
-		CreateOnly:    rbac.Reviews(z),
+		CreateOnly:    c.authz.Reviews(z),
 		Tables:        tables.New(),
 		OpenAPI:       &lazyOpenAPI{c: c},
 		Logs:          podLogs{c},

@@ -172,6 +172,10 @@ func TestRBACOverHTTPS(t *testing.T) {
 			t.Errorf("kubectl %s: %q, want %q", strings.Join(c.args, " "), out, c.want)
 		}
 	}
+	if out, err := kubectl(aliceKC, "auth", "can-i", "--list", "-n", "dev"); err != nil ||
+		!strings.Contains(out, "rolebindings.rbac.authorization.k8s.io") || !strings.Contains(out, "/version") {
+		t.Errorf("kubectl auth can-i --list: %v\n%s", err, out)
+	}
 	if out, err := kubectl(aliceKC, "auth", "whoami"); err != nil || !strings.Contains(out, "alice") || !strings.Contains(out, "devs") {
 		t.Errorf("kubectl auth whoami: %v\n%s", err, out)
 	}

@@ -28,8 +28,11 @@
 // grant non-resource URLs. Members of Config.SuperGroups (system:masters)
 // may do everything.
 //
+// Reviews gives the API server the access reviews and SelfSubjectReview
+// of kubectl auth can-i (and can-i --list) and kubectl auth whoami.
+//
 // What it does not do: ClusterRole aggregation (the strategy refuses
-// aggregationRule); impersonation; SelfSubjectRulesReview. Decisions
+// aggregationRule); impersonation; LocalSubjectAccessReview. Decisions
 // follow the caches, so a binding takes effect on a node once its watch
 // delivered it (WaitFor waits for that), as in Kubernetes.
 package rbac

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"mime"
+	"slices"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 )
 
 // Reviews returns the create-only resources behind `kubectl auth can-i`
@@ -20,13 +22,44 @@ import (
 //
 //   - authorization.k8s.io/v1 selfsubjectaccessreviews: may the requester
 //     do this? decided by authz, the server's own authorizer;
+//   - authorization.k8s.io/v1 selfsubjectrulesreviews: what may the
+//     requester do in a namespace (kubectl auth can-i --list)? the RBAC
+//     rules of z; incomplete for agents, whose permissions the node
+//     authorizer decides per object;
 //   - authorization.k8s.io/v1 subjectaccessreviews: may this user do
 //     this? (for those allowed to create them: cluster-admin);
 //   - authentication.k8s.io/v1 selfsubjectreviews: who am I?
 //
 // Nothing is stored; the answer is the request with its status filled.
-func Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
+func (z *Authorizer) Reviews(authz apiserver.Authorizer) []apiserver.CreateOnly {
 	return []apiserver.CreateOnly{
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectrulesreviews", Kind: "SelfSubjectRulesReview",
+			Create: func(ctx context.Context, _, contentType string, body []byte) (any, error) {
+				var in authorizationv1.SelfSubjectRulesReview
+				if err := decodeReview(contentType, body, &in, "SelfSubjectRulesReview"); err != nil {
+					return nil, err
+				}
+				u, _ := apiserver.UserFrom(ctx)
+				rules, err := z.RulesFor(ctx, u, in.Spec.Namespace)
+				if err != nil {
+					return nil, err
+				}
+				in.TypeMeta.APIVersion, in.TypeMeta.Kind = "authorization.k8s.io/v1", "SelfSubjectRulesReview"
+				in.Status = authorizationv1.SubjectRulesReviewStatus{
+					ResourceRules: []authorizationv1.ResourceRule{}, NonResourceRules: []authorizationv1.NonResourceRule{},
+					Incomplete: slices.Contains(u.Groups, trust.GroupNodes) && !z.superuser(u),
+				}
+				for _, r := range rules {
+					if len(r.NonResourceURLs) > 0 {
+						in.Status.NonResourceRules = append(in.Status.NonResourceRules,
+							authorizationv1.NonResourceRule{Verbs: r.Verbs, NonResourceURLs: r.NonResourceURLs})
+						continue
+					}
+					in.Status.ResourceRules = append(in.Status.ResourceRules, authorizationv1.ResourceRule{
+						Verbs: r.Verbs, APIGroups: r.APIGroups, Resources: r.Resources, ResourceNames: r.ResourceNames})
+				}
+				return &in, nil
+			}},
 		{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews", Kind: "SelfSubjectAccessReview",
 			Create: func(ctx context.Context, _, contentType string, body []byte) (any, error) {
 				var in authorizationv1.SelfSubjectAccessReview
