@@ -26,7 +26,8 @@ import (
 // follow this node's RBAC caches, which a watch keeps current: a binding
 // just written takes effect within a moment.
 //
-// On an agent-only node, which has no RBAC of its own, every call of the
+// Calls fail with ServiceUnavailable before Start and after Shutdown. On
+// an agent-only node, which has no RBAC of its own, every call of the
 // returned Client fails with a Forbidden error.
 func (c *Cluster) ClientAs(user string, groups ...string) Client {
 	u := apiserver.User{Name: user, Groups: slices.Clone(groups)}
@@ -36,7 +37,21 @@ func (c *Cluster) ClientAs(user string, groups ...string) Client {
 	if c.agentOnly != nil {
 		return &localClient{c: client.Intercept(c.agentOnly.api, refuseAll(u))}
 	}
-	return &localClient{c: asUser(c.reg, c.userAuthz, u)}
+	return &localClient{c: asUser(c.reg, runningAuthorizer{c}, u)}
+}
+
+// runningAuthorizer is c's Node,RBAC authorizer, refusing while c is not
+// running (RBAC's caches fill only after Start; Authorize would wait).
+type runningAuthorizer struct{ c *Cluster }
+
+func (r runningAuthorizer) Authorize(ctx context.Context, a apiserver.Attributes) error {
+	r.c.mu.Lock()
+	running := r.c.started && !r.c.stopped
+	r.c.mu.Unlock()
+	if !running {
+		return api.NewServiceUnavailable("orchestrator: ClientAs: the node is not running")
+	}
+	return r.c.userAuthz.Authorize(ctx, a)
 }
 
 // asUser wraps c so that each call is authorized for u by z with the

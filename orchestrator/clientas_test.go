@@ -130,3 +130,17 @@ func ExampleCluster_ClientAs() {
 	// pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"
 	// alice lists 0 pods
 }
+
+func TestClientAsBeforeStart(t *testing.T) {
+	cfg := orchestrator.TestConfig("idle")
+	cfg.DisableAgent = true
+	c, err := orchestrator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pods orchestrator.PodList
+	if err := c.ClientAs("alice").List(context.Background(), &pods); !orchestrator.IsServiceUnavailable(err) {
+		t.Errorf("before Start: %v, want ServiceUnavailable", err)
+	}
+	_ = c.Shutdown(context.Background())
+}
