@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/authn"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
@@ -42,6 +43,11 @@ const (
 	apiReadHeaderTimeout = 10 * time.Second
 	apiIdleTimeout       = 2 * time.Minute
 	apiMaxHeaderBytes    = 1 << 20
+	// apiMaxConcurrentStreams is how many requests one HTTP/2 connection
+	// may have open at once: kube-apiserver's 1,000 rather than Go's 250,
+	// so that a client multiplexing its watches over one connection per
+	// server (as client-go does) is not made to open more.
+	apiMaxConcurrentStreams = 1000
 	// apiDrainTime is how long requests in flight at Shutdown may go on
 	// before their contexts end (which ends watches and followed logs).
 	apiDrainTime = time.Second
@@ -107,18 +113,37 @@ func (c *Cluster) APIAddr() string {
 	return c.api.addr
 }
 
-// apiRecordAddr is the API address this node puts in its gossip record:
-// the bound address, with an unspecified host left empty (":6443") for
-// readers to fill in with the member's gossip address.
+// apiRecordAddr is the API address this node puts in its gossip record
+// before gossip starts: the bound address, or "" when it is bound to all
+// interfaces (":6443"), which advertiseAPI fills in once gossip knows the
+// host it advertises (a record's addresses must name a host).
 func (c *Cluster) apiRecordAddr() string {
-	host, port, err := net.SplitHostPort(c.api.addr)
+	host, _, err := net.SplitHostPort(c.api.addr)
 	if err != nil {
 		return ""
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = ""
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
 	}
-	return net.JoinHostPort(host, port)
+	return c.api.addr
+}
+
+// advertiseAPI puts the API address in the gossip record when the API is
+// bound to all interfaces: the host is the one gossip advertises.
+func (c *Cluster) advertiseAPI(ctx context.Context) error {
+	if c.api == nil || c.apiRecordAddr() != "" {
+		return nil
+	}
+	_, port, _ := net.SplitHostPort(c.api.addr)
+	host, _, err := net.SplitHostPort(c.gosp.Addr())
+	if err != nil {
+		return fmt.Errorf("orchestrator: gossip address %q: %w", c.gosp.Addr(), err)
+	}
+	addr := net.JoinHostPort(host, port)
+	if err := c.gosp.UpdateRecord(ctx, func(r *membership.Record) { r.APIAddr = addr }); err != nil {
+		return fmt.Errorf("orchestrator: gossip: advertising the API address: %w", err)
+	}
+	return nil
 }
 
 // serveAPI starts serving h on the bound listener while ctx (the node's
@@ -149,6 +174,7 @@ func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 		ReadHeaderTimeout: apiReadHeaderTimeout,
 		IdleTimeout:       apiIdleTimeout,
 		MaxHeaderBytes:    apiMaxHeaderBytes,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: apiMaxConcurrentStreams},
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	// Handshake failures of port scanners and plain-HTTP clients are the
@@ -211,56 +237,11 @@ func (c *Cluster) keepAPI(ctx context.Context) {
 	}
 	tick := time.NewTicker(c.renewCheckInterval())
 	defer tick.Stop()
-	for ctx.Err() == nil {
-		_, rev, err := c.store.List(ctx, prefixPKI)
-		if err != nil {
-			if !c.sleep(ctx, 100*time.Millisecond) {
-				return
-			}
-			continue
-		}
-		c.refreshAPI(ctx)
-		w, err := c.store.Watch(ctx, prefixPKI, rev)
-		if err != nil {
-			if !c.sleep(ctx, 100*time.Millisecond) {
-				return
-			}
-			continue
-		}
-		c.followAPI(ctx, w, tick.C)
-		w.Stop()
-	}
+	c.followStore(ctx, prefixPKI, 100*time.Millisecond, tick.C, followFuncs{listed: c.refreshAPI, changed: c.refreshAPI, tick: c.refreshAPI})
 }
 
 // prefixPKI holds the CA, issued and revoked certificate records.
 const prefixPKI = "/flotilla/pki/"
-
-func (c *Cluster) followAPI(ctx context.Context, w *raftstore.Watcher, tick <-chan time.Time) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-w.Events():
-			if !ok {
-				return
-			}
-			for drained := false; !drained; {
-				select {
-				case _, ok := <-w.Events():
-					if !ok {
-						c.refreshAPI(ctx)
-						return
-					}
-				default:
-					drained = true
-				}
-			}
-			c.refreshAPI(ctx)
-		case <-tick:
-			c.refreshAPI(ctx)
-		}
-	}
-}
 
 // ensureAPICA (trust off) stores a new cluster CA unless the store holds
 // one; several servers may race, the first stored wins.
@@ -375,9 +356,9 @@ func (c *Cluster) issueAPIServing(ca *trust.CA, now time.Time) (*tls.Certificate
 	return &tls.Certificate{Certificate: [][]byte{leaf.Raw, ca.Cert().Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// apiReady is /readyz's check: a leader is known and this node has
-// applied everything it knows to be committed.
-func (c *Cluster) apiReady(context.Context) error {
+// apiReady is /readyz's check: a leader is known, this node has applied
+// everything it knows to be committed, and the cluster CA is stored.
+func (c *Cluster) apiReady(ctx context.Context) error {
 	st := c.store.State()
 	switch {
 	case st.Role == "shutdown":
@@ -386,6 +367,11 @@ func (c *Cluster) apiReady(context.Context) error {
 		return errors.New("no Raft leader is known")
 	case st.AppliedIndex < st.CommitIndex:
 		return fmt.Errorf("the local store has applied index %d of %d committed", st.AppliedIndex, st.CommitIndex)
+	}
+	// Client certificates (AdminKubeconfig) are issued by the stored CA,
+	// which the first leader stores just after it is elected.
+	if _, err := c.store.Get(ctx, keyCA); err != nil {
+		return fmt.Errorf("the cluster CA is not stored yet: %v", err)
 	}
 	return nil
 }

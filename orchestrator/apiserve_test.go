@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -429,4 +430,25 @@ func TestAPIShutdownEndsWatches(t *testing.T) {
 	if code, _ := get(t, admin, "https://"+addr+"/readyz", ""); code != 0 {
 		t.Errorf("the API port still answers after Shutdown: %d", code)
 	}
+}
+
+// TestAPIOnAllInterfacesIsAdvertised: a server whose API listens on every
+// interface (DefaultConfig's ":6443") starts, and the others learn its API
+// address with the host gossip advertises.
+func TestAPIOnAllInterfacesIsAdvertised(t *testing.T) {
+	tc := orchestratortest.NewCluster(t, 2, orchestratortest.WithTLS(), orchestratortest.WithAPI(),
+		orchestratortest.WithConfig(func(i int, cfg *orchestrator.Config) {
+			if i == 1 {
+				cfg.APIAddress = ":0"
+			}
+		}))
+	_, port, err := net.SplitHostPort(tc.Node(1).APIAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://" + net.JoinHostPort("127.0.0.1", port)
+	tc.Eventually(10*time.Second, "node-0 knows node-1's API address", func() bool {
+		kc, err := tc.Node(0).AdminKubeconfig(context.Background())
+		return err == nil && strings.Contains(string(kc), want)
+	})
 }

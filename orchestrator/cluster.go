@@ -225,6 +225,9 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 	if err := gosp.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: gossip: %w", err)
 	}
+	if err := c.advertiseAPI(ctx); err != nil {
+		return err
+	}
 	expect := c.cfg.BootstrapExpect
 	if len(c.cfg.BootstrapServers) == 0 && expect == 1 {
 		// A single-server cluster needs no gossip agreement: found it now.

@@ -417,6 +417,9 @@ func (c *Cluster) waitRingAcks(ctx context.Context, version int64) error {
 // re-encrypted with it, and the old keys are retired from every server's
 // key file. It returns the new key's ID. Raft log entries and snapshots
 // written before keep the old ciphertext until compaction removes them.
+// An old key that still seals a value written during the rotation (or not
+// yet re-encrypted on this replica) is kept, and the next rotation retires
+// it; EncryptionStatus-style counts are on raftstore.Store.
 //
 // Errors: ErrNoTrust; a store error (the rotation may be run again).
 func (c *Cluster) RotateEncryptionKey(ctx context.Context) (string, error) {
@@ -453,7 +456,16 @@ func (c *Cluster) rotateStoreKey(ctx context.Context) (string, error) {
 		if k.ID == id || k.Values > 0 {
 			continue
 		}
-		if err := c.store.RetireEncryptionKey(ctx, k.ID); err != nil {
+		err := c.store.RetireEncryptionKey(ctx, k.ID)
+		if errors.Is(err, raftstore.ErrKeyInUse) {
+			// A write sealed with it before this node's status showed
+			// (this replica lags the leader, or a write was in flight
+			// during Reencrypt): the key stays, and the next rotation
+			// retires it.
+			c.log.Info("store key rotated; an old key still seals values and stays", zap.String("key", id), zap.String("old", k.ID), zap.Error(err))
+			continue
+		}
+		if err != nil {
 			return id, fmt.Errorf("orchestrator: RotateEncryptionKey: retiring %s: %w", k.ID, err)
 		}
 	}

@@ -26,31 +26,52 @@ func (c *Cluster) keepTrust(ctx context.Context) {
 	}
 	renew := time.NewTicker(c.renewCheckInterval())
 	defer renew.Stop()
+	c.followStore(ctx, prefixTrust, time.Second, renew.C, followFuncs{
+		listed: func(ctx context.Context) {
+			c.refreshTrust(ctx)
+			c.renewIfDue(ctx)
+		},
+		changed: c.refreshTrust,
+		tick: func(ctx context.Context) {
+			c.renewIfDue(ctx)
+			c.dropExpiredTokens(ctx)
+		},
+	})
+}
+
+// followFuncs are what followStore calls.
+type followFuncs struct {
+	listed, changed, tick func(context.Context)
+}
+
+// followStore follows the keys under prefix until ctx ends: f.listed once
+// they are listed, f.changed after each batch of changes (one call covers
+// every change that arrived meanwhile) and f.tick on every tick. When the
+// watch ends it lists and watches again, waiting retry after a failure.
+func (c *Cluster) followStore(ctx context.Context, prefix string, retry time.Duration, tick <-chan time.Time, f followFuncs) {
 	for ctx.Err() == nil {
-		_, rev, err := c.store.List(ctx, prefixTrust)
+		_, rev, err := c.store.List(ctx, prefix)
 		if err != nil {
-			if !c.sleep(ctx, time.Second) {
+			if !c.sleep(ctx, retry) {
 				return
 			}
 			continue
 		}
-		c.refreshTrust(ctx)
-		c.renewIfDue(ctx)
-		w, err := c.store.Watch(ctx, prefixTrust, rev)
+		f.listed(ctx)
+		w, err := c.store.Watch(ctx, prefix, rev)
 		if err != nil {
-			if !c.sleep(ctx, time.Second) {
+			if !c.sleep(ctx, retry) {
 				return
 			}
 			continue
 		}
-		c.followTrust(ctx, w, renew.C)
+		c.followWatch(ctx, w, tick, f)
 		w.Stop()
 	}
 }
 
-// followTrust refreshes on every change until the watch ends; it renews
-// on each tick.
-func (c *Cluster) followTrust(ctx context.Context, w *raftstore.Watcher, tick <-chan time.Time) {
+// followWatch is followStore's part for one watch.
+func (c *Cluster) followWatch(ctx context.Context, w *raftstore.Watcher, tick <-chan time.Time, f followFuncs) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -59,22 +80,21 @@ func (c *Cluster) followTrust(ctx context.Context, w *raftstore.Watcher, tick <-
 			if !ok {
 				return
 			}
-			// Drain what else arrived: one refresh covers them all.
+			// Drain what else arrived: one call covers them all.
 			for drained := false; !drained; {
 				select {
 				case _, ok := <-w.Events():
 					if !ok {
-						c.refreshTrust(ctx)
+						f.changed(ctx)
 						return
 					}
 				default:
 					drained = true
 				}
 			}
-			c.refreshTrust(ctx)
+			f.changed(ctx)
 		case <-tick:
-			c.renewIfDue(ctx)
-			c.dropExpiredTokens(ctx)
+			f.tick(ctx)
 		}
 	}
 }

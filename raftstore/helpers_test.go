@@ -3,6 +3,7 @@ package raftstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -97,7 +98,9 @@ func newTestCluster(t testing.TB, n int, opts ...clusterOpt) *testCluster {
 		servers = append(servers, Server{ID: cfg.NodeID, Address: s.Addr()})
 	}
 	for _, s := range c.stores {
-		if err := s.Bootstrap(ctxT(t), servers...); err != nil {
+		// A node may already hold the configuration, replicated by a
+		// leader the earlier ones elected: that is the same bootstrap.
+		if err := s.Bootstrap(ctxT(t), servers...); err != nil && !errors.Is(err, ErrAlreadyBootstrapped) {
 			t.Fatalf("bootstrap %s: %v", s.ID(), err)
 		}
 	}

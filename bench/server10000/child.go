@@ -90,6 +90,9 @@ func runChild(i int) (err error) {
 	cfg.GossipBindAddr = "127.0.0.1"
 	cfg.GossipPickPort = true
 	cfg.Logger = logger
+	// DefaultConfig serves the Kubernetes API on :6443; three processes on
+	// one host cannot share that port, and issue 4's figure is without it.
+	cfg.APIAddress = ""
 	if *flagRaft != "" {
 		cfg.Timing.Raft = *flagRaft
 	}

@@ -10,6 +10,14 @@
 //
 // Ctrl-C cleans up too. Without a reachable Docker daemon it says so in one
 // line and runs the same flow on the in-memory fake runtime.
+//
+// Every node serves the Kubernetes API on a free port of 127.0.0.1; the
+// run writes an admin kubeconfig and, when kubectl is on PATH, shows
+// `kubectl get pods -o wide` through it. With -keep the cluster stays up
+// after the last step, until Ctrl-C, for kubectl:
+//
+//	go run ./examples/quickstart -keep
+//	kubectl --kubeconfig <the printed path> get deployments,pods -o wide
 package main
 
 import (
@@ -17,11 +25,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -40,11 +51,16 @@ import (
 const image = "flotilla-quickstart/web:dev"
 
 func main() {
+	keep := flag.Bool("keep", false, "keep the cluster running after the last step, until Ctrl-C, for kubectl")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	if err := run(ctx, os.Stdout, options{}); err != nil {
+	if !*keep {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+	}
+	if err := run(ctx, os.Stdout, options{keep: *keep}); err != nil {
 		if errors.Is(err, context.Canceled) {
 			// Ctrl-C: run has removed what it created.
 			fmt.Fprintln(os.Stderr, "quickstart: interrupted, cleaned up")
@@ -64,6 +80,8 @@ type options struct {
 	requireDocker bool
 	// clusterID is the run's cluster ID; empty means a random one.
 	clusterID string
+	// keep waits for Ctrl-C after the last step, without the time limit.
+	keep bool
 }
 
 // backend is the container runtime the nodes run on: Docker or the fake.
@@ -126,6 +144,7 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 	for i, name := range names {
 		cfg := orchestrator.TestConfig(name)
 		cfg.Runtime = be.runtimes[i]
+		cfg.APIAddress = "127.0.0.1:0" // the Kubernetes API, for kubectl
 		if i == 0 {
 			cfg.BootstrapExpect = 1
 		} else {
@@ -165,6 +184,15 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 		return err
 	}
 	step("3 nodes Ready (%s) on the %s runtime", strings.Join(names, ", "), be.name)
+
+	// The Kubernetes API: an admin kubeconfig (a client certificate of the
+	// cluster CA, in system:masters) for kubectl or client-go.
+	kubeconfig, err := writeKubeconfig(ctx, nodes[0])
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(kubeconfig))
+	step("Kubernetes API on https://%s (and every node); admin kubeconfig:\n          kubectl --kubeconfig %s get pods -o wide", nodes[0].APIAddr(), kubeconfig)
 
 	// 2. A Deployment of three replicas, from YAML as with kubectl.
 	objs, err := orchestrator.DecodeAll([]byte(manifest))
@@ -243,8 +271,40 @@ func run(ctx context.Context, out io.Writer, opt options) (err error) {
 	if _, err := printPods(ctx, out, client); err != nil {
 		return err
 	}
+	if path, err := exec.LookPath("kubectl"); err == nil {
+		step("kubectl --kubeconfig %s get pods -o wide", kubeconfig)
+		cmd := exec.CommandContext(ctx, path, "--kubeconfig", kubeconfig, "get", "pods", "-o", "wide")
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("kubectl get pods: %w", err)
+		}
+	}
+	if opt.keep {
+		step("the cluster keeps running for kubectl (as above); Ctrl-C ends it and cleans up")
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	step("cleaning up")
 	return nil
+}
+
+// writeKubeconfig writes node's admin kubeconfig into a new private
+// directory and returns the file's path.
+func writeKubeconfig(ctx context.Context, node *orchestrator.Cluster) (string, error) {
+	kc, err := node.AdminKubeconfig(ctx)
+	if err != nil {
+		return "", fmt.Errorf("admin kubeconfig: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "flotilla-quickstart-")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return path, nil
 }
 
 const manifest = `apiVersion: apps/v1

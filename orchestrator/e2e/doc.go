@@ -23,6 +23,18 @@
 // run internal/benchapp (flotilla-e2e/bench:dev), whose health endpoint
 // can be made to fail and which is its own healthcheck command.
 //
+// # kubectl
+//
+// TestKubectl drives a 3-node in-process cluster (fake runtime) serving the
+// Kubernetes API on loopback with the kubectl binary on PATH, through the
+// admin kubeconfig, the way an operator would: apply, get in every output
+// format, watch, describe, scale, rollout, patch, explain, dry runs,
+// invalid manifests, deletes with every cascade, and the 401s of strangers.
+// TestKubectlLogsOnDocker reads the logs of internal/lines containers
+// (flotilla-e2e/lines:dev) on a 2-node Docker-backed cluster. Without
+// kubectl both are skipped, and they fail when CI=true. The client-go tests
+// live in the nested module orchestrator/e2e/clientgo.
+//
 // # What it does not do
 //
 // No multi-host clusters (Swarm included: one node) and no assertions on

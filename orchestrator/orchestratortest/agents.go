@@ -2,8 +2,10 @@ package orchestratortest
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator"
 )
@@ -87,7 +89,20 @@ func (c *TestCluster) AddAgent() int {
 	if server == nil {
 		c.tb.Fatalf("orchestratortest: AddAgent: no server is running to make the agent token")
 	}
-	tok, err := server.CreateJoinToken(ctx, orchestrator.JoinTokenOptions{Role: orchestrator.RoleAgent, Description: "orchestratortest agent"})
+	// The token is a Raft write: retried while leadership settles (a
+	// young cluster under load may change leader).
+	var tok orchestrator.JoinToken
+	var err error
+	for backoff := 20 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		tok, err = server.CreateJoinToken(ctx, orchestrator.JoinTokenOptions{Role: orchestrator.RoleAgent, Description: "orchestratortest agent"})
+		if err == nil || errors.Is(err, errors.ErrUnsupported) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
 	if err != nil {
 		c.tb.Fatalf("orchestratortest: AddAgent: agent join token: %v", err)
 	}

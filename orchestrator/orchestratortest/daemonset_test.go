@@ -416,10 +416,16 @@ func TestDaemonSetBadInput(t *testing.T) {
 	if err := cl.Create(ctx, agentSet("agent:1")); err != nil {
 		t.Fatal(err)
 	}
-	ds := getDaemonSet(t, cl)
-	ds.Spec.Selector = &orchestrator.LabelSelector{MatchLabels: map[string]string{"app": "agent", "v": "2"}}
-	ds.Spec.Template.Labels["v"] = "2"
-	err = cl.Update(ctx, &ds)
+	// The controller writes the status meanwhile: a Conflict (the stale
+	// resourceVersion is checked first, as in Kubernetes) is read again.
+	for range 50 {
+		ds := getDaemonSet(t, cl)
+		ds.Spec.Selector = &orchestrator.LabelSelector{MatchLabels: map[string]string{"app": "agent", "v": "2"}}
+		ds.Spec.Template.Labels["v"] = "2"
+		if err = cl.Update(ctx, &ds); !orchestrator.IsConflict(err) {
+			break
+		}
+	}
 	if fields := api.FieldErrors(err).Fields(); !orchestrator.IsInvalid(err) || !slices.Equal(fields, []string{"spec.selector"}) {
 		t.Errorf("selector change: %v (fields %q), want Invalid spec.selector", err, fields)
 	}

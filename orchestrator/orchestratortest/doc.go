@@ -18,6 +18,11 @@
 //  4. Wait for conditions with c.Eventually or your own polling with a
 //     deadline — never with sleeps.
 //
+// With WithTLS and WithAPI, c.AddAgent() adds an agent-only node
+// (orchestrator.RoleAgent) that runs its Pods through the servers' HTTPS
+// API; give the servers DisableAgent (WithConfig, checking cfg.Role) to
+// run Pods on agent-only nodes only.
+//
 // Logs go to t.Logf through zaptest, so they show only for failed tests or
 // under go test -v.
 //

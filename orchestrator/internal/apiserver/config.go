@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -156,6 +157,7 @@ type Server struct {
 	cfg       Config
 	discovery *discovery
 	resources map[groupVersionResource]*resource
+	protobuf  *protobufDecoder
 }
 
 // New returns a Server for cfg.
@@ -167,7 +169,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg}
+	pb, err := newProtobufDecoder()
+	if err != nil {
+		return nil, fmt.Errorf("apiserver: protobuf decoder: %w", err)
+	}
+	s := &Server{cfg: cfg, protobuf: pb}
 	s.resources = buildResources(cfg.Client.Scheme(), cfg.Logs != nil)
 	if err := addCreateOnly(s.resources, cfg.CreateOnly); err != nil {
 		return nil, err

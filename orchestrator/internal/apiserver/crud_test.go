@@ -1,9 +1,15 @@
 package apiserver
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -103,7 +109,7 @@ func TestWriteErrors(t *testing.T) {
 		t.Errorf("message %q", st.Message)
 	}
 	if st.Details == nil || st.Details.Name != "bad" || st.Details.Kind != "Deployment" || st.Details.Group != "apps" || len(st.Details.Causes) == 0 || st.Details.Causes[0].Field != "spec.replicas" ||
-		st.Details.Causes[0].Type != api.ErrorTypeInvalid {
+		st.Details.Causes[0].Type != api.ErrorTypeInvalid || st.Details.Causes[0].Message != "Invalid value: -1: must be greater than or equal to 0" {
 		t.Errorf("details %+v", st.Details)
 	}
 
@@ -113,7 +119,8 @@ func TestWriteErrors(t *testing.T) {
 		t.Errorf("message %q", st.Message)
 	}
 	ts.do("POST", "/apis/apps/v1/namespaces/dev/deployments", "{not json").wantStatus(t, 400, api.ReasonBadRequest)
-	ts.do("POST", "/apis/apps/v1/namespaces/dev/deployments", deploymentJSON("dev", "p", 1), "Content-Type", "application/vnd.kubernetes.protobuf").wantStatus(t, 415, api.ReasonUnsupportedMedia)
+	ts.do("POST", "/apis/apps/v1/namespaces/dev/deployments", deploymentJSON("dev", "p", 1), "Content-Type", "application/cbor").wantStatus(t, 415, api.ReasonUnsupportedMedia)
+	ts.do("POST", "/apis/apps/v1/namespaces/dev/deployments", deploymentJSON("dev", "p", 1), "Content-Type", protobufContentType).wantStatus(t, 400, api.ReasonBadRequest)
 	ts.do("POST", "/api/v1/namespaces/dev/pods", deploymentJSON("dev", "k", 1)).wantStatus(t, 422, api.ReasonInvalid)
 	st = ts.do("POST", "/api/v1/namespaces/missing/pods", podJSON("missing", "p", nil)).wantStatus(t, 404, api.ReasonNotFound)
 	if st.Message != `namespaces "missing" not found` {
@@ -195,4 +202,34 @@ func TestClusterScoped(t *testing.T) {
 		t.Errorf("namespaces %d", len(list.Items))
 	}
 	ts.do("POST", "/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"x","namespace":"dev"}}`).wantStatus(t, 400, api.ReasonBadRequest)
+}
+
+func TestProtobufBody(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("dev")
+	s := runtime.NewScheme()
+	if err := appsv1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "dev"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr[int32](0),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}},
+			},
+		},
+	}
+	var buf bytes.Buffer
+	if err := protobuf.NewSerializer(s, s).Encode(d, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var got api.Deployment
+	ts.do("POST", "/apis/apps/v1/namespaces/dev/deployments?fieldValidation=Strict", buf.String(), "Content-Type", protobufContentType).want(t, 201).decode(t, &got)
+	if got.Name != "web" || got.Spec.Replicas == nil || *got.Spec.Replicas != 0 || got.Spec.Template.Spec.Containers[0].Image != "nginx" {
+		t.Errorf("created %s", mustJSONString(t, got))
+	}
 }

@@ -39,18 +39,37 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 }
 
 // bodyFormat checks a request body's Content-Type: JSON or YAML (no
-// Content-Type is read as JSON).
+// Content-Type is read as JSON), or Kubernetes' protobuf.
 //
 // Errors: UnsupportedMediaType for any other type.
-func bodyFormat(contentType string) error {
+func bodyFormat(contentType string) (isProtobuf bool, err error) {
 	if contentType == "" {
-		return nil
+		return false, nil
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err == nil && (mt == "application/json" || mt == "application/yaml" || mt == "application/x-yaml" || mt == "text/yaml") {
-		return nil
+		return false, nil
 	}
-	return api.NewUnsupportedMediaType(fmt.Sprintf("the body of the request was in an unknown format (%s) - accepted media types include: application/json, application/yaml", contentType))
+	if err == nil && mt == protobufContentType {
+		return true, nil
+	}
+	return false, api.NewUnsupportedMediaType(fmt.Sprintf("the body of the request was in an unknown format (%s) - accepted media types include: application/json, application/yaml", contentType))
+}
+
+// readObjectBody reads the body of a create, update or delete: JSON or
+// YAML as sent, protobuf turned into JSON.
+//
+// Errors: as bodyFormat, readBody and protobufDecoder.toJSON.
+func (s *Server) readObjectBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	isProtobuf, err := bodyFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(w, r, s.cfg.MaxRequestBytes)
+	if err != nil || !isProtobuf || len(body) == 0 {
+		return body, err
+	}
+	return s.protobuf.toJSON(body)
 }
 
 // fieldValidation reads the fieldValidation query parameter: Warn when

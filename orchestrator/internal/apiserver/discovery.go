@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -67,9 +69,15 @@ func buildDiscovery(rs map[groupVersionResource]*resource) *discovery {
 			kind := metav1.GroupVersionKind{Group: res.group, Version: res.version, Kind: res.info.Kind}
 			legacy := metav1.APIResource{Name: res.info.Resource + "/" + sub, Namespaced: res.info.Namespaced,
 				Kind: res.info.Kind, Verbs: subresourceVerbs(sub)}
-			if sub == "scale" {
+			switch sub {
+			case "scale":
 				kind = metav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}
 				legacy.Group, legacy.Version, legacy.Kind = "autoscaling", "v1", "Scale"
+			case "binding":
+				kind.Kind, legacy.Kind = "Binding", "Binding"
+			case "eviction":
+				kind = metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}
+				legacy.Group, legacy.Version, legacy.Kind = "policy", "v1", "Eviction"
 			}
 			list.APIResources = append(list.APIResources, legacy)
 			ar.Subresources = append(ar.Subresources, apidiscoveryv2.APISubresourceDiscovery{
@@ -169,6 +177,15 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, ri reque
 		h.Set("Content-Type", aggregatedContentType)
 	}
 	h.Add("Vary", "Accept")
+	// The documents change only with the server: clients that cache them
+	// (kubectl's discovery cache) revalidate with the ETag.
+	sum := sha256.Sum256(doc)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h.Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(doc)
 	return true

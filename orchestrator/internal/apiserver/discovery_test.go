@@ -51,6 +51,12 @@ func TestLegacyDiscovery(t *testing.T) {
 	if _, ok := byName["pods/status"]; !ok {
 		t.Error("no pods/status")
 	}
+	if b := byName["pods/binding"]; b.Kind != "Binding" || !slices.Equal(b.Verbs, []string{"create"}) {
+		t.Errorf("pods/binding %+v", b)
+	}
+	if f := byName["namespaces/finalize"]; !slices.Equal(f.Verbs, []string{"update"}) {
+		t.Errorf("namespaces/finalize %+v", f)
+	}
 	if _, ok := byName["configmaps/status"]; ok {
 		t.Error("configmaps/status listed: ConfigMap has no status")
 	}
@@ -132,6 +138,14 @@ func TestAggregatedDiscovery(t *testing.T) {
 	if nodes == nil || nodes.Scope != apidiscoveryv2.ScopeCluster {
 		t.Errorf("nodes %+v", nodes)
 	}
+
+	// Revalidation with the ETag.
+	etag := r.header.Get("ETag")
+	if etag == "" {
+		t.Error("no ETag")
+	}
+	ts.do("GET", "/api", "", "Accept", kubectlDiscoveryAccept, "If-None-Match", etag).want(t, 304)
+	ts.do("GET", "/api", "", "Accept", kubectlDiscoveryAccept, "If-None-Match", `"other"`).want(t, 200)
 
 	// Without the aggregated type: the legacy document.
 	r = ts.do("GET", "/apis", "", "Accept", "application/json").want(t, 200)

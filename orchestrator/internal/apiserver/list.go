@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -133,23 +134,31 @@ func (s *Server) readPage(req *request) (page, error) {
 	if err != nil {
 		return page{}, err
 	}
-	key := func(o api.Object) string { return o.GetNamespace() + "/" + o.GetName() }
-	slices.SortFunc(objs, func(a, b api.Object) int { return strings.Compare(key(a), key(b)) })
+	// Sorted by namespace, then name: the order pages are cut in. The
+	// store lists in key order already, so this is usually only a check.
+	if !slices.IsSortedFunc(objs, compareKeys) {
+		slices.SortFunc(objs, compareKeys)
+	}
 	p := page{revision: rev}
 	if tok.After != "" {
 		p.revision = tok.Revision
-		i, _ := slices.BinarySearchFunc(objs, tok.After, func(o api.Object, k string) int {
-			return strings.Compare(key(o), k)
-		})
-		for i < len(objs) && key(objs[i]) <= tok.After {
-			i++
+		ns, name, _ := strings.Cut(tok.After, "/")
+		after := func(o api.Object) bool {
+			return cmp.Or(strings.Compare(o.GetNamespace(), ns), strings.Compare(o.GetName(), name)) > 0
 		}
+		i, _ := slices.BinarySearchFunc(objs, true, func(o api.Object, _ bool) int {
+			if after(o) {
+				return 1
+			}
+			return -1
+		})
 		objs = objs[i:]
 	}
 	if limit > 0 && int64(len(objs)) > limit {
 		rest := int64(len(objs)) - limit
 		objs = objs[:limit]
-		p.cont = continueToken{Version: 1, Revision: p.revision, After: key(objs[len(objs)-1])}.encode()
+		last := objs[len(objs)-1]
+		p.cont = continueToken{Version: 1, Revision: p.revision, After: last.GetNamespace() + "/" + last.GetName()}.encode()
 		p.remaining = &rest
 	}
 	p.items = objs
@@ -182,6 +191,11 @@ func (s *Server) list(req *request) error {
 	lm.Continue, lm.RemainingItemCount = p.cont, p.remaining
 	s.writeBody(req.w, req.r, http.StatusOK, f, list)
 	return nil
+}
+
+// compareKeys orders objects by namespace, then name.
+func compareKeys(a, b api.Object) int {
+	return cmp.Or(strings.Compare(a.GetNamespace(), b.GetNamespace()), strings.Compare(a.GetName(), b.GetName()))
 }
 
 // newList returns the list kind of res holding items.

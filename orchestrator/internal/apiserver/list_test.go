@@ -245,3 +245,30 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	ts.do("GET", "/api/v1/namespaces/dev/pods/a?timeout=soon", "").wantStatus(t, 400, api.ReasonBadRequest)
 }
+
+func TestListPaginationAcrossNamespaces(t *testing.T) {
+	ts := newTestServer(t, nil)
+	var want []string
+	for _, ns := range []string{"a", "a-b", "ab"} {
+		ts.createNamespace(ns)
+		for _, n := range []string{"x", "x-y"} {
+			ts.do("POST", "/api/v1/namespaces/"+ns+"/configmaps", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"`+n+`"}}`).want(t, 201)
+			want = append(want, ns+"/"+n)
+		}
+	}
+	var got []string
+	cont := ""
+	for range 10 {
+		var list api.ConfigMapList
+		ts.do("GET", "/api/v1/configmaps?limit=1&continue="+url.QueryEscape(cont), "").want(t, 200).decode(t, &list)
+		for _, c := range list.Items {
+			got = append(got, c.Namespace+"/"+c.Name)
+		}
+		if cont = list.Continue; cont == "" {
+			break
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("pages gave %v, want %v", got, want)
+	}
+}

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"cmp"
 	"net/http"
 	"strings"
 
@@ -25,14 +24,18 @@ type requestInfo struct {
 	Namespace   string
 	Resource    string
 	Subresource string
-	Name        string
-	// selectorName is the name a list or watch selects with
-	// fieldSelector=metadata.name=<name>: authorized as that object, but
-	// not a name in the path (a list across namespaces stays one).
-	selectorName string
-	// Parts are the path segments after the group and version (and the
-	// legacy watch prefix), namespace included.
+	// Name is the object's name in the path.
+	Name string
+	// SelectorName is the name a list or watch selects with
+	// fieldSelector=metadata.name=<name> (kubectl get -w NAME): it is
+	// authorized as a request about that object, as in Kubernetes.
+	SelectorName string
+	// Parts are the path segments from the resource on: resource, name,
+	// subresource, and anything after them (which nothing serves).
 	Parts []string
+	// InNamespace: the path names a resource inside a namespace
+	// (/namespaces/<ns>/<resource>...), not the Namespace itself.
+	InNamespace bool
 }
 
 // parseRequestInfo reads r's intent. It refuses nothing: the router
@@ -65,15 +68,16 @@ func parseRequestInfo(r *http.Request) requestInfo {
 		legacyWatch = true
 		parts = parts[1:]
 	}
-	ri.Parts = parts
 	if len(parts) >= 2 && parts[0] == "namespaces" {
 		ri.Namespace = parts[1]
 		// namespaces/<name>/status and /finalize are subresources of the
 		// Namespace; anything else after a namespace is a resource in it.
 		if len(parts) > 2 && parts[2] != "status" && parts[2] != "finalize" {
 			parts = parts[2:]
+			ri.InNamespace = true
 		}
 	}
+	ri.Parts = parts
 	if len(parts) > 0 {
 		ri.Resource = parts[0]
 	}
@@ -106,13 +110,11 @@ func parseRequestInfo(r *http.Request) requestInfo {
 			ri.Verb = "deletecollection"
 		}
 	}
-	// A list or watch of one object by name (kubectl get -w NAME) is
-	// authorized as that object, as in Kubernetes.
 	if (ri.Verb == "list" || ri.Verb == "watch") && ri.Name == "" {
 		if fs, err := api.ParseFieldSelector(q.Get("fieldSelector")); err == nil {
 			for _, req := range fs.Requirements() {
 				if req.Field == "metadata.name" && !req.Negate {
-					ri.selectorName = req.Value
+					ri.SelectorName = req.Value
 				}
 			}
 		}
@@ -122,6 +124,10 @@ func parseRequestInfo(r *http.Request) requestInfo {
 
 // attributes turns ri into what an Authorizer reads.
 func (ri requestInfo) attributes(u User) Attributes {
+	name := ri.Name
+	if name == "" {
+		name = ri.SelectorName
+	}
 	return Attributes{
 		User:            u,
 		Verb:            ri.Verb,
@@ -130,7 +136,7 @@ func (ri requestInfo) attributes(u User) Attributes {
 		APIVersion:      ri.APIVersion,
 		Resource:        ri.Resource,
 		Subresource:     ri.Subresource,
-		Name:            cmp.Or(ri.Name, ri.selectorName),
+		Name:            name,
 		ResourceRequest: ri.ResourceRequest,
 		Path:            ri.Path,
 	}

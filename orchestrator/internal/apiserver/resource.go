@@ -29,13 +29,13 @@ type request struct {
 // names a resource.
 func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
 	res := s.resources[groupVersionResource{ri.APIGroup, ri.APIVersion, ri.Resource}]
-	if res == nil || len(ri.Parts) > 5 {
+	if res == nil || len(ri.Parts) > 3 {
 		s.writeError(w, r, notFoundPath())
 		return
 	}
 	req := &request{w: w, r: r, ri: ri, res: res, query: r.URL.Query()}
 	// Where the path puts the object must fit the kind's scope.
-	inNamespace := ri.Parts[0] == "namespaces" && ri.Resource != "namespaces"
+	inNamespace := ri.InNamespace
 	switch {
 	case res.info.Namespaced && inNamespace:
 		req.namespace = ri.Namespace
@@ -94,11 +94,29 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 		}
 		err = s.serveScale(req)
 	case "log":
-		if res.info.New().GetTypeMeta().Kind != "Pod" || res.info.APIVersion != api.CoreV1 {
+		if !res.pod {
 			err = notFoundPath()
 			break
 		}
 		err = s.serveLog(req)
+	case "binding":
+		if !res.pod {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveBinding(req)
+	case "eviction":
+		if !res.pod {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveEviction(req)
+	case "finalize":
+		if !res.namespace {
+			err = notFoundPath()
+			break
+		}
+		err = s.serveFinalize(req)
 	default:
 		err = notFoundPath()
 	}
@@ -151,8 +169,15 @@ func (s *Server) get(req *request) error {
 		return err
 	}
 	obj := req.res.info.New()
+	// "0": any state, from the local replica; "" or a revision: at least
+	// as new as that, which only a consistent read is sure to be.
 	rv := req.query.Get("resourceVersion")
-	if err := s.cfg.Client.Get(req.r.Context(), req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: rv == ""}); err != nil {
+	if rv != "" {
+		if _, err := client.ParseResourceVersion(rv); err != nil {
+			return err
+		}
+	}
+	if err := s.cfg.Client.Get(req.r.Context(), req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: rv != "0"}); err != nil {
 		return err
 	}
 	if f.table != "" {
@@ -167,9 +192,14 @@ func (s *Server) get(req *request) error {
 	return nil
 }
 
-// typed returns obj with apiVersion and kind set, for the wire.
+// typed returns obj with apiVersion and kind set, for the wire. An
+// object that has them is not written to: lists and watches hand out
+// objects shared with other readers.
 func (s *Server) typed(obj api.Object) api.Object {
-	_ = s.cfg.Client.Scheme().SetTypeMeta(obj)
+	info, ok := s.cfg.Client.Scheme().KindFor(obj)
+	if tm := obj.GetTypeMeta(); ok && (tm.APIVersion != info.APIVersion || tm.Kind != info.Kind) {
+		tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+	}
 	return obj
 }
 
@@ -202,10 +232,7 @@ func (s *Server) decodeRequestBody(req *request) (api.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := bodyFormat(req.r.Header.Get("Content-Type")); err != nil {
-		return nil, err
-	}
-	body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+	body, err := s.readObjectBody(req.w, req.r)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +346,7 @@ func (s *Server) patch(req *request) error {
 // optional) and query, the query winning, as kube-apiserver.
 func (s *Server) deleteOptions(req *request) (client.DeleteOptions, *metav1.Preconditions, error) {
 	var o metav1.DeleteOptions
-	body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+	body, err := s.readObjectBody(req.w, req.r)
 	if err != nil {
 		return client.DeleteOptions{}, nil, err
 	}

@@ -24,7 +24,11 @@ type resource struct {
 	// scale: spec.replicas, spec.selector and status.replicas (the scale
 	// subresource, autoscaling/v1 Scale).
 	scale bool
-	// log: the kind is Pod and a LogStreamer is configured (pods/log).
+	// pod: the kind is Pod (pods/log, pods/binding).
+	pod bool
+	// namespace: the kind is Namespace (namespaces/finalize).
+	namespace bool
+	// log: pod, and a LogStreamer is configured (pods/log in discovery).
 	log bool
 	// categories: "all" for Pods and kinds with a Pod template
 	// (workloads), as kubectl get all expects.
@@ -47,6 +51,7 @@ var (
 	podTemplateType   = reflect.TypeFor[api.PodTemplateSpec]()
 	labelSelectorType = reflect.TypeFor[*api.LabelSelector]()
 	podType           = reflect.TypeFor[*api.Pod]()
+	namespaceType     = reflect.TypeFor[*api.Namespace]()
 )
 
 // buildResources reads every kind of scheme.
@@ -67,6 +72,8 @@ func buildResources(scheme *api.Scheme, logs bool) map[groupVersionResource]*res
 				sel == labelSelectorType && stReplicas == reflect.TypeFor[int32]()
 		}
 		isPod := t == podType
+		res.pod = isPod
+		res.namespace = t == namespaceType
 		res.log = isPod && logs
 		if tmpl, ok := jsonField(spec, "template"); isPod || (hasSpec && ok && tmpl == podTemplateType) {
 			res.categories = []string{"all"}
@@ -76,9 +83,15 @@ func buildResources(scheme *api.Scheme, logs bool) map[groupVersionResource]*res
 	return out
 }
 
-// subresources lists res's subresources, sorted.
+// subresources lists res's subresources.
 func (res *resource) subresources() []string {
 	var subs []string
+	if res.pod {
+		subs = append(subs, "binding", "eviction")
+	}
+	if res.namespace {
+		subs = append(subs, "finalize")
+	}
 	if res.log {
 		subs = append(subs, "log")
 	}
@@ -95,8 +108,13 @@ func (res *resource) subresources() []string {
 var resourceVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 
 func subresourceVerbs(sub string) []string {
-	if sub == "log" {
+	switch sub {
+	case "log":
 		return []string{"get"}
+	case "binding", "eviction":
+		return []string{"create"}
+	case "finalize":
+		return []string{"update"}
 	}
 	return []string{"get", "patch", "update"}
 }

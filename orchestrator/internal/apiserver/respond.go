@@ -38,6 +38,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		st.Status = "Failure"
 	}
 	st.APIVersion, st.Kind = "v1", "Status"
+	st.Details = causesWithoutField(st.Details)
 	if st.Code >= 500 {
 		s.cfg.Logger.Warn("apiserver: request failed", zap.String("method", r.Method),
 			zap.String("path", r.URL.Path), zap.Int32("code", st.Code), zap.String("message", st.Message))
@@ -93,6 +94,26 @@ func (s *Server) kubernetesWording(se *api.StatusError) *api.StatusError {
 		cp.ErrStatus.Message = repl + " " + msg
 	} else if msg, ok := strings.CutPrefix(se.ErrStatus.Message, "Operation cannot be fulfilled on "+old); ok {
 		cp.ErrStatus.Message = "Operation cannot be fulfilled on " + repl + msg
+	}
+	return &cp
+}
+
+// causesWithoutField returns d with each cause's message stripped of the
+// field path the api package puts in front of it: Kubernetes' causes
+// carry the field apart, and kubectl prints "<field>: <message>"
+// (`spec.replicas: Invalid value: -1: must be ...`), so a message that
+// repeats it reads twice.
+func causesWithoutField(d *api.StatusDetails) *api.StatusDetails {
+	if d == nil || len(d.Causes) == 0 {
+		return d
+	}
+	cp := *d
+	cp.Causes = make([]api.StatusCause, len(d.Causes))
+	for i, c := range d.Causes {
+		if c.Field != "" {
+			c.Message = strings.TrimPrefix(c.Message, c.Field+": ")
+		}
+		cp.Causes[i] = c
 	}
 	return &cp
 }

@@ -109,16 +109,17 @@ func TestRequestInfo(t *testing.T) {
 		method, url string
 		want        requestInfo
 	}{
-		{"GET", "/api/v1/namespaces/dev/pods/web", requestInfo{ResourceRequest: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", Name: "web"}},
-		{"GET", "/api/v1/namespaces/dev/pods", requestInfo{ResourceRequest: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
+		{"GET", "/api/v1/namespaces/dev/pods/web", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", Name: "web"}},
+		{"GET", "/api/v1/namespaces/dev/pods", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
 		{"GET", "/api/v1/pods?watch=true", requestInfo{ResourceRequest: true, Verb: "watch", APIPrefix: "api", APIVersion: "v1", Resource: "pods"}},
-		{"GET", "/api/v1/watch/namespaces/dev/pods", requestInfo{ResourceRequest: true, Verb: "watch", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
-		{"GET", "/api/v1/namespaces/dev/pods?fieldSelector=metadata.name%3Dweb", requestInfo{ResourceRequest: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", selectorName: "web"}},
-		{"POST", "/apis/apps/v1/namespaces/dev/deployments", requestInfo{ResourceRequest: true, Verb: "create", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments"}},
-		{"PUT", "/apis/apps/v1/namespaces/dev/deployments/web/status", requestInfo{ResourceRequest: true, Verb: "update", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments", Name: "web", Subresource: "status"}},
-		{"PATCH", "/apis/apps/v1/namespaces/dev/deployments/web/scale", requestInfo{ResourceRequest: true, Verb: "patch", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments", Name: "web", Subresource: "scale"}},
-		{"DELETE", "/api/v1/namespaces/dev/pods", requestInfo{ResourceRequest: true, Verb: "deletecollection", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
-		{"DELETE", "/api/v1/namespaces/dev/pods/web", requestInfo{ResourceRequest: true, Verb: "delete", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", Name: "web"}},
+		{"GET", "/api/v1/watch/namespaces/dev/pods", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "watch", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
+		{"GET", "/api/v1/namespaces/dev/pods?fieldSelector=metadata.name%3Dweb", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "list", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", SelectorName: "web"}},
+		{"GET", "/api/v1/namespaces/dev/pods/web?watch=1", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "watch", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", Name: "web"}},
+		{"POST", "/apis/apps/v1/namespaces/dev/deployments", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "create", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments"}},
+		{"PUT", "/apis/apps/v1/namespaces/dev/deployments/web/status", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "update", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments", Name: "web", Subresource: "status"}},
+		{"PATCH", "/apis/apps/v1/namespaces/dev/deployments/web/scale", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "patch", APIPrefix: "apis", APIGroup: "apps", APIVersion: "v1", Namespace: "dev", Resource: "deployments", Name: "web", Subresource: "scale"}},
+		{"DELETE", "/api/v1/namespaces/dev/pods", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "deletecollection", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods"}},
+		{"DELETE", "/api/v1/namespaces/dev/pods/web", requestInfo{ResourceRequest: true, InNamespace: true, Verb: "delete", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "pods", Name: "web"}},
 		{"GET", "/api/v1/namespaces/dev", requestInfo{ResourceRequest: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "namespaces", Name: "dev"}},
 		{"PUT", "/api/v1/namespaces/dev/finalize", requestInfo{ResourceRequest: true, Verb: "update", APIPrefix: "api", APIVersion: "v1", Namespace: "dev", Resource: "namespaces", Name: "dev", Subresource: "finalize"}},
 		{"GET", "/api/v1/nodes/n1", requestInfo{ResourceRequest: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Resource: "nodes", Name: "n1"}},
@@ -145,7 +146,7 @@ func TestRequestInfo(t *testing.T) {
 
 func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	ts := newTestServer(t, nil)
-	for _, p := range []string{"/nope", "/api/v2", "/apis/nope/v1", "/api/v1/widgets", "/api/v1/namespaces/dev/pods/web/nope", "/api/v1/namespaces/dev/nodes", "/openapi/v2"} {
+	for _, p := range []string{"/nope", "/api/v2", "/apis/nope/v1", "/api/v1/widgets", "/api/v1/namespaces/dev/pods/web/nope", "/api/v1/namespaces/dev/nodes", "/api/v1/namespaces/dev/namespaces", "/api/v1/nodes/n1/status/x", "/api/v1/namespaces/dev/pods/web/status/x", "/openapi/v2"} {
 		st := ts.do("GET", p, "").wantStatus(t, 404, api.ReasonNotFound)
 		if st.Message != "the server could not find the requested resource" {
 			t.Errorf("%s: message %q", p, st.Message)

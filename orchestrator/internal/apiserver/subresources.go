@@ -10,6 +10,8 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -85,7 +87,7 @@ func (s *Server) serveStatus(req *request) error {
 	switch req.ri.Verb {
 	case "get":
 		obj := req.res.info.New()
-		if err := s.cfg.Client.Get(ctx, req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: req.query.Get("resourceVersion") == ""}); err != nil {
+		if err := s.cfg.Client.Get(ctx, req.namespace, req.ri.Name, obj, client.GetOptions{Consistent: req.query.Get("resourceVersion") != "0"}); err != nil {
 			return err
 		}
 		s.writeBody(req.w, req.r, http.StatusOK, f, s.typed(obj))
@@ -224,10 +226,7 @@ func (s *Server) serveScale(req *request) error {
 		if err != nil {
 			return err
 		}
-		if err := bodyFormat(req.r.Header.Get("Content-Type")); err != nil {
-			return err
-		}
-		body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+		body, err := s.readObjectBody(req.w, req.r)
 		if err != nil {
 			return err
 		}
@@ -404,3 +403,135 @@ func logOptions(req *request) (LogOptions, error) {
 }
 
 func apiUID(u api.UID) types.UID { return types.UID(u) }
+
+// serveBinding binds a Pod to a Node (POST pods/binding, a Binding body
+// naming the Node as target), through client.Bind at the Pod's current
+// resourceVersion, or the Binding's when it carries one. It answers a
+// Success Status with 201, as kube-apiserver.
+func (s *Server) serveBinding(req *request) error {
+	if req.ri.Verb != "create" {
+		return methodNotAllowed(req.r.Method)
+	}
+	dryRun, manager, err := writeOptions(req.query, "CreateOptions")
+	if err != nil {
+		return err
+	}
+	body, err := s.readObjectBody(req.w, req.r)
+	if err != nil {
+		return err
+	}
+	var b corev1.Binding
+	if err := jsonOrYAML(body, &b); err != nil {
+		return api.NewBadRequest(fmt.Sprintf("the body of the request is not a Binding: %v", err))
+	}
+	var errs api.FieldErrorList
+	if b.Name != "" && b.Name != req.ri.Name {
+		errs = append(errs, api.Invalid(api.NewPath("metadata", "name"), b.Name, "must be the Pod's name, "+req.ri.Name))
+	}
+	if b.Target.Kind != "" && b.Target.Kind != "Node" {
+		errs = append(errs, api.NotSupported(api.NewPath("target", "kind"), b.Target.Kind, "Node"))
+	}
+	if b.Target.Name == "" {
+		errs = append(errs, api.Required(api.NewPath("target", "name"), "the Node to bind to"))
+	}
+	if len(errs) > 0 {
+		return api.NewInvalid("Binding", req.ri.Name, errs)
+	}
+	ctx := req.r.Context()
+	pod := &api.Pod{}
+	if err := s.cfg.Client.Get(ctx, req.namespace, req.ri.Name, pod, client.GetOptions{Consistent: true}); err != nil {
+		return err
+	}
+	if b.UID != "" && string(b.UID) != string(pod.UID) {
+		return api.NewConflict("Pod", req.ri.Name, fmt.Errorf("the Binding's uid %s is not the Pod's, %s", b.UID, pod.UID))
+	}
+	if b.ResourceVersion != "" {
+		pod.ResourceVersion = b.ResourceVersion
+	}
+	if _, err := s.cfg.Client.Bind(ctx, pod, b.Target.Name, client.UpdateOptions{DryRun: dryRun, FieldManager: manager}); err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusCreated, api.Status{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Success", Code: http.StatusCreated})
+	return nil
+}
+
+// serveFinalize ends a Namespace's deletion (PUT namespaces/finalize)
+// through client.RemoveNamespace: the body is the Namespace with no
+// finalizers left in spec.finalizers (what the namespace controller sends
+// once the Namespace is empty), at its resourceVersion if it carries one.
+// Flotilla removes the Namespace then, so a body that keeps finalizers is
+// refused. It answers the last state of the Namespace.
+func (s *Server) serveFinalize(req *request) error {
+	if req.ri.Verb != "update" {
+		return methodNotAllowed(req.r.Method)
+	}
+	f, err := req.format(false)
+	if err != nil {
+		return err
+	}
+	obj, err := s.decodeRequestBody(req)
+	if err != nil {
+		return err
+	}
+	ns, ok := obj.(*api.Namespace)
+	if !ok {
+		return api.NewInternalError(fmt.Errorf("finalize decoded a %T", obj))
+	}
+	if len(ns.Spec.Finalizers) > 0 {
+		return api.NewInvalid("Namespace", ns.Name, api.FieldErrorList{api.Forbidden(api.NewPath("spec", "finalizers"),
+			"finalize removes the Namespace: send it once no finalizers remain")})
+	}
+	out := &api.Namespace{}
+	if err := s.cfg.Client.RemoveNamespace(req.r.Context(), ns.Name, ns.ResourceVersion, out); err != nil {
+		return err
+	}
+	s.writeBody(req.w, req.r, http.StatusOK, f, s.typed(out))
+	return nil
+}
+
+// serveEviction evicts a Pod (POST pods/eviction, a policy/v1 Eviction
+// body, as kubectl drain sends): the Pod is deleted with the Eviction's
+// delete options. Flotilla has no PodDisruptionBudgets, so nothing
+// refuses an eviction (kube-apiserver answers 429 when a budget would be
+// broken). It answers a Success Status with 201, as kube-apiserver.
+func (s *Server) serveEviction(req *request) error {
+	if req.ri.Verb != "create" {
+		return methodNotAllowed(req.r.Method)
+	}
+	dryRun, _, err := writeOptions(req.query, "CreateOptions")
+	if err != nil {
+		return err
+	}
+	body, err := s.readObjectBody(req.w, req.r)
+	if err != nil {
+		return err
+	}
+	var ev policyv1.Eviction
+	if err := jsonOrYAML(body, &ev); err != nil {
+		return api.NewBadRequest(fmt.Sprintf("the body of the request is not an Eviction: %v", err))
+	}
+	if ev.Name != req.ri.Name {
+		return api.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object: %q, %q", req.ri.Name, ev.Name))
+	}
+	o := client.DeleteOptions{DryRun: dryRun}
+	if d := ev.DeleteOptions; d != nil {
+		if d.PropagationPolicy != nil {
+			o.Propagation = api.DeletionPropagation(*d.PropagationPolicy)
+		}
+		if d.Preconditions != nil && d.Preconditions.ResourceVersion != nil {
+			o.ResourceVersion = *d.Preconditions.ResourceVersion
+		}
+		for _, v := range d.DryRun {
+			if v != metav1.DryRunAll {
+				return api.NewInvalid("Eviction.policy", ev.Name, api.FieldErrorList{
+					api.NotSupported(api.NewPath("deleteOptions", "dryRun"), d.DryRun, metav1.DryRunAll)})
+			}
+			o.DryRun = true
+		}
+	}
+	if err := s.cfg.Client.Delete(req.r.Context(), req.namespace, req.ri.Name, &api.Pod{}, o); err != nil {
+		return err
+	}
+	writeJSON(req.w, http.StatusCreated, api.Status{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Success", Code: http.StatusCreated})
+	return nil
+}

@@ -156,3 +156,57 @@ func TestPodLogs(t *testing.T) {
 	ts2 := newTestServer(t, nil)
 	ts2.do("GET", "/api/v1/namespaces/dev/pods/web/log", "").wantStatus(t, 503, api.ReasonServiceUnavailable)
 }
+
+func TestBindingSubresource(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("dev")
+	ts.do("POST", "/api/v1/namespaces/dev/pods", podJSON("dev", "web", nil)).want(t, 201)
+	const path = "/api/v1/namespaces/dev/pods/web/binding"
+	binding := `{"apiVersion":"v1","kind":"Binding","metadata":{"name":"web"},"target":{"kind":"Node","name":"n1"}}`
+	st := ts.do("POST", path, binding).want(t, 201).status(t)
+	if st.Status != "Success" || st.Code != 201 {
+		t.Errorf("binding answered %+v", st)
+	}
+	var pod api.Pod
+	ts.do("GET", "/api/v1/namespaces/dev/pods/web", "").want(t, 200).decode(t, &pod)
+	if pod.Spec.NodeName != "n1" {
+		t.Errorf("nodeName %q", pod.Spec.NodeName)
+	}
+	ts.do("POST", path, binding).wantStatus(t, 409, api.ReasonConflict)
+	ts.do("POST", path, `{"target":{"kind":"Pod","name":""}}`).wantStatus(t, 422, api.ReasonInvalid)
+	ts.do("POST", "/api/v1/namespaces/dev/pods/nope/binding", strings.Replace(binding, `"web"`, `"nope"`, 1)).wantStatus(t, 404, api.ReasonNotFound)
+	ts.do("POST", "/api/v1/namespaces/dev/pods/nope/binding", binding).wantStatus(t, 422, api.ReasonInvalid) // names another Pod
+	ts.do("GET", path, "").wantStatus(t, 405, "MethodNotAllowed")
+}
+
+func TestFinalizeSubresource(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("gone")
+	var ns api.Namespace
+	ts.do("DELETE", "/api/v1/namespaces/gone", "").decode(t, &ns)
+	if ns.DeletionTimestamp == nil {
+		t.Fatalf("namespace deleted at once: %s", mustJSONString(t, ns))
+	}
+	ns.Spec.Finalizers = []string{"kubernetes"}
+	ts.do("PUT", "/api/v1/namespaces/gone/finalize", mustJSONString(t, &ns)).wantStatus(t, 422, api.ReasonInvalid)
+	ns.Spec.Finalizers = nil
+	ts.do("PUT", "/api/v1/namespaces/gone/finalize", mustJSONString(t, &ns)).want(t, 200)
+	ts.do("GET", "/api/v1/namespaces/gone", "").wantStatus(t, 404, api.ReasonNotFound)
+	ts.do("PUT", "/api/v1/namespaces/gone/finalize", mustJSONString(t, &ns)).wantStatus(t, 404, api.ReasonNotFound)
+}
+
+func TestEvictionSubresource(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("dev")
+	ts.do("POST", "/api/v1/namespaces/dev/pods", podJSON("dev", "web", nil)).want(t, 201)
+	const path = "/api/v1/namespaces/dev/pods/web/eviction"
+	ts.do("POST", path, `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"other"}}`).wantStatus(t, 400, api.ReasonBadRequest)
+	ts.do("POST", path+"?dryRun=All", `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web"}}`).want(t, 201)
+	ts.do("GET", "/api/v1/namespaces/dev/pods/web", "").want(t, 200)
+	st := ts.do("POST", path, `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web"},"deleteOptions":{"gracePeriodSeconds":0}}`).want(t, 201).status(t)
+	if st.Status != "Success" {
+		t.Errorf("eviction answered %+v", st)
+	}
+	ts.do("GET", "/api/v1/namespaces/dev/pods/web", "").wantStatus(t, 404, api.ReasonNotFound)
+	ts.do("POST", path, `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web"}}`).wantStatus(t, 404, api.ReasonNotFound)
+}

@@ -36,6 +36,14 @@ func (s *Server) serveWatch(req *request) {
 		fail(err)
 		return
 	}
+	if req.ri.Name != "" {
+		// The legacy watch of one object by path: a watch selecting it.
+		fs := req.query.Get("fieldSelector")
+		if fs != "" {
+			fs += ","
+		}
+		req.query.Set("fieldSelector", fs+"metadata.name="+req.ri.Name)
+	}
 	o, err := req.listOptions()
 	if err != nil {
 		fail(err)

@@ -187,6 +187,30 @@ func TestWatchWithoutResourceVersionStartsWithExisting(t *testing.T) {
 	}
 }
 
+func TestWatchOneObject(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("dev")
+	for _, n := range []string{"a", "b"} {
+		ts.do("POST", "/api/v1/namespaces/dev/pods", podJSON("dev", n, nil)).want(t, 201)
+	}
+	rv := listRV(t, ts, "/api/v1/pods?fieldSelector=metadata.name%3Db") // cluster-wide list by name
+	for _, path := range []string{
+		"/api/v1/namespaces/dev/pods?watch=true&fieldSelector=metadata.name%3Db&resourceVersion=" + rv,
+		"/api/v1/namespaces/dev/pods/b?watch=true&resourceVersion=" + rv,
+		"/api/v1/watch/namespaces/dev/pods/b?resourceVersion=" + rv,
+	} {
+		ws := ts.watch(path)
+		for _, n := range []string{"a", "b"} {
+			ts.do("PATCH", "/api/v1/namespaces/dev/pods/"+n, `{"metadata":{"labels":{"x":"`+strconv.Itoa(len(path))+`"}}}`, "Content-Type", "application/merge-patch+json").want(t, 200)
+		}
+		if ev := ws.next(); ev.Type != "MODIFIED" {
+			t.Fatalf("%s: %s", path, ev.Type)
+		} else if _, name, _ := ev.meta(t); name != "b" {
+			t.Errorf("%s: event for %s", path, name)
+		}
+	}
+}
+
 func TestWatchTooOldIsExpiredEvent(t *testing.T) {
 	store := testutil.StoreWith(t, func(c *raftstore.Config) { c.HistorySize = 4 })
 	ts := newTestServerOn(t, store, nil)

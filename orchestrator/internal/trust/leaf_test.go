@@ -139,3 +139,34 @@ func TestVerifyClient(t *testing.T) {
 	_, err = pool.VerifyClient([]*x509.Certificate{noCN}, t0)
 	wantErr(t, err, ErrInvalidArgument, "no CN")
 }
+
+// TestVerifyClientRemembersOnlyWhatStillHolds: a certificate verified once
+// is not trusted past its expiry, after its revocation, or once its CA is
+// no longer trusted, though its chain is remembered.
+func TestVerifyClientRemembersOnlyWhatStillHolds(t *testing.T) {
+	ca := newCA(t, t0, 0)
+	other := newCA(t, t0, 0)
+	pool := NewPool(ca.Cert())
+	bob, err := ca.IssueClient(ClientRequest{CommonName: "bob", PublicKey: newKey(t).Public(), NotBefore: t0, Validity: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := []*x509.Certificate{bob}
+	for range 2 { // the second is answered from the remembered chain
+		if u, err := pool.VerifyClient(chain, t0); err != nil || u.Name != "bob" {
+			t.Fatalf("bob: %+v, %v", u, err)
+		}
+	}
+	_, err = pool.VerifyClient(chain, t0.Add(2*time.Hour))
+	wantErr(t, err, ErrExpired)
+	pool.SetRevoked([]*big.Int{bob.SerialNumber})
+	_, err = pool.VerifyClient(chain, t0)
+	wantErr(t, err, ErrRevoked)
+	pool.SetRevoked(nil)
+	if _, err := pool.VerifyClient(chain, t0); err != nil {
+		t.Fatalf("bob after the revocation is lifted: %v", err)
+	}
+	pool.SetCAs(other.Cert())
+	_, err = pool.VerifyClient(chain, t0)
+	wantErr(t, err, ErrUnknownAuthority)
+}

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -33,6 +34,11 @@ type poolState struct {
 	cas     []*x509.Certificate
 	roots   *x509.CertPool
 	revoked map[string]bool // serial in lower-case hex
+	// chains remembers certificates whose chain to roots verified, so a
+	// client presenting its certificate on every request (the API server)
+	// costs a hash and a map read rather than a signature check. It
+	// belongs to roots: a new set of CAs starts an empty one.
+	chains *chainCache
 }
 
 // NewPool trusts cas (see SetCAs) and revokes nothing. The zero Pool
@@ -67,7 +73,7 @@ func (p *Pool) SetRevoked(serials []*big.Int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	old := p.load()
-	p.cur.Store(&poolState{cas: old.cas, roots: old.roots, revoked: revoked})
+	p.cur.Store(&poolState{cas: old.cas, roots: old.roots, revoked: revoked, chains: old.chains})
 }
 
 // CAs are the trusted CA certificates, in the order given to SetCAs.
@@ -101,7 +107,7 @@ func (p *Pool) load() *poolState {
 var emptyPool = newPoolState(nil, nil)
 
 func newPoolState(cas []*x509.Certificate, revoked map[string]bool) *poolState {
-	st := &poolState{roots: x509.NewCertPool(), revoked: revoked}
+	st := &poolState{roots: x509.NewCertPool(), revoked: revoked, chains: &chainCache{}}
 	for _, ca := range cas {
 		if ca == nil || !ca.IsCA || !ca.BasicConstraintsValid {
 			continue
@@ -131,12 +137,17 @@ func (st *poolState) verifyLeaf(chain []*x509.Certificate, usage x509.ExtKeyUsag
 	if leaf.IsCA {
 		return nil, fmt.Errorf("%w: %q is a CA certificate, used as a leaf", ErrNotNodeCertificate, cn)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{
-		Roots:       st.roots,
-		CurrentTime: now,
-		KeyUsages:   []x509.ExtKeyUsage{usage},
-	}); err != nil {
-		return nil, st.explain(leaf, usage, now, err)
+	key := chainKey{sum: sha256.Sum256(leaf.Raw), usage: usage}
+	if !st.chains.valid(key, now) {
+		chains, err := leaf.Verify(x509.VerifyOptions{
+			Roots:       st.roots,
+			CurrentTime: now,
+			KeyUsages:   []x509.ExtKeyUsage{usage},
+		})
+		if err != nil {
+			return nil, st.explain(leaf, usage, now, err)
+		}
+		st.chains.add(key, chains)
 	}
 	// crypto/x509 lets a certificate without extended key usage serve any
 	// use; every certificate Issue makes lists its uses, so ask for them.
@@ -206,4 +217,61 @@ func (st *poolState) servingChain(leaf *x509.Certificate) [][]byte {
 		}
 	}
 	return chain
+}
+
+// chainCache remembers verified chains by certificate and usage, with the
+// span of time in which every certificate of one of the chains is valid.
+// It holds at most maxCachedChains entries and starts again when full.
+type chainCache struct {
+	mu sync.Mutex
+	m  map[chainKey]validSpan
+}
+
+type chainKey struct {
+	sum   [sha256.Size]byte
+	usage x509.ExtKeyUsage
+}
+
+type validSpan struct{ notBefore, notAfter time.Time }
+
+const maxCachedChains = 4096
+
+// valid reports whether key's chain verified before and is valid at now.
+func (c *chainCache) valid(key chainKey, now time.Time) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	span, ok := c.m[key]
+	c.mu.Unlock()
+	return ok && !now.Before(span.notBefore) && !now.After(span.notAfter)
+}
+
+// add remembers key's verified chains by the widest span one of them is
+// valid in.
+func (c *chainCache) add(key chainKey, chains [][]*x509.Certificate) {
+	if c == nil || len(chains) == 0 {
+		return
+	}
+	var best validSpan
+	for i, chain := range chains {
+		span := validSpan{notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
+		for _, cert := range chain[1:] {
+			if cert.NotBefore.After(span.notBefore) {
+				span.notBefore = cert.NotBefore
+			}
+			if cert.NotAfter.Before(span.notAfter) {
+				span.notAfter = cert.NotAfter
+			}
+		}
+		if i == 0 || span.notAfter.Sub(span.notBefore) > best.notAfter.Sub(best.notBefore) {
+			best = span
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedChains {
+		c.m = make(map[chainKey]validSpan)
+	}
+	c.m[key] = best
 }

@@ -252,8 +252,13 @@ func (c *Client) ListObjects(ctx context.Context, info api.KindInfo, o client.Li
 	return objs, rev, nil
 }
 
-// encode returns obj's JSON, apiVersion and kind filled in.
-func (c *Client) encode(obj api.Object) ([]byte, error) {
+// encode returns obj's JSON. Unset apiVersion and kind are filled in on
+// obj from its Go type, as the local registry does with what it is
+// given (and obj receives the server's answer anyway).
+func (c *Client) encode(info api.KindInfo, obj api.Object) ([]byte, error) {
+	if tm := obj.GetTypeMeta(); tm.APIVersion == "" && tm.Kind == "" {
+		tm.APIVersion, tm.Kind = info.APIVersion, info.Kind
+	}
 	b, err := c.scheme.EncodeJSON(obj)
 	if err != nil {
 		return nil, api.NewBadRequest(err.Error())
@@ -275,7 +280,7 @@ func (c *Client) Create(ctx context.Context, obj api.Object, o client.CreateOpti
 	if err := client.CheckFieldManager(o.FieldManager); err != nil {
 		return err
 	}
-	b, err := c.encode(obj)
+	b, err := c.encode(info, obj)
 	if err != nil {
 		return err
 	}
@@ -315,7 +320,7 @@ func (c *Client) put(ctx context.Context, obj api.Object, sub string, o client.U
 	if err := client.CheckFieldManager(o.FieldManager); err != nil {
 		return err
 	}
-	b, err := c.encode(obj)
+	b, err := c.encode(info, obj)
 	if err != nil {
 		return err
 	}
@@ -482,7 +487,7 @@ func (c *Client) RemoveNamespace(ctx context.Context, name, rv string, obj *api.
 	ns := &api.Namespace{}
 	ns.Name, ns.ResourceVersion = name, rv
 	ns.Spec.Finalizers = []string{}
-	b, err := c.encode(ns)
+	b, err := c.encode(info, ns)
 	if err != nil {
 		return err
 	}

@@ -45,9 +45,11 @@ type Config struct {
 	// DialTimeout bounds connecting (TCP and TLS handshake) to one
 	// server, after which the next is tried. Zero means 5s.
 	DialTimeout time.Duration
-	// MaxConnsPerServer bounds the connections open to one server.
-	// With HTTP/2 one connection carries many requests at once. Zero
-	// means 8.
+	// MaxConnsPerServer bounds the connections requests open to one
+	// server, and those kept idle. With HTTP/2 one connection carries
+	// many requests at once. Watches use connections of their own (one
+	// HTTP/2 connection carries them all), not bounded by it. Zero means
+	// 8.
 	MaxConnsPerServer int
 	// IdleConnTimeout closes a connection unused for this long. Zero
 	// means 90s.

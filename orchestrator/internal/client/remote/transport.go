@@ -49,11 +49,13 @@ func (r request) idempotent() bool {
 // transport sends requests to the servers, failing over between them.
 type transport struct {
 	servers []*url.URL
-	http    *http.Client
-	token   string
-	agent   string
-	timeout time.Duration
-	log     *zap.Logger
+	// http sends requests, watchHTTP watches.
+	http      *http.Client
+	watchHTTP *http.Client
+	token     string
+	agent     string
+	timeout   time.Duration
+	log       *zap.Logger
 	// current is the index of the server that last answered.
 	current atomic.Int32
 }
@@ -77,36 +79,44 @@ func newTransport(cfg Config) (*transport, error) {
 		tlsConf.Certificates = []tls.Certificate{*cfg.Certificate}
 	}
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
-	rt := &http.Transport{
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     tlsConf,
-		TLSHandshakeTimeout: cfg.DialTimeout,
-		ForceAttemptHTTP2:   true,
-		MaxConnsPerHost:     cfg.MaxConnsPerServer,
-		MaxIdleConnsPerHost: cfg.MaxConnsPerServer,
-		MaxIdleConns:        cfg.MaxConnsPerServer * len(servers),
-		IdleConnTimeout:     cfg.IdleConnTimeout,
-		// A proxy from the environment is not what a cluster's own
-		// client certificate is meant for.
-		Proxy: nil,
-	}
-	return &transport{
-		servers: servers,
-		http: &http.Client{
-			Transport: rt,
+	newClient := func(maxConns int) *http.Client {
+		return &http.Client{
+			Transport: &http.Transport{
+				DialContext:         dialer.DialContext,
+				TLSClientConfig:     tlsConf,
+				TLSHandshakeTimeout: cfg.DialTimeout,
+				ForceAttemptHTTP2:   true,
+				MaxConnsPerHost:     maxConns,
+				MaxIdleConnsPerHost: cfg.MaxConnsPerServer,
+				MaxIdleConns:        cfg.MaxConnsPerServer * len(servers),
+				IdleConnTimeout:     cfg.IdleConnTimeout,
+				// A proxy from the environment is not what a cluster's
+				// own client certificate is meant for.
+				Proxy: nil,
+			},
 			// Kubernetes does not redirect API calls; following one
 			// would send credentials elsewhere.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		token:   cfg.BearerToken,
-		agent:   cfg.UserAgent,
-		timeout: cfg.Timeout,
-		log:     cfg.Logger,
+		}
+	}
+	return &transport{
+		servers: servers,
+		http:    newClient(cfg.MaxConnsPerServer),
+		// Watches have connections of their own, not bounded: each holds
+		// a stream for as long as it lasts (a whole connection should a
+		// server speak only HTTP/1.1), and a bounded pool of them would
+		// make requests wait for watches to end.
+		watchHTTP: newClient(0),
+		token:     cfg.BearerToken,
+		agent:     cfg.UserAgent,
+		timeout:   cfg.Timeout,
+		log:       cfg.Logger,
 	}, nil
 }
 
 func (t *transport) close() {
 	t.http.CloseIdleConnections()
+	t.watchHTTP.CloseIdleConnections()
 }
 
 // send sends r to the current server, and to the next ones in turn while
@@ -171,6 +181,9 @@ func (t *transport) sendTo(ctx context.Context, server *url.URL, r request) (*ht
 	req.Header.Set("User-Agent", t.agent)
 	if t.token != "" {
 		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	if r.watch {
+		return t.watchHTTP.Do(req)
 	}
 	return t.http.Do(req)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func streamer(lines []string, hold bool) func(w http.ResponseWriter, r *http.Req
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
 		for _, l := range lines {
 			_, _ = fmt.Fprintln(w, l)
 			w.(http.Flusher).Flush()
@@ -169,5 +171,44 @@ func TestWatchRefused(t *testing.T) {
 	}
 	if s.count() != n {
 		t.Error("a malformed resourceVersion was sent")
+	}
+}
+
+// TestWatchesDoNotStarveRequests: on a server speaking only HTTP/1.1,
+// where each watch holds a connection, open watches beyond
+// MaxConnsPerServer do not keep requests waiting.
+func TestWatchesDoNotStarveRequests(t *testing.T) {
+	s := &server{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("watch") == "true" {
+			streamer(nil, true)(w, r)
+			return
+		}
+		echo(w, r)
+	}))
+	s.StartTLS() // no EnableHTTP2: HTTP/1.1 only
+	t.Cleanup(s.Close)
+	c, err := New(Config{
+		Servers: []string{s.URL}, RootCAs: s.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs,
+		MaxConnsPerServer: 1, Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Were requests and watches to share the one connection, the second
+	// watch would wait for it until this deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info := mustKind(t, c, &api.ConfigMap{})
+	for range 3 {
+		w, err := c.Watch(ctx, info, client.ListOptions{ResourceVersion: "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+	}
+	if err := c.Get(ctx, "ns", "cm", &api.ConfigMap{}, client.GetOptions{}); err != nil {
+		t.Fatalf("a Get beside 3 watches with one connection per server for requests: %v", err)
 	}
 }
