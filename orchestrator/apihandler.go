@@ -19,18 +19,17 @@ import (
 // client, client certificates of the cluster CA and the token file,
 // the OpenAPI v2 and v3 documents of the scheme, Kubernetes' table
 // columns, pod logs from the Pod's node, readiness from the Raft store,
-// and the node authorizer, which confines agent-only nodes' certificates
-// to what their agent needs (every other authenticated user is an
-// administrator until RBAC lands).
+// and Kubernetes' Node,RBAC authorization: the node authorizer confines
+// agent-only nodes' certificates to what their agent needs, and RBAC
+// decides for everybody else (deny by default; system:masters, the admin
+// kubeconfig's group, and server certificates may do everything).
 func (c *Cluster) apiHandler() (http.Handler, error) {
-	z, err := nodeauth.New(nodeauth.Config{Client: c.reg})
-	if err != nil {
-		return nil, fmt.Errorf("orchestrator: API server: %w", err)
-	}
+	z := c.userAuthz
 	srv, err := apiserver.New(apiserver.Config{
 		Client:        nodeauth.Restrict(c.reg),
 		Authenticator: authn.New(authn.Config{Pool: c.api.pool, Tokens: c.api.tokens}),
 		Authorizer:    z,
+		CreateOnly:    c.authz.Reviews(z),
 		Tables:        tables.New(),
 		OpenAPI:       &lazyOpenAPI{c: c},
 		Logs:          podLogs{c},

@@ -171,8 +171,20 @@ func TestAPIServerOverHTTPS(t *testing.T) {
 	}
 	code, body := get(t, admin, list, "")
 	wantNamespaces("admin certificate on a follower", code, body)
+	// The token's user may do nothing until a binding lets them (RBAC,
+	// deny by default).
 	code, body = get(t, anon, list, "good-token")
-	wantNamespaces("token from the token file", code, body)
+	if want := `namespaces is forbidden: User \"bob\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope`; code != http.StatusForbidden || !strings.Contains(body, want) {
+		t.Errorf("token without a binding: %d %s; want 403 %s", code, body, want)
+	}
+	if err := tc.Client().Create(context.Background(), &orchestrator.ClusterRoleBinding{ObjectMeta: orchestrator.ObjectMeta{Name: "devs-view"},
+		RoleRef:  orchestrator.RoleRef{Kind: "ClusterRole", Name: "view"},
+		Subjects: []orchestrator.Subject{{Kind: "Group", Name: "devs"}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the devs' binding on "+tc.NodeName(follower), func() bool { code, _ = get(t, anon, list, "good-token"); return code == 200 })
+	code, body = get(t, anon, list, "good-token")
+	wantNamespaces("token from the token file, bound to view", code, body)
 	assertUnauthorized := func(what string, c *http.Client, token string) {
 		t.Helper()
 		code, body := get(t, c, list, token)

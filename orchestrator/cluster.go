@@ -6,16 +6,20 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/flotilla-io/flotilla/autopilot"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/agent"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/nodeauth"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/rbac"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 )
@@ -43,7 +47,13 @@ type Cluster struct {
 	gosp  *membership.Membership
 	pilot *autopilot.Autopilot
 	reg   *registry.Registry
-	api   *apiState // nil unless Config.APIAddress is set
+	// authz is RBAC over this node's registry: the API's authorizer
+	// (behind the node authorizer), ClientAs's and the escalation check's.
+	authz *rbac.Authorizer
+	// userAuthz is what the API and ClientAs authorize with: the node
+	// authorizer, then authz (Kubernetes' Node,RBAC).
+	userAuthz *nodeauth.Authorizer
+	api       *apiState // nil unless Config.APIAddress is set
 	// unreadable reports the stored objects reads leave out.
 	unreadable *unreadableReporter
 	// agentOnly is set on an agent-only node (Config.Role RoleAgent),
@@ -100,9 +110,24 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	c.store = store
 	c.unreadable = newUnreadableReporter(cfg.NodeName, c.log.Named("registry"))
-	if c.reg, err = registry.New(store, registry.Config{Limits: cfg.Limits.registry(), OnUnreadable: c.unreadable.report}); err != nil {
+	// Escalation prevention judges writes of roles and bindings by API
+	// users (and ClientAs users); it needs the authorizer, which needs the
+	// registry, so it learns of it right after.
+	escalation := &rbac.Escalation{}
+	if c.reg, err = registry.New(store, registry.Config{Limits: cfg.Limits.registry(), OnUnreadable: c.unreadable.report,
+		Admission: append(registry.DefaultAdmission(), escalation)}); err != nil {
 		_ = store.Shutdown(context.Background()) // releases its metrics
 		return nil, fmt.Errorf("orchestrator: registry: %w", err)
+	}
+	if c.authz, err = rbac.New(rbac.Config{Client: c.reg, SuperGroups: []string{rbac.GroupMasters, trust.GroupServers},
+		Logger: c.log}); err != nil {
+		_ = store.Shutdown(context.Background())
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	escalation.Authorizer = c.authz
+	if c.userAuthz, err = nodeauth.New(nodeauth.Config{Client: c.reg, Next: c.authz}); err != nil {
+		_ = store.Shutdown(context.Background())
+		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
 	if err := c.unreadable.register(cfg.Registerer); err != nil {
 		_ = store.Shutdown(context.Background())
@@ -242,6 +267,7 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		go func() { defer c.wg.Done(); c.keepTrust(runCtx) }()
 	}
 	c.wg.Go(func() { c.unreadable.rec.Run(runCtx) })
+	c.wg.Go(func() { c.authz.Run(runCtx) })
 	if c.api != nil {
 		h, err := c.apiHandler()
 		if err != nil {
@@ -293,6 +319,9 @@ func (c *Cluster) leadership(ctx context.Context) {
 			c.log.Info("controllers starting", zap.Uint64("term", term))
 			go func() {
 				defer close(done)
+				var policy sync.WaitGroup
+				defer policy.Wait()
+				policy.Go(func() { c.ensurePolicy(mctx, fenced) })
 				controller.Run(mctx, controller.Config{
 					Client: fenced, NodeName: c.cfg.NodeName,
 					NodeMonitorGracePeriod: c.timing.NodeMonitorGracePeriod,
@@ -311,6 +340,23 @@ func (c *Cluster) leadership(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		}
+	}
+}
+
+// ensurePolicy writes RBAC's built-in roles and bindings, retrying until
+// it succeeds or ctx (the leader's term) ends.
+func (c *Cluster) ensurePolicy(ctx context.Context, cl client.Interface) {
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := rbac.EnsureBootstrapPolicy(ctx, cl)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		c.log.Warn("writing the built-in RBAC roles failed; retrying", zap.Error(err), zap.Duration("backoff", wait))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
 		}
 	}
 }

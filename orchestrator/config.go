@@ -151,9 +151,10 @@ type Config struct {
 	// every request must authenticate with a client certificate of the
 	// cluster CA (CN user, O groups, revoked serials refused) or a bearer
 	// token of APITokenFile — there is no anonymous access, except to
-	// /healthz, /livez and /readyz. Until RBAC lands, every authenticated
-	// user is an administrator: hand out certificates and tokens
-	// accordingly.
+	// /healthz, /livez and /readyz. Authorization is RBAC, deny by
+	// default: a user may do what their bindings grant and nothing else;
+	// the admin kubeconfig's group system:masters may do everything (see
+	// "RBAC" in the package doc).
 	//
 	// On in-memory test networks (no cluster trust) the API still uses a
 	// cluster CA: the servers make one and keep it in the cluster state,

@@ -188,8 +188,48 @@
 //     bearer token from Config.APITokenFile (kube-apiserver's CSV token
 //     file). Admin certificates are listed by Cluster.Certificates and
 //     revoked by Cluster.RevokeCertificate like node certificates.
-//   - Until RBAC lands, every authenticated user is an administrator:
-//     give out certificates and tokens accordingly.
+//   - Authorization is Kubernetes' Node,RBAC, deny by default: a user
+//     may do only what a RoleBinding or ClusterRoleBinding grants them
+//     (rbac.authorization.k8s.io/v1, below). The admin kubeconfig's
+//     group, system:masters, may do everything; so may server
+//     certificates (flotilla:servers, the control plane); agent-only
+//     nodes' certificates get only what their agent needs (the node
+//     authorizer). Refusals are 403 Status errors in Kubernetes' words.
+//
+// # RBAC
+//
+// Roles, ClusterRoles, RoleBindings and ClusterRoleBindings are served
+// like every kind (kubectl get/apply/describe work on them) and decide
+// every API request, with Kubernetes' matching: rules add up; verbs,
+// apiGroups and resources take "*"; "pods/log" names a subresource and
+// "*/status" every status; resourceNames narrow a rule to named objects;
+// non-resource URLs ("/healthz", "/api/*") only in ClusterRoles. Subjects
+// are users, groups and ServiceAccounts (system:serviceaccount:<ns>:<name>).
+// A binding's roleRef cannot change; ClusterRole aggregation is refused
+// (not supported yet).
+//
+// The leader writes Kubernetes' built-in ClusterRoles at start, annotated
+// rbac.authorization.kubernetes.io/autoupdate "true" (set it to "false"
+// before changing one, or the leader restores it): cluster-admin (bound to
+// system:masters), admin, edit and view (to bind in a namespace),
+// system:basic-user, system:discovery and system:public-info-viewer
+// (bound to every authenticated user: discovery, /version, kubectl auth
+// can-i and whoami).
+//
+// Escalation prevention: an API user (or a ClientAs Client) may create or
+// update a Role only with permissions they hold, and bind a role only if
+// they hold its permissions, unless they have the verb escalate (on roles)
+// or bind (on the role) — Kubernetes' rule and message. kubectl auth can-i
+// (SelfSubjectAccessReview, SubjectAccessReview) and kubectl auth whoami
+// (SelfSubjectReview) work.
+//
+// Client() is the embedding program itself and stays all-powerful.
+// ClientAs(user, groups...) returns a Client that is authorized like an
+// API request of that user, for programs acting for their own users and
+// for tests of a policy. Decisions come from in-memory caches kept
+// current by watches (about 6 µs p99 with 1,000 roles and 1,000
+// bindings); a binding takes effect on each server within a moment of
+// being written.
 //
 // In-process test clusters on in-memory networks have no cluster trust,
 // but their API still uses TLS and client certificates: the servers make
@@ -197,8 +237,7 @@
 // orchestratortest.WithAPI turns the API on for every node of a test
 // cluster (TestCluster.APIAddr, TestCluster.Kubeconfig).
 //
-// Not served yet: exec, attach and port-forward; RBAC and admission
-// webhooks; ServiceAccount tokens, OIDC and impersonation; API
+// Not served yet: exec, attach and port-forward; admission webhooks; ServiceAccount tokens, OIDC and impersonation; API
 // aggregation and CRDs.
 //
 // # How a write flows
@@ -311,7 +350,8 @@
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.
-//   - No quota, RBAC or admission webhooks; a Namespace's spec.finalizers
+//   - No quota or admission webhooks; no impersonation or ClusterRole
+//     aggregation; a Namespace's spec.finalizers
 //     are stored but not used; StatefulSets, Jobs, Services and
 //     Secrets are later kinds.
 package orchestrator

@@ -8,11 +8,27 @@ import "github.com/flotilla-io/flotilla/orchestrator/api"
 // Affinity holds scheduling constraints.
 type Affinity = api.Affinity
 
+// AggregationRule of a ClusterRole.
+type AggregationRule = api.AggregationRule
+
 // AttachedVolume is a volume attached to a node.
 type AttachedVolume = api.AttachedVolume
 
 // Capabilities adds and drops Linux capabilities.
 type Capabilities = api.Capabilities
+
+// ClusterRole grants rules cluster-wide (through a ClusterRoleBinding) or
+// within one namespace (through a RoleBinding).
+type ClusterRole = api.ClusterRole
+
+// ClusterRoleBinding grants a ClusterRole's rules to subjects everywhere.
+type ClusterRoleBinding = api.ClusterRoleBinding
+
+// ClusterRoleBindingList is a list of ClusterRoleBindings.
+type ClusterRoleBindingList = api.ClusterRoleBindingList
+
+// ClusterRoleList is a list of ClusterRoles.
+type ClusterRoleList = api.ClusterRoleList
 
 // CompletionMode says how the Pods of a Job are told apart.
 type CompletionMode = api.CompletionMode
@@ -459,6 +475,9 @@ type PodStatus = api.PodStatus
 // PodTemplateSpec is the Pod a workload controller creates.
 type PodTemplateSpec = api.PodTemplateSpec
 
+// PolicyRule grants verbs on resources or on non-resource URLs.
+type PolicyRule = api.PolicyRule
+
 // PreferredSchedulingTerm is a weighted soft node constraint.
 type PreferredSchedulingTerm = api.PreferredSchedulingTerm
 
@@ -531,6 +550,22 @@ type ResourceRequirements = api.ResourceRequirements
 // RestartPolicy says when the agent restarts a Pod's exited containers.
 type RestartPolicy = api.RestartPolicy
 
+// Role grants rules within its namespace.
+type RBACRole = api.Role
+
+// RoleBinding grants a Role or ClusterRole's rules to subjects within the
+// binding's namespace.
+type RoleBinding = api.RoleBinding
+
+// RoleBindingList is a list of RoleBindings.
+type RoleBindingList = api.RoleBindingList
+
+// RoleList is a list of Roles.
+type RBACRoleList = api.RoleList
+
+// RoleRef names the role a binding grants; immutable.
+type RoleRef = api.RoleRef
+
 // RollingUpdateDaemonSet bounds a rolling update.
 type RollingUpdateDaemonSet = api.RollingUpdateDaemonSet
 
@@ -586,6 +621,9 @@ type StatusError = api.StatusError
 
 // StatusReason says why a request failed, with Kubernetes' values.
 type StatusReason = api.StatusReason
+
+// Subject is who a binding grants a role to.
+type Subject = api.Subject
 
 // Sysctl is one namespaced kernel parameter.
 type Sysctl = api.Sysctl
@@ -975,6 +1013,9 @@ const (
 	PullIfNotPresent = api.PullIfNotPresent
 )
 
+// RbacV1 is the API version of the RBAC kinds.
+const RbacV1 = api.RbacV1
+
 // Status reasons.
 const (
 	ReasonUnknown            = api.ReasonUnknown
@@ -1076,6 +1117,26 @@ const (
 const (
 	URISchemeHTTP  = api.URISchemeHTTP
 	URISchemeHTTPS = api.URISchemeHTTPS
+)
+
+// RBAC verbs, resources and names with a meaning of their own.
+const (
+	// VerbAll matches every verb, APIGroupAll every group, ResourceAll every
+	// resource and NonResourceAll every path in a PolicyRule.
+	VerbAll        = api.VerbAll
+	APIGroupAll    = api.APIGroupAll
+	ResourceAll    = api.ResourceAll
+	NonResourceAll = api.NonResourceAll
+	// AutoUpdateAnnotation marks the built-in roles and bindings the leader
+	// keeps current at start (Kubernetes' bootstrap policy).
+	AutoUpdateAnnotation = api.AutoUpdateAnnotation
+	// GroupName of rbac.authorization.k8s.io, the apiGroup of a roleRef and of
+	// User and Group subjects.
+	RbacGroupName = api.RbacGroupName
+	// Subject kinds.
+	UserKind           = api.UserKind
+	GroupKind          = api.GroupKind
+	ServiceAccountKind = api.ServiceAccountKind
 )
 
 // ErrMergePatch is wrapped by the errors of MergePatch and

@@ -9,21 +9,26 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // k8sKinds maps every built-in kind to the Kubernetes Go type it mirrors,
 // so that tests can hold our types against k8s.io/api's.
 var k8sKinds = map[string]func() any{
-	"Namespace":  func() any { return &corev1.Namespace{} },
-	"Node":       func() any { return &corev1.Node{} },
-	"Pod":        func() any { return &corev1.Pod{} },
-	"ConfigMap":  func() any { return &corev1.ConfigMap{} },
-	"Event":      func() any { return &corev1.Event{} },
-	"Deployment": func() any { return &appsv1.Deployment{} },
-	"ReplicaSet": func() any { return &appsv1.ReplicaSet{} },
-	"Job":        func() any { return &batchv1.Job{} },
-	"DaemonSet":  func() any { return &appsv1.DaemonSet{} },
-	"Lease":      func() any { return &coordinationv1.Lease{} },
+	"Namespace":          func() any { return &corev1.Namespace{} },
+	"Node":               func() any { return &corev1.Node{} },
+	"Pod":                func() any { return &corev1.Pod{} },
+	"ConfigMap":          func() any { return &corev1.ConfigMap{} },
+	"Event":              func() any { return &corev1.Event{} },
+	"Deployment":         func() any { return &appsv1.Deployment{} },
+	"ReplicaSet":         func() any { return &appsv1.ReplicaSet{} },
+	"Job":                func() any { return &batchv1.Job{} },
+	"DaemonSet":          func() any { return &appsv1.DaemonSet{} },
+	"Role":               func() any { return &rbacv1.Role{} },
+	"ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
+	"RoleBinding":        func() any { return &rbacv1.RoleBinding{} },
+	"ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+	"Lease":              func() any { return &coordinationv1.Lease{} },
 }
 
 // k8sTypeFor returns a new value of the Kubernetes type of kind, failing

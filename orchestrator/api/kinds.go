@@ -482,3 +482,195 @@ func (l *LeaseList) SetItems(items []Object) error {
 	l.Items = out
 	return nil
 }
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *Role) DeepCopy() *Role {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *Role) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *RoleList) DeepCopy() *RoleList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *RoleList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *RoleList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *Role.
+func (l *RoleList) SetItems(items []Object) error {
+	out := make([]Role, len(items))
+	for i, it := range items {
+		o, ok := it.(*Role)
+		if !ok || o == nil {
+			return fmt.Errorf("api: RoleList.SetItems: item %d is %T, want *Role", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *ClusterRole) DeepCopy() *ClusterRole {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *ClusterRole) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *ClusterRoleList) DeepCopy() *ClusterRoleList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *ClusterRoleList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *ClusterRoleList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *ClusterRole.
+func (l *ClusterRoleList) SetItems(items []Object) error {
+	out := make([]ClusterRole, len(items))
+	for i, it := range items {
+		o, ok := it.(*ClusterRole)
+		if !ok || o == nil {
+			return fmt.Errorf("api: ClusterRoleList.SetItems: item %d is %T, want *ClusterRole", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *RoleBinding) DeepCopy() *RoleBinding {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *RoleBinding) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *RoleBindingList) DeepCopy() *RoleBindingList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *RoleBindingList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *RoleBindingList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *RoleBinding.
+func (l *RoleBindingList) SetItems(items []Object) error {
+	out := make([]RoleBinding, len(items))
+	for i, it := range items {
+		o, ok := it.(*RoleBinding)
+		if !ok || o == nil {
+			return fmt.Errorf("api: RoleBindingList.SetItems: item %d is %T, want *RoleBinding", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}
+
+// DeepCopy returns an independent copy of o (nil for nil).
+func (o *ClusterRoleBinding) DeepCopy() *ClusterRoleBinding {
+	if o == nil {
+		return nil
+	}
+	c := Clone(*o)
+	return &c
+}
+
+// DeepCopyObject implements [Object].
+func (o *ClusterRoleBinding) DeepCopyObject() Object { return o.DeepCopy() }
+
+// DeepCopy returns an independent copy of l (nil for nil).
+func (l *ClusterRoleBindingList) DeepCopy() *ClusterRoleBindingList {
+	if l == nil {
+		return nil
+	}
+	c := Clone(*l)
+	return &c
+}
+
+// DeepCopyList implements [ObjectList].
+func (l *ClusterRoleBindingList) DeepCopyList() ObjectList { return l.DeepCopy() }
+
+// GetItems implements [ObjectList]; the elements point into l.Items.
+func (l *ClusterRoleBindingList) GetItems() []Object {
+	out := make([]Object, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
+}
+
+// SetItems implements [ObjectList]. It returns an error, leaving l
+// unchanged, if an item is not a *ClusterRoleBinding.
+func (l *ClusterRoleBindingList) SetItems(items []Object) error {
+	out := make([]ClusterRoleBinding, len(items))
+	for i, it := range items {
+		o, ok := it.(*ClusterRoleBinding)
+		if !ok || o == nil {
+			return fmt.Errorf("api: ClusterRoleBindingList.SetItems: item %d is %T, want *ClusterRoleBinding", i, it)
+		}
+		out[i] = *o
+	}
+	l.Items = out
+	return nil
+}

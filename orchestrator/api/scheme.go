@@ -295,5 +295,19 @@ func builtinKinds() []KindInfo {
 		{APIVersion: CoordinationV1, Kind: "Lease", Resource: "leases", Namespaced: true,
 			New:     func() Object { return &Lease{TypeMeta: TypeMeta{CoordinationV1, "Lease"}} },
 			NewList: func() ObjectList { return &LeaseList{TypeMeta: TypeMeta{CoordinationV1, "LeaseList"}} }},
+		{APIVersion: RbacV1, Kind: "Role", Resource: "roles", Namespaced: true,
+			New:     func() Object { return &Role{TypeMeta: TypeMeta{RbacV1, "Role"}} },
+			NewList: func() ObjectList { return &RoleList{TypeMeta: TypeMeta{RbacV1, "RoleList"}} }},
+		{APIVersion: RbacV1, Kind: "ClusterRole", Resource: "clusterroles",
+			New:     func() Object { return &ClusterRole{TypeMeta: TypeMeta{RbacV1, "ClusterRole"}} },
+			NewList: func() ObjectList { return &ClusterRoleList{TypeMeta: TypeMeta{RbacV1, "ClusterRoleList"}} }},
+		{APIVersion: RbacV1, Kind: "RoleBinding", Resource: "rolebindings", Namespaced: true,
+			New:     func() Object { return &RoleBinding{TypeMeta: TypeMeta{RbacV1, "RoleBinding"}} },
+			NewList: func() ObjectList { return &RoleBindingList{TypeMeta: TypeMeta{RbacV1, "RoleBindingList"}} }},
+		{APIVersion: RbacV1, Kind: "ClusterRoleBinding", Resource: "clusterrolebindings",
+			New: func() Object { return &ClusterRoleBinding{TypeMeta: TypeMeta{RbacV1, "ClusterRoleBinding"}} },
+			NewList: func() ObjectList {
+				return &ClusterRoleBindingList{TypeMeta: TypeMeta{RbacV1, "ClusterRoleBindingList"}}
+			}},
 	}
 }

@@ -78,6 +78,16 @@ var smpOriginals = map[string]string{
 	  "spec":{"selector":{"matchLabels":{"app":"web"}},
 	    "template":{"metadata":{"labels":{"app":"web"}},"spec":%[2]s}},
 	  "status":{"desiredNumberScheduled":1,"conditions":%[3]s}}`,
+	"Role": `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":%[1]s,
+	  "rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]}`,
+	"ClusterRole": `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":%[1]s,
+	  "rules":[{"verbs":["get"],"nonResourceURLs":["/healthz"]}]}`,
+	"RoleBinding": `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":%[1]s,
+	  "subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}],
+	  "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"r"}}`,
+	"ClusterRoleBinding": `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":%[1]s,
+	  "subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"devs"}],
+	  "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"}}`,
 }
 
 // podSpecPath is where each kind keeps its PodSpec, outermost first.
@@ -165,10 +175,14 @@ var kindPatches = map[string][]smpCase{
 		{"selector replaced member", `{"spec":{"selector":{"matchLabels":{"app":"web","x":"y"}}}}`},
 		{"template label", `{"spec":{"template":{"metadata":{"labels":{"v":"2"}}}}}`},
 	},
-	"ReplicaSet": {{"replicas", `{"spec":{"replicas":0}}`}},
-	"Job":        {{"parallelism", `{"spec":{"parallelism":3}}`}},
-	"DaemonSet":  {{"minReadySeconds", `{"spec":{"minReadySeconds":10}}`}},
-	"Lease":      {{"renewed", `{"spec":{"renewTime":"2024-01-02T15:04:15.654321Z","holderIdentity":"n2"}}`}},
+	"ReplicaSet":         {{"replicas", `{"spec":{"replicas":0}}`}},
+	"Job":                {{"parallelism", `{"spec":{"parallelism":3}}`}},
+	"DaemonSet":          {{"minReadySeconds", `{"spec":{"minReadySeconds":10}}`}},
+	"Role":               {{"rules replaced", `{"rules":[{"verbs":["list"],"apiGroups":["apps"],"resources":["deployments"]}]}`}},
+	"ClusterRole":        {{"rules replaced", `{"rules":[{"verbs":["*"],"apiGroups":["*"],"resources":["*"]}]}`}},
+	"RoleBinding":        {{"subjects replaced", `{"subjects":[{"kind":"ServiceAccount","name":"default","namespace":"ns"}]}`}},
+	"ClusterRoleBinding": {{"subjects replaced", `{"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"bob"}]}`}},
+	"Lease":              {{"renewed", `{"spec":{"renewTime":"2024-01-02T15:04:15.654321Z","holderIdentity":"n2"}}`}},
 }
 
 // casesFor returns every patch case for kind.
@@ -179,7 +193,9 @@ func casesFor(kind string) []smpCase {
 			cases = append(cases, smpCase{"podspec " + c.name, nest(p, c.patch)})
 		}
 	}
-	if kind != "ConfigMap" && kind != "Event" && kind != "Lease" {
+	switch kind {
+	case "ConfigMap", "Event", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+	default:
 		cases = append(cases, conditionPatches...)
 	}
 	return append(cases, kindPatches[kind]...)

@@ -17,7 +17,7 @@
 // From the non-test files of package api, types.go re-exports under the
 // same name:
 //   - every exported type, as an alias (type Pod = api.Pod), generic types
-//     with their type parameters;
+//     with their type parameters, under the name Renamed gives if any;
 //   - every exported constant, except those in Excluded;
 //   - every exported variable named Err… (the sentinel errors that
 //     errors.Is checks); other variables are not copied, since a copy
@@ -62,6 +62,15 @@ const APIImportPath = "github.com/flotilla-io/flotilla/orchestrator/api"
 var Excluded = map[string]string{
 	"Int":    "IntOrStringType's values: orchestrator.Int would read as a type of its own; use api.Int",
 	"String": "IntOrStringType's values: orchestrator.String would read as a type of its own; use api.String",
+}
+
+// Renamed gives the types of package api that types.go re-exports under
+// another name, because package orchestrator uses theirs for something
+// else: orchestrator.Role is a node's role (server or agent), so RBAC's
+// Role is orchestrator.RBACRole (and its list RBACRoleList, to match).
+var Renamed = map[string]string{
+	"Role":     "RBACRole",
+	"RoleList": "RBACRoleList",
 }
 
 // Generate returns the source of types.go for the package api in apiDir,
@@ -156,7 +165,11 @@ func (g *gen) typeAlias(t *doc.Type) error {
 	g.printf("\n")
 	g.comment("", t.Doc)
 	if spec.TypeParams == nil {
-		g.printf("type %s = api.%s\n", t.Name, t.Name)
+		name := t.Name
+		if r, ok := Renamed[name]; ok {
+			name = r
+		}
+		g.printf("type %s = api.%s\n", name, t.Name)
 		return nil
 	}
 	inParams := map[string]bool{}

@@ -75,6 +75,10 @@ type Config struct {
 	// is capped at twice WatchTimeout. 0: DefaultWatchTimeout. Negative is
 	// invalid.
 	WatchTimeout time.Duration
+	// CreateOnly are virtual resources served besides the scheme's kinds
+	// (access reviews, SelfSubjectReview), authorized like the others
+	// (verb create). nil: none.
+	CreateOnly []CreateOnly
 	// BookmarkInterval is how often a watch with allowWatchBookmarks=true
 	// is sent a BOOKMARK event. 0: DefaultBookmarkInterval. Negative is
 	// invalid.
@@ -115,6 +119,11 @@ func (c Config) Validate() error {
 	}
 	if c.BookmarkInterval < 0 {
 		errs = append(errs, errors.New("apiserver: Config.BookmarkInterval must not be negative"))
+	}
+	for i, co := range c.CreateOnly {
+		if err := co.validate(i); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -166,6 +175,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, protobuf: pb}
 	s.resources = buildResources(cfg.Client.Scheme(), cfg.Logs != nil)
+	if err := addCreateOnly(s.resources, cfg.CreateOnly); err != nil {
+		return nil, err
+	}
 	s.discovery = buildDiscovery(s.resources)
 	return s, nil
 }

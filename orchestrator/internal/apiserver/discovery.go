@@ -50,7 +50,7 @@ func buildDiscovery(rs map[groupVersionResource]*resource) *discovery {
 		}
 		list.APIResources = append(list.APIResources, metav1.APIResource{
 			Name: res.info.Resource, SingularName: res.singular, Namespaced: res.info.Namespaced,
-			Kind: res.info.Kind, Verbs: resourceVerbs, ShortNames: res.info.ShortNames, Categories: res.categories,
+			Kind: res.info.Kind, Verbs: res.verbs(), ShortNames: res.info.ShortNames, Categories: res.categories,
 		})
 		scope := apidiscoveryv2.ScopeCluster
 		if res.info.Namespaced {
@@ -61,7 +61,7 @@ func buildDiscovery(rs map[groupVersionResource]*resource) *discovery {
 			ResponseKind:     &metav1.GroupVersionKind{Group: res.group, Version: res.version, Kind: res.info.Kind},
 			Scope:            scope,
 			SingularResource: res.singular,
-			Verbs:            resourceVerbs,
+			Verbs:            res.verbs(),
 			ShortNames:       res.info.ShortNames,
 			Categories:       res.categories,
 		}

@@ -73,7 +73,8 @@ spec:
 	kubectl(false, "Server Version: v1.32.0-flotilla", "version")
 	kubectl(false, "namespace/default created", "create", "namespace", "default") // a protobuf body
 	kubectl(false, "deployment.apps/gen created", "create", "deployment", "gen", "--image=nginx", "--replicas=2")
-	kubectl(false, "deployments   deploy       apps/v1                  true         Deployment", "api-resources")
+	kubectl(false, "deployments           deploy       apps/v1                        true         Deployment", "api-resources")
+	kubectl(false, "rolebindings                       rbac.authorization.k8s.io/v1   true         RoleBinding", "api-resources")
 	// OpenAPI is another seam (nil here): client-side validation is off.
 	kubectl(false, "deployment.apps/web created", "apply", "--validate=false", "-f", web)
 	kubectl(false, "deployment.apps/web scaled", "scale", "deploy/web", "--replicas=4")

@@ -53,6 +53,10 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, ri reques
 		s.writeError(w, r, notFoundPath())
 		return
 	}
+	if res.createOnly != nil {
+		s.serveCreateOnly(req)
+		return
+	}
 	if ri.Verb == "watch" && ri.Subresource == "" {
 		s.serveWatch(req)
 		return

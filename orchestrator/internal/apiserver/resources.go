@@ -33,7 +33,19 @@ type resource struct {
 	// categories: "all" for Pods and kinds with a Pod template
 	// (workloads), as kubectl get all expects.
 	categories []string
+	// createOnly is set for a virtual resource of Config.CreateOnly.
+	createOnly *CreateOnly
 }
+
+// verbs returns what discovery lists for res.
+func (res *resource) verbs() []string {
+	if res.createOnly != nil {
+		return []string{"create"}
+	}
+	return resourceVerbs
+}
+
+func lower(s string) string { return strings.ToLower(s) }
 
 var (
 	podTemplateType   = reflect.TypeFor[api.PodTemplateSpec]()

@@ -10,10 +10,20 @@ func description(key string) string {
 		return "Affinity holds scheduling constraints."
 	case "Affinity.PodAffinity":
 		return "PodAffinity and PodAntiAffinity are refused as not supported yet: the scheduler does not place Pods by other Pods yet."
+	case "AggregationRule":
+		return "AggregationRule of a ClusterRole. Flotilla refuses it (Forbidden: not supported yet); the type is here so that manifests carrying it decode and get that clear error."
 	case "AttachedVolume":
 		return "AttachedVolume is a volume attached to a node."
 	case "Capabilities":
 		return "Capabilities adds and drops Linux capabilities."
+	case "ClusterRole":
+		return "ClusterRole grants rules cluster-wide (through a ClusterRoleBinding) or within one namespace (through a RoleBinding)."
+	case "ClusterRoleBinding":
+		return "ClusterRoleBinding grants a ClusterRole's rules to subjects everywhere."
+	case "ClusterRoleBindingList":
+		return "ClusterRoleBindingList is a list of ClusterRoleBindings."
+	case "ClusterRoleList":
+		return "ClusterRoleList is a list of ClusterRoles."
 	case "CompletionMode":
 		return "CompletionMode says how the Pods of a Job are told apart."
 	case "ConditionStatus":
@@ -610,6 +620,18 @@ func description(key string) string {
 		return "ObservedGeneration is the metadata.generation the status reflects."
 	case "PodTemplateSpec":
 		return "PodTemplateSpec is the Pod a workload controller creates."
+	case "PolicyRule":
+		return "PolicyRule grants verbs on resources or on non-resource URLs."
+	case "PolicyRule.APIGroups":
+		return "APIGroups of the resources; \"\" is the core group, \"*\" every group."
+	case "PolicyRule.NonResourceURLs":
+		return "NonResourceURLs: paths such as \"/healthz\" or \"/api/*\" (a trailing \"*\" matches every path with that prefix). Only in ClusterRoles, and never with Resources."
+	case "PolicyRule.ResourceNames":
+		return "ResourceNames, when set, limit the rule to objects of these names."
+	case "PolicyRule.Resources":
+		return "Resources the rule applies to: \"pods\", \"pods/log\", \"*\", \"*/status\"."
+	case "PolicyRule.Verbs":
+		return "Verbs the rule grants: get, list, create, ... or \"*\". Required."
 	case "PreferredSchedulingTerm":
 		return "PreferredSchedulingTerm is a weighted soft node constraint."
 	case "Probe":
@@ -676,6 +698,18 @@ func description(key string) string {
 		return "ResourceRequirements holds a container's requests and limits. A request must not exceed the limit of the same resource."
 	case "RestartPolicy":
 		return "RestartPolicy says when the agent restarts a Pod's exited containers."
+	case "Role":
+		return "Role grants rules within its namespace."
+	case "RoleBinding":
+		return "RoleBinding grants a Role or ClusterRole's rules to subjects within the binding's namespace."
+	case "RoleBindingList":
+		return "RoleBindingList is a list of RoleBindings."
+	case "RoleList":
+		return "RoleList is a list of Roles."
+	case "RoleRef":
+		return "RoleRef names the role a binding grants; immutable."
+	case "RoleRef.Kind":
+		return "Kind is Role (RoleBindings only) or ClusterRole."
 	case "RollingUpdateDaemonSet":
 		return "RollingUpdateDaemonSet bounds a rolling update. Values are counts or percentages of the Nodes that should run the Pod; exactly one of them must be non-zero."
 	case "RollingUpdateDaemonSet.MaxSurge":
@@ -732,6 +766,14 @@ func description(key string) string {
 		return "StatusError is the typed error of every API operation. Test it with the predicates (IsNotFound, IsInvalid, ...), which see through wrapping."
 	case "StatusReason":
 		return "StatusReason says why a request failed, with Kubernetes' values."
+	case "Subject":
+		return "Subject is who a binding grants a role to."
+	case "Subject.APIGroup":
+		return "APIGroup is rbac.authorization.k8s.io for User and Group, \"\" for ServiceAccount (defaulted so)."
+	case "Subject.Kind":
+		return "Kind is User, Group or ServiceAccount."
+	case "Subject.Namespace":
+		return "Namespace of a ServiceAccount; must be empty for users and groups."
 	case "Sysctl":
 		return "Sysctl is one namespaced kernel parameter."
 	case "TCPSocketAction":
@@ -798,10 +840,20 @@ func kubernetesName(key string) string {
 	switch key {
 	case "Affinity":
 		return "io.k8s.api.core.v1.Affinity"
+	case "AggregationRule":
+		return "io.k8s.api.rbac.v1.AggregationRule"
 	case "AttachedVolume":
 		return "io.k8s.api.core.v1.AttachedVolume"
 	case "Capabilities":
 		return "io.k8s.api.core.v1.Capabilities"
+	case "ClusterRole":
+		return "io.k8s.api.rbac.v1.ClusterRole"
+	case "ClusterRoleBinding":
+		return "io.k8s.api.rbac.v1.ClusterRoleBinding"
+	case "ClusterRoleBindingList":
+		return "io.k8s.api.rbac.v1.ClusterRoleBindingList"
+	case "ClusterRoleList":
+		return "io.k8s.api.rbac.v1.ClusterRoleList"
 	case "ConfigMap":
 		return "io.k8s.api.core.v1.ConfigMap"
 	case "ConfigMapEnvSource":
@@ -1012,6 +1064,8 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.PodStatus"
 	case "PodTemplateSpec":
 		return "io.k8s.api.core.v1.PodTemplateSpec"
+	case "PolicyRule":
+		return "io.k8s.api.rbac.v1.PolicyRule"
 	case "PreferredSchedulingTerm":
 		return "io.k8s.api.core.v1.PreferredSchedulingTerm"
 	case "Probe":
@@ -1036,6 +1090,16 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.ResourceFieldSelector"
 	case "ResourceRequirements":
 		return "io.k8s.api.core.v1.ResourceRequirements"
+	case "Role":
+		return "io.k8s.api.rbac.v1.Role"
+	case "RoleBinding":
+		return "io.k8s.api.rbac.v1.RoleBinding"
+	case "RoleBindingList":
+		return "io.k8s.api.rbac.v1.RoleBindingList"
+	case "RoleList":
+		return "io.k8s.api.rbac.v1.RoleList"
+	case "RoleRef":
+		return "io.k8s.api.rbac.v1.RoleRef"
 	case "RollingUpdateDaemonSet":
 		return "io.k8s.api.apps.v1.RollingUpdateDaemonSet"
 	case "RollingUpdateDeployment":
@@ -1062,6 +1126,8 @@ func kubernetesName(key string) string {
 		return "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause"
 	case "StatusDetails":
 		return "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails"
+	case "Subject":
+		return "io.k8s.api.rbac.v1.Subject"
 	case "Sysctl":
 		return "io.k8s.api.core.v1.Sysctl"
 	case "TCPSocketAction":
@@ -1094,9 +1160,15 @@ func kubernetesName(key string) string {
 // listType, listMapKey (comma-separated) or mapType) of an api struct field.
 func marker(key string) string {
 	switch key {
+	case "AggregationRule.ClusterRoleSelectors+listType":
+		return "atomic"
 	case "Capabilities.Add+listType":
 		return "atomic"
 	case "Capabilities.Drop+listType":
+		return "atomic"
+	case "ClusterRole.Rules+listType":
+		return "atomic"
+	case "ClusterRoleBinding.Subjects+listType":
 		return "atomic"
 	case "ConfigMapProjection.Items+listType":
 		return "atomic"
@@ -1272,12 +1344,26 @@ func marker(key string) string {
 		return "ip"
 	case "PodStatus.PodIPs+listType":
 		return "map"
+	case "PolicyRule.APIGroups+listType":
+		return "atomic"
+	case "PolicyRule.NonResourceURLs+listType":
+		return "atomic"
+	case "PolicyRule.ResourceNames+listType":
+		return "atomic"
+	case "PolicyRule.Resources+listType":
+		return "atomic"
+	case "PolicyRule.Verbs+listType":
+		return "atomic"
 	case "ProjectedVolumeSource.Sources+listType":
 		return "atomic"
 	case "ReplicaSetStatus.Conditions+listMapKey":
 		return "type"
 	case "ReplicaSetStatus.Conditions+listType":
 		return "map"
+	case "Role.Rules+listType":
+		return "atomic"
+	case "RoleBinding.Subjects+listType":
+		return "atomic"
 	case "SecretProjection.Items+listType":
 		return "atomic"
 	case "SecretVolumeSource.Items+listType":

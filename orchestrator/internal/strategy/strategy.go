@@ -170,6 +170,10 @@ func Builtin() []Registration {
 		{api.BatchV1, "Job", jobStrategy{}},
 		{api.AppsV1, "DaemonSet", daemonSetStrategy{}},
 		{api.CoordinationV1, "Lease", leaseStrategy{}},
+		{api.RbacV1, "Role", roleStrategy{}},
+		{api.RbacV1, "ClusterRole", clusterRoleStrategy{}},
+		{api.RbacV1, "RoleBinding", roleBindingStrategy{}},
+		{api.RbacV1, "ClusterRoleBinding", clusterRoleBindingStrategy{}},
 	}
 }
 

@@ -187,7 +187,7 @@ func TestDeletionAndStatus(t *testing.T) {
 		switch info.Kind {
 		case "Namespace":
 			wantDeletion = DeleteByFinalize
-		case "ConfigMap", "Event", "Lease":
+		case "ConfigMap", "Event", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 			wantStatus = false
 		}
 		if st.Deletion() != wantDeletion {

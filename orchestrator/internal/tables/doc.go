@@ -14,7 +14,8 @@
 //     deterministic in tests).
 //
 // Kinds with their own columns: Pod, Deployment, ReplicaSet, DaemonSet,
-// Job, Node, Namespace, Event, ConfigMap. Every other kind gets NAME and
+// Job, Node, Namespace, Event, ConfigMap, Role, ClusterRole, RoleBinding,
+// ClusterRoleBinding. Every other kind gets NAME and
 // AGE.
 //
 // # What it does not do

@@ -163,7 +163,27 @@ var printers = map[string]printer{
 		col("Holder", "string", "The identity of the current holder of the lease."),
 		colAge,
 	}, row: leaseRow},
+	"Role":               {columns: roleColumns, row: roleRow},
+	"ClusterRole":        {columns: roleColumns, row: roleRow},
+	"RoleBinding":        {columns: bindingColumns, row: bindingRow},
+	"ClusterRoleBinding": {columns: bindingColumns, row: bindingRow},
 }
+
+// The columns of roles and bindings, as kube-apiserver's printers.
+var (
+	roleColumns = []metav1.TableColumnDefinition{
+		colName,
+		col("Created At", "date", metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"]),
+	}
+	bindingColumns = []metav1.TableColumnDefinition{
+		colName,
+		col("Role", "string", "Role of the binding."),
+		colAge,
+		wide("Users", "string", "Users in the binding."),
+		wide("Groups", "string", "Groups in the binding."),
+		wide("ServiceAccounts", "string", "ServiceAccounts in the binding."),
+	}
+)
 
 var genericPrinter = printer{columns: []metav1.TableColumnDefinition{colName, colAge}, row: func(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
 	return []any{obj.GetName(), age(obj.GetObjectMeta().CreationTimestamp, now)}, nil, nil
@@ -442,4 +462,44 @@ func eventRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition,
 		source += ", " + instance
 	}
 	return []any{last, e.Type, e.Reason, target, e.InvolvedObject.FieldPath, source, strings.TrimSpace(e.Message), first, int64(count), e.Name}, nil, nil
+}
+
+// roleRow is a Role's or ClusterRole's row: its name and creation time in
+// RFC 3339, UTC.
+func roleRow(obj api.Object, _ time.Time) ([]any, []metav1.TableRowCondition, error) {
+	switch obj.(type) {
+	case *api.Role, *api.ClusterRole:
+	default:
+		return nil, nil, wrongKind("Role", obj)
+	}
+	created := obj.GetObjectMeta().CreationTimestamp
+	return []any{obj.GetName(), created.UTC().Format(time.RFC3339)}, nil, nil
+}
+
+// bindingRow is a RoleBinding's or ClusterRoleBinding's row: ROLE is
+// Kind/name, and service accounts are namespace:name.
+func bindingRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
+	var ref api.RoleRef
+	var subjects []api.Subject
+	switch b := obj.(type) {
+	case *api.RoleBinding:
+		ref, subjects = b.RoleRef, b.Subjects
+	case *api.ClusterRoleBinding:
+		ref, subjects = b.RoleRef, b.Subjects
+	default:
+		return nil, nil, wrongKind("RoleBinding", obj)
+	}
+	var users, groups, sas []string
+	for _, s := range subjects {
+		switch s.Kind {
+		case api.UserKind:
+			users = append(users, s.Name)
+		case api.GroupKind:
+			groups = append(groups, s.Name)
+		case api.ServiceAccountKind:
+			sas = append(sas, s.Namespace+":"+s.Name)
+		}
+	}
+	return []any{obj.GetName(), ref.Kind + "/" + ref.Name, age(obj.GetObjectMeta().CreationTimestamp, now),
+		strings.Join(users, ", "), strings.Join(groups, ", "), strings.Join(sas, ", ")}, nil, nil
 }

@@ -198,6 +198,16 @@ func TestWorkloads(t *testing.T) {
 			Status: api.DaemonSetStatus{DesiredNumberScheduled: 3, CurrentNumberScheduled: 3, NumberReady: 2, UpdatedNumberScheduled: 3, NumberAvailable: 2}},
 		&api.DaemonSet{ObjectMeta: meta("anywhere", time.Minute), Spec: api.DaemonSetSpec{Selector: sel, Template: tmpl}},
 	))
+	golden(t, "roles", convert(t, "Role", &api.Role{ObjectMeta: meta("pod-reader", 2*time.Hour)}))
+	golden(t, "clusterroles", convert(t, "ClusterRole", &api.ClusterRole{ObjectMeta: meta("view", 30*24*time.Hour)}))
+	subjects := []api.Subject{{Kind: "User", Name: "alice"}, {Kind: "User", Name: "bob"}, {Kind: "Group", Name: "devs"},
+		{Kind: "ServiceAccount", Namespace: "ci", Name: "builder"}}
+	golden(t, "rolebindings", convert(t, "RoleBinding",
+		&api.RoleBinding{ObjectMeta: meta("read-pods", 5*time.Minute), RoleRef: api.RoleRef{Kind: "Role", Name: "pod-reader"}, Subjects: subjects},
+		&api.RoleBinding{ObjectMeta: meta("nobody", time.Hour), RoleRef: api.RoleRef{Kind: "ClusterRole", Name: "edit"}}))
+	golden(t, "clusterrolebindings", convert(t, "ClusterRoleBinding",
+		&api.ClusterRoleBinding{ObjectMeta: meta("cluster-admin", 3*24*time.Hour), RoleRef: api.RoleRef{Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects: []api.Subject{{Kind: "Group", Name: "system:masters"}}}))
 	job := func(name string, mod func(*api.Job)) *api.Job {
 		j := &api.Job{ObjectMeta: meta(name, 20*time.Minute), Spec: api.JobSpec{Template: tmpl, Selector: sel}}
 		mod(j)

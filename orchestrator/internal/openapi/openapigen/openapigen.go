@@ -50,6 +50,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -66,16 +67,20 @@ var apiPath = reflect.TypeFor[api.Pod]().PkgPath()
 // it mirrors. Generate fails for a served kind missing here.
 func kubernetesTypes() map[string][2]any {
 	return map[string][2]any{
-		"Namespace":  {corev1.Namespace{}, corev1.NamespaceList{}},
-		"Node":       {corev1.Node{}, corev1.NodeList{}},
-		"Pod":        {corev1.Pod{}, corev1.PodList{}},
-		"ConfigMap":  {corev1.ConfigMap{}, corev1.ConfigMapList{}},
-		"Event":      {corev1.Event{}, corev1.EventList{}},
-		"Deployment": {appsv1.Deployment{}, appsv1.DeploymentList{}},
-		"ReplicaSet": {appsv1.ReplicaSet{}, appsv1.ReplicaSetList{}},
-		"Job":        {batchv1.Job{}, batchv1.JobList{}},
-		"DaemonSet":  {appsv1.DaemonSet{}, appsv1.DaemonSetList{}},
-		"Lease":      {coordinationv1.Lease{}, coordinationv1.LeaseList{}},
+		"Namespace":          {corev1.Namespace{}, corev1.NamespaceList{}},
+		"Node":               {corev1.Node{}, corev1.NodeList{}},
+		"Pod":                {corev1.Pod{}, corev1.PodList{}},
+		"ConfigMap":          {corev1.ConfigMap{}, corev1.ConfigMapList{}},
+		"Event":              {corev1.Event{}, corev1.EventList{}},
+		"Deployment":         {appsv1.Deployment{}, appsv1.DeploymentList{}},
+		"ReplicaSet":         {appsv1.ReplicaSet{}, appsv1.ReplicaSetList{}},
+		"Job":                {batchv1.Job{}, batchv1.JobList{}},
+		"DaemonSet":          {appsv1.DaemonSet{}, appsv1.DaemonSetList{}},
+		"Role":               {rbacv1.Role{}, rbacv1.RoleList{}},
+		"ClusterRole":        {rbacv1.ClusterRole{}, rbacv1.ClusterRoleList{}},
+		"RoleBinding":        {rbacv1.RoleBinding{}, rbacv1.RoleBindingList{}},
+		"ClusterRoleBinding": {rbacv1.ClusterRoleBinding{}, rbacv1.ClusterRoleBindingList{}},
+		"Lease":              {coordinationv1.Lease{}, coordinationv1.LeaseList{}},
 	}
 }
 
