@@ -8,20 +8,23 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 // k8sKinds maps every built-in kind to the Kubernetes Go type it mirrors,
 // so that tests can hold our types against k8s.io/api's.
 var k8sKinds = map[string]func() any{
-	"Namespace":  func() any { return &corev1.Namespace{} },
-	"Node":       func() any { return &corev1.Node{} },
-	"Pod":        func() any { return &corev1.Pod{} },
-	"ConfigMap":  func() any { return &corev1.ConfigMap{} },
-	"Event":      func() any { return &corev1.Event{} },
-	"Deployment": func() any { return &appsv1.Deployment{} },
-	"ReplicaSet": func() any { return &appsv1.ReplicaSet{} },
-	"Job":        func() any { return &batchv1.Job{} },
-	"DaemonSet":  func() any { return &appsv1.DaemonSet{} },
+	"Namespace":     func() any { return &corev1.Namespace{} },
+	"Node":          func() any { return &corev1.Node{} },
+	"Pod":           func() any { return &corev1.Pod{} },
+	"ConfigMap":     func() any { return &corev1.ConfigMap{} },
+	"Event":         func() any { return &corev1.Event{} },
+	"Deployment":    func() any { return &appsv1.Deployment{} },
+	"ReplicaSet":    func() any { return &appsv1.ReplicaSet{} },
+	"Job":           func() any { return &batchv1.Job{} },
+	"DaemonSet":     func() any { return &appsv1.DaemonSet{} },
+	"Service":       func() any { return &corev1.Service{} },
+	"EndpointSlice": func() any { return &discoveryv1.EndpointSlice{} },
 }
 
 // k8sTypeFor returns a new value of the Kubernetes type of kind, failing

@@ -255,6 +255,8 @@ const (
 	CoreV1  = "v1"
 	AppsV1  = "apps/v1"
 	BatchV1 = "batch/v1"
+	// DiscoveryV1 is the group/version of EndpointSlices.
+	DiscoveryV1 = "discovery.k8s.io/v1"
 )
 
 // builtinKinds is the table to extend when adding a kind: write its types,
@@ -290,5 +292,11 @@ func builtinKinds() []KindInfo {
 		{APIVersion: AppsV1, Kind: "DaemonSet", Resource: "daemonsets", ShortNames: []string{"ds"}, Namespaced: true,
 			New:     func() Object { return &DaemonSet{TypeMeta: TypeMeta{AppsV1, "DaemonSet"}} },
 			NewList: func() ObjectList { return &DaemonSetList{TypeMeta: TypeMeta{AppsV1, "DaemonSetList"}} }},
+		{APIVersion: CoreV1, Kind: "Service", Resource: "services", ShortNames: []string{"svc"}, Namespaced: true,
+			New:     func() Object { return &Service{TypeMeta: TypeMeta{CoreV1, "Service"}} },
+			NewList: func() ObjectList { return &ServiceList{TypeMeta: TypeMeta{CoreV1, "ServiceList"}} }},
+		{APIVersion: DiscoveryV1, Kind: "EndpointSlice", Resource: "endpointslices", Namespaced: true,
+			New:     func() Object { return &EndpointSlice{TypeMeta: TypeMeta{DiscoveryV1, "EndpointSlice"}} },
+			NewList: func() ObjectList { return &EndpointSliceList{TypeMeta: TypeMeta{DiscoveryV1, "EndpointSliceList"}} }},
 	}
 }

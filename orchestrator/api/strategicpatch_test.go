@@ -76,6 +76,14 @@ var smpOriginals = map[string]string{
 	  "spec":{"selector":{"matchLabels":{"app":"web"}},
 	    "template":{"metadata":{"labels":{"app":"web"}},"spec":%[2]s}},
 	  "status":{"desiredNumberScheduled":1,"conditions":%[3]s}}`,
+	"Service": `{"apiVersion":"v1","kind":"Service","metadata":%[1]s,
+	  "spec":{"type":"NodePort","selector":{"app":"web"},"clusterIP":"10.96.0.10","clusterIPs":["10.96.0.10"],
+	    "ports":[{"name":"http","protocol":"TCP","port":80,"targetPort":"http","nodePort":30080},
+	             {"name":"dns","protocol":"UDP","port":53,"targetPort":5353,"nodePort":30053}]},
+	  "status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.1"}]}}}`,
+	"EndpointSlice": `{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":%[1]s,
+	  "addressType":"IPv4","ports":[{"name":"http","protocol":"TCP","port":8080}],
+	  "endpoints":[{"addresses":["10.244.0.5"],"conditions":{"ready":true},"nodeName":"n1"}]}`,
 }
 
 // podSpecPath is where each kind keeps its PodSpec, outermost first.
@@ -166,6 +174,12 @@ var kindPatches = map[string][]smpCase{
 	"ReplicaSet": {{"replicas", `{"spec":{"replicas":0}}`}},
 	"Job":        {{"parallelism", `{"spec":{"parallelism":3}}`}},
 	"DaemonSet":  {{"minReadySeconds", `{"spec":{"minReadySeconds":10}}`}},
+	"Service": {
+		{"port changed by merge key", `{"spec":{"ports":[{"port":80,"targetPort":8080}]}}`},
+		{"port added", `{"spec":{"ports":[{"name":"https","port":443}]}}`},
+		{"selector member removed", `{"spec":{"selector":{"app":null,"tier":"web"}}}`},
+	},
+	"EndpointSlice": {{"endpoints replaced", `{"endpoints":[{"addresses":["10.244.0.6"]}]}`}},
 }
 
 // casesFor returns every patch case for kind.
@@ -176,7 +190,7 @@ func casesFor(kind string) []smpCase {
 			cases = append(cases, smpCase{"podspec " + c.name, nest(p, c.patch)})
 		}
 	}
-	if kind != "ConfigMap" && kind != "Event" {
+	if kind != "ConfigMap" && kind != "Event" && kind != "Service" && kind != "EndpointSlice" {
 		cases = append(cases, conditionPatches...)
 	}
 	return append(cases, kindPatches[kind]...)

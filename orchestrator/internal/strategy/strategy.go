@@ -169,6 +169,8 @@ func Builtin() []Registration {
 		{api.AppsV1, "ReplicaSet", replicaSetStrategy{}},
 		{api.BatchV1, "Job", jobStrategy{}},
 		{api.AppsV1, "DaemonSet", daemonSetStrategy{}},
+		{api.CoreV1, "Service", serviceStrategy{ranges: DefaultServiceRanges()}},
+		{api.DiscoveryV1, "EndpointSlice", endpointSliceStrategy{}},
 	}
 }
 
