@@ -15,6 +15,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/strategy"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
 )
@@ -99,7 +100,8 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	c.store = store
 	c.unreadable = newUnreadableReporter(cfg.NodeName, c.log.Named("registry"))
-	if c.reg, err = registry.New(store, registry.Config{Limits: cfg.Limits.registry(), OnUnreadable: c.unreadable.report}); err != nil {
+	if c.reg, err = registry.New(store, registry.Config{Limits: cfg.Limits.registry(), OnUnreadable: c.unreadable.report,
+		Strategies: strategy.WithServiceRanges(strategy.Builtin(), cfg.serviceRanges())}); err != nil {
 		_ = store.Shutdown(context.Background()) // releases its metrics
 		return nil, fmt.Errorf("orchestrator: registry: %w", err)
 	}
