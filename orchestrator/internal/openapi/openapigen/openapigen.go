@@ -49,6 +49,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -65,15 +66,17 @@ var apiPath = reflect.TypeFor[api.Pod]().PkgPath()
 // it mirrors. Generate fails for a served kind missing here.
 func kubernetesTypes() map[string][2]any {
 	return map[string][2]any{
-		"Namespace":  {corev1.Namespace{}, corev1.NamespaceList{}},
-		"Node":       {corev1.Node{}, corev1.NodeList{}},
-		"Pod":        {corev1.Pod{}, corev1.PodList{}},
-		"ConfigMap":  {corev1.ConfigMap{}, corev1.ConfigMapList{}},
-		"Event":      {corev1.Event{}, corev1.EventList{}},
-		"Deployment": {appsv1.Deployment{}, appsv1.DeploymentList{}},
-		"ReplicaSet": {appsv1.ReplicaSet{}, appsv1.ReplicaSetList{}},
-		"Job":        {batchv1.Job{}, batchv1.JobList{}},
-		"DaemonSet":  {appsv1.DaemonSet{}, appsv1.DaemonSetList{}},
+		"Namespace":     {corev1.Namespace{}, corev1.NamespaceList{}},
+		"Node":          {corev1.Node{}, corev1.NodeList{}},
+		"Pod":           {corev1.Pod{}, corev1.PodList{}},
+		"ConfigMap":     {corev1.ConfigMap{}, corev1.ConfigMapList{}},
+		"Event":         {corev1.Event{}, corev1.EventList{}},
+		"Deployment":    {appsv1.Deployment{}, appsv1.DeploymentList{}},
+		"ReplicaSet":    {appsv1.ReplicaSet{}, appsv1.ReplicaSetList{}},
+		"Job":           {batchv1.Job{}, batchv1.JobList{}},
+		"DaemonSet":     {appsv1.DaemonSet{}, appsv1.DaemonSetList{}},
+		"Service":       {corev1.Service{}, corev1.ServiceList{}},
+		"EndpointSlice": {discoveryv1.EndpointSlice{}, discoveryv1.EndpointSliceList{}},
 	}
 }
 
