@@ -76,7 +76,9 @@ func TestValidateService(t *testing.T) {
 			s.Spec.Type, s.Spec.ClusterIP, s.Spec.ClusterIPs, s.Spec.ExternalTrafficPolicy = api.ServiceTypeNodePort, "None", []string{"None"}, api.ServiceTrafficPolicyCluster
 		}, "spec.clusterIPs[0]", "may not be set to 'None' for NodePort services"},
 		{"ExternalName without a name", func(s *api.Service) { s.Spec = api.ServiceSpec{Type: api.ServiceTypeExternalName} }, "spec.externalName", "Required value"},
-		{"invalid ExternalName", func(s *api.Service) { s.Spec = api.ServiceSpec{Type: api.ServiceTypeExternalName, ExternalName: "db_1.example.com"} },
+		{"invalid ExternalName", func(s *api.Service) {
+			s.Spec = api.ServiceSpec{Type: api.ServiceTypeExternalName, ExternalName: "db_1.example.com"}
+		},
 			"spec.externalName", "RFC 1123 subdomain"},
 		{"ExternalName with a clusterIP", func(s *api.Service) {
 			s.Spec = api.ServiceSpec{Type: api.ServiceTypeExternalName, ExternalName: "db.example.com", ClusterIP: "10.96.0.5"}
