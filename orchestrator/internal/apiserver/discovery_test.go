@@ -27,7 +27,7 @@ func TestLegacyDiscovery(t *testing.T) {
 	for _, g := range groups.Groups {
 		names[g.Name] = g.PreferredVersion.GroupVersion
 	}
-	if names["apps"] != "apps/v1" || names["batch"] != "batch/v1" || len(names) != 2 {
+	if names["apps"] != "apps/v1" || names["batch"] != "batch/v1" || names["discovery.k8s.io"] != "discovery.k8s.io/v1" || len(names) != 3 {
 		t.Errorf("/apis groups %v", names)
 	}
 	var group metav1.APIGroup

@@ -63,6 +63,7 @@ func Builtin() []Registration {
 		addDeploymentController,
 		addJobController,
 		addDaemonSetController,
+		addEndpointSliceController,
 		addNodeLifecycle,
 		addPodGC,
 		addNamespaceController,
