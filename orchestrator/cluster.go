@@ -323,6 +323,7 @@ func (c *Cluster) leadership(ctx context.Context) {
 					EventTTL:               c.cfg.EventTTL,
 					JobBackoff:             c.timing.JobBackoff,
 					MaxJobBackoff:          c.timing.MaxJobBackoff,
+					APIServices:            c.apiServices(),
 					Logger:                 c.log.Named("controller"),
 					Metrics:                c.metrics,
 				})

@@ -2,7 +2,10 @@ package orchestrator
 
 import (
 	"fmt"
+	"net/netip"
+	"net/url"
 
+	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/strategy"
 )
 
@@ -39,4 +42,35 @@ func (c Config) validateServiceRanges() []error {
 		errs = append(errs, fmt.Errorf("orchestrator: Config.%w", err))
 	}
 	return errs
+}
+
+// kubernetesServiceIP is the `kubernetes` Service's address: the first
+// address of the service range, which is never allocated dynamically.
+func (c Config) kubernetesServiceIP() netip.Addr {
+	return c.serviceRanges().CIDR.Masked().Addr().Next()
+}
+
+// apiServices is what the leader's controllers need to keep the
+// `kubernetes` Service, or nil when this node serves no API.
+func (c *Cluster) apiServices() *controller.APIServices {
+	if c.cfg.APIAddress == "" {
+		return nil
+	}
+	return &controller.APIServices{ClusterIP: c.cfg.kubernetesServiceIP(), Servers: c.apiServerAddrs}
+}
+
+// apiServerAddrs returns the API addresses of the live servers that have
+// an IP address (a server whose API host is a name is left out).
+func (c *Cluster) apiServerAddrs() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, s := range c.apiServers() {
+		u, err := url.Parse(s.url)
+		if err != nil {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(u.Host); err == nil {
+			out = append(out, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		}
+	}
+	return out
 }

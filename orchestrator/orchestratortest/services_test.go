@@ -3,6 +3,7 @@ package orchestratortest_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +27,11 @@ func serviceSlices(t *testing.T, cl orchestrator.Client, name string) (map[strin
 	eps := map[string]orchestrator.Endpoint{}
 	for _, s := range l.Items {
 		for _, ep := range s.Endpoints {
-			eps[ep.TargetRef.Name] = ep
+			if ep.TargetRef != nil {
+				eps[ep.TargetRef.Name] = ep
+			} else {
+				eps[ep.Addresses[0]] = ep
+			}
 		}
 	}
 	return eps, l.Items
@@ -211,4 +216,45 @@ func TestLoadBalancerIngress(t *testing.T) {
 		}
 		return slices.Equal(got, want)
 	})
+}
+
+// TestKubernetesService: with the API served, the leader keeps the
+// `kubernetes` Service at the range's first address with a slice of the
+// servers' API addresses; kubectl lists Services and EndpointSlices.
+func TestKubernetesService(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 2, orchestratortest.WithAPI())
+	cl := c.Client()
+	ctx := context.Background()
+	var want []string
+	for i := range 2 {
+		want = append(want, c.APIAddr(i))
+	}
+	slices.Sort(want)
+	var svc orchestrator.Service
+	c.Eventually(10*time.Second, "the kubernetes Service and its slices", func() bool {
+		if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "kubernetes"}, &svc); err != nil {
+			return false
+		}
+		_, sl := serviceSlices(t, cl, "kubernetes")
+		var got []string
+		for _, s := range sl {
+			for _, ep := range s.Endpoints {
+				got = append(got, fmt.Sprintf("%s:%d", ep.Addresses[0], *s.Ports[0].Port))
+			}
+		}
+		slices.Sort(got)
+		return slices.Equal(got, want)
+	})
+	if svc.Spec.ClusterIP != "10.96.0.1" || svc.Spec.Ports[0].Port != 443 || len(svc.Spec.Selector) != 0 {
+		t.Errorf("kubernetes Service: %+v", svc.Spec)
+	}
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Log("kubectl not installed: its part is not run")
+		return
+	}
+	out, err := exec.Command("kubectl", "--kubeconfig", c.Kubeconfig(t), "--request-timeout=20s", "get", "svc,endpointslices", "-n", "default").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "service/kubernetes") || !strings.Contains(string(out), "10.96.0.1") ||
+		!strings.Contains(string(out), "443/TCP") || !strings.Contains(string(out), "endpointslice.discovery.k8s.io/kubernetes") {
+		t.Errorf("kubectl get svc,endpointslices: %v\n%s", err, out)
+	}
 }
