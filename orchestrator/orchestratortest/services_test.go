@@ -3,6 +3,7 @@ package orchestratortest_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os/exec"
 	"slices"
 	"strings"
@@ -173,10 +174,14 @@ func TestEndpointSlices(t *testing.T) {
 	})
 }
 
-// TestLoadBalancerIngress: a LoadBalancer Service gets node ports and the
-// nodes' addresses in its status.
+// TestLoadBalancerIngress: a LoadBalancer Service gets a node port and a
+// cluster IP from the configured ranges and the nodes' addresses in its
+// status.
 func TestLoadBalancerIngress(t *testing.T) {
-	c := orchestratortest.NewCluster(t, 2)
+	c := orchestratortest.NewCluster(t, 2, orchestratortest.WithConfig(func(_ int, cfg *orchestrator.Config) {
+		cfg.ServiceCIDR = netip.MustParsePrefix("172.20.0.0/24")
+		cfg.NodePortRange = orchestrator.PortRange{First: 20000, Last: 20010}
+	}))
 	cl := c.Client()
 	ctx := context.Background()
 	svc := &orchestrator.Service{ObjectMeta: orchestrator.ObjectMeta{Name: "lb", Namespace: "default"},
@@ -185,8 +190,9 @@ func TestLoadBalancerIngress(t *testing.T) {
 	if err := cl.Create(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
-	if np := svc.Spec.Ports[0].NodePort; np < 30000 || np > 32767 {
-		t.Fatalf("nodePort %d", np)
+	if np, ip := svc.Spec.Ports[0].NodePort, netip.MustParseAddr(svc.Spec.ClusterIP); np < 20000 || np > 20010 ||
+		!netip.MustParsePrefix("172.20.0.0/24").Contains(ip) {
+		t.Fatalf("nodePort %d, clusterIP %s: want them from 20000-20010 and 172.20.0.0/24", np, ip)
 	}
 	var nodes orchestrator.NodeList
 	if err := cl.List(ctx, &nodes); err != nil {
