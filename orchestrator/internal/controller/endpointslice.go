@@ -146,11 +146,11 @@ func (c *endpointSliceController) reconcile(ctx context.Context, key string) (_ 
 	if len(svc.Spec.Selector) == 0 {
 		return 0, nil // endpoints managed by hand
 	}
-	var want []*api.EndpointSlice
+	var groups map[string]*endpointGroup
 	if svc.Spec.Type != api.ServiceTypeExternalName {
-		want = c.desiredSlices(svc)
+		groups = c.desiredEndpoints(svc)
 	}
-	return 0, c.apply(ctx, svc, want)
+	return 0, c.apply(ctx, svc, groups)
 }
 
 // syncLoadBalancer writes the ingress of a LoadBalancer Service: the
@@ -266,13 +266,20 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// desiredSlices returns the slices svc should have (without names):
-// endpoints grouped by resolved ports, sorted by address, at most
-// maxEndpointsPerSlice per slice.
-func (c *endpointSliceController) desiredSlices(svc *api.Service) []*api.EndpointSlice {
+// endpointGroup is the endpoints of a Service that share one set of
+// resolved ports.
+type endpointGroup struct {
+	ports     []api.EndpointPort
+	endpoints map[string]api.Endpoint // by address
+}
+
+// desiredEndpoints returns the endpoints svc should have, grouped by
+// their resolved ports (by portsKey). A Service without endpoints gets
+// one empty group with its numeric ports, as Kubernetes keeps one empty
+// slice so that consumers see the Service's ports.
+func (c *endpointSliceController) desiredEndpoints(svc *api.Service) map[string]*endpointGroup {
 	sel := api.SelectorFromSet(svc.Spec.Selector)
-	groups := map[string][]api.Endpoint{}
-	portsOf := map[string][]api.EndpointPort{}
+	groups := map[string]*endpointGroup{}
 	for _, o := range c.pods.ByIndex(informer.IndexNamespace, svc.Namespace) {
 		pod := o.(*api.Pod)
 		if !sel.Matches(pod.Labels) {
@@ -284,29 +291,23 @@ func (c *endpointSliceController) desiredSlices(svc *api.Service) []*api.Endpoin
 		}
 		ports := podPorts(svc, pod)
 		k := portsKey(ports)
-		groups[k] = append(groups[k], ep)
-		portsOf[k] = ports
-	}
-	var out []*api.EndpointSlice
-	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		eps := groups[k]
-		slices.SortFunc(eps, func(a, b api.Endpoint) int { return cmp.Compare(a.Addresses[0], b.Addresses[0]) })
-		for chunk := range slices.Chunk(eps, maxEndpointsPerSlice) {
-			out = append(out, c.newSlice(svc, portsOf[k], slices.Clone(chunk)))
+		g := groups[k]
+		if g == nil {
+			g = &endpointGroup{ports: ports, endpoints: map[string]api.Endpoint{}}
+			groups[k] = g
 		}
+		g.endpoints[ep.Addresses[0]] = ep
 	}
-	if len(out) == 0 {
-		// A Service without endpoints still has one (empty) slice, as in
-		// Kubernetes, so that consumers see it exists with its ports.
-		var ports []api.EndpointPort
+	if len(groups) == 0 {
+		ports := []api.EndpointPort{}
 		for _, sp := range svc.Spec.Ports {
 			if sp.TargetPort.Type == api.Int {
 				ports = append(ports, api.EndpointPort{Name: api.Ptr(sp.Name), Protocol: api.Ptr(sp.Protocol), Port: api.Ptr(sp.TargetPort.IntVal), AppProtocol: sp.AppProtocol})
 			}
 		}
-		out = append(out, c.newSlice(svc, ports, nil))
+		groups[portsKey(ports)] = &endpointGroup{ports: ports, endpoints: map[string]api.Endpoint{}}
 	}
-	return out
+	return groups
 }
 
 func (c *endpointSliceController) newSlice(svc *api.Service, ports []api.EndpointPort, eps []api.Endpoint) *api.EndpointSlice {
@@ -329,12 +330,15 @@ func (c *endpointSliceController) newSlice(svc *api.Service, ports []api.Endpoin
 	}
 }
 
-// apply makes the managed slices of svc those of want: existing slices
-// are reused in name order for the same ports, so a steady Service keeps
-// its slice names; missing ones are created and surplus ones deleted. It
-// waits until the slice cache has seen its writes, so that the next
-// reconcile of svc does not create a slice twice.
-func (c *endpointSliceController) apply(ctx context.Context, svc *api.Service, want []*api.EndpointSlice) error {
+// apply makes the managed slices of svc hold the endpoints of groups.
+// An endpoint stays in the slice that holds it (updated in place); new
+// endpoints fill slices with room, then new slices of at most
+// maxEndpointsPerSlice; slices left empty are deleted (but one, for a
+// Service without endpoints). So a readiness change rewrites one slice,
+// and a steady Service writes nothing. It waits until the slice cache has
+// seen its writes, so that the next reconcile of svc does not create a
+// slice twice.
+func (c *endpointSliceController) apply(ctx context.Context, svc *api.Service, groups map[string]*endpointGroup) error {
 	have := map[string][]*api.EndpointSlice{}
 	for _, o := range c.slices.ByIndex(indexServiceName, api.KeyOf(svc)) {
 		es := o.(*api.EndpointSlice)
@@ -349,9 +353,65 @@ func (c *endpointSliceController) apply(ctx context.Context, svc *api.Service, w
 		k := portsKey(es.Ports)
 		have[k] = append(have[k], es)
 	}
-	for _, l := range have {
-		slices.SortFunc(l, func(a, b *api.EndpointSlice) int { return cmp.Compare(a.Name, b.Name) })
+	labels := c.newSlice(svc, nil, nil).Labels
+	var creates, updates, deletes []*api.EndpointSlice
+	for k, g := range groups {
+		existing := have[k]
+		delete(have, k)
+		slices.SortFunc(existing, func(a, b *api.EndpointSlice) int { return cmp.Compare(a.Name, b.Name) })
+		placed := map[string]bool{}
+		next := make([][]api.Endpoint, len(existing))
+		for i, es := range existing {
+			for _, ep := range es.Endpoints {
+				if len(ep.Addresses) == 0 || placed[ep.Addresses[0]] {
+					continue
+				}
+				if want, ok := g.endpoints[ep.Addresses[0]]; ok && len(next[i]) < maxEndpointsPerSlice {
+					next[i] = append(next[i], want)
+					placed[ep.Addresses[0]] = true
+				}
+			}
+		}
+		var rest []api.Endpoint
+		for _, a := range slices.Sorted(maps.Keys(g.endpoints)) {
+			if !placed[a] {
+				rest = append(rest, g.endpoints[a])
+			}
+		}
+		for i := range next {
+			n := min(maxEndpointsPerSlice-len(next[i]), len(rest))
+			next[i], rest = append(next[i], rest[:n]...), rest[n:]
+		}
+		for chunk := range slices.Chunk(rest, maxEndpointsPerSlice) {
+			creates = append(creates, c.newSlice(svc, g.ports, slices.Clone(chunk)))
+		}
+		kept := false
+		for i, es := range existing {
+			eps := next[i]
+			slices.SortFunc(eps, func(a, b api.Endpoint) int { return cmp.Compare(a.Addresses[0], b.Addresses[0]) })
+			if len(eps) == 0 && (len(g.endpoints) > 0 || kept) {
+				deletes = append(deletes, es)
+				continue
+			}
+			kept = true
+			if eps == nil {
+				eps = []api.Endpoint{}
+			}
+			if jsonEqual(es.Endpoints, eps) && maps.Equal(es.Labels, labels) {
+				continue
+			}
+			upd := es.DeepCopy()
+			upd.Endpoints, upd.Labels = eps, maps.Clone(labels)
+			updates = append(updates, upd)
+		}
+		if len(g.endpoints) == 0 && !kept {
+			creates = append(creates, c.newSlice(svc, g.ports, nil))
+		}
 	}
+	for _, l := range have {
+		deletes = append(deletes, l...) // ports no endpoint has any more
+	}
+
 	var last int64
 	var errs []error
 	note := func(obj api.Object) {
@@ -359,40 +419,29 @@ func (c *endpointSliceController) apply(ctx context.Context, svc *api.Service, w
 			last = rv
 		}
 	}
-	for _, w := range want {
-		k := portsKey(w.Ports)
-		if l := have[k]; len(l) > 0 {
-			cur := l[0]
-			have[k] = l[1:]
-			if jsonEqual(cur.Endpoints, w.Endpoints) && maps.Equal(cur.Labels, w.Labels) {
-				continue
-			}
-			upd := cur.DeepCopy()
-			upd.Endpoints, upd.Labels = w.Endpoints, w.Labels
-			if err := c.reg.Update(ctx, upd, client.UpdateOptions{}); err != nil {
-				errs = append(errs, fmt.Errorf("update EndpointSlice %s: %w", api.KeyOf(cur), err))
-				continue
-			}
-			note(upd)
+	for _, es := range updates {
+		if err := c.reg.Update(ctx, es, client.UpdateOptions{}); err != nil {
+			errs = append(errs, fmt.Errorf("update EndpointSlice %s: %w", api.KeyOf(es), err))
 			continue
 		}
-		if err := c.reg.Create(ctx, w, client.CreateOptions{}); err != nil {
+		note(es)
+	}
+	for _, es := range creates {
+		if err := c.reg.Create(ctx, es, client.CreateOptions{}); err != nil {
 			errs = append(errs, fmt.Errorf("create EndpointSlice for %s: %w", api.KeyOf(svc), err))
 			continue
 		}
-		note(w)
+		note(es)
 	}
-	for _, l := range have {
-		for _, es := range l {
-			gone := &api.EndpointSlice{}
-			err := c.reg.Delete(ctx, es.Namespace, es.Name, gone, client.DeleteOptions{ResourceVersion: es.ResourceVersion})
-			if err != nil && !api.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("delete EndpointSlice %s: %w", api.KeyOf(es), err))
-				continue
-			}
-			if err == nil {
-				note(gone)
-			}
+	for _, es := range deletes {
+		gone := &api.EndpointSlice{}
+		err := c.reg.Delete(ctx, es.Namespace, es.Name, gone, client.DeleteOptions{ResourceVersion: es.ResourceVersion})
+		if err != nil && !api.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete EndpointSlice %s: %w", api.KeyOf(es), err))
+			continue
+		}
+		if err == nil {
+			note(gone)
 		}
 	}
 	if last > 0 {
