@@ -43,10 +43,10 @@ const labelHeadless = "service.kubernetes.io/headless"
 //
 //   - Every Pod of the Service's namespace that the selector matches, has
 //     an IP and is not finished for good is an endpoint, with conditions
-//     ready (ready and not terminating, or the Service publishes not-ready
-//     addresses), serving (ready) and terminating (being deleted), its
-//     node, its node's topology.kubernetes.io/zone label, its hostname
-//     and a targetRef to the Pod.
+//     ready (ready and not terminating), serving (ready) and terminating
+//     (being deleted), its node, its node's topology.kubernetes.io/zone
+//     label, its hostname and a targetRef to the Pod. With
+//     publishNotReadyAddresses every endpoint is ready and serving.
 //   - A named targetPort is resolved per Pod from its containers' ports;
 //     Pods that resolve the Service's ports to different numbers go to
 //     different slices. A Pod that lacks a named port is left out of that
@@ -194,12 +194,14 @@ func (c *endpointSliceController) endpointFor(svc *api.Service, pod *api.Pod) (a
 		pod.Status.Phase == api.PodSucceeded && pod.Spec.RestartPolicy != api.RestartPolicyAlways:
 		return api.Endpoint{}, false
 	}
-	podReady := api.IsPodReady(pod)
+	// Kubernetes' rules: a published not-ready address is ready and
+	// serving whatever the Pod says, even while it terminates.
+	serving := svc.Spec.PublishNotReadyAddresses || api.IsPodReady(pod)
 	terminating := pod.DeletionTimestamp != nil
-	ready := (svc.Spec.PublishNotReadyAddresses || podReady) && !terminating
+	ready := svc.Spec.PublishNotReadyAddresses || (serving && !terminating)
 	ep := api.Endpoint{
 		Addresses:  []string{pod.Status.PodIP},
-		Conditions: api.EndpointConditions{Ready: api.Ptr(ready), Serving: api.Ptr(podReady || svc.Spec.PublishNotReadyAddresses), Terminating: api.Ptr(terminating)},
+		Conditions: api.EndpointConditions{Ready: api.Ptr(ready), Serving: api.Ptr(serving), Terminating: api.Ptr(terminating)},
 		TargetRef:  &api.ObjectReference{Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID},
 		NodeName:   api.Ptr(pod.Spec.NodeName),
 	}

@@ -152,3 +152,58 @@ func runInformer(t *testing.T, inf *informer.Informer) {
 		t.Fatal(err)
 	}
 }
+
+// The endpoint conditions are Kubernetes': ready = ready and not
+// terminating; serving = ready; publishNotReadyAddresses makes both true.
+// Finished Pods that will not restart, and Pods without an IP, are no
+// endpoints.
+func TestEndpointConditions(t *testing.T) {
+	c := &endpointSliceController{nodes: informer.New(testutil.Registry(t), &api.Node{}, client.ListOptions{}, zap.NewNop())}
+	pod := func(ready, terminating bool, phase api.PodPhase, policy api.RestartPolicy) *api.Pod {
+		p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p", Namespace: "ns", UID: "u"},
+			Spec:   api.PodSpec{NodeName: "n1", RestartPolicy: policy},
+			Status: api.PodStatus{PodIP: "10.100.0.2", Phase: phase}}
+		if ready {
+			p.Status.Conditions = []api.PodCondition{{Type: api.PodReady, Status: api.ConditionTrue}}
+		}
+		if terminating {
+			p.DeletionTimestamp = api.NewTimePtr(api.Now().Time)
+		}
+		return p
+	}
+	tests := []struct {
+		name                        string
+		pod                         *api.Pod
+		publish                     bool
+		ok, ready, serving, terming bool
+	}{
+		{"ready", pod(true, false, api.PodRunning, api.RestartPolicyAlways), false, true, true, true, false},
+		{"not ready", pod(false, false, api.PodRunning, api.RestartPolicyAlways), false, true, false, false, false},
+		{"terminating, still ready", pod(true, true, api.PodRunning, api.RestartPolicyAlways), false, true, false, true, true},
+		{"not ready, published", pod(false, false, api.PodRunning, api.RestartPolicyAlways), true, true, true, true, false},
+		{"terminating, published", pod(false, true, api.PodRunning, api.RestartPolicyAlways), true, true, true, true, true},
+		{"succeeded, Never", pod(false, false, api.PodSucceeded, api.RestartPolicyNever), false, false, false, false, false},
+		{"failed, OnFailure", pod(false, false, api.PodFailed, api.RestartPolicyOnFailure), false, false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &api.Service{ObjectMeta: api.ObjectMeta{Name: "s"}, Spec: api.ServiceSpec{PublishNotReadyAddresses: tt.publish}}
+			ep, ok := c.endpointFor(svc, tt.pod)
+			if ok != tt.ok {
+				t.Fatalf("endpoint %v, want %v", ok, tt.ok)
+			}
+			if !ok {
+				return
+			}
+			cd := ep.Conditions
+			if *cd.Ready != tt.ready || *cd.Serving != tt.serving || *cd.Terminating != tt.terming {
+				t.Errorf("ready %v serving %v terminating %v, want %v %v %v", *cd.Ready, *cd.Serving, *cd.Terminating, tt.ready, tt.serving, tt.terming)
+			}
+		})
+	}
+	noIP := pod(true, false, api.PodRunning, api.RestartPolicyAlways)
+	noIP.Status.PodIP = ""
+	if _, ok := c.endpointFor(&api.Service{}, noIP); ok {
+		t.Error("a Pod without an IP is an endpoint")
+	}
+}
