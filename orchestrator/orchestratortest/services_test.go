@@ -17,7 +17,7 @@ import (
 
 // serviceSlices returns the endpoints of the EndpointSlices of Service
 // name by Pod name, and the slices.
-func serviceSlices(t *testing.T, cl orchestrator.Client, name string) (map[string]orchestrator.Endpoint, []orchestrator.EndpointSlice) {
+func serviceSlices(t testing.TB, cl orchestrator.Client, name string) (map[string]orchestrator.Endpoint, []orchestrator.EndpointSlice) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
