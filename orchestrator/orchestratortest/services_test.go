@@ -258,9 +258,55 @@ func TestKubernetesService(t *testing.T) {
 		t.Log("kubectl not installed: its part is not run")
 		return
 	}
-	out, err := exec.Command("kubectl", "--kubeconfig", c.Kubeconfig(t), "--request-timeout=20s", "get", "svc,endpointslices", "-n", "default").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "service/kubernetes") || !strings.Contains(string(out), "10.96.0.1") ||
-		!strings.Contains(string(out), "443/TCP") || !strings.Contains(string(out), "endpointslice.discovery.k8s.io/kubernetes") {
+	kubeconfig := c.Kubeconfig(t)
+	kubectl := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig, "--request-timeout=20s"}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := kubectl("", "get", "svc,endpointslices", "-n", "default")
+	if err != nil || !strings.Contains(out, "service/kubernetes") || !strings.Contains(out, "10.96.0.1") ||
+		!strings.Contains(out, "443/TCP") || !strings.Contains(out, "endpointslice.discovery.k8s.io/kubernetes") {
 		t.Errorf("kubectl get svc,endpointslices: %v\n%s", err, out)
+	}
+	// kubectl apply twice: the second apply (a strategic merge patch
+	// without clusterIP or nodePort) keeps the allocated values.
+	const manifest = `apiVersion: v1
+kind: Service
+metadata: {name: shop, namespace: default}
+spec:
+  type: NodePort
+  selector: {app: shop}
+  ports: [{name: http, port: 80, targetPort: http}]
+`
+	if out, err := kubectl(manifest, "apply", "-f", "-"); err != nil || !strings.Contains(out, "service/shop created") {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	var first orchestrator.Service
+	if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "shop"}, &first); err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(manifest, "port: 80,", "port: 8080,", 1)
+	if out, err := kubectl(changed, "apply", "-f", "-"); err != nil || !strings.Contains(out, "service/shop configured") {
+		t.Fatalf("kubectl apply again: %v\n%s", err, out)
+	}
+	var second orchestrator.Service
+	if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "shop"}, &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.Spec.ClusterIP != first.Spec.ClusterIP || second.Spec.Ports[0].Port != 8080 || second.Spec.Ports[0].NodePort == 0 {
+		t.Errorf("after a second apply: clusterIP %s (was %s), ports %+v", second.Spec.ClusterIP, first.Spec.ClusterIP, second.Spec.Ports)
+	}
+	// Bad input: one clear error with the field path, nothing stored.
+	bad := strings.Replace(strings.Replace(manifest, "name: shop,", "name: bad,", 1), "[{name: http, port: 80, targetPort: http}]",
+		"[{name: a, port: 80}, {name: b, port: 80}, {name: c, port: 70000}]", 1)
+	out, err = kubectl(bad, "apply", "--validate=false", "-f", "-")
+	if err == nil || !strings.Contains(out, `The Service "bad" is invalid`) || !strings.Contains(out, "spec.ports[1]: Duplicate value") ||
+		!strings.Contains(out, "spec.ports[2].port: Invalid value: 70000: must be between 1 and 65535, inclusive") {
+		t.Errorf("kubectl apply of a bad Service: %v\n%s", err, out)
+	}
+	if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "bad"}, &orchestrator.Service{}); !orchestrator.IsNotFound(err) {
+		t.Errorf("a refused Service was stored (%v)", err)
 	}
 }
