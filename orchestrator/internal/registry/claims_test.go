@@ -136,6 +136,13 @@ func TestServiceAllocationTakenAndFreed(t *testing.T) {
 	if err := r.Create(ctx, nodePortService("e", 30081), client.CreateOptions{}); err != nil {
 		t.Fatalf("30081 not freed by the type change: %v", err)
 	}
+	// An update asking for a port another Service holds is refused too.
+	e := &api.Service{}
+	if err := r.Get(ctx, "default", "e", e, client.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.Spec.Ports[0].NodePort = 30080 // b's
+	wantInvalid(t, r.Update(ctx, e, client.UpdateOptions{}), "spec.ports[0].nodePort", "provided port is already allocated")
 	if err := r.Delete(ctx, "default", "a", &api.Service{}, client.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +191,32 @@ func TestServiceAllocationRange(t *testing.T) {
 	err = r.Create(ctx, s, client.CreateOptions{})
 	if err == nil || !api.IsInvalid(err) {
 		t.Fatalf("create with the node port range exhausted: %v, want Invalid", err)
+	}
+}
+
+// A Service held by a finalizer keeps its values until the last
+// finalizer goes, which removes it and frees them in the same step.
+func TestServiceAllocationFreedWithLastFinalizer(t *testing.T) {
+	r := testutil.Registry(t)
+	ctx := context.Background()
+	s := nodePortService("held", 30500)
+	s.Finalizers = []string{"example.com/hold"}
+	if err := r.Create(ctx, s, client.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, "default", "held", &api.Service{}, client.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wantInvalid(t, r.Create(ctx, nodePortService("next", 30500), client.CreateOptions{}), "spec.ports[0].nodePort", "provided port is already allocated")
+	cur := &api.Service{}
+	if err := r.Get(ctx, "default", "held", cur, client.GetOptions{}); err != nil || cur.DeletionTimestamp == nil {
+		t.Fatalf("marked Service: %v %+v", err, cur.ObjectMeta)
+	}
+	cur.Finalizers = nil
+	if err := r.Update(ctx, cur, client.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Create(ctx, nodePortService("next", 30500), client.CreateOptions{}); err != nil {
+		t.Fatalf("30500 not freed with the last finalizer: %v", err)
 	}
 }
