@@ -565,6 +565,11 @@ func validateServicePorts(sp *api.ServiceSpec, p api.Path) api.FieldErrorList {
 			names[port.Name] = true
 		}
 		errs = append(errs, validatePortNumber(port.Port, pp.Child("port"))...)
+		if port.AppProtocol != nil {
+			for _, msg := range api.IsQualifiedName(*port.AppProtocol) {
+				errs = append(errs, api.Invalid(pp.Child("appProtocol"), *port.AppProtocol, msg))
+			}
+		}
 		switch port.Protocol {
 		case api.ProtocolTCP, api.ProtocolUDP:
 		case api.ProtocolSCTP:

@@ -59,6 +59,8 @@ func TestValidateService(t *testing.T) {
 		{"unnamed among several", func(s *api.Service) { s.Spec.Ports[1].Name = "" }, "spec.ports[1].name", "Required value"},
 		{"duplicate name", func(s *api.Service) { s.Spec.Ports[1].Name = "http" }, "spec.ports[1].name", "Duplicate value"},
 		{"SCTP", func(s *api.Service) { s.Spec.Ports[1].Protocol = api.ProtocolSCTP }, "spec.ports[1].protocol", "Forbidden"},
+		{"bad appProtocol", func(s *api.Service) { s.Spec.Ports[0].AppProtocol = api.Ptr("http 2") }, "spec.ports[0].appProtocol", "Invalid value"},
+		{"appProtocol", func(s *api.Service) { s.Spec.Ports[0].AppProtocol = api.Ptr("kubernetes.io/h2c") }, "", ""},
 		{"unknown protocol", func(s *api.Service) { s.Spec.Ports[1].Protocol = "ICMP" }, "spec.ports[1].protocol", "Unsupported value"},
 		{"bad targetPort name", func(s *api.Service) { s.Spec.Ports[0].TargetPort = api.FromString("Http_1") }, "spec.ports[0].targetPort", "Invalid value"},
 		{"targetPort 70000", func(s *api.Service) { s.Spec.Ports[0].TargetPort = api.FromInt(70000) }, "spec.ports[0].targetPort", "must be between 1 and 65535"},
