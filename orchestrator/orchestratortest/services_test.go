@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -308,5 +309,36 @@ spec:
 	}
 	if err := cl.Get(ctx, orchestrator.ObjectKey{Namespace: "default", Name: "bad"}, &orchestrator.Service{}); !orchestrator.IsNotFound(err) {
 		t.Errorf("a refused Service was stored (%v)", err)
+	}
+}
+
+// TestServiceAllocationAcrossServers: 64 Services created at once through
+// the three servers of a cluster (followers forward their writes, reading
+// the pools from their own, possibly stale, state) get distinct cluster
+// IPs and node ports.
+func TestServiceAllocationAcrossServers(t *testing.T) {
+	c := orchestratortest.NewCluster(t, 3)
+	ctx := context.Background()
+	const n = 64
+	svcs := make([]*orchestrator.Service, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			svcs[i] = &orchestrator.Service{ObjectMeta: orchestrator.ObjectMeta{Name: fmt.Sprintf("s%d", i), Namespace: "default"},
+				Spec: orchestrator.ServiceSpec{Type: orchestrator.ServiceTypeNodePort, Ports: []orchestrator.ServicePort{{Port: 80}}}}
+			errs[i] = c.Node(i%3).Client().Create(ctx, svcs[i])
+		})
+	}
+	wg.Wait()
+	ips, ports := map[string]bool{}, map[int32]bool{}
+	for i, s := range svcs {
+		if errs[i] != nil {
+			t.Fatalf("create %s: %v", s.Name, errs[i])
+		}
+		if ips[s.Spec.ClusterIP] || ports[s.Spec.Ports[0].NodePort] {
+			t.Errorf("%s: clusterIP %s or node port %d given twice", s.Name, s.Spec.ClusterIP, s.Spec.Ports[0].NodePort)
+		}
+		ips[s.Spec.ClusterIP], ports[s.Spec.Ports[0].NodePort] = true, true
 	}
 }

@@ -61,8 +61,12 @@ func (c *claimSet) opsOrNil() []raftstore.Op {
 // the server to choose and reports values obj asks for that another
 // object holds, as Invalid errors with their field paths.
 //
+// consistent reads the pools linearizably: a write runs again after a
+// value it chose was taken meanwhile, and a follower's local state may
+// not show that value yet.
+//
 // Errors: the store's, when reading a pool fails.
-func (r *Registry) allocate(ctx context.Context, st strategy.Strategy, obj, old api.Object) (api.FieldErrorList, error) {
+func (r *Registry) allocate(ctx context.Context, st strategy.Strategy, obj, old api.Object, consistent bool) (api.FieldErrorList, error) {
 	al, ok := st.(strategy.Allocator)
 	if !ok {
 		return nil, nil
@@ -74,7 +78,7 @@ func (r *Registry) allocate(ctx context.Context, st strategy.Strategy, obj, old 
 		if s, ok := pools[pool]; ok {
 			return s
 		}
-		kvs, _, err := r.kv.List(ctx, ClaimPrefix+pool+"/")
+		kvs, _, err := r.kv.List(ctx, ClaimPrefix+pool+"/", raftRead(consistent)...)
 		if err != nil && readErr == nil {
 			readErr = err
 		}
@@ -118,8 +122,10 @@ func claimsOf(al strategy.Allocator, obj api.Object) map[string]bool {
 // before Allocate ran (what the client asked for). nil when st is no
 // Allocator or nothing changes.
 //
+// consistent reads the records linearizably (on a write's retries).
+//
 // Errors: the store's, reading the records to delete.
-func (r *Registry) claimOps(ctx context.Context, st strategy.Strategy, info api.KindInfo, obj, old api.Object, requested map[string]bool) (*claimSet, error) {
+func (r *Registry) claimOps(ctx context.Context, st strategy.Strategy, info api.KindInfo, obj, old api.Object, requested map[string]bool, consistent bool) (*claimSet, error) {
 	al, ok := st.(strategy.Allocator)
 	if !ok {
 		return nil, nil
@@ -149,7 +155,7 @@ func (r *Registry) claimOps(ctx context.Context, st strategy.Strategy, info api.
 			if after[c.Pool+"/"+c.Value] {
 				continue
 			}
-			kv, err := r.kv.Get(ctx, claimKey(c.Pool, c.Value))
+			kv, err := r.kv.Get(ctx, claimKey(c.Pool, c.Value), raftRead(consistent)...)
 			if raftstore.IsNotFound(err) {
 				continue // never recorded: nothing to free
 			}

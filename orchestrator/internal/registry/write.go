@@ -210,7 +210,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 		st.Default(next)
 		recordManager(m, o.FieldManager, info.APIVersion, "")
 		requested := requestedClaims(st, next)
-		allocErrs, err := r.allocate(ctx, st, next, nil)
+		allocErrs, err := r.allocate(ctx, st, next, nil, attempt > 0)
 		if err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 		} else {
 			var rev int64
 			var cs *claimSet
-			if cs, err = r.claimOps(ctx, st, info, next, nil, requested); err != nil {
+			if cs, err = r.claimOps(ctx, st, info, next, nil, requested, attempt > 0); err != nil {
 				done(false)
 				return err
 			}
@@ -375,7 +375,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			st.PrepareForUpdate(next, cur)
 			st.Default(next)
 			requested = requestedClaims(st, next)
-			allocErrs, err := r.allocate(ctx, st, next, cur)
+			allocErrs, err := r.allocate(ctx, st, next, cur, attempt > 0)
 			if err != nil {
 				return err
 			}
@@ -401,7 +401,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		var cs *claimSet
 		if removed {
 			op = raftstore.OpDelete(key, expected)
-			cs, err = r.claimOps(ctx, st, info, nil, cur, nil)
+			cs, err = r.claimOps(ctx, st, info, nil, cur, nil, attempt > 0)
 		} else {
 			data, err := encode(next)
 			if err != nil {
@@ -409,7 +409,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			}
 			op = raftstore.OpUpdate(key, data, expected)
 			if !status {
-				cs, err = r.claimOps(ctx, st, info, next, cur, requested)
+				cs, err = r.claimOps(ctx, st, info, next, cur, requested, attempt > 0)
 			}
 		}
 		if err != nil {
@@ -560,7 +560,7 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 				return err
 			}
 			op = raftstore.OpUpdate(key, data, curRev)
-		} else if cs, err = r.claimOps(ctx, st, info, nil, cur, nil); err != nil {
+		} else if cs, err = r.claimOps(ctx, st, info, nil, cur, nil, attempt > 0); err != nil {
 			return err
 		}
 		rev, err := r.commit(ctx, a.Preconditions(), cs, op)
@@ -629,7 +629,7 @@ func (r *Registry) finalize(ctx context.Context, namespace, name, rv string, obj
 		if err := r.admission.Validate(ctx, a); err != nil {
 			return err
 		}
-		cs, err := r.claimOps(ctx, st, info, nil, cur, nil)
+		cs, err := r.claimOps(ctx, st, info, nil, cur, nil, attempt > 0)
 		if err != nil {
 			return err
 		}
