@@ -3,7 +3,9 @@ package controller
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -69,8 +71,8 @@ func newKubernetesServiceController(reg client.Interface, cfg APIServices, servi
 	h := informer.Handler{OnAdd: ours, OnUpdate: func(_, o api.Object) { ours(o) }, OnDelete: ours}
 	services.AddHandler(h)
 	sliceInf.AddHandler(h)
-	any := func(api.Object) { c.queue.Add(kubernetesServiceKey) }
-	nodes.AddHandler(informer.Handler{OnAdd: any, OnDelete: any})
+	resync := func(api.Object) { c.queue.Add(kubernetesServiceKey) }
+	nodes.AddHandler(informer.Handler{OnAdd: resync, OnDelete: resync})
 	c.queue.Add(kubernetesServiceKey)
 	return c
 }
@@ -88,7 +90,7 @@ func (c *kubernetesServiceController) reconcile(ctx context.Context, _ string) (
 	if len(byPort) == 0 {
 		return c.cfg.Resync, nil // no server known yet: nothing to point at
 	}
-	ports := slices.Sorted(mapsKeys(byPort))
+	ports := slices.Sorted(maps.Keys(byPort))
 	svc, err := c.ensureService(ctx, int32(ports[0]))
 	if err != nil {
 		return 0, err
@@ -113,20 +115,10 @@ func (c *kubernetesServiceController) reconcile(ctx context.Context, _ string) (
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return 0, fmt.Errorf("kubernetes service: %v", errs)
+	if err := errors.Join(errs...); err != nil {
+		return 0, fmt.Errorf("kubernetes service: %w", err)
 	}
 	return c.cfg.Resync, nil
-}
-
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // ensureService creates the Service, or sets its port back to 443 →
@@ -153,10 +145,8 @@ func (c *kubernetesServiceController) ensureService(ctx context.Context, targetP
 			ClusterIP: c.cfg.ClusterIP.String(), SessionAffinity: api.ServiceAffinityNone},
 	}
 	if err := c.reg.Create(ctx, svc, client.CreateOptions{}); err != nil {
-		if api.IsAlreadyExists(err) {
-			// Not in the cache yet: the next reconcile reads it.
-			return nil, fmt.Errorf("kubernetes service: %w", err)
-		}
+		// AlreadyExists too: the cache has not seen it yet, and the retry
+		// reads it from there.
 		return nil, fmt.Errorf("kubernetes service: %w", err)
 	}
 	return svc, nil
