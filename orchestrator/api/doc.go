@@ -1,6 +1,7 @@
 // Package api is Flotilla's object model: the Kubernetes-compatible types
-// (Namespace, Node, Pod, Deployment, ReplicaSet, ConfigMap, Event, Job and their
-// lists) and what a program needs to read, write and reason about them:
+// (Namespace, Node, Pod, Deployment, ReplicaSet, DaemonSet, ConfigMap, Event,
+// Job, Service, EndpointSlice and their lists) and what a program needs to
+// read, write and reason about them:
 //
 //   - strict decoding of JSON and multi-document YAML ([Decode],
 //     [DecodeAll], [DecodeDocuments] for every document's outcome,
