@@ -19,6 +19,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/rbac"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/strategy"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
@@ -115,7 +116,8 @@ func New(cfg Config) (*Cluster, error) {
 	// registry, so it learns of it right after.
 	escalation := &rbac.Escalation{}
 	if c.reg, err = registry.New(store, registry.Config{Limits: cfg.Limits.registry(), OnUnreadable: c.unreadable.report,
-		Admission: append(registry.DefaultAdmission(), escalation)}); err != nil {
+		Admission:  append(registry.DefaultAdmission(), escalation),
+		Strategies: strategy.WithServiceRanges(strategy.Builtin(), cfg.serviceRanges())}); err != nil {
 		_ = store.Shutdown(context.Background()) // releases its metrics
 		return nil, fmt.Errorf("orchestrator: registry: %w", err)
 	}
@@ -331,6 +333,7 @@ func (c *Cluster) leadership(ctx context.Context) {
 					EventTTL:               c.cfg.EventTTL,
 					JobBackoff:             c.timing.JobBackoff,
 					MaxJobBackoff:          c.timing.MaxJobBackoff,
+					APIServices:            c.apiServices(),
 					Logger:                 c.log.Named("controller"),
 					Metrics:                c.metrics,
 				})

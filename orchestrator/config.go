@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -168,6 +169,18 @@ type Config struct {
 	// read once by Start (a malformed line fails Start, naming the line).
 	// Requires APIAddress.
 	APITokenFile string
+
+	// ServiceCIDR is the range Services' cluster IPs are allocated from:
+	// an IPv4 prefix from /8 to /30 (IPv6 is not supported yet). Its first
+	// address is kept for the `kubernetes` Service. The zero value means
+	// 10.96.0.0/12, Kubernetes' default. Every server of a cluster must
+	// use the same range; a Service keeps an address it holds when the
+	// range changes.
+	ServiceCIDR netip.Prefix
+	// NodePortRange bounds the node ports of NodePort and LoadBalancer
+	// Services, inclusive. The zero value means 30000-32767, Kubernetes'
+	// default.
+	NodePortRange PortRange
 
 	// MaxConnections caps the connections this node's listeners hold at
 	// once from anyone (the cluster port's connections, gossip's streams),
@@ -629,6 +642,7 @@ func (c Config) Validate() error {
 	if t.MaxRestartBackoff < t.RestartBackoff {
 		bad("Timing.MaxRestartBackoff", "%v is below Timing.RestartBackoff %v", t.MaxRestartBackoff, t.RestartBackoff)
 	}
+	errs = append(errs, c.validateServiceRanges()...)
 	if t.AutopilotFailedServerTimeout < t.AutopilotStableTime {
 		bad("Timing.AutopilotFailedServerTimeout", "%v is below Timing.AutopilotStableTime %v", t.AutopilotFailedServerTimeout, t.AutopilotStableTime)
 	}

@@ -340,6 +340,42 @@
 // unavailable). No ControllerRevisions are kept: revisionHistoryLimit is
 // validated only, and there is no DaemonSet rollback helper.
 //
+// # Services and EndpointSlices
+//
+// A Service (v1) is stored and validated as Kubernetes does it (the same
+// field paths and messages): types ClusterIP (the default), NodePort,
+// LoadBalancer (served as NodePort; status.loadBalancer.ingress lists the
+// Ready nodes' InternalIP addresses), ExternalName and headless
+// (clusterIP None); TCP and UDP ports (SCTP and IPv6 are refused with
+// Forbidden "not supported yet"), targetPort by number or by container
+// port name, sessionAffinity ClientIP (timeout 10,800 s by default),
+// publishNotReadyAddresses and the internal and external traffic
+// policies. Cluster IPs come from Config.ServiceCIDR (10.96.0.0/12) and
+// node ports from Config.NodePortRange (30000-32767). The registry
+// records every held value under its own key in the same Raft
+// transaction as the Service, so two Services never share an address or
+// node port however many are created at once; a value a client asks for
+// that is taken or out of range is Invalid with its field path
+// ("provided IP is already allocated", "provided port is already
+// allocated"); deleting a Service or dropping a port frees its values in
+// the same step.
+//
+// The leader's EndpointSlice controller keeps the EndpointSlices
+// (discovery.k8s.io/v1) of every Service with a selector: each matching
+// Pod with an IP, with the ready, serving and terminating conditions, its
+// node and zone (the node's topology.kubernetes.io/zone label), hostname
+// and targetRef, ports resolved by name per Pod, at most 100 endpoints a
+// slice, owned by the Service (deleted with it). It reacts to Pod events,
+// so a readiness change is in the slices after one reconcile. When the
+// API is served (Config.APIAddress), the leader also keeps the
+// `kubernetes` Service in default at the service range's first address,
+// port 443, with slices of the live servers' API addresses.
+//
+// Not built yet (issue 17's later parts): the proxy that carries Service
+// traffic, cluster DNS, Service environment variables in containers and
+// networking between Pods on different hosts. Services and slices are
+// objects only for now; NetworkPolicy and Ingress are not supported.
+//
 // # What it does not do yet
 //
 //   - Agent-only nodes (RoleAgent) do not renew their certificate and do

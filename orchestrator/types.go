@@ -5,6 +5,9 @@ package orchestrator
 
 import "github.com/flotilla-io/flotilla/orchestrator/api"
 
+// AddressType is the type of an EndpointSlice's addresses.
+type AddressType = api.AddressType
+
 // Affinity holds scheduling constraints.
 type Affinity = api.Affinity
 
@@ -16,6 +19,9 @@ type AttachedVolume = api.AttachedVolume
 
 // Capabilities adds and drops Linux capabilities.
 type Capabilities = api.Capabilities
+
+// ClientIPConfig configures ClientIP session affinity.
+type ClientIPConfig = api.ClientIPConfig
 
 // ClusterRole grants rules cluster-wide (through a ClusterRoleBinding) or
 // within one namespace (through a RoleBinding).
@@ -170,6 +176,23 @@ type DownwardAPIVolumeSource = api.DownwardAPIVolumeSource
 // Pod.
 type EmptyDirVolumeSource = api.EmptyDirVolumeSource
 
+// Endpoint is one address of an EndpointSlice.
+type Endpoint = api.Endpoint
+
+// EndpointConditions are an endpoint's conditions, as Kubernetes defines
+// them.
+type EndpointConditions = api.EndpointConditions
+
+// EndpointPort is one port of an EndpointSlice.
+type EndpointPort = api.EndpointPort
+
+// EndpointSlice lists some of the endpoints of a Service (at most 100 per
+// slice when made by Flotilla's controller).
+type EndpointSlice = api.EndpointSlice
+
+// EndpointSliceList is a list of EndpointSlices.
+type EndpointSliceList = api.EndpointSliceList
+
 // EnvFromSource imports all keys of a ConfigMap or Secret as variables.
 type EnvFromSource = api.EnvFromSource
 
@@ -232,6 +255,12 @@ type HostIP = api.HostIP
 // HostPathVolumeSource mounts a path of the node.
 type HostPathVolumeSource = api.HostPathVolumeSource
 
+// IPFamily is IPv4 or IPv6.
+type IPFamily = api.IPFamily
+
+// IPFamilyPolicy says how many IP families a Service gets.
+type IPFamilyPolicy = api.IPFamilyPolicy
+
 // IntOrString holds either an int32 or a string, as Kubernetes' intstr: a
 // container port given by number or name, or a count given as "25%".
 type IntOrString = api.IntOrString
@@ -292,6 +321,13 @@ type LifecycleHandler = api.LifecycleHandler
 
 // ListMeta is the metadata of a list response.
 type ListMeta = api.ListMeta
+
+// LoadBalancerIngress is one address of a load balancer.
+type LoadBalancerIngress = api.LoadBalancerIngress
+
+// LoadBalancerStatus lists the addresses a LoadBalancer Service is
+// reachable at: for Flotilla, its nodes' addresses.
+type LoadBalancerStatus = api.LoadBalancerStatus
 
 // LocalObjectReference names an object in the same namespace.
 type LocalObjectReference = api.LocalObjectReference
@@ -600,8 +636,36 @@ type Selector = api.Selector
 // SelectorOperator is the operator of a label selector Requirement.
 type SelectorOperator = api.SelectorOperator
 
+// Service gives a set of Pods (those its selector matches) one stable
+// virtual address and name.
+type Service = api.Service
+
 // ServiceAccountTokenProjection projects a service account token.
 type ServiceAccountTokenProjection = api.ServiceAccountTokenProjection
+
+// ServiceAffinity is a Service's session affinity.
+type ServiceAffinity = api.ServiceAffinity
+
+// ServiceList is a list of Services.
+type ServiceList = api.ServiceList
+
+// ServicePort is one port of a Service.
+type ServicePort = api.ServicePort
+
+// ServiceSpec is the desired state of a Service.
+type ServiceSpec = api.ServiceSpec
+
+// ServiceStatus is the observed state of a Service.
+type ServiceStatus = api.ServiceStatus
+
+// ServiceTrafficPolicy is an internal or external traffic policy.
+type ServiceTrafficPolicy = api.ServiceTrafficPolicy
+
+// ServiceType says how a Service is exposed.
+type ServiceType = api.ServiceType
+
+// SessionAffinityConfig configures session affinity.
+type SessionAffinityConfig = api.SessionAffinityConfig
 
 // SleepAction sleeps before the container is stopped.
 type SleepAction = api.SleepAction
@@ -698,10 +762,20 @@ const (
 	Deleted  = api.Deleted
 )
 
+// Address types.
+const (
+	AddressTypeIPv4 = api.AddressTypeIPv4
+	AddressTypeIPv6 = api.AddressTypeIPv6
+	AddressTypeFQDN = api.AddressTypeFQDN
+)
+
 // CauseTypeResourceVersionTooLarge is the cause type of a Timeout error
 // for a resourceVersion the cluster has not reached (Kubernetes' metav1
 // value).
 const CauseTypeResourceVersionTooLarge = api.CauseTypeResourceVersionTooLarge
+
+// ClusterIPNone is the clusterIP of a headless Service.
+const ClusterIPNone = api.ClusterIPNone
 
 // Condition statuses.
 const (
@@ -717,6 +791,8 @@ const (
 	BatchV1 = api.BatchV1
 	// CoordinationV1 is the group version of Lease.
 	CoordinationV1 = api.CoordinationV1
+	// DiscoveryV1 is the group/version of EndpointSlices.
+	DiscoveryV1 = api.DiscoveryV1
 )
 
 const (
@@ -726,6 +802,14 @@ const (
 	BinarySI = api.BinarySI
 	// DecimalExponent is an exponent suffix such as 1e3.
 	DecimalExponent = api.DecimalExponent
+)
+
+// DefaultClientIPServiceAffinitySeconds is the default timeout of ClientIP
+// session affinity (3 hours), and MaxClientIPServiceAffinitySeconds its
+// bound (a day).
+const (
+	DefaultClientIPServiceAffinitySeconds = api.DefaultClientIPServiceAffinitySeconds
+	MaxClientIPServiceAffinitySeconds     = api.MaxClientIPServiceAffinitySeconds
 )
 
 // Default values, as Kubernetes sets them (and Flotilla's documented
@@ -797,6 +881,19 @@ const (
 	FinalizerOrphanDependents   = api.FinalizerOrphanDependents
 )
 
+// IP family policies.
+const (
+	IPFamilyPolicySingleStack      = api.IPFamilyPolicySingleStack
+	IPFamilyPolicyPreferDualStack  = api.IPFamilyPolicyPreferDualStack
+	IPFamilyPolicyRequireDualStack = api.IPFamilyPolicyRequireDualStack
+)
+
+// IP families; Flotilla serves IPv4 only.
+const (
+	IPv4Protocol = api.IPv4Protocol
+	IPv6Protocol = api.IPv6Protocol
+)
+
 // The patch types.
 const (
 	JSONPatchType           = api.JSONPatchType
@@ -825,6 +922,17 @@ const (
 	LabelSelectorOpNotIn        = api.LabelSelectorOpNotIn
 	LabelSelectorOpExists       = api.LabelSelectorOpExists
 	LabelSelectorOpDoesNotExist = api.LabelSelectorOpDoesNotExist
+)
+
+// Labels on the EndpointSlices of a Service.
+const (
+	// LabelServiceName names the Service a slice belongs to.
+	LabelServiceName = api.LabelServiceName
+	// LabelManagedBy names the controller that manages a slice.
+	LabelManagedBy = api.LabelManagedBy
+	// EndpointSliceControllerName is LabelManagedBy's value on slices that
+	// Flotilla's controller manages (Kubernetes' own value).
+	EndpointSliceControllerName = api.EndpointSliceControllerName
 )
 
 // Limits on what the decoders read, so that a manifest cannot make a
@@ -1078,6 +1186,37 @@ const (
 	SelectorNotIn        = api.SelectorNotIn
 	SelectorExists       = api.SelectorExists
 	SelectorDoesNotExist = api.SelectorDoesNotExist
+)
+
+// Session affinities.
+const (
+	ServiceAffinityNone     = api.ServiceAffinityNone
+	ServiceAffinityClientIP = api.ServiceAffinityClientIP
+)
+
+// Traffic policies.
+const (
+	// ServiceTrafficPolicyCluster routes to every ready endpoint.
+	ServiceTrafficPolicyCluster = api.ServiceTrafficPolicyCluster
+	// ServiceTrafficPolicyLocal routes only to endpoints on the node the
+	// traffic arrived at.
+	ServiceTrafficPolicyLocal = api.ServiceTrafficPolicyLocal
+)
+
+// Service types.
+const (
+	// ServiceTypeClusterIP (the default) exposes the Service on a cluster IP
+	// only.
+	ServiceTypeClusterIP = api.ServiceTypeClusterIP
+	// ServiceTypeNodePort also exposes every port on a node port of every
+	// node.
+	ServiceTypeNodePort = api.ServiceTypeNodePort
+	// ServiceTypeLoadBalancer is served as NodePort, with the nodes' addresses
+	// in status.loadBalancer (as k3s's built-in load balancer).
+	ServiceTypeLoadBalancer = api.ServiceTypeLoadBalancer
+	// ServiceTypeExternalName is a DNS alias (CNAME) of spec.externalName; it
+	// has no cluster IP, ports are informational.
+	ServiceTypeExternalName = api.ServiceTypeExternalName
 )
 
 // Taint effects.

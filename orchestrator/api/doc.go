@@ -1,7 +1,7 @@
 // Package api is Flotilla's object model: the Kubernetes-compatible types
 // (Namespace, Node, Pod, Deployment, ReplicaSet, DaemonSet, ConfigMap, Event,
-// Job, the coordination.k8s.io Lease and their lists) and what a program
-// needs to read, write and reason about them:
+// Job, the coordination.k8s.io Lease, Service, EndpointSlice and their
+// lists) and what a program needs to read, write and reason about them:
 //
 //   - strict decoding of JSON and multi-document YAML ([Decode],
 //     [DecodeAll], [DecodeDocuments] for every document's outcome,

@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
@@ -29,6 +30,8 @@ var k8sKinds = map[string]func() any{
 	"RoleBinding":        func() any { return &rbacv1.RoleBinding{} },
 	"ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
 	"Lease":              func() any { return &coordinationv1.Lease{} },
+	"Service":            func() any { return &corev1.Service{} },
+	"EndpointSlice":      func() any { return &discoveryv1.EndpointSlice{} },
 }
 
 // k8sTypeFor returns a new value of the Kubernetes type of kind, failing

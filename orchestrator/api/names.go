@@ -199,3 +199,21 @@ func ValidateAnnotations(annotations map[string]string, p Path) FieldErrorList {
 	}
 	return errs
 }
+
+// dns1035LabelRE is RFC 1035's label: a letter first. Compiled once;
+// never modified.
+var dns1035LabelRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+
+// IsDNS1035Label checks an RFC 1035 label: at most 63 lowercase
+// alphanumerics or '-', starting with a letter and ending alphanumeric
+// (Service names, which become DNS names).
+func IsDNS1035Label(s string) []string {
+	var errs []string
+	if len(s) > dns1123LabelMaxLength {
+		errs = append(errs, fmt.Sprintf("must be no more than %d characters", dns1123LabelMaxLength))
+	}
+	if !dns1035LabelRE.MatchString(s) {
+		errs = append(errs, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
+	}
+	return errs
+}

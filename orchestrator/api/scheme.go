@@ -257,6 +257,8 @@ const (
 	BatchV1 = "batch/v1"
 	// CoordinationV1 is the group version of Lease.
 	CoordinationV1 = "coordination.k8s.io/v1"
+	// DiscoveryV1 is the group/version of EndpointSlices.
+	DiscoveryV1 = "discovery.k8s.io/v1"
 )
 
 // builtinKinds is the table to extend when adding a kind: write its types,
@@ -309,5 +311,11 @@ func builtinKinds() []KindInfo {
 			NewList: func() ObjectList {
 				return &ClusterRoleBindingList{TypeMeta: TypeMeta{RbacV1, "ClusterRoleBindingList"}}
 			}},
+		{APIVersion: CoreV1, Kind: "Service", Resource: "services", ShortNames: []string{"svc"}, Namespaced: true,
+			New:     func() Object { return &Service{TypeMeta: TypeMeta{CoreV1, "Service"}} },
+			NewList: func() ObjectList { return &ServiceList{TypeMeta: TypeMeta{CoreV1, "ServiceList"}} }},
+		{APIVersion: DiscoveryV1, Kind: "EndpointSlice", Resource: "endpointslices", Namespaced: true,
+			New:     func() Object { return &EndpointSlice{TypeMeta: TypeMeta{DiscoveryV1, "EndpointSlice"}} },
+			NewList: func() ObjectList { return &EndpointSliceList{TypeMeta: TypeMeta{DiscoveryV1, "EndpointSliceList"}} }},
 	}
 }

@@ -88,6 +88,14 @@ var smpOriginals = map[string]string{
 	"ClusterRoleBinding": `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":%[1]s,
 	  "subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"devs"}],
 	  "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"}}`,
+	"Service": `{"apiVersion":"v1","kind":"Service","metadata":%[1]s,
+	  "spec":{"type":"NodePort","selector":{"app":"web"},"clusterIP":"10.96.0.10","clusterIPs":["10.96.0.10"],
+	    "ports":[{"name":"http","protocol":"TCP","port":80,"targetPort":"http","nodePort":30080},
+	             {"name":"dns","protocol":"UDP","port":53,"targetPort":5353,"nodePort":30053}]},
+	  "status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.1"}]}}}`,
+	"EndpointSlice": `{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":%[1]s,
+	  "addressType":"IPv4","ports":[{"name":"http","protocol":"TCP","port":8080}],
+	  "endpoints":[{"addresses":["10.244.0.5"],"conditions":{"ready":true},"nodeName":"n1"}]}`,
 }
 
 // podSpecPath is where each kind keeps its PodSpec, outermost first.
@@ -183,6 +191,12 @@ var kindPatches = map[string][]smpCase{
 	"RoleBinding":        {{"subjects replaced", `{"subjects":[{"kind":"ServiceAccount","name":"default","namespace":"ns"}]}`}},
 	"ClusterRoleBinding": {{"subjects replaced", `{"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"bob"}]}`}},
 	"Lease":              {{"renewed", `{"spec":{"renewTime":"2024-01-02T15:04:15.654321Z","holderIdentity":"n2"}}`}},
+	"Service": {
+		{"port changed by merge key", `{"spec":{"ports":[{"port":80,"targetPort":8080}]}}`},
+		{"port added", `{"spec":{"ports":[{"name":"https","port":443}]}}`},
+		{"selector member removed", `{"spec":{"selector":{"app":null,"tier":"web"}}}`},
+	},
+	"EndpointSlice": {{"endpoints replaced", `{"endpoints":[{"addresses":["10.244.0.6"]}]}`}},
 }
 
 // casesFor returns every patch case for kind.
@@ -194,7 +208,7 @@ func casesFor(kind string) []smpCase {
 		}
 	}
 	switch kind {
-	case "ConfigMap", "Event", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+	case "ConfigMap", "Event", "Lease", "Service", "EndpointSlice", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 	default:
 		cases = append(cases, conditionPatches...)
 	}

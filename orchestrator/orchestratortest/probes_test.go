@@ -38,7 +38,7 @@ func httpProbe(failureThreshold int32) *orchestrator.Probe {
 	}
 }
 
-func getPod(t *testing.T, c orchestrator.Client, name string) (orchestrator.Pod, bool) {
+func getPod(t testing.TB, c orchestrator.Client, name string) (orchestrator.Pod, bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -28,8 +28,8 @@ func TestLegacyDiscovery(t *testing.T) {
 		names[g.Name] = g.PreferredVersion.GroupVersion
 	}
 	if names["apps"] != "apps/v1" || names["batch"] != "batch/v1" ||
-		names["coordination.k8s.io"] != "coordination.k8s.io/v1" ||
-		names["rbac.authorization.k8s.io"] != "rbac.authorization.k8s.io/v1" || len(names) != 4 {
+		names["coordination.k8s.io"] != "coordination.k8s.io/v1" || names["discovery.k8s.io"] != "discovery.k8s.io/v1" ||
+		names["rbac.authorization.k8s.io"] != "rbac.authorization.k8s.io/v1" || len(names) != 5 {
 		t.Errorf("/apis groups %v", names)
 	}
 	var group metav1.APIGroup

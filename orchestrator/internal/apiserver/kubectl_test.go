@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,8 +74,20 @@ spec:
 	kubectl(false, "Server Version: v1.32.0-flotilla", "version")
 	kubectl(false, "namespace/default created", "create", "namespace", "default") // a protobuf body
 	kubectl(false, "deployment.apps/gen created", "create", "deployment", "gen", "--image=nginx", "--replicas=2")
-	kubectl(false, "deployments           deploy       apps/v1                        true         Deployment", "api-resources")
-	kubectl(false, "rolebindings                       rbac.authorization.k8s.io/v1   true         RoleBinding", "api-resources")
+	// Compared without the column padding, which every new kind changes.
+	if out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "api-resources").CombinedOutput(); err != nil ||
+		!slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool {
+			f := strings.Join(strings.Fields(l), " ")
+			return f == "deployments deploy apps/v1 true Deployment"
+		}) {
+		t.Errorf("kubectl api-resources: err=%v, want a row deployments deploy apps/v1 true Deployment; output:\n%s", err, out)
+	}
+	if out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "api-resources").CombinedOutput(); err != nil ||
+		!slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool {
+			return strings.Join(strings.Fields(l), " ") == "rolebindings rbac.authorization.k8s.io/v1 true RoleBinding"
+		}) {
+		t.Errorf("kubectl api-resources: err=%v, want a row rolebindings rbac.authorization.k8s.io/v1 true RoleBinding; output:\n%s", err, out)
+	}
 	// OpenAPI is another seam (nil here): client-side validation is off.
 	kubectl(false, "deployment.apps/web created", "apply", "--validate=false", "-f", web)
 	kubectl(false, "deployment.apps/web scaled", "scale", "deploy/web", "--replicas=4")

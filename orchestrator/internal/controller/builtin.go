@@ -44,6 +44,27 @@ func addDaemonSetController(m *Manager, cfg Config) {
 	m.Add("daemonset", c.run)
 }
 
+func addEndpointSliceController(m *Manager, _ Config) {
+	services, pods := m.Informer(&api.Service{}), m.Informer(&api.Pod{})
+	services.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
+	pods.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
+	slices := m.Informer(&api.EndpointSlice{})
+	slices.AddIndex(indexServiceName, serviceNameIndex)
+	c := newEndpointSliceController(m.Client(), services, pods, slices, m.Informer(&api.Node{}), m.Logger(), m.Metrics())
+	m.Add("endpointslice", c.run)
+}
+
+func addKubernetesService(m *Manager, cfg Config) {
+	if cfg.APIServices == nil || cfg.APIServices.Servers == nil {
+		return // no API served: no `kubernetes` Service
+	}
+	services := m.Informer(&api.Service{})
+	slices := m.Informer(&api.EndpointSlice{})
+	slices.AddIndex(indexServiceName, serviceNameIndex)
+	c := newKubernetesServiceController(m.Client(), *cfg.APIServices, services, slices, m.Informer(&api.Node{}), m.Logger(), m.Metrics())
+	m.Add("kubernetesservice", c.run)
+}
+
 func addNodeLifecycle(m *Manager, cfg Config) {
 	nodes, pods := m.Informer(&api.Node{}), m.Informer(&api.Pod{})
 	pods.AddIndex(informer.IndexNodeName, informer.NodeNameIndex)

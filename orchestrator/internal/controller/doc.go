@@ -1,5 +1,7 @@
 // Package controller holds Flotilla's leader-side control loops —
-// ReplicaSet, Deployment, garbage collector, node lifecycle, namespace
+// ReplicaSet, Deployment, Job, DaemonSet, EndpointSlice (with the
+// LoadBalancer Services' ingress), the `kubernetes` Service
+// (Config.APIServices), garbage collector, node lifecycle, namespace
 // (creates the system namespaces, empties and removes deleted ones) and
 // Event expiry (Config.EventTTL) — and the Manager that runs them with the
 // scheduler while this node leads.

@@ -45,7 +45,10 @@ type Config struct {
 	// Kubernetes; a MaxJobBackoff below JobBackoff means the default).
 	JobBackoff    time.Duration
 	MaxJobBackoff time.Duration
-	Logger        *zap.Logger
+	// APIServices, if set, makes the leader keep the `kubernetes` Service
+	// pointing at the API servers; nil: the cluster serves no API.
+	APIServices *APIServices
+	Logger      *zap.Logger
 	// Metrics receives the controllers', work queues', scheduler's and
 	// Event recorders' figures; nil means none.
 	Metrics *metrics.Node
@@ -63,6 +66,8 @@ func Builtin() []Registration {
 		addDeploymentController,
 		addJobController,
 		addDaemonSetController,
+		addEndpointSliceController,
+		addKubernetesService,
 		addNodeLifecycle,
 		addPodGC,
 		addNamespaceController,

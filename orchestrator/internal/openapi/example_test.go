@@ -34,5 +34,5 @@ func ExampleNewHandler() {
 	slices.Sort(paths)
 	fmt.Println(paths)
 	// Output:
-	// [api/v1 apis/apps/v1 apis/batch/v1 apis/coordination.k8s.io/v1 apis/rbac.authorization.k8s.io/v1]
+	// [api/v1 apis/apps/v1 apis/batch/v1 apis/coordination.k8s.io/v1 apis/discovery.k8s.io/v1 apis/rbac.authorization.k8s.io/v1]
 }

@@ -6,6 +6,8 @@ package openapi
 // struct field (key "Type.Field"), as plain text.
 func description(key string) string {
 	switch key {
+	case "AddressType":
+		return "AddressType is the type of an EndpointSlice's addresses."
 	case "Affinity":
 		return "Affinity holds scheduling constraints."
 	case "Affinity.PodAffinity":
@@ -16,6 +18,10 @@ func description(key string) string {
 		return "AttachedVolume is a volume attached to a node."
 	case "Capabilities":
 		return "Capabilities adds and drops Linux capabilities."
+	case "ClientIPConfig":
+		return "ClientIPConfig configures ClientIP session affinity."
+	case "ClientIPConfig.TimeoutSeconds":
+		return "TimeoutSeconds is 1-86400; default 10800."
 	case "ClusterRole":
 		return "ClusterRole grants rules cluster-wide (through a ClusterRoleBinding) or within one namespace (through a RoleBinding)."
 	case "ClusterRoleBinding":
@@ -244,6 +250,48 @@ func description(key string) string {
 		return "DownwardAPIVolumeSource exposes Pod fields as files."
 	case "EmptyDirVolumeSource":
 		return "EmptyDirVolumeSource is a scratch directory that lives as long as the Pod."
+	case "Endpoint":
+		return "Endpoint is one address of an EndpointSlice."
+	case "Endpoint.Addresses":
+		return "Addresses holds one address (Flotilla: the Pod's IP)."
+	case "Endpoint.Conditions":
+		return "Conditions say whether the endpoint takes traffic."
+	case "Endpoint.Hostname":
+		return "Hostname is the Pod's spec.hostname, if any."
+	case "Endpoint.NodeName":
+		return "NodeName is the Pod's node."
+	case "Endpoint.TargetRef":
+		return "TargetRef is the Pod behind the endpoint."
+	case "Endpoint.Zone":
+		return "Zone is the node's topology.kubernetes.io/zone label."
+	case "EndpointConditions":
+		return "EndpointConditions are an endpoint's conditions, as Kubernetes defines them."
+	case "EndpointConditions.Ready":
+		return "Ready: the Pod is ready and not terminating (or the Service publishes not-ready addresses)."
+	case "EndpointConditions.Serving":
+		return "Serving: the Pod is ready, whether terminating or not."
+	case "EndpointConditions.Terminating":
+		return "Terminating: the Pod is being deleted."
+	case "EndpointPort":
+		return "EndpointPort is one port of an EndpointSlice."
+	case "EndpointPort.AppProtocol":
+		return "AppProtocol is the Service port's appProtocol."
+	case "EndpointPort.Name":
+		return "Name is the Service port's name."
+	case "EndpointPort.Port":
+		return "Port is the endpoints' port number (a named targetPort resolved from the Pods' container ports)."
+	case "EndpointPort.Protocol":
+		return "Protocol is TCP or UDP."
+	case "EndpointSlice":
+		return "EndpointSlice lists some of the endpoints of a Service (at most 100 per slice when made by Flotilla's controller). Slices the controller makes carry the labels LabelServiceName and LabelManagedBy and an owner reference to their Service."
+	case "EndpointSlice.AddressType":
+		return "AddressType is IPv4, IPv6 or FQDN; immutable."
+	case "EndpointSlice.Endpoints":
+		return "Endpoints are at most 1000 addresses."
+	case "EndpointSlice.Ports":
+		return "Ports are the ports every endpoint of the slice serves (at most 100)."
+	case "EndpointSliceList":
+		return "EndpointSliceList is a list of EndpointSlices."
 	case "EnvFromSource":
 		return "EnvFromSource imports all keys of a ConfigMap or Secret as variables."
 	case "EnvVar":
@@ -312,6 +360,10 @@ func description(key string) string {
 		return "HostIP is one IP address of the Pod's node."
 	case "HostPathVolumeSource":
 		return "HostPathVolumeSource mounts a path of the node."
+	case "IPFamily":
+		return "IPFamily is IPv4 or IPv6."
+	case "IPFamilyPolicy":
+		return "IPFamilyPolicy says how many IP families a Service gets."
 	case "IntOrString":
 		return "IntOrString holds either an int32 or a string, as Kubernetes' intstr: a container port given by number or name, or a count given as \"25%\". It marshals as a bare JSON number or string."
 	case "IntOrStringType":
@@ -414,6 +466,10 @@ func description(key string) string {
 		return "RemainingItemCount estimates the items after this page, if known."
 	case "ListMeta.ResourceVersion":
 		return "ResourceVersion is the store revision the list is consistent at; a watch started from it misses nothing."
+	case "LoadBalancerIngress":
+		return "LoadBalancerIngress is one address of a load balancer."
+	case "LoadBalancerStatus":
+		return "LoadBalancerStatus lists the addresses a LoadBalancer Service is reachable at: for Flotilla, its nodes' addresses."
 	case "LocalObjectReference":
 		return "LocalObjectReference names an object in the same namespace."
 	case "ManagedFieldsEntry":
@@ -740,8 +796,68 @@ func description(key string) string {
 		return "Selector is a parsed label selector: all requirements must hold. The zero value matches everything; Nothing() matches nothing."
 	case "SelectorOperator":
 		return "SelectorOperator is the operator of a label selector Requirement."
+	case "Service":
+		return "Service gives a set of Pods (those its selector matches) one stable virtual address and name. Flotilla stores and validates Services, allocates their cluster IPs and node ports, and keeps their EndpointSlices; the proxy and cluster DNS that carry traffic are not built yet."
 	case "ServiceAccountTokenProjection":
 		return "ServiceAccountTokenProjection projects a service account token."
+	case "ServiceAffinity":
+		return "ServiceAffinity is a Service's session affinity."
+	case "ServiceList":
+		return "ServiceList is a list of Services."
+	case "ServicePort":
+		return "ServicePort is one port of a Service."
+	case "ServicePort.AppProtocol":
+		return "AppProtocol is a hint for the application protocol."
+	case "ServicePort.Name":
+		return "Name is a DNS label, required and unique when there are several ports."
+	case "ServicePort.NodePort":
+		return "NodePort (NodePort and LoadBalancer only) is allocated from the node port range when unset; a requested one must be in the range and free."
+	case "ServicePort.Port":
+		return "Port is the Service's port, 1-65535."
+	case "ServicePort.Protocol":
+		return "Protocol is TCP (default) or UDP; SCTP is refused."
+	case "ServicePort.TargetPort":
+		return "TargetPort is the Pods' port: a number, or the name of a container port (resolved per Pod). Default: Port."
+	case "ServiceSpec":
+		return "ServiceSpec is the desired state of a Service."
+	case "ServiceSpec.AllocateLoadBalancerNodePorts":
+		return "AllocateLoadBalancerNodePorts (LoadBalancer only; default true): false leaves the node ports of a LoadBalancer Service unallocated."
+	case "ServiceSpec.ClusterIP":
+		return "ClusterIP is allocated from the cluster's service range when unset; a requested address must be in the range and free; \"None\" makes the Service headless. Immutable once set (except to and from ExternalName)."
+	case "ServiceSpec.ClusterIPs":
+		return "ClusterIPs repeats ClusterIP (one address: IPv4 only)."
+	case "ServiceSpec.ExternalName":
+		return "ExternalName is the DNS name an ExternalName Service aliases."
+	case "ServiceSpec.ExternalTrafficPolicy":
+		return "ExternalTrafficPolicy (NodePort and LoadBalancer only; default Cluster) says whether node-port traffic may go to other nodes."
+	case "ServiceSpec.IPFamilies":
+		return "IPFamilies defaults to [IPv4]; IPv6 is refused."
+	case "ServiceSpec.IPFamilyPolicy":
+		return "IPFamilyPolicy defaults to SingleStack; RequireDualStack is refused."
+	case "ServiceSpec.InternalTrafficPolicy":
+		return "InternalTrafficPolicy (default Cluster) says whether cluster-IP traffic may go to other nodes."
+	case "ServiceSpec.Ports":
+		return "Ports are the Service's ports; at least one unless the Service is headless or ExternalName. Each needs a name when there are several."
+	case "ServiceSpec.PublishNotReadyAddresses":
+		return "PublishNotReadyAddresses puts endpoints in the EndpointSlices as ready whatever their Pods' readiness."
+	case "ServiceSpec.Selector":
+		return "Selector picks the Pods behind the Service; empty means the Service's endpoints are managed by hand (no EndpointSlices are made for it)."
+	case "ServiceSpec.SessionAffinity":
+		return "SessionAffinity is None (default) or ClientIP."
+	case "ServiceSpec.SessionAffinityConfig":
+		return "SessionAffinityConfig is defaulted for ClientIP affinity (timeout 10800 s) and refused for None."
+	case "ServiceSpec.Type":
+		return "Type defaults to ClusterIP."
+	case "ServiceStatus":
+		return "ServiceStatus is the observed state of a Service."
+	case "ServiceStatus.LoadBalancer":
+		return "LoadBalancer is set for LoadBalancer Services by the controller."
+	case "ServiceTrafficPolicy":
+		return "ServiceTrafficPolicy is an internal or external traffic policy."
+	case "ServiceType":
+		return "ServiceType says how a Service is exposed."
+	case "SessionAffinityConfig":
+		return "SessionAffinityConfig configures session affinity."
 	case "SleepAction":
 		return "SleepAction sleeps before the container is stopped."
 	case "Status":
@@ -846,6 +962,8 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.AttachedVolume"
 	case "Capabilities":
 		return "io.k8s.api.core.v1.Capabilities"
+	case "ClientIPConfig":
+		return "io.k8s.api.core.v1.ClientIPConfig"
 	case "ClusterRole":
 		return "io.k8s.api.rbac.v1.ClusterRole"
 	case "ClusterRoleBinding":
@@ -918,6 +1036,16 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.DownwardAPIVolumeSource"
 	case "EmptyDirVolumeSource":
 		return "io.k8s.api.core.v1.EmptyDirVolumeSource"
+	case "Endpoint":
+		return "io.k8s.api.discovery.v1.Endpoint"
+	case "EndpointConditions":
+		return "io.k8s.api.discovery.v1.EndpointConditions"
+	case "EndpointPort":
+		return "io.k8s.api.discovery.v1.EndpointPort"
+	case "EndpointSlice":
+		return "io.k8s.api.discovery.v1.EndpointSlice"
+	case "EndpointSliceList":
+		return "io.k8s.api.discovery.v1.EndpointSliceList"
 	case "EnvFromSource":
 		return "io.k8s.api.core.v1.EnvFromSource"
 	case "EnvVar":
@@ -976,6 +1104,10 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.LifecycleHandler"
 	case "ListMeta":
 		return "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"
+	case "LoadBalancerIngress":
+		return "io.k8s.api.core.v1.LoadBalancerIngress"
+	case "LoadBalancerStatus":
+		return "io.k8s.api.core.v1.LoadBalancerStatus"
 	case "LocalObjectReference":
 		return "io.k8s.api.core.v1.LocalObjectReference"
 	case "ManagedFieldsEntry":
@@ -1116,8 +1248,20 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.core.v1.SecretVolumeSource"
 	case "SecurityContext":
 		return "io.k8s.api.core.v1.SecurityContext"
+	case "Service":
+		return "io.k8s.api.core.v1.Service"
 	case "ServiceAccountTokenProjection":
 		return "io.k8s.api.core.v1.ServiceAccountTokenProjection"
+	case "ServiceList":
+		return "io.k8s.api.core.v1.ServiceList"
+	case "ServicePort":
+		return "io.k8s.api.core.v1.ServicePort"
+	case "ServiceSpec":
+		return "io.k8s.api.core.v1.ServiceSpec"
+	case "ServiceStatus":
+		return "io.k8s.api.core.v1.ServiceStatus"
+	case "SessionAffinityConfig":
+		return "io.k8s.api.core.v1.SessionAffinityConfig"
 	case "SleepAction":
 		return "io.k8s.api.core.v1.SleepAction"
 	case "Status":
@@ -1216,6 +1360,12 @@ func marker(key string) string {
 		return "atomic"
 	case "DownwardAPIVolumeSource.Items+listType":
 		return "atomic"
+	case "Endpoint.Addresses+listType":
+		return "set"
+	case "EndpointSlice.Endpoints+listType":
+		return "atomic"
+	case "EndpointSlice.Ports+listType":
+		return "atomic"
 	case "ExecAction.Command+listType":
 		return "atomic"
 	case "HTTPGetAction.HTTPHeaders+listType":
@@ -1227,6 +1377,8 @@ func marker(key string) string {
 	case "LabelSelector.MatchExpressions+listType":
 		return "atomic"
 	case "LabelSelectorRequirement.Values+listType":
+		return "atomic"
+	case "LoadBalancerStatus.Ingress+listType":
 		return "atomic"
 	case "NamespaceSpec.Finalizers+listType":
 		return "atomic"
@@ -1367,6 +1519,16 @@ func marker(key string) string {
 	case "SecretProjection.Items+listType":
 		return "atomic"
 	case "SecretVolumeSource.Items+listType":
+		return "atomic"
+	case "ServiceSpec.ClusterIPs+listType":
+		return "atomic"
+	case "ServiceSpec.IPFamilies+listType":
+		return "atomic"
+	case "ServiceSpec.Ports+listMapKey":
+		return "port,protocol"
+	case "ServiceSpec.Ports+listType":
+		return "map"
+	case "ServiceSpec.Selector+mapType":
 		return "atomic"
 	case "StatusDetails.Causes+listType":
 		return "atomic"

@@ -40,6 +40,17 @@
 //     aside) stores nothing, as Kubernetes' GuaranteedUpdate: the caller
 //     gets the stored object and its resourceVersion, watchers no event.
 //
+// Kinds whose strategy is a strategy.Allocator (Services: cluster IPs and
+// node ports) hold values unique across the cluster. After Default, the
+// registry reads the pools' records (ClaimPrefix) and lets the strategy
+// fill unset values with free ones; a value the client asked for that
+// another object holds is Invalid with its field path. Step 6 then
+// creates a record per value new to the object and deletes those it no
+// longer holds, in the object's own transaction: a concurrent write that
+// took a value fails the transaction and runs again (a value the client
+// asked for becomes Invalid), and removing the object frees its values in
+// the same step.
+//
 // Delete and the finalize step read the stored object and run steps 2,
 // 3, 5 and 6 on it; in between, the strategy's Deletion decides: objects
 // are removed once no finalizer holds them (the propagation policy adds

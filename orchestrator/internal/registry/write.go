@@ -72,17 +72,21 @@ func (r *Registry) authorize(context.Context, *admission.Attributes) error { ret
 
 // commit stores op in one transaction with a check of every object in
 // pre (what admission required unchanged): each must still exist at the
-// resourceVersion it was read at.
+// resourceVersion it was read at; and with the claim record writes of cs
+// (nil: none), so that an object and the values it holds are stored or
+// freed together.
 //
 // Writes of a Fenced view carry the fence after the checks, so the
 // indexes of pre stay those of the transaction's ops.
 //
-// Errors: errPrecondition when a check fails; otherwise op's store error
+// Errors: errPrecondition when a check fails or a claim record moved or
+// was taken meanwhile; Invalid naming the field when a value the client
+// asked for is held by another object; otherwise op's store error
 // (unwrapped from the transaction's), raftstore.ErrFenced for a fenced
 // view whose term has ended, or InternalError for a precondition on an
 // unregistered type.
-func (r *Registry) commit(ctx context.Context, pre []api.Object, op raftstore.Op) (int64, error) {
-	ops := make([]raftstore.Op, 0, len(pre)+2)
+func (r *Registry) commit(ctx context.Context, pre []api.Object, cs *claimSet, op raftstore.Op) (int64, error) {
+	ops := make([]raftstore.Op, 0, len(pre)+len(cs.opsOrNil())+2)
 	for _, p := range pre {
 		info, ok := r.scheme.KindFor(p)
 		if !ok {
@@ -97,11 +101,16 @@ func (r *Registry) commit(ctx context.Context, pre []api.Object, op raftstore.Op
 	if r.fence != 0 {
 		ops = append(ops, raftstore.OpFence(r.fence))
 	}
+	claimsAt := len(ops)
+	ops = append(ops, cs.opsOrNil()...)
 	rev, err := r.kv.Txn(ctx, append(ops, op)...)
 	var te *raftstore.TxnError
 	if errors.As(err, &te) {
-		if te.Index < len(pre) {
+		switch {
+		case te.Index < len(pre):
 			return 0, fmt.Errorf("%w: %w", errPrecondition, te.Err)
+		case te.Index >= claimsAt && te.Index < claimsAt+len(cs.opsOrNil()):
+			return 0, cs.failed(te.Index-claimsAt, te.Err)
 		}
 		return 0, te.Err
 	}
@@ -201,7 +210,12 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 		st.PrepareForCreate(next)
 		st.Default(next)
 		recordManager(m, o.FieldManager, info.APIVersion, "")
-		if err := invalid(info, next, append(st.Validate(next), r.replicaLimit(st, next, nil)...)); err != nil {
+		requested := requestedClaims(st, next)
+		allocErrs, err := r.allocate(ctx, st, next, nil, attempt > 0)
+		if err != nil {
+			return err
+		}
+		if err := invalid(info, next, append(append(st.Validate(next), r.replicaLimit(st, next, nil)...), allocErrs...)); err != nil {
 			return err
 		}
 
@@ -223,7 +237,12 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, o client.CreateOp
 			done(false)
 		} else {
 			var rev int64
-			rev, err = r.commit(ctx, a.Preconditions(), raftstore.OpCreate(key, data))
+			var cs *claimSet
+			if cs, err = r.claimOps(ctx, st, info, next, nil, requested, attempt > 0); err != nil {
+				done(false)
+				return err
+			}
+			rev, err = r.commit(ctx, a.Preconditions(), cs, raftstore.OpCreate(key, data))
 			done(err == nil)
 			if err == nil {
 				m.ResourceVersion = strconv.FormatInt(rev, 10)
@@ -337,6 +356,7 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 		nm, cm := next.GetObjectMeta(), cur.GetObjectMeta()
 		var errs api.FieldErrorList
 		var sent []api.ManagedFieldsEntry // managedFields before this write's own entry
+		var requested map[string]bool
 		if status {
 			// A status write changes the status and nothing else: the
 			// type and metadata are the stored ones, the rest is the
@@ -363,12 +383,17 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			}
 			st.PrepareForUpdate(next, cur)
 			st.Default(next)
+			requested = requestedClaims(st, next)
+			allocErrs, err := r.allocate(ctx, st, next, cur, attempt > 0)
+			if err != nil {
+				return err
+			}
 			if st.BumpsGeneration(next, cur) {
 				nm.Generation++
 			}
 			sent = slices.Clone(nm.ManagedFields)
 			recordManager(nm, o.FieldManager, info.APIVersion, "")
-			errs = append(st.ValidateUpdate(next, cur), r.replicaLimit(st, next, cur)...)
+			errs = append(append(st.ValidateUpdate(next, cur), r.replicaLimit(st, next, cur)...), allocErrs...)
 		}
 		if err := invalid(info, next, errs); err != nil {
 			return err
@@ -396,16 +421,24 @@ func (r *Registry) update(ctx context.Context, obj api.Object, status bool, o cl
 			}
 		}
 		var op raftstore.Op
+		var cs *claimSet
 		if removed {
 			op = raftstore.OpDelete(key, expected)
+			cs, err = r.claimOps(ctx, st, info, nil, cur, nil, attempt > 0)
 		} else {
 			data, err := encode(next)
 			if err != nil {
 				return err
 			}
 			op = raftstore.OpUpdate(key, data, expected)
+			if !status {
+				cs, err = r.claimOps(ctx, st, info, next, cur, requested, attempt > 0)
+			}
 		}
-		rev, err := r.commit(ctx, a.Preconditions(), op)
+		if err != nil {
+			return err
+		}
+		rev, err := r.commit(ctx, a.Preconditions(), cs, op)
 		if retry, err := commitOutcome(err, attempt, want == 0, info, nm.Name); retry {
 			continue
 		} else if err != nil {
@@ -549,6 +582,7 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 		}
 		key := StoreKey(info, namespace, name)
 		op := raftstore.OpDelete(key, curRev)
+		var cs *claimSet
 		if marked {
 			data, err := encode(cur)
 			if err != nil {
@@ -559,8 +593,10 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string, obj api.O
 				return client.CopyInto(obj, cur)
 			}
 			op = raftstore.OpUpdate(key, data, curRev)
+		} else if cs, err = r.claimOps(ctx, st, info, nil, cur, nil, attempt > 0); err != nil {
+			return err
 		}
-		rev, err := r.commit(ctx, a.Preconditions(), op)
+		rev, err := r.commit(ctx, a.Preconditions(), cs, op)
 		if retry, err := commitOutcome(err, attempt, want == 0, info, name); retry {
 			continue
 		} else if err != nil {
@@ -626,7 +662,11 @@ func (r *Registry) finalize(ctx context.Context, namespace, name, rv string, obj
 		if err := r.admission.Validate(ctx, a); err != nil {
 			return err
 		}
-		rev, err := r.commit(ctx, a.Preconditions(), raftstore.OpDelete(StoreKey(info, namespace, name), curRev))
+		cs, err := r.claimOps(ctx, st, info, nil, cur, nil, attempt > 0)
+		if err != nil {
+			return err
+		}
+		rev, err := r.commit(ctx, a.Preconditions(), cs, raftstore.OpDelete(StoreKey(info, namespace, name), curRev))
 		if retry, err := commitOutcome(err, attempt, false, info, name); retry {
 			continue
 		} else if err != nil {
@@ -685,7 +725,7 @@ func (r *Registry) Bind(ctx context.Context, pod *api.Pod, nodeName string, o cl
 	if err != nil {
 		return nil, err
 	}
-	nrev, err := r.commit(ctx, a.Preconditions(), raftstore.OpUpdate(StoreKey(info, pod.Namespace, pod.Name), data, rev))
+	nrev, err := r.commit(ctx, a.Preconditions(), nil, raftstore.OpUpdate(StoreKey(info, pod.Namespace, pod.Name), data, rev))
 	switch {
 	case errors.Is(err, errPrecondition):
 		// The binding is a compare-and-swap the scheduler retries from a

@@ -24,6 +24,13 @@
 //     finalizer holds it or only marked for its controller;
 //     s.PrepareForDelete(obj) adjusts an object that is marked.
 //
+// Optional abilities, found by type assertion: Sharer (decoded objects
+// shared between caches), Replicated (the replicas limit) and Allocator
+// (values unique across the cluster, such as a Service's cluster IP and
+// node ports, whose records the registry writes in the object's own
+// transaction). The Service strategy's pools are DefaultServiceRanges
+// unless WithServiceRanges says otherwise.
+//
 // A Pod spec (a Pod's, or a Deployment's or ReplicaSet's template) runs
 // as written or is refused: a field Flotilla decodes but does not act on
 // yet is refused with a Forbidden error "not supported yet" naming it

@@ -174,6 +174,8 @@ func Builtin() []Registration {
 		{api.RbacV1, "ClusterRole", clusterRoleStrategy{}},
 		{api.RbacV1, "RoleBinding", roleBindingStrategy{}},
 		{api.RbacV1, "ClusterRoleBinding", clusterRoleBindingStrategy{}},
+		{api.CoreV1, "Service", serviceStrategy{ranges: DefaultServiceRanges()}},
+		{api.DiscoveryV1, "EndpointSlice", endpointSliceStrategy{}},
 	}
 }
 

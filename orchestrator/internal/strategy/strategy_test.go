@@ -38,7 +38,7 @@ func TestNewSetErrors(t *testing.T) {
 		want []string
 	}{
 		{"missing kind", withoutPod, []string{"kind Pod (v1) has no registered strategy"}},
-		{"unknown kind", with(Builtin(), Registration{"v1", "Service", podStrategy{}}), []string{"v1 Service is not a kind of the scheme"}},
+		{"unknown kind", with(Builtin(), Registration{"v1", "Endpoints", podStrategy{}}), []string{"v1 Endpoints is not a kind of the scheme"}},
 		{"wrong apiVersion", with(withoutPod, Registration{"apps/v1", "Pod", podStrategy{}}),
 			[]string{"Pod is registered as apps/v1, the scheme has v1", "kind Pod (v1) has no registered strategy"}},
 		{"twice", with(Builtin(), Registration{"v1", "Pod", podStrategy{}}), []string{"Pod is registered twice"}},
@@ -187,7 +187,7 @@ func TestDeletionAndStatus(t *testing.T) {
 		switch info.Kind {
 		case "Namespace":
 			wantDeletion = DeleteByFinalize
-		case "ConfigMap", "Event", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+		case "ConfigMap", "Event", "EndpointSlice", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 			wantStatus = false
 		}
 		if st.Deletion() != wantDeletion {

@@ -41,6 +41,9 @@ func (Convertor) ConvertToTable(info api.KindInfo, objs []api.Object, o apiserve
 	}
 	p, ok := printers[info.Kind]
 	if !ok {
+		p, ok = servicePrinters[info.Kind]
+	}
+	if !ok {
 		p = genericPrinter
 	}
 	t := &metav1.Table{ColumnDefinitions: slices.Clone(p.columns), Rows: make([]metav1.TableRow, 0, len(objs))}

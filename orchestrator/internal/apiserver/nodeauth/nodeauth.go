@@ -80,10 +80,18 @@ func (z *Authorizer) Authorize(ctx context.Context, a apiserver.Attributes) erro
 	if a.APIGroup == "coordination.k8s.io" && a.Resource == "leases" {
 		return lease(a, node)
 	}
+	readOnly := a.Subresource == "" && slices.Contains([]string{"get", "list", "watch"}, a.Verb)
+	if a.APIGroup == "discovery.k8s.io" && a.Resource == "endpointslices" && readOnly {
+		return nil // the node's Service proxy and DNS follow the endpoints
+	}
 	if a.APIGroup != "" {
 		return forbidden(a, "")
 	}
 	switch a.Resource {
+	case "services":
+		if readOnly {
+			return nil
+		}
 	case "nodes":
 		return z.node(a, node)
 	case "pods":

@@ -73,6 +73,12 @@ func leases(u apiserver.User, verb, ns, name string) apiserver.Attributes {
 	return a
 }
 
+// inDiscovery puts a request in the discovery.k8s.io/v1 group.
+func inDiscovery(a apiserver.Attributes) apiserver.Attributes {
+	a.APIGroup, a.APIVersion = "discovery.k8s.io", "v1"
+	return a
+}
+
 func TestAuthorize(t *testing.T) {
 	reg := cluster(t)
 	z, err := nodeauth.New(nodeauth.Config{Client: reg})
@@ -126,6 +132,17 @@ func TestAuthorize(t *testing.T) {
 			`pods is forbidden: User "system:node:a" cannot create resource "pods" in API group "" in the namespace "default"`},
 		{"bind pod", res(agentA, "create", "default", "pods", "binding", "p-none"),
 			`pods "p-none" is forbidden: User "system:node:a" cannot create resource "pods/binding" in API group "" in the namespace "default"`},
+
+		// Services and EndpointSlices: read only.
+		{"list services", res(agentA, "list", "", "services", "", ""), ""},
+		{"watch services", res(agentA, "watch", "default", "services", "", ""), ""},
+		{"update service", res(agentA, "update", "default", "services", "", "web"),
+			`services "web" is forbidden: User "system:node:a" cannot update resource "services" in API group "" in the namespace "default"`},
+		{"update service status", res(agentA, "update", "default", "services", "status", "web"),
+			`services "web" is forbidden: User "system:node:a" cannot update resource "services/status" in API group "" in the namespace "default"`},
+		{"watch endpointslices", inDiscovery(res(agentA, "watch", "", "endpointslices", "", "")), ""},
+		{"delete endpointslice", inDiscovery(res(agentA, "delete", "default", "endpointslices", "", "web-x")),
+			`endpointslices.discovery.k8s.io "web-x" is forbidden: User "system:node:a" cannot delete resource "endpointslices" in API group "discovery.k8s.io" in the namespace "default"`},
 
 		// ConfigMaps: those its Pods use.
 		{"get env configmap", res(agentA, "get", "default", "configmaps", "", "env"), ""},

@@ -50,6 +50,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -81,6 +82,8 @@ func kubernetesTypes() map[string][2]any {
 		"RoleBinding":        {rbacv1.RoleBinding{}, rbacv1.RoleBindingList{}},
 		"ClusterRoleBinding": {rbacv1.ClusterRoleBinding{}, rbacv1.ClusterRoleBindingList{}},
 		"Lease":              {coordinationv1.Lease{}, coordinationv1.LeaseList{}},
+		"Service":            {corev1.Service{}, corev1.ServiceList{}},
+		"EndpointSlice":      {discoveryv1.EndpointSlice{}, discoveryv1.EndpointSliceList{}},
 	}
 }
 
