@@ -39,7 +39,9 @@ type WatchLister interface {
 	// revision they are consistent at. Errors as List.
 	ListObjects(ctx context.Context, info api.KindInfo, o ListOptions) ([]api.Object, int64, error)
 	// Watch streams changes to objects of info's kind matching o after
-	// revision o.ResourceVersion ("" or "0": from now).
+	// revision o.ResourceVersion ("" or "0": from now). With o.Shared the
+	// events' objects are shared and must not be modified (see
+	// ListOptions.Shared).
 	// Errors: TooOld when that revision was compacted away; BadRequest
 	// for a malformed resourceVersion or an unsupported field selector;
 	// ServiceUnavailable when the serving store stopped.
@@ -144,9 +146,12 @@ type ListOptions struct {
 	// ResourceVersion is the revision Watch starts after ("" or "0": now).
 	ResourceVersion string
 	// Shared lets a local implementation return objects shared with other
-	// Shared readers (one decoded copy per key and revision): for caches
-	// that never modify what they hold, such as informers. Remote
-	// implementations ignore it.
+	// Shared readers (one decoded copy per key and revision), from List,
+	// ListObjects and the events of Watch: for consumers that never modify
+	// what they get, such as informers and the API server (which only
+	// encodes). A consumer that must change such an object changes a
+	// DeepCopyObject of it. Without Shared every object returned is the
+	// caller's own. Remote implementations ignore it.
 	Shared bool
 }
 

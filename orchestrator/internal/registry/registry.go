@@ -52,6 +52,7 @@ type state struct {
 	strategies *strategy.Set
 	admission  admission.Chain
 	shared     sharedObjects
+	events     eventObjects
 
 	limits       Limits // with defaults
 	counts       namespaceCounts
@@ -427,6 +428,12 @@ func (w *Watcher) Stop() {
 // revision o.ResourceVersion ("" or "0": from now). Objects entering and leaving the
 // selectors are Added and Deleted (see api.WatchEvent).
 //
+// Every watcher of the registry shares the decoded object of each event
+// (one decode per event however many watch). With o.Shared the events
+// carry that shared object, which the consumer must not modify (the API
+// server only encodes it; informers cache it read-only); without, each
+// event carries a deep copy the consumer owns.
+//
 // Errors: TooOld when o.ResourceVersion is older than the retained history;
 // a Timeout (api.IsTooLargeResourceVersion, Kubernetes' "Too large
 // resource version") when it is newer than any revision of the cluster
@@ -504,6 +511,11 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o cli
 			if !send {
 				continue
 			}
+			if !o.Shared {
+				// The decoded object is every watcher's: a consumer
+				// that may modify it gets its own.
+				we.Object = we.Object.DeepCopyObject()
+			}
 			select {
 			case w.ch <- we:
 			case <-ctx.Done():
@@ -525,20 +537,14 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o cli
 // for a key's first event, or to report its DELETED state. The watch sees
 // every event under its prefix in order, so the memory is exact.
 func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o client.ListOptions, matched map[string]bool) (_ api.WatchEvent, send bool, _ error) {
-	decode := r.decode
-	if o.Shared && ev.Type == raftstore.EventPut {
-		decode = r.decodeShared
-	}
-	obj, err := decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
+	obj, err := r.decodeEvent(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision}, false, ev.Type == raftstore.EventPut)
 	if err != nil {
 		return api.WatchEvent{}, false, err
 	}
 	cur, _ := Matches(obj, o.Labels, o.Fields)
 	switch {
 	case ev.Type == raftstore.EventDelete:
-		if o.Shared {
-			r.forgetShared(ev.Key, ev.Revision)
-		}
+		r.forgetShared(ev.Key, ev.Revision)
 		if matched != nil {
 			delete(matched, ev.Key)
 		}
@@ -552,7 +558,7 @@ func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o client.Li
 	matched[ev.Key] = cur
 	var prev api.Object
 	if ev.PrevValue != nil && (!known || (old && !cur)) {
-		if prev, err = r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision}); err != nil {
+		if prev, err = r.decodeEvent(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision}, true, false); err != nil {
 			return api.WatchEvent{}, false, err
 		}
 		old, _ = Matches(prev, o.Labels, o.Fields)
