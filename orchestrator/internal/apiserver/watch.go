@@ -19,10 +19,10 @@ type watchEvent struct {
 }
 
 // serveWatch streams the changes of req's objects: a chunked JSON stream
-// of watch events, flushed as soon as no further event is ready, until timeoutSeconds (or the
-// server's watch timeout) passes, the client goes away or the serving
-// store stops (the client then re-watches from the last resourceVersion
-// it saw). A resourceVersion that is no longer in the store's history,
+// of watch events, flushed as soon as no further event is ready, until
+// timeoutSeconds (or the server's watch timeout) passes, the client goes
+// away or the serving store stops (the client then re-watches from the
+// last resourceVersion it saw). A resourceVersion that is no longer in the store's history,
 // or a reader too slow for the store, gets an ERROR event carrying a 410
 // Expired Status, as kube-apiserver's watch cache answers, and the end
 // of the stream. Without a resourceVersion, or with "0", the stream
