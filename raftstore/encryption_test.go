@@ -792,8 +792,8 @@ func TestFSMKeyringEntries(t *testing.T) {
 		if !kr.encrypted || kr.primary != "k2" || !kr.retired["k1"] || kr.held["k1"] != nil || kr.held["k2"] == nil {
 			t.Fatalf("%s: keyring encrypted %v primary %q retired %v held %v", name, kr.encrypted, kr.primary, kr.retired, kr.heldIDs())
 		}
-		want, _, _ := f.list("", 0)
-		got, _, _ := g.list("", 0)
+		want, _, _ := f.list("", "", 0)
+		got, _, _ := g.list("", "", 0)
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d entries, want %d", name, len(got), len(want))
 		}
@@ -866,7 +866,7 @@ func TestSnapshotWithoutKeyringRestores(t *testing.T) {
 	if err := g.Restore(io.NopCloser(bytes.NewReader(v1))); err != nil {
 		t.Fatal(err)
 	}
-	entries, rev, kr := g.list("", 0)
+	entries, rev, kr := g.list("", "", 0)
 	if rev != 5 || len(entries) != 2 || string(entries[1].value) != "2" || kr.encrypted || kr.held["k1"] == nil {
 		t.Fatalf("restored %d entries at %d, keyring %+v", len(entries), rev, kr)
 	}

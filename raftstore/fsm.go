@@ -550,34 +550,45 @@ func (f *fsm) get(key string) (*entry, *keyring) {
 // list returns the entries under prefix in key order, the revision they
 // are consistent at and the keyring to open them with. limit 0 means no
 // limit.
-func (f *fsm) list(prefix string, limit int) ([]*entry, int64, *keyring) {
+func (f *fsm) list(prefix, after string, limit int) ([]*entry, int64, *keyring) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	var out []*entry
-	f.tree.AscendGreaterOrEqual(&entry{key: prefix}, func(e *entry) bool {
-		if !strings.HasPrefix(e.key, prefix) {
-			return false
-		}
+	f.ascend(prefix, after, func(e *entry) bool {
 		out = append(out, e)
 		return limit == 0 || len(out) < limit
 	})
 	return out, f.rev, f.keys
 }
 
-// count returns how many keys are under prefix, stopping at limit (0: no
-// limit), and the revision the count is consistent at.
-func (f *fsm) count(prefix string, limit int) (int, int64) {
+// count returns how many keys are under prefix and after after (see
+// ascend), stopping at limit (0: no limit), and the revision the count is
+// consistent at.
+func (f *fsm) count(prefix, after string, limit int) (int, int64) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	n := 0
-	f.tree.AscendGreaterOrEqual(&entry{key: prefix}, func(e *entry) bool {
-		if !strings.HasPrefix(e.key, prefix) {
-			return false
-		}
+	f.ascend(prefix, after, func(e *entry) bool {
 		n++
 		return limit == 0 || n < limit
 	})
 	return n, f.rev
+}
+
+// ascend calls fn with the entries under prefix whose keys sort after
+// after ("": from the first), in key order, until fn returns false. The
+// caller holds f.mu.
+func (f *fsm) ascend(prefix, after string, fn func(*entry) bool) {
+	from := prefix
+	if after != "" && after >= prefix {
+		from = after + "\x00" // the least key greater than after
+	}
+	f.tree.AscendGreaterOrEqual(&entry{key: from}, func(e *entry) bool {
+		if !strings.HasPrefix(e.key, prefix) {
+			return false
+		}
+		return fn(e)
+	})
 }
 
 // revision returns the last applied revision.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -101,7 +102,7 @@ func TestSnapshotRoundTripAndCorruption(t *testing.T) {
 	if err := g.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
 		t.Fatal(err)
 	}
-	entries, rev, _ := g.list("", 0)
+	entries, rev, _ := g.list("", "", 0)
 	if rev != 7 || len(entries) != 3 {
 		t.Fatalf("restored %d entries at %d", len(entries), rev)
 	}
@@ -120,7 +121,7 @@ func TestSnapshotRoundTripAndCorruption(t *testing.T) {
 		if err := h.Restore(io.NopCloser(bytes.NewReader(broken))); err == nil {
 			t.Fatalf("flipping byte %d went unnoticed", i)
 		}
-		if _, rev, _ := h.list("", 0); rev != 0 {
+		if _, rev, _ := h.list("", "", 0); rev != 0 {
 			t.Fatal("a failed restore changed the state")
 		}
 	}
@@ -145,5 +146,40 @@ func TestHistoryEviction(t *testing.T) {
 	b, err := f.eventsAfter(seq, "", 100, nil)
 	if err != nil || len(b.events) != 4 || b.events[0].rev != 30 || !b.caughtUp {
 		t.Fatalf("events after 20: %v %v", b.events, err)
+	}
+}
+
+// List and Count with After read only the keys after it, within the prefix.
+func TestFSMListAfter(t *testing.T) {
+	f := newTestFSM()
+	apply(f, 5, []Op{OpPut("a", nil), OpPut("p/", nil), OpPut("p/a", nil), OpPut("p/a-b/x", nil), OpPut("p/a/x", nil),
+		OpPut("p/b", nil), OpPut("q", nil)})
+	for _, tc := range []struct {
+		prefix, after string
+		limit         int
+		want          string
+	}{
+		{"p/", "", 0, "p/,p/a,p/a-b/x,p/a/x,p/b"},
+		{"p/", "p/a", 0, "p/a-b/x,p/a/x,p/b"},
+		{"p/", "p/a", 2, "p/a-b/x,p/a/x"},
+		{"p/", "p/a-b/x", 1, "p/a/x"},
+		{"p/", "p/a/", 0, "p/a/x,p/b"}, // not a key: the keys after it
+		{"p/", "p/b", 0, ""},
+		{"p/", "p/zzz", 0, ""},
+		{"p/", "a", 0, "p/,p/a,p/a-b/x,p/a/x,p/b"}, // before the prefix: all of it
+		{"p/", "p/", 0, "p/a,p/a-b/x,p/a/x,p/b"},
+		{"", "p/b", 0, "q"},
+	} {
+		entries, rev, _ := f.list(tc.prefix, tc.after, tc.limit)
+		var keys []string
+		for _, e := range entries {
+			keys = append(keys, e.key)
+		}
+		if got := strings.Join(keys, ","); got != tc.want || rev != 5 {
+			t.Errorf("list(%q, after %q, limit %d) = %q at %d, want %q at 5", tc.prefix, tc.after, tc.limit, got, rev, tc.want)
+		}
+		if n, _ := f.count(tc.prefix, tc.after, tc.limit); n != len(keys) {
+			t.Errorf("count(%q, after %q, limit %d) = %d, want %d", tc.prefix, tc.after, tc.limit, n, len(keys))
+		}
 	}
 }

@@ -185,6 +185,12 @@ func TestOperations(t *testing.T) {
 	if kvs, _, _ := s.List(ctx, "a/", Limit(1)); len(kvs) != 1 || kvs[0].Key != "a/1" {
 		t.Fatalf("limited list = %+v", kvs)
 	}
+	if kvs, _, _ := s.List(ctx, "a/", After("a/1"), Limit(1)); len(kvs) != 1 || kvs[0].Key != "a/2" || string(kvs[0].Value) != "dos" {
+		t.Fatalf("list after a/1 = %+v", kvs)
+	}
+	if n, _, _ := s.Count(ctx, "a/", After("a/1")); n != 1 {
+		t.Fatalf("count after a/1 = %d", n)
+	}
 	if kvs, _, _ := s.List(ctx, "b/"); len(kvs) != 0 {
 		t.Fatalf("list of empty prefix = %+v", kvs)
 	}

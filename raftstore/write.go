@@ -415,6 +415,7 @@ type ReadOption func(*readOptions)
 type readOptions struct {
 	linearizable bool
 	limit        int
+	after        string
 	skip         func(key string, err error)
 }
 
@@ -426,8 +427,18 @@ type readOptions struct {
 func Linearizable() ReadOption { return func(o *readOptions) { o.linearizable = true } }
 
 // Limit makes List return at most n keys (n <= 0: no limit). Keys that
-// SkipUnreadable skips count toward n.
+// SkipUnreadable skips count toward n. With After, the n keys after it.
 func Limit(n int) ReadOption { return func(o *readOptions) { o.limit = max(n, 0) } }
+
+// After makes List and Count start after key: they read only the keys
+// under their prefix that sort after key, in key order, so a caller pages
+// through a large prefix a limited part at a time (After with the last key
+// of one part, and Limit, reads the next part), each part costing its own
+// size rather than the prefix's. key "" (or one sorting before the prefix)
+// starts at the prefix's first key; a key sorting after every key of the
+// prefix lists nothing. Each part is its own read, consistent at the
+// revision it returns.
+func After(key string) ReadOption { return func(o *readOptions) { o.after = key } }
 
 // SkipUnreadable makes List leave out a value it cannot serve (one that
 // does not decrypt, or is not encrypted while encryption is on: an error
@@ -493,7 +504,7 @@ func (s *Store) List(ctx context.Context, prefix string, opts ...ReadOption) ([]
 	if err != nil {
 		return nil, 0, err
 	}
-	entries, rev, kr := s.fsm.list(prefix, o.limit)
+	entries, rev, kr := s.fsm.list(prefix, o.after, o.limit)
 	rev = max(rev, 1)
 	out := make([]KV, 0, len(entries))
 	for _, e := range entries {
@@ -523,7 +534,7 @@ func (s *Store) Count(ctx context.Context, prefix string, opts ...ReadOption) (i
 	if err != nil {
 		return 0, 0, err
 	}
-	n, rev := s.fsm.count(prefix, o.limit)
+	n, rev := s.fsm.count(prefix, o.after, o.limit)
 	return n, max(rev, 1), nil
 }
 

@@ -33,7 +33,10 @@ type WatchEvent struct {
 // error after Stop. Stop ends the watch and waits for its goroutine; it
 // is safe to call twice. Events is unbuffered beyond the serving store's
 // watch buffer: a reader that falls far behind ends the watch with a
-// TooOld error.
+// TooOld error. The objects of the events are the reader's to keep and
+// modify, unless the watch was asked for shared objects (the internal
+// ListOptions.Shared of informers and the API server): those are read by
+// every such watcher of the node and must never be modified.
 type Watcher interface {
 	Events() <-chan WatchEvent
 	Err() error

@@ -158,6 +158,8 @@ type Server struct {
 	discovery *discovery
 	resources map[groupVersionResource]*resource
 	protobuf  *protobufDecoder
+	// encoded shares the JSON of watch events' objects between streams.
+	encoded encodedObjects
 }
 
 // New returns a Server for cfg.

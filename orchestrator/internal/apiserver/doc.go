@@ -47,9 +47,12 @@
 //
 // A get or list without resourceVersion is a consistent (linearizable)
 // read; resourceVersion=0 reads the local replica. Pages of a list
-// (limit/continue) are each a fresh consistent read after the last key
+// (limit/continue), in the store's key order (namespace/name, as etcd's),
+// are each a fresh consistent read of only the objects after the last key
 // sent, all reporting the first page's resourceVersion, so that a watch
-// from it replays what changed meanwhile (see readPage). A watch from a
+// from it replays what changed meanwhile (see readPage). Watch streams
+// share each event's decoded object and its JSON encoding, and flush when
+// no further event is ready. A watch from a
 // resourceVersion no longer in the store's history gets an ERROR event
 // with a 410 Expired Status, as from kube-apiserver's watch cache.
 //

@@ -1,11 +1,11 @@
 package apiserver
 
 import (
-	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -78,6 +78,11 @@ type page struct {
 // readPage lists req's objects and cuts the page limit and continue ask
 // for.
 //
+// Pages are cut in the store's key order (namespace + "/" + name), and a
+// local store reads only the page asked for: the objects after the last
+// one sent, up to limit, so that paging through a kind costs about one
+// full list, not one per page.
+//
 // Consistency: a list without a continue token is one read (consistent
 // with resourceVersion "", from the local replica with "0"). A later page
 // is a new consistent read of the objects after the last key sent; every
@@ -130,12 +135,21 @@ func (s *Server) readPage(req *request) (page, error) {
 	// consistent read is sure to be that new.
 	o.Consistent = rv == "" || (rv != "0" && rvm == "") || rvm == string(metav1.ResourceVersionMatchNotOlderThan) || tok.After != ""
 	o.Shared = true // read-only: the objects are only encoded
-	objs, rev, err := s.cfg.Client.ListObjects(req.r.Context(), req.res.info, o)
+	// A local store reads only the page (and one object more, which says
+	// whether there is a next page); another client may return every
+	// object, which is cut below.
+	o.After = tok.After
+	if limit > 0 && limit < math.MaxInt32 {
+		o.Limit = int(limit) + 1
+	}
+	ctx := req.r.Context()
+	objs, rev, err := s.cfg.Client.ListObjects(ctx, req.res.info, o)
 	if err != nil {
 		return page{}, err
 	}
-	// Sorted by namespace, then name: the order pages are cut in. The
-	// store lists in key order already, so this is usually only a check.
+	// In key order (namespace + "/" + name): the order pages are cut in.
+	// The store lists in key order already, so this is usually only a
+	// check.
 	if !slices.IsSortedFunc(objs, compareKeys) {
 		slices.SortFunc(objs, compareKeys)
 	}
@@ -143,11 +157,8 @@ func (s *Server) readPage(req *request) (page, error) {
 	if tok.After != "" {
 		p.revision = tok.Revision
 		ns, name, _ := strings.Cut(tok.After, "/")
-		after := func(o api.Object) bool {
-			return cmp.Or(strings.Compare(o.GetNamespace(), ns), strings.Compare(o.GetName(), name)) > 0
-		}
 		i, _ := slices.BinarySearchFunc(objs, true, func(o api.Object, _ bool) int {
-			if after(o) {
+			if compareKey(o.GetNamespace(), o.GetName(), ns, name) > 0 {
 				return 1
 			}
 			return -1
@@ -158,8 +169,23 @@ func (s *Server) readPage(req *request) (page, error) {
 		rest := int64(len(objs)) - limit
 		objs = objs[:limit]
 		last := objs[len(objs)-1]
-		p.cont = continueToken{Version: 1, Revision: p.revision, After: last.GetNamespace() + "/" + last.GetName()}.encode()
-		p.remaining = &rest
+		after := last.GetNamespace() + "/" + last.GetName()
+		p.cont = continueToken{Version: 1, Revision: p.revision, After: after}.encode()
+		// What is left: known when every object was returned; else
+		// counted (without selectors only, as Kubernetes: with them the
+		// count would need every object read).
+		if o.Limit == 0 || rest > 1 {
+			p.remaining = &rest
+		} else if c, ok := s.cfg.Client.(client.Counter); ok && o.Labels.Empty() && o.Fields.Empty() {
+			n, err := c.CountAfter(ctx, req.res.info, o.Namespace, after)
+			if err != nil {
+				return page{}, err
+			}
+			if n > 0 {
+				rest = int64(n)
+				p.remaining = &rest
+			}
+		}
 	}
 	p.items = objs
 	return p, nil
@@ -193,9 +219,20 @@ func (s *Server) list(req *request) error {
 	return nil
 }
 
-// compareKeys orders objects by namespace, then name.
+// compareKeys orders objects as the store orders their keys: by
+// namespace + "/" + name, byte by byte.
 func compareKeys(a, b api.Object) int {
-	return cmp.Or(strings.Compare(a.GetNamespace(), b.GetNamespace()), strings.Compare(a.GetName(), b.GetName()))
+	return compareKey(a.GetNamespace(), a.GetName(), b.GetNamespace(), b.GetName())
+}
+
+// compareKey compares ns1 + "/" + name1 with ns2 + "/" + name2. Namespace
+// names hold no "/", so when they differ, ns + "/" decides (namespaces
+// "a" and "a-b" order as "a-b/..." < "a/...").
+func compareKey(ns1, name1, ns2, name2 string) int {
+	if ns1 == ns2 {
+		return strings.Compare(name1, name2)
+	}
+	return strings.Compare(ns1+"/", ns2+"/")
 }
 
 // newList returns the list kind of res holding items.

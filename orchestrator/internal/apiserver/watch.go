@@ -19,10 +19,10 @@ type watchEvent struct {
 }
 
 // serveWatch streams the changes of req's objects: a chunked JSON stream
-// of watch events, flushed one by one, until timeoutSeconds (or the
-// server's watch timeout) passes, the client goes away or the serving
-// store stops (the client then re-watches from the last resourceVersion
-// it saw). A resourceVersion that is no longer in the store's history,
+// of watch events, flushed as soon as no further event is ready, until
+// timeoutSeconds (or the server's watch timeout) passes, the client goes
+// away or the serving store stops (the client then re-watches from the
+// last resourceVersion it saw). A resourceVersion that is no longer in the store's history,
 // or a reader too slow for the store, gets an ERROR event carrying a 410
 // Expired Status, as kube-apiserver's watch cache answers, and the end
 // of the stream. Without a resourceVersion, or with "0", the stream
@@ -87,6 +87,10 @@ func (s *Server) serveWatch(req *request) {
 	} else {
 		o.ResourceVersion = rv
 	}
+	// The events' objects are only encoded: share them with the node's
+	// other watchers (one decode per event), and their encoding with the
+	// other streams (see encodedObjects).
+	o.Shared = true
 
 	enc := &watchEncoder{s: s, w: w, res: req.res, table: f.table}
 	if tops, err := tableOptions(req); err == nil {
@@ -110,9 +114,12 @@ func (s *Server) serveWatch(req *request) {
 	defer watcher.Stop()
 	flush(w)
 	for _, obj := range initial {
-		if enc.object(string(api.Added), obj) != nil {
+		if enc.object(string(api.Added), obj, false) != nil {
 			return
 		}
+	}
+	if len(initial) > 0 {
+		flush(w)
 	}
 
 	var tick <-chan time.Time
@@ -130,16 +137,29 @@ func (s *Server) serveWatch(req *request) {
 				return
 			}
 		case ev, ok := <-watcher.Events():
+			// Write every event that is ready, then flush once: a stream
+			// that is behind sends its backlog in few TLS records and
+			// system calls, and one that keeps up flushes each event at
+			// once.
+			for ok {
+				if enc.object(string(ev.Type), ev.Object, true) != nil {
+					return
+				}
+				lastRev = ev.Revision
+				select {
+				case ev, ok = <-watcher.Events():
+					continue
+				default:
+				}
+				break
+			}
+			flush(w)
 			if !ok {
 				if err := watcher.Err(); api.IsTooOld(err) {
 					_ = enc.status(err)
 				}
 				return
 			}
-			if enc.object(string(ev.Type), ev.Object) != nil {
-				return
-			}
-			lastRev = ev.Revision
 		}
 	}
 }
@@ -152,8 +172,10 @@ type watchEncoder struct {
 	table       string
 	tableOpts   TableOptions
 	sentHeaders bool
+	buf         []byte // the line being written
 }
 
+// write writes ev as one line and flushes it.
 func (e *watchEncoder) write(ev watchEvent) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
@@ -167,12 +189,29 @@ func (e *watchEncoder) write(ev watchEvent) error {
 	return nil
 }
 
-// object writes one change; in a table watch, the object is a Table of
-// one row, with the column definitions only in the first event.
-func (e *watchEncoder) object(typ string, obj api.Object) error {
+// object writes one change, unflushed; in a table watch, the object is a
+// Table of one row, with the column definitions only in the first event.
+// With shared (an event's object, shared by the node's watchers), the
+// object's encoding is shared with the other streams.
+func (e *watchEncoder) object(typ string, obj api.Object, shared bool) error {
 	obj = e.s.typed(obj)
 	if e.table == "" {
-		return e.write(watchEvent{Type: typ, Object: obj})
+		var b []byte
+		var err error
+		if shared {
+			b, err = e.s.encoded.json(obj)
+		} else {
+			b, err = json.Marshal(obj)
+		}
+		if err != nil {
+			return err
+		}
+		// As json.Marshal(watchEvent{typ, obj}) writes it: typ is one
+		// of the watch event types, which need no escaping.
+		e.buf = append(append(append(append(e.buf[:0], `{"type":"`...), typ...), `","object":`...), b...)
+		e.buf = append(e.buf, "}\n"...)
+		_, err = e.w.Write(e.buf)
+		return err
 	}
 	o := e.tableOpts
 	o.Now = time.Now()
@@ -182,7 +221,12 @@ func (e *watchEncoder) object(typ string, obj api.Object) error {
 		return e.status(err)
 	}
 	e.sentHeaders = true
-	return e.write(watchEvent{Type: typ, Object: t})
+	b, err := json.Marshal(watchEvent{Type: typ, Object: t})
+	if err != nil {
+		return err
+	}
+	_, err = e.w.Write(append(b, '\n'))
+	return err
 }
 
 // status writes an ERROR event carrying err's Status.

@@ -39,7 +39,9 @@ type WatchLister interface {
 	// revision they are consistent at. Errors as List.
 	ListObjects(ctx context.Context, info api.KindInfo, o ListOptions) ([]api.Object, int64, error)
 	// Watch streams changes to objects of info's kind matching o after
-	// revision o.ResourceVersion ("" or "0": from now).
+	// revision o.ResourceVersion ("" or "0": from now). With o.Shared the
+	// events' objects are shared and must not be modified (see
+	// ListOptions.Shared).
 	// Errors: TooOld when that revision was compacted away; BadRequest
 	// for a malformed resourceVersion or an unsupported field selector;
 	// ServiceUnavailable when the serving store stopped.
@@ -107,6 +109,17 @@ type Scanner interface {
 	Scan(ctx context.Context, info api.KindInfo, o ListOptions, fn func(api.Object) error) (int64, error)
 }
 
+// Counter is an optional ability of a local store: count a kind's objects
+// without reading them, for the remainingItemCount of a paged list.
+type Counter interface {
+	// CountAfter returns how many objects of info's kind in namespace
+	// ("": all namespaces, or a cluster-scoped kind) come after after
+	// (as ListOptions.After; "": all of them), ignoring selectors.
+	// Errors: BadRequest for a malformed after; ServiceUnavailable;
+	// ctx.Err().
+	CountAfter(ctx context.Context, info api.KindInfo, namespace, after string) (int, error)
+}
+
 // Scan calls fn with each object of info's kind that matches o, through
 // c's Scanner when it has one, else through ListObjects.
 func Scan(ctx context.Context, c WatchLister, info api.KindInfo, o ListOptions, fn func(api.Object) error) (int64, error) {
@@ -143,10 +156,26 @@ type ListOptions struct {
 	Consistent bool
 	// ResourceVersion is the revision Watch starts after ("" or "0": now).
 	ResourceVersion string
+	// Limit, when positive, makes List, ListObjects and Scan return at
+	// most Limit objects: the first matching ones in the store's key
+	// order (by namespace + "/" + name, byte by byte), after After. A page
+	// of a paged list; a local implementation reads only that part of
+	// the store. Watch ignores it. Remote implementations may ignore it
+	// and After and return every object, so a caller that pages also
+	// cuts what it gets.
+	Limit int
+	// After, when not "", makes List, ListObjects and Scan return only
+	// the objects after this one in that order: "namespace/name" of the
+	// last object of the previous page ("/name" for a cluster-scoped
+	// kind). Watch ignores it.
+	After string
 	// Shared lets a local implementation return objects shared with other
-	// Shared readers (one decoded copy per key and revision): for caches
-	// that never modify what they hold, such as informers. Remote
-	// implementations ignore it.
+	// Shared readers (one decoded copy per key and revision), from List,
+	// ListObjects and the events of Watch: for consumers that never modify
+	// what they get, such as informers and the API server (which only
+	// encodes). A consumer that must change such an object changes a
+	// DeepCopyObject of it. Without Shared every object returned is the
+	// caller's own. Remote implementations ignore it.
 	Shared bool
 }
 

@@ -80,6 +80,12 @@
 // error, and a watch that meets it ends with that error (re-listing then
 // leaves it out).
 //
+// Watchers share work: each event is decoded once for all watchers of the
+// registry (a bounded cache of recent events); Shared watchers (informers,
+// the API server) get that object itself, which they must not modify, and
+// the others a deep copy. A paged read (ListOptions.Limit and After) reads
+// the store only from its resume key, as far as the page needs.
+//
 // What it does not do: no graceful Pod deletion (a Pod is removed at once;
 // its agent then stops the containers), no cluster-wide name uniqueness
 // beyond the key, no event TTL (the controller package expires Events

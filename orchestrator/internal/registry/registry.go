@@ -52,6 +52,7 @@ type state struct {
 	strategies *strategy.Set
 	admission  admission.Chain
 	shared     sharedObjects
+	events     eventObjects
 
 	limits       Limits // with defaults
 	counts       namespaceCounts
@@ -135,6 +136,7 @@ func (r *Registry) Revision() int64 { return r.kv.Revision() }
 
 var _ client.Interface = (*Registry)(nil)
 var _ client.Scanner = (*Registry)(nil)
+var _ client.Counter = (*Registry)(nil)
 
 // readOpts says how get reads: linearizable or from the local replica.
 type readOpts struct{ Consistent bool }
@@ -332,18 +334,33 @@ func (r *Registry) ListObjects(ctx context.Context, info api.KindInfo, o client.
 // hold them all decoded. fn may write to the registry. It returns the
 // revision the objects are consistent at.
 //
+// With o.Limit or o.After it reads one page: at most o.Limit matching
+// objects after o.After, in key order, reading the store only from there
+// (see client.ListOptions). The revision is then that of the page's
+// first store read; objects read by later reads of the page (when the
+// selectors leave many out) may be newer.
+//
 // Objects that cannot be read are left out and reported, as for List.
 //
-// Errors: those of ListObjects, or the first error fn returns (which ends
-// the scan).
+// Errors: those of ListObjects; BadRequest for an o.After that is not
+// "namespace/name"; the first error fn returns (which ends the scan).
 func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOptions, fn func(api.Object) error) (int64, error) {
 	if err := client.CheckListOptions(info, o); err != nil {
 		return 0, err
+	}
+	if o.Limit > 0 || o.After != "" {
+		return r.scanPage(ctx, info, o, fn)
 	}
 	kvs, rev, err := r.kv.List(ctx, KeyPrefix(info, o.Namespace), append(raftRead(o.Consistent), r.skipUnreadable(info))...)
 	if err != nil {
 		return 0, storeErr(err, info, "")
 	}
+	return rev, r.scanKVs(info, o, kvs, func(obj api.Object) (bool, error) { return true, fn(obj) })
+}
+
+// scanKVs decodes kvs in turn and calls fn with those matching o, until
+// fn returns false or an error.
+func (r *Registry) scanKVs(info api.KindInfo, o client.ListOptions, kvs []raftstore.KV, fn func(api.Object) (more bool, err error)) error {
 	decode := r.decode
 	if o.Shared {
 		decode = r.decodeShared
@@ -358,16 +375,104 @@ func (r *Registry) Scan(ctx context.Context, info api.KindInfo, o client.ListOpt
 		}
 		ok, err := Matches(obj, o.Labels, o.Fields)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if !ok {
 			continue
 		}
-		if err := fn(obj); err != nil {
-			return 0, err
+		if more, err := fn(obj); err != nil || !more {
+			return err
 		}
 	}
-	return rev, nil
+	return nil
+}
+
+// CountAfter implements client.Counter: a walk of the keys after after,
+// reading no value.
+//
+// Errors: BadRequest for an after that is not "namespace/name";
+// ServiceUnavailable when the store is stopped; ctx.Err().
+func (r *Registry) CountAfter(ctx context.Context, info api.KindInfo, namespace, after string) (int, error) {
+	key, err := afterKey(info, after)
+	if err != nil {
+		return 0, err
+	}
+	n, _, err := r.kv.Count(ctx, KeyPrefix(info, namespace), raftstore.After(key))
+	return n, storeErr(err, info, "")
+}
+
+// afterKey is the store key of ListOptions.After ("" for "").
+func afterKey(info api.KindInfo, after string) (string, error) {
+	if after == "" {
+		return "", nil
+	}
+	ns, name, ok := strings.Cut(after, "/")
+	if !ok {
+		return "", api.NewBadRequest(fmt.Sprintf("registry: list after %q: want namespace/name", after))
+	}
+	return StoreKey(info, ns, name), nil
+}
+
+// pageChunk is the fewest keys scanPage reads at once when selectors may
+// leave most of them out.
+const pageChunk = 256
+
+// scanPage is Scan of one page (o.Limit, o.After): it reads the store
+// from the key after o.After, a limited number of keys at a time, so a
+// page costs its own size, not the whole kind's. The first read is
+// consistent as o asks and gives the revision; later reads, needed only
+// when selectors leave objects out, are local reads at least as new.
+func (r *Registry) scanPage(ctx context.Context, info api.KindInfo, o client.ListOptions, fn func(api.Object) error) (int64, error) {
+	prefix := KeyPrefix(info, o.Namespace)
+	after, err := afterKey(info, o.After)
+	if err != nil {
+		return 0, err
+	}
+	filtered := !o.Labels.Empty() || !o.Fields.Empty()
+	var rev int64
+	sent := 0
+	for first := true; ; first = false {
+		want := 0 // the rest
+		if o.Limit > 0 {
+			want = o.Limit - sent
+			if filtered {
+				want = max(want, pageChunk)
+			}
+		}
+		read, lastKey := 0, ""
+		note := func(key string) { read++; lastKey = max(lastKey, key) }
+		opts := []raftstore.ReadOption{raftstore.After(after), raftstore.Limit(want),
+			raftstore.SkipUnreadable(func(key string, err error) { note(key); r.unreadable(info, key, err) })}
+		if first && o.Consistent {
+			opts = append(opts, raftstore.Linearizable())
+		}
+		kvs, at, err := r.kv.List(ctx, prefix, opts...)
+		if err != nil {
+			return 0, storeErr(err, info, "")
+		}
+		if first {
+			rev = at
+		}
+		for _, kv := range kvs {
+			note(kv.Key)
+		}
+		full := false
+		err = r.scanKVs(info, o, kvs, func(obj api.Object) (bool, error) {
+			if err := fn(obj); err != nil {
+				return false, err
+			}
+			sent++
+			full = o.Limit > 0 && sent >= o.Limit
+			return !full, nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		if full || want == 0 || read < want {
+			return rev, nil
+		}
+		after = lastKey
+	}
 }
 
 // Matches reports whether obj matches both selectors.
@@ -426,6 +531,12 @@ func (w *Watcher) Stop() {
 // Watch streams changes to objects of info's kind matching o after
 // revision o.ResourceVersion ("" or "0": from now). Objects entering and leaving the
 // selectors are Added and Deleted (see api.WatchEvent).
+//
+// Every watcher of the registry shares the decoded object of each event
+// (one decode per event however many watch). With o.Shared the events
+// carry that shared object, which the consumer must not modify (the API
+// server only encodes it; informers cache it read-only); without, each
+// event carries a deep copy the consumer owns.
 //
 // Errors: TooOld when o.ResourceVersion is older than the retained history;
 // a Timeout (api.IsTooLargeResourceVersion, Kubernetes' "Too large
@@ -504,6 +615,11 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o cli
 			if !send {
 				continue
 			}
+			if !o.Shared {
+				// The decoded object is every watcher's: a consumer
+				// that may modify it gets its own.
+				we.Object = we.Object.DeepCopyObject()
+			}
 			select {
 			case w.ch <- we:
 			case <-ctx.Done():
@@ -525,20 +641,14 @@ func (w *Watcher) run(ctx context.Context, r *Registry, info api.KindInfo, o cli
 // for a key's first event, or to report its DELETED state. The watch sees
 // every event under its prefix in order, so the memory is exact.
 func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o client.ListOptions, matched map[string]bool) (_ api.WatchEvent, send bool, _ error) {
-	decode := r.decode
-	if o.Shared && ev.Type == raftstore.EventPut {
-		decode = r.decodeShared
-	}
-	obj, err := decode(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision})
+	obj, err := r.decodeEvent(info, raftstore.KV{Key: ev.Key, Value: ev.Value, ModRevision: ev.Revision}, false, ev.Type == raftstore.EventPut)
 	if err != nil {
 		return api.WatchEvent{}, false, err
 	}
 	cur, _ := Matches(obj, o.Labels, o.Fields)
 	switch {
 	case ev.Type == raftstore.EventDelete:
-		if o.Shared {
-			r.forgetShared(ev.Key, ev.Revision)
-		}
+		r.forgetShared(ev.Key, ev.Revision)
 		if matched != nil {
 			delete(matched, ev.Key)
 		}
@@ -552,7 +662,7 @@ func (r *Registry) watchEvent(info api.KindInfo, ev raftstore.Event, o client.Li
 	matched[ev.Key] = cur
 	var prev api.Object
 	if ev.PrevValue != nil && (!known || (old && !cur)) {
-		if prev, err = r.decode(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision}); err != nil {
+		if prev, err = r.decodeEvent(info, raftstore.KV{Key: ev.Key, Value: ev.PrevValue, ModRevision: ev.Revision}, true, false); err != nil {
 			return api.WatchEvent{}, false, err
 		}
 		old, _ = Matches(prev, o.Labels, o.Fields)

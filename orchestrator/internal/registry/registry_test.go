@@ -3,6 +3,8 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -662,5 +664,80 @@ func TestSharedObjects(t *testing.T) {
 	}
 	if ev.Object != c[0] || c[0] == a[0] || c[0].GetLabels()["v"] != "2" {
 		t.Fatalf("after the update: event %p, list %p (old %p), labels %v", ev.Object, c[0], a[0], c[0].GetLabels())
+	}
+}
+
+// Watchers of a kind decode each event once: Shared watchers get the same
+// object; the others get equal copies of their own, so one modifying its
+// copy changes nothing another sees. A selector watcher's DELETED event
+// for an object leaving its selection carries the previous state, also
+// decoded once for all such watchers.
+func TestWatchersShareDecodedEvents(t *testing.T) {
+	r := newReg(t)
+	ctx := context.Background()
+	info, _ := r.Info(&api.ConfigMap{})
+	from := strconv.FormatInt(r.Revision(), 10)
+	shared := client.ListOptions{Namespace: "default", ResourceVersion: from, Shared: true}
+	private := client.ListOptions{Namespace: "default", ResourceVersion: from}
+	sel, err := api.ParseSelector("app=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	selShared := shared
+	selShared.Labels = sel
+	var ws []api.Watcher
+	for _, o := range []client.ListOptions{shared, shared, private, private, selShared, selShared} {
+		w, err := r.Watch(ctx, info, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		ws = append(ws, w)
+	}
+	cm := &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "a", Namespace: "default", Labels: map[string]string{"app": "a"}},
+		Data: map[string]string{"k": "v1"}}
+	if err := r.Create(ctx, cm, client.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]api.WatchEvent, len(ws))
+	for i, w := range ws {
+		evs[i] = expectEvent(t, w, api.Added, "a", nil)
+	}
+	if evs[0].Object != evs[1].Object || evs[0].Object != evs[4].Object || evs[4].Object != evs[5].Object {
+		t.Fatalf("shared watchers got different objects: %p %p %p %p", evs[0].Object, evs[1].Object, evs[4].Object, evs[5].Object)
+	}
+	if evs[2].Object == evs[0].Object || evs[3].Object == evs[0].Object || evs[2].Object == evs[3].Object {
+		t.Fatal("a private watcher got a shared object")
+	}
+	if !reflect.DeepEqual(evs[2].Object, evs[0].Object) {
+		t.Fatalf("private copy %+v differs from shared %+v", evs[2].Object, evs[0].Object)
+	}
+	evs[2].Object.(*api.ConfigMap).Data["k"] = "changed by a consumer"
+	if evs[0].Object.(*api.ConfigMap).Data["k"] != "v1" || evs[3].Object.(*api.ConfigMap).Data["k"] != "v1" {
+		t.Fatal("modifying a private event's object changed another watcher's")
+	}
+
+	// Leaving the selection: the selector watchers see DELETED with the
+	// previous state, one object for both; the others see MODIFIED.
+	cm.Labels = map[string]string{"app": "b"}
+	if err := r.Update(ctx, cm, client.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range ws[:4] {
+		evs[i] = expectEvent(t, w, api.Modified, "a", nil)
+	}
+	for i, w := range ws[4:] {
+		evs[4+i] = expectEvent(t, w, api.Deleted, "a", func(o api.Object) string {
+			if o.GetLabels()["app"] != "a" {
+				return fmt.Sprintf("labels %v, want the previous state's", o.GetLabels())
+			}
+			return ""
+		})
+	}
+	if evs[0].Object != evs[1].Object || evs[4].Object != evs[5].Object || evs[0].Object == evs[4].Object {
+		t.Fatalf("after the update: shared %p %p, selector %p %p", evs[0].Object, evs[1].Object, evs[4].Object, evs[5].Object)
+	}
+	if evs[4].Object.GetResourceVersion() != evs[0].Object.GetResourceVersion() {
+		t.Fatalf("DELETED resourceVersion %s, MODIFIED %s", evs[4].Object.GetResourceVersion(), evs[0].Object.GetResourceVersion())
 	}
 }
