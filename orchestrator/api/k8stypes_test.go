@@ -17,6 +17,7 @@ var k8sKinds = map[string]func() any{
 	"Node":       func() any { return &corev1.Node{} },
 	"Pod":        func() any { return &corev1.Pod{} },
 	"ConfigMap":  func() any { return &corev1.ConfigMap{} },
+	"Secret":     func() any { return &corev1.Secret{} },
 	"Event":      func() any { return &corev1.Event{} },
 	"Deployment": func() any { return &appsv1.Deployment{} },
 	"ReplicaSet": func() any { return &appsv1.ReplicaSet{} },
