@@ -187,7 +187,7 @@ func TestDeletionAndStatus(t *testing.T) {
 		switch info.Kind {
 		case "Namespace":
 			wantDeletion = DeleteByFinalize
-		case "ConfigMap", "Event":
+		case "ConfigMap", "Event", "Secret":
 			wantStatus = false
 		}
 		if st.Deletion() != wantDeletion {
