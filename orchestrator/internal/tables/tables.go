@@ -158,6 +158,12 @@ var printers = map[string]printer{
 		col("Data", "integer", "Number of data entries in the config map."),
 		colAge,
 	}, row: configMapRow},
+	"Secret": {columns: []metav1.TableColumnDefinition{
+		colName,
+		col("Type", "string", "The type of secret"),
+		col("Data", "integer", "Number of data entries in the secret."),
+		colAge,
+	}, row: secretRow},
 }
 
 var genericPrinter = printer{columns: []metav1.TableColumnDefinition{colName, colAge}, row: func(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
@@ -381,6 +387,15 @@ func configMapRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondit
 		return nil, nil, wrongKind("ConfigMap", obj)
 	}
 	return []any{cm.Name, int64(len(cm.Data) + len(cm.BinaryData)), age(cm.CreationTimestamp, now)}, nil, nil
+}
+
+// secretRow shows a Secret's type and key count, never its data.
+func secretRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
+	s, ok := obj.(*api.Secret)
+	if !ok {
+		return nil, nil, wrongKind("Secret", obj)
+	}
+	return []any{s.Name, string(s.Type), int64(len(s.Data)), age(s.CreationTimestamp, now)}, nil, nil
 }
 
 func eventRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {

@@ -69,6 +69,7 @@ func kubernetesTypes() map[string][2]any {
 		"Node":       {corev1.Node{}, corev1.NodeList{}},
 		"Pod":        {corev1.Pod{}, corev1.PodList{}},
 		"ConfigMap":  {corev1.ConfigMap{}, corev1.ConfigMapList{}},
+		"Secret":     {corev1.Secret{}, corev1.SecretList{}},
 		"Event":      {corev1.Event{}, corev1.EventList{}},
 		"Deployment": {appsv1.Deployment{}, appsv1.DeploymentList{}},
 		"ReplicaSet": {appsv1.ReplicaSet{}, appsv1.ReplicaSetList{}},
