@@ -86,6 +86,10 @@ type Config struct {
 	// ResyncInterval is how often every Pod and the runtime are re-checked
 	// (10 s).
 	ResyncInterval time.Duration
+	// SecretSyncInterval is how often the Secrets of a running Pod's
+	// secret volumes are read again, their files updated in place when
+	// they changed (1 s).
+	SecretSyncInterval time.Duration
 	// BackoffBase and BackoffMax bound the restart backoff (10 s, 300 s):
 	// the first restart of a streak is immediate, the second waits
 	// BackoffBase, doubling up to BackoffMax.
@@ -134,6 +138,10 @@ type Agent struct {
 	// of a container a failed liveness or startup probe killed (its exit
 	// is restarted unless the policy is Never, whatever its code).
 	probed, exited, killed map[string]string
+	// delivered maps backoff.Key(uid, volume) to the hash of the files
+	// last handed to the runtime for a Memory Files volume (see
+	// secretvolumes.go).
+	delivered map[string]string
 	// stopping holds the Pod UIDs, sandbox and container IDs whose stop
 	// runs (see claimStop), each with a channel closed when it ends.
 	stopping map[string]chan struct{}
@@ -155,6 +163,9 @@ type Agent struct {
 func New(cfg Config) *Agent {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.SecretSyncInterval <= 0 {
+		cfg.SecretSyncInterval = defaultSecretSyncInterval
 	}
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = 10 * time.Second
@@ -178,7 +189,7 @@ func New(cfg Config) *Agent {
 		cfg.Logger = zap.NewNop()
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{}, admitted: map[string]bool{},
-		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{},
+		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{}, delivered: map[string]string{},
 		stopping: map[string]chan struct{}{}, stopFailures: map[string]int{}, nextAttempt: map[string]int{}}
 	bo, err := backoff.New(backoff.Config{Initial: cfg.BackoffBase, Max: cfg.BackoffMax, ResetAfter: cfg.BackoffResetAfter})
 	if err != nil {
@@ -516,7 +527,7 @@ func (a *Agent) forgetPod(uid string) {
 	delete(a.known, uid)
 	delete(a.nextAttempt, uid)
 	delete(a.stopFailures, uid)
-	deletePod(uid, a.probed, a.exited, a.killed)
+	deletePod(uid, a.probed, a.exited, a.killed, a.delivered)
 }
 
 // unprobe stops the probes of a Pod UID's containers: none is Ready until
@@ -668,6 +679,9 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 	}
 	all = a.rtc.containersOf(string(pod.UID))
 	a.syncProbes(pod, sb, all)
+	if d := a.syncSecretVolumes(ctx, pod, sb); d > 0 && (r.requeue == 0 || d < r.requeue) {
+		r.requeue = d
+	}
 	return r.requeue, a.writeStatus(ctx, pod, sb, all, r.waiting)
 }
 
