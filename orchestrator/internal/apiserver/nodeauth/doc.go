@@ -7,8 +7,9 @@
 // flotilla:servers, named system:node:<node>. Such a user may:
 //
 //  1. read: get its own Node; get, list and watch Pods; get a ConfigMap
-//     that a Pod bound to its node references (env, envFrom, configMap
-//     and projected volumes, of any container); get Events;
+//     or a Secret that a Pod bound to its node references (env, envFrom,
+//     configMap, secret and projected volumes, of any container; Secrets
+//     also as imagePullSecrets); get Events;
 //  2. write its own Node (create, update, patch, and the nodes/status
 //     subresource: get, update, patch);
 //  3. write the status (pods/status: get, update, patch) of the Pods bound
