@@ -1,5 +1,5 @@
 // Package api is Flotilla's object model: the Kubernetes-compatible types
-// (Namespace, Node, Pod, Deployment, ReplicaSet, ConfigMap, Event, Job and their
+// (Namespace, Node, Pod, Deployment, ReplicaSet, ConfigMap, Secret, Event, Job and their
 // lists) and what a program needs to read, write and reason about them:
 //
 //   - strict decoding of JSON and multi-document YAML ([Decode],
