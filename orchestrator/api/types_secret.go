@@ -1,6 +1,10 @@
 package api
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
 
 // This file holds the core/v1 Secret kind and its methods (kept apart
 // from types_core.go and kinds.go so that kinds added alongside merge
@@ -129,4 +133,25 @@ func secretKind() KindInfo {
 	return KindInfo{APIVersion: CoreV1, Kind: "Secret", Resource: "secrets", Namespaced: true,
 		New:     func() Object { return &Secret{TypeMeta: TypeMeta{CoreV1, "Secret"}} },
 		NewList: func() ObjectList { return &SecretList{TypeMeta: TypeMeta{CoreV1, "SecretList"}} }}
+}
+
+// redactedValue stands for a Secret value in an error, as Kubernetes
+// writes it.
+const redactedValue = "<secret contents redacted>"
+
+// redactSecretValues replaces, in the decode errors of an object of type
+// t, the bad values under a Secret's data and stringData (a number where
+// a string belongs, say) by a placeholder: a decode error must not echo a
+// Secret value.
+func redactSecretValues(t reflect.Type, errs FieldErrorList) FieldErrorList {
+	if t != reflect.TypeFor[Secret]() {
+		return errs
+	}
+	for _, e := range errs {
+		if e.Type == ErrorTypeInvalid && e.BadValue != nil &&
+			(strings.HasPrefix(e.Field, "data") || strings.HasPrefix(e.Field, "stringData")) {
+			e.BadValue = redactedValue
+		}
+	}
+	return errs
 }
