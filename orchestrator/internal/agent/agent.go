@@ -274,6 +274,9 @@ func (a *Agent) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.worker(ctx) }()
 	}
+	if _, ok := a.cfg.Runtime.(runtime.FilesUpdater); ok {
+		wg.Go(func() { a.secretVolumesLoop(ctx) })
+	}
 	t := time.NewTicker(a.cfg.ResyncInterval)
 	defer t.Stop()
 	for {
@@ -679,9 +682,6 @@ func (a *Agent) syncPod(ctx context.Context, key string) (time.Duration, error) 
 	}
 	all = a.rtc.containersOf(string(pod.UID))
 	a.syncProbes(pod, sb, all)
-	if d := a.syncSecretVolumes(ctx, pod, sb); d > 0 && (r.requeue == 0 || d < r.requeue) {
-		r.requeue = d
-	}
 	return r.requeue, a.writeStatus(ctx, pod, sb, all, r.waiting)
 }
 

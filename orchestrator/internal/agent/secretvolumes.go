@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
@@ -14,30 +15,73 @@ import (
 	"go.uber.org/zap"
 )
 
-// Secret volumes are updated in place, as the kubelet updates them: while
-// a Pod runs, every SecretSyncInterval the agent reads again the Secrets
-// of its Memory Files volumes (secret volumes, projected volumes with a
-// secret source) and, when a volume's files changed, hands the new set to
-// the runtime (runtime.FilesUpdater), which swaps it in under the running
-// containers. Environment variables do not change, as in Kubernetes. A
-// Secret that went missing leaves the files as they were (the kubelet
-// does the same) and is reported at Warn, rate-limited, without a value.
-// A runtime without the ability gets no updates: containers keep the
-// files they were created with.
+// Secret volumes are updated in place, as the kubelet updates them: every
+// SecretSyncInterval one loop of the agent reads again the Secrets (and
+// ConfigMaps) of the Memory Files volumes (secret volumes, projected
+// volumes with a secret source) of the running Pods bound here, each
+// Secret once per round whatever the number of Pods using it, and hands
+// a volume whose files changed to the runtime (runtime.FilesUpdater),
+// which swaps the new set in under the running containers. Environment
+// variables do not change, as in Kubernetes. A Secret that went missing
+// leaves the files as they were (the kubelet does the same) and is
+// reported at Warn, rate-limited, without a value. A runtime without the
+// ability gets no updates: containers keep the files they were created
+// with.
 
 // defaultSecretSyncInterval is Config.SecretSyncInterval's default.
 const defaultSecretSyncInterval = time.Second
 
-// syncSecretVolumes updates the Memory Files volumes of the running Pod
-// whose files changed since they were last delivered, and returns when
-// the Pod should be looked at again for that (0: never, it has none).
-// Failures are logged, not returned: a Pod's sync does not fail because
-// a Secret cannot be read now.
-func (a *Agent) syncSecretVolumes(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus) time.Duration {
-	up, ok := a.cfg.Runtime.(runtime.FilesUpdater)
-	if !ok || sb == nil || sb.State != runtime.SandboxReady {
-		return 0
+// secretVolumesLoop refreshes the secret volumes every SecretSyncInterval
+// until ctx ends.
+func (a *Agent) secretVolumesLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.SecretSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.refreshSecretVolumes(ctx)
+		}
 	}
+}
+
+// refreshSecretVolumes makes one round over the Pods bound here.
+func (a *Agent) refreshSecretVolumes(ctx context.Context) {
+	// One read of each Secret and ConfigMap per namespace and round.
+	secrets := map[string]map[string]*api.Secret{}
+	configMaps := map[string]map[string]*api.ConfigMap{}
+	for _, o := range a.pods.List() {
+		pod := o.(*api.Pod)
+		if pod.Spec.NodeName != a.cfg.NodeName || pod.DeletionTimestamp != nil || api.IsPodTerminal(pod) || !slices.ContainsFunc(pod.Spec.Volumes, func(v api.Volume) bool { return holdsSecret(&v) }) {
+			continue
+		}
+		var sb *runtime.PodSandboxStatus
+		for _, s := range a.rtc.sandboxesOf(string(pod.UID)) {
+			if sb == nil || s.Attempt > sb.Attempt {
+				sb = s
+			}
+		}
+		if sb == nil || sb.State != runtime.SandboxReady {
+			continue
+		}
+		if secrets[pod.Namespace] == nil {
+			secrets[pod.Namespace], configMaps[pod.Namespace] = map[string]*api.Secret{}, map[string]*api.ConfigMap{}
+		}
+		info := a.podInfo(pod, sb.IP)
+		info.secrets, info.configMaps = secrets[pod.Namespace], configMaps[pod.Namespace]
+		a.syncSecretVolumes(ctx, pod, sb, info)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// syncSecretVolumes updates the Memory Files volumes of the running Pod
+// whose files changed since they were last delivered, reading through
+// info. Failures are logged, not returned: the next round tries again.
+func (a *Agent) syncSecretVolumes(ctx context.Context, pod *api.Pod, sb *runtime.PodSandboxStatus, info *podInfo) {
+	up := a.cfg.Runtime.(runtime.FilesUpdater)
 	mounted := map[string]bool{}
 	for _, list := range [][]api.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for i := range list {
@@ -48,15 +92,12 @@ func (a *Agent) syncSecretVolumes(ctx context.Context, pod *api.Pod, sb *runtime
 			}
 		}
 	}
-	info := a.podInfo(pod, sb.IP)
 	uid := string(pod.UID)
-	has := false
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i]
 		if !holdsSecret(v) || !mounted[v.Name] {
 			continue
 		}
-		has = true
 		files, err := a.volumeFiles(ctx, info, v)
 		if err != nil {
 			a.failures.Warn("secretvolume", "cannot refresh a secret volume; its files stay as they are",
@@ -86,10 +127,6 @@ func (a *Agent) syncSecretVolumes(ctx context.Context, pod *api.Pod, sb *runtime
 			a.log.Debug("secret volume updated", zap.String("pod", pod.Namespace+"/"+pod.Name), zap.String("volume", v.Name))
 		}
 	}
-	if !has {
-		return 0
-	}
-	return a.cfg.SecretSyncInterval
 }
 
 // filesHash identifies the content of a Files mount: paths, modes, data
