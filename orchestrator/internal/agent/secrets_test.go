@@ -79,8 +79,9 @@ func TestSecretEnv(t *testing.T) {
 // Secret volumes (all keys, items with modes, defaultMode, optional) and
 // projected secret sources are Memory Files mounts (tmpfs in the
 // runtime); a Secret change reaches the running containers' files (not
-// their environment) through the runtime's UpdateFiles, and a missing
-// required Secret or key is a FailedMount.
+// their environment) through the runtime's UpdateFiles, an optional
+// Secret that appears fills its volume, a deleted one leaves the files as
+// they were, and a missing required Secret or key is a FailedMount.
 func TestSecretVolumes(t *testing.T) {
 	e := newEnv(t, fake.Config{})
 	e.run(t)
@@ -151,13 +152,40 @@ func TestSecretVolumes(t *testing.T) {
 		t.Errorf("%d instances of the container, want 1 (updated in place)", n)
 	}
 
+	// An optional Secret that appears fills its volume; a Secret deleted
+	// leaves the files as they were, as the kubelet does.
+	e.secret(t, "absent", map[string]string{"late": "here"})
+	testutil.Eventually(t, 10*time.Second, "the optional Secret's files", func() bool {
+		cfg, err := e.rt.Config(id)
+		return err == nil && len(cfg.Mounts[2].Files) == 1 && string(cfg.Mounts[2].Files[0].Data) == "here"
+	})
+	if err := e.reg.Delete(ctx, "default", "tls", &api.Secret{}, client.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A later change of another Secret shows a round ran after the delete.
+	var late api.Secret
+	if err := e.reg.Get(ctx, "default", "absent", &late, client.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	late.StringData = map[string]string{"late": "again"}
+	if err := e.reg.Update(ctx, &late, client.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "a round after the delete", func() bool {
+		cfg, err := e.rt.Config(id)
+		return err == nil && len(cfg.Mounts[2].Files) == 1 && string(cfg.Mounts[2].Files[0].Data) == "again"
+	})
+	if cfg, err := e.rt.Config(id); err != nil || string(cfg.Mounts[0].Files[1].Data) != "KEY2" {
+		t.Errorf("files after the Secret's deletion: %+v %v, want them kept", cfg, err)
+	}
+
 	// Missing required Secret and key: FailedMount, naming no value.
 	for _, c := range []struct {
 		pod string
 		v   api.VolumeSource
 	}{
 		{"no-secret", api.VolumeSource{Secret: &api.SecretVolumeSource{SecretName: "late"}}},
-		{"no-key", api.VolumeSource{Secret: &api.SecretVolumeSource{SecretName: "tls", Items: []api.KeyToPath{{Key: "k", Path: "k"}}}}},
+		{"no-key", api.VolumeSource{Secret: &api.SecretVolumeSource{SecretName: "absent", Items: []api.KeyToPath{{Key: "k", Path: "k"}}}}},
 	} {
 		e.create(t, &api.Pod{ObjectMeta: api.ObjectMeta{Name: c.pod}, Spec: api.PodSpec{
 			Volumes:    []api.Volume{{Name: "v", VolumeSource: c.v}},
