@@ -67,7 +67,7 @@ type Config struct {
 	// agent through the HTTPS API with its node certificate, trying the
 	// next server when one fails and following servers as they come and
 	// go. The servers' node authorizer lets that certificate read Pods,
-	// its own Node and the ConfigMaps its Pods use, and write only its own
+	// its own Node and the ConfigMaps and Secrets its Pods use, and write only its own
 	// Node, the status of its own Pods and Events. On such a node Client
 	// is that remote client, RaftAddr is "", IsLeader false, RaftState
 	// zero and the trust operations return ErrAgentOnly.

@@ -80,7 +80,7 @@
 // agent through the HTTPS API of the servers that gossip names (servers
 // with Config.APIAddress), with its node certificate. The servers' node
 // authorizer lets that certificate read Pods, its own Node and the
-// ConfigMaps its Pods use, and write only its own Node, its own Pods'
+// ConfigMaps and Secrets its Pods use, and write only its own Node, its own Pods'
 // status and Events. It serves its Pods' logs to the servers on
 // Config.LogAddress.
 //

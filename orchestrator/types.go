@@ -615,14 +615,25 @@ type Scheme = api.Scheme
 // SeccompProfile selects a seccomp profile.
 type SeccompProfile = api.SeccompProfile
 
+// Secret holds sensitive data for Pods: delivered to containers as
+// environment variables or files on tmpfs, encrypted at rest in the store,
+// and never logged.
+type Secret = api.Secret
+
 // SecretEnvSource names a Secret for EnvFromSource.
 type SecretEnvSource = api.SecretEnvSource
 
 // SecretKeySelector selects a key of a Secret.
 type SecretKeySelector = api.SecretKeySelector
 
+// SecretList is a list of Secrets.
+type SecretList = api.SecretList
+
 // SecretProjection projects a Secret's keys.
 type SecretProjection = api.SecretProjection
+
+// SecretType says what a Secret holds and which keys it must have.
+type SecretType = api.SecretType
 
 // SecretVolumeSource mounts a Secret's keys as files.
 type SecretVolumeSource = api.SecretVolumeSource
@@ -1177,6 +1188,33 @@ const (
 	OnDeleteDaemonSetStrategyType = api.OnDeleteDaemonSetStrategyType
 )
 
+// SecretMaxSize bounds the summed size of a Secret's data values.
+const SecretMaxSize = api.SecretMaxSize
+
+// Secret types, with the keys each requires (Kubernetes' validation).
+const (
+	// SecretTypeOpaque (the default) is arbitrary user data.
+	SecretTypeOpaque = api.SecretTypeOpaque
+	// SecretTypeServiceAccountToken holds a ServiceAccount's token; it must be
+	// annotated with ServiceAccountNameKey.
+	SecretTypeServiceAccountToken = api.SecretTypeServiceAccountToken
+	// SecretTypeDockercfg holds a legacy ~/.dockercfg under DockerConfigKey.
+	SecretTypeDockercfg = api.SecretTypeDockercfg
+	// SecretTypeDockerConfigJSON holds a ~/.docker/config.json under
+	// DockerConfigJSONKey.
+	SecretTypeDockerConfigJSON = api.SecretTypeDockerConfigJSON
+	// SecretTypeBasicAuth holds BasicAuthUsernameKey and/or
+	// BasicAuthPasswordKey.
+	SecretTypeBasicAuth = api.SecretTypeBasicAuth
+	// SecretTypeSSHAuth holds SSHAuthPrivateKey.
+	SecretTypeSSHAuth = api.SecretTypeSSHAuth
+	// SecretTypeTLS holds a PEM certificate chain (TLSCertKey) and its private
+	// key (TLSPrivateKeyKey).
+	SecretTypeTLS = api.SecretTypeTLS
+	// SecretTypeBootstrapToken is a node bootstrap token.
+	SecretTypeBootstrapToken = api.SecretTypeBootstrapToken
+)
+
 // Selector operators, with their string syntax.
 const (
 	SelectorEquals       = api.SelectorEquals
@@ -1186,6 +1224,19 @@ const (
 	SelectorNotIn        = api.SelectorNotIn
 	SelectorExists       = api.SelectorExists
 	SelectorDoesNotExist = api.SelectorDoesNotExist
+)
+
+// Well-known Secret keys and annotations.
+const (
+	ServiceAccountNameKey = api.ServiceAccountNameKey
+	ServiceAccountUIDKey  = api.ServiceAccountUIDKey
+	DockerConfigKey       = api.DockerConfigKey
+	DockerConfigJSONKey   = api.DockerConfigJSONKey
+	BasicAuthUsernameKey  = api.BasicAuthUsernameKey
+	BasicAuthPasswordKey  = api.BasicAuthPasswordKey
+	SSHAuthPrivateKey     = api.SSHAuthPrivateKey
+	TLSCertKey            = api.TLSCertKey
+	TLSPrivateKeyKey      = api.TLSPrivateKeyKey
 )
 
 // Session affinities.

@@ -123,6 +123,7 @@ func (s *Scheme) DecodeInto(data []byte, obj Object) error {
 		errs = append(errs, typedDuplicates(duplicateKeys(doc.json, doc.line), t)...)
 	}
 	errs = append(errs, checkStrict(tree, t, Path{})...)
+	errs = redactSecretValues(t, errs)
 	if len(errs) > 0 {
 		return NewInvalid(info.Kind, nameOf(m), errs)
 	}

@@ -1,5 +1,5 @@
 // Package api is Flotilla's object model: the Kubernetes-compatible types
-// (Namespace, Node, Pod, Deployment, ReplicaSet, DaemonSet, ConfigMap, Event,
+// (Namespace, Node, Pod, Deployment, ReplicaSet, DaemonSet, ConfigMap, Secret, Event,
 // Job, the coordination.k8s.io Lease, Service, EndpointSlice and their
 // lists) and what a program needs to read, write and reason about them:
 //

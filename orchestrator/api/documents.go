@@ -514,7 +514,7 @@ func (s *Scheme) decodeObject(m map[string]any, raw []byte, dups []duplicateKey)
 	}
 	obj := info.New()
 	t := reflect.TypeOf(obj).Elem()
-	errs = append(typedDuplicates(dups, t), checkStrict(m, t, Path{})...)
+	errs = redactSecretValues(t, append(typedDuplicates(dups, t), checkStrict(m, t, Path{})...))
 	if len(errs) > 0 {
 		return nil, NewInvalid(kind, nameOf(m), errs)
 	}

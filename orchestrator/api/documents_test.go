@@ -94,7 +94,7 @@ func TestDecodeDocumentsErrors(t *testing.T) {
 		{"JSON cut short", "\n" + `{"apiVersion": "v1",` + "\n" + ` "kind": `,
 			`document 1 (line 2): malformed JSON: line 3: unexpected end of input`},
 		{"unsupported kind", "apiVersion: v1\nkind: Endpoints\nmetadata: {name: s}\n",
-			`document 1 (line 1, Endpoints "s"): unsupported kind "Endpoints" in group/version "v1"; supported kinds: ClusterRole, ClusterRoleBinding, ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Job, Lease, Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Service`},
+			`document 1 (line 1, Endpoints "s"): unsupported kind "Endpoints" in group/version "v1"; supported kinds: ClusterRole, ClusterRoleBinding, ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Job, Lease, Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Secret, Service`},
 		{"misspelled kind", "apiVersion: apps/v1\nkind: Deplyment\nmetadata: {name: web}\n",
 			`document 1 (line 1, Deplyment "web"): unsupported kind "Deplyment" in group/version "apps/v1": did you mean "Deployment"?`},
 		{"kind in lower case", "apiVersion: v1\nkind: configmap\n",
@@ -104,7 +104,7 @@ func TestDecodeDocumentsErrors(t *testing.T) {
 		{"kind of another group", "apiVersion: extensions/v1beta1\nkind: Deployment\n",
 			`document 1 (line 1, Deployment): unsupported kind "Deployment" in group/version "extensions/v1beta1": use apiVersion "apps/v1"`},
 		{"unknown kind without apiVersion", "kind: Widget\n",
-			`document 1 (line 1, Widget): unsupported kind "Widget"; supported kinds: ClusterRole, ClusterRoleBinding, ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Job, Lease, Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Service`},
+			`document 1 (line 1, Widget): unsupported kind "Widget"; supported kinds: ClusterRole, ClusterRoleBinding, ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Job, Lease, Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Secret, Service`},
 		{"missing apiVersion of a known kind", "kind: Pod\nmetadata: {name: p}\n",
 			`document 1 (line 1): Pod "p" is invalid: apiVersion: Required value: Pod is in "v1"`},
 		{"misspelled fields", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {Name: x}\nspec: {replica: 2, colour: red, template: {spec: {containers: [{name: a, imagee: b}]}}}\n",
@@ -112,7 +112,7 @@ func TestDecodeDocumentsErrors(t *testing.T) {
 		{"List fields", "apiVersion: v1\nkind: List\nitemz: []\n",
 			`document 1 (line 1): List is invalid: itemz: Unknown field: did you mean "items"?`},
 		{"List items", "apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Widget}, 3]\n",
-			"document 1 (line 1, Widget): items[0]: unsupported kind \"Widget\" in group/version \"v1\"; supported kinds: ClusterRole, ClusterRoleBinding, ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Job, Lease, Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Service\n" +
+			"document 1 (line 1, Widget): items[0]: unsupported kind \"Widget\" in group/version \"v1\"; supported kinds: ClusterRole, ClusterRoleBinding, ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Job, Lease, Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Secret, Service\n" +
 				`document 1 (line 1): List is invalid: items[1]: Invalid value: 3: must be an object`},
 		{"several documents", "kind: Pod\n---\n" + nsA + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndta: {}\n",
 			"document 1 (line 1): Pod is invalid: apiVersion: Required value: Pod is in \"v1\"\n" +

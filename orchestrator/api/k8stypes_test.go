@@ -32,6 +32,7 @@ var k8sKinds = map[string]func() any{
 	"Lease":              func() any { return &coordinationv1.Lease{} },
 	"Service":            func() any { return &corev1.Service{} },
 	"EndpointSlice":      func() any { return &discoveryv1.EndpointSlice{} },
+	"Secret":             func() any { return &corev1.Secret{} },
 }
 
 // k8sTypeFor returns a new value of the Kubernetes type of kind, failing

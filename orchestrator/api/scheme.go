@@ -279,6 +279,7 @@ func builtinKinds() []KindInfo {
 		{APIVersion: CoreV1, Kind: "ConfigMap", Resource: "configmaps", ShortNames: []string{"cm"}, Namespaced: true,
 			New:     func() Object { return &ConfigMap{TypeMeta: TypeMeta{CoreV1, "ConfigMap"}} },
 			NewList: func() ObjectList { return &ConfigMapList{TypeMeta: TypeMeta{CoreV1, "ConfigMapList"}} }},
+		secretKind(),
 		{APIVersion: CoreV1, Kind: "Event", Resource: "events", ShortNames: []string{"ev"}, Namespaced: true,
 			New:     func() Object { return &Event{TypeMeta: TypeMeta{CoreV1, "Event"}} },
 			NewList: func() ObjectList { return &EventList{TypeMeta: TypeMeta{CoreV1, "EventList"}} }},

@@ -58,6 +58,7 @@ var smpOriginals = map[string]string{
 	"Pod": `{"apiVersion":"v1","kind":"Pod","metadata":%[1]s,"spec":%[2]s,
 	  "status":{"phase":"Running","conditions":%[3]s,"podIPs":[{"ip":"10.1.0.1"}],"hostIPs":[{"ip":"10.0.0.5"}]}}`,
 	"ConfigMap": `{"apiVersion":"v1","kind":"ConfigMap","metadata":%[1]s,"data":{"a":"1","b":"2"}}`,
+	"Secret":    `{"apiVersion":"v1","kind":"Secret","metadata":%[1]s,"type":"Opaque","data":{"a":"MQ==","b":"Mg=="}}`,
 	"Event": `{"apiVersion":"v1","kind":"Event","metadata":%[1]s,
 	  "involvedObject":{"kind":"Pod","name":"p","namespace":"ns"},"reason":"Started","message":"m","type":"Normal","count":1}`,
 	"Deployment": `{"apiVersion":"apps/v1","kind":"Deployment","metadata":%[1]s,
@@ -175,6 +176,7 @@ var kindPatches = map[string][]smpCase{
 		{"phase", `{"status":{"phase":"Succeeded"}}`},
 	},
 	"ConfigMap": {{"data key changed and removed", `{"data":{"a":"one","b":null,"c":"3"}}`}},
+	"Secret":    {{"data key changed and removed", `{"data":{"a":"b25l","b":null,"c":"Mw=="}}`}},
 	"Event":     {{"message and count", `{"message":"again","count":2}`}},
 	"Deployment": {
 		{"strategy to Recreate with retainKeys", `{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}`},
@@ -208,7 +210,7 @@ func casesFor(kind string) []smpCase {
 		}
 	}
 	switch kind {
-	case "ConfigMap", "Event", "Lease", "Service", "EndpointSlice", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+	case "ConfigMap", "Event", "Secret", "Lease", "Service", "EndpointSlice", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 	default:
 		cases = append(cases, conditionPatches...)
 	}

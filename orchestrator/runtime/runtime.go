@@ -138,6 +138,23 @@ type LogOptions struct {
 	Previous bool
 }
 
+// FilesUpdater is implemented by runtimes that can replace the files of a
+// Pod's MediumMemory Files volume while its containers run (a Secret
+// volume updated in place, as the kubelet does).
+type FilesUpdater interface {
+	// UpdateFiles makes the MediumMemory Files volume m.Source of the Pod
+	// of sandbox sandboxID hold exactly m.Files (with m.Group as owner),
+	// for every container that mounts it, from now on. Containers see the
+	// old set or the new one, switched by one symbolic link (..data, as
+	// the kubelet lays out such volumes), never a mix; a file mounted
+	// with a subPath is not updated, as in Kubernetes. A volume no
+	// container mounted yet is created. Errors: ErrNotFound for an
+	// unknown sandbox; ErrSandboxNotReady when it does not run;
+	// ErrInvalid for a mount that is not a MediumMemory Files one or a
+	// bad path.
+	UpdateFiles(ctx context.Context, sandboxID string, m *Mount) error
+}
+
 // NetworkProber is implemented by runtimes whose Pod IPs are not reachable
 // from the agent's host network (the in-memory fake). A prober that finds
 // this interface on its runtime uses it for httpGet, tcpSocket and grpc

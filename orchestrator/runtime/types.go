@@ -140,9 +140,13 @@ const (
 	// Kubernetes makes emptyDir), and set-group-ID to Group if given.
 	MountEmptyDir MountType = "EmptyDir"
 	// MountFiles mounts the Pod-scoped directory Source holding exactly
-	// Files (ConfigMap, downward API and projected volumes). Containers
-	// mounting the same Source with the same Files share it; new Files
-	// make a new directory for the containers created from then on.
+	// Files (ConfigMap, Secret, downward API and projected volumes).
+	// Containers mounting the same Source with the same Files share it;
+	// on disk (MediumDisk), new Files make a new directory for the
+	// containers created from then on. With MediumMemory (Secrets) the
+	// files live on a tmpfs only, never on a disk of the node, and the
+	// Pod's containers share one directory per Source, whose files a new
+	// container create or [FilesUpdater.UpdateFiles] replace in place.
 	MountFiles MountType = "Files"
 )
 
@@ -172,8 +176,9 @@ type Mount struct {
 	// be a file or directory of Files (a missing one is made an empty
 	// directory).
 	SubPath string
-	// Medium and SizeBytes (EmptyDir only): SizeBytes bounds a
-	// MediumMemory emptyDir; 0 is the runtime's default.
+	// Medium (EmptyDir and Files) and SizeBytes (EmptyDir only):
+	// SizeBytes bounds a MediumMemory emptyDir; 0 is the runtime's
+	// default. A MediumMemory Files mount keeps its files on tmpfs.
 	Medium    Medium
 	SizeBytes int64
 	// Group (EmptyDir and Files) owns the volume's directories and files,

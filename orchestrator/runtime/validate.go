@@ -133,6 +133,9 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 			}
 			if !cleanRelative(file.Path) {
 				errs = append(errs, invalid(ff+".path", "%q must be a clean relative path without ..", file.Path))
+			} else if m.Medium == MediumMemory && strings.HasPrefix(file.Path, "..") {
+				// The runtime's own names (..data) start so.
+				errs = append(errs, invalid(ff+".path", "%q must not start with .. in a Memory Files mount", file.Path))
 			}
 			if file.Mode&^0o777 != 0 {
 				errs = append(errs, invalid(ff+".mode", "%o must hold permission bits only", file.Mode))
@@ -148,8 +151,8 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 		switch {
 		case m.Medium != MediumDisk && m.Medium != MediumMemory:
 			errs = append(errs, invalid(f+".medium", "%q must be empty (disk) or Memory", m.Medium))
-		case m.Medium != MediumDisk && m.Type != MountEmptyDir:
-			errs = append(errs, invalid(f+".medium", "is for EmptyDir mounts only"))
+		case m.Medium != MediumDisk && m.Type != MountEmptyDir && m.Type != MountFiles:
+			errs = append(errs, invalid(f+".medium", "is for EmptyDir and Files mounts only"))
 		}
 		if m.SizeBytes < 0 || (m.SizeBytes > 0 && m.Medium != MediumMemory) {
 			errs = append(errs, invalid(f+".sizeBytes", "%d must be 0, or positive for a Memory emptyDir", m.SizeBytes))
@@ -167,6 +170,22 @@ func ValidateContainerConfig(cfg *ContainerConfig) error {
 	}
 	errs = append(errs, validateLabels("labels", cfg.Labels))
 	return errors.Join(errs...)
+}
+
+// ValidateFilesUpdate checks the mount given to
+// [FilesUpdater.UpdateFiles]: a MediumMemory Files mount with a volume
+// name and clean file paths (its target is not looked at).
+func ValidateFilesUpdate(m *Mount) error {
+	if m == nil || m.Type != MountFiles || m.Medium != MediumMemory {
+		return invalid("mount", "must be a Files mount of medium Memory")
+	}
+	c := m.Target
+	if c == "" {
+		c = "/files"
+	}
+	cp := *m
+	cp.Target = c
+	return ValidateContainerConfig(&ContainerConfig{Name: "files", Image: "files", Mounts: []Mount{cp}})
 }
 
 // ValidateGrace checks a StopContainer grace period.

@@ -102,6 +102,10 @@ type Config struct {
 	// ResyncInterval is how often every Pod and the runtime are re-checked
 	// (10 s).
 	ResyncInterval time.Duration
+	// SecretSyncInterval is how often the Secrets of a running Pod's
+	// secret volumes are read again, their files updated in place when
+	// they changed (1 s).
+	SecretSyncInterval time.Duration
 	// BackoffBase and BackoffMax bound the restart backoff (10 s, 300 s):
 	// the first restart of a streak is immediate, the second waits
 	// BackoffBase, doubling up to BackoffMax.
@@ -150,6 +154,10 @@ type Agent struct {
 	// of a container a failed liveness or startup probe killed (its exit
 	// is restarted unless the policy is Never, whatever its code).
 	probed, exited, killed map[string]string
+	// delivered maps backoff.Key(uid, volume) to the hash of the files
+	// last handed to the runtime for a Memory Files volume (see
+	// secretvolumes.go).
+	delivered map[string]string
 	// stopping holds the Pod UIDs, sandbox and container IDs whose stop
 	// runs (see claimStop), each with a channel closed when it ends.
 	stopping map[string]chan struct{}
@@ -179,6 +187,9 @@ func New(cfg Config) *Agent {
 	if cfg.StatusReportInterval <= 0 {
 		cfg.StatusReportInterval = 10 * cfg.HeartbeatInterval
 	}
+	if cfg.SecretSyncInterval <= 0 {
+		cfg.SecretSyncInterval = defaultSecretSyncInterval
+	}
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = 10 * time.Second
 	}
@@ -201,7 +212,7 @@ func New(cfg Config) *Agent {
 		cfg.Logger = zap.NewNop()
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, rtc: newRTCache(), gone: map[string]map[string]bool{}, admitted: map[string]bool{},
-		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{},
+		known: map[string]*api.Pod{}, probed: map[string]string{}, exited: map[string]string{}, killed: map[string]string{}, delivered: map[string]string{},
 		stopping: map[string]chan struct{}{}, stopFailures: map[string]int{}, nextAttempt: map[string]int{}}
 	bo, err := backoff.New(backoff.Config{Initial: cfg.BackoffBase, Max: cfg.BackoffMax, ResetAfter: cfg.BackoffResetAfter})
 	if err != nil {
@@ -285,6 +296,9 @@ func (a *Agent) Run(ctx context.Context) {
 	for range a.cfg.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.worker(ctx) }()
+	}
+	if _, ok := a.cfg.Runtime.(runtime.FilesUpdater); ok {
+		wg.Go(func() { a.secretVolumesLoop(ctx) })
 	}
 	t := time.NewTicker(a.cfg.ResyncInterval)
 	defer t.Stop()
@@ -644,7 +658,7 @@ func (a *Agent) forgetPod(uid string) {
 	delete(a.known, uid)
 	delete(a.nextAttempt, uid)
 	delete(a.stopFailures, uid)
-	deletePod(uid, a.probed, a.exited, a.killed)
+	deletePod(uid, a.probed, a.exited, a.killed, a.delivered)
 }
 
 // unprobe stops the probes of a Pod UID's containers: none is Ready until

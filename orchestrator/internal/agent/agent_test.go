@@ -41,7 +41,7 @@ func (e *env) run(t *testing.T) (stop func()) {
 		NodeName: "n1", Client: e.reg, Runtime: e.rt, Recorder: events.New(e.reg, "agent", "n1", nil),
 		Capacity:          api.ResourceList{api.ResourceCPU: api.MustParse("2"), api.ResourceMemory: api.MustParse("4Gi")},
 		Addresses:         []api.NodeAddress{{Type: "InternalIP", Address: "192.0.2.10"}, {Type: "Hostname", Address: "n1"}},
-		HeartbeatInterval: 20 * time.Millisecond, ResyncInterval: 200 * time.Millisecond,
+		HeartbeatInterval: 20 * time.Millisecond, ResyncInterval: 200 * time.Millisecond, SecretSyncInterval: 50 * time.Millisecond,
 		BackoffBase: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
 	})
 	var wg sync.WaitGroup

@@ -14,18 +14,20 @@ import (
 )
 
 // A container's environment, command and args, made as the kubelet makes
-// them: envFrom sources first (each ConfigMap's keys in order, with the
-// source's prefix), then env in order, a value's $(VAR) references expanded with
-// what is defined before it, valueFrom read from the Pod (fieldRef), its
-// resources (resourceFieldRef) or a ConfigMap (configMapKeyRef); then
-// command and args expanded with the whole environment.
+// them: envFrom sources first (each ConfigMap's or Secret's keys in order,
+// with the source's prefix), then env in order, a value's $(VAR) references
+// expanded with what is defined before it, valueFrom read from the Pod
+// (fieldRef), its resources (resourceFieldRef), a ConfigMap
+// (configMapKeyRef) or a Secret (secretKeyRef); then command and args
+// expanded with the whole environment. A Secret's values go to the
+// runtime and nowhere else: errors name its keys, never its values.
 
 // reasonConfigError is the waiting reason of a container whose config
 // refers to something missing, as the kubelet reports it.
 const reasonConfigError = "CreateContainerConfigError"
 
 // configError is a problem with what a container's config refers to (a
-// ConfigMap or one of its keys missing): the container is not created
+// ConfigMap, a Secret or one of their keys missing): the container is not created
 // until it is fixed, and waits with reasonConfigError and this message.
 type configError struct{ msg string }
 
@@ -46,6 +48,29 @@ type podInfo struct {
 	allocatable api.ResourceList
 	// configMaps caches the ConfigMaps read (nil: missing).
 	configMaps map[string]*api.ConfigMap
+	// secrets caches the Secrets read (nil: missing).
+	secrets map[string]*api.Secret
+}
+
+// secret returns the Pod's Secret name, read once per podInfo, or nil
+// when it does not exist. Errors: the client's, but NotFound.
+func (info *podInfo) secret(ctx context.Context, c client.Reader, name string) (*api.Secret, error) {
+	if s, ok := info.secrets[name]; ok {
+		return s, nil
+	}
+	s := &api.Secret{}
+	err := c.Get(ctx, info.pod.Namespace, name, s, client.GetOptions{})
+	switch {
+	case api.IsNotFound(err):
+		s = nil
+	case err != nil:
+		return nil, err
+	}
+	if info.secrets == nil {
+		info.secrets = map[string]*api.Secret{}
+	}
+	info.secrets[name] = s
+	return s, nil
 }
 
 // configMap returns the Pod's ConfigMap name, read once per podInfo, or
@@ -108,16 +133,33 @@ func (l *envList) lookup(name string) (string, bool) {
 
 // containerEnv returns container c's environment and its command and
 // args with $(VAR) references expanded. Errors: *configError when a
-// ConfigMap or key it needs is missing (and not optional); the client's
-// error when a ConfigMap cannot be read.
+// ConfigMap, Secret or key it needs is missing (and not optional); the
+// client's error when one cannot be read.
 func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Container) (env []runtime.EnvVar, command, args []string, err error) {
 	pod := info.pod
 	var l envList
 	configMap := func(name string) (*api.ConfigMap, error) { return info.configMap(ctx, a.cfg.Client, name) }
+	secret := func(name string) (*api.Secret, error) { return info.secret(ctx, a.cfg.Client, name) }
 	for _, from := range c.EnvFrom {
+		if ref := from.SecretRef; ref != nil {
+			s, err := secret(ref.Name)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if s == nil {
+				if isTrue(ref.Optional) {
+					continue
+				}
+				return nil, nil, nil, configErrorf("secret %q not found", ref.Name)
+			}
+			for _, k := range sortedKeys(s.Data) {
+				l.set(from.Prefix+k, string(s.Data[k]))
+			}
+			continue
+		}
 		ref := from.ConfigMapRef
 		if ref == nil {
-			continue // secretRef: refused by validation
+			continue // validation requires one of the two
 		}
 		cm, err := configMap(ref.Name)
 		if err != nil {
@@ -174,6 +216,26 @@ func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Containe
 				return nil, nil, nil, configErrorf("couldn't find key %s in ConfigMap %s/%s", ref.Key, pod.Namespace, ref.Name)
 			}
 			l.set(e.Name, v)
+		case src.SecretKeyRef != nil:
+			ref := src.SecretKeyRef
+			s, err := secret(ref.Name)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if s == nil {
+				if isTrue(ref.Optional) {
+					continue
+				}
+				return nil, nil, nil, configErrorf("secret %q not found", ref.Name)
+			}
+			v, ok := s.Data[ref.Key]
+			if !ok {
+				if isTrue(ref.Optional) {
+					continue
+				}
+				return nil, nil, nil, configErrorf("couldn't find key %s in Secret %s/%s", ref.Key, pod.Namespace, ref.Name)
+			}
+			l.set(e.Name, string(v))
 		}
 	}
 	command, args = expandAll(c.Command, l.lookup), expandAll(c.Args, l.lookup)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/backoff"
 	"github.com/flotilla-io/flotilla/orchestrator/runtime"
 )
 
@@ -17,8 +18,11 @@ import (
 // by sizeLimit), a hostPath a bind mount of the node's path after the
 // kubelet's type checks (made by the agent on its own filesystem, which
 // must be the runtime's node's: a local Docker daemon), and configMap,
-// downwardAPI and projected volumes the runtime's Files volumes with the
-// files the kubelet would write, always read-only as in Kubernetes.
+// secret, downwardAPI and projected volumes the runtime's Files volumes
+// with the files the kubelet would write, always read-only as in
+// Kubernetes. A volume with a Secret's files (secret, or projected with a
+// secret source) is a Memory one: on tmpfs, never on the node's disk, and
+// kept up to date while the Pod runs (see secretvolumes.go).
 
 // mountError is a volume that cannot be set up for a container (its
 // ConfigMap or key missing, a hostPath failing its type check): the
@@ -80,17 +84,26 @@ func (a *Agent) containerMounts(ctx context.Context, info *podInfo, c *api.Conta
 				return nil, err
 			}
 			m.Type, m.Files, m.ReadOnly = runtime.MountFiles, files, true
+			if holdsSecret(v) {
+				m.Medium = runtime.MediumMemory
+			}
 		}
 		if m.Type != runtime.MountBind {
 			m.Group = fsGroupOf(pod) // the kubelet does not own hostPath volumes
+		}
+		if m.Medium == runtime.MediumMemory && m.Type == runtime.MountFiles && m.SubPath == "" {
+			// The runtime writes them for this container's create.
+			a.mu.Lock()
+			a.delivered[backoff.Key(string(pod.UID), v.Name)] = filesHash(&m)
+			a.mu.Unlock()
 		}
 		out = append(out, m)
 	}
 	return out, nil
 }
 
-// volumeFiles returns the files of a configMap, downwardAPI or projected
-// volume. Errors: as containerMounts.
+// volumeFiles returns the files of a configMap, secret, downwardAPI or
+// projected volume. Errors: as containerMounts.
 func (a *Agent) volumeFiles(ctx context.Context, info *podInfo, v *api.Volume) ([]runtime.File, error) {
 	var files []runtime.File
 	add := func(path string, data []byte, mode *int32, def *int32) {
@@ -127,6 +140,32 @@ func (a *Agent) volumeFiles(ctx context.Context, info *podInfo, v *api.Volume) (
 		}
 		return nil
 	}
+	secret := func(name string, items []api.KeyToPath, optional *bool, def *int32) error {
+		s, err := info.secret(ctx, a.cfg.Client, name)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			if isTrue(optional) {
+				return nil
+			}
+			return &mountError{volume: v.Name, err: fmt.Errorf("secret %q not found", name)}
+		}
+		if len(items) == 0 {
+			for _, k := range sortedKeys(s.Data) {
+				add(k, s.Data[k], nil, def)
+			}
+			return nil
+		}
+		for _, it := range items {
+			if b, ok := s.Data[it.Key]; ok {
+				add(it.Path, b, it.Mode, def)
+			} else if !isTrue(optional) {
+				return &mountError{volume: v.Name, err: fmt.Errorf("references non-existent secret key: %s", it.Key)}
+			}
+		}
+		return nil
+	}
 	downward := func(items []api.DownwardAPIVolumeFile, def *int32) error {
 		for _, it := range items {
 			var val string
@@ -148,6 +187,8 @@ func (a *Agent) volumeFiles(ctx context.Context, info *podInfo, v *api.Volume) (
 	switch {
 	case v.ConfigMap != nil:
 		err = configMap(v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional, v.ConfigMap.DefaultMode)
+	case v.Secret != nil:
+		err = secret(v.Secret.SecretName, v.Secret.Items, v.Secret.Optional, v.Secret.DefaultMode)
 	case v.DownwardAPI != nil:
 		err = downward(v.DownwardAPI.Items, v.DownwardAPI.DefaultMode)
 	case v.Projected != nil:
@@ -155,6 +196,8 @@ func (a *Agent) volumeFiles(ctx context.Context, info *podInfo, v *api.Volume) (
 			switch {
 			case src.ConfigMap != nil:
 				err = configMap(src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional, v.Projected.DefaultMode)
+			case src.Secret != nil:
+				err = secret(src.Secret.Name, src.Secret.Items, src.Secret.Optional, v.Projected.DefaultMode)
 			case src.DownwardAPI != nil:
 				err = downward(src.DownwardAPI.Items, v.Projected.DefaultMode)
 			}
@@ -166,6 +209,21 @@ func (a *Agent) volumeFiles(ctx context.Context, info *podInfo, v *api.Volume) (
 		err = &mountError{volume: v.Name, err: errors.New("volume type not supported")}
 	}
 	return files, err
+}
+
+// holdsSecret reports whether v's files include a Secret's.
+func holdsSecret(v *api.Volume) bool {
+	if v.Secret != nil {
+		return true
+	}
+	if v.Projected != nil {
+		for _, src := range v.Projected.Sources {
+			if src.Secret != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fileMode is a file's permission bits: its own mode, else the volume's

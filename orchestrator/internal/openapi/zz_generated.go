@@ -782,12 +782,26 @@ func description(key string) string {
 		return "Scheme is a read-only registry of kinds: it maps (apiVersion, kind) to Go types and back, and resource and short names to kinds. Decoding consults it, and so does the server (with a strategy per kind). Build one with NewScheme; DefaultScheme holds the built-in kinds. A Scheme is safe for concurrent use."
 	case "SeccompProfile":
 		return "SeccompProfile selects a seccomp profile."
+	case "Secret":
+		return "Secret holds sensitive data for Pods: delivered to containers as environment variables or files on tmpfs, encrypted at rest in the store, and never logged."
+	case "Secret.Data":
+		return "Data holds the values (base64 in JSON); keys must be valid file names."
+	case "Secret.Immutable":
+		return "Immutable forbids changing Data (and Immutable) after creation."
+	case "Secret.StringData":
+		return "StringData is write-only: its values are merged into Data on write (replacing a Data value of the same key) and it is never stored or returned."
+	case "Secret.Type":
+		return "Type is one of the SecretType constants or any other name; empty means SecretTypeOpaque. It cannot change."
 	case "SecretEnvSource":
 		return "SecretEnvSource names a Secret for EnvFromSource."
 	case "SecretKeySelector":
 		return "SecretKeySelector selects a key of a Secret."
+	case "SecretList":
+		return "SecretList is a list of Secrets."
 	case "SecretProjection":
 		return "SecretProjection projects a Secret's keys."
+	case "SecretType":
+		return "SecretType says what a Secret holds and which keys it must have."
 	case "SecretVolumeSource":
 		return "SecretVolumeSource mounts a Secret's keys as files."
 	case "SecurityContext":
@@ -943,7 +957,7 @@ func description(key string) string {
 	case "WatchEventType":
 		return "WatchEventType is the type of a watch event, with Kubernetes' names."
 	case "Watcher":
-		return "Watcher streams WatchEvents: the local registry and a remote API server both satisfy it.\n\nRead Events until it is closed; then Err says why: a TooOld error (re-list and watch again from the list's resourceVersion), ServiceUnavailable when the serving node stopped, or the context's error after Stop. Stop ends the watch and waits for its goroutine; it is safe to call twice. Events is unbuffered beyond the serving store's watch buffer: a reader that falls far behind ends the watch with a TooOld error."
+		return "Watcher streams WatchEvents: the local registry and a remote API server both satisfy it.\n\nRead Events until it is closed; then Err says why: a TooOld error (re-list and watch again from the list's resourceVersion), ServiceUnavailable when the serving node stopped, or the context's error after Stop. Stop ends the watch and waits for its goroutine; it is safe to call twice. Events is unbuffered beyond the serving store's watch buffer: a reader that falls far behind ends the watch with a TooOld error. The objects of the events are the reader's to keep and modify, unless the watch was asked for shared objects (the internal ListOptions.Shared of informers and the API server): those are read by every such watcher of the node and must never be modified."
 	case "WeightedPodAffinityTerm":
 		return "WeightedPodAffinityTerm is a soft PodAffinityTerm."
 	}
@@ -1238,10 +1252,14 @@ func kubernetesName(key string) string {
 		return "io.k8s.api.apps.v1.RollingUpdateDeployment"
 	case "SeccompProfile":
 		return "io.k8s.api.core.v1.SeccompProfile"
+	case "Secret":
+		return "io.k8s.api.core.v1.Secret"
 	case "SecretEnvSource":
 		return "io.k8s.api.core.v1.SecretEnvSource"
 	case "SecretKeySelector":
 		return "io.k8s.api.core.v1.SecretKeySelector"
+	case "SecretList":
+		return "io.k8s.api.core.v1.SecretList"
 	case "SecretProjection":
 		return "io.k8s.api.core.v1.SecretProjection"
 	case "SecretVolumeSource":

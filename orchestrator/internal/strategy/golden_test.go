@@ -70,7 +70,7 @@ func TestDefaultedGolden(t *testing.T) {
 	}
 	const c0 = "spec.template.spec.containers[0]"
 	notSupported := map[string][]string{
-		"shop/web": {c0 + ".env[2].valueFrom.secretKeyRef", "spec.template.spec.volumes[1].emptyDir.sizeLimit",
+		"shop/web": {"spec.template.spec.volumes[1].emptyDir.sizeLimit",
 			"spec.template.spec.volumes[2].persistentVolumeClaim"},
 	}
 	for _, o := range objs {

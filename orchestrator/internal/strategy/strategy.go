@@ -164,6 +164,7 @@ func Builtin() []Registration {
 		{api.CoreV1, "Node", nodeStrategy{}},
 		{api.CoreV1, "Pod", podStrategy{}},
 		{api.CoreV1, "ConfigMap", configMapStrategy{}},
+		{api.CoreV1, "Secret", secretStrategy{}},
 		{api.CoreV1, "Event", eventStrategy{}},
 		{api.AppsV1, "Deployment", deploymentStrategy{}},
 		{api.AppsV1, "ReplicaSet", replicaSetStrategy{}},

@@ -187,7 +187,7 @@ func TestDeletionAndStatus(t *testing.T) {
 		switch info.Kind {
 		case "Namespace":
 			wantDeletion = DeleteByFinalize
-		case "ConfigMap", "Event", "EndpointSlice", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+		case "ConfigMap", "Event", "Secret", "EndpointSlice", "Lease", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 			wantStatus = false
 		}
 		if st.Deletion() != wantDeletion {

@@ -93,8 +93,7 @@ func volumeNotSupported(v *api.Volume, p api.Path) api.FieldErrorList {
 			errs = append(errs, notSupported(path))
 		}
 	}
-	// Secrets do not exist as a kind yet, nor does storage.
-	refuse(v.Secret != nil, p.Child("secret"))
+	// Storage does not exist yet.
 	refuse(v.PersistentVolumeClaim != nil, p.Child("persistentVolumeClaim"))
 	if e := v.EmptyDir; e != nil {
 		refuse(strings.HasPrefix(e.Medium, "HugePages"), p.Child("emptyDir", "medium"))
@@ -115,7 +114,6 @@ func volumeNotSupported(v *api.Volume, p api.Path) api.FieldErrorList {
 	if pr := v.Projected; pr != nil {
 		for i, src := range pr.Sources {
 			sp := p.Child("projected", "sources").Index(i)
-			refuse(src.Secret != nil, sp.Child("secret"))
 			refuse(src.ServiceAccountToken != nil, sp.Child("serviceAccountToken"))
 			if src.DownwardAPI != nil {
 				downward(src.DownwardAPI.Items, sp.Child("downwardAPI", "items"))
@@ -140,18 +138,13 @@ func containerNotSupported(c *api.Container, volumes map[string]*api.Volume, p a
 		// The runtimes publish and probe TCP and UDP only.
 		refuse(port.Protocol == api.ProtocolSCTP, p.Child("ports").Index(i).Child("protocol"))
 	}
-	// Secrets do not exist as a kind yet.
 	for i, e := range c.Env {
 		if vf := e.ValueFrom; vf != nil {
 			vp := p.Child("env").Index(i).Child("valueFrom")
-			refuse(vf.SecretKeyRef != nil, vp.Child("secretKeyRef"))
 			if r := vf.ResourceFieldRef; r != nil {
 				refuse(strings.HasSuffix(r.Resource, ".ephemeral-storage"), vp.Child("resourceFieldRef", "resource"))
 			}
 		}
-	}
-	for i, e := range c.EnvFrom {
-		refuse(e.SecretRef != nil, p.Child("envFrom").Index(i).Child("secretRef"))
 	}
 	for _, list := range []struct {
 		rl   api.ResourceList

@@ -449,7 +449,13 @@ func validateProjected(s *api.ProjectedVolumeSource, containers map[string]bool,
 		}
 		if c := src.Secret; c != nil {
 			n++
+			if c.Name == "" {
+				errs = append(errs, api.Required(sp.Child("secret", "name"), ""))
+			}
 			errs = append(errs, validateKeyToPaths(c.Items, sp.Child("secret", "items"))...)
+			for j, it := range c.Items {
+				seen(it.Path, sp.Child("secret", "items").Index(j).Child("path"))
+			}
 		}
 		if t := src.ServiceAccountToken; t != nil {
 			n++

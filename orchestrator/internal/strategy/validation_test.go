@@ -233,7 +233,7 @@ func TestValidatePod(t *testing.T) {
 			}
 		}, []string{"spec.volumes[1].name", "spec.volumes[1].configMap.name", "spec.volumes[2]", "spec.volumes[3]",
 			"spec.volumes[4].name", "spec.volumes[4].secret.items[0].path", "spec.volumes[5].persistentVolumeClaim.claimName",
-			"spec.volumes[4].secret", "spec.volumes[5].persistentVolumeClaim"}},
+			"spec.volumes[5].persistentVolumeClaim"}},
 		{"volume sources", func(p *api.Pod) {
 			mode := func(m int32) *int32 { return &m }
 			size := api.MustParse("1Gi")
@@ -284,7 +284,7 @@ func TestValidatePod(t *testing.T) {
 			p.Spec.Containers[0].EnvFrom = []api.EnvFromSource{{}, {SecretRef: &api.SecretEnvSource{LocalObjectReference: api.LocalObjectReference{Name: "s"}}}}
 		}, []string{c0 + ".env[0].name", c0 + ".env[1].valueFrom", c0 + ".env[2].valueFrom", c0 + ".env[3].valueFrom.fieldRef.fieldPath",
 			c0 + ".env[4].valueFrom.configMapKeyRef.key", c0 + ".env[4].valueFrom.configMapKeyRef.name", c0 + ".envFrom[0]",
-			c0 + ".env[6].valueFrom.fieldRef.fieldPath", c0 + ".env[7].valueFrom.secretKeyRef", c0 + ".envFrom[1].secretRef"}},
+			c0 + ".env[6].valueFrom.fieldRef.fieldPath"}},
 		{"restart policy and grace", func(p *api.Pod) {
 			p.Spec.RestartPolicy = ""
 			p.Spec.TerminationGracePeriodSeconds = api.Ptr(int64(-1))

@@ -170,6 +170,12 @@ var printers = map[string]printer{
 	"ClusterRole":        {columns: roleColumns, row: roleRow},
 	"RoleBinding":        {columns: bindingColumns, row: bindingRow},
 	"ClusterRoleBinding": {columns: bindingColumns, row: bindingRow},
+	"Secret": {columns: []metav1.TableColumnDefinition{
+		colName,
+		col("Type", "string", "The type of secret"),
+		col("Data", "integer", "Number of data entries in the secret."),
+		colAge,
+	}, row: secretRow},
 }
 
 // The columns of roles and bindings, as kube-apiserver's printers.
@@ -421,6 +427,15 @@ func leaseRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition,
 		holder = *l.Spec.HolderIdentity
 	}
 	return []any{l.Name, holder, age(l.CreationTimestamp, now)}, nil, nil
+}
+
+// secretRow shows a Secret's type and key count, never its data.
+func secretRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {
+	s, ok := obj.(*api.Secret)
+	if !ok {
+		return nil, nil, wrongKind("Secret", obj)
+	}
+	return []any{s.Name, string(s.Type), int64(len(s.Data)), age(s.CreationTimestamp, now)}, nil, nil
 }
 
 func eventRow(obj api.Object, now time.Time) ([]any, []metav1.TableRowCondition, error) {

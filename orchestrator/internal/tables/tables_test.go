@@ -253,6 +253,10 @@ func TestClusterKinds(t *testing.T) {
 		&api.ConfigMap{ObjectMeta: meta("settings", 7*time.Minute), Data: map[string]string{"a": "1", "b": "2"}, BinaryData: map[string][]byte{"c": {1}}},
 		&api.ConfigMap{ObjectMeta: meta("empty", 7*time.Minute)},
 	))
+	golden(t, "secrets", convert(t, "Secret",
+		&api.Secret{ObjectMeta: meta("db-password", 3*time.Minute), Type: api.SecretTypeOpaque, Data: map[string][]byte{"password": []byte("hunter2")}},
+		&api.Secret{ObjectMeta: meta("web-tls", 48*time.Hour), Type: api.SecretTypeTLS, Data: map[string][]byte{"tls.crt": []byte("c"), "tls.key": []byte("k")}},
+	))
 	golden(t, "events", convert(t, "Event",
 		&api.Event{ObjectMeta: meta("web-1.17a", 10*time.Minute), Type: api.EventTypeWarning, Reason: "BackOff",
 			InvolvedObject: api.ObjectReference{Kind: "Pod", Name: "web-1", FieldPath: "spec.containers{app}"},

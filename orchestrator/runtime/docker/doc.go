@@ -62,7 +62,10 @@
 // on disk, or a tmpfs for medium Memory held by a helper container for the
 // Pod's life; a Files mount (ConfigMap, downward API, projected) is a
 // volume per content, filled once through a helper container that never
-// starts. A Files subPath is a bind mount of the volume's directory on the
+// starts; a Memory Files mount (Secrets) is a tmpfs volume per Pod volume,
+// held by a helper container, written through it with the kubelet's
+// ..data layout and rewritten in place by UpdateFiles (see memfiles.go),
+// so Secret files never reach a disk of the node. A Files subPath is a bind mount of the volume's directory on the
 // daemon's host (Docker before API 1.45 cannot mount a volume's
 // subdirectory), so the local volume driver is assumed.
 //

@@ -25,8 +25,9 @@ import (
 // Pod volumes.
 //
 // An emptyDir is a Docker volume of the Pod (on disk, or a tmpfs for
-// medium Memory), and so is each content of a Files mount (ConfigMap,
-// downward API and projected volumes): a volume named by the hash of its
+// medium Memory), and so is each content of a disk Files mount (ConfigMap,
+// downward API and projected volumes; Memory ones, Secrets, are in
+// memfiles.go): a volume named by the hash of its
 // files, filled once and mounted by every container with that content.
 // All carry the Pod UID and LabelEmptyDir, and go with the Pod's sandbox.
 //
@@ -125,6 +126,18 @@ func (r *Runtime) containerMounts(ctx context.Context, sb map[string]string, ms 
 			}
 			out = append(out, mount.Mount{Type: mount.TypeVolume, Source: name, Target: m.Target, ReadOnly: m.ReadOnly})
 		case runtime.MountFiles:
+			if m.Medium == runtime.MediumMemory {
+				name, mp, err := r.ensureMemFiles(ctx, op, sb, m)
+				if err != nil {
+					return nil, err
+				}
+				dm, err := memMount(op, name, mp, m)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, dm)
+				continue
+			}
 			name := filesVolume(r.cfg.ClusterID, uid, m)
 			mp, created, err := r.ensurePodVolume(ctx, name, uid, m.Source, nil)
 			if err != nil {

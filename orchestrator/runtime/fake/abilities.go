@@ -338,3 +338,39 @@ func (r *Runtime) WriteLog(id string, stderr bool, line string) error {
 	r.notifyLocked(c)
 	return nil
 }
+
+// UpdateFiles implements runtime.FilesUpdater: the Files of every mount of
+// source m.Source in the sandbox's containers become m.Files (what Config
+// returns from then on); a mount with a subPath keeps its files, as the
+// runtime's other implementations do. Errors: as the interface's.
+func (r *Runtime) UpdateFiles(ctx context.Context, sandboxID string, m *runtime.Mount) error {
+	const op = "UpdateFiles"
+	var name string
+	if m != nil {
+		name = m.Source
+	}
+	if err := r.call(ctx, Call{Op: OpUpdateFiles, ID: sandboxID, Name: name}); err != nil {
+		return err
+	}
+	if err := runtime.ValidateFilesUpdate(m); err != nil {
+		return &runtime.Error{Op: op, ID: sandboxID, Kind: runtime.ErrInvalid, Err: err}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sb, err := r.sandboxLocked(op, sandboxID)
+	if err != nil {
+		return err
+	}
+	if sb.status.State != runtime.SandboxReady {
+		return runtime.Errorf(op, sandboxID, runtime.ErrSandboxNotReady, "sandbox is not running")
+	}
+	for _, c := range sb.containers {
+		for i := range c.cfg.Mounts {
+			cm := &c.cfg.Mounts[i]
+			if cm.Type == runtime.MountFiles && cm.Medium == runtime.MediumMemory && cm.Source == m.Source && cm.SubPath == "" {
+				cm.Files, cm.Group = slices.Clone(m.Files), clonePtr(m.Group)
+			}
+		}
+	}
+	return nil
+}

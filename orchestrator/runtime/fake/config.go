@@ -159,6 +159,7 @@ const (
 	OpContainerStatus  Op = "ContainerStatus"
 	OpExec             Op = "Exec"
 	OpLogs             Op = "Logs"
+	OpUpdateFiles      Op = "UpdateFiles"
 )
 
 // Hook runs before a Runtime call does anything. It may block (honouring

@@ -34,7 +34,8 @@
 //
 // No processes, files, networking or resource accounting: limits, mounts,
 // env, command, working dir and security settings are recorded (see
-// Runtime.Config) but have no effect; MountFiles are not readable; exec runs nothing; stop signals other
+// Runtime.Config) but have no effect; MountFiles are not readable (UpdateFiles
+// replaces the Files that Config returns); exec runs nothing; stop signals other
 // than "handled after StopDelay" or "ignored" are not modelled; the image
 // store is a set of names (no layers, digests or tags resolution); there is
 // no daemon restart, so EventResync is only sent to subscribers that fall

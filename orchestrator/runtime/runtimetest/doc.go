@@ -13,6 +13,8 @@
 //
 // It checks the interface's contract only: no limits, mounts, networking
 // or adoption (each implementation tests those against its own engine),
-// and it does not clean up after a failed subtest beyond removing the
-// sandboxes it made (the implementation's own cleanup must cover the rest).
+// and for runtime.FilesUpdater only its errors (what the files hold is
+// each implementation's own test); it does not clean up after a failed
+// subtest beyond removing the sandboxes it made (the implementation's own
+// cleanup must cover the rest).
 package runtimetest

@@ -46,6 +46,9 @@ func Run(t *testing.T, o Options) {
 	if _, ok := o.Runtime.(runtime.Execer); ok && o.ExitCommand != nil {
 		t.Run("Exec", s.exec)
 	}
+	if _, ok := o.Runtime.(runtime.FilesUpdater); ok {
+		t.Run("UpdateFiles", s.updateFiles)
+	}
 }
 
 type suite struct {
@@ -345,6 +348,46 @@ func (s *suite) exec(t *testing.T) {
 	}
 	if _, err := ex.Exec(ctx, "0000000000000000000000000000000000000000000000000000000000000000", s.o.ExitCommand(0)); !runtime.IsNotFound(err) {
 		t.Errorf("Exec in an unknown container: %v", err)
+	}
+}
+
+// updateFiles checks the error contract of runtime.FilesUpdater (what the
+// files hold is each implementation's own test: only it can read them).
+func (s *suite) updateFiles(t *testing.T) {
+	ctx := context.Background()
+	up := s.rt.(runtime.FilesUpdater)
+	mem := func(data string) *runtime.Mount {
+		return &runtime.Mount{Type: runtime.MountFiles, Medium: runtime.MediumMemory, Source: "creds", Target: "/creds", ReadOnly: true,
+			Files: []runtime.File{{Path: "password", Data: []byte(data), Mode: 0o400}}}
+	}
+	sb, _ := s.sandbox(t, "conf-files")
+	id, err := s.rt.CreateContainer(ctx, sb, &runtime.ContainerConfig{Name: "x", Image: s.o.Image, Mounts: []runtime.Mount{*mem("one")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rt.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.UpdateFiles(ctx, sb, mem("two")); err != nil {
+		t.Errorf("UpdateFiles: %v", err)
+	}
+	disk := mem("x")
+	disk.Medium = runtime.MediumDisk
+	for _, bad := range []*runtime.Mount{nil, disk, {Type: runtime.MountFiles, Medium: runtime.MediumMemory, Source: "bad name!"},
+		{Type: runtime.MountFiles, Medium: runtime.MediumMemory, Source: "creds", Files: []runtime.File{{Path: "../up"}}},
+		{Type: runtime.MountFiles, Medium: runtime.MediumMemory, Source: "creds", Files: []runtime.File{{Path: "..data"}}}} {
+		if err := up.UpdateFiles(ctx, sb, bad); !runtime.IsInvalid(err) {
+			t.Errorf("UpdateFiles(%+v): %v, want ErrInvalid", bad, err)
+		}
+	}
+	if err := up.UpdateFiles(ctx, "0000000000000000000000000000000000000000000000000000000000000000", mem("x")); !runtime.IsNotFound(err) {
+		t.Errorf("UpdateFiles of an unknown sandbox: %v, want ErrNotFound", err)
+	}
+	if err := s.rt.StopPodSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.UpdateFiles(ctx, sb, mem("three")); !errors.Is(err, runtime.ErrSandboxNotReady) {
+		t.Errorf("UpdateFiles of a stopped sandbox: %v, want ErrSandboxNotReady", err)
 	}
 }
 

@@ -7,11 +7,11 @@
 // flotilla:servers, named system:node:<node>. Such a user may:
 //
 //  1. read: get its own Node; get, list and watch Pods; get a ConfigMap
-//     that a Pod bound to its node references (env, envFrom, configMap
-//     and projected volumes, of any container); get Events; get, list
-//     and watch Services and EndpointSlices (what a node's Service proxy
-//     and DNS read, as Kubernetes' system:node and system:node-proxier
-//     roles allow);
+//     or a Secret that a Pod bound to its node references (env, envFrom,
+//     configMap, secret and projected volumes, of any container; Secrets
+//     also as imagePullSecrets); get Events; get, list and watch Services
+//     and EndpointSlices (what a node's Service proxy and DNS read, as
+//     Kubernetes' system:node and system:node-proxier roles allow);
 //  2. write its own Node (create, update, patch, and the nodes/status
 //     subresource: get, update, patch);
 //  3. write the status (pods/status: get, update, patch) of the Pods bound

@@ -15,7 +15,7 @@ import (
 
 // Config configures an Authorizer.
 type Config struct {
-	// Client reads the Pods that decide pods/status writes and ConfigMap
+	// Client reads the Pods that decide pods/status writes and ConfigMap and Secret
 	// reads: the serving node's own client. Required.
 	Client client.Reader
 	// Next decides the requests of every user that is not an agent; nil
@@ -57,7 +57,7 @@ func AgentNode(u apiserver.User) (name string, ok bool) {
 //
 // Errors: a Forbidden StatusError in Kubernetes' wording, naming the
 // user, the verb, the resource and why, when an agent asks for more than
-// the package doc lists; an error of the Pod or ConfigMap lookup other
+// the package doc lists; an error of the Pod, ConfigMap or Secret lookup other
 // than NotFound (the server answers 500); what Config.Next returns for
 // any other user.
 func (z *Authorizer) Authorize(ctx context.Context, a apiserver.Attributes) error {
@@ -97,7 +97,9 @@ func (z *Authorizer) Authorize(ctx context.Context, a apiserver.Attributes) erro
 	case "pods":
 		return z.pod(ctx, a, node)
 	case "configmaps":
-		return z.configMap(ctx, a, node)
+		return z.podsUse(ctx, a, node, referencesConfigMap)
+	case "secrets":
+		return z.podsUse(ctx, a, node, referencesSecret)
 	case "events":
 		if a.Subresource == "" && slices.Contains([]string{"get", "create", "update", "patch"}, a.Verb) {
 			return nil
@@ -175,11 +177,14 @@ func (z *Authorizer) pod(ctx context.Context, a apiserver.Attributes, node strin
 	return nil
 }
 
-func (z *Authorizer) configMap(ctx context.Context, a apiserver.Attributes, node string) error {
+// podsUse allows a get of the ConfigMap or Secret a names when a Pod bound
+// to node uses it (uses reports that), as Kubernetes' node authorizer
+// does.
+func (z *Authorizer) podsUse(ctx context.Context, a apiserver.Attributes, node string, uses func(*api.Pod, string) bool) error {
 	if a.Subresource != "" || a.Verb != "get" || a.Name == "" {
 		return forbidden(a, "")
 	}
-	// The agent reads a ConfigMap right after it learnt of the Pod, maybe
+	// The agent reads an object right after it learnt of the Pod, maybe
 	// from another server: look again at the leader before refusing.
 	for _, consistent := range []bool{false, true} {
 		var pods api.PodList
@@ -192,7 +197,7 @@ func (z *Authorizer) configMap(ctx context.Context, a apiserver.Attributes, node
 			return fmt.Errorf("nodeauth: listing the Pods of node %q: %w", node, err)
 		}
 		for i := range pods.Items {
-			if referencesConfigMap(&pods.Items[i], a.Name) {
+			if uses(&pods.Items[i], a.Name) {
 				return nil
 			}
 		}
@@ -224,6 +229,42 @@ func referencesConfigMap(pod *api.Pod, name string) bool {
 		}
 		for _, s := range v.Projected.Sources {
 			if s.ConfigMap != nil && s.ConfigMap.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func referencesSecret(pod *api.Pod, name string) bool {
+	for _, cs := range [][]api.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			for _, from := range cs[i].EnvFrom {
+				if from.SecretRef != nil && from.SecretRef.Name == name {
+					return true
+				}
+			}
+			for _, env := range cs[i].Env {
+				if env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil && env.ValueFrom.SecretKeyRef.Name == name {
+					return true
+				}
+			}
+		}
+	}
+	for _, ref := range pod.Spec.ImagePullSecrets {
+		if ref.Name == name {
+			return true
+		}
+	}
+	for _, v := range pod.Spec.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == name {
+			return true
+		}
+		if v.Projected == nil {
+			continue
+		}
+		for _, s := range v.Projected.Sources {
+			if s.Secret != nil && s.Secret.Name == name {
 				return true
 			}
 		}

@@ -27,7 +27,8 @@ var (
 )
 
 // cluster stores Pods p-a (bound to a, using ConfigMaps env, from, vol and
-// proj), p-b (bound to b, using ConfigMap other) and p-none (unbound).
+// proj and Secrets s-env, s-from, s-vol and s-proj), p-b (bound to b,
+// using ConfigMap other and Secret s-other) and p-none (unbound).
 func cluster(t *testing.T) *registry.Registry {
 	t.Helper()
 	reg := testutil.Registry(t)
@@ -35,16 +36,22 @@ func cluster(t *testing.T) *registry.Registry {
 	pa := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p-a", Namespace: "default"}, Spec: podSpec}
 	pa.Spec.Containers = []api.Container{{Name: "c", Image: "img",
 		Env: []api.EnvVar{{Name: "E", ValueFrom: &api.EnvVarSource{
-			ConfigMapKeyRef: &api.ConfigMapKeySelector{LocalObjectReference: api.LocalObjectReference{Name: "env"}, Key: "k"}}}}}}
+			ConfigMapKeyRef: &api.ConfigMapKeySelector{LocalObjectReference: api.LocalObjectReference{Name: "env"}, Key: "k"}}},
+			{Name: "S", ValueFrom: &api.EnvVarSource{
+				SecretKeyRef: &api.SecretKeySelector{LocalObjectReference: api.LocalObjectReference{Name: "s-env"}, Key: "k"}}}}}}
 	pa.Spec.InitContainers = []api.Container{{Name: "i", Image: "img",
-		EnvFrom: []api.EnvFromSource{{ConfigMapRef: &api.ConfigMapEnvSource{LocalObjectReference: api.LocalObjectReference{Name: "from"}}}}}}
+		EnvFrom: []api.EnvFromSource{{ConfigMapRef: &api.ConfigMapEnvSource{LocalObjectReference: api.LocalObjectReference{Name: "from"}}},
+			{SecretRef: &api.SecretEnvSource{LocalObjectReference: api.LocalObjectReference{Name: "s-from"}}}}}}
 	pa.Spec.Volumes = []api.Volume{
 		{Name: "v", VolumeSource: api.VolumeSource{ConfigMap: &api.ConfigMapVolumeSource{LocalObjectReference: api.LocalObjectReference{Name: "vol"}}}},
 		{Name: "p", VolumeSource: api.VolumeSource{Projected: &api.ProjectedVolumeSource{Sources: []api.VolumeProjection{
-			{ConfigMap: &api.ConfigMapProjection{LocalObjectReference: api.LocalObjectReference{Name: "proj"}}}}}}},
+			{ConfigMap: &api.ConfigMapProjection{LocalObjectReference: api.LocalObjectReference{Name: "proj"}}},
+			{Secret: &api.SecretProjection{LocalObjectReference: api.LocalObjectReference{Name: "s-proj"}}}}}}},
+		{Name: "s", VolumeSource: api.VolumeSource{Secret: &api.SecretVolumeSource{SecretName: "s-vol"}}},
 	}
 	pb := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p-b", Namespace: "default"}, Spec: podSpec}
-	pb.Spec.Volumes = []api.Volume{{Name: "v", VolumeSource: api.VolumeSource{ConfigMap: &api.ConfigMapVolumeSource{LocalObjectReference: api.LocalObjectReference{Name: "other"}}}}}
+	pb.Spec.Volumes = []api.Volume{{Name: "v", VolumeSource: api.VolumeSource{ConfigMap: &api.ConfigMapVolumeSource{LocalObjectReference: api.LocalObjectReference{Name: "other"}}}},
+		{Name: "s", VolumeSource: api.VolumeSource{Secret: &api.SecretVolumeSource{SecretName: "s-other"}}}}
 	pn := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "p-none", Namespace: "default"}, Spec: podSpec}
 	for _, p := range []struct {
 		pod  *api.Pod
@@ -156,6 +163,25 @@ func TestAuthorize(t *testing.T) {
 		{"list configmaps", res(agentA, "list", "default", "configmaps", "", ""),
 			`configmaps is forbidden: User "system:node:a" cannot list resource "configmaps" in API group "" in the namespace "default"`},
 		{"other node's configmap for b", res(agentB, "get", "default", "configmaps", "", "other"), ""},
+
+		// Secrets: those its Pods use, as Kubernetes' node authorizer.
+		{"get env secret", res(agentA, "get", "default", "secrets", "", "s-env"), ""},
+		{"get envFrom secret of an init container", res(agentA, "get", "default", "secrets", "", "s-from"), ""},
+		{"get volume secret", res(agentA, "get", "default", "secrets", "", "s-vol"), ""},
+		{"get projected secret", res(agentA, "get", "default", "secrets", "", "s-proj"), ""},
+		{"get a secret named as a configmap its pods use", res(agentA, "get", "default", "secrets", "", "env"),
+			`secrets "env" is forbidden: User "system:node:a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'a' and this object`},
+		{"get other node's secret", res(agentA, "get", "default", "secrets", "", "s-other"),
+			`secrets "s-other" is forbidden: User "system:node:a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'a' and this object`},
+		{"get secret in another namespace", res(agentA, "get", "kube-system", "secrets", "", "s-env"),
+			`secrets "s-env" is forbidden: User "system:node:a" cannot get resource "secrets" in API group "" in the namespace "kube-system": no relationship found between node 'a' and this object`},
+		{"list secrets", res(agentA, "list", "default", "secrets", "", ""),
+			`secrets is forbidden: User "system:node:a" cannot list resource "secrets" in API group "" in the namespace "default"`},
+		{"watch secret", res(agentA, "watch", "default", "secrets", "", "s-env"),
+			`secrets "s-env" is forbidden: User "system:node:a" cannot watch resource "secrets" in API group "" in the namespace "default"`},
+		{"update secret", res(agentA, "update", "default", "secrets", "", "s-env"),
+			`secrets "s-env" is forbidden: User "system:node:a" cannot update resource "secrets" in API group "" in the namespace "default"`},
+		{"other node's secret for b", res(agentB, "get", "default", "secrets", "", "s-other"), ""},
 
 		// Events.
 		{"create event", res(agentA, "create", "default", "events", "", ""), ""},

@@ -84,6 +84,7 @@ func kubernetesTypes() map[string][2]any {
 		"Lease":              {coordinationv1.Lease{}, coordinationv1.LeaseList{}},
 		"Service":            {corev1.Service{}, corev1.ServiceList{}},
 		"EndpointSlice":      {discoveryv1.EndpointSlice{}, discoveryv1.EndpointSliceList{}},
+		"Secret":             {corev1.Secret{}, corev1.SecretList{}},
 	}
 }
 
