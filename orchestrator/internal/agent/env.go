@@ -202,40 +202,34 @@ func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Containe
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			if cm == nil {
-				if isTrue(ref.Optional) {
-					continue
-				}
-				return nil, nil, nil, configErrorf("configmap %q not found", ref.Name)
+			var data map[string]string
+			if cm != nil {
+				data = cm.Data
 			}
-			v, ok := cm.Data[ref.Key]
-			if !ok {
-				if isTrue(ref.Optional) {
-					continue
-				}
-				return nil, nil, nil, configErrorf("couldn't find key %s in ConfigMap %s/%s", ref.Key, pod.Namespace, ref.Name)
+			v, ok, err := refValue("ConfigMap", pod.Namespace, ref.Name, ref.Key, ref.Optional, cm != nil, data)
+			if err != nil {
+				return nil, nil, nil, err
 			}
-			l.set(e.Name, v)
+			if ok {
+				l.set(e.Name, v)
+			}
 		case src.SecretKeyRef != nil:
 			ref := src.SecretKeyRef
 			s, err := secret(ref.Name)
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			if s == nil {
-				if isTrue(ref.Optional) {
-					continue
-				}
-				return nil, nil, nil, configErrorf("secret %q not found", ref.Name)
+			var data map[string][]byte
+			if s != nil {
+				data = s.Data
 			}
-			v, ok := s.Data[ref.Key]
-			if !ok {
-				if isTrue(ref.Optional) {
-					continue
-				}
-				return nil, nil, nil, configErrorf("couldn't find key %s in Secret %s/%s", ref.Key, pod.Namespace, ref.Name)
+			v, ok, err := refValue("Secret", pod.Namespace, ref.Name, ref.Key, ref.Optional, s != nil, data)
+			if err != nil {
+				return nil, nil, nil, err
 			}
-			l.set(e.Name, string(v))
+			if ok {
+				l.set(e.Name, v)
+			}
 		}
 	}
 	command, args = expandAll(c.Command, l.lookup), expandAll(c.Args, l.lookup)
@@ -414,3 +408,24 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// refValue is the value of key in the data of the ConfigMap or Secret (kind)
+// name, which exists or not: ok is false when an optional reference finds
+// no object or no key; a required one is a configuration error in the
+// kubelet's words. The error names the key, never a value.
+func refValue[V ~string | ~[]byte](kind, namespace, name, key string, optional *bool, exists bool, data map[string]V) (v string, ok bool, err error) {
+	if !exists {
+		if isTrue(optional) {
+			return "", false, nil
+		}
+		return "", false, configErrorf("%s %q not found", strings.ToLower(kind), name)
+	}
+	val, found := data[key]
+	if !found {
+		if isTrue(optional) {
+			return "", false, nil
+		}
+		return "", false, configErrorf("couldn't find key %s in %s %s/%s", key, kind, namespace, name)
+	}
+	return string(val), true, nil
+}
