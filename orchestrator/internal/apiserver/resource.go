@@ -320,15 +320,7 @@ func (s *Server) patch(req *request) error {
 	if err != nil {
 		return err
 	}
-	pt, err := patchType(req.r.Header.Get("Content-Type"))
-	if err != nil {
-		return err
-	}
-	dryRun, manager, err := writeOptions(req.query, "PatchOptions")
-	if err != nil {
-		return err
-	}
-	body, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+	pt, dryRun, manager, body, err := s.readPatch(req)
 	if err != nil {
 		return err
 	}
@@ -440,4 +432,19 @@ func (s *Server) delete(req *request) error {
 	}
 	s.writeBody(req.w, req.r, code, f, s.typed(obj))
 	return nil
+}
+
+// readPatch reads a PATCH request: the patch type (Content-Type), the
+// dryRun and fieldManager options and the body.
+func (s *Server) readPatch(req *request) (pt api.PatchType, dryRun bool, manager string, body []byte, err error) {
+	if pt, err = patchType(req.r.Header.Get("Content-Type")); err != nil {
+		return "", false, "", nil, err
+	}
+	if dryRun, manager, err = writeOptions(req.query, "PatchOptions"); err != nil {
+		return "", false, "", nil, err
+	}
+	if body, err = readBody(req.w, req.r, s.cfg.MaxRequestBytes); err != nil {
+		return "", false, "", nil, err
+	}
+	return pt, dryRun, manager, body, nil
 }

@@ -107,15 +107,7 @@ func (s *Server) serveStatus(req *request) error {
 		s.writeBody(req.w, req.r, http.StatusOK, f, s.typed(obj))
 		return nil
 	case "patch":
-		pt, err := patchType(req.r.Header.Get("Content-Type"))
-		if err != nil {
-			return err
-		}
-		dryRun, manager, err := writeOptions(req.query, "PatchOptions")
-		if err != nil {
-			return err
-		}
-		patch, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+		pt, dryRun, manager, patch, err := s.readPatch(req)
 		if err != nil {
 			return err
 		}
@@ -244,15 +236,7 @@ func (s *Server) serveScale(req *request) error {
 		s.writeBody(req.w, req.r, http.StatusOK, f, out)
 		return nil
 	case "patch":
-		pt, err := patchType(req.r.Header.Get("Content-Type"))
-		if err != nil {
-			return err
-		}
-		dryRun, manager, err := writeOptions(req.query, "PatchOptions")
-		if err != nil {
-			return err
-		}
-		patch, err := readBody(req.w, req.r, s.cfg.MaxRequestBytes)
+		pt, dryRun, manager, patch, err := s.readPatch(req)
 		if err != nil {
 			return err
 		}
