@@ -151,40 +151,53 @@ func BootstrapPolicy() ([]api.ClusterRole, []api.ClusterRoleBinding) {
 func EnsureBootstrapPolicy(ctx context.Context, c client.Interface) error {
 	roles, bindings := BootstrapPolicy()
 	for i := range roles {
-		want := &roles[i]
-		var got api.ClusterRole
-		err := c.Get(ctx, "", want.Name, &got, client.GetOptions{})
-		switch {
-		case api.IsNotFound(err):
-			err = c.Create(ctx, want.DeepCopy(), client.CreateOptions{})
-			if api.IsAlreadyExists(err) {
-				err = nil
-			}
-		case err == nil && got.Annotations[api.AutoUpdateAnnotation] == "true" && !rulesEqual(got.Rules, want.Rules):
-			got.Rules = want.Rules
-			err = c.Update(ctx, &got, client.UpdateOptions{})
-		}
-		if err != nil {
-			return fmt.Errorf("rbac: bootstrap ClusterRole %s: %w", want.Name, err)
+		if err := ensure(ctx, c, &roles[i], "ClusterRole",
+			func(got, want *api.ClusterRole) bool {
+				if rulesEqual(got.Rules, want.Rules) {
+					return false
+				}
+				got.Rules = want.Rules
+				return true
+			}); err != nil {
+			return err
 		}
 	}
 	for i := range bindings {
-		want := &bindings[i]
-		var got api.ClusterRoleBinding
-		err := c.Get(ctx, "", want.Name, &got, client.GetOptions{})
-		switch {
-		case api.IsNotFound(err):
-			err = c.Create(ctx, want.DeepCopy(), client.CreateOptions{})
-			if api.IsAlreadyExists(err) {
-				err = nil
-			}
-		case err == nil && got.Annotations[api.AutoUpdateAnnotation] == "true" && !subjectsEqual(got.Subjects, want.Subjects):
-			got.Subjects = want.Subjects
-			err = c.Update(ctx, &got, client.UpdateOptions{})
+		if err := ensure(ctx, c, &bindings[i], "ClusterRoleBinding",
+			func(got, want *api.ClusterRoleBinding) bool {
+				if subjectsEqual(got.Subjects, want.Subjects) {
+					return false
+				}
+				got.Subjects = want.Subjects
+				return true
+			}); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("rbac: bootstrap ClusterRoleBinding %s: %w", want.Name, err)
+	}
+	return nil
+}
+
+// ensure creates the cluster-scoped want (of kind) when it is missing, and
+// otherwise, when the stored object is still annotated autoupdate "true",
+// lets fix bring it in line (fix reports whether it changed anything) and
+// updates it.
+func ensure[T any, PT interface {
+	*T
+	api.Object
+}](ctx context.Context, c client.Interface, want PT, kind string, fix func(got, want PT) bool) error {
+	got := PT(new(T))
+	err := c.Get(ctx, "", want.GetName(), got, client.GetOptions{})
+	switch {
+	case api.IsNotFound(err):
+		err = c.Create(ctx, want.DeepCopyObject(), client.CreateOptions{})
+		if api.IsAlreadyExists(err) {
+			err = nil
 		}
+	case err == nil && got.GetAnnotations()[api.AutoUpdateAnnotation] == "true" && fix(got, want):
+		err = c.Update(ctx, got, client.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("rbac: bootstrap %s %s: %w", kind, want.GetName(), err)
 	}
 	return nil
 }
