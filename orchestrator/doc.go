@@ -386,8 +386,13 @@
 //   - Pod deletion is immediate (no graceful termination phase with a
 //     deletionTimestamp): the agent stops the containers, with the Pod's
 //     grace period, after the object is gone.
-//   - No quota or admission webhooks; no impersonation or ClusterRole
-//     aggregation; a Namespace's spec.finalizers
-//     are stored but not used; StatefulSets, Jobs, Services and
-//     Secrets are later kinds.
+//   - No quota, LimitRange or admission webhooks; no ServiceAccounts or
+//     their tokens; no impersonation or ClusterRole aggregation; a
+//     Namespace's spec.finalizers are stored but not used.
+//   - Services get cluster IPs, node ports and EndpointSlices, but no
+//     traffic flows to them yet: the per-node proxy, cluster DNS and
+//     cross-host Pod networking are later work. StatefulSets, volumes
+//     from PersistentVolumeClaims and CronJobs are later kinds.
+//   - The Kubernetes API serves no server-side apply, exec, attach or
+//     port-forward.
 package orchestrator
