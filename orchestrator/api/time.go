@@ -58,23 +58,11 @@ func (t Time) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON accepts null or an RFC 3339 string (fractional seconds are
 // accepted and kept). Anything else is an error.
 func (t *Time) UnmarshalJSON(data []byte) error {
-	if bytes.Equal(data, []byte("null")) {
-		*t = Time{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("timestamp must be an RFC 3339 string, got %s", data)
-	}
-	if s == "" {
-		*t = Time{}
-		return nil
-	}
-	pt, err := time.Parse(time.RFC3339Nano, s)
+	pt, err := parseTimestamp(data, "2024-01-02T15:04:05Z")
 	if err != nil {
-		return fmt.Errorf("timestamp %q is not RFC 3339 (e.g. \"2024-01-02T15:04:05Z\")", s)
+		return err
 	}
-	t.Time = pt.UTC()
+	t.Time = pt
 	return nil
 }
 
@@ -125,22 +113,31 @@ func (t MicroTime) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON accepts null or an RFC 3339 string with any number of
 // fractional digits (none included). Anything else is an error.
 func (t *MicroTime) UnmarshalJSON(data []byte) error {
+	pt, err := parseTimestamp(data, "2024-01-02T15:04:05.000000Z")
+	if err != nil {
+		return err
+	}
+	t.Time = pt
+	return nil
+}
+
+// parseTimestamp reads a JSON timestamp: null or "" is the zero time, an
+// RFC 3339 string (any fractional digits) its time in UTC; the error for
+// anything else shows example.
+func parseTimestamp(data []byte, example string) (time.Time, error) {
 	if bytes.Equal(data, []byte("null")) {
-		*t = MicroTime{}
-		return nil
+		return time.Time{}, nil
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("timestamp must be an RFC 3339 string, got %s", data)
+		return time.Time{}, fmt.Errorf("timestamp must be an RFC 3339 string, got %s", data)
 	}
 	if s == "" {
-		*t = MicroTime{}
-		return nil
+		return time.Time{}, nil
 	}
 	pt, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return fmt.Errorf("timestamp %q is not RFC 3339 (e.g. \"2024-01-02T15:04:05.000000Z\")", s)
+		return time.Time{}, fmt.Errorf("timestamp %q is not RFC 3339 (e.g. %q)", s, example)
 	}
-	t.Time = pt.UTC()
-	return nil
+	return pt.UTC(), nil
 }
