@@ -393,20 +393,9 @@ func apiUID(u api.UID) types.UID { return types.UID(u) }
 // resourceVersion, or the Binding's when it carries one. It answers a
 // Success Status with 201, as kube-apiserver.
 func (s *Server) serveBinding(req *request) error {
-	if req.ri.Verb != "create" {
-		return methodNotAllowed(req.r.Method)
-	}
-	dryRun, manager, err := writeOptions(req.query, "CreateOptions")
+	b, dryRun, manager, err := readCreate[corev1.Binding](s, req, "a Binding")
 	if err != nil {
 		return err
-	}
-	body, err := s.readObjectBody(req.w, req.r)
-	if err != nil {
-		return err
-	}
-	var b corev1.Binding
-	if err := jsonOrYAML(body, &b); err != nil {
-		return api.NewBadRequest(fmt.Sprintf("the body of the request is not a Binding: %v", err))
 	}
 	var errs api.FieldErrorList
 	if b.Name != "" && b.Name != req.ri.Name {
@@ -479,20 +468,9 @@ func (s *Server) serveFinalize(req *request) error {
 // refuses an eviction (kube-apiserver answers 429 when a budget would be
 // broken). It answers a Success Status with 201, as kube-apiserver.
 func (s *Server) serveEviction(req *request) error {
-	if req.ri.Verb != "create" {
-		return methodNotAllowed(req.r.Method)
-	}
-	dryRun, _, err := writeOptions(req.query, "CreateOptions")
+	ev, dryRun, _, err := readCreate[policyv1.Eviction](s, req, "an Eviction")
 	if err != nil {
 		return err
-	}
-	body, err := s.readObjectBody(req.w, req.r)
-	if err != nil {
-		return err
-	}
-	var ev policyv1.Eviction
-	if err := jsonOrYAML(body, &ev); err != nil {
-		return api.NewBadRequest(fmt.Sprintf("the body of the request is not an Eviction: %v", err))
 	}
 	if ev.Name != req.ri.Name {
 		return api.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object: %q, %q", req.ri.Name, ev.Name))
@@ -518,4 +496,24 @@ func (s *Server) serveEviction(req *request) error {
 	}
 	writeJSON(req.w, http.StatusCreated, api.Status{TypeMeta: api.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: "Success", Code: http.StatusCreated})
 	return nil
+}
+
+// readCreate reads the POST of a create-only subresource (binding,
+// eviction): its create options and its body, a T (what names it in the
+// error).
+func readCreate[T any](s *Server, req *request, what string) (body T, dryRun bool, manager string, err error) {
+	if req.ri.Verb != "create" {
+		return body, false, "", methodNotAllowed(req.r.Method)
+	}
+	if dryRun, manager, err = writeOptions(req.query, "CreateOptions"); err != nil {
+		return body, false, "", err
+	}
+	raw, err := s.readObjectBody(req.w, req.r)
+	if err != nil {
+		return body, false, "", err
+	}
+	if err := jsonOrYAML(raw, &body); err != nil {
+		return body, false, "", api.NewBadRequest(fmt.Sprintf("the body of the request is not %s: %v", what, err))
+	}
+	return body, dryRun, manager, nil
 }
