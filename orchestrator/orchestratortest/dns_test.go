@@ -125,6 +125,9 @@ func TestClusterDNS(t *testing.T) {
 		if want := []string{dashed + ".db." + zone, "first.db." + zone}; !slices.Equal(targets, want) || len(aAddrs(&mdns.Msg{Answer: r.Extra})) != 2 {
 			t.Errorf("%s: headless SRV targets %v (extra %v), want %v with their A records", net, targets, r.Extra, want)
 		}
+		if r := dnsQuery(t, net, addr, "_tcp.web."+zone, mdns.TypeA); r.Rcode != mdns.RcodeSuccess || len(r.Answer) != 0 {
+			t.Errorf("%s: the empty non-terminal above an SRV name: %v, want NOERROR without answer", net, r)
+		}
 		r = dnsQuery(t, net, addr, "ext."+zone, mdns.TypeA)
 		if len(r.Answer) != 1 || r.Answer[0].(*mdns.CNAME).Target != "example.com." {
 			t.Errorf("%s: ExternalName: %v", net, r)
@@ -133,7 +136,7 @@ func TestClusterDNS(t *testing.T) {
 		if r.Rcode != mdns.RcodeSuccess || len(r.Answer) != 0 || len(r.Ns) != 1 {
 			t.Errorf("%s: AAAA of an existing name: %v, want NOERROR, no answer, the SOA", net, r)
 		}
-		for _, name := range []string{"nope." + zone, "web." + zone + "default.svc.flotilla.test.", "_grpc._tcp.web." + zone, "x.web." + zone, "web.other.svc.flotilla.test."} {
+		for _, name := range []string{"nope." + zone, "web." + zone + "default.svc.flotilla.test.", "_grpc._tcp.web." + zone, "_udp.web." + zone, "x.web." + zone, "web.other.svc.flotilla.test."} {
 			if r := dnsQuery(t, net, addr, name, mdns.TypeA); r.Rcode != mdns.RcodeNameError || len(r.Ns) != 1 {
 				t.Errorf("%s: %s: %v, want NXDOMAIN with the SOA", net, name, r)
 			}

@@ -91,7 +91,17 @@ func (s *Server) lookup(labels []string, qname string, qtype uint16) (exists boo
 	switch n {
 	case 3:
 		return true, s.serviceRecords(svc, svcName, qname, qtype), s.srvExtra(svc, svcName, qtype)
-	case 4: // <endpoint>.<svc>.<ns>.svc
+	case 4: // <endpoint>.<svc>.<ns>.svc, or _<proto>.<svc>.<ns>.svc
+		if strings.HasPrefix(labels[0], "_") {
+			// An empty non-terminal above a port's SRV name exists
+			// (RFC 8020: NXDOMAIN would deny the names below it).
+			for _, p := range svc.Spec.Ports {
+				if p.Name != "" && strings.EqualFold(protocol(p.Protocol), labels[0][1:]) && svc.Spec.Type != api.ServiceTypeExternalName {
+					return true, nil, nil
+				}
+			}
+			return false, nil, nil
+		}
 		if !headless(svc) {
 			return false, nil, nil
 		}

@@ -144,3 +144,52 @@ func TestHandMadeSlices(t *testing.T) {
 		}
 	}
 }
+
+// Until the caches have listed, names in the domain get SERVFAIL (never
+// a false NXDOMAIN a resolver would cache); names outside stay REFUSED.
+func TestServfailUntilSynced(t *testing.T) {
+	reg := testutil.Registry(t)
+	release := make(chan struct{})
+	slow := client.Intercept(reg, client.Funcs{
+		ListObjects: func(ctx context.Context, c client.Interface, info api.KindInfo, o client.ListOptions) ([]api.Object, int64, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, 0, ctx.Err()
+			}
+			return c.ListObjects(ctx, info, o)
+		},
+	})
+	s, err := dns.New(dns.Config{Client: slow, Address: "127.0.0.1:0", Logger: testlog.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	ask := func(name string) int {
+		m := new(mdns.Msg)
+		m.SetQuestion(name, mdns.TypeA)
+		r, _, err := (&mdns.Client{Timeout: 2 * time.Second}).Exchange(m, s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Rcode
+	}
+	if rc := ask("nope.default.svc.cluster.local."); rc != mdns.RcodeServerFailure {
+		t.Errorf("before sync: %s, want SERVFAIL", mdns.RcodeToString[rc])
+	}
+	if rc := ask("example.com."); rc != mdns.RcodeRefused {
+		t.Errorf("outside, before sync: %s, want REFUSED", mdns.RcodeToString[rc])
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rc := ask("nope.default.svc.cluster.local."); rc != mdns.RcodeNameError {
+		t.Errorf("after sync: %s, want NXDOMAIN", mdns.RcodeToString[rc])
+	}
+}
