@@ -35,7 +35,11 @@
 // A container's environment is made as the kubelet makes it (env.go):
 // envFrom ConfigMaps, env values with $(VAR) expansion, fieldRef,
 // resourceFieldRef and configMapKeyRef; a missing ConfigMap or key leaves
-// the container waiting with reason CreateContainerConfigError.
+// the container waiting with reason CreateContainerConfigError. The
+// Services' Docker-links style variables follow (serviceenv.go), from a
+// cache of every Service the agent keeps (list and watch of Services,
+// which the node authorizer grants agents); a container is not made
+// before that cache has listed once.
 //
 // Init containers run in order before the app containers, and sidecars
 // (init containers with restartPolicy Always) beside them, with the
