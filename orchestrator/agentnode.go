@@ -84,6 +84,9 @@ func (c *Cluster) startAgentOnly(ctx context.Context) error {
 	c.wg.Go(func() { c.watchServers(runCtx) })
 	c.wg.Go(func() { c.serveAgentLogs(runCtx) })
 	cl := c.agentOnly.api
+	if err := c.startDNS(ctx, cl); err != nil {
+		return err
+	}
 	a := c.newAgent(cl, gosp.Addr())
 	c.wg.Go(func() { a.Run(runCtx) })
 	c.log.Info("agent-only node started", zap.String("gossip", gosp.Addr()), zap.Strings("apiServers", cl.serverList()))

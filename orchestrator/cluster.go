@@ -15,6 +15,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/apiserver/nodeauth"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/client"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/controller"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dns"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/events"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/metrics"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/rbac"
@@ -68,6 +69,9 @@ type Cluster struct {
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 	stopErr  error
+	// dns is the cluster DNS server (under mu); nil when
+	// Config.DNSAddress is empty.
+	dns *dns.Server
 }
 
 // New checks cfg and returns an unstarted Cluster. It starts no goroutines
@@ -281,6 +285,9 @@ func (c *Cluster) Start(ctx context.Context) (err error) {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.leadership(runCtx) }()
 	}
+	if err := c.startDNS(ctx, c.reg); err != nil {
+		return err
+	}
 	if c.parts.agent {
 		a := c.newAgent(c.reg, gosp.Addr())
 		c.wg.Go(func() { a.Run(runCtx) })
@@ -450,12 +457,16 @@ func (c *Cluster) stop(ctx context.Context, graceful bool) error {
 			}
 			cancel(cause)
 		}
+		dnsErr := c.stopDNS(ctx)
 		c.wg.Wait()
 		if c.agentOnly != nil {
 			c.closeAgentOnly()
 		}
 		c.closeAPI()
 		var errs []error
+		if dnsErr != nil {
+			errs = append(errs, dnsErr)
+		}
 		if pilot != nil {
 			if err := pilot.Shutdown(ctx); err != nil {
 				errs = append(errs, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/flotilla-io/flotilla/autopilot"
 	"github.com/flotilla-io/flotilla/membership"
 	"github.com/flotilla-io/flotilla/orchestrator/api"
+	"github.com/flotilla-io/flotilla/orchestrator/internal/dns"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/inmem"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/registry"
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
@@ -177,6 +178,20 @@ type Config struct {
 	// use the same range; a Service keeps an address it holds when the
 	// range changes.
 	ServiceCIDR netip.Prefix
+	// ClusterDomain is the cluster's DNS domain (lower-case RFC 1123
+	// labels, no trailing dot): Services are named
+	// <svc>.<ns>.svc.<ClusterDomain>. Empty means "cluster.local",
+	// Kubernetes' default. Every node of a cluster must use the same one.
+	ClusterDomain string
+	// DNSAddress is the host:port where this node serves cluster DNS,
+	// over UDP and TCP on the same port (port 0 picks a free one, readable
+	// from Cluster.DNSAddr after Start). Empty turns cluster DNS off (as
+	// in TestConfig). DefaultConfig serves on 127.0.0.1:1053: loopback,
+	// so that the node is no open resolver for the network, and a port
+	// above 1023, so that it needs no root. Containers do not use it yet:
+	// their resolv.conf (dnsPolicy ClusterFirst) waits for the node
+	// network design of issue 17.
+	DNSAddress string
 	// NodePortRange bounds the node ports of NodePort and LoadBalancer
 	// Services, inclusive. The zero value means 30000-32767, Kubernetes'
 	// default.
@@ -464,7 +479,7 @@ func TestTiming() Timing {
 // DefaultConfig returns a server configuration with DefaultTiming that
 // serves the Kubernetes API on port 6443 (Config.APIAddress).
 func DefaultConfig() Config {
-	return Config{Role: RoleServer, Timing: DefaultTiming(), APIAddress: ":6443"}
+	return Config{Role: RoleServer, Timing: DefaultTiming(), APIAddress: ":6443", DNSAddress: "127.0.0.1:1053"}
 }
 
 // TestConfig returns a server configuration with TestTiming named name,
@@ -546,6 +561,18 @@ func (c Config) Validate() error {
 		}
 		if !self {
 			bad("BootstrapServers", "must include this node (%q)", c.NodeName)
+		}
+	}
+	if c.ClusterDomain != "" {
+		if err := dns.ValidateDomain(c.ClusterDomain); err != nil {
+			bad("ClusterDomain", "%v", err)
+		}
+	}
+	if c.DNSAddress != "" {
+		if _, port, err := net.SplitHostPort(c.DNSAddress); err != nil {
+			bad("DNSAddress", "%q: want host:port: %v", c.DNSAddress, err)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("DNSAddress", "%q: port %q is not a number from 0 to 65535", c.DNSAddress, port)
 		}
 	}
 	if c.APIAddress != "" {

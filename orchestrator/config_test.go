@@ -124,3 +124,33 @@ func TestTrustConfigValidate(t *testing.T) {
 		t.Errorf("a good CA: %v", err)
 	}
 }
+
+// The cluster DNS fields are checked, each naming itself; DefaultConfig
+// serves DNS on loopback and TestConfig not at all.
+func TestDNSConfigValidate(t *testing.T) {
+	for _, tc := range []struct{ domain, addr, want string }{
+		{"Cluster.Local", "", "Config.ClusterDomain"},
+		{"cluster..local", "", "Config.ClusterDomain"},
+		{"cluster.local.", "", "Config.ClusterDomain"},
+		{"", "127.0.0.1", "Config.DNSAddress: \"127.0.0.1\": want host:port"},
+		{"", "127.0.0.1:70000", "Config.DNSAddress: \"127.0.0.1:70000\": port"},
+	} {
+		cfg := orchestrator.TestConfig("n")
+		cfg.ClusterDomain, cfg.DNSAddress = tc.domain, tc.addr
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q %q: %v, want %q", tc.domain, tc.addr, err, tc.want)
+		}
+	}
+	cfg := orchestrator.TestConfig("n")
+	cfg.DisableAgent = true
+	cfg.ClusterDomain, cfg.DNSAddress = "corp.example", "127.0.0.1:0"
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("good DNS config: %v", err)
+	}
+	if d := orchestrator.DefaultConfig().DNSAddress; d != "127.0.0.1:1053" {
+		t.Errorf("DefaultConfig().DNSAddress = %q", d)
+	}
+	if d := orchestrator.TestConfig("n").DNSAddress; d != "" {
+		t.Errorf("TestConfig().DNSAddress = %q, want off", d)
+	}
+}

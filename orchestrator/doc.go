@@ -371,10 +371,29 @@
 // `kubernetes` Service in default at the service range's first address,
 // port 443, with slices of the live servers' API addresses.
 //
+// Every node with Config.DNSAddress set (DefaultConfig: 127.0.0.1:1053;
+// TestConfig: off) serves cluster DNS for Config.ClusterDomain (default
+// cluster.local) over UDP and TCP, from its own caches of Services and
+// EndpointSlices (through the API on an agent-only node): A records for
+// <svc>.<ns>.svc.<domain> (the cluster IP, or a headless Service's ready
+// endpoints), <hostname>.<svc>.<ns>.svc.<domain> for endpoints with a
+// hostname, SRV for named ports and CNAME for ExternalName; NXDOMAIN for
+// other names in the domain; names outside it are REFUSED, not
+// forwarded. Cluster.DNSAddr tells where it listens.
+//
+// Containers get Kubernetes' Service environment variables
+// (<SVC>_SERVICE_HOST, <SVC>_SERVICE_PORT, <SVC>_PORT_<port>_<PROTO>...)
+// for the Services with a cluster IP in their namespace when they start,
+// unless the Pod sets enableServiceLinks false, and the `kubernetes`
+// Service's always; the Pod's own env wins.
+//
 // Not built yet (issue 17's later parts): the proxy that carries Service
-// traffic, cluster DNS, Service environment variables in containers and
-// networking between Pods on different hosts. Services and slices are
-// objects only for now; NetworkPolicy and Ingress are not supported.
+// traffic, networking between Pods on different hosts, and containers'
+// /etc/resolv.conf pointing at cluster DNS (dnsPolicy ClusterFirst with
+// Kubernetes' search list): that waits for the node network design, so
+// today a container does not resolve Service names by itself. Services
+// and slices carry no traffic yet; NetworkPolicy and Ingress are not
+// supported.
 //
 // # What it does not do yet
 //
@@ -389,9 +408,11 @@
 //   - No quota, LimitRange or admission webhooks; no ServiceAccounts or
 //     their tokens; no impersonation or ClusterRole aggregation; a
 //     Namespace's spec.finalizers are stored but not used.
-//   - Services get cluster IPs, node ports and EndpointSlices, but no
-//     traffic flows to them yet: the per-node proxy, cluster DNS and
-//     cross-host Pod networking are later work. StatefulSets, volumes
+//   - Services get cluster IPs, node ports, EndpointSlices, DNS names
+//     and environment variables, but no traffic flows to them yet: the
+//     per-node proxy, containers' resolv.conf (dnsPolicy ClusterFirst),
+//     DNS forwarding of outside names and cross-host Pod networking are
+//     later work. StatefulSets, volumes
 //     from PersistentVolumeClaims and CronJobs are later kinds.
 //   - The Kubernetes API serves no server-side apply, exec, attach or
 //     port-forward.

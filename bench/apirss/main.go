@@ -187,6 +187,9 @@ func child(mode string) (report, error) {
 	cfg.BootstrapExpect = 1
 	cfg.Runtime = fr
 	cfg.APIAddress = ""
+	// The figure is the API's: no cluster DNS (DefaultConfig's
+	// 127.0.0.1:1053 may also be taken by another node on this host).
+	cfg.DNSAddress = ""
 	if mode != "off" {
 		cfg.APIAddress = "127.0.0.1:0"
 	}

@@ -93,6 +93,8 @@ func runChild(i int) (err error) {
 	// DefaultConfig serves the Kubernetes API on :6443; three processes on
 	// one host cannot share that port, and issue 4's figure is without it.
 	cfg.APIAddress = ""
+	// Nor can they share DefaultConfig's cluster DNS port (127.0.0.1:1053).
+	cfg.DNSAddress = ""
 	if *flagRaft != "" {
 		cfg.Timing.Raft = *flagRaft
 	}

@@ -80,9 +80,14 @@ type PodSpec struct {
 	Priority          *int32 `json:"priority,omitempty"`
 	// SecurityContext holds the Pod's security settings, which its
 	// containers' own override (sysctls are refused as not supported yet).
-	SecurityContext    *PodSecurityContext    `json:"securityContext,omitempty"`
-	ImagePullSecrets   []LocalObjectReference `json:"imagePullSecrets,omitempty" patchMergeKey:"name" patchStrategy:"merge"`
-	EnableServiceLinks *bool                  `json:"enableServiceLinks,omitempty"`
+	SecurityContext  *PodSecurityContext    `json:"securityContext,omitempty"`
+	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty" patchMergeKey:"name" patchStrategy:"merge"`
+	// EnableServiceLinks (defaulted to true) gives the containers the
+	// Docker-links style environment variables of every Service of the
+	// Pod's namespace that has a cluster IP when they start
+	// (<SVC>_SERVICE_HOST, <SVC>_PORT, ...); false leaves only the
+	// `kubernetes` Service's, as in Kubernetes.
+	EnableServiceLinks *bool `json:"enableServiceLinks,omitempty"`
 
 	// Of the fields below, validation refuses what Flotilla does not act
 	// on yet (Forbidden, "not supported yet"), and accepts only the values

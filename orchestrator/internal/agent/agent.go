@@ -35,7 +35,11 @@
 // A container's environment is made as the kubelet makes it (env.go):
 // envFrom ConfigMaps, env values with $(VAR) expansion, fieldRef,
 // resourceFieldRef and configMapKeyRef; a missing ConfigMap or key leaves
-// the container waiting with reason CreateContainerConfigError.
+// the container waiting with reason CreateContainerConfigError. The
+// Services' Docker-links style variables follow (serviceenv.go), from a
+// cache of every Service the agent keeps (list and watch of Services,
+// which the node authorizer grants agents); a container is not made
+// before that cache has listed once.
 //
 // Init containers run in order before the app containers, and sidecars
 // (init containers with restartPolicy Always) beside them, with the
@@ -132,6 +136,9 @@ type Agent struct {
 	// heartbeat) at Warn, rate-limited per kind.
 	failures *ratelog.Limiter
 	pods     *informer.Informer
+	// services caches every Service, for the containers' Service
+	// environment variables (the kubelet's service lister).
+	services *informer.Informer
 	queue    *workqueue.Queue
 
 	rtc *rtCache
@@ -227,6 +234,8 @@ func New(cfg Config) *Agent {
 		Fields:     api.OneTermEqualSelector("spec.nodeName", cfg.NodeName),
 		Consistent: true,
 	}, cfg.Logger)
+	a.services = informer.New(cfg.Client, &api.Service{}, client.ListOptions{}, cfg.Logger)
+	a.services.AddIndex(informer.IndexNamespace, informer.NamespaceIndex)
 	a.queue = workqueue.New(cfg.BackoffBase/10+time.Millisecond, cfg.BackoffMax, workqueue.WithMetrics(cfg.Metrics.Queue()))
 	a.failures = ratelog.New(a.log, ratelog.DefaultInterval)
 	a.pods.AddHandler(informer.Handler{
@@ -276,7 +285,8 @@ func (a *Agent) Run(ctx context.Context) {
 	if err != nil {
 		a.log.Error("runtime events unavailable; relying on resync", zap.Error(err))
 	}
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.services.Run(ctx) }()
 	go func() { defer wg.Done(); a.heartbeat(ctx) }()
 	go func() { defer wg.Done(); a.pods.Run(ctx) }()
 	go func() { defer wg.Done(); a.runtimeEvents(ctx, evs) }()

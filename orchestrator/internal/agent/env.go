@@ -21,6 +21,8 @@ import (
 // (configMapKeyRef) or a Secret (secretKeyRef); then command and args
 // expanded with the whole environment. A Secret's values go to the
 // runtime and nowhere else: errors name its keys, never its values.
+// The Services' environment variables (serviceenv.go) follow the Pod's
+// own, which win on conflict.
 
 // reasonConfigError is the waiting reason of a container whose config
 // refers to something missing, as the kubelet reports it.
@@ -137,7 +139,19 @@ func (l *envList) lookup(name string) (string, bool) {
 // client's error when one cannot be read.
 func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Container) (env []runtime.EnvVar, command, args []string, err error) {
 	pod := info.pod
+	svcEnv, err := a.serviceEnv(ctx, pod)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	var l envList
+	// A value's $(VAR) sees the Pod's variables defined before it, then
+	// the Services' (the kubelet's MappingFuncFor(env, serviceEnv)).
+	lookup := func(name string) (string, bool) {
+		if v, ok := l.lookup(name); ok {
+			return v, true
+		}
+		return svcEnv.lookup(name)
+	}
 	configMap := func(name string) (*api.ConfigMap, error) { return info.configMap(ctx, a.cfg.Client, name) }
 	secret := func(name string) (*api.Secret, error) { return info.secret(ctx, a.cfg.Client, name) }
 	for _, from := range c.EnvFrom {
@@ -183,7 +197,7 @@ func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Containe
 		src := e.ValueFrom
 		switch {
 		case src == nil:
-			l.set(e.Name, expand(e.Value, l.lookup))
+			l.set(e.Name, expand(e.Value, lookup))
 		case src.FieldRef != nil:
 			v, err := info.fieldValue(src.FieldRef.FieldPath, false)
 			if err != nil {
@@ -230,6 +244,12 @@ func (a *Agent) containerEnv(ctx context.Context, info *podInfo, c *api.Containe
 			if ok {
 				l.set(e.Name, v)
 			}
+		}
+	}
+	// The Services' variables come after the Pod's own, which win.
+	for _, v := range svcEnv.vars {
+		if _, ok := l.lookup(v.Name); !ok {
+			l.set(v.Name, v.Value)
 		}
 	}
 	command, args = expandAll(c.Command, l.lookup), expandAll(c.Args, l.lookup)

@@ -32,7 +32,8 @@ func defaultDeployment(d *api.Deployment) {
 }
 
 // defaultPodSpec fills a Pod spec (a Pod's or a template's) in place:
-// restartPolicy Always, terminationGracePeriodSeconds 30; per container
+// restartPolicy Always, terminationGracePeriodSeconds 30,
+// enableServiceLinks true; per container
 // imagePullPolicy IfNotPresent (Flotilla deviation: also for ":latest"
 // images, since no registry is assumed), port protocol TCP, requests
 // copied from limits where a request is missing, probe timeoutSeconds 1,
@@ -46,6 +47,9 @@ func defaultPodSpec(spec *api.PodSpec) {
 	}
 	if spec.TerminationGracePeriodSeconds == nil {
 		spec.TerminationGracePeriodSeconds = api.Ptr(api.DefaultTerminationGracePeriodSeconds)
+	}
+	if spec.EnableServiceLinks == nil {
+		spec.EnableServiceLinks = api.Ptr(true)
 	}
 	if spec.ServiceAccountName == "" && spec.DeprecatedServiceAccount != "" {
 		spec.ServiceAccountName = spec.DeprecatedServiceAccount

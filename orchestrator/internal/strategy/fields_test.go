@@ -82,7 +82,7 @@ var podSpecFields = map[string]verdict{
 	"PodSpec.priority":                  honouredExcept("strategy.TestNotSupportedValues", api.Ptr(int32(1))),
 	"PodSpec.securityContext":           honoured("strategy.TestKubectlOutputValid"),
 	"PodSpec.imagePullSecrets":          refused(),
-	"PodSpec.enableServiceLinks":        honoured("strategy.TestNotSupportedValues"),
+	"PodSpec.enableServiceLinks":        honoured("agent.TestServiceEnv"),
 	"PodSpec.topologySpreadConstraints": refused(),
 	"PodSpec.dnsConfig":                 refused(),
 	"PodSpec.hostAliases":               refused(),
