@@ -198,6 +198,9 @@ func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 	// sends (a connection carrying hundreds of watches spends more time
 	// there than writing), while the random one keeps only the streams
 	// with frames queued. Watch streams carry no priorities to respect.
+	// x/net marks user-provided schedulers deprecated: from Go 1.27 its
+	// http2 wraps net/http's server and ignores this one (nothing breaks;
+	// the bundled scheduler serves), so drop this when moving to 1.27.
 	if err := http2.ConfigureServer(srv, &http2.Server{
 		MaxConcurrentStreams: apiMaxConcurrentStreams,
 		NewWriteScheduler:    func() http2.WriteScheduler { return http2.NewRandomWriteScheduler() },
