@@ -19,6 +19,7 @@ import (
 	"github.com/flotilla-io/flotilla/orchestrator/internal/trust"
 	"github.com/flotilla-io/flotilla/raftstore"
 	"go.uber.org/zap"
+	"golang.org/x/net/http2"
 )
 
 // The Kubernetes API listener of a server node: what this file does.
@@ -190,6 +191,21 @@ func (c *Cluster) serveAPI(ctx context.Context, h http.Handler) {
 		MaxHeaderBytes:    apiMaxHeaderBytes,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: apiMaxConcurrentStreams},
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+	}
+	// HTTP/2 from golang.org/x/net rather than net/http's bundled copy,
+	// for its write scheduler: the bundled server's round-robin one walks
+	// every open stream of the connection, idle or not, on every frame it
+	// sends (a connection carrying hundreds of watches spends more time
+	// there than writing), while the random one keeps only the streams
+	// with frames queued. Watch streams carry no priorities to respect.
+	// x/net marks user-provided schedulers deprecated: from Go 1.27 its
+	// http2 wraps net/http's server and ignores this one (nothing breaks;
+	// the bundled scheduler serves), so drop this when moving to 1.27.
+	if err := http2.ConfigureServer(srv, &http2.Server{
+		MaxConcurrentStreams: apiMaxConcurrentStreams,
+		NewWriteScheduler:    func() http2.WriteScheduler { return http2.NewRandomWriteScheduler() },
+	}); err != nil {
+		c.log.Error("the API server's HTTP/2 is not configured; serving the bundled one", zap.Error(err))
 	}
 	// Handshake failures of port scanners and plain-HTTP clients are the
 	// clients' problem: Debug.

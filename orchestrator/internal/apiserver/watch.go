@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -117,8 +118,14 @@ func (s *Server) serveWatch(req *request) {
 		if enc.object(string(api.Added), obj, false) != nil {
 			return
 		}
+		if enc.pending() >= watchWriteSize && enc.send() != nil {
+			return
+		}
 	}
 	if len(initial) > 0 {
+		if enc.send() != nil {
+			return
+		}
 		flush(w)
 	}
 
@@ -138,20 +145,31 @@ func (s *Server) serveWatch(req *request) {
 			}
 		case ev, ok := <-watcher.Events():
 			// Write every event that is ready, then flush once: a stream
-			// that is behind sends its backlog in few TLS records and
-			// system calls, and one that keeps up flushes each event at
-			// once.
+			// that is behind sends its backlog in large writes, few
+			// HTTP/2 frames, TLS records and system calls, and one that
+			// keeps up flushes each event at once. The node's watcher
+			// hands events over one at a time (its channel is
+			// unbuffered), so before deciding that none is ready the
+			// stream yields once, letting that goroutine bring the next.
 			for ok {
 				if enc.object(string(ev.Type), ev.Object, true) != nil {
 					return
 				}
 				lastRev = ev.Revision
-				select {
-				case ev, ok = <-watcher.Events():
+				if enc.pending() >= watchWriteSize && enc.send() != nil {
+					return
+				}
+				if ev, ok = nextReady(watcher); ev.Type != "" || !ok {
 					continue
-				default:
+				}
+				runtime.Gosched()
+				if ev, ok = nextReady(watcher); ev.Type != "" || !ok {
+					continue
 				}
 				break
+			}
+			if enc.send() != nil {
+				return
 			}
 			flush(w)
 			if !ok {
@@ -164,6 +182,24 @@ func (s *Server) serveWatch(req *request) {
 	}
 }
 
+// watchWriteSize (an HTTP/2 DATA frame of the default maximum size) is
+// how many bytes of events a stream gathers before it
+// writes them to the connection while more are ready: one write of the
+// handler becomes one HTTP/2 data request however many frames it takes
+// (the ResponseWriter's own buffer would send every 4 KiB as a request).
+const watchWriteSize = 16 << 10
+
+// nextReady returns the watcher's next event if one is ready: ok false
+// when the watcher has ended, a zero event when none is ready.
+func nextReady(w api.Watcher) (ev api.WatchEvent, ok bool) {
+	select {
+	case ev, ok = <-w.Events():
+		return ev, ok
+	default:
+		return api.WatchEvent{}, true
+	}
+}
+
 // watchEncoder writes the events of one watch.
 type watchEncoder struct {
 	s           *Server
@@ -172,27 +208,40 @@ type watchEncoder struct {
 	table       string
 	tableOpts   TableOptions
 	sentHeaders bool
-	buf         []byte // the line being written
+	buf         []byte // events encoded and not yet written (see send)
 }
 
-// write writes ev as one line and flushes it.
+// write writes what is pending and ev as one line, and flushes.
 func (e *watchEncoder) write(ev watchEvent) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	if _, err := e.w.Write(b); err != nil {
+	e.buf = append(append(e.buf, b...), '\n')
+	if err := e.send(); err != nil {
 		return err
 	}
 	flush(e.w)
 	return nil
 }
 
-// object writes one change, unflushed; in a table watch, the object is a
-// Table of one row, with the column definitions only in the first event.
-// With shared (an event's object, shared by the node's watchers), the
-// object's encoding is shared with the other streams.
+// pending is how many bytes of events wait for send.
+func (e *watchEncoder) pending() int { return len(e.buf) }
+
+// send writes the pending events, unflushed.
+func (e *watchEncoder) send() error {
+	if len(e.buf) == 0 {
+		return nil
+	}
+	_, err := e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+	return err
+}
+
+// object adds one change to the pending events; in a table watch, the
+// object is a Table of one row, with the column definitions only in the
+// first event. With shared (an event's object, shared by the node's
+// watchers), the object's encoding is shared with the other streams.
 func (e *watchEncoder) object(typ string, obj api.Object, shared bool) error {
 	obj = e.s.typed(obj)
 	if e.table == "" {
@@ -208,10 +257,9 @@ func (e *watchEncoder) object(typ string, obj api.Object, shared bool) error {
 		}
 		// As json.Marshal(watchEvent{typ, obj}) writes it: typ is one
 		// of the watch event types, which need no escaping.
-		e.buf = append(append(append(append(e.buf[:0], `{"type":"`...), typ...), `","object":`...), b...)
+		e.buf = append(append(append(append(e.buf, `{"type":"`...), typ...), `","object":`...), b...)
 		e.buf = append(e.buf, "}\n"...)
-		_, err = e.w.Write(e.buf)
-		return err
+		return nil
 	}
 	o := e.tableOpts
 	o.Now = time.Now()
@@ -225,8 +273,8 @@ func (e *watchEncoder) object(typ string, obj api.Object, shared bool) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.w.Write(append(b, '\n'))
-	return err
+	e.buf = append(append(e.buf, b...), '\n')
+	return nil
 }
 
 // status writes an ERROR event carrying err's Status.

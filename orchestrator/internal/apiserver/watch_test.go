@@ -347,3 +347,41 @@ func (ls *lineStream) nextLine() string {
 	}
 	return ""
 }
+
+// TestWatchBacklogInOrder watches from before a backlog of events larger
+// than one write of a stream (watchWriteSize), then from "0" (the
+// existing objects as ADDED events): every event arrives once, whole and
+// in order.
+func TestWatchBacklogInOrder(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.createNamespace("dev")
+	rv := listRV(t, ts, "/api/v1/namespaces/dev/pods")
+	const n = 80
+	// Names in creation order and in key order (the order of a list).
+	name := func(i int) string { return "p" + strconv.Itoa(100+i) }
+	for i := range n {
+		ts.do("POST", "/api/v1/namespaces/dev/pods", podJSON("dev", name(i), nil)).want(t, 201)
+	}
+	check := func(ws *watchStream) {
+		t.Helper()
+		size, last := 0, 0
+		for i := range n {
+			ev := ws.next()
+			kind, got, rv := ev.meta(t)
+			if ev.Type != "ADDED" || kind != "Pod" || got != name(i) {
+				t.Fatalf("event %d: %s %s/%s, want ADDED Pod/%s", i, ev.Type, kind, got, name(i))
+			}
+			r, err := strconv.Atoi(rv)
+			if err != nil || r <= last {
+				t.Fatalf("event %d: resourceVersion %q after %d", i, rv, last)
+			}
+			last = r
+			size += len(ev.Object)
+		}
+		if size <= watchWriteSize {
+			t.Fatalf("the backlog is %d bytes, not more than one write (%d)", size, watchWriteSize)
+		}
+	}
+	check(ts.watch("/api/v1/namespaces/dev/pods?watch=true&resourceVersion=" + rv))
+	check(ts.watch("/api/v1/namespaces/dev/pods?watch=true&resourceVersion=0"))
+}
