@@ -644,6 +644,8 @@ func description(key string) string {
 		return "Containers is required: at least one."
 	case "PodSpec.DeprecatedServiceAccount":
 		return "DeprecatedServiceAccount is the old name of ServiceAccountName."
+	case "PodSpec.EnableServiceLinks":
+		return "EnableServiceLinks (defaulted to true) gives the containers the Docker-links style environment variables of every Service of the Pod's namespace that has a cluster IP when they start (<SVC>_SERVICE_HOST, <SVC>_PORT, ...); false leaves only the `kubernetes` Service's, as in Kubernetes."
 	case "PodSpec.HostNetwork":
 		return "HostNetwork puts the Pod in the node's network namespace."
 	case "PodSpec.InitContainers":
