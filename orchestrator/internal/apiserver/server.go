@@ -131,7 +131,8 @@ func Forbidden(a Attributes, reason string) *api.StatusError {
 
 // serveHealth answers /healthz, /livez and /readyz without
 // authentication: load balancers and kubelets probe them without
-// credentials. Only /readyz consults Config.Ready.
+// credentials. Only /readyz consults Config.Ready; why it fails is told
+// (with ?verbose) to authenticated callers only, as Kubernetes withholds it.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.writeError(w, r, methodNotAllowed(r.Method))
@@ -151,7 +152,9 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/")
 	if failed != nil {
 		w.WriteHeader(http.StatusInternalServerError)
-		if verbose {
+		// The reason names the node's internals (its Raft indexes, its
+		// store's errors): only an authenticated caller reads it.
+		if _, ok, _ := s.cfg.Authenticator.Authenticate(r); verbose && ok {
 			fmt.Fprintf(w, "[-]%s failed: %v\n%s check failed\n", check, failed, name)
 		} else {
 			fmt.Fprintf(w, "[-]%s failed: reason withheld\n%s check failed\n", check, name)

@@ -43,8 +43,12 @@ func TestVersionAndHealth(t *testing.T) {
 	}
 	ready = errors.New("no leader")
 	r := ts.do("GET", "/readyz?verbose", "", "X-Test-User", "")
+	if r.code != 500 || strings.Contains(string(r.body), "no leader") || !strings.Contains(string(r.body), "reason withheld") {
+		t.Errorf("readyz not ready, asked without credentials: %d %q, want the reason withheld", r.code, r.body)
+	}
+	r = ts.do("GET", "/readyz?verbose", "", "X-Test-User", "alice")
 	if r.code != 500 || !strings.Contains(string(r.body), "no leader") {
-		t.Errorf("readyz not ready: %d %q", r.code, r.body)
+		t.Errorf("readyz not ready, asked by a user: %d %q", r.code, r.body)
 	}
 	if r := ts.do("GET", "/livez", ""); r.code != 200 {
 		t.Errorf("livez follows Ready: %d", r.code)
